@@ -1,0 +1,69 @@
+package dev.improv.server;
+
+import dev.improv.server.config.ServerCommand;
+import dev.improv.server.config.ServerConfig;
+import dev.improv.server.transport.ImprovServer;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+
+/** Entry point of {@code improv-server.jar}: parses flags, starts the server, stops it on SIGTERM / Ctrl-C. */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        ServerCommand command = new ServerCommand();
+        CommandLine cli = new CommandLine(command);
+        try {
+            cli.parseArgs(args);
+        } catch (CommandLine.ParameterException e) {
+            System.err.println(e.getMessage());
+            cli.usage(System.err);
+            System.exit(2);
+        }
+        if (cli.isUsageHelpRequested()) {
+            cli.usage(System.out);
+            return;
+        }
+        if (cli.isVersionHelpRequested()) {
+            cli.printVersionHelp(System.out);
+            return;
+        }
+        ServerConfig config;
+        try {
+            config = command.toConfig();
+        } catch (IllegalArgumentException e) {
+            System.err.println("invalid configuration: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        ServerConfig finalConfig = config;
+        ImprovServer server = ImprovServer.start(config, metrics -> Features.forConfig(finalConfig, metrics));
+        if (config.port() == 0) {
+            config = config.withPublicUrl(config.publicUrl().replace(":0", ":" + server.port()));
+        }
+        printBanner(config, server);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "shutdown"));
+        stopped.await();
+    }
+
+    private static void printBanner(ServerConfig config, ImprovServer server) {
+        String url = config.publicUrl();
+        System.out.printf("""
+                improv-server %s listening on port %d (%s)
+                  web:      %s/
+                  health:   %s/healthz
+                  metrics:  %s/metrics
+                  data dir: %s
+                  admin key: %s  (kept in the data dir unless --admin-key / IMPROV_ADMIN_KEY is set)
+
+                Create a room and get join links, one per role:
+                  curl -s -X POST -H 'Authorization: Bearer %s' %s/api/rooms
+                %n""", dev.improv.server.config.ServerCommand.serverVersion(), server.port(), server.transportName(),
+                url, url, url, config.dataDir(), config.adminKey(), config.adminKey(), url);
+    }
+}

@@ -1,0 +1,59 @@
+package dev.improv.server.auth;
+
+import dev.improv.server.protocol.Role;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+
+/** Makes join links: a fresh participant id, a signed token, and the web page URL for the role. Thread-safe. */
+public final class JoinLinks {
+    /** A join link as the admin API returns it. {@code expiresAt} is in seconds since the epoch. */
+    public record Link(Role role, String participantId, String name, String url, String token, long expiresAt) {
+    }
+
+    private static final char[] ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
+    private final TokenService tokens;
+    private final String publicUrl;
+    private final long defaultTtlSeconds;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+
+    public JoinLinks(TokenService tokens, String publicUrl, long defaultTtlSeconds, Clock clock) {
+        this.tokens = tokens;
+        this.publicUrl = publicUrl;
+        this.defaultTtlSeconds = defaultTtlSeconds;
+        this.clock = clock;
+    }
+
+    /** A link into a room; {@code ttlSeconds} of 0 means the configured default. */
+    public Link forRoom(String roomId, Role role, String name, long ttlSeconds) {
+        String pid = newParticipantId(role);
+        long exp = clock.instant().getEpochSecond() + (ttlSeconds > 0 ? ttlSeconds : defaultTtlSeconds);
+        String displayName = name == null || name.isBlank() ? defaultName(role, pid) : name;
+        String token = tokens.issue(JoinClaims.forRoom(roomId, role, pid, displayName, exp));
+        return new Link(role, pid, displayName, publicUrl + "/" + pageFor(role) + "?token="
+                + URLEncoder.encode(token, StandardCharsets.US_ASCII), token, exp);
+    }
+
+    public static String pageFor(Role role) {
+        return switch (role) {
+            case PERFORMER, OBSERVER -> "perform.html";
+            case MODERATOR -> "moderate.html";
+            case RECORDER -> "record.html";
+        };
+    }
+
+    private String newParticipantId(Role role) {
+        char[] id = new char[10];
+        for (int i = 0; i < id.length; i++) {
+            id[i] = ALPHABET[random.nextInt(ALPHABET.length)];
+        }
+        return role.wireName().charAt(0) + "-" + new String(id);
+    }
+
+    private static String defaultName(Role role, String pid) {
+        String r = role.wireName();
+        return Character.toUpperCase(r.charAt(0)) + r.substring(1) + " " + pid.substring(2, 6);
+    }
+}

@@ -1,0 +1,171 @@
+package dev.improv.server.config;
+
+import dev.improv.server.protocol.Role;
+import dev.improv.server.room.RoomLimits;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The server's command line. Every flag has an environment equivalent (shown by {@code --help}); a flag wins
+ * over its variable, the variable over the default.
+ */
+@Command(name = "improv-server", mixinStandardHelpOptions = true, versionProvider = ServerCommand.Version.class,
+        sortOptions = false, showDefaultValues = true,
+        description = "Real-time improv room server: rooms, signed join links, WebRTC signalling, live prompts.")
+public class ServerCommand {
+    @Option(names = "--host", defaultValue = "${env:IMPROV_HOST:-0.0.0.0}",
+            description = "Address to listen on (env IMPROV_HOST).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "${env:IMPROV_PORT:-8080}",
+            description = "Port for HTTP and WebSocket; 0 picks a free one (env IMPROV_PORT).")
+    int port;
+
+    @Option(names = "--public-url", defaultValue = "${env:IMPROV_PUBLIC_URL}",
+            description = "Base URL in join links; default http://localhost:<port> (env IMPROV_PUBLIC_URL).")
+    String publicUrl;
+
+    @Option(names = "--data-dir", defaultValue = "${env:IMPROV_DATA_DIR:-./data}",
+            description = "Secrets and session logs live here (env IMPROV_DATA_DIR).")
+    Path dataDir;
+
+    @Option(names = "--admin-key", defaultValue = "${env:IMPROV_ADMIN_KEY}",
+            description = "Key for the admin API; default: generated once and kept in <data-dir>/admin-key "
+                    + "(env IMPROV_ADMIN_KEY).")
+    String adminKey;
+
+    @Option(names = "--allowed-origins", split = ",", defaultValue = "${env:IMPROV_ALLOWED_ORIGINS:-}",
+            description = "Browser origins allowed to open WebSockets, comma separated; empty = the server's own "
+                    + "origin only (env IMPROV_ALLOWED_ORIGINS).")
+    List<String> allowedOrigins;
+
+    @Option(names = "--max-message-bytes", defaultValue = "${env:IMPROV_MAX_MESSAGE_BYTES:-65536}",
+            description = "Largest client message; larger ones are refused with an error (env IMPROV_MAX_MESSAGE_BYTES).")
+    int maxMessageBytes;
+
+    @Option(names = "--max-messages-per-second", defaultValue = "${env:IMPROV_MAX_MESSAGES_PER_SECOND:-50}",
+            description = "Sustained client messages per second per connection (env IMPROV_MAX_MESSAGES_PER_SECOND).")
+    int messagesPerSecond;
+
+    @Option(names = "--message-burst", defaultValue = "${env:IMPROV_MESSAGE_BURST:-100}",
+            description = "Messages a connection may send at once before the rate applies (env IMPROV_MESSAGE_BURST).")
+    int messageBurst;
+
+    @Option(names = "--max-members-per-room", defaultValue = "${env:IMPROV_MAX_MEMBERS_PER_ROOM:-16}",
+            description = "Members per room, all roles (env IMPROV_MAX_MEMBERS_PER_ROOM).")
+    int maxMembers;
+
+    @Option(names = "--max-performers", defaultValue = "${env:IMPROV_MAX_PERFORMERS:-8}",
+            description = "Performers per room (env IMPROV_MAX_PERFORMERS).")
+    int maxPerformers;
+
+    @Option(names = "--max-moderators", defaultValue = "${env:IMPROV_MAX_MODERATORS:-4}",
+            description = "Moderators per room (env IMPROV_MAX_MODERATORS).")
+    int maxModerators;
+
+    @Option(names = "--max-recorders", defaultValue = "${env:IMPROV_MAX_RECORDERS:-4}",
+            description = "Recorders per room (env IMPROV_MAX_RECORDERS).")
+    int maxRecorders;
+
+    @Option(names = "--max-observers", defaultValue = "${env:IMPROV_MAX_OBSERVERS:-8}",
+            description = "Observers per room (env IMPROV_MAX_OBSERVERS).")
+    int maxObservers;
+
+    @Option(names = "--resume-window-ms", defaultValue = "${env:IMPROV_RESUME_WINDOW_MS:-30000}",
+            description = "How long a dropped participant keeps identity and slot (env IMPROV_RESUME_WINDOW_MS).")
+    long resumeWindowMs;
+
+    @Option(names = "--history-events", defaultValue = "${env:IMPROV_HISTORY_EVENTS:-4096}",
+            description = "Room events kept in memory per room for resume (env IMPROV_HISTORY_EVENTS).")
+    int historyEvents;
+
+    @Option(names = "--join-timeout-ms", defaultValue = "${env:IMPROV_JOIN_TIMEOUT_MS:-10000}",
+            description = "Time from WebSocket upgrade request to joined, else closed (env IMPROV_JOIN_TIMEOUT_MS).")
+    long joinTimeoutMs;
+
+    @Option(names = "--idle-timeout-ms", defaultValue = "${env:IMPROV_IDLE_TIMEOUT_MS:-60000}",
+            description = "A connection silent this long (no message, no pong) is closed (env IMPROV_IDLE_TIMEOUT_MS).")
+    long idleTimeoutMs;
+
+    @Option(names = "--ping-interval-ms", defaultValue = "${env:IMPROV_PING_INTERVAL_MS:-20000}",
+            description = "WebSocket ping after this much outbound silence (env IMPROV_PING_INTERVAL_MS).")
+    long pingIntervalMs;
+
+    @Option(names = "--write-buffer-high-water", defaultValue = "${env:IMPROV_WRITE_BUFFER_HIGH_WATER:-1048576}",
+            description = "Bytes queued for one connection before it is cut off as a slow consumer "
+                    + "(env IMPROV_WRITE_BUFFER_HIGH_WATER).")
+    int writeBufferHighWater;
+
+    @Option(names = "--link-ttl-seconds", defaultValue = "${env:IMPROV_LINK_TTL_SECONDS:-86400}",
+            description = "Default lifetime of join links (env IMPROV_LINK_TTL_SECONDS).")
+    long linkTtlSeconds;
+
+    @Option(names = "--session-log", negatable = true, defaultValue = "${env:IMPROV_SESSION_LOG:-true}",
+            fallbackValue = "true", description = "Write every room event to a session log (env IMPROV_SESSION_LOG).")
+    boolean sessionLog;
+
+    @Option(names = "--fsync", defaultValue = "${env:IMPROV_FSYNC:-BATCH}",
+            description = "Session log fsync policy: BATCH (ack after fsync), INTERVAL, OFF (env IMPROV_FSYNC).")
+    FsyncPolicy fsync;
+
+    @Option(names = "--fsync-interval-ms", defaultValue = "${env:IMPROV_FSYNC_INTERVAL_MS:-50}",
+            description = "fsync interval for --fsync INTERVAL (env IMPROV_FSYNC_INTERVAL_MS).")
+    long fsyncIntervalMs;
+
+    @Option(names = "--transport", defaultValue = "${env:IMPROV_TRANSPORT:-auto}",
+            description = "auto (epoll when available), epoll or nio (env IMPROV_TRANSPORT).")
+    String transport;
+
+    @Option(names = "--io-threads", defaultValue = "${env:IMPROV_IO_THREADS:-0}",
+            description = "Event loop threads; 0 = number of cores (env IMPROV_IO_THREADS).")
+    int ioThreads;
+
+    @Option(names = "--shutdown-grace-ms", defaultValue = "${env:IMPROV_SHUTDOWN_GRACE_MS:-5000}",
+            description = "On shutdown, time allowed to tell members and flush the logs (env IMPROV_SHUTDOWN_GRACE_MS).")
+    long shutdownGraceMs;
+
+    /** Builds the validated configuration; reads or creates the secrets in the data directory. */
+    public ServerConfig toConfig() throws IOException {
+        Path data = dataDir.toAbsolutePath().normalize();
+        String key = adminKey == null || adminKey.isBlank() ? Secrets.adminKey(data) : adminKey;
+        byte[] secret = Secrets.tokenSecret(data);
+        String url = publicUrl == null || publicUrl.isBlank() ? "http://localhost:" + port : stripSlash(publicUrl);
+        List<String> origins = allowedOrigins == null ? List.of()
+                : allowedOrigins.stream().map(String::trim).filter(s -> !s.isEmpty()).map(ServerCommand::stripSlash)
+                .toList();
+        RoomLimits limits = new RoomLimits(maxMembers, Map.of(Role.PERFORMER, maxPerformers,
+                Role.MODERATOR, maxModerators, Role.RECORDER, maxRecorders, Role.OBSERVER, maxObservers),
+                resumeWindowMs, historyEvents);
+        return new ServerConfig(host, port, url, data, key, secret, origins, maxMessageBytes, messagesPerSecond,
+                messageBurst, limits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs, writeBufferHighWater,
+                linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads, shutdownGraceMs);
+    }
+
+    private static String stripSlash(String s) {
+        return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+    }
+
+    /** Version from the jar manifest, or "dev" when running from classes. */
+    public static String serverVersion() {
+        String v = ServerCommand.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    static final class Version implements picocli.CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"improv-server " + serverVersion()};
+        }
+    }
+
+    /** For tests: the defaults as if no flag and no variable were set, with {@code args} on top. */
+    public static ServerCommand parse(String... args) {
+        ServerCommand cmd = new ServerCommand();
+        new picocli.CommandLine(cmd).parseArgs(args);
+        return cmd;
+    }
+}

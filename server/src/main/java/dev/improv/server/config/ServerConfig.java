@@ -1,0 +1,62 @@
+package dev.improv.server.config;
+
+import dev.improv.server.room.RoomLimits;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Everything the server is configured with, validated. Built by {@link ServerCommand} from flags and
+ * environment variables, or directly by tests.
+ *
+ * @param publicUrl            base URL put into join links (what browsers reach)
+ * @param allowedOrigins       browser origins allowed to open WebSockets; empty = same origin as the Host header
+ * @param maxMessageBytes      largest client message accepted; larger ones get an error, the connection stays
+ * @param messagesPerSecond    sustained client messages per second per connection (token bucket refill)
+ * @param messageBurst         bucket size: messages a client may send at once
+ * @param joinTimeoutMs        a WebSocket must be joined this long after its upgrade request, or it is closed
+ * @param idleTimeoutMs        a connection that sends nothing (not even a pong) this long is closed
+ * @param pingIntervalMs       the server pings a WebSocket that received nothing from us this long
+ * @param writeBufferHighWater bytes queued for one slow connection before it is disconnected
+ * @param linkTtlSeconds       default lifetime of join links
+ * @param sessionLog           whether room events are written to session logs under the data directory
+ * @param fsyncIntervalMs      for {@link FsyncPolicy#INTERVAL}
+ */
+public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, byte[] tokenSecret,
+                           List<String> allowedOrigins, int maxMessageBytes, int messagesPerSecond, int messageBurst,
+                           RoomLimits roomLimits, long joinTimeoutMs, long idleTimeoutMs, long pingIntervalMs,
+                           int writeBufferHighWater, long linkTtlSeconds, boolean sessionLog, FsyncPolicy fsync,
+                           long fsyncIntervalMs, String transport, int ioThreads, long shutdownGraceMs) {
+    public ServerConfig {
+        allowedOrigins = List.copyOf(allowedOrigins);
+        require(port >= 0 && port <= 65535, "port must be 0..65535");
+        require(maxMessageBytes >= 1024, "max message bytes must be at least 1024");
+        require(messagesPerSecond >= 1, "messages per second must be at least 1");
+        require(messageBurst >= 1, "message burst must be at least 1");
+        require(joinTimeoutMs >= 100, "join timeout must be at least 100 ms");
+        require(idleTimeoutMs > pingIntervalMs, "idle timeout must be longer than the ping interval");
+        require(pingIntervalMs >= 100, "ping interval must be at least 100 ms");
+        require(writeBufferHighWater >= 4096, "write buffer high water must be at least 4096 bytes");
+        require(linkTtlSeconds >= 1, "link TTL must be at least 1 second");
+        require(List.of("auto", "epoll", "nio").contains(transport), "transport must be auto, epoll or nio");
+        require(ioThreads >= 0, "io threads must not be negative");
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    /** The hard cap on one WebSocket frame (also for fragments reassembled): 4x the message limit. */
+    public int maxFrameBytes() {
+        return maxMessageBytes * 4;
+    }
+
+    /** A copy with another port and public URL, for tests that bind to port 0. */
+    public ServerConfig withPublicUrl(String url) {
+        return new ServerConfig(host, port, url, dataDir, adminKey, tokenSecret, allowedOrigins, maxMessageBytes,
+                messagesPerSecond, messageBurst, roomLimits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs,
+                writeBufferHighWater, linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads,
+                shutdownGraceMs);
+    }
+}

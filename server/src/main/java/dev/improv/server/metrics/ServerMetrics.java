@@ -1,0 +1,151 @@
+package dev.improv.server.metrics;
+
+import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.protocol.Role;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Every meter of the server, behind verbs. */
+public final class ServerMetrics {
+    private final PrometheusMeterRegistry registry;
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger rooms = new AtomicInteger();
+    private final Map<Role, AtomicInteger> membersByRole = new EnumMap<>(Role.class);
+    private final Map<String, Counter> inByType = new ConcurrentHashMap<>();
+    private final Map<String, Counter> outByType = new ConcurrentHashMap<>();
+    private final Map<ErrorCode, Counter> errorsByCode = new EnumMap<>(ErrorCode.class);
+    private final Timer fanout;
+    private final DistributionSummary fanoutRecipients;
+    private final Timer logAppendToDurable;
+    private final Counter logWriteFailures;
+    private final AtomicLong logQueueDepth = new AtomicLong();
+    private final Counter roomTasksRejected;
+
+    public ServerMetrics() {
+        this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    }
+
+    public ServerMetrics(PrometheusMeterRegistry registry) {
+        this.registry = registry;
+        Gauge.builder("improv_connections", connections, AtomicInteger::get)
+                .description("Open TCP connections (HTTP and WebSocket)").register(registry);
+        Gauge.builder("improv_rooms", rooms, AtomicInteger::get)
+                .description("Open rooms").register(registry);
+        for (Role role : Role.values()) {
+            AtomicInteger n = new AtomicInteger();
+            membersByRole.put(role, n);
+            Gauge.builder("improv_members", n, AtomicInteger::get).tag("role", role.wireName())
+                    .description("Members in rooms (connected or inside their resume window), by role")
+                    .register(registry);
+        }
+        for (ErrorCode code : ErrorCode.values()) {
+            errorsByCode.put(code, Counter.builder("improv_errors").tag("code", code.metricTag())
+                    .description("Errors sent to clients or connections closed, by code").register(registry));
+        }
+        fanout = Timer.builder("improv_fanout").publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(1_000)).maximumExpectedValue(Duration.ofMillis(100))
+                .description("Server-side time to encode one room event and hand it to every member connection")
+                .register(registry);
+        fanoutRecipients = DistributionSummary.builder("improv_fanout_recipients")
+                .description("Member connections one room event was handed to").register(registry);
+        logAppendToDurable = Timer.builder("improv_log_append_to_durable").publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(10_000)).maximumExpectedValue(Duration.ofSeconds(5))
+                .description("Time from a room event's append to the session log until it is durable")
+                .register(registry);
+        logWriteFailures = Counter.builder("improv_log_write_failures")
+                .description("Failed attempts to write or fsync the session log").register(registry);
+        Gauge.builder("improv_log_queue_depth", logQueueDepth, AtomicLong::get)
+                .description("Events waiting for the session log writer").register(registry);
+        roomTasksRejected = Counter.builder("improv_room_tasks_rejected")
+                .description("Work for a room refused because its owner thread was shut down").register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** Prometheus text format of every meter. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    public void connectionOpened() {
+        connections.incrementAndGet();
+    }
+
+    public void connectionClosed() {
+        connections.decrementAndGet();
+    }
+
+    public void roomOpened() {
+        rooms.incrementAndGet();
+    }
+
+    public void roomClosed() {
+        rooms.decrementAndGet();
+    }
+
+    public void memberAdded(Role role) {
+        membersByRole.get(role).incrementAndGet();
+    }
+
+    public void memberRemoved(Role role) {
+        membersByRole.get(role).decrementAndGet();
+    }
+
+    public void messageIn(String type) {
+        inByType.computeIfAbsent(type, t -> Counter.builder("improv_messages_in").tag("type", t)
+                .description("Client messages received, by type").register(registry)).increment();
+    }
+
+    public void messagesOut(String type, int count) {
+        outByType.computeIfAbsent(type, t -> Counter.builder("improv_messages_out").tag("type", t)
+                .description("Server messages sent, by type (one per recipient)").register(registry)).increment(count);
+    }
+
+    public void error(ErrorCode code) {
+        errorsByCode.get(code).increment();
+    }
+
+    public void fannedOut(long nanos, int recipients) {
+        fanout.record(nanos, TimeUnit.NANOSECONDS);
+        fanoutRecipients.record(recipients);
+    }
+
+    public void logDurable(long appendToDurableNanos) {
+        logAppendToDurable.record(appendToDurableNanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void logWriteFailed() {
+        logWriteFailures.increment();
+    }
+
+    public void logQueueDepth(long depth) {
+        logQueueDepth.set(depth);
+    }
+
+    public void roomTaskRejected() {
+        roomTasksRejected.increment();
+    }
+
+    /** Values for tests and the admin API. */
+    public int openConnections() {
+        return connections.get();
+    }
+
+    public int openRooms() {
+        return rooms.get();
+    }
+}

@@ -1,0 +1,45 @@
+package dev.improv.server.protocol;
+
+/** Field checks used by the record constructors; each failure names the field and says why. */
+final class Check {
+    private Check() {
+    }
+
+    static <T> T required(T value, String field) {
+        if (value == null) {
+            throw new ProtocolViolation(ErrorCode.MISSING_FIELD, field, "'" + field + "' is required");
+        }
+        return value;
+    }
+
+    static String text(String value, String field, int maxChars) {
+        required(value, field);
+        if (value.isBlank()) {
+            throw new ProtocolViolation(ErrorCode.INVALID_FIELD, field, "'" + field + "' must not be empty");
+        }
+        if (value.length() > maxChars) {
+            throw new ProtocolViolation(ErrorCode.INVALID_FIELD, field,
+                    "'" + field + "' is longer than " + maxChars + " characters");
+        }
+        return value;
+    }
+
+    static String optionalText(String value, String field, int maxChars) {
+        return value == null ? null : text(value, field, maxChars);
+    }
+
+    static String clientMessageId(String cid) {
+        if (cid != null && (cid.isEmpty() || cid.length() > 64)) {
+            throw new ProtocolViolation(ErrorCode.INVALID_FIELD, "cid", "'cid' must be 1 to 64 characters");
+        }
+        return cid;
+    }
+
+    static long positive(Long value, String field) {
+        required(value, field);
+        if (value <= 0) {
+            throw new ProtocolViolation(ErrorCode.INVALID_FIELD, field, "'" + field + "' must be a positive number");
+        }
+        return value;
+    }
+}

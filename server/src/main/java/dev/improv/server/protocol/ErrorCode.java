@@ -1,0 +1,63 @@
+package dev.improv.server.protocol;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
+
+/**
+ * Every reason the server refuses something, on the wire as {@code error.code} and as a metrics tag.
+ * {@code closeCode} is the WebSocket close code used when the refusal also ends the connection (0 = keep it).
+ */
+public enum ErrorCode {
+    BAD_JSON(0),
+    UNKNOWN_TYPE(0),
+    MISSING_FIELD(0),
+    INVALID_FIELD(0),
+    MESSAGE_TOO_LARGE(0),
+    UNSUPPORTED_FRAME(0),
+    RATE_LIMITED(0),
+    NOT_AUTHORIZED(0),
+    UNKNOWN_PEER(0),
+    SCENE_STATE(0),
+    REPLAY_UNAVAILABLE(0),
+    LOG_UNAVAILABLE(0),
+    TOKEN_INVALID(4401),
+    TOKEN_EXPIRED(4402),
+    TOKEN_WRONG_ROOM(4403),
+    ROOM_NOT_FOUND(4404),
+    ROOM_FULL(4405),
+    ROLE_FULL(4406),
+    ROOM_LOCKED(4407),
+    KICKED(4408),
+    SLOW_CONSUMER(4409),
+    JOIN_TIMEOUT(4410),
+    IDLE_TIMEOUT(4411),
+    REPLACED(4412),
+    ROOM_CLOSED(4413),
+    LEFT(4414),
+    SERVER_SHUTDOWN(1001),
+    INTERNAL(1011);
+
+    private final int closeCode;
+
+    ErrorCode(int closeCode) {
+        this.closeCode = closeCode;
+    }
+
+    /** WebSocket close code sent when this error ends the connection; 0 when the connection stays open. */
+    public int closeCode() {
+        return closeCode;
+    }
+
+    public boolean closesConnection() {
+        return closeCode != 0;
+    }
+
+    @JsonValue
+    public String wireName() {
+        return name();
+    }
+
+    public String metricTag() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,86 @@
+package dev.improv.server.protocol;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * Something that happened in a room. Every room event carries the room's {@code seq} (per room session,
+ * starting at 1, gap-free, increasing), the server time {@code ts} in microseconds since the epoch, and the
+ * {@code actor} who caused it ("server" for the server itself). Every member receives every room event, and
+ * the session log stores exactly the bytes the members received, one event per line.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.PROPERTY, property = "type")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = RoomEvent.MemberJoined.class, name = "member_joined"),
+        @JsonSubTypes.Type(value = RoomEvent.Presence.class, name = "presence"),
+        @JsonSubTypes.Type(value = RoomEvent.MemberLeft.class, name = "member_left"),
+        @JsonSubTypes.Type(value = RoomEvent.Prompt.class, name = "prompt"),
+        @JsonSubTypes.Type(value = RoomEvent.MarkRecorded.class, name = "mark"),
+        @JsonSubTypes.Type(value = RoomEvent.SceneStarted.class, name = "scene_started"),
+        @JsonSubTypes.Type(value = RoomEvent.SceneEnded.class, name = "scene_ended"),
+        @JsonSubTypes.Type(value = RoomEvent.Muted.class, name = "muted"),
+        @JsonSubTypes.Type(value = RoomEvent.RoomLocked.class, name = "room_locked"),
+        @JsonSubTypes.Type(value = RoomEvent.ClockMeasured.class, name = "clock"),
+        @JsonSubTypes.Type(value = RoomEvent.RoomClosed.class, name = "room_closed"),
+})
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public sealed interface RoomEvent extends ServerMessage {
+    /** The actor of events the server causes by itself (timeouts, shutdown). */
+    String SERVER = "server";
+
+    long seq();
+
+    long ts();
+
+    String actor();
+
+    /** A participant entered the room for the first time in this session. */
+    record MemberJoined(long seq, long ts, String actor, Member member) implements RoomEvent {
+    }
+
+    /** A participant's connection dropped (resume window open) or came back. */
+    record Presence(long seq, long ts, String actor, String id, boolean connected) implements RoomEvent {
+    }
+
+    /** A participant is gone: left, kicked, or did not come back within the resume window. */
+    record MemberLeft(long seq, long ts, String actor, String id, String reason) implements RoomEvent {
+    }
+
+    /** A prompt pushed by a moderator. {@code scene} is the scene it was pushed in (0 = before any scene). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Prompt(long seq, long ts, String actor, String text, Long durationMs, ObjectNode meta, int scene)
+            implements RoomEvent {
+    }
+
+    /**
+     * An exchange mark. {@code clientTs} is the performer's own clock; {@code serverTs} is the client time moved
+     * onto the server timeline by the performer's measured clock offset (absent until one was measured).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record MarkRecorded(long seq, long ts, String actor, MarkKind kind, long clientTs, Long serverTs,
+                        Long offsetUs, int scene) implements RoomEvent {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record SceneStarted(long seq, long ts, String actor, int scene, String title) implements RoomEvent {
+    }
+
+    record SceneEnded(long seq, long ts, String actor, int scene) implements RoomEvent {
+    }
+
+    record Muted(long seq, long ts, String actor, String target, boolean muted) implements RoomEvent {
+    }
+
+    record RoomLocked(long seq, long ts, String actor, boolean locked) implements RoomEvent {
+    }
+
+    /** A participant's clock offset (server minus client) and round trip, as measured by the server. */
+    record ClockMeasured(long seq, long ts, String actor, long offsetUs, long rttUs) implements RoomEvent {
+    }
+
+    /** The room session ended; no event follows. */
+    record RoomClosed(long seq, long ts, String actor, String reason) implements RoomEvent {
+    }
+}

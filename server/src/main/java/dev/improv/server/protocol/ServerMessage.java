@@ -1,0 +1,92 @@
+package dev.improv.server.protocol;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+
+/**
+ * Everything the server sends. Room events (see {@link RoomEvent}) carry the room's gap-free {@code seq}; the
+ * messages declared here are addressed to one connection only and carry no seq.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.PROPERTY, property = "type")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = ServerMessage.Welcome.class, name = "welcome"),
+        @JsonSubTypes.Type(value = ServerMessage.SignalRelay.class, name = "signal"),
+        @JsonSubTypes.Type(value = ServerMessage.TimeSyncReply.class, name = "time_sync"),
+        @JsonSubTypes.Type(value = ServerMessage.Ack.class, name = "ack"),
+        @JsonSubTypes.Type(value = ServerMessage.Error.class, name = "error"),
+        @JsonSubTypes.Type(value = ServerMessage.Notice.class, name = "notice"),
+        @JsonSubTypes.Type(value = RoomEvent.MemberJoined.class, name = "member_joined"),
+        @JsonSubTypes.Type(value = RoomEvent.Presence.class, name = "presence"),
+        @JsonSubTypes.Type(value = RoomEvent.MemberLeft.class, name = "member_left"),
+        @JsonSubTypes.Type(value = RoomEvent.Prompt.class, name = "prompt"),
+        @JsonSubTypes.Type(value = RoomEvent.MarkRecorded.class, name = "mark"),
+        @JsonSubTypes.Type(value = RoomEvent.SceneStarted.class, name = "scene_started"),
+        @JsonSubTypes.Type(value = RoomEvent.SceneEnded.class, name = "scene_ended"),
+        @JsonSubTypes.Type(value = RoomEvent.Muted.class, name = "muted"),
+        @JsonSubTypes.Type(value = RoomEvent.RoomLocked.class, name = "room_locked"),
+        @JsonSubTypes.Type(value = RoomEvent.ClockMeasured.class, name = "clock"),
+        @JsonSubTypes.Type(value = RoomEvent.RoomClosed.class, name = "room_closed"),
+})
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public sealed interface ServerMessage permits ServerMessage.Welcome, ServerMessage.SignalRelay,
+        ServerMessage.TimeSyncReply, ServerMessage.Ack, ServerMessage.Error, ServerMessage.Notice, RoomEvent {
+
+    /** Protocol version, sent as {@code v} in the welcome. Bumped on any incompatible change. */
+    int PROTOCOL_VERSION = 1;
+
+    default String typeName() {
+        return TypeNames.of(this);
+    }
+
+    /**
+     * First message on every connection. {@code seq} is the last seq of the room at the time of joining: the
+     * next room event this connection receives is {@code seq + 1}, or, when resuming, the first missed one.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Welcome(int v, String server, Member you, RoomState room, List<Member> roster, long serverTs, long seq,
+                   boolean resumed, Long replayFrom, Limits limits) implements ServerMessage {
+    }
+
+    /** A participant as others see it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Member(String id, String name, Role role, boolean connected, boolean muted) {
+    }
+
+    /** The room's current state, enough to draw a screen without replaying history. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record RoomState(String id, String name, String session, boolean locked, int scene, boolean sceneActive,
+                     String sceneTitle, RoomEvent.Prompt prompt) {
+    }
+
+    /** Limits that apply to this connection, so that clients can stay inside them. */
+    record Limits(int maxMessageBytes, int messagesPerSecond, long resumeWindowMs) {
+    }
+
+    /** Signalling from {@code from}, relayed to this connection only. */
+    record SignalRelay(String from, SignalKind kind, JsonNode data) implements ServerMessage {
+    }
+
+    /** Reply to {@code time_sync}: the client's stamp echoed, the server's receive and send stamps (µs). */
+    record TimeSyncReply(long clientTs, long serverRecvTs, long serverSendTs) implements ServerMessage {
+    }
+
+    /**
+     * The message with client id {@code cid} was applied. For a message that produced a room event, {@code seq}
+     * names it, and the ack is sent only once that event is durable in the session log.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Ack(String cid, Long seq, boolean duplicate) implements ServerMessage {
+    }
+
+    /** A refusal: a code, the offending field (when one is to blame), a sentence for people, and the cid. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Error(ErrorCode code, String field, String message, String cid) implements ServerMessage {
+    }
+
+    /** Operational news for moderators (e.g. the session log cannot be written). Not a room event. */
+    record Notice(String level, String code, String message) implements ServerMessage {
+    }
+}

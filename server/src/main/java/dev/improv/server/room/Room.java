@@ -1,0 +1,440 @@
+package dev.improv.server.room;
+
+import dev.improv.server.metrics.ServerMetrics;
+import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.protocol.ProtocolCodec;
+import dev.improv.server.protocol.Role;
+import dev.improv.server.protocol.RoomEvent;
+import dev.improv.server.protocol.ServerMessage;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One room session: its members, its state and its event stream. Every method except {@link #execute},
+ * {@link #summary()} and the accessors of final fields must run on the owner thread; the transport gets there
+ * with {@code room.execute(() -> ...)}. Handling of client messages lives in {@link RoomCommands}.
+ */
+public final class Room {
+    private static final Logger LOG = LoggerFactory.getLogger(Room.class);
+
+    private final String id;
+    private final String name;
+    private final String sessionId;
+    private final RoomLimits limits;
+    private final ScheduledExecutorService owner;
+    private final FrameFactory frames;
+    private final MicrosClock clock;
+    private final ServerMetrics metrics;
+    private final String serverVersion;
+    private final RoomCommands commands;
+
+    // ---- owner thread only ----
+    private final Map<String, Participant> participants = new LinkedHashMap<>();
+    private final Set<String> banned = new HashSet<>();
+    private final EventHistory history;
+    private final SessionJournal.JournalSession journal;
+    private final PendingAcks pendingAcks = new PendingAcks();
+    private final List<SessionMeta.ParticipantInfo> everJoined = new ArrayList<>();
+    private final List<SessionMeta.SceneInfo> scenes = new ArrayList<>();
+    private final long startedAt;
+    private long seq;
+    private long durableSeq;
+    private boolean logFailing;
+    private boolean locked;
+    private int scene;
+    private boolean sceneActive;
+    private String sceneTitle;
+    private RoomEvent.Prompt lastPrompt;
+    private boolean closed;
+
+    /** Written on the owner thread, read by any thread (admin API): an immutable snapshot. */
+    private volatile RoomSummary summary;
+
+    Room(String id, String name, String sessionId, RoomLimits limits, ScheduledExecutorService owner,
+         FrameFactory frames, MicrosClock clock, ServerMetrics metrics, SessionJournal journal, String serverVersion) {
+        this.id = id;
+        this.name = name;
+        this.sessionId = sessionId;
+        this.limits = limits;
+        this.owner = owner;
+        this.frames = frames;
+        this.clock = clock;
+        this.metrics = metrics;
+        this.serverVersion = serverVersion;
+        this.history = new EventHistory(limits.historyEvents());
+        this.startedAt = clock.nowMicros();
+        this.commands = new RoomCommands(this);
+        this.journal = journal.open(meta(), new DurabilityOnOwner());
+        refreshSummary();
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String sessionId() {
+        return sessionId;
+    }
+
+    public RoomLimits limits() {
+        return limits;
+    }
+
+    /** A consistent snapshot for readers on other threads. */
+    public RoomSummary summary() {
+        return summary;
+    }
+
+    /** Runs a task on the owner thread. Safe from any thread; refused work is counted and logged, not thrown. */
+    public void execute(Runnable task) {
+        try {
+            owner.execute(task);
+        } catch (RejectedExecutionException e) {
+            metrics.roomTaskRejected();
+            LOG.warn("room {}: owner thread refused work (shutting down)", id);
+        }
+    }
+
+    // ------------------------------------------------------------------ joining and leaving
+
+    /**
+     * Joins (or rejoins) a participant with a verified identity.
+     *
+     * @param lastSeq the last seq the client saw, or -1 for none; recorders that give none get the whole
+     *                session replayed
+     * @return null when joined, or the error that refused the join (the caller closes the connection)
+     */
+    public ErrorCode join(String participantId, String displayName, Role role, long lastSeq, MemberConnection conn) {
+        if (closed) {
+            return ErrorCode.ROOM_CLOSED;
+        }
+        if (banned.contains(participantId)) {
+            return ErrorCode.KICKED;
+        }
+        Participant p = participants.get(participantId);
+        boolean resumed = p != null;
+        if (p == null) {
+            ErrorCode refusal = admissionRefusal(role);
+            if (refusal != null) {
+                return refusal;
+            }
+            p = new Participant(participantId, displayName, role, clock.nowMicros());
+            participants.put(participantId, p);
+            metrics.memberAdded(role);
+            long s = nextSeq();
+            everJoined.add(new SessionMeta.ParticipantInfo(p.id(), p.name(), p.role(), p.joinedAt(), s));
+            publish(new RoomEvent.MemberJoined(s, clock.nowMicros(), p.id(), p.view()), null, null);
+            journal.updateMeta(meta());
+        } else {
+            MemberConnection previous = p.connection();
+            if (previous != null && previous != conn) {
+                p.attach(null);
+                previous.close(ErrorCode.REPLACED, "this participant connected again elsewhere");
+            }
+        }
+        if (lastSeq < 0 && role == Role.RECORDER) {
+            lastSeq = 0; // a recorder always starts from the beginning of the session
+        }
+        boolean wasConnected = p.connected();
+        p.attach(conn);
+        p.resumeExpiry(null);
+        long replayFrom = lastSeq >= 0 ? lastSeq + 1 : seq + 1;
+        List<byte[]> replay = replayFrom <= seq ? history.since(replayFrom) : List.of();
+        conn.send(new ServerMessage.Welcome(ServerMessage.PROTOCOL_VERSION, serverVersion, p.view(), roomState(),
+                roster(), clock.nowMicros(), seq, resumed, replay == null || replay.isEmpty() ? null : replayFrom,
+                null));
+        if (replay == null) {
+            conn.send(new ServerMessage.Error(ErrorCode.REPLAY_UNAVAILABLE, "lastSeq",
+                    "events before seq " + history.firstAvailable() + " are no longer held in memory; "
+                            + "the welcome carries the current room state", null));
+            metrics.error(ErrorCode.REPLAY_UNAVAILABLE);
+        } else if (!replay.isEmpty()) {
+            for (byte[] event : replay) {
+                SharedFrame frame = frames.wrap(event);
+                conn.send(frame);
+                frame.release();
+            }
+        }
+        if (resumed && !wasConnected) {
+            publish(new RoomEvent.Presence(nextSeq(), clock.nowMicros(), p.id(), p.id(), true), null, null);
+        }
+        refreshSummary();
+        return null;
+    }
+
+    private ErrorCode admissionRefusal(Role role) {
+        if (locked && role != Role.MODERATOR) {
+            return ErrorCode.ROOM_LOCKED;
+        }
+        if (participants.size() >= limits.maxMembers()) {
+            return ErrorCode.ROOM_FULL;
+        }
+        long sameRole = participants.values().stream().filter(m -> m.role() == role).count();
+        if (sameRole >= limits.maxFor(role)) {
+            return ErrorCode.ROLE_FULL;
+        }
+        return null;
+    }
+
+    /** The transport lost this connection. The participant keeps its slot for the resume window. */
+    public void connectionLost(String participantId, MemberConnection conn) {
+        Participant p = participants.get(participantId);
+        if (p == null || p.connection() != conn) {
+            return; // already replaced, kicked or gone
+        }
+        p.attach(null);
+        if (closed) {
+            return;
+        }
+        publish(new RoomEvent.Presence(nextSeq(), clock.nowMicros(), RoomEvent.SERVER, p.id(), false), null, null);
+        p.resumeExpiry(owner.schedule(() -> resumeWindowExpired(p), limits.resumeWindowMs(), TimeUnit.MILLISECONDS));
+        refreshSummary();
+    }
+
+    private void resumeWindowExpired(Participant p) {
+        if (!p.connected() && participants.get(p.id()) == p) {
+            remove(p, RoomEvent.SERVER, "resume window expired", null);
+        }
+    }
+
+    /** Removes a participant for good and tells everyone. */
+    void remove(Participant p, String actor, String reason, String cid) {
+        participants.remove(p.id());
+        p.resumeExpiry(null);
+        metrics.memberRemoved(p.role());
+        publish(new RoomEvent.MemberLeft(nextSeq(), clock.nowMicros(), actor, p.id(), reason),
+                actor.equals(RoomEvent.SERVER) ? null : participants.get(actor), cid);
+        refreshSummary();
+    }
+
+    void ban(String participantId) {
+        banned.add(participantId);
+    }
+
+    /** Ends the room session: tells everyone, closes every connection, closes the log. Idempotent. */
+    public void close(String reason, ErrorCode closeCode) {
+        if (closed) {
+            return;
+        }
+        if (sceneActive) {
+            endScene(RoomEvent.SERVER, null, null);
+        }
+        publish(new RoomEvent.RoomClosed(nextSeq(), clock.nowMicros(), RoomEvent.SERVER, reason), null, null);
+        closed = true;
+        for (Participant p : participants.values()) {
+            p.resumeExpiry(null);
+            if (p.connection() != null) {
+                p.connection().close(closeCode, reason);
+                p.attach(null);
+            }
+            metrics.memberRemoved(p.role());
+        }
+        participants.clear();
+        journal.close(meta());
+        refreshSummary();
+    }
+
+    public boolean closed() {
+        return closed;
+    }
+
+    // ------------------------------------------------------------------ client messages
+
+    /** Handles one decoded client message from a joined participant. {@code receivedAt}: server µs at read. */
+    public void handle(String participantId, MemberConnection conn, dev.improv.server.protocol.ClientMessage message,
+                       long receivedAt) {
+        Participant p = participants.get(participantId);
+        if (p == null || p.connection() != conn) {
+            return; // stale connection: replaced or removed while this message was queued
+        }
+        commands.handle(p, message, receivedAt);
+    }
+
+    // ------------------------------------------------------------------ state used by RoomCommands
+
+    Participant participant(String participantId) {
+        return participants.get(participantId);
+    }
+
+    MicrosClock clock() {
+        return clock;
+    }
+
+    ServerMetrics metrics() {
+        return metrics;
+    }
+
+    boolean locked() {
+        return locked;
+    }
+
+    void locked(boolean value) {
+        locked = value;
+    }
+
+    int scene() {
+        return scene;
+    }
+
+    boolean sceneActive() {
+        return sceneActive;
+    }
+
+    void startScene(String actor, String title, Participant origin, String cid) {
+        scene++;
+        sceneActive = true;
+        sceneTitle = title;
+        long s = nextSeq();
+        long ts = clock.nowMicros();
+        scenes.add(new SessionMeta.SceneInfo(scene, title, s, ts, null, null));
+        publish(new RoomEvent.SceneStarted(s, ts, actor, scene, title), origin, cid);
+        journal.updateMeta(meta());
+    }
+
+    void endScene(String actor, Participant origin, String cid) {
+        sceneActive = false;
+        long s = nextSeq();
+        long ts = clock.nowMicros();
+        SessionMeta.SceneInfo running = scenes.remove(scenes.size() - 1);
+        scenes.add(new SessionMeta.SceneInfo(running.number(), running.title(), running.startSeq(),
+                running.startTs(), s, ts));
+        publish(new RoomEvent.SceneEnded(s, ts, actor, scene), origin, cid);
+        journal.updateMeta(meta());
+    }
+
+    void lastPrompt(RoomEvent.Prompt prompt) {
+        lastPrompt = prompt;
+    }
+
+    long nextSeq() {
+        return ++seq;
+    }
+
+    /**
+     * Publishes a room event: encodes it once, keeps it for replay, appends it to the session log and hands the
+     * same frame to every connected member. When {@code cid} is given, the origin gets an ack once the event is
+     * durable.
+     */
+    void publish(RoomEvent event, Participant origin, String cid) {
+        long start = System.nanoTime();
+        byte[] json = ProtocolCodec.encode(event);
+        history.add(event.seq(), json);
+        if (origin != null && cid != null) {
+            origin.applied(cid, event.seq());
+            pendingAcks.add(event.seq(), origin, cid);
+        }
+        journal.append(event.seq(), json);
+        SharedFrame frame = frames.wrap(json);
+        int recipients = 0;
+        try {
+            for (Participant member : participants.values()) {
+                MemberConnection c = member.connection();
+                if (c != null) {
+                    c.send(frame);
+                    recipients++;
+                }
+            }
+        } finally {
+            frame.release();
+        }
+        metrics.fannedOut(System.nanoTime() - start, recipients);
+        metrics.messagesOut(event.typeName(), recipients);
+    }
+
+    /** Acks an already-applied cid again: at once when durable, otherwise the pending ack covers it. */
+    void ackDuplicate(Participant p, String cid, long eventSeq) {
+        if (eventSeq == 0 || eventSeq <= durableSeq) {
+            p.sendDirect(new ServerMessage.Ack(cid, eventSeq == 0 ? null : eventSeq, true));
+        }
+    }
+
+    void refreshSummary() {
+        int connected = 0;
+        Map<Role, Integer> byRole = new java.util.EnumMap<>(Role.class);
+        for (Participant p : participants.values()) {
+            byRole.merge(p.role(), 1, Integer::sum);
+            if (p.connected()) {
+                connected++;
+            }
+        }
+        summary = new RoomSummary(id, name, sessionId, closed, locked, scene, sceneActive, seq,
+                participants.size(), connected, byRole, roster());
+    }
+
+    private ServerMessage.RoomState roomState() {
+        return new ServerMessage.RoomState(id, name, sessionId, locked, scene, sceneActive, sceneTitle, lastPrompt);
+    }
+
+    private List<ServerMessage.Member> roster() {
+        List<ServerMessage.Member> out = new ArrayList<>(participants.size());
+        for (Participant p : participants.values()) {
+            out.add(p.view());
+        }
+        return out;
+    }
+
+    SessionMeta meta() {
+        return new SessionMeta(sessionId, id, name, startedAt, closed ? clock.nowMicros() : null,
+                ServerMessage.PROTOCOL_VERSION, serverVersion, everJoined, scenes);
+    }
+
+    /** Moderators hear about trouble with the session log at once. */
+    private void noticeModerators(String level, String code, String text) {
+        for (Participant p : participants.values()) {
+            if (p.role() == Role.MODERATOR) {
+                p.sendDirect(new ServerMessage.Notice(level, code, text));
+            }
+        }
+    }
+
+    /** Carries the writer thread's news over to the owner thread. */
+    private final class DurabilityOnOwner implements SessionJournal.DurabilityListener {
+        @Override
+        public void durableUpTo(long upTo) {
+            execute(() -> {
+                if (upTo > durableSeq) {
+                    durableSeq = upTo;
+                    pendingAcks.ackUpTo(upTo);
+                }
+            });
+        }
+
+        @Override
+        public void writeFailed(Exception cause) {
+            execute(() -> {
+                if (!logFailing) {
+                    logFailing = true;
+                    LOG.error("room {} session {}: session log cannot be written; events are kept and retried", id,
+                            sessionId, cause);
+                    noticeModerators("error", ErrorCode.LOG_UNAVAILABLE.name(),
+                            "The session log cannot be written (" + cause.getMessage() + "). The room keeps "
+                                    + "running; events are kept and written as soon as the disk recovers.");
+                }
+            });
+        }
+
+        @Override
+        public void writeRecovered() {
+            execute(() -> {
+                if (logFailing) {
+                    logFailing = false;
+                    LOG.warn("room {} session {}: session log writable again", id, sessionId);
+                    noticeModerators("info", ErrorCode.LOG_UNAVAILABLE.name(), "The session log is writable again.");
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package dev.improv.server.room;
+
+import dev.improv.server.protocol.ClientMessage;
+import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.protocol.Role;
+import dev.improv.server.protocol.RoomEvent;
+import dev.improv.server.protocol.ServerMessage;
+
+/**
+ * What each client message does to a room: permission, validation against room state, the resulting event.
+ * Runs on the room's owner thread. Java 17 has no pattern switch, so dispatch is an instanceof chain whose
+ * completeness {@code RoomCommandsTest} checks against the sealed interface's permitted subclasses.
+ */
+final class RoomCommands {
+    /** Time-sync stamps of our own older than this are refused as replays. */
+    private static final long MAX_SYNC_AGE_US = 60_000_000L;
+    /** A new clock event is published when the best offset moves by more than this. */
+    private static final long CLOCK_EVENT_THRESHOLD_US = 1_000L;
+
+    private final Room room;
+
+    RoomCommands(Room room) {
+        this.room = room;
+    }
+
+    void handle(Participant p, ClientMessage message, long receivedAt) {
+        String cid = message.cid();
+        if (cid != null) {
+            Long applied = p.appliedSeq(cid);
+            if (applied != null) {
+                room.ackDuplicate(p, cid, applied);
+                return;
+            }
+        }
+        if (message instanceof ClientMessage.Signal m) {
+            signal(p, m);
+        } else if (message instanceof ClientMessage.PushPrompt m) {
+            prompt(p, m);
+        } else if (message instanceof ClientMessage.Mark m) {
+            mark(p, m);
+        } else if (message instanceof ClientMessage.TimeSync m) {
+            timeSync(p, m, receivedAt);
+        } else if (message instanceof ClientMessage.TimeSyncReport m) {
+            timeSyncReport(p, m);
+        } else if (message instanceof ClientMessage.Mute m) {
+            mute(p, m);
+        } else if (message instanceof ClientMessage.Kick m) {
+            kick(p, m);
+        } else if (message instanceof ClientMessage.Lock m) {
+            lock(p, m);
+        } else if (message instanceof ClientMessage.StartScene m) {
+            startScene(p, m);
+        } else if (message instanceof ClientMessage.EndScene m) {
+            endScene(p, m);
+        } else if (message instanceof ClientMessage.Leave m) {
+            leave(p, m);
+        } else {
+            throw new IllegalStateException("no handler for " + message.getClass());
+        }
+    }
+
+    private void signal(Participant p, ClientMessage.Signal m) {
+        Participant to = room.participant(m.to());
+        if (to == null || to == p || !to.connected()) {
+            refuse(p, ErrorCode.UNKNOWN_PEER, "to", "no connected member '" + m.to() + "' in this room", m.cid());
+            return;
+        }
+        to.sendDirect(new ServerMessage.SignalRelay(p.id(), m.kind(), m.data()));
+        ackWithoutEvent(p, m.cid());
+    }
+
+    private void prompt(Participant p, ClientMessage.PushPrompt m) {
+        if (!requireModerator(p, m)) {
+            return;
+        }
+        RoomEvent.Prompt event = new RoomEvent.Prompt(room.nextSeq(), room.clock().nowMicros(), p.id(), m.text(),
+                m.durationMs(), m.meta(), room.scene());
+        room.lastPrompt(event);
+        room.publish(event, p, m.cid());
+    }
+
+    private void mark(Participant p, ClientMessage.Mark m) {
+        if (p.role() != Role.PERFORMER) {
+            refuse(p, ErrorCode.NOT_AUTHORIZED, "type", "only performers send exchange marks", m.cid());
+            return;
+        }
+        ClockEstimate clock = p.clock();
+        Long offset = clock.known() ? clock.bestOffset() : null;
+        Long serverTs = offset == null ? null : m.clientTs() + offset;
+        room.publish(new RoomEvent.MarkRecorded(room.nextSeq(), room.clock().nowMicros(), p.id(), m.kind(),
+                m.clientTs(), serverTs, offset, room.scene()), p, m.cid());
+    }
+
+    private void timeSync(Participant p, ClientMessage.TimeSync m, long receivedAt) {
+        p.sendDirect(new ServerMessage.TimeSyncReply(m.clientTs(), receivedAt, room.clock().nowMicros()));
+        remember(p, m.cid(), 0);
+    }
+
+    private void timeSyncReport(Participant p, ClientMessage.TimeSyncReport m) {
+        long now = room.clock().nowMicros();
+        if (m.serverSendTs() > now || m.serverRecvTs() < now - MAX_SYNC_AGE_US) {
+            refuse(p, ErrorCode.INVALID_FIELD, "serverRecvTs",
+                    "the server stamps must come from a time_sync reply of the last minute", m.cid());
+            return;
+        }
+        long rtt = (m.clientRecvTs() - m.clientTs()) - (m.serverSendTs() - m.serverRecvTs());
+        if (rtt < 0) {
+            refuse(p, ErrorCode.INVALID_FIELD, "clientRecvTs",
+                    "the four stamps give a negative round trip", m.cid());
+            return;
+        }
+        long offset = ((m.serverRecvTs() - m.clientTs()) + (m.serverSendTs() - m.clientRecvTs())) / 2;
+        ClockEstimate clock = p.clock();
+        long before = clock.known() ? clock.bestOffset() : Long.MIN_VALUE;
+        clock.add(offset, rtt);
+        boolean firstOrMoved = before == Long.MIN_VALUE || Math.abs(clock.bestOffset() - before) > CLOCK_EVENT_THRESHOLD_US;
+        if (firstOrMoved) {
+            room.publish(new RoomEvent.ClockMeasured(room.nextSeq(), now, p.id(), clock.bestOffset(),
+                    clock.bestRtt()), p, m.cid());
+        } else {
+            ackWithoutEvent(p, m.cid());
+        }
+    }
+
+    private void mute(Participant p, ClientMessage.Mute m) {
+        if (!requireModerator(p, m)) {
+            return;
+        }
+        Participant target = room.participant(m.target());
+        if (target == null) {
+            refuse(p, ErrorCode.UNKNOWN_PEER, "target", "no member '" + m.target() + "' in this room", m.cid());
+            return;
+        }
+        target.muted(m.muted());
+        room.publish(new RoomEvent.Muted(room.nextSeq(), room.clock().nowMicros(), p.id(), target.id(), m.muted()),
+                p, m.cid());
+        room.refreshSummary();
+    }
+
+    private void kick(Participant p, ClientMessage.Kick m) {
+        if (!requireModerator(p, m)) {
+            return;
+        }
+        Participant target = room.participant(m.target());
+        if (target == null || target == p) {
+            refuse(p, ErrorCode.UNKNOWN_PEER, "target", "no other member '" + m.target() + "' in this room",
+                    m.cid());
+            return;
+        }
+        room.ban(target.id());
+        MemberConnection c = target.connection();
+        target.attach(null);
+        String reason = m.reason() == null ? "kicked" : "kicked: " + m.reason();
+        room.remove(target, p.id(), reason, m.cid());
+        if (c != null) {
+            c.close(ErrorCode.KICKED, m.reason() == null ? "removed by a moderator" : m.reason());
+        }
+    }
+
+    private void lock(Participant p, ClientMessage.Lock m) {
+        if (!requireModerator(p, m)) {
+            return;
+        }
+        room.locked(m.locked());
+        room.publish(new RoomEvent.RoomLocked(room.nextSeq(), room.clock().nowMicros(), p.id(), m.locked()), p,
+                m.cid());
+        room.refreshSummary();
+    }
+
+    private void startScene(Participant p, ClientMessage.StartScene m) {
+        if (!requireModerator(p, m)) {
+            return;
+        }
+        if (room.sceneActive()) {
+            refuse(p, ErrorCode.SCENE_STATE, null, "scene " + room.scene() + " is still running; end it first",
+                    m.cid());
+            return;
+        }
+        room.startScene(p.id(), m.title(), p, m.cid());
+        room.refreshSummary();
+    }
+
+    private void endScene(Participant p, ClientMessage.EndScene m) {
+        if (!requireModerator(p, m)) {
+            return;
+        }
+        if (!room.sceneActive()) {
+            refuse(p, ErrorCode.SCENE_STATE, null, "no scene is running", m.cid());
+            return;
+        }
+        room.endScene(p.id(), p, m.cid());
+        room.refreshSummary();
+    }
+
+    private void leave(Participant p, ClientMessage.Leave m) {
+        MemberConnection c = p.connection();
+        p.attach(null);
+        room.remove(p, p.id(), "left", null);
+        if (c != null) {
+            if (m.cid() != null) {
+                c.send(new ServerMessage.Ack(m.cid(), null, false));
+            }
+            c.close(ErrorCode.LEFT, "left the room");
+        }
+    }
+
+    private boolean requireModerator(Participant p, ClientMessage m) {
+        if (p.role() == Role.MODERATOR) {
+            return true;
+        }
+        refuse(p, ErrorCode.NOT_AUTHORIZED, "type", "only moderators may send '" + m.typeName() + "'", m.cid());
+        return false;
+    }
+
+    private void ackWithoutEvent(Participant p, String cid) {
+        if (cid != null) {
+            remember(p, cid, 0);
+            p.sendDirect(new ServerMessage.Ack(cid, null, false));
+        }
+    }
+
+    private static void remember(Participant p, String cid, long seq) {
+        if (cid != null) {
+            p.applied(cid, seq);
+        }
+    }
+
+    private void refuse(Participant p, ErrorCode code, String field, String text, String cid) {
+        room.metrics().error(code);
+        p.sendDirect(new ServerMessage.Error(code, field, text, cid));
+    }
+}

@@ -1,0 +1,111 @@
+package dev.improv.server.room;
+
+import dev.improv.server.metrics.ServerMetrics;
+import dev.improv.server.protocol.ErrorCode;
+import java.security.SecureRandom;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * All open rooms of this server, by id. Thread-safe. Each new room is pinned to one owner executor taken
+ * round-robin from {@code owners} (the transport passes its event loops, so rooms cost no extra threads).
+ */
+public final class RoomRegistry {
+    private static final char[] ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
+
+    private final ConcurrentMap<String, Room> rooms = new ConcurrentHashMap<>();
+    private final Supplier<ScheduledExecutorService> owners;
+    private final FrameFactory frames;
+    private final MicrosClock clock;
+    private final ServerMetrics metrics;
+    private final SessionJournal journal;
+    private final String serverVersion;
+    private final SecureRandom random = new SecureRandom();
+
+    public RoomRegistry(Supplier<ScheduledExecutorService> owners, FrameFactory frames, MicrosClock clock,
+                        ServerMetrics metrics, SessionJournal journal, String serverVersion) {
+        this.owners = owners;
+        this.frames = frames;
+        this.clock = clock;
+        this.metrics = metrics;
+        this.journal = journal;
+        this.serverVersion = serverVersion;
+    }
+
+    /** Opens a room with a fresh id and a fresh session. */
+    public Room create(String name, RoomLimits limits) {
+        for (;;) {
+            String id = randomId(10);
+            Room candidate = rooms.computeIfAbsent(id, key -> newRoom(key, name, limits));
+            if (candidate.id().equals(id) && candidate.name().equals(name)) {
+                return candidate;
+            }
+        }
+    }
+
+    private Room newRoom(String id, String name, RoomLimits limits) {
+        String sessionId = sessionIdFor(id);
+        Room room = new Room(id, name, sessionId, limits, owners.get(), frames, clock, metrics, journal,
+                serverVersion);
+        metrics.roomOpened();
+        return room;
+    }
+
+    private String sessionIdFor(String roomId) {
+        // Sortable by start time, unique across restarts: yyyymmddThhmmssZ-room-random.
+        String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+                .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.ofEpochSecond(clock.nowMicros() / 1_000_000));
+        return stamp + "-" + roomId + "-" + randomId(4);
+    }
+
+    public Room get(String id) {
+        return rooms.get(id);
+    }
+
+    public Collection<Room> all() {
+        return List.copyOf(rooms.values());
+    }
+
+    /** Closes a room on its owner thread and forgets it. Returns false when there is no such room. */
+    public boolean close(String id, String reason) {
+        Room room = rooms.remove(id);
+        if (room == null) {
+            return false;
+        }
+        room.execute(() -> room.close(reason, ErrorCode.ROOM_CLOSED));
+        metrics.roomClosed();
+        return true;
+    }
+
+    /** Closes every room (server shutdown) and waits up to the timeout for their owner threads to do it. */
+    public boolean closeAll(String reason, ErrorCode code, long timeout, TimeUnit unit) throws InterruptedException {
+        List<Room> open = List.copyOf(rooms.values());
+        CountDownLatch done = new CountDownLatch(open.size());
+        for (Room room : open) {
+            rooms.remove(room.id());
+            metrics.roomClosed();
+            room.execute(() -> {
+                try {
+                    room.close(reason, code);
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        return done.await(timeout, unit);
+    }
+
+    private String randomId(int length) {
+        char[] out = new char[length];
+        for (int i = 0; i < length; i++) {
+            out[i] = ID_ALPHABET[random.nextInt(ID_ALPHABET.length)];
+        }
+        return new String(out);
+    }
+}

@@ -1,0 +1,57 @@
+package dev.improv.server.room;
+
+/**
+ * Where rooms write their session log. The room calls it on its owner thread, so no method may block: an
+ * implementation queues and lets its own writer thread do the I/O (see {@code eventlog.SessionLogWriter}).
+ */
+public interface SessionJournal {
+    /** Starts the log of one room session. */
+    JournalSession open(SessionMeta meta, DurabilityListener listener);
+
+    /** No log at all: every event counts as durable as soon as it is appended. */
+    static SessionJournal none() {
+        return (meta, listener) -> new JournalSession() {
+            @Override
+            public void append(long seq, byte[] eventJson) {
+                listener.durableUpTo(seq);
+            }
+
+            @Override
+            public void updateMeta(SessionMeta updated) {
+            }
+
+            @Override
+            public void close(SessionMeta finalMeta) {
+            }
+        };
+    }
+
+    /** The log of one room session. Producers call from the room's owner thread only. */
+    interface JournalSession {
+        /** Queues one event line (the exact bytes members received). Never blocks. */
+        void append(long seq, byte[] eventJson);
+
+        /** Queues a new version of the session's metadata file. Never blocks. */
+        void updateMeta(SessionMeta meta);
+
+        /** Queues the final metadata and closes the log once everything queued is durable. Never blocks. */
+        void close(SessionMeta finalMeta);
+    }
+
+    /**
+     * Told by the writer thread what became durable. Implementations must hand the news to their own thread
+     * and return at once.
+     */
+    interface DurabilityListener {
+        /** Every event of this session with seq up to and including {@code seq} is durable. */
+        void durableUpTo(long seq);
+
+        /** Events could not be written; the writer keeps them and retries, nothing is acknowledged meanwhile. */
+        default void writeFailed(Exception cause) {
+        }
+
+        /** Writing works again after {@link #writeFailed}. */
+        default void writeRecovered() {
+        }
+    }
+}

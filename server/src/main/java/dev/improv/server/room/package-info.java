@@ -1,0 +1,7 @@
+/**
+ * Rooms and their members. A {@link dev.improv.server.room.Room} is owned by one thread (its owner executor):
+ * every read or change of its state runs there, so the fan-out path takes no lock. Nothing here imports Netty;
+ * the transport reaches members through {@link dev.improv.server.room.MemberConnection} and hands over encoded
+ * frames through {@link dev.improv.server.room.FrameFactory}, which keeps rooms movable to another node later.
+ */
+package dev.improv.server.room;

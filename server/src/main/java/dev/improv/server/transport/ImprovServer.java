@@ -1,0 +1,188 @@
+package dev.improv.server.transport;
+
+import dev.improv.server.auth.JoinLinks;
+import dev.improv.server.auth.TokenService;
+import dev.improv.server.config.ServerCommand;
+import dev.improv.server.config.ServerConfig;
+import dev.improv.server.http.HttpApiHandler;
+import dev.improv.server.http.StaticFiles;
+import dev.improv.server.metrics.ServerMetrics;
+import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.room.MicrosClock;
+import dev.improv.server.room.RoomRegistry;
+import dev.improv.server.room.SessionJournal;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts and stops the server: event loops (epoll when available, NIO otherwise), the one listening socket for
+ * HTTP and WebSocket, and the components behind it. Nothing else.
+ */
+public final class ImprovServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ImprovServer.class);
+
+    /** What the server is made of, for callers that add features (session log, lobby) and for tests. */
+    public record Parts(ServerConfig config, ServerMetrics metrics, RoomRegistry rooms, TokenService tokens,
+                        JoinLinks links, MicrosClock clock) {
+    }
+
+    /** Features built from the server's parts: the session journal and extra HTTP routes. */
+    public interface Features extends AutoCloseable {
+        SessionJournal journal();
+
+        List<HttpApiHandler.ApiExtension> httpExtensions(Parts parts);
+
+        /** Flushes and stops whatever the features run (e.g. the log writer). Called after rooms closed. */
+        @Override
+        void close();
+
+        static Features none() {
+            return new Features() {
+                @Override
+                public SessionJournal journal() {
+                    return SessionJournal.none();
+                }
+
+                @Override
+                public List<HttpApiHandler.ApiExtension> httpExtensions(Parts parts) {
+                    return List.of();
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+        }
+    }
+
+    private final ServerConfig config;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final Parts parts;
+    private final Features features;
+    private final String transportName;
+    private Channel listener;
+    private volatile boolean stopped;
+
+    private ImprovServer(ServerConfig config, ServerMetrics metrics, Function<ServerMetrics, Features> featureFactory) {
+        this.config = config;
+        boolean epoll = switch (config.transport()) {
+            case "epoll" -> {
+                Epoll.ensureAvailability();
+                yield true;
+            }
+            case "nio" -> false;
+            default -> Epoll.isAvailable();
+        };
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.transportName = epoll ? "epoll" : "nio";
+        this.boss = new MultiThreadIoEventLoopGroup(1, io);
+        this.workers = new MultiThreadIoEventLoopGroup(config.ioThreads(), io);
+        this.features = featureFactory.apply(metrics);
+        MicrosClock clock = MicrosClock.monotonic();
+        TokenService tokens = new TokenService(config.tokenSecret(), Clock.systemUTC());
+        RoomRegistry rooms = new RoomRegistry(workers::next, new ByteBufFrames(PooledByteBufAllocator.DEFAULT), clock,
+                metrics, features.journal(), ServerCommand.serverVersion());
+        JoinLinks links = new JoinLinks(tokens, config.publicUrl(), config.linkTtlSeconds(), Clock.systemUTC());
+        this.parts = new Parts(config, metrics, rooms, tokens, links, clock);
+    }
+
+    /**
+     * Binds and starts serving.
+     *
+     * @param featureFactory builds the optional features once metrics exist; {@code m -> Features.none()} for
+     *                       none
+     */
+    public static ImprovServer start(ServerConfig config, Function<ServerMetrics, Features> featureFactory)
+            throws InterruptedException {
+        ImprovServer server = new ImprovServer(config, new ServerMetrics(), featureFactory);
+        try {
+            server.bind();
+        } catch (InterruptedException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    private void bind() throws InterruptedException {
+        Class<? extends ServerSocketChannel> channelType = transportName.equals("epoll")
+                ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        HttpApiHandler api = new HttpApiHandler(parts.rooms(), parts.links(), parts.metrics(), StaticFiles.load("web"),
+                config.adminKey(), config.roomLimits(), features.httpExtensions(parts));
+        ServerInitializer initializer = new ServerInitializer(config, parts.tokens(), parts.rooms(), parts.metrics(),
+                parts.clock(), api);
+        int high = config.writeBufferHighWater();
+        listener = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(channelType)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(high / 2, high))
+                .childHandler(initializer)
+                .bind(config.host(), config.port())
+                .sync()
+                .channel();
+        LOG.info("listening on {} ({}, {} I/O threads)", listener.localAddress(), transportName,
+                ((MultiThreadIoEventLoopGroup) workers).executorCount());
+    }
+
+    public int port() {
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    public Parts parts() {
+        return parts;
+    }
+
+    public String transportName() {
+        return transportName;
+    }
+
+    /**
+     * Graceful stop: no new connections; every room tells its members (close code 1001) and closes its log;
+     * the features flush; then the event loops finish what is queued.
+     */
+    @Override
+    public void close() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        long grace = config.shutdownGraceMs();
+        try {
+            if (listener != null) {
+                listener.close().sync();
+            }
+            if (!parts.rooms().closeAll("the server is shutting down", ErrorCode.SERVER_SHUTDOWN, grace,
+                    TimeUnit.MILLISECONDS)) {
+                LOG.warn("some rooms did not close within {} ms", grace);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            features.close();
+            boss.shutdownGracefully(0, grace, TimeUnit.MILLISECONDS);
+            workers.shutdownGracefully(100, grace, TimeUnit.MILLISECONDS).awaitUninterruptibly(grace * 2);
+        }
+    }
+}

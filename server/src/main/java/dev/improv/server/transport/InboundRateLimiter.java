@@ -1,0 +1,48 @@
+package dev.improv.server.transport;
+
+import dev.improv.server.metrics.ServerMetrics;
+import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.protocol.ServerMessage;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * Drops client data frames above the connection's rate (token bucket) before they cost a JSON parse, and says
+ * so with a RATE_LIMITED error at most once per second. The connection stays open. One per channel.
+ */
+final class InboundRateLimiter extends ChannelInboundHandlerAdapter {
+    private static final long ERROR_INTERVAL_NANOS = 1_000_000_000L;
+
+    private final TokenBucket bucket;
+    private final ServerMetrics metrics;
+    private final int perSecond;
+    private long lastErrorAt = System.nanoTime() - ERROR_INTERVAL_NANOS;
+
+    InboundRateLimiter(int perSecond, int burst, ServerMetrics metrics) {
+        this.bucket = new TokenBucket(perSecond, burst, System.nanoTime());
+        this.metrics = metrics;
+        this.perSecond = perSecond;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof WebSocketFrame)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        long now = System.nanoTime();
+        if (bucket.tryTake(now)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        ReferenceCountUtil.release(msg);
+        metrics.error(ErrorCode.RATE_LIMITED);
+        if (now - lastErrorAt >= ERROR_INTERVAL_NANOS) {
+            lastErrorAt = now;
+            ctx.writeAndFlush(new ServerMessage.Error(ErrorCode.RATE_LIMITED, null,
+                    "more than " + perSecond + " messages per second: messages are being dropped", null));
+        }
+    }
+}

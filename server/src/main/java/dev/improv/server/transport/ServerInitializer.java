@@ -1,0 +1,85 @@
+package dev.improv.server.transport;
+
+import dev.improv.server.auth.TokenService;
+import dev.improv.server.config.ServerConfig;
+import dev.improv.server.metrics.ServerMetrics;
+import dev.improv.server.room.MicrosClock;
+import dev.improv.server.room.RoomRegistry;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds pipelines and nothing else. Every connection starts as HTTP; {@link HttpRequestRouter} calls
+ * {@link #upgradeToWebSocket} for a WebSocket upgrade. Limits come from {@link ServerConfig}.
+ */
+final class ServerInitializer extends ChannelInitializer<SocketChannel> {
+    /** Largest HTTP request body (admin API JSON). */
+    static final int MAX_HTTP_BODY_BYTES = 64 * 1024;
+    static final String WEBSOCKET_PATH = "/ws";
+
+    private final ServerConfig config;
+    private final TokenService tokens;
+    private final RoomRegistry rooms;
+    private final ServerMetrics metrics;
+    private final MicrosClock clock;
+    private final ChannelHandler httpApi;
+    private final OriginPolicy origins;
+    private final WebSocketServerProtocolConfig webSocketConfig;
+
+    ServerInitializer(ServerConfig config, TokenService tokens, RoomRegistry rooms, ServerMetrics metrics,
+                      MicrosClock clock, ChannelHandler httpApi) {
+        this.config = config;
+        this.tokens = tokens;
+        this.rooms = rooms;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.httpApi = httpApi;
+        this.origins = new OriginPolicy(config.allowedOrigins());
+        this.webSocketConfig = WebSocketServerProtocolConfig.newBuilder()
+                .websocketPath(WEBSOCKET_PATH)
+                .checkStartsWith(true)
+                .handshakeTimeoutMillis(config.joinTimeoutMs())
+                .sendCloseFrame(WebSocketCloseStatus.NORMAL_CLOSURE)
+                .decoderConfig(WebSocketDecoderConfig.newBuilder()
+                        .maxFramePayloadLength(config.maxFrameBytes())
+                        .allowExtensions(false)
+                        .build())
+                .build();
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        metrics.connectionOpened();
+        ch.closeFuture().addListener(f -> metrics.connectionClosed());
+        ch.pipeline()
+                .addLast("idle", new IdleStateHandler(config.idleTimeoutMs(), config.pingIntervalMs(), 0,
+                        TimeUnit.MILLISECONDS))
+                .addLast("http", new HttpServerCodec())
+                .addLast("aggregator", new HttpObjectAggregator(MAX_HTTP_BODY_BYTES))
+                .addLast("router", new HttpRequestRouter(this, origins))
+                .addLast("api", httpApi);
+    }
+
+    /** Replaces the HTTP API with the WebSocket session handlers, right after {@code after}. */
+    void upgradeToWebSocket(ChannelPipeline p, String after) {
+        p.remove("api");
+        p.addAfter(after, "ws", new WebSocketServerProtocolHandler(webSocketConfig));
+        p.addAfter("ws", "ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
+        p.addAfter("ws-aggregator", "encoder", ServerMessageEncoder.INSTANCE);
+        p.addAfter("encoder", "rate", new InboundRateLimiter(config.messagesPerSecond(), config.messageBurst(),
+                metrics));
+        p.addAfter("rate", "decoder", new ClientMessageDecoder(config.maxMessageBytes(), clock, metrics));
+        p.addAfter("decoder", "session", new SessionHandler(tokens, rooms, metrics, config.joinTimeoutMs()));
+    }
+}

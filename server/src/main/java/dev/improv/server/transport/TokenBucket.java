@@ -1,0 +1,32 @@
+package dev.improv.server.transport;
+
+/**
+ * A token bucket for one connection: {@code burst} tokens, refilled at {@code perSecond}. Not thread-safe; it
+ * lives in a per-channel handler, so only that channel's event loop touches it.
+ */
+final class TokenBucket {
+    private final double perNano;
+    private final double capacity;
+    private double tokens;
+    private long lastRefill;
+
+    TokenBucket(int perSecond, int burst, long nowNanos) {
+        this.perNano = perSecond / 1e9;
+        this.capacity = burst;
+        this.tokens = burst;
+        this.lastRefill = nowNanos;
+    }
+
+    boolean tryTake(long nowNanos) {
+        long elapsed = nowNanos - lastRefill;
+        if (elapsed > 0) {
+            tokens = Math.min(capacity, tokens + elapsed * perNano);
+            lastRefill = nowNanos;
+        }
+        if (tokens >= 1) {
+            tokens -= 1;
+            return true;
+        }
+        return false;
+    }
+}
