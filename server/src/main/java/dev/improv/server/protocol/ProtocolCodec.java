@@ -56,7 +56,7 @@ public final class ProtocolCodec {
      */
     public static ClientMessage decodeClient(InputStream in) {
         try {
-            return CLIENT_READER.readValue(in);
+            return nonNull(CLIENT_READER.readValue(in));
         } catch (IOException | RuntimeException e) {
             throw violationFor(e);
         }
@@ -64,10 +64,17 @@ public final class ProtocolCodec {
 
     public static ClientMessage decodeClient(String json) {
         try {
-            return CLIENT_READER.readValue(json);
+            return nonNull(CLIENT_READER.readValue(json));
         } catch (IOException | RuntimeException e) {
             throw violationFor(e);
         }
+    }
+
+    private static ClientMessage nonNull(ClientMessage message) {
+        if (message == null) {
+            throw new ProtocolViolation(ErrorCode.BAD_JSON, null, "a message must be a JSON object with a 'type'");
+        }
+        return message;
     }
 
     /** Decodes a server message: used by test clients and the load generator. */

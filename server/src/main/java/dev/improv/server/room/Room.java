@@ -136,7 +136,8 @@ public final class Room {
             metrics.memberAdded(role);
             long s = nextSeq();
             everJoined.add(new SessionMeta.ParticipantInfo(p.id(), p.name(), p.role(), p.joinedAt(), s));
-            publish(new RoomEvent.MemberJoined(s, clock.nowMicros(), p.id(), p.view()), null, null);
+            publish(new RoomEvent.MemberJoined(s, clock.nowMicros(), p.id(),
+                    new ServerMessage.Member(p.id(), p.name(), p.role(), true, false)), null, null);
             journal.updateMeta(meta());
         } else {
             MemberConnection previous = p.connection();

@@ -185,6 +185,12 @@ final class SessionHandler extends SimpleChannelInboundHandler<InboundMessage> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof java.io.IOException) {
+            // the peer went away (reset, or a write raced our own close frame): nothing to tell anyone
+            LOG.debug("connection {}: {}", ctx.channel().remoteAddress(), cause.toString());
+            ctx.close();
+            return;
+        }
         LOG.warn("closing connection {} after an unexpected error", ctx.channel().remoteAddress(), cause);
         metrics.error(ErrorCode.INTERNAL);
         if (connection != null) {
