@@ -84,7 +84,8 @@ public class ServerCommand {
     int historyEvents;
 
     @Option(names = "--join-timeout-ms", defaultValue = "${env:IMPROV_JOIN_TIMEOUT_MS:-10000}",
-            description = "Time from WebSocket upgrade request to joined, else closed (env IMPROV_JOIN_TIMEOUT_MS).")
+            description = "A new connection must join a room or complete an HTTP request within this, else it is closed "
+                    + "(env IMPROV_JOIN_TIMEOUT_MS).")
     long joinTimeoutMs;
 
     @Option(names = "--idle-timeout-ms", defaultValue = "${env:IMPROV_IDLE_TIMEOUT_MS:-60000}",
@@ -128,21 +129,48 @@ public class ServerCommand {
             description = "On shutdown, time allowed to tell members and flush the logs (env IMPROV_SHUTDOWN_GRACE_MS).")
     long shutdownGraceMs;
 
+    @Option(names = "--stun-urls", split = ",", defaultValue = "${env:IMPROV_STUN_URLS:-}",
+            description = "STUN server URLs for browsers, comma separated, e.g. stun:stun.example.org:3478 "
+                    + "(env IMPROV_STUN_URLS).")
+    List<String> stunUrls;
+
+    @Option(names = "--turn-urls", split = ",", defaultValue = "${env:IMPROV_TURN_URLS:-}",
+            description = "TURN server URLs, comma separated, e.g. turn:turn.example.org:3478?transport=udp "
+                    + "(env IMPROV_TURN_URLS).")
+    List<String> turnUrls;
+
+    @Option(names = "--turn-secret", defaultValue = "${env:IMPROV_TURN_SECRET}",
+            description = "Shared secret of the TURN server (coturn static-auth-secret) (env IMPROV_TURN_SECRET).")
+    String turnSecret;
+
+    @Option(names = "--turn-credential-ttl-seconds", defaultValue = "${env:IMPROV_TURN_CREDENTIAL_TTL_SECONDS:-3600}",
+            description = "Lifetime of the TURN credentials handed to a client (env IMPROV_TURN_CREDENTIAL_TTL_SECONDS).")
+    long turnCredentialTtlSeconds;
+
+    @Option(names = "--relay-only", negatable = true, defaultValue = "${env:IMPROV_RELAY_ONLY:-false}",
+            fallbackValue = "true", description = "Browsers send media through TURN only (iceTransportPolicy relay), "
+            + "hiding performers' addresses from each other (env IMPROV_RELAY_ONLY).")
+    boolean relayOnly;
+
     /** Builds the validated configuration; reads or creates the secrets in the data directory. */
     public ServerConfig toConfig() throws IOException {
         Path data = dataDir.toAbsolutePath().normalize();
         String key = adminKey == null || adminKey.isBlank() ? Secrets.adminKey(data) : adminKey;
         byte[] secret = Secrets.tokenSecret(data);
         String url = publicUrl == null || publicUrl.isBlank() ? "http://localhost:" + port : stripSlash(publicUrl);
-        List<String> origins = allowedOrigins == null ? List.of()
-                : allowedOrigins.stream().map(String::trim).filter(s -> !s.isEmpty()).map(ServerCommand::stripSlash)
-                .toList();
+        List<String> origins = clean(allowedOrigins).stream().map(ServerCommand::stripSlash).toList();
         RoomLimits limits = new RoomLimits(maxMembers, Map.of(Role.PERFORMER, maxPerformers,
                 Role.MODERATOR, maxModerators, Role.RECORDER, maxRecorders, Role.OBSERVER, maxObservers),
                 resumeWindowMs, historyEvents);
         return new ServerConfig(host, port, url, data, key, secret, origins, maxMessageBytes, messagesPerSecond,
                 messageBurst, limits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs, writeBufferHighWater,
-                linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads, shutdownGraceMs);
+                linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads, shutdownGraceMs,
+                new ServerConfig.IceSettings(clean(stunUrls), clean(turnUrls), turnSecret, turnCredentialTtlSeconds,
+                        relayOnly));
+    }
+
+    private static List<String> clean(List<String> values) {
+        return values == null ? List.of() : values.stream().map(String::trim).filter(v -> !v.isEmpty()).toList();
     }
 
     private static String stripSlash(String s) {

@@ -13,19 +13,21 @@ import java.util.List;
  * @param maxMessageBytes      largest client message accepted; larger ones get an error, the connection stays
  * @param messagesPerSecond    sustained client messages per second per connection (token bucket refill)
  * @param messageBurst         bucket size: messages a client may send at once
- * @param joinTimeoutMs        a WebSocket must be joined this long after its upgrade request, or it is closed
+ * @param joinTimeoutMs        a new connection must join a room (or complete an HTTP request) within this, or is closed
  * @param idleTimeoutMs        a connection that sends nothing (not even a pong) this long is closed
  * @param pingIntervalMs       the server pings a WebSocket that received nothing from us this long
  * @param writeBufferHighWater bytes queued for one slow connection before it is disconnected
  * @param linkTtlSeconds       default lifetime of join links
  * @param sessionLog           whether room events are written to session logs under the data directory
  * @param fsyncIntervalMs      for {@link FsyncPolicy#INTERVAL}
+ * @param ice                  STUN/TURN servers handed to browsers
  */
 public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, byte[] tokenSecret,
                            List<String> allowedOrigins, int maxMessageBytes, int messagesPerSecond, int messageBurst,
                            RoomLimits roomLimits, long joinTimeoutMs, long idleTimeoutMs, long pingIntervalMs,
                            int writeBufferHighWater, long linkTtlSeconds, boolean sessionLog, FsyncPolicy fsync,
-                           long fsyncIntervalMs, String transport, int ioThreads, long shutdownGraceMs) {
+                           long fsyncIntervalMs, String transport, int ioThreads, long shutdownGraceMs,
+                           IceSettings ice) {
     public ServerConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
         require(port >= 0 && port <= 65535, "port must be 0..65535");
@@ -39,6 +41,29 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         require(linkTtlSeconds >= 1, "link TTL must be at least 1 second");
         require(List.of("auto", "epoll", "nio").contains(transport), "transport must be auto, epoll or nio");
         require(ioThreads >= 0, "io threads must not be negative");
+    }
+
+    /**
+     * ICE servers for browsers. TURN credentials are minted per participant with the shared-secret scheme
+     * that coturn's {@code use-auth-secret} understands.
+     *
+     * @param relayOnly force {@code iceTransportPolicy: "relay"}: media always goes through TURN, which also
+     *                  hides performers' addresses from each other
+     */
+    public record IceSettings(List<String> stunUrls, List<String> turnUrls, String turnSecret,
+                              long turnCredentialTtlSeconds, boolean relayOnly) {
+        public IceSettings {
+            stunUrls = List.copyOf(stunUrls);
+            turnUrls = List.copyOf(turnUrls);
+            require(turnUrls.isEmpty() || (turnSecret != null && !turnSecret.isBlank()),
+                    "TURN urls need a TURN secret");
+            require(!relayOnly || !turnUrls.isEmpty(), "relay-only ICE needs TURN urls");
+            require(turnCredentialTtlSeconds >= 60, "TURN credential TTL must be at least 60 s");
+        }
+
+        public static IceSettings none() {
+            return new IceSettings(List.of(), List.of(), null, 3600, false);
+        }
     }
 
     private static void require(boolean ok, String message) {
@@ -57,6 +82,6 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         return new ServerConfig(host, port, url, dataDir, adminKey, tokenSecret, allowedOrigins, maxMessageBytes,
                 messagesPerSecond, messageBurst, roomLimits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs,
                 writeBufferHighWater, linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads,
-                shutdownGraceMs);
+                shutdownGraceMs, ice);
     }
 }

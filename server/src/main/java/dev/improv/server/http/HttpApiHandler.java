@@ -1,7 +1,10 @@
 package dev.improv.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.auth.IceServers;
+import dev.improv.server.auth.JoinClaims;
 import dev.improv.server.auth.JoinLinks;
+import dev.improv.server.auth.TokenException;
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.ProtocolCodec;
@@ -47,6 +50,10 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
     private final String adminKey;
     private final RoomLimits defaultLimits;
     private final List<ApiExtension> extensions;
+    private final TokenService tokens;
+    private final IceServers ice;
+    /** Told on every request: this connection is a working HTTP client (stops the join timeout). */
+    private final java.util.function.Consumer<ChannelHandlerContext> proved;
 
     /** More routes, contributed by other features (session export, lobby) without growing this class. */
     public interface ApiExtension {
@@ -54,8 +61,12 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
         boolean handle(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri, boolean admin);
     }
 
-    public HttpApiHandler(RoomRegistry rooms, JoinLinks links, ServerMetrics metrics, StaticFiles files,
-                          String adminKey, RoomLimits defaultLimits, List<ApiExtension> extensions) {
+    public HttpApiHandler(RoomRegistry rooms, JoinLinks links, TokenService tokens, IceServers ice,
+                          ServerMetrics metrics, StaticFiles files, String adminKey, RoomLimits defaultLimits,
+                          List<ApiExtension> extensions, java.util.function.Consumer<ChannelHandlerContext> proved) {
+        this.proved = proved;
+        this.tokens = tokens;
+        this.ice = ice;
         this.rooms = rooms;
         this.links = links;
         this.metrics = metrics;
@@ -71,6 +82,7 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
             HttpResponses.sendError(ctx, request, HttpResponseStatus.BAD_REQUEST, "bad_request", "malformed request");
             return;
         }
+        proved.accept(ctx);
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
         String path = uri.path();
         try {
@@ -110,6 +122,10 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
         }
         String[] parts = uri.path().substring(1).split("/");
         // parts[0] == "api"
+        if (parts.length == 2 && parts[1].equals("ice")) {
+            iceServers(ctx, request, uri);
+            return;
+        }
         if (parts.length < 2 || !parts[1].equals("rooms")) {
             HttpResponses.sendError(ctx, request, HttpResponseStatus.NOT_FOUND, "not_found", "no such API");
             return;
@@ -147,6 +163,17 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
         } else {
             HttpResponses.sendError(ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
                     method + " is not supported here");
+        }
+    }
+
+    /** {@code GET /api/ice?token=...}: the RTCConfiguration for the holder of a valid join token. */
+    private void iceServers(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri) {
+        List<String> token = uri.parameters().get("token");
+        try {
+            JoinClaims claims = tokens.verify(token == null ? null : token.get(0));
+            HttpResponses.sendJson(ctx, request, HttpResponseStatus.OK, ice.forParticipant(claims.pid()));
+        } catch (TokenException e) {
+            HttpResponses.sendError(ctx, request, HttpResponseStatus.UNAUTHORIZED, e.code().name(), e.getMessage());
         }
     }
 

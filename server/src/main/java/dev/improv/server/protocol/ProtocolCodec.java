@@ -12,6 +12,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
@@ -27,7 +30,7 @@ import java.util.stream.Collectors;
  * clients can talk to older servers).
  */
 public final class ProtocolCodec {
-    private static final ObjectMapper MAPPER = JsonMapper.builder()
+    private static final ObjectMapper MAPPER = strictCoercion(JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -35,13 +38,22 @@ public final class ProtocolCodec {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
-            .build();
+            .build());
     private static final ObjectReader CLIENT_READER = MAPPER.readerFor(ClientMessage.class);
     private static final ObjectReader SERVER_READER = MAPPER.readerFor(ServerMessage.class);
     private static final ObjectWriter SERVER_WRITER = MAPPER.writerFor(ServerMessage.class);
     private static final ObjectWriter CLIENT_WRITER = MAPPER.writerFor(ClientMessage.class);
 
     private ProtocolCodec() {
+    }
+
+    /** Numbers and booleans are not text, and text is not a number: no silent conversions. */
+    private static ObjectMapper strictCoercion(ObjectMapper mapper) {
+        mapper.coercionConfigFor(LogicalType.Textual)
+                .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+        return mapper;
     }
 
     /** The shared mapper, for code that reads or writes other JSON (HTTP API, log files). Do not reconfigure. */
@@ -56,6 +68,7 @@ public final class ProtocolCodec {
      */
     public static ClientMessage decodeClient(InputStream in) {
         try {
+            requireObject(in);
             return nonNull(CLIENT_READER.readValue(in));
         } catch (IOException | RuntimeException e) {
             throw violationFor(e);
@@ -64,15 +77,42 @@ public final class ProtocolCodec {
 
     public static ClientMessage decodeClient(String json) {
         try {
+            if (!json.isBlank() && json.strip().charAt(0) != '{') {
+                throw notAnObject();
+            }
             return nonNull(CLIENT_READER.readValue(json));
         } catch (IOException | RuntimeException e) {
             throw violationFor(e);
         }
     }
 
+    /**
+     * Peeks at the first non-blank byte (the stream must support mark, as Netty's ByteBufInputStream does) so
+     * that {@code 42} or {@code []} is called "not an object" rather than "missing 'type'".
+     */
+    private static void requireObject(InputStream in) throws IOException {
+        if (!in.markSupported()) {
+            return;
+        }
+        in.mark(256);
+        int b;
+        int seen = 0;
+        do {
+            b = in.read();
+        } while (b != -1 && Character.isWhitespace(b) && ++seen < 255);
+        in.reset();
+        if (b != -1 && b != '{' && !Character.isWhitespace(b)) {
+            throw notAnObject();
+        }
+    }
+
+    private static ProtocolViolation notAnObject() {
+        return new ProtocolViolation(ErrorCode.BAD_JSON, null, "a message must be a JSON object with a 'type'");
+    }
+
     private static ClientMessage nonNull(ClientMessage message) {
         if (message == null) {
-            throw new ProtocolViolation(ErrorCode.BAD_JSON, null, "a message must be a JSON object with a 'type'");
+            throw notAnObject();
         }
         return message;
     }

@@ -5,13 +5,49 @@ import dev.improv.server.protocol.ErrorCode;
 import dev.improv.server.protocol.Role;
 import dev.improv.server.protocol.RoomEvent;
 import dev.improv.server.protocol.ServerMessage;
+import java.util.Map;
 
 /**
  * What each client message does to a room: permission, validation against room state, the resulting event.
- * Runs on the room's owner thread. Java 17 has no pattern switch, so dispatch is an instanceof chain whose
- * completeness {@code RoomCommandsTest} checks against the sealed interface's permitted subclasses.
+ * Runs on the room's owner thread. Java 17 has no pattern switch over sealed types, so dispatch is a table by
+ * record class, checked at class initialisation to cover every permitted subclass of {@link ClientMessage}.
  */
 final class RoomCommands {
+    @FunctionalInterface
+    private interface Handler<M extends ClientMessage> {
+        void handle(RoomCommands commands, Participant p, M message, long receivedAt);
+    }
+
+    private static final Map<Class<?>, Handler<?>> HANDLERS = Map.ofEntries(
+            entry(ClientMessage.Signal.class, (c, p, m, t) -> c.signal(p, m)),
+            entry(ClientMessage.PushPrompt.class, (c, p, m, t) -> c.prompt(p, m)),
+            entry(ClientMessage.Mark.class, (c, p, m, t) -> c.mark(p, m)),
+            entry(ClientMessage.TimeSync.class, RoomCommands::timeSync),
+            entry(ClientMessage.TimeSyncReport.class, (c, p, m, t) -> c.timeSyncReport(p, m)),
+            entry(ClientMessage.Mute.class, (c, p, m, t) -> c.mute(p, m)),
+            entry(ClientMessage.Kick.class, (c, p, m, t) -> c.kick(p, m)),
+            entry(ClientMessage.Lock.class, (c, p, m, t) -> c.lock(p, m)),
+            entry(ClientMessage.StartScene.class, (c, p, m, t) -> c.startScene(p, m)),
+            entry(ClientMessage.EndScene.class, (c, p, m, t) -> c.endScene(p, m)),
+            entry(ClientMessage.Leave.class, (c, p, m, t) -> c.leave(p, m)));
+
+    static {
+        for (Class<?> type : ClientMessage.class.getPermittedSubclasses()) {
+            if (!HANDLERS.containsKey(type)) {
+                throw new ExceptionInInitializerError("no handler for client message " + type.getSimpleName());
+            }
+        }
+    }
+
+    private static <M extends ClientMessage> Map.Entry<Class<?>, Handler<?>> entry(Class<M> type, Handler<M> handler) {
+        return Map.entry(type, handler);
+    }
+
+    /** The message types this class handles; for tests. */
+    static java.util.Set<Class<?>> handledTypes() {
+        return HANDLERS.keySet();
+    }
+
     /** Time-sync stamps of our own older than this are refused as replays. */
     private static final long MAX_SYNC_AGE_US = 60_000_000L;
     /** A new clock event is published when the best offset moves by more than this. */
@@ -23,6 +59,7 @@ final class RoomCommands {
         this.room = room;
     }
 
+    @SuppressWarnings("unchecked")
     void handle(Participant p, ClientMessage message, long receivedAt) {
         String cid = message.cid();
         if (cid != null) {
@@ -32,31 +69,8 @@ final class RoomCommands {
                 return;
             }
         }
-        if (message instanceof ClientMessage.Signal m) {
-            signal(p, m);
-        } else if (message instanceof ClientMessage.PushPrompt m) {
-            prompt(p, m);
-        } else if (message instanceof ClientMessage.Mark m) {
-            mark(p, m);
-        } else if (message instanceof ClientMessage.TimeSync m) {
-            timeSync(p, m, receivedAt);
-        } else if (message instanceof ClientMessage.TimeSyncReport m) {
-            timeSyncReport(p, m);
-        } else if (message instanceof ClientMessage.Mute m) {
-            mute(p, m);
-        } else if (message instanceof ClientMessage.Kick m) {
-            kick(p, m);
-        } else if (message instanceof ClientMessage.Lock m) {
-            lock(p, m);
-        } else if (message instanceof ClientMessage.StartScene m) {
-            startScene(p, m);
-        } else if (message instanceof ClientMessage.EndScene m) {
-            endScene(p, m);
-        } else if (message instanceof ClientMessage.Leave m) {
-            leave(p, m);
-        } else {
-            throw new IllegalStateException("no handler for " + message.getClass());
-        }
+        Handler<ClientMessage> handler = (Handler<ClientMessage>) HANDLERS.get(message.getClass());
+        handler.handle(this, p, message, receivedAt);
     }
 
     private void signal(Participant p, ClientMessage.Signal m) {

@@ -1,5 +1,6 @@
 package dev.improv.server.transport;
 
+import dev.improv.server.auth.IceServers;
 import dev.improv.server.auth.JoinLinks;
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.config.ServerCommand;
@@ -127,8 +128,10 @@ public final class ImprovServer implements AutoCloseable {
     private void bind() throws InterruptedException {
         Class<? extends ServerSocketChannel> channelType = transportName.equals("epoll")
                 ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        HttpApiHandler api = new HttpApiHandler(parts.rooms(), parts.links(), parts.metrics(), StaticFiles.load("web"),
-                config.adminKey(), config.roomLimits(), features.httpExtensions(parts));
+        HttpApiHandler api = new HttpApiHandler(parts.rooms(), parts.links(), parts.tokens(),
+                new IceServers(config.ice(), Clock.systemUTC()), parts.metrics(), StaticFiles.load("web"),
+                config.adminKey(), config.roomLimits(), features.httpExtensions(parts),
+                ctx -> JoinTimeoutHandler.done(ctx.pipeline()));
         ServerInitializer initializer = new ServerInitializer(config, parts.tokens(), parts.rooms(), parts.metrics(),
                 parts.clock(), api);
         int high = config.writeBufferHighWater();

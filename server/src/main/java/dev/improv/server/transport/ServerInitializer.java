@@ -63,6 +63,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         metrics.connectionOpened();
         ch.closeFuture().addListener(f -> metrics.connectionClosed());
         ch.pipeline()
+                .addLast(JoinTimeoutHandler.NAME, new JoinTimeoutHandler(config.joinTimeoutMs(), metrics))
                 .addLast("idle", new IdleStateHandler(config.idleTimeoutMs(), config.pingIntervalMs(), 0,
                         TimeUnit.MILLISECONDS))
                 .addLast("http", new HttpServerCodec())
@@ -80,6 +81,6 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         p.addAfter("encoder", "rate", new InboundRateLimiter(config.messagesPerSecond(), config.messageBurst(),
                 metrics));
         p.addAfter("rate", "decoder", new ClientMessageDecoder(config.maxMessageBytes(), clock, metrics));
-        p.addAfter("decoder", "session", new SessionHandler(tokens, rooms, metrics, config.joinTimeoutMs()));
+        p.addAfter("decoder", "session", new SessionHandler(tokens, rooms, metrics));
     }
 }

@@ -16,14 +16,12 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.util.List;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Binds a WebSocket to a room participant once the handshake completes (token checked, room joined), then
- * hands each decoded message to the room's owner thread. Also owns the join timeout and the keep-alive ping.
+ * hands each decoded message to the room's owner thread. Also sends the keep-alive ping and closes idle sockets.
  * One per channel; all fields are touched on the channel's event loop only.
  */
 final class SessionHandler extends SimpleChannelInboundHandler<InboundMessage> {
@@ -33,29 +31,14 @@ final class SessionHandler extends SimpleChannelInboundHandler<InboundMessage> {
     private final TokenService tokens;
     private final RoomRegistry rooms;
     private final ServerMetrics metrics;
-    private final long joinTimeoutMs;
-    private ScheduledFuture<?> joinTimeout;
     private Room room;
     private String participantId;
     private NettyMemberConnection connection;
 
-    SessionHandler(TokenService tokens, RoomRegistry rooms, ServerMetrics metrics, long joinTimeoutMs) {
+    SessionHandler(TokenService tokens, RoomRegistry rooms, ServerMetrics metrics) {
         this.tokens = tokens;
         this.rooms = rooms;
         this.metrics = metrics;
-        this.joinTimeoutMs = joinTimeoutMs;
-    }
-
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        joinTimeout = ctx.executor().schedule(() -> {
-            metrics.error(ErrorCode.JOIN_TIMEOUT);
-            if (connection != null) {
-                connection.close(ErrorCode.JOIN_TIMEOUT, "did not join in time");
-            } else {
-                ctx.close();
-            }
-        }, joinTimeoutMs, TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -64,6 +47,10 @@ final class SessionHandler extends SimpleChannelInboundHandler<InboundMessage> {
             connection = new NettyMemberConnection(ctx.channel(), metrics);
             ctx.channel().config().setAutoRead(false); // nothing to do with messages until joined
             authenticateAndJoin(ctx, handshake.requestUri());
+        } else if (evt instanceof JoinTimeoutHandler.JoinTimeoutExpired) {
+            if (connection != null) {
+                connection.close(ErrorCode.JOIN_TIMEOUT, "did not join in time");
+            }
         } else if (evt instanceof IdleStateEvent idle) {
             if (idle.state() == IdleState.READER_IDLE) {
                 metrics.error(ErrorCode.IDLE_TIMEOUT);
@@ -126,7 +113,7 @@ final class SessionHandler extends SimpleChannelInboundHandler<InboundMessage> {
         }
         room = target;
         participantId = claims.pid();
-        joinTimeout.cancel(false);
+        JoinTimeoutHandler.done(ctx.pipeline());
         if (!ctx.channel().isActive()) {
             lost();
             return;
@@ -166,9 +153,6 @@ final class SessionHandler extends SimpleChannelInboundHandler<InboundMessage> {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        if (joinTimeout != null) {
-            joinTimeout.cancel(false);
-        }
         lost();
         super.channelInactive(ctx);
     }
