@@ -97,7 +97,9 @@ public final class ImprovServer implements AutoCloseable {
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.transportName = epoll ? "epoll" : "nio";
         this.boss = new MultiThreadIoEventLoopGroup(1, io);
-        this.workers = new MultiThreadIoEventLoopGroup(config.ioThreads(), io);
+        // One event loop per core: rooms are pinned to loops, and more loops than cores only adds switching.
+        int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
+        this.workers = new MultiThreadIoEventLoopGroup(threads, io);
         this.features = featureFactory.apply(metrics);
         MicrosClock clock = MicrosClock.monotonic();
         TokenService tokens = new TokenService(config.tokenSecret(), Clock.systemUTC());
@@ -171,6 +173,7 @@ public final class ImprovServer implements AutoCloseable {
             return;
         }
         stopped = true;
+        LOG.info("shutting down: closing rooms, then flushing");
         long grace = config.shutdownGraceMs();
         try {
             if (listener != null) {
