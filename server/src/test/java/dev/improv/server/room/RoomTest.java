@@ -1,0 +1,173 @@
+package dev.improv.server.room;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.improv.server.metrics.ServerMetrics;
+import dev.improv.server.protocol.ClientMessage;
+import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.protocol.ProtocolCodec;
+import dev.improv.server.protocol.Role;
+import dev.improv.server.protocol.ServerMessage;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The room alone, on a real single-thread owner, with recording connections and a journal the test drives. */
+class RoomTest {
+    final ScheduledExecutorService owner = Executors.newSingleThreadScheduledExecutor();
+    final HeldJournal journal = new HeldJournal();
+    final Room room = new RoomRegistry(() -> owner, bytes -> new BytesFrame(bytes), () -> 1_000_000L,
+            new ServerMetrics(), journal, "test").create("R",
+            new RoomLimits(4, Map.of(Role.PERFORMER, 2), 60_000, 16));
+
+    @AfterEach
+    void stop() {
+        owner.shutdownNow();
+    }
+
+    record BytesFrame(byte[] bytes) implements SharedFrame {
+        @Override
+        public void release() {
+        }
+    }
+
+    /** Records what a member would have received, as JSON strings. */
+    static final class Recording implements MemberConnection {
+        final List<String> received = new CopyOnWriteArrayList<>();
+        volatile ErrorCode closedWith;
+
+        @Override
+        public void send(SharedFrame frame) {
+            received.add(new String(((BytesFrame) frame).bytes(), StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void send(ServerMessage message) {
+            received.add(new String(ProtocolCodec.encode(message), StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void close(ErrorCode code, String reason) {
+            closedWith = code;
+        }
+
+        @Override
+        public String remoteAddress() {
+            return "test";
+        }
+
+        List<String> ofType(String type) {
+            return received.stream().filter(s -> s.startsWith("{\"type\":\"" + type + "\"")).toList();
+        }
+    }
+
+    /** A journal that makes events durable only when the test says so. */
+    static final class HeldJournal implements SessionJournal {
+        final List<Long> appended = new CopyOnWriteArrayList<>();
+        volatile DurabilityListener listener;
+
+        @Override
+        public JournalSession open(SessionMeta meta, DurabilityListener l) {
+            listener = l;
+            return new JournalSession() {
+                @Override
+                public void append(long seq, byte[] eventJson) {
+                    appended.add(seq);
+                }
+
+                @Override
+                public void updateMeta(SessionMeta m) {
+                }
+
+                @Override
+                public void close(SessionMeta finalMeta) {
+                }
+            };
+        }
+    }
+
+    ErrorCode joinOnOwner(String pid, Role role, Recording conn) throws Exception {
+        return owner.submit(() -> room.join(pid, pid, role, -1, conn)).get(5, TimeUnit.SECONDS);
+    }
+
+    void handleOnOwner(String pid, Recording conn, ClientMessage m) throws Exception {
+        owner.submit(() -> room.handle(pid, conn, m, 1_000_000L)).get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void theSenderIsAcknowledgedOnlyOnceItsEventIsDurable() throws Exception {
+        Recording mod = new Recording();
+        Recording ana = new Recording();
+        assertNull(joinOnOwner("m", Role.MODERATOR, mod));
+        assertNull(joinOnOwner("a", Role.PERFORMER, ana));
+        handleOnOwner("m", mod, new ClientMessage.PushPrompt("c1", "hold it", null, null));
+        Awaitility.await().atMost(2, TimeUnit.SECONDS).until(() -> ana.ofType("prompt").size() == 1);
+        long promptSeq = journal.appended.get(journal.appended.size() - 1);
+        Thread.sleep(100); // a bounded look: nothing may acknowledge what is not durable
+        assertTrue(mod.ofType("ack").isEmpty(), "no ack before the journal says durable");
+        journal.listener.durableUpTo(promptSeq - 1);
+        Thread.sleep(100);
+        assertTrue(mod.ofType("ack").isEmpty(), "durable up to an earlier seq does not cover the prompt");
+        journal.listener.durableUpTo(promptSeq);
+        Awaitility.await().atMost(2, TimeUnit.SECONDS).until(() -> mod.ofType("ack").size() == 1);
+        assertTrue(mod.ofType("ack").get(0).contains("\"seq\":" + promptSeq));
+    }
+
+    @Test
+    void everyEventIsJournaledInSeqOrderAndDeliveredToEveryMember() throws Exception {
+        Recording mod = new Recording();
+        Recording ana = new Recording();
+        joinOnOwner("m", Role.MODERATOR, mod);
+        joinOnOwner("a", Role.PERFORMER, ana);
+        for (int i = 0; i < 10; i++) {
+            handleOnOwner("m", mod, new ClientMessage.PushPrompt(null, "p" + i, null, null));
+        }
+        List<Long> expected = new ArrayList<>();
+        for (long s = 1; s <= journal.appended.size(); s++) {
+            expected.add(s);
+        }
+        assertEquals(expected, journal.appended);
+        assertEquals(10, ana.ofType("prompt").size());
+        assertEquals(10, mod.ofType("prompt").size());
+    }
+
+    @Test
+    void writeTroubleIsToldToModeratorsOnceAndTheRoomKeepsRunning() throws Exception {
+        Recording mod = new Recording();
+        Recording ana = new Recording();
+        joinOnOwner("m", Role.MODERATOR, mod);
+        joinOnOwner("a", Role.PERFORMER, ana);
+        journal.listener.writeFailed(new java.io.IOException("No space left on device"));
+        journal.listener.writeFailed(new java.io.IOException("No space left on device"));
+        handleOnOwner("m", mod, new ClientMessage.PushPrompt("c", "still live", null, null));
+        Awaitility.await().atMost(2, TimeUnit.SECONDS).until(() -> ana.ofType("prompt").size() == 1);
+        Awaitility.await().atMost(2, TimeUnit.SECONDS).until(() -> mod.ofType("notice").size() == 1);
+        assertTrue(mod.ofType("notice").get(0).contains("No space left on device"));
+        assertTrue(ana.ofType("notice").isEmpty(), "performers are not bothered");
+        assertTrue(mod.ofType("ack").isEmpty());
+        journal.listener.writeRecovered();
+        journal.listener.durableUpTo(journal.appended.get(journal.appended.size() - 1));
+        Awaitility.await().atMost(2, TimeUnit.SECONDS).until(() -> mod.ofType("ack").size() == 1);
+        Awaitility.await().atMost(2, TimeUnit.SECONDS).until(() -> mod.ofType("notice").size() == 2);
+    }
+
+    @Test
+    void aSecondConnectionOfTheSameParticipantReplacesTheFirst() throws Exception {
+        Recording first = new Recording();
+        Recording second = new Recording();
+        joinOnOwner("a", Role.PERFORMER, first);
+        assertNull(joinOnOwner("a", Role.PERFORMER, second));
+        assertEquals(ErrorCode.REPLACED, first.closedWith);
+        assertTrue(second.ofType("welcome").get(0).contains("\"resumed\":true"));
+    }
+}
