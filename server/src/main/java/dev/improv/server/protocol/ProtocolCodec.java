@@ -40,6 +40,7 @@ public final class ProtocolCodec {
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
             .build());
     private static final ObjectReader CLIENT_READER = MAPPER.readerFor(ClientMessage.class);
+    private static final ObjectReader LOBBY_READER = MAPPER.readerFor(LobbyRequest.class);
     private static final ObjectReader SERVER_READER = MAPPER.readerFor(ServerMessage.class);
     private static final ObjectWriter SERVER_WRITER = MAPPER.writerFor(ServerMessage.class);
     private static final ObjectWriter CLIENT_WRITER = MAPPER.writerFor(ClientMessage.class);
@@ -108,6 +109,20 @@ public final class ProtocolCodec {
 
     private static ProtocolViolation notAnObject() {
         return new ProtocolViolation(ErrorCode.BAD_JSON, null, "a message must be a JSON object with a 'type'");
+    }
+
+    /** Decodes one lobby request; like {@link #decodeClient(InputStream)}. */
+    public static LobbyRequest decodeLobby(InputStream in) {
+        try {
+            requireObject(in);
+            LobbyRequest request = LOBBY_READER.readValue(in);
+            if (request == null) {
+                throw notAnObject();
+            }
+            return request;
+        } catch (IOException | RuntimeException e) {
+            throw violationFor(e);
+        }
     }
 
     private static ClientMessage nonNull(ClientMessage message) {

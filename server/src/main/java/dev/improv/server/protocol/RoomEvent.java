@@ -24,6 +24,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
         @JsonSubTypes.Type(value = RoomEvent.RoomLocked.class, name = "room_locked"),
         @JsonSubTypes.Type(value = RoomEvent.ClockMeasured.class, name = "clock"),
         @JsonSubTypes.Type(value = RoomEvent.RoomClosed.class, name = "room_closed"),
+        @JsonSubTypes.Type(value = RoomEvent.ConsentRecorded.class, name = "consent"),
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface RoomEvent extends ServerMessage {
@@ -78,6 +79,15 @@ public sealed interface RoomEvent extends ServerMessage {
 
     /** A participant's clock offset (server minus client) and round trip, as measured by the server. */
     record ClockMeasured(long seq, long ts, String actor, long offsetUs, long rttUs) implements RoomEvent {
+    }
+
+    /**
+     * A performer's consent to be recorded, accepted in the lobby of {@code pool} before the match: the exact
+     * consent text version and when (server µs). Written before the performer can join, so every recorded event
+     * of theirs comes after it in the log.
+     */
+    record ConsentRecorded(long seq, long ts, String actor, String participant, String pool, int consentVersion,
+                           long acceptedAt) implements RoomEvent {
     }
 
     /** The room session ended; no event follows. */

@@ -29,10 +29,20 @@ import java.util.List;
         @JsonSubTypes.Type(value = RoomEvent.RoomLocked.class, name = "room_locked"),
         @JsonSubTypes.Type(value = RoomEvent.ClockMeasured.class, name = "clock"),
         @JsonSubTypes.Type(value = RoomEvent.RoomClosed.class, name = "room_closed"),
+        @JsonSubTypes.Type(value = RoomEvent.ConsentRecorded.class, name = "consent"),
+        @JsonSubTypes.Type(value = LobbyMessage.Welcome.class, name = "lobby_welcome"),
+        @JsonSubTypes.Type(value = LobbyMessage.Queued.class, name = "lobby_queued"),
+        @JsonSubTypes.Type(value = LobbyMessage.Offer.class, name = "lobby_offer"),
+        @JsonSubTypes.Type(value = LobbyMessage.OfferEnded.class, name = "lobby_offer_ended"),
+        @JsonSubTypes.Type(value = LobbyMessage.Matched.class, name = "lobby_matched"),
+        @JsonSubTypes.Type(value = LobbyMessage.Left.class, name = "lobby_left"),
+        @JsonSubTypes.Type(value = LobbyMessage.State.class, name = "lobby_state"),
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface ServerMessage permits ServerMessage.Welcome, ServerMessage.SignalRelay,
-        ServerMessage.TimeSyncReply, ServerMessage.Ack, ServerMessage.Error, ServerMessage.Notice, RoomEvent {
+        ServerMessage.TimeSyncReply, ServerMessage.Ack, ServerMessage.Error, ServerMessage.Notice, RoomEvent,
+        LobbyMessage.Welcome, LobbyMessage.Queued, LobbyMessage.Offer, LobbyMessage.OfferEnded, LobbyMessage.Matched,
+        LobbyMessage.Left, LobbyMessage.State {
 
     /** Protocol version, sent as {@code v} in the welcome. Bumped on any incompatible change. */
     int PROTOCOL_VERSION = 1;

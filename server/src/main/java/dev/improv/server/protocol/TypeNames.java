@@ -12,6 +12,7 @@ final class TypeNames {
         register(ClientMessage.class);
         register(ServerMessage.class);
         register(RoomEvent.class);
+        register(LobbyRequest.class);
     }
 
     private TypeNames() {

@@ -36,6 +36,7 @@ public final class Room {
     private final ServerMetrics metrics;
     private final String serverVersion;
     private final RoomCommands commands;
+    private final RoomListener listener;
 
     // ---- owner thread only ----
     private final Map<String, Participant> participants = new LinkedHashMap<>();
@@ -60,7 +61,9 @@ public final class Room {
     private volatile RoomSummary summary;
 
     Room(String id, String name, String sessionId, RoomLimits limits, ScheduledExecutorService owner,
-         FrameFactory frames, MicrosClock clock, ServerMetrics metrics, SessionJournal journal, String serverVersion) {
+         FrameFactory frames, MicrosClock clock, ServerMetrics metrics, SessionJournal journal, String serverVersion,
+         RoomListener listener) {
+        this.listener = listener;
         this.id = id;
         this.name = name;
         this.sessionId = sessionId;
@@ -172,6 +175,9 @@ public final class Room {
         if (resumed && !wasConnected) {
             publish(new RoomEvent.Presence(nextSeq(), clock.nowMicros(), p.id(), p.id(), true), null, null);
         }
+        if (!wasConnected && role == Role.PERFORMER) {
+            listener.performerPresent(id, p.id(), clock.nowMicros());
+        }
         refreshSummary();
         return null;
     }
@@ -200,6 +206,9 @@ public final class Room {
         if (closed) {
             return;
         }
+        if (p.role() == Role.PERFORMER) {
+            listener.performerAbsent(id, p.id(), clock.nowMicros());
+        }
         publish(new RoomEvent.Presence(nextSeq(), clock.nowMicros(), RoomEvent.SERVER, p.id(), false), null, null);
         p.resumeExpiry(owner.schedule(() -> resumeWindowExpired(p), limits.resumeWindowMs(), TimeUnit.MILLISECONDS));
         refreshSummary();
@@ -214,6 +223,9 @@ public final class Room {
     /** Removes a participant for good and tells everyone. */
     void remove(Participant p, String actor, String reason, String cid) {
         participants.remove(p.id());
+        if (p.role() == Role.PERFORMER) {
+            listener.performerAbsent(id, p.id(), clock.nowMicros());
+        }
         p.resumeExpiry(null);
         metrics.memberRemoved(p.role());
         publish(new RoomEvent.MemberLeft(nextSeq(), clock.nowMicros(), actor, p.id(), reason),
@@ -245,7 +257,17 @@ public final class Room {
         }
         participants.clear();
         journal.close(meta());
+        listener.roomClosed(id, clock.nowMicros());
         refreshSummary();
+    }
+
+    /**
+     * Writes a performer's consent (accepted in a lobby) into the session log. Call before handing out the
+     * performer's room link, so that the consent precedes everything recorded of them.
+     */
+    public void recordConsent(String participantId, String pool, int consentVersion, long acceptedAtMicros) {
+        publish(new RoomEvent.ConsentRecorded(nextSeq(), clock.nowMicros(), RoomEvent.SERVER, participantId, pool,
+                consentVersion, acceptedAtMicros), null, null);
     }
 
     public boolean closed() {
@@ -303,6 +325,8 @@ public final class Room {
         scenes.add(new SessionMeta.SceneInfo(scene, title, s, ts, null, null));
         publish(new RoomEvent.SceneStarted(s, ts, actor, scene, title), origin, cid);
         journal.updateMeta(meta());
+        listener.sceneStarted(id, participants.values().stream()
+                .filter(m -> m.role() == Role.PERFORMER && m.connected()).map(Participant::id).toList(), ts);
     }
 
     void endScene(String actor, Participant origin, String cid) {
@@ -314,6 +338,7 @@ public final class Room {
                 running.startTs(), s, ts));
         publish(new RoomEvent.SceneEnded(s, ts, actor, scene), origin, cid);
         journal.updateMeta(meta());
+        listener.sceneEnded(id, ts);
     }
 
     void lastPrompt(RoomEvent.Prompt prompt) {

@@ -40,19 +40,24 @@ public final class RoomRegistry {
 
     /** Opens a room with a fresh id and a fresh session. */
     public Room create(String name, RoomLimits limits) {
+        return create(name, limits, RoomListener.NONE);
+    }
+
+    /** Opens a room whose scene and presence changes are told to {@code listener} (time accounting). */
+    public Room create(String name, RoomLimits limits, RoomListener listener) {
         for (;;) {
             String id = randomId(10);
-            Room candidate = rooms.computeIfAbsent(id, key -> newRoom(key, name, limits));
+            Room candidate = rooms.computeIfAbsent(id, key -> newRoom(key, name, limits, listener));
             if (candidate.id().equals(id) && candidate.name().equals(name)) {
                 return candidate;
             }
         }
     }
 
-    private Room newRoom(String id, String name, RoomLimits limits) {
+    private Room newRoom(String id, String name, RoomLimits limits, RoomListener listener) {
         String sessionId = sessionIdFor(id);
         Room room = new Room(id, name, sessionId, limits, owners.get(), frames, clock, metrics, journal,
-                serverVersion);
+                serverVersion, listener);
         metrics.roomOpened();
         return room;
     }

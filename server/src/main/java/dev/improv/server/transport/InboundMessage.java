@@ -1,7 +1,5 @@
 package dev.improv.server.transport;
 
-import dev.improv.server.protocol.ClientMessage;
-
 /** A decoded client message and the server time (µs) its frame was read, for time-sync accuracy. */
-record InboundMessage(ClientMessage message, long receivedAt) {
+record InboundMessage<M>(M message, long receivedAt) {
 }

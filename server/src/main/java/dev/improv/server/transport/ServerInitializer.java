@@ -80,7 +80,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         p.addAfter("ws-aggregator", "encoder", ServerMessageEncoder.INSTANCE);
         p.addAfter("encoder", "rate", new InboundRateLimiter(config.messagesPerSecond(), config.messageBurst(),
                 metrics));
-        p.addAfter("rate", "decoder", new ClientMessageDecoder(config.maxMessageBytes(), clock, metrics));
+        p.addAfter("rate", "decoder", JsonMessageDecoder.forRooms(config.maxMessageBytes(), clock, metrics));
         p.addAfter("decoder", "session", new SessionHandler(tokens, rooms, metrics));
     }
 }

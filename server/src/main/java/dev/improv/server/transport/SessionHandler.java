@@ -4,6 +4,7 @@ import dev.improv.server.auth.JoinClaims;
 import dev.improv.server.auth.TokenException;
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.metrics.ServerMetrics;
+import dev.improv.server.protocol.ClientMessage;
 import dev.improv.server.protocol.ErrorCode;
 import dev.improv.server.protocol.ServerMessage;
 import dev.improv.server.room.Room;
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * hands each decoded message to the room's owner thread. Also sends the keep-alive ping and closes idle sockets.
  * One per channel; all fields are touched on the channel's event loop only.
  */
-final class SessionHandler extends SimpleChannelInboundHandler<InboundMessage> {
+final class SessionHandler extends SimpleChannelInboundHandler<InboundMessage<ClientMessage>> {
     private static final Logger LOG = LoggerFactory.getLogger(SessionHandler.class);
     static final String ROOM_PATH = "/ws/rooms/";
 
@@ -141,7 +142,7 @@ final class SessionHandler extends SimpleChannelInboundHandler<InboundMessage> {
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, InboundMessage msg) {
+    protected void channelRead0(ChannelHandlerContext ctx, InboundMessage<ClientMessage> msg) {
         Room r = room;
         if (r == null) {
             return; // auto-read is off until joined; a frame already in flight is dropped

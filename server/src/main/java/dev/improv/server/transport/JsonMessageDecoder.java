@@ -3,6 +3,7 @@ package dev.improv.server.transport;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.ClientMessage;
 import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.protocol.LobbyRequest;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.protocol.ProtocolViolation;
 import dev.improv.server.protocol.ServerMessage;
@@ -12,22 +13,42 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageDecoder;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.io.InputStream;
 import java.util.List;
+import java.util.function.Function;
 
 /**
- * Text frame to {@link ClientMessage}, on the I/O thread. Anything wrong with a frame is answered with an
- * {@code error} naming the field and the reason; the frame is dropped, the connection stays open.
+ * Text frame to a message record ({@link ClientMessage} in rooms, {@link LobbyRequest} in lobbies), on the I/O
+ * thread. Anything wrong with a frame is answered with an {@code error} naming the field and the reason; the
+ * frame is dropped, the connection stays open. One per channel.
+ *
+ * @param <M> the message type of this kind of connection
  */
-final class ClientMessageDecoder extends MessageToMessageDecoder<WebSocketFrame> {
+final class JsonMessageDecoder<M> extends MessageToMessageDecoder<WebSocketFrame> {
     private final int maxMessageBytes;
     private final MicrosClock clock;
     private final ServerMetrics metrics;
+    private final Function<InputStream, M> decode;
+    private final Function<M, String> typeName;
 
-    ClientMessageDecoder(int maxMessageBytes, MicrosClock clock, ServerMetrics metrics) {
+    JsonMessageDecoder(int maxMessageBytes, MicrosClock clock, ServerMetrics metrics, Function<InputStream, M> decode,
+                       Function<M, String> typeName) {
         super(WebSocketFrame.class);
         this.maxMessageBytes = maxMessageBytes;
         this.clock = clock;
         this.metrics = metrics;
+        this.decode = decode;
+        this.typeName = typeName;
+    }
+
+    static JsonMessageDecoder<ClientMessage> forRooms(int maxMessageBytes, MicrosClock clock, ServerMetrics metrics) {
+        return new JsonMessageDecoder<>(maxMessageBytes, clock, metrics, ProtocolCodec::decodeClient,
+                ClientMessage::typeName);
+    }
+
+    static JsonMessageDecoder<LobbyRequest> forLobbies(int maxMessageBytes, MicrosClock clock, ServerMetrics metrics) {
+        return new JsonMessageDecoder<>(maxMessageBytes, clock, metrics, ProtocolCodec::decodeLobby,
+                LobbyRequest::typeName);
     }
 
     @Override
@@ -45,9 +66,9 @@ final class ClientMessageDecoder extends MessageToMessageDecoder<WebSocketFrame>
             return;
         }
         try {
-            ClientMessage message = ProtocolCodec.decodeClient(new ByteBufInputStream(frame.content()));
-            metrics.messageIn(message.typeName());
-            out.add(new InboundMessage(message, receivedAt));
+            M message = decode.apply(new ByteBufInputStream(frame.content()));
+            metrics.messageIn(typeName.apply(message));
+            out.add(new InboundMessage<>(message, receivedAt));
         } catch (ProtocolViolation v) {
             refuse(ctx, v);
         }

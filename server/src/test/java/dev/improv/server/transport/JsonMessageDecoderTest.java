@@ -17,10 +17,10 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-class ClientMessageDecoderTest {
+class JsonMessageDecoderTest {
     final ServerMetrics metrics = new ServerMetrics();
     final EmbeddedChannel channel = new EmbeddedChannel(ServerMessageEncoder.INSTANCE,
-            new ClientMessageDecoder(1024, () -> 42L, metrics));
+            JsonMessageDecoder.forRooms(1024, () -> 42L, metrics));
 
     JsonNode outboundJson() throws Exception {
         TextWebSocketFrame frame = channel.readOutbound();
@@ -34,7 +34,7 @@ class ClientMessageDecoderTest {
     @Test
     void decodesAValidMessageWithItsReceiveTime() {
         assertTrue(channel.writeInbound(new TextWebSocketFrame("{\"type\":\"mark\",\"kind\":\"turn_start\",\"clientTs\":9}")));
-        InboundMessage in = channel.readInbound();
+        InboundMessage<?> in = channel.readInbound();
         assertInstanceOf(ClientMessage.Mark.class, in.message());
         assertEquals(42L, in.receivedAt());
         assertNull(channel.readOutbound());
