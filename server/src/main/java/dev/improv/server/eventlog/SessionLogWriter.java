@@ -52,6 +52,7 @@ public final class SessionLogWriter implements SessionJournal, AutoCloseable {
     public record Settings(FsyncPolicy fsync, long fsyncIntervalMs, long retryMinMs, long retryMaxMs,
                            long closeTimeoutMs) {
         public Settings {
+            java.util.Objects.requireNonNull(fsync, "fsync");
             if (fsyncIntervalMs < 1 || retryMinMs < 1 || retryMaxMs < retryMinMs || closeTimeoutMs < 0) {
                 throw new IllegalArgumentException("invalid session log writer settings");
             }
