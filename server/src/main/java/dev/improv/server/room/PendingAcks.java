@@ -8,20 +8,24 @@ import java.util.ArrayDeque;
  * disconnected by then is dropped: the client resends the cid on resume and gets a duplicate ack.
  */
 final class PendingAcks {
-    private record Pending(long seq, Participant origin, String cid) {
+    private record Pending(long seq, Participant origin, String cid, boolean duplicate) {
     }
 
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
 
-    void add(long seq, Participant origin, String cid) {
-        queue.addLast(new Pending(seq, origin, cid));
+    void add(long seq, Participant origin, String cid, boolean duplicate) {
+        queue.addLast(new Pending(seq, origin, cid, duplicate));
     }
 
     void ackUpTo(long durableSeq) {
-        while (!queue.isEmpty() && queue.peekFirst().seq() <= durableSeq) {
-            Pending p = queue.pollFirst();
-            p.origin().sendDirect(new ServerMessage.Ack(p.cid(), p.seq(), false));
-        }
+        // Duplicates are queued behind later originals, so the queue is only nearly sorted: scan it all.
+        queue.removeIf(p -> {
+            if (p.seq() > durableSeq) {
+                return false;
+            }
+            p.origin().sendDirect(new ServerMessage.Ack(p.cid(), p.seq(), p.duplicate()));
+            return true;
+        });
     }
 
     int size() {

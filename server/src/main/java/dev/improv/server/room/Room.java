@@ -360,7 +360,7 @@ public final class Room {
         history.add(event.seq(), json);
         if (origin != null && cid != null) {
             origin.applied(cid, event.seq());
-            pendingAcks.add(event.seq(), origin, cid);
+            pendingAcks.add(event.seq(), origin, cid, false);
         }
         journal.append(event.seq(), json);
         SharedFrame frame = frames.wrap(json);
@@ -380,10 +380,12 @@ public final class Room {
         metrics.messagesOut(event.typeName(), recipients);
     }
 
-    /** Acks an already-applied cid again: at once when durable, otherwise the pending ack covers it. */
+    /** Acks an already-applied cid again: at once when its event is durable, otherwise once it is. */
     void ackDuplicate(Participant p, String cid, long eventSeq) {
         if (eventSeq == 0 || eventSeq <= durableSeq) {
             p.sendDirect(new ServerMessage.Ack(cid, eventSeq == 0 ? null : eventSeq, true));
+        } else {
+            pendingAcks.add(eventSeq, p, cid, true);
         }
     }
 
