@@ -47,6 +47,15 @@ class MatcherTest {
     }
 
     @Test
+    void performerWithoutTagWishStillFindsAStrictPartnerWhoSharesATag() {
+        pool.add(p("open", 0, Set.of("en"), Set.of("drama"), false));
+        pool.add(p("strict", 1, Set.of("en"), Set.of("drama"), true));
+        pool.add(p("plain", 2, Set.of("en"), Set.of(), false));
+
+        assertEquals(List.of(List.of("open", "strict")), run(RULES, 10));
+    }
+
+    @Test
     void tagRequirementIsDroppedAfterTheThreshold() {
         pool.add(p("strict", 0, Set.of("en"), Set.of("drama"), true));
         pool.add(p("other", 1, Set.of("en"), Set.of("comedy"), false));
