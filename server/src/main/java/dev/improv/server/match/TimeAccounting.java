@@ -1,0 +1,160 @@
+package dev.improv.server.match;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Per-performer time totals of one pool: waiting in the lobby (queued until offered or gone), holding an offer
+ * (offered until confirmed, expired or gone), and playing scenes (scene start to end while in that room). Totals
+ * are closed intervals plus the interval still open, counted up to {@code now}. Opening an interval that is
+ * already open does nothing, so a reconnect that repeats an event is never counted twice. Times are epoch millis;
+ * a {@code now} earlier than an interval's start counts as zero. Owned by the lobby thread.
+ */
+public final class TimeAccounting {
+    /** A performer's totals at one instant. */
+    public record PerformerTime(String pid, long lobbyMs, long offerMs, long sceneMs, int scenesCompleted) {
+    }
+
+    private static final long CLOSED = Long.MIN_VALUE;
+
+    private static final class Totals {
+        long lobbyMs;
+        long offerMs;
+        long sceneMs;
+        int scenesCompleted;
+        long lobbySince = CLOSED;
+        long offerSince = CLOSED;
+        /** Open scene intervals by room id. */
+        final Map<String, Long> sceneSince = new HashMap<>();
+    }
+
+    private static final class Scene {
+        final Set<String> present = new HashSet<>();
+    }
+
+    private final Map<String, Totals> totals = new HashMap<>();
+    private final Map<String, Scene> scenes = new HashMap<>();
+
+    /** The performer waits in the lobby from {@code now}. No-op if it already waits. */
+    public void queued(String pid, long now) {
+        Totals t = of(pid);
+        closeOffer(t, now);
+        if (t.lobbySince == CLOSED) {
+            t.lobbySince = now;
+        }
+    }
+
+    /** The performer got an offer: lobby time stops, offer time starts. */
+    public void offered(String pid, long now) {
+        Totals t = of(pid);
+        closeLobby(t, now);
+        if (t.offerSince == CLOSED) {
+            t.offerSince = now;
+        }
+    }
+
+    /** The performer's offer was confirmed: offer time stops. */
+    public void confirmed(String pid, long now) {
+        closeOffer(of(pid), now);
+    }
+
+    /** The performer left the lobby or was dropped from an offer: lobby and offer time stop. */
+    public void leftLobby(String pid, long now) {
+        Totals t = of(pid);
+        closeLobby(t, now);
+        closeOffer(t, now);
+    }
+
+    /** A scene starts in {@code roomId} with {@code pids} present. A scene still running there ends first. */
+    public void sceneStarted(String roomId, List<String> pids, long now) {
+        if (scenes.containsKey(roomId)) {
+            sceneEnded(roomId, now);
+        }
+        Scene scene = new Scene();
+        scenes.put(roomId, scene);
+        for (String pid : pids) {
+            scene.present.add(pid);
+            of(pid).sceneSince.putIfAbsent(roomId, now);
+        }
+    }
+
+    /** The performer is (back) in {@code roomId}; if a scene runs there, its scene time runs again. */
+    public void performerJoinedRoom(String roomId, String pid, long now) {
+        Scene scene = scenes.get(roomId);
+        if (scene != null) {
+            scene.present.add(pid);
+            of(pid).sceneSince.putIfAbsent(roomId, now);
+        }
+    }
+
+    /** The performer left {@code roomId} (or its connection dropped): its scene time there stops. */
+    public void performerLeftRoom(String roomId, String pid, long now) {
+        Scene scene = scenes.get(roomId);
+        if (scene != null) {
+            scene.present.remove(pid);
+        }
+        Totals t = totals.get(pid);
+        if (t != null) {
+            Long since = t.sceneSince.remove(roomId);
+            if (since != null) {
+                t.sceneMs += elapsed(since, now);
+            }
+        }
+    }
+
+    /** The scene in {@code roomId} ends: everyone still present has their time closed and completes it. */
+    public void sceneEnded(String roomId, long now) {
+        Scene scene = scenes.remove(roomId);
+        if (scene == null) {
+            return;
+        }
+        for (String pid : scene.present) {
+            Totals t = of(pid);
+            Long since = t.sceneSince.remove(roomId);
+            if (since != null) {
+                t.sceneMs += elapsed(since, now);
+            }
+            t.scenesCompleted++;
+        }
+    }
+
+    /** Totals for {@code pid}, with any open interval counted up to {@code now}. */
+    public PerformerTime snapshot(String pid, long now) {
+        Totals t = totals.get(pid);
+        if (t == null) {
+            return new PerformerTime(pid, 0, 0, 0, 0);
+        }
+        long lobby = t.lobbyMs + (t.lobbySince == CLOSED ? 0 : elapsed(t.lobbySince, now));
+        long offer = t.offerMs + (t.offerSince == CLOSED ? 0 : elapsed(t.offerSince, now));
+        long scene = t.sceneMs;
+        for (long since : t.sceneSince.values()) {
+            scene += elapsed(since, now);
+        }
+        return new PerformerTime(pid, lobby, offer, scene, t.scenesCompleted);
+    }
+
+    private Totals of(String pid) {
+        return totals.computeIfAbsent(pid, k -> new Totals());
+    }
+
+    private static void closeLobby(Totals t, long now) {
+        if (t.lobbySince != CLOSED) {
+            t.lobbyMs += elapsed(t.lobbySince, now);
+            t.lobbySince = CLOSED;
+        }
+    }
+
+    private static void closeOffer(Totals t, long now) {
+        if (t.offerSince != CLOSED) {
+            t.offerMs += elapsed(t.offerSince, now);
+            t.offerSince = CLOSED;
+        }
+    }
+
+    private static long elapsed(long since, long now) {
+        return Math.max(0, now - since);
+    }
+}

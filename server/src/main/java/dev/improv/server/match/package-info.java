@@ -1,0 +1,9 @@
+/**
+ * Open-call matching: a {@link dev.improv.server.match.Lobby} per pool queues performers who accepted the pool's
+ * consent text, asks the {@link dev.improv.server.match.Matcher} for groups, offers them with a moderator and
+ * confirms them; {@link dev.improv.server.match.TimeAccounting} keeps honest per-performer time totals.
+ * Everything here is plain Java with no threads, no clock and no Netty: callers pass {@code now} (epoch millis)
+ * and get back {@link dev.improv.server.match.LobbyEvent}s. A lobby, its pool index, partner history and time
+ * accounting are owned by one thread, like a room: every call on them must run on that thread.
+ */
+package dev.improv.server.match;
