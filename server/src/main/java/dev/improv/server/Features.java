@@ -6,12 +6,12 @@ import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.transport.ImprovServer;
 
 /** Chooses the optional features for a configuration (see {@link ImprovServer.Features}). */
-final class Features {
+public final class Features {
     private Features() {
     }
 
     /** With {@code sessionLog} on: the session log writer as the rooms' journal, plus the session export API. */
-    static ImprovServer.Features forConfig(ServerConfig config, ServerMetrics metrics) {
+    public static ImprovServer.Features forConfig(ServerConfig config, ServerMetrics metrics) {
         if (config.sessionLog()) {
             return new SessionLogFeatures(config, metrics);
         }

@@ -6,6 +6,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import dev.improv.server.protocol.ProtocolCodec;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import org.slf4j.Logger;
@@ -19,6 +22,18 @@ public final class FileLogStorage implements LogStorage {
 
     public FileLogStorage(SessionFiles files) {
         this.files = files;
+    }
+
+    @Override
+    public List<byte[]> readEvents(String sessionId, long fromSeq, long toSeqExclusive) throws IOException {
+        List<byte[]> out = new ArrayList<>();
+        for (SessionLogReader.LogEvent e : SessionLogReader.read(files.events(sessionId), fromSeq).events()) {
+            if (e.seq() >= toSeqExclusive) {
+                break;
+            }
+            out.add(ProtocolCodec.mapper().writeValueAsBytes(e.json()));
+        }
+        return out;
     }
 
     @Override

@@ -13,8 +13,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -76,6 +80,12 @@ public final class SessionLogWriter implements SessionJournal, AutoCloseable {
     private final Settings settings;
     private final ServerMetrics metrics;
     private final Thread thread;
+    /** Reads events back for late joiners, so that the writer thread never waits for a read. */
+    private final ExecutorService reader = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "session-log-reader");
+        t.setDaemon(true);
+        return t;
+    });
 
     /** Producers (room threads) offer, the writer thread polls. */
     private final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
@@ -158,6 +168,27 @@ public final class SessionLogWriter implements SessionJournal, AutoCloseable {
         }
 
         @Override
+        public void readBack(long fromSeq, long toSeqExclusive, Consumer<List<byte[]>> done,
+                             Consumer<Exception> failed) {
+            try {
+                reader.execute(() -> {
+                    try {
+                        List<byte[]> events = storage.readEvents(state.id, fromSeq, toSeqExclusive);
+                        if (events.size() != toSeqExclusive - fromSeq) {
+                            throw new IOException("the log holds " + events.size() + " of the "
+                                    + (toSeqExclusive - fromSeq) + " events from seq " + fromSeq);
+                        }
+                        done.accept(events);
+                    } catch (IOException | RuntimeException e) {
+                        failed.accept(e);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                failed.accept(e);
+            }
+        }
+
+        @Override
         public void close(SessionMeta finalMeta) {
             if (!closed) {
                 closed = true;
@@ -174,6 +205,7 @@ public final class SessionLogWriter implements SessionJournal, AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        reader.shutdown();
         LockSupport.unpark(thread);
         try {
             thread.join(settings.closeTimeoutMs() + 1_000);

@@ -3,6 +3,7 @@ package dev.improv.server.room;
 import dev.improv.server.protocol.Role;
 import dev.improv.server.protocol.ServerMessage;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
 
@@ -23,6 +24,8 @@ public final class Participant {
     private boolean muted;
     private ScheduledFuture<?> resumeExpiry;
     private final ClockEstimate clock = new ClockEstimate();
+    /** Live events held back while older ones are read from the log for this participant; null otherwise. */
+    private List<byte[]> catchUp;
     /** cid -> seq of the event it produced (0 when it produced none). */
     private final Map<String, Long> appliedCids = new LinkedHashMap<>(64, 0.75f, false) {
         @Override
@@ -72,6 +75,14 @@ public final class Participant {
 
     void muted(boolean m) {
         this.muted = m;
+    }
+
+    List<byte[]> catchUp() {
+        return catchUp;
+    }
+
+    void catchUp(List<byte[]> heldBack) {
+        this.catchUp = heldBack;
     }
 
     ClockEstimate clock() {

@@ -154,23 +154,14 @@ public final class Room {
         }
         boolean wasConnected = p.connected();
         p.attach(conn);
+        p.catchUp(null);
         p.resumeExpiry(null);
-        long replayFrom = lastSeq >= 0 ? lastSeq + 1 : seq + 1;
-        List<byte[]> replay = replayFrom <= seq ? history.since(replayFrom) : List.of();
+        long replayFrom = lastSeq >= 0 ? Math.min(lastSeq + 1, seq + 1) : seq + 1;
+        boolean replaying = replayFrom <= seq;
         conn.send(new ServerMessage.Welcome(ServerMessage.PROTOCOL_VERSION, serverVersion, p.view(), roomState(),
-                roster(), clock.nowMicros(), seq, resumed, replay == null || replay.isEmpty() ? null : replayFrom,
-                null));
-        if (replay == null) {
-            conn.send(new ServerMessage.Error(ErrorCode.REPLAY_UNAVAILABLE, "lastSeq",
-                    "events before seq " + history.firstAvailable() + " are no longer held in memory; "
-                            + "the welcome carries the current room state", null));
-            metrics.error(ErrorCode.REPLAY_UNAVAILABLE);
-        } else if (!replay.isEmpty()) {
-            for (byte[] event : replay) {
-                SharedFrame frame = frames.wrap(event);
-                conn.send(frame);
-                frame.release();
-            }
+                roster(), clock.nowMicros(), seq, resumed, replaying ? replayFrom : null, null));
+        if (replaying) {
+            replay(p, conn, replayFrom);
         }
         if (resumed && !wasConnected) {
             publish(new RoomEvent.Presence(nextSeq(), clock.nowMicros(), p.id(), p.id(), true), null, null);
@@ -180,6 +171,52 @@ public final class Room {
         }
         refreshSummary();
         return null;
+    }
+
+    /**
+     * Sends events [from, seq] after the welcome: from memory when held there, otherwise the older part from the
+     * session log first. Live events published meanwhile are held back for this participant, so the client sees
+     * every seq once, in order.
+     */
+    private void replay(Participant p, MemberConnection conn, long from) {
+        long firstInMemory = history.firstAvailable();
+        if (from >= firstInMemory) {
+            sendAll(conn, history.since(from));
+            return;
+        }
+        List<byte[]> fromMemory = history.since(firstInMemory);
+        List<byte[]> heldBack = new ArrayList<>();
+        p.catchUp(heldBack);
+        journal.readBack(from, firstInMemory,
+                fromLog -> execute(() -> finishCatchUp(p, conn, fromLog, fromMemory, heldBack)),
+                failure -> execute(() -> {
+                    LOG.warn("room {}: replay of seq {}..{} from the session log failed: {}", id, from,
+                            firstInMemory - 1, failure.toString());
+                    conn.send(new ServerMessage.Error(ErrorCode.REPLAY_UNAVAILABLE, "lastSeq",
+                            "events before seq " + firstInMemory + " could not be read back from the session log; "
+                                    + "the welcome carries the current room state", null));
+                    metrics.error(ErrorCode.REPLAY_UNAVAILABLE);
+                    finishCatchUp(p, conn, List.of(), fromMemory, heldBack);
+                }));
+    }
+
+    private void finishCatchUp(Participant p, MemberConnection conn, List<byte[]> fromLog, List<byte[]> fromMemory,
+                               List<byte[]> heldBack) {
+        if (p.catchUp() != heldBack || p.connection() != conn) {
+            return; // replaced or gone meanwhile; a newer join runs its own replay
+        }
+        sendAll(conn, fromLog);
+        sendAll(conn, fromMemory);
+        sendAll(conn, heldBack);
+        p.catchUp(null);
+    }
+
+    private void sendAll(MemberConnection conn, List<byte[]> events) {
+        for (byte[] event : events) {
+            SharedFrame frame = frames.wrap(event);
+            conn.send(frame);
+            frame.release();
+        }
     }
 
     private ErrorCode admissionRefusal(Role role) {
@@ -368,10 +405,16 @@ public final class Room {
         try {
             for (Participant member : participants.values()) {
                 MemberConnection c = member.connection();
-                if (c != null) {
-                    c.send(frame);
-                    recipients++;
+                if (c == null) {
+                    continue;
                 }
+                List<byte[]> heldBack = member.catchUp();
+                if (heldBack != null) {
+                    heldBack.add(json);
+                } else {
+                    c.send(frame);
+                }
+                recipients++;
             }
         } finally {
             frame.release();

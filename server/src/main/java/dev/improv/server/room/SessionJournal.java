@@ -1,5 +1,8 @@
 package dev.improv.server.room;
 
+import java.util.List;
+import java.util.function.Consumer;
+
 /**
  * Where rooms write their session log. The room calls it on its owner thread, so no method may block: an
  * implementation queues and lets its own writer thread do the I/O (see {@code eventlog.SessionLogWriter}).
@@ -36,6 +39,17 @@ public interface SessionJournal {
 
         /** Queues the final metadata and closes the log once everything queued is durable. Never blocks. */
         void close(SessionMeta finalMeta);
+
+        /**
+         * Reads the events with seq in [fromSeq, toSeqExclusive) back from the log, on a thread of the journal's
+         * own, for resumes and late recorders older than the room's in-memory history. Exactly one callback
+         * runs, on that thread; {@code done} gets every event of the range in order, or {@code failed} is told why
+         * not. Never blocks the caller.
+         */
+        default void readBack(long fromSeq, long toSeqExclusive, Consumer<List<byte[]>> done,
+                              Consumer<Exception> failed) {
+            failed.accept(new UnsupportedOperationException("this server keeps no session log"));
+        }
     }
 
     /**

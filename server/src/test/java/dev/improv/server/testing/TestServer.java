@@ -29,12 +29,29 @@ public final class TestServer implements AutoCloseable {
         return start(dataDir, metrics -> ImprovServer.Features.none(), extraArgs);
     }
 
+    /** Starts with the session log on (the production features), default flags plus {@code extraArgs}. */
+    public static TestServer startWithLog(Path dataDir, String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of(extraArgs));
+        args.add("--session-log");
+        ServerConfig[] config = new ServerConfig[1];
+        return startWith(dataDir, args, c -> config[0] = c,
+                metrics -> dev.improv.server.Features.forConfig(config[0], metrics));
+    }
+
     public static TestServer start(Path dataDir, java.util.function.Function<dev.improv.server.metrics.ServerMetrics,
             ImprovServer.Features> features, String... extraArgs) throws Exception {
+        return startWith(dataDir, List.of(extraArgs), c -> { }, features);
+    }
+
+    private static TestServer startWith(Path dataDir, List<String> extraArgs,
+                                        java.util.function.Consumer<ServerConfig> seeConfig,
+                                        java.util.function.Function<dev.improv.server.metrics.ServerMetrics,
+                                                ImprovServer.Features> features) throws Exception {
         List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--data-dir",
                 dataDir.toString(), "--admin-key", "test-admin-key", "--shutdown-grace-ms", "2000"));
-        args.addAll(List.of(extraArgs));
+        args.addAll(extraArgs);
         ServerConfig config = ServerCommand.parse(args.toArray(String[]::new)).toConfig();
+        seeConfig.accept(config);
         return new TestServer(ImprovServer.start(config, features));
     }
 
