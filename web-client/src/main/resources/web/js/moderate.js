@@ -122,8 +122,8 @@ function renderRoster() {
       el('td', {}, el('span', { class: `pill ${m.connected ? 'connected' : 'reconnecting'}` }, m.connected ? 'connected' : 'away')),
       el('td', {}, m.muted ? 'muted' : 'on'),
       el('td', { class: 'actions' }, self ? '' : [
-        el('button', { class: 'mute', onclick: () => state.conn.send({ type: 'mute', target: m.id, muted: !m.muted }) },
-          m.muted ? 'Unmute' : 'Mute'),
+        m.role === 'performer' ? el('button', { class: 'mute',
+          onclick: () => state.conn.send({ type: 'mute', target: m.id, muted: !m.muted }) }, m.muted ? 'Unmute' : 'Mute') : '',
         ' ',
         el('button', { class: 'kick danger', onclick: () => kick(m) }, 'Kick'),
       ]));

@@ -13,7 +13,7 @@ const params = new URLSearchParams(location.search);
 
 const state = {
   conn: null, mesh: null, detector: null, stream: null, me: null, roster: new Map(), prompt: null,
-  mutedByModerator: false, micOn: true, myTurn: false, fatal: null, marksSent: { speaking_start: 0, speaking_stop: 0 },
+  mutedByModerator: false, micOn: true, welcomes: [], myTurn: false, fatal: null, marksSent: { speaking_start: 0, speaking_stop: 0 },
 };
 
 function banner(kind, text) {
@@ -63,6 +63,11 @@ async function join(observer) {
   $('join-button').disabled = true;
   banner();
   if (!observer) {
+    if (!navigator.mediaDevices || !window.isSecureContext) {
+      $('join-button').disabled = false;
+      fail(CAMERA_TEXT.SecurityError);
+      return;
+    }
     try {
       state.stream = await navigator.mediaDevices.getUserMedia({
         video: { width: { ideal: 640 }, height: { ideal: 480 } },
@@ -120,6 +125,7 @@ function wanted(member) {
 
 function onWelcome(w) {
   state.me = w.you;
+  state.welcomes.push({ resumed: w.resumed, replayFrom: w.replayFrom ?? null, seq: w.seq });
   $('room-title').textContent = w.room.name || 'Improv stage';
   state.roster = new Map(w.roster.map((m) => [m.id, m]));
   showScene(w.room.sceneActive, w.room.scene, w.room.sceneTitle);
@@ -328,6 +334,7 @@ window.improv = {
   stats: () => (state.mesh ? state.mesh.stats() : Promise.resolve([])),
   dropSocket: () => state.conn && state.conn.dropSocket(),
   marksSent: () => ({ ...state.marksSent }),
+  welcomes: () => [...state.welcomes],
   level: () => (state.detector ? state.detector.level : null),
   audioState: () => (state.detector && state.detector.context ? state.detector.context.state : null),
 };
