@@ -49,6 +49,7 @@ final class BrowserRig implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private ImprovServer server;
     private Process driverProcess;
+    private final List<Process> helpers = new ArrayList<>();
     private RemoteWebDriver driver;
     private String blankWindow;
 
@@ -149,6 +150,20 @@ final class BrowserRig implements AutoCloseable {
         return driver;
     }
 
+    /** Starts a helper program (e.g. a TURN server) inside the browser's network namespace; stopped on close. */
+    Process startInNamespace(String logName, String... command) throws IOException {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", netns));
+        full.addAll(List.of(command));
+        Process p = new ProcessBuilder(full).redirectErrorStream(true)
+                .redirectOutput(dataDir.resolve(logName).toFile()).start();
+        helpers.add(p);
+        return p;
+    }
+
+    Path dataDir() {
+        return dataDir;
+    }
+
     /** POST /api/rooms with the admin key. */
     JsonNode createRoom(String json) throws IOException, InterruptedException {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/api/rooms"))
@@ -226,6 +241,16 @@ final class BrowserRig implements AutoCloseable {
                 driver.quit();
             } catch (RuntimeException ignored) {
                 // the browser may be gone already
+            }
+        }
+        for (Process helper : helpers) {
+            helper.destroy();
+            try {
+                if (!helper.waitFor(5, TimeUnit.SECONDS)) {
+                    helper.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
         if (driverProcess != null) {
