@@ -1,0 +1,291 @@
+package dev.improv.server.web;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.config.ServerCommand;
+import dev.improv.server.protocol.ProtocolCodec;
+import dev.improv.server.transport.ImprovServer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Assumptions;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WindowType;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.remote.RemoteWebDriver;
+
+/**
+ * One server, one Chromium (Debian's, driven by its chromedriver) and one network namespace for a browser test
+ * class. Chromium runs inside a namespace the rig creates, joined to the host by a veth pair: WebRTC then only
+ * finds the namespace's loopback and veth addresses, so no test traffic goes to the machine's real interfaces.
+ * The server listens on the host end of the veth pair only. Needs root and iproute2; otherwise the tests are
+ * skipped with the reason.
+ */
+final class BrowserRig implements AutoCloseable {
+    static final String CHROMIUM = "/usr/bin/chromium";
+    static final String CHROMEDRIVER = "/usr/bin/chromedriver";
+    private static final int DRIVER_PORT = 9515;
+
+    private final String netns;
+    private final String hostIf;
+    final String hostIp;
+    final String nsIp;
+    private final Path dataDir;
+    private final Path profileDir;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private ImprovServer server;
+    private Process driverProcess;
+    private final List<Process> helpers = new ArrayList<>();
+    private RemoteWebDriver driver;
+    private String blankWindow;
+
+    private BrowserRig(Path tempDir) throws IOException {
+        String tag = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+        this.netns = "ivw" + tag;
+        this.hostIf = "ivw" + tag + "a";
+        int a = 200 + ThreadLocalRandom.current().nextInt(50);
+        int b = ThreadLocalRandom.current().nextInt(256);
+        this.hostIp = "10." + a + "." + b + ".1";
+        this.nsIp = "10." + a + "." + b + ".2";
+        this.dataDir = Files.createDirectories(tempDir.resolve("data"));
+        this.profileDir = Files.createDirectories(tempDir.resolve("chromium-profile"));
+    }
+
+    /**
+     * Starts everything. {@code features} may add HTTP routes (e.g. /api/ice) to the server; {@code extraArgs}
+     * are more server flags.
+     */
+    static BrowserRig start(Path tempDir, Function<dev.improv.server.metrics.ServerMetrics, ImprovServer.Features> features,
+                            String... extraArgs) throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of(CHROMIUM)) && Files.isExecutable(Path.of(CHROMEDRIVER)),
+                "browser tests need Debian's chromium and chromium-driver: run scripts/install-test-deps.sh");
+        Assumptions.assumeTrue(run(List.of("ip", "netns", "list")) == 0 && "root".equals(System.getProperty("user.name")),
+                "browser tests need root and iproute2 to put Chromium into its own network namespace");
+        BrowserRig rig = new BrowserRig(tempDir);
+        try {
+            rig.network();
+            rig.server(features, extraArgs);
+            rig.browser();
+        } catch (Exception | Error e) {
+            rig.close();
+            throw e;
+        }
+        return rig;
+    }
+
+    private void network() throws IOException, InterruptedException {
+        String nsIf = hostIf.substring(0, hostIf.length() - 1) + "b";
+        must(List.of("ip", "netns", "add", netns));
+        must(List.of("ip", "link", "add", hostIf, "type", "veth", "peer", "name", nsIf));
+        must(List.of("ip", "link", "set", nsIf, "netns", netns));
+        must(List.of("ip", "addr", "add", hostIp + "/30", "dev", hostIf));
+        must(List.of("ip", "link", "set", hostIf, "up"));
+        must(List.of("ip", "netns", "exec", netns, "ip", "addr", "add", nsIp + "/30", "dev", nsIf));
+        must(List.of("ip", "netns", "exec", netns, "ip", "link", "set", nsIf, "up"));
+        must(List.of("ip", "netns", "exec", netns, "ip", "link", "set", "lo", "up"));
+        // IPv4 only inside: fewer ICE candidates to try, nothing else changes
+        run(List.of("ip", "netns", "exec", netns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"));
+    }
+
+    private void server(Function<dev.improv.server.metrics.ServerMetrics, ImprovServer.Features> features,
+                        String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--host", hostIp, "--port", "0", "--data-dir", dataDir.toString(),
+                "--admin-key", "test-admin-key", "--shutdown-grace-ms", "1000",
+                "--max-messages-per-second", "200", "--message-burst", "400"));
+        args.addAll(List.of(extraArgs));
+        server = ImprovServer.start(ServerCommand.parse(args.toArray(String[]::new)).toConfig(),
+                features == null ? m -> ImprovServer.Features.none() : features);
+    }
+
+    private void browser() throws Exception {
+        driverProcess = new ProcessBuilder("ip", "netns", "exec", netns, CHROMEDRIVER, "--port=" + DRIVER_PORT,
+                "--allowed-ips=" + hostIp, "--log-level=WARNING")
+                .redirectErrorStream(true)
+                .redirectOutput(dataDir.resolve("chromedriver.log").toFile())
+                .start();
+        URI status = URI.create("http://" + nsIp + ":" + DRIVER_PORT + "/status");
+        Awaitility.await("chromedriver in " + netns).atMost(15, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200))
+                .ignoreExceptions().until(() -> http.send(HttpRequest.newBuilder(status).build(),
+                        HttpResponse.BodyHandlers.ofString()).body().contains("\"ready\":true"));
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM);
+        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
+                "--user-data-dir=" + profileDir, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
+                "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                "--disable-backgrounding-occluded-windows", "--window-size=1280,900",
+                // camera, microphone and audio worklets need a secure context; plain http is one only on localhost
+                "--unsafely-treat-insecure-origin-as-secure=" + base());
+        options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
+        driver = new RemoteWebDriver(new URL("http://" + nsIp + ":" + DRIVER_PORT), options);
+        driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(15));
+        driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(20));
+        blankWindow = driver.getWindowHandle();
+    }
+
+    String base() {
+        return "http://" + hostIp + ":" + server.port();
+    }
+
+    ImprovServer server() {
+        return server;
+    }
+
+    RemoteWebDriver driver() {
+        return driver;
+    }
+
+    /** Starts a helper program (e.g. a TURN server) inside the browser's network namespace; stopped on close. */
+    Process startInNamespace(String logName, String... command) throws IOException {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", netns));
+        full.addAll(List.of(command));
+        Process p = new ProcessBuilder(full).redirectErrorStream(true)
+                .redirectOutput(dataDir.resolve(logName).toFile()).start();
+        helpers.add(p);
+        return p;
+    }
+
+    Path dataDir() {
+        return dataDir;
+    }
+
+    /** POST /api/rooms with the admin key. */
+    JsonNode createRoom(String json) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/api/rooms"))
+                .header("Authorization", "Bearer test-admin-key").timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 201) {
+            throw new IllegalStateException("room not created: " + r.statusCode() + " " + r.body());
+        }
+        return ProtocolCodec.mapper().readTree(r.body());
+    }
+
+    /** The page URL of a link of a createRoom answer, on this rig's address. */
+    String pageUrl(JsonNode link) {
+        String url = link.path("url").asText();
+        return base() + url.substring(url.indexOf('/', url.indexOf("//") + 2));
+    }
+
+    /** Opens a URL in a new window; returns the window's handle. Windows (unlike tabs) are never hidden. */
+    String open(String url) {
+        driver.switchTo().newWindow(WindowType.WINDOW);
+        driver.get(url);
+        return driver.getWindowHandle();
+    }
+
+    /** Switches to a window and returns the driver. */
+    WebDriver on(String window) {
+        return driver.switchTo().window(window);
+    }
+
+    Object js(String window, String script, Object... args) {
+        on(window);
+        return driver.executeScript(script, args);
+    }
+
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> stats(String window) {
+        on(window);
+        return (List<Map<String, Object>>) driver.executeAsyncScript(
+                "const done = arguments[arguments.length - 1]; window.improv.stats().then(done, e => done([]));");
+    }
+
+    void screenshot(String window, String name) throws IOException {
+        on(window);
+        Path dir = Files.createDirectories(Path.of("target", "screenshots"));
+        Files.write(dir.resolve(name + ".png"), ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
+    }
+
+    /** Saves each window's console output to target/screenshots/{name}-console.log, for failures. */
+    void saveConsole(String name) throws IOException {
+        StringBuilder out = new StringBuilder();
+        for (String handle : driver.getWindowHandles()) {
+            driver.switchTo().window(handle);
+            out.append("== ").append(driver.getCurrentUrl()).append('\n');
+            driver.manage().logs().get("browser").forEach(e -> out.append(e.getLevel()).append(' ')
+                    .append(e.getMessage()).append('\n'));
+        }
+        Path dir = Files.createDirectories(Path.of("target", "screenshots"));
+        Files.writeString(dir.resolve(name + "-console.log"), out);
+    }
+
+    /** Closes every window but the first blank one (ends their WebRTC and sockets). */
+    void closeWindows() {
+        for (String handle : driver.getWindowHandles()) {
+            if (!handle.equals(blankWindow)) {
+                driver.switchTo().window(handle).close();
+            }
+        }
+        driver.switchTo().window(blankWindow);
+    }
+
+    @Override
+    public void close() {
+        if (driver != null) {
+            try {
+                driver.quit();
+            } catch (RuntimeException ignored) {
+                // the browser may be gone already
+            }
+        }
+        for (Process helper : helpers) {
+            helper.destroy();
+            try {
+                if (!helper.waitFor(5, TimeUnit.SECONDS)) {
+                    helper.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (driverProcess != null) {
+            driverProcess.destroy();
+            try {
+                if (!driverProcess.waitFor(5, TimeUnit.SECONDS)) {
+                    driverProcess.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (server != null) {
+            server.close();
+        }
+        try {
+            run(List.of("ip", "netns", "del", netns)); // also removes the veth pair
+        } catch (IOException | InterruptedException ignored) {
+            // nothing more to do
+        }
+    }
+
+    private static void must(List<String> command) throws IOException, InterruptedException {
+        if (run(command) != 0) {
+            throw new IllegalStateException("failed: " + String.join(" ", command));
+        }
+    }
+
+    static int run(List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return -1;
+        }
+        return p.exitValue();
+    }
+}

@@ -1,0 +1,118 @@
+package dev.improv.server.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.auth.JoinClaims;
+import dev.improv.server.auth.TokenException;
+import dev.improv.server.http.HttpApiHandler;
+import dev.improv.server.http.HttpResponses;
+import dev.improv.server.room.SessionJournal;
+import dev.improv.server.testing.TestServer;
+import dev.improv.server.transport.ImprovServer;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+
+/**
+ * Two performer pages connect through a TURN relay only: a real coturn inside the browser's namespace on
+ * 127.0.0.1 with TURN REST credentials, and an {@code /api/ice} route (added here as a test extension, the way
+ * the server is expected to offer it) answering {@code iceTransportPolicy: "relay"}.
+ */
+class TurnRelayBrowserTest {
+    static final String TURNSERVER = "/usr/bin/turnserver";
+    static final byte[] SECRET = "improv-test-turn-secret".getBytes(StandardCharsets.UTF_8);
+    static final int TURN_PORT = 3478;
+
+    @TempDir
+    static Path temp;
+    static BrowserRig rig;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of(TURNSERVER)), "the relay test needs coturn (apt-get install coturn)");
+        rig = BrowserRig.start(temp, metrics -> iceRoute());
+        rig.startInNamespace("turnserver.log", TURNSERVER, "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
+                "--listening-port=" + TURN_PORT, "--min-port=49160", "--max-port=49200", "--use-auth-secret",
+                "--static-auth-secret=" + new String(SECRET, StandardCharsets.UTF_8), "--realm=improv.test",
+                "--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls", "--no-multicast-peers",
+                "--log-file=stdout", "--pidfile=" + rig.dataDir().resolve("turnserver.pid"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (rig != null) {
+            rig.close();
+        }
+    }
+
+    /** GET /api/ice?token=… → relay-only ICE configuration with short-lived TURN credentials. */
+    static ImprovServer.Features iceRoute() {
+        return new ImprovServer.Features() {
+            @Override
+            public SessionJournal journal() {
+                return SessionJournal.none();
+            }
+
+            @Override
+            public List<HttpApiHandler.ApiExtension> httpExtensions(ImprovServer.Parts parts) {
+                return List.of((ctx, request, uri, admin) -> {
+                    if (!uri.path().equals("/api/ice")) {
+                        return false;
+                    }
+                    List<String> token = uri.parameters().get("token");
+                    JoinClaims claims;
+                    try {
+                        claims = parts.tokens().verify(token == null ? null : token.get(0));
+                    } catch (TokenException e) {
+                        HttpResponses.sendError(ctx, request, HttpResponseStatus.UNAUTHORIZED, "token", e.getMessage());
+                        return true;
+                    }
+                    TurnCredentials c = TurnCredentials.issue(SECRET, claims.pid(), Instant.now().getEpochSecond(), 600);
+                    HttpResponses.sendJson(ctx, request, HttpResponseStatus.OK, Map.of(
+                            "iceServers", List.of(Map.of("urls", List.of("turn:127.0.0.1:" + TURN_PORT + "?transport=udp"),
+                                    "username", c.username(), "credential", c.credential())),
+                            "iceTransportPolicy", "relay", "ttlSeconds", 600));
+                    return true;
+                });
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    @Test
+    void twoPerformersConnectThroughTheTurnRelayOnly() throws Exception {
+        JsonNode room = rig.createRoom("{\"name\":\"Relay\",\"performers\":[\"Ana\",\"Ben\"]}");
+        String ana = rig.open(rig.pageUrl(TestServer.link(room, "performer", 0)));
+        rig.on(ana).findElement(By.id("join-button")).click();
+        String ben = rig.open(rig.pageUrl(TestServer.link(room, "performer", 1)));
+        rig.on(ben).findElement(By.id("join-button")).click();
+        for (String w : List.of(ana, ben)) {
+            Awaitility.await("video through the relay").atMost(40, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(250))
+                    .until(() -> {
+                        List<Map<String, Object>> stats = rig.stats(w);
+                        return stats.size() == 1 && "connected".equals(stats.get(0).get("connectionState"))
+                                && ((Number) stats.get(0).get("framesDecoded")).longValue() > 0;
+                    });
+            Map<String, Object> s = rig.stats(w).get(0);
+            assertEquals(List.of("relay", "relay"), s.get("candidateTypes"), "relayed both ways: " + s);
+        }
+        rig.screenshot(ana, "perform-relay");
+    }
+}

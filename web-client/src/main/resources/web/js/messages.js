@@ -1,0 +1,57 @@
+// Human sentences for the server's error codes, and small formatting helpers shared by the pages.
+
+/** What went wrong and what to do, for refusals that end the connection (see protocol/ErrorCode.java). */
+export const FATAL_TEXT = {
+  TOKEN_INVALID: 'This link is not valid (it may be cut short). Copy the whole link again, or ask the moderator for a new one.',
+  TOKEN_EXPIRED: 'This link has expired. Ask the moderator or the studio for a new link.',
+  TOKEN_WRONG_ROOM: 'This link belongs to another room. Check that you opened the link you were sent.',
+  ROOM_NOT_FOUND: 'This room does not exist or has already ended. Ask the moderator for a current link.',
+  ROOM_FULL: 'The room is full. Ask the moderator to make room, then reload this page.',
+  ROLE_FULL: 'There is no free place for your role in this room. Ask the moderator, then reload this page.',
+  ROOM_LOCKED: 'The room is locked. Ask the moderator to unlock it, then press "Try again".',
+  KICKED: 'A moderator removed you from this room. This link cannot be used again; talk to the moderator if this was a mistake.',
+  REPLACED: 'You opened this link somewhere else (another tab or device), so this page was disconnected. Close this tab, or reload it to take over again.',
+  ROOM_CLOSED: 'This room has ended. Thank you for playing!',
+  LEFT: 'You left the room. Reload this page to come back.',
+};
+
+/** Close codes (4401..4414) that are final: reconnecting would only be refused again. */
+export const FATAL_CLOSE_CODES = {
+  4401: 'TOKEN_INVALID', 4402: 'TOKEN_EXPIRED', 4403: 'TOKEN_WRONG_ROOM', 4404: 'ROOM_NOT_FOUND',
+  4405: 'ROOM_FULL', 4406: 'ROLE_FULL', 4407: 'ROOM_LOCKED', 4408: 'KICKED', 4412: 'REPLACED',
+  4413: 'ROOM_CLOSED', 4414: 'LEFT',
+};
+
+export const CAMERA_TEXT = {
+  NotAllowedError: 'Your browser blocked the camera and microphone. Allow them for this site (the camera icon in the address bar), then reload the page.',
+  NotFoundError: 'No camera or microphone was found. Plug one in (or close other apps that use it), then reload the page.',
+  NotReadableError: 'The camera or microphone is busy in another application. Close that application, then reload the page.',
+  OverconstrainedError: 'Your camera does not support the requested settings. Try another camera, then reload the page.',
+  SecurityError: 'The camera needs a secure page (https). Ask the studio for an https link.',
+};
+
+export const CONNECTION_LOST_TEXT = 'Connection to the room lost. Reconnecting by itself; check your network (Wi-Fi, cable) if this lasts.';
+
+/** Server time (µs since the epoch) as HH:MM:SS.mmm local time. */
+export function clockText(us) {
+  const d = new Date(Math.floor(us / 1000));
+  const pad = (n, w = 2) => String(n).padStart(w, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+/** Creates an element with attributes and children (strings become text nodes; never parsed as HTML). */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') node.className = v;
+    else if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(node.dataset, v);
+    else node.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
