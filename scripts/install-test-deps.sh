@@ -1,12 +1,14 @@
 #!/bin/sh
 # Installs what the browser tests of the web client need (Debian/Ubuntu, as root): Chromium and its
-# chromedriver at /usr/bin, and iproute2 (the tests put Chromium into its own network namespace).
+# chromedriver at /usr/bin, coturn (the relay test) and iproute2 (the tests put Chromium into its own network
+# namespace).
 # Idempotent and non-interactive; does nothing when everything is already there.
 set -eu
 
 need=""
 [ -x /usr/bin/chromium ] || need="$need chromium"
 [ -x /usr/bin/chromedriver ] || need="$need chromium-driver"
+[ -x /usr/bin/turnserver ] || need="$need coturn"
 command -v ip >/dev/null 2>&1 || need="$need iproute2"
 
 if [ -z "$need" ]; then

@@ -41,6 +41,7 @@ public final class IceServers {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("iceServers", servers);
         out.put("iceTransportPolicy", settings.relayOnly() ? "relay" : "all");
+        out.put("ttlSeconds", settings.turnCredentialTtlSeconds()); // clients fetch again after half of it
         return out;
     }
 

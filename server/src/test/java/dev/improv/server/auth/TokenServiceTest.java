@@ -62,9 +62,18 @@ class TokenServiceTest {
     }
 
     @Test
-    void turnPasswordFollowsTheRestScheme() {
-        // HMAC-SHA1("secret", "1700000000:p-1"), base64: the scheme coturn's use-auth-secret checks.
-        assertEquals(28, IceServers.turnPassword("secret", "1700000000:p-1").length());
-        assertEquals(IceServers.turnPassword("secret", "x"), IceServers.turnPassword("secret", "x"));
+    void turnCredentialsFollowTheRestSchemeCoturnChecks() {
+        // openssl: printf '4600:p-abc' | openssl dgst -sha1 -hmac north -binary | base64
+        assertEquals("SonH6hLT56jmsPIexfhfLTEUYqg=", IceServers.turnPassword("north", "4600:p-abc"));
+        IceServers ice = new IceServers(new dev.improv.server.config.ServerConfig.IceSettings(java.util.List.of(),
+                java.util.List.of("turn:127.0.0.1:3478"), "north", 3600, true),
+                Clock.fixed(Instant.ofEpochSecond(1000), ZoneOffset.UTC));
+        java.util.Map<String, Object> config = ice.forParticipant("p-abc");
+        assertEquals("relay", config.get("iceTransportPolicy"));
+        assertEquals(3600L, config.get("ttlSeconds"));
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> turn = ((java.util.List<java.util.Map<String, Object>>) config.get("iceServers")).get(0);
+        assertEquals("4600:p-abc", turn.get("username"));
+        assertEquals("SonH6hLT56jmsPIexfhfLTEUYqg=", turn.get("credential"));
     }
 }

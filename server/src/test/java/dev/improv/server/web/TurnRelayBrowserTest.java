@@ -3,19 +3,12 @@ package dev.improv.server.web;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.improv.server.auth.JoinClaims;
-import dev.improv.server.auth.TokenException;
-import dev.improv.server.http.HttpApiHandler;
-import dev.improv.server.http.HttpResponses;
-import dev.improv.server.room.SessionJournal;
 import dev.improv.server.testing.TestServer;
 import dev.improv.server.transport.ImprovServer;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -43,8 +36,12 @@ class TurnRelayBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(Path.of(TURNSERVER)), "the relay test needs coturn (apt-get install coturn)");
-        rig = BrowserRig.start(temp, metrics -> iceRoute());
+        BrowserRig.requireInCi(Files.isExecutable(Path.of(TURNSERVER)), "the relay test needs coturn: run scripts/install-test-deps.sh");
+        // The server's own /api/ice hands out relay-only ICE with TURN REST credentials for this coturn.
+        rig = BrowserRig.start(temp, metrics -> ImprovServer.Features.none(),
+                "--turn-urls", "turn:127.0.0.1:" + TURN_PORT + "?transport=udp",
+                "--turn-secret", new String(SECRET, StandardCharsets.UTF_8), "--turn-credential-ttl-seconds", "600",
+                "--relay-only");
         rig.startInNamespace("turnserver.log", TURNSERVER, "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
                 "--listening-port=" + TURN_PORT, "--min-port=49160", "--max-port=49200", "--use-auth-secret",
                 "--static-auth-secret=" + new String(SECRET, StandardCharsets.UTF_8), "--realm=improv.test",
@@ -57,43 +54,6 @@ class TurnRelayBrowserTest {
         if (rig != null) {
             rig.close();
         }
-    }
-
-    /** GET /api/ice?token=… → relay-only ICE configuration with short-lived TURN credentials. */
-    static ImprovServer.Features iceRoute() {
-        return new ImprovServer.Features() {
-            @Override
-            public SessionJournal journal() {
-                return SessionJournal.none();
-            }
-
-            @Override
-            public List<HttpApiHandler.ApiExtension> httpExtensions(ImprovServer.Parts parts) {
-                return List.of((ctx, request, uri, admin) -> {
-                    if (!uri.path().equals("/api/ice")) {
-                        return false;
-                    }
-                    List<String> token = uri.parameters().get("token");
-                    JoinClaims claims;
-                    try {
-                        claims = parts.tokens().verify(token == null ? null : token.get(0));
-                    } catch (TokenException e) {
-                        HttpResponses.sendError(ctx, request, HttpResponseStatus.UNAUTHORIZED, "token", e.getMessage());
-                        return true;
-                    }
-                    TurnCredentials c = TurnCredentials.issue(SECRET, claims.pid(), Instant.now().getEpochSecond(), 600);
-                    HttpResponses.sendJson(ctx, request, HttpResponseStatus.OK, Map.of(
-                            "iceServers", List.of(Map.of("urls", List.of("turn:127.0.0.1:" + TURN_PORT + "?transport=udp"),
-                                    "username", c.username(), "credential", c.credential())),
-                            "iceTransportPolicy", "relay", "ttlSeconds", 600));
-                    return true;
-                });
-            }
-
-            @Override
-            public void close() {
-            }
-        };
     }
 
     @Test
