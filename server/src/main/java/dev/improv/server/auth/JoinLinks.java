@@ -28,11 +28,32 @@ public final class JoinLinks {
 
     /** A link into a room; {@code ttlSeconds} of 0 means the configured default. */
     public Link forRoom(String roomId, Role role, String name, long ttlSeconds) {
-        String pid = newParticipantId(role);
-        long exp = clock.instant().getEpochSecond() + (ttlSeconds > 0 ? ttlSeconds : defaultTtlSeconds);
+        return forParticipant(roomId, role, newParticipantId(role), name, ttlSeconds);
+    }
+
+    /** A room link for a participant whose id already exists (a performer matched in a lobby keeps its id). */
+    public Link forParticipant(String roomId, Role role, String pid, String name, long ttlSeconds) {
+        long exp = expiry(ttlSeconds);
         String displayName = name == null || name.isBlank() ? defaultName(role, pid) : name;
         String token = tokens.issue(JoinClaims.forRoom(roomId, role, pid, displayName, exp));
-        return new Link(role, pid, displayName, publicUrl + "/" + pageFor(role) + "?token="
+        return link(role, pid, displayName, pageFor(role), token, exp);
+    }
+
+    /** A lobby link for a pool: performers queue there; moderators watch the pool and get its rooms. */
+    public Link forPool(String pool, Role role, String name, long ttlSeconds) {
+        String pid = newParticipantId(role);
+        long exp = expiry(ttlSeconds);
+        String displayName = name == null || name.isBlank() ? defaultName(role, pid) : name;
+        String token = tokens.issue(JoinClaims.forPool(pool, role, pid, displayName, exp));
+        return link(role, pid, displayName, "lobby.html", token, exp);
+    }
+
+    private long expiry(long ttlSeconds) {
+        return clock.instant().getEpochSecond() + (ttlSeconds > 0 ? ttlSeconds : defaultTtlSeconds);
+    }
+
+    private Link link(Role role, String pid, String name, String page, String token, long exp) {
+        return new Link(role, pid, name, publicUrl + "/" + page + "?token="
                 + URLEncoder.encode(token, StandardCharsets.US_ASCII), token, exp);
     }
 

@@ -5,5 +5,7 @@
  * Everything here is plain Java with no threads, no clock and no Netty: callers pass {@code now} (epoch millis)
  * and get back {@link dev.improv.server.match.LobbyEvent}s. A lobby, its pool index, partner history and time
  * accounting are owned by one thread, like a room: every call on them must run on that thread.
+ * {@link dev.improv.server.match.LobbyHub} is the thin live part (still no Netty): it owns one pool's lobby on an
+ * executor, ticks it, turns its events into messages for member connections, and opens the confirmed rooms.
  */
 package dev.improv.server.match;

@@ -1,0 +1,355 @@
+package dev.improv.server.match;
+
+import dev.improv.server.auth.JoinLinks;
+import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.protocol.LobbyMessage;
+import dev.improv.server.protocol.LobbyRequest;
+import dev.improv.server.protocol.Role;
+import dev.improv.server.protocol.ServerMessage;
+import dev.improv.server.room.MemberConnection;
+import dev.improv.server.room.MicrosClock;
+import dev.improv.server.room.Room;
+import dev.improv.server.room.RoomLimits;
+import dev.improv.server.room.RoomListener;
+import dev.improv.server.room.RoomRegistry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One pool's lobby, live: connections of waiting performers and available moderators, a periodic tick of the
+ * pure {@link Lobby}, and the rooms it confirms (consent written into each room's log before anyone gets a
+ * link). Owned by one thread like a room: every method except {@link #execute} and {@link #summary} runs there.
+ */
+public final class LobbyHub {
+    private static final Logger LOG = LoggerFactory.getLogger(LobbyHub.class);
+    static final long TICK_MS = 250;
+
+    /** A pool at a glance, for other threads (admin API). */
+    public record Summary(String pool, int consentVersion, int waiting, int offers, int connected,
+                          List<LobbyMessage.RoomRef> rooms) {
+    }
+
+    private record Member(String id, String name, Role role, MemberConnection connection) {
+    }
+
+    private record MatchedRoom(String offerId, String roomId, List<String> performers, String moderator) {
+    }
+
+    private final Lobby lobby;
+    private final ScheduledExecutorService owner;
+    private final RoomRegistry rooms;
+    private final JoinLinks links;
+    private final RoomLimits roomLimits;
+    private final MicrosClock clock;
+    private final long graceMs;
+    private final int moderatorCapacity;
+
+    // ---- owner thread only ----
+    private final Map<String, Member> members = new LinkedHashMap<>();
+    private final Map<String, ScheduledFuture<?>> graceTimers = new HashMap<>();
+    private final Map<String, MatchedRoom> matchedByOffer = new LinkedHashMap<>();
+    private final Map<String, String> offerByRoom = new HashMap<>();
+    private final Map<String, String> names = new HashMap<>();
+    private ScheduledFuture<?> ticker;
+
+    /** Written on the owner thread, read by any. */
+    private volatile Summary summary;
+
+    public LobbyHub(LobbyConfig config, ScheduledExecutorService owner, RoomRegistry rooms, JoinLinks links,
+                    RoomLimits roomLimits, MicrosClock clock, long graceMs, int moderatorCapacity) {
+        this.lobby = new Lobby(config);
+        this.owner = owner;
+        this.rooms = rooms;
+        this.links = links;
+        this.roomLimits = roomLimits.withMaxFor(Role.PERFORMER, config.rules().roomSize());
+        this.clock = clock;
+        this.graceMs = graceMs;
+        this.moderatorCapacity = moderatorCapacity;
+        refreshSummary();
+    }
+
+    /** Starts the periodic matching. */
+    public void start() {
+        execute(() -> ticker = owner.scheduleAtFixedRate(() -> dispatch(lobby.tick(nowMs())), TICK_MS, TICK_MS,
+                TimeUnit.MILLISECONDS));
+    }
+
+    public void stop() {
+        execute(() -> {
+            if (ticker != null) {
+                ticker.cancel(false);
+            }
+            for (Member m : members.values()) {
+                m.connection().close(ErrorCode.SERVER_SHUTDOWN, "the lobby is closing");
+            }
+            members.clear();
+        });
+    }
+
+    public String pool() {
+        return lobby.config().pool();
+    }
+
+    public Summary summary() {
+        return summary;
+    }
+
+    /** Runs a task on the owner thread. */
+    public void execute(Runnable task) {
+        try {
+            owner.execute(task);
+        } catch (RejectedExecutionException e) {
+            LOG.warn("lobby {}: owner thread refused work (shutting down)", pool());
+        }
+    }
+
+    /** Reads this pool's time accounting on the owner thread and hands the answer to {@code reply} there. */
+    public void timeOf(String pid, Consumer<TimeAccounting.PerformerTime> reply) {
+        execute(() -> reply.accept(lobby.timeAccounting().snapshot(pid, nowMs())));
+    }
+
+    /** Every performer this pool has seen, with their time. */
+    public void allTimes(Consumer<List<TimeAccounting.PerformerTime>> reply) {
+        execute(() -> {
+            long now = nowMs();
+            List<TimeAccounting.PerformerTime> out = new ArrayList<>();
+            for (String pid : names.keySet()) {
+                out.add(lobby.timeAccounting().snapshot(pid, now));
+            }
+            reply.accept(out);
+        });
+    }
+
+    // ------------------------------------------------------------------ connections
+
+    /** A verified lobby token connected. Performers then send {@code lobby_join}; moderators are available. */
+    public void connect(String pid, String name, Role role, MemberConnection conn) {
+        Member previous = members.get(pid);
+        if (previous != null && previous.connection() != conn) {
+            previous.connection().close(ErrorCode.REPLACED, "this participant connected again elsewhere");
+        }
+        ScheduledFuture<?> grace = graceTimers.remove(pid);
+        if (grace != null) {
+            grace.cancel(false);
+        }
+        members.put(pid, new Member(pid, name, role, conn));
+        names.put(pid, name);
+        conn.send(new LobbyMessage.Welcome(ServerMessage.PROTOCOL_VERSION, pool(),
+                new ServerMessage.Member(pid, name, role, true, false),
+                new LobbyMessage.Consent(lobby.config().consentVersion(), lobby.config().consentText()),
+                clock.nowMicros()));
+        if (role == Role.MODERATOR) {
+            dispatch(lobby.moderatorAvailable(pid, moderatorCapacity));
+            for (MatchedRoom r : matchedByOffer.values()) {
+                if (pid.equals(r.moderator())) {
+                    sendRoomLink(pid, r, Role.MODERATOR);
+                }
+            }
+            conn.send(state());
+        }
+        refreshSummary();
+    }
+
+    /** One request from a connected lobby member. */
+    public void handle(String pid, MemberConnection conn, LobbyRequest request) {
+        Member m = members.get(pid);
+        if (m == null || m.connection() != conn) {
+            return;
+        }
+        if (m.role() != Role.PERFORMER) {
+            conn.send(new ServerMessage.Error(ErrorCode.NOT_AUTHORIZED, "type",
+                    "only performers queue in a lobby; moderators are available while connected", null));
+            return;
+        }
+        long now = nowMs();
+        if (request instanceof LobbyRequest.Join j) {
+            Preferences prefs = new Preferences(new HashSet<>(j.languages()), new HashSet<>(j.tags()),
+                    j.wantsTagOverlap(), new HashSet<>(j.avoid()));
+            dispatch(lobby.join(pid, prefs, j.consentVersion(), now));
+        } else if (request instanceof LobbyRequest.Leave) {
+            dispatch(lobby.leave(pid, now));
+        } else if (request instanceof LobbyRequest.Accept a) {
+            dispatch(lobby.accept(pid, a.offerId(), now));
+        } else if (request instanceof LobbyRequest.Decline d) {
+            dispatch(lobby.decline(pid, d.offerId(), now));
+        }
+        refreshSummary();
+    }
+
+    /** The connection dropped: the place in the queue is kept for the grace period, then given up. */
+    public void connectionLost(String pid, MemberConnection conn) {
+        Member m = members.get(pid);
+        if (m == null || m.connection() != conn) {
+            return;
+        }
+        members.remove(pid);
+        graceTimers.put(pid, owner.schedule(() -> {
+            graceTimers.remove(pid);
+            if (!members.containsKey(pid)) {
+                dispatch(m.role() == Role.MODERATOR ? lobby.moderatorGone(pid, nowMs()) : lobby.leave(pid, nowMs()));
+                refreshSummary();
+            }
+        }, graceMs, TimeUnit.MILLISECONDS));
+        refreshSummary();
+    }
+
+    // ------------------------------------------------------------------ lobby events to messages and rooms
+
+    private void dispatch(List<LobbyEvent> events) {
+        for (LobbyEvent event : events) {
+            if (event instanceof LobbyEvent.Queued q) {
+                send(q.pid(), new LobbyMessage.Queued(q.position(), q.estimatedWaitMs()));
+            } else if (event instanceof LobbyEvent.PositionChanged q) {
+                send(q.pid(), new LobbyMessage.Queued(q.position(), q.estimatedWaitMs()));
+            } else if (event instanceof LobbyEvent.Left l) {
+                send(l.pid(), new LobbyMessage.Left("left the lobby"));
+            } else if (event instanceof LobbyEvent.Offered o) {
+                LobbyMessage.Offer offer = new LobbyMessage.Offer(o.offerId(), o.pids(), o.moderatorId(), o.expiresAt());
+                o.pids().forEach(pid -> send(pid, offer));
+                if (o.moderatorId() != null) {
+                    send(o.moderatorId(), offer);
+                }
+            } else if (event instanceof LobbyEvent.Accepted) {
+                continue; // the performer's page already shows "waiting for the others"
+            } else if (event instanceof LobbyEvent.Confirmed c) {
+                openRoom(c);
+            } else if (event instanceof LobbyEvent.OfferExpired x) {
+                String cause = x.cause().name().toLowerCase();
+                x.droppedPids().forEach(pid -> send(pid, new LobbyMessage.OfferEnded(x.offerId(), cause, false)));
+                x.requeuedPids().forEach(pid -> send(pid, new LobbyMessage.OfferEnded(x.offerId(), cause, true)));
+            } else if (event instanceof LobbyEvent.Refused r) {
+                boolean consent = r.reason() == LobbyEvent.RefusalReason.CONSENT_VERSION_MISMATCH;
+                send(r.pid(), new ServerMessage.Error(consent ? ErrorCode.CONSENT_REQUIRED : ErrorCode.OFFER_UNAVAILABLE,
+                        consent ? "consentVersion" : "offerId", consent
+                        ? "accept the current consent text (version " + lobby.config().consentVersion() + ") to queue"
+                        : "this offer is no longer open (" + r.reason().name().toLowerCase() + ")", null));
+            } else if (event instanceof LobbyEvent.ModeratorMissing mm) {
+                LOG.warn("lobby {}: offer or room {} has no moderator and none is free", pool(), mm.offerId());
+            } else if (event instanceof LobbyEvent.ModeratorAssigned ma) {
+                MatchedRoom r = matchedByOffer.get(ma.offerId());
+                if (r != null) {
+                    MatchedRoom moved = new MatchedRoom(r.offerId(), r.roomId(), r.performers(), ma.moderatorId());
+                    matchedByOffer.put(r.offerId(), moved);
+                    sendRoomLink(ma.moderatorId(), moved, Role.MODERATOR);
+                }
+            }
+        }
+        broadcastStateToModerators();
+    }
+
+    /**
+     * Everyone accepted: open the room, write each performer's consent into its log (before any link exists, so
+     * consent comes first in the log), then send every performer and the moderator a room link.
+     */
+    private void openRoom(LobbyEvent.Confirmed c) {
+        Room room = rooms.create(pool() + " · " + c.offerId(), roomLimits, new TimeListener(c.offerId()));
+        room.execute(() -> {
+            for (ConsentRecord consent : c.consentRecords()) {
+                room.recordConsent(consent.pid(), pool(), consent.consentVersion(), consent.acceptedAt() * 1000);
+            }
+        });
+        MatchedRoom matched = new MatchedRoom(c.offerId(), room.id(), c.pids(), c.moderatorId());
+        matchedByOffer.put(c.offerId(), matched);
+        offerByRoom.put(room.id(), c.offerId());
+        for (String pid : c.pids()) {
+            sendRoomLink(pid, matched, Role.PERFORMER);
+        }
+        if (c.moderatorId() != null) {
+            sendRoomLink(c.moderatorId(), matched, Role.MODERATOR);
+        }
+        LOG.info("lobby {}: room {} opened for {} (moderator {})", pool(), room.id(), c.pids(), c.moderatorId());
+    }
+
+    private void sendRoomLink(String pid, MatchedRoom r, Role role) {
+        JoinLinks.Link link = links.forParticipant(r.roomId(), role, pid, names.get(pid), 0);
+        send(pid, new LobbyMessage.Matched(r.offerId(), r.roomId(), link.token(), link.url()));
+    }
+
+    private void send(String pid, ServerMessage message) {
+        Member m = members.get(pid);
+        if (m != null) {
+            m.connection().send(message);
+        }
+    }
+
+    private LobbyMessage.State state() {
+        return new LobbyMessage.State(pool(), lobby.waitingCount(), lobby.pendingOfferCount(), roomRefs());
+    }
+
+    private List<LobbyMessage.RoomRef> roomRefs() {
+        return matchedByOffer.values().stream()
+                .map(r -> new LobbyMessage.RoomRef(r.roomId(), r.performers(), r.moderator())).toList();
+    }
+
+    private void broadcastStateToModerators() {
+        LobbyMessage.State state = null;
+        for (Member m : members.values()) {
+            if (m.role() == Role.MODERATOR) {
+                if (state == null) {
+                    state = state();
+                }
+                m.connection().send(state);
+            }
+        }
+        refreshSummary();
+    }
+
+    private void refreshSummary() {
+        summary = new Summary(pool(), lobby.config().consentVersion(), lobby.waitingCount(),
+                lobby.pendingOfferCount(), members.size(), roomRefs());
+    }
+
+    private long nowMs() {
+        return clock.nowMicros() / 1000;
+    }
+
+    /** Scenes and presence in a matched room, into this pool's time accounting (on the hub's thread). */
+    private final class TimeListener implements RoomListener {
+        private final String offerId;
+
+        TimeListener(String offerId) {
+            this.offerId = offerId;
+        }
+
+        @Override
+        public void sceneStarted(String roomId, List<String> performersPresent, long ts) {
+            execute(() -> lobby.timeAccounting().sceneStarted(roomId, performersPresent, ts / 1000));
+        }
+
+        @Override
+        public void sceneEnded(String roomId, long ts) {
+            execute(() -> lobby.timeAccounting().sceneEnded(roomId, ts / 1000));
+        }
+
+        @Override
+        public void performerPresent(String roomId, String participantId, long ts) {
+            execute(() -> lobby.timeAccounting().performerJoinedRoom(roomId, participantId, ts / 1000));
+        }
+
+        @Override
+        public void performerAbsent(String roomId, String participantId, long ts) {
+            execute(() -> lobby.timeAccounting().performerLeftRoom(roomId, participantId, ts / 1000));
+        }
+
+        @Override
+        public void roomClosed(String roomId, long ts) {
+            execute(() -> {
+                lobby.roomClosed(offerId);
+                matchedByOffer.remove(offerId);
+                offerByRoom.remove(roomId);
+                broadcastStateToModerators();
+            });
+        }
+    }
+}
