@@ -339,8 +339,10 @@ public final class MediaRecorderPeer implements AutoCloseable {
     /** Simulates a crash of the recorder's network: drops the socket without a close handshake (tests). */
     void abortSocketForTest() {
         control.execute(() -> {
-            if (socket != null) {
-                socket.abort();
+            WebSocket ws = socket;
+            if (ws != null) {
+                ws.abort(); // the JDK tells no listener about an abort: report the drop ourselves
+                dropped(ws, -1, "aborted");
             }
         });
     }

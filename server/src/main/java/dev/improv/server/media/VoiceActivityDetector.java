@@ -3,8 +3,8 @@ package dev.improv.server.media;
 /**
  * Energy-based voice activity on a fixed grid of 10 ms frames (480 samples at 48 kHz, i.e. 100 Hz).
  *
- * <p>Per frame: energy in dBFS (RMS of the frame relative to full scale, floor -100 dB). The noise floor
- * follows the energy quickly downwards and slowly upwards (it rises at most {@link #FLOOR_RISE_DB_PER_FRAME}
+ * <p>Per frame: energy in dBFS (RMS of the frame relative to full scale, floor -100 dB). The noise floor starts
+ * at the first frame's energy (at least {@link #INITIAL_FLOOR_DB}) and follows the energy quickly downwards and slowly upwards (it rises at most {@link #FLOOR_RISE_DB_PER_FRAME}
  * while a frame is loud, so a sustained note stays "voice" for a long time). A frame is loud when its energy is
  * at least {@link #ON_ABOVE_FLOOR_DB} above the floor and above {@link #ABSOLUTE_MIN_DB}. Hangover: a run of at
  * most {@link #HANGOVER_FRAMES} quiet frames between two loud frames counts as voice (the dips between
@@ -70,6 +70,9 @@ public final class VoiceActivityDetector {
     private void decide() {
         double rms = Math.sqrt(sumSquares / FRAME_SAMPLES);
         double db = rms <= 1e-5 ? -100.0 : Math.round(20 * Math.log10(rms) * 10) / 10.0;
+        if (frameIndex == 0) {
+            floorDb = Math.max(db, INITIAL_FLOOR_DB); // the first frame is taken as background
+        }
         boolean loud = db >= ABSOLUTE_MIN_DB && db >= floorDb + ON_ABOVE_FLOOR_DB;
         if (db < floorDb) {
             floorDb = Math.max(db, -100.0);
