@@ -1,0 +1,111 @@
+package dev.improv.server.media;
+
+import dev.onvoid.webrtc.PeerConnectionFactory;
+import dev.onvoid.webrtc.RTCConfiguration;
+import dev.onvoid.webrtc.media.audio.HeadlessAudioDeviceModule;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The in-process entry point: one WebRTC factory for the process and up to {@code maxRooms} room recorders.
+ * A server process that wants to record calls {@link #record} with a recorder token of the room; a separate
+ * process does the same through {@link RecorderMain}. Thread-safe.
+ *
+ * <p>The factory uses libwebrtc's headless audio device: there is no sound card on a server, and the default
+ * device module aborts the JVM when it finds none. Its virtual speaker pulls every received stream at real-time
+ * pace, which is what delivers the decoded audio to our sinks.
+ */
+public final class MediaRecorder implements AutoCloseable {
+    private final Path dataDir;
+    private final int maxRooms;
+    private final ConsentPolicy consent;
+    private final HeadlessAudioDeviceModule audioDevice = new HeadlessAudioDeviceModule();
+    private final PeerConnectionFactory factory = new PeerConnectionFactory(audioDevice);
+    private final RTCConfiguration rtcConfig = new RTCConfiguration();
+    /** Guarded by {@code this} for the count check; the map itself is read from any thread. */
+    private final Map<MediaRecorderPeer, Boolean> active = new ConcurrentHashMap<>();
+    private boolean closed;
+
+    public MediaRecorder(Path dataDir, int maxRooms, ConsentPolicy consent) {
+        if (maxRooms < 1) {
+            throw new IllegalArgumentException("maxRooms must be at least 1");
+        }
+        this.dataDir = dataDir;
+        this.maxRooms = maxRooms;
+        this.consent = consent;
+    }
+
+    /**
+     * Starts recording the room of {@code token} on the server at {@code serverBase} ({@code ws://host:port}).
+     *
+     * @throws RecorderLimitException when {@code maxRooms} rooms are already being recorded
+     */
+    public synchronized MediaRecorderPeer record(String serverBase, String token) {
+        if (closed) {
+            throw new IllegalStateException("the media recorder is closed");
+        }
+        if (active.size() >= maxRooms) {
+            throw new RecorderLimitException(maxRooms);
+        }
+        String roomId = roomOf(token);
+        URI url = URI.create(serverBase.replaceAll("/+$", "") + "/ws/rooms/" + roomId + "?token=" + token);
+        MediaRecorderPeer[] self = new MediaRecorderPeer[1];
+        MediaRecorderPeer peer = new MediaRecorderPeer(url, roomId, dataDir, factory, rtcConfig, consent,
+                () -> {
+                    if (self[0] != null) {
+                        active.remove(self[0]);
+                    }
+                });
+        self[0] = peer;
+        active.put(peer, Boolean.TRUE);
+        if (peer.finished().isDone()) {
+            active.remove(peer);
+        }
+        return peer;
+    }
+
+    public int activeRooms() {
+        return active.size();
+    }
+
+    /**
+     * The room id inside a join token. Tokens are {@code base64url(json claims) + "." + signature}; the recorder
+     * only reads the room to build the URL, the server verifies the signature.
+     */
+    static String roomOf(String token) {
+        int dot = token.indexOf('.');
+        if (dot <= 0) {
+            throw new IllegalArgumentException("not a join token");
+        }
+        try {
+            String json = new String(Base64.getUrlDecoder().decode(token.substring(0, dot)), StandardCharsets.UTF_8);
+            String room = dev.improv.server.protocol.ProtocolCodec.mapper().readTree(json).path("room").asText("");
+            if (room.isEmpty()) {
+                throw new IllegalArgumentException("the token names no room (a lobby token?)");
+            }
+            return room;
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("not a join token: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        List<MediaRecorderPeer> peers;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            peers = List.copyOf(active.keySet());
+        }
+        peers.forEach(MediaRecorderPeer::close);
+        factory.dispose();
+        audioDevice.dispose();
+    }
+}

@@ -1,0 +1,406 @@
+package dev.improv.server.media;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.improv.server.protocol.ProtocolCodec;
+import dev.improv.server.protocol.Role;
+import dev.improv.server.protocol.ServerMessage;
+import dev.onvoid.webrtc.PeerConnectionFactory;
+import dev.onvoid.webrtc.RTCConfiguration;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The recorder of one room: a {@code recorder}-role client of our WebSocket protocol that keeps the server clock
+ * (time sync), follows the roster, answers each consenting performer's WebRTC offer with a recv-only peer
+ * connection, and writes their audio through one {@link RoomMediaWriter}. It reconnects with {@code lastSeq}
+ * when its socket drops (bounded attempts with back-off) and stops for good when the room closes or the server
+ * refuses it for a reason that a retry cannot fix.
+ *
+ * <p>Threads: every field below is owned by the single control thread {@code media-control-<room>}; the
+ * WebSocket listener only parses text and hands it over.
+ */
+public final class MediaRecorderPeer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MediaRecorderPeer.class);
+    static final int MAX_RECONNECT_ATTEMPTS = 20;
+    static final long MAX_BACKOFF_MS = 5_000;
+    static final long TIME_SYNC_EVERY_MS = 5_000;
+    static final int TIME_SYNC_BURST = 6;
+    static final long STATS_EVERY_MS = 1_000;
+    /** Close codes after which a reconnect cannot succeed (token, room gone, kicked, replaced, left). */
+    private static final Set<Integer> FINAL_CLOSE_CODES = Set.of(4401, 4402, 4403, 4404, 4408, 4412, 4413, 4414);
+
+    private final URI url;
+    private final String roomId;
+    private final Path dataDir;
+    private final PeerConnectionFactory factory;
+    private final RTCConfiguration rtcConfig;
+    private final ConsentPolicy consent;
+    private final Runnable onFinished;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final ScheduledExecutorService control;
+    private final ServerClock clock = new ServerClock();
+    private final CompletableFuture<Void> finished = new CompletableFuture<>();
+
+    private WebSocket socket;
+    private CompletableFuture<?> sending = CompletableFuture.completedFuture(null);
+    private long lastSeq = -1;
+    private String sessionId;
+    private String selfId;
+    private RoomMediaWriter writer;
+    private final Map<String, ServerMessage.Member> performers = new HashMap<>();
+    private final Map<String, PeerSession> peers = new HashMap<>();
+    private final Map<String, Integer> streams = new HashMap<>();
+    private int reconnectAttempts;
+    private boolean stopped;
+
+    MediaRecorderPeer(URI url, String roomId, Path dataDir, PeerConnectionFactory factory, RTCConfiguration rtcConfig,
+                      ConsentPolicy consent, Runnable onFinished) {
+        this.url = url;
+        this.roomId = roomId;
+        this.dataDir = dataDir;
+        this.factory = factory;
+        this.rtcConfig = rtcConfig;
+        this.consent = consent;
+        this.onFinished = onFinished;
+        this.control = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "media-control-" + roomId);
+            t.setDaemon(true);
+            return t;
+        });
+        control.execute(this::connect);
+        control.scheduleWithFixedDelay(this::timeSync, TIME_SYNC_EVERY_MS, TIME_SYNC_EVERY_MS, TimeUnit.MILLISECONDS);
+        control.scheduleWithFixedDelay(() -> peers.values().forEach(PeerSession::pollStats), STATS_EVERY_MS,
+                STATS_EVERY_MS, TimeUnit.MILLISECONDS);
+    }
+
+    public String roomId() {
+        return roomId;
+    }
+
+    /** Completes when this recorder stopped (room closed, refused, or closed by its owner) and files are closed. */
+    public CompletableFuture<Void> finished() {
+        return finished;
+    }
+
+    /** The clock this recorder measured; for tests. */
+    public ServerClock clock() {
+        return clock;
+    }
+
+    // ------------------------------------------------------------------ WebSocket
+
+    private void connect() {
+        if (stopped) {
+            return;
+        }
+        String target = url.toString() + (lastSeq >= 0 ? "&lastSeq=" + lastSeq : "");
+        http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
+                .buildAsync(URI.create(target), new Listener())
+                .whenComplete((ws, error) -> control.execute(() -> {
+                    if (error != null) {
+                        LOG.warn("room {}: recorder could not connect: {}", roomId, error.toString());
+                        scheduleReconnect();
+                    } else if (stopped) {
+                        ws.abort();
+                    }
+                }));
+    }
+
+    private void dropped(WebSocket ws, int code, String reason) {
+        if (ws != socket) {
+            return;
+        }
+        socket = null;
+        if (stopped) {
+            return;
+        }
+        if (FINAL_CLOSE_CODES.contains(code)) {
+            LOG.info("room {}: recorder closed by the server ({} {}); stopping", roomId, code, reason);
+            stop();
+            return;
+        }
+        LOG.warn("room {}: recorder connection lost ({} {}); reconnecting from seq {}", roomId, code, reason, lastSeq);
+        scheduleReconnect();
+    }
+
+    private void scheduleReconnect() {
+        if (stopped) {
+            return;
+        }
+        if (++reconnectAttempts > MAX_RECONNECT_ATTEMPTS) {
+            LOG.error("room {}: recorder gave up after {} reconnect attempts", roomId, MAX_RECONNECT_ATTEMPTS);
+            stop();
+            return;
+        }
+        long delay = Math.min(MAX_BACKOFF_MS, 100L << Math.min(reconnectAttempts, 6));
+        control.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void send(ObjectNode message) {
+        WebSocket ws = socket;
+        if (ws == null) {
+            return; // a lost signal is recovered by the performer's next offer
+        }
+        String text = message.toString();
+        sending = sending.handle((x, e) -> null).thenCompose(x -> ws.sendText(text, true));
+    }
+
+    private void sendSignal(String to, String kind, ObjectNode data) {
+        ObjectNode m = ProtocolCodec.mapper().createObjectNode().put("type", "signal").put("to", to).put("kind", kind);
+        m.set("data", data);
+        send(m);
+    }
+
+    // ------------------------------------------------------------------ protocol
+
+    private void handle(JsonNode m) {
+        String type = m.path("type").asText();
+        if (m.has("seq") && !type.equals("welcome") && !type.equals("ack")) {
+            lastSeq = Math.max(lastSeq, m.path("seq").asLong());
+        }
+        switch (type) {
+            case "welcome" -> welcome(m);
+            case "member_joined" -> member(m.path("member"));
+            case "member_left" -> performerGone(m.path("id").asText());
+            case "signal" -> signal(m.path("from").asText(), m.path("kind").asText(), m.path("data"));
+            case "time_sync" -> timeSyncReply(m);
+            case "scene_ended" -> {
+                if (writer != null) {
+                    writer.checkpoint();
+                }
+            }
+            case "room_closed" -> stop();
+            case "error" -> LOG.info("room {}: server says {} {}", roomId, m.path("code").asText(),
+                    m.path("message").asText());
+            default -> {
+                // prompts, marks, presence...: not the recorder's business
+            }
+        }
+    }
+
+    private void welcome(JsonNode m) {
+        reconnectAttempts = 0;
+        selfId = m.path("you").path("id").asText();
+        String session = m.path("room").path("session").asText();
+        if (writer != null && !session.equals(sessionId)) {
+            closePeersAndWriter(); // a new room session: never mix two sessions in one file
+        }
+        sessionId = session;
+        if (writer == null) {
+            writer = new RoomMediaWriter(dataDir.resolve("sessions").resolve(sessionId).resolve("media"), roomId,
+                    new RoomMediaWriter.ClockSource() {
+                        @Override
+                        public long offsetMicros() {
+                            return clock.offsetMicros();
+                        }
+
+                        @Override
+                        public long rttMicros() {
+                            return clock.rttMicros();
+                        }
+                    });
+        }
+        for (JsonNode member : m.path("roster")) {
+            member(member);
+        }
+        for (int i = 0; i < TIME_SYNC_BURST; i++) {
+            control.schedule(this::timeSync, 50L * i, TimeUnit.MILLISECONDS);
+        }
+        LOG.info("room {}: recorder {} joined session {} ({} performers)", roomId, selfId, sessionId,
+                performers.size());
+    }
+
+    private void member(JsonNode node) {
+        try {
+            ServerMessage.Member member = ProtocolCodec.mapper().treeToValue(node, ServerMessage.Member.class);
+            if (member.role() == Role.PERFORMER) {
+                performers.put(member.id(), member);
+            }
+        } catch (Exception e) {
+            LOG.debug("room {}: unreadable member {}", roomId, node);
+        }
+    }
+
+    private void performerGone(String id) {
+        if (performers.remove(id) != null) {
+            PeerSession peer = peers.remove(id);
+            if (peer != null) {
+                peer.close();
+            }
+            if (writer != null) {
+                writer.closeTrack(id);
+            }
+        }
+    }
+
+    private void signal(String from, String kind, JsonNode data) {
+        ServerMessage.Member performer = performers.get(from);
+        if (performer == null) {
+            LOG.debug("room {}: signal from {} who is not a performer; ignored", roomId, from);
+            return;
+        }
+        if (kind.equals("offer")) {
+            if (!consent.consented(roomId, sessionId, performer)) {
+                LOG.info("room {}: {} has not consented to recording; offer not answered", roomId, from);
+                return;
+            }
+            PeerSession old = peers.remove(from);
+            if (old != null) {
+                old.close(); // the performer reconnected: a new stream continues the same file
+            }
+            int stream = streams.merge(from, 1, Integer::sum);
+            PeerSession peer = new PeerSession(from, stream, factory, rtcConfig, control,
+                    (k, d) -> sendSignal(from, k, d), writer, clock);
+            peers.put(from, peer);
+            peer.acceptOffer(data.path("sdp").asText());
+        } else if (kind.equals("ice")) {
+            PeerSession peer = peers.get(from);
+            if (peer != null) {
+                peer.addRemoteCandidate(data);
+            }
+        }
+    }
+
+    private void timeSync() {
+        if (socket != null) {
+            send(ProtocolCodec.mapper().createObjectNode().put("type", "time_sync").put("clientTs", clock.localMicros()));
+        }
+    }
+
+    private void timeSyncReply(JsonNode m) {
+        long now = clock.localMicros();
+        long clientTs = m.path("clientTs").asLong();
+        long recv = m.path("serverRecvTs").asLong();
+        long sent = m.path("serverSendTs").asLong();
+        clock.addSample(clientTs, recv, sent, now);
+        send(ProtocolCodec.mapper().createObjectNode().put("type", "time_sync_report").put("clientTs", clientTs)
+                .put("serverRecvTs", recv).put("serverSendTs", sent).put("clientRecvTs", now));
+    }
+
+    // ------------------------------------------------------------------ stopping
+
+    private void closePeersAndWriter() {
+        peers.values().forEach(PeerSession::close);
+        peers.clear();
+        if (writer != null) {
+            writer.close();
+            writer = null;
+        }
+    }
+
+    private void stop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        closePeersAndWriter();
+        WebSocket ws = socket;
+        socket = null;
+        if (ws != null) {
+            ws.sendClose(WebSocket.NORMAL_CLOSURE, "recorder done").orTimeout(1, TimeUnit.SECONDS)
+                    .whenComplete((x, e) -> ws.abort());
+        }
+        control.shutdown();
+        finished.complete(null);
+        onFinished.run();
+    }
+
+    /** Stops recording this room: closes the peer connections and the files, leaves the room's socket. */
+    @Override
+    public void close() {
+        if (!control.isShutdown()) {
+            try {
+                control.execute(this::stop);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // already stopping
+            }
+        }
+        try {
+            finished.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("room {}: recorder did not stop in time", roomId);
+        }
+    }
+
+    /** Simulates a crash of the recorder's network: drops the socket without a close handshake (tests). */
+    void abortSocketForTest() {
+        control.execute(() -> {
+            WebSocket ws = socket;
+            if (ws != null) {
+                ws.abort(); // the JDK tells no listener about an abort: report the drop ourselves
+                dropped(ws, -1, "aborted");
+            }
+        });
+    }
+
+    private final class Listener implements WebSocket.Listener {
+        private final StringBuilder partial = new StringBuilder();
+
+        @Override
+        public void onOpen(WebSocket ws) {
+            execute(() -> {
+                if (stopped) {
+                    ws.abort();
+                } else {
+                    socket = ws;
+                    sending = CompletableFuture.completedFuture(null);
+                }
+            });
+            ws.request(1);
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                String text = partial.toString();
+                partial.setLength(0);
+                try {
+                    JsonNode node = ProtocolCodec.mapper().readTree(text);
+                    control.execute(() -> {
+                        if (ws == socket) {
+                            handle(node);
+                        }
+                    });
+                } catch (Exception e) {
+                    LOG.warn("room {}: unreadable server message", roomId);
+                }
+            }
+            ws.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+            execute(() -> dropped(ws, statusCode, reason));
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket ws, Throwable error) {
+            execute(() -> dropped(ws, -1, error.toString()));
+        }
+
+        private void execute(Runnable r) {
+            try {
+                control.execute(r);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // stopped
+            }
+        }
+    }
+}

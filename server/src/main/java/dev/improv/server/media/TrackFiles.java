@@ -1,0 +1,192 @@
+package dev.improv.server.media;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The three files of one performer in one session: {@code <pid>.wav}, {@code <pid>.sync.jsonl} and
+ * {@code <pid>.vad.jsonl}, and the sample-clock estimation that ties them to server time.
+ *
+ * <p>Timing: every chunk gives an estimate of the server time of sample 0 of the file, {@code origin =
+ * (arrivalServerUs - latencyUs) - firstSampleOfChunk / 48 kHz}. Late deliveries (scheduling) only make it
+ * larger, so the smallest estimate of each one-second window is kept and written as a sync point. A chunk that
+ * arrives more than {@link #GAP_US} later than the current mapping expects means the stream stopped (performer
+ * reconnecting, network cut): the gap is filled with silence so that the file stays on the server timeline,
+ * and a sync point is written right after it. Writer thread only.
+ */
+final class TrackFiles implements AutoCloseable {
+    static final int RATE = 48_000;
+    static final long SYNC_EVERY_SAMPLES = RATE;
+    static final long GAP_US = 200_000;
+    static final long MAX_GAP_FILL_US = 30L * 60 * 1_000_000;
+
+    private final String participantId;
+    private final ObjectMapper json;
+    private final WavWriter wav;
+    private final BufferedWriter sync;
+    private final BufferedWriter vadOut;
+    private final VoiceActivityDetector vad;
+    private final List<VoiceActivityDetector.Frame> vadPending = new ArrayList<>();
+
+    private long lastSyncSample = -1;
+    private long lastSyncServerUs;
+    private long windowMinOrigin = Long.MAX_VALUE;
+    private long windowStart;
+    private int stream = -1;
+    private long firstArrivalUs = -1;
+    private long lastArrivalUs;
+    private long lastChunkSamples;
+    private long gapsFilledSamples;
+    private long latencyUs;
+
+    TrackFiles(Path dir, String participantId, String baseName, ObjectMapper json, long clockOffsetUs,
+               long clockRttUs) throws IOException {
+        this.participantId = participantId;
+        this.json = json;
+        Files.createDirectories(dir);
+        this.wav = new WavWriter(dir.resolve(baseName + ".wav"), RATE, 1);
+        this.sync = Files.newBufferedWriter(dir.resolve(baseName + ".sync.jsonl"), StandardCharsets.UTF_8);
+        this.vadOut = Files.newBufferedWriter(dir.resolve(baseName + ".vad.jsonl"), StandardCharsets.UTF_8);
+        this.vad = new VoiceActivityDetector(this::onVadFrame);
+        ObjectNode header = json.createObjectNode().put("kind", "header").put("participantId", participantId)
+                .put("sampleRate", RATE).put("channels", 1).put("format", "pcm_s16le")
+                .put("clockOffsetUs", clockOffsetUs).put("clockRttUs", clockRttUs);
+        line(sync, header);
+    }
+
+    void append(AudioChunk chunk) throws IOException {
+        long n = chunk.samples().length;
+        if (n == 0) {
+            return;
+        }
+        latencyUs = chunk.latencyUs();
+        long start = wav.frames();
+        long chunkServerUs = chunk.arrivalServerUs() - chunk.latencyUs();
+        if (firstArrivalUs < 0) {
+            firstArrivalUs = chunk.arrivalServerUs();
+        }
+        lastArrivalUs = chunk.arrivalServerUs();
+        lastChunkSamples = n;
+        if (lastSyncSample >= 0) {
+            long expected = mapToServer(start);
+            long late = chunkServerUs - expected;
+            if (late > GAP_US) {
+                closeWindow(start, "sync");
+                long fill = Math.min(late, MAX_GAP_FILL_US) * RATE / 1_000_000L;
+                wav.writeSilence(fill);
+                vad.acceptSilence(fill);
+                gapsFilledSamples += fill;
+                start += fill;
+                writeSync(start, chunkServerUs, chunk.stream() != stream ? "resume" : "gap");
+                windowStart = start;
+                windowMinOrigin = Long.MAX_VALUE;
+            } else if (chunk.stream() != stream && stream >= 0) {
+                closeWindow(start, "resume");
+            }
+        }
+        stream = chunk.stream();
+        long origin = chunkServerUs - start * 1_000_000L / RATE;
+        windowMinOrigin = Math.min(windowMinOrigin, origin);
+        wav.write(chunk.samples(), 0, chunk.samples().length);
+        vad.accept(chunk.samples(), 0, chunk.samples().length);
+        long end = start + n;
+        if (end - windowStart >= SYNC_EVERY_SAMPLES) {
+            closeWindow(end, "sync");
+        }
+    }
+
+    /** Writes a sync point for sample {@code at} from the current window, and starts a new window. */
+    private void closeWindow(long at, String kind) throws IOException {
+        if (windowMinOrigin == Long.MAX_VALUE) {
+            return;
+        }
+        if (lastSyncSample < 0) {
+            writeSync(0, windowMinOrigin, "start"); // the best estimate of the first sample's time
+        }
+        if (at > lastSyncSample) {
+            writeSync(at, windowMinOrigin + at * 1_000_000L / RATE, kind);
+        }
+        windowStart = at;
+        windowMinOrigin = Long.MAX_VALUE;
+    }
+
+    private void writeSync(long sample, long serverUs, String kind) throws IOException {
+        lastSyncSample = sample;
+        lastSyncServerUs = serverUs;
+        line(sync, json.createObjectNode().put("kind", kind).put("sample", sample).put("serverUs", serverUs)
+                .put("latencyUs", latencyUs).put("stream", stream));
+        for (VoiceActivityDetector.Frame f : vadPending) {
+            writeVad(f);
+        }
+        vadPending.clear();
+    }
+
+    private long mapToServer(long sample) {
+        return lastSyncServerUs + (sample - lastSyncSample) * 1_000_000L / RATE;
+    }
+
+    private void onVadFrame(VoiceActivityDetector.Frame frame) {
+        if (lastSyncSample < 0) {
+            vadPending.add(frame); // its server time is known once the first sync point is
+            return;
+        }
+        try {
+            writeVad(frame);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private void writeVad(VoiceActivityDetector.Frame f) throws IOException {
+        long serverUs = mapToServer(f.index() * VoiceActivityDetector.FRAME_SAMPLES);
+        line(vadOut, json.createObjectNode().put("frame", f.index()).put("serverUs", serverUs)
+                .put("voiced", f.voiced() ? 1 : 0).put("db", f.energyDb()));
+    }
+
+    /** Makes everything written so far durable and readable (header patched). */
+    void checkpoint() throws IOException {
+        wav.checkpoint();
+        sync.flush();
+        vadOut.flush();
+    }
+
+    /** Sample count so far. */
+    long samples() {
+        return wav.frames();
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            closeWindow(wav.frames(), "sync");
+            vad.flush();
+            if (lastSyncSample >= 0) {
+                line(sync, json.createObjectNode().put("kind", "end").put("sample", wav.frames())
+                        .put("serverUs", mapToServer(wav.frames()))
+                        .put("arrivalSpanUs", lastArrivalUs - firstArrivalUs
+                                + lastChunkSamples * 1_000_000L / RATE)
+                        .put("silenceFilledSamples", gapsFilledSamples));
+            }
+        } finally {
+            try (wav; sync; vadOut) {
+                // closes all three even if one fails
+            }
+        }
+    }
+
+    String participantId() {
+        return participantId;
+    }
+
+    private void line(BufferedWriter out, ObjectNode node) throws IOException {
+        out.write(json.writeValueAsString(node));
+        out.write('\n');
+    }
+}

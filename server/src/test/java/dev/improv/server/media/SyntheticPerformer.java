@@ -1,0 +1,242 @@
+package dev.improv.server.media;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.improv.server.protocol.ProtocolCodec;
+import dev.onvoid.webrtc.CreateSessionDescriptionObserver;
+import dev.onvoid.webrtc.PeerConnectionFactory;
+import dev.onvoid.webrtc.PeerConnectionObserver;
+import dev.onvoid.webrtc.RTCConfiguration;
+import dev.onvoid.webrtc.RTCIceCandidate;
+import dev.onvoid.webrtc.RTCOfferOptions;
+import dev.onvoid.webrtc.RTCPeerConnection;
+import dev.onvoid.webrtc.RTCPeerConnectionState;
+import dev.onvoid.webrtc.RTCSdpType;
+import dev.onvoid.webrtc.RTCSessionDescription;
+import dev.onvoid.webrtc.SetSessionDescriptionObserver;
+import dev.onvoid.webrtc.media.audio.AudioOptions;
+import dev.onvoid.webrtc.media.audio.AudioTrack;
+import dev.onvoid.webrtc.media.audio.CustomAudioSource;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A performer page in Java, for the end-to-end test: joins over our WebSocket protocol, measures the server
+ * clock, offers its audio to the media recorder exactly as docs/media-recorder.md tells the web client to, and
+ * plays a known tone pattern into a {@link CustomAudioSource} at real-time pace, stamping each onset with the
+ * server clock.
+ */
+final class SyntheticPerformer implements AutoCloseable {
+    static final int RATE = 48_000;
+    static final int CHUNK = RATE / 100;
+
+    private final String name;
+    private final ServerClock clock = new ServerClock();
+    private final WebSocket ws;
+    private final PeerConnectionFactory factory;
+    private final CompletableFuture<JsonNode> welcome = new CompletableFuture<>();
+    private final CountDownLatch connected = new CountDownLatch(1);
+    private final List<JsonNode> pendingIce = new ArrayList<>();
+    private final Object sendLock = new Object();
+    private volatile RTCPeerConnection pc;
+    private CustomAudioSource source;
+    private boolean remoteSet;
+
+    SyntheticPerformer(String name, String url, PeerConnectionFactory factory) {
+        this.name = name;
+        this.factory = factory;
+        this.ws = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create(url), new Listener()).join();
+    }
+
+    String id() {
+        return welcome.join().path("you").path("id").asText();
+    }
+
+    /** Runs time sync (a few exchanges, bounded) and offers audio to the recorder in the roster. */
+    void offerTo(String recorderId) throws Exception {
+        welcome.get(10, TimeUnit.SECONDS);
+        for (int i = 0; i < 8; i++) {
+            send(ProtocolCodec.mapper().createObjectNode().put("type", "time_sync").put("clientTs", clock.localMicros()));
+            Thread.sleep(30);
+        }
+        source = new CustomAudioSource();
+        AudioTrack track = factory.createAudioTrack("mic-" + name, source);
+        pc = factory.createPeerConnection(new RTCConfiguration(), new Observer(recorderId));
+        pc.addTrack(track, List.of("stream-" + name));
+        CompletableFuture<RTCSessionDescription> offer = new CompletableFuture<>();
+        pc.createOffer(new RTCOfferOptions(), new CreateSessionDescriptionObserver() {
+            @Override
+            public void onSuccess(RTCSessionDescription d) {
+                offer.complete(d);
+            }
+
+            @Override
+            public void onFailure(String error) {
+                offer.completeExceptionally(new IllegalStateException(error));
+            }
+        });
+        RTCSessionDescription d = offer.get(10, TimeUnit.SECONDS);
+        CompletableFuture<Void> set = new CompletableFuture<>();
+        pc.setLocalDescription(d, observer(set));
+        set.get(10, TimeUnit.SECONDS);
+        ObjectNode data = ProtocolCodec.mapper().createObjectNode().put("type", "offer").put("sdp", d.sdp);
+        signal(recorderId, "offer", data);
+    }
+
+    boolean awaitConnected(long seconds) throws InterruptedException {
+        return connected.await(seconds, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Plays {@code leadMs} of silence, then {@code bursts} times {@code onMs} of 440 Hz and {@code offMs} of
+     * silence, then {@code tailMs}; 10 ms chunks on absolute deadlines. Returns the server time of each onset:
+     * the moment the chunk holding the tone's first sample was handed to WebRTC.
+     */
+    List<Long> playPattern(int leadMs, int bursts, int onMs, int offMs, int tailMs) {
+        int totalChunks = (leadMs + bursts * (onMs + offMs) + tailMs) / 10;
+        List<Long> onsets = new ArrayList<>();
+        byte[] pcm = new byte[CHUNK * 2];
+        long start = System.nanoTime() + 20_000_000L;
+        long sample = 0;
+        for (int k = 0; k < totalChunks; k++) {
+            long deadline = start + k * 10_000_000L;
+            while (System.nanoTime() < deadline) {
+                LockSupport.parkNanos(deadline - System.nanoTime());
+            }
+            int ms = k * 10 - leadMs;
+            boolean on = ms >= 0 && ms < bursts * (onMs + offMs) && ms % (onMs + offMs) < onMs;
+            for (int i = 0; i < CHUNK; i++) {
+                double v = on ? 0.5 * Math.sin(2 * Math.PI * 440 * (sample + i) / RATE) : 0;
+                short s = (short) Math.round(v * 32767);
+                pcm[2 * i] = (byte) s;
+                pcm[2 * i + 1] = (byte) (s >> 8);
+            }
+            sample += CHUNK;
+            long pushedAt = System.nanoTime();
+            source.pushAudio(pcm, 16, RATE, 1, CHUNK);
+            if (on && ms % (onMs + offMs) == 0) {
+                onsets.add(clock.serverMicrosAt(pushedAt));
+            }
+        }
+        return onsets;
+    }
+
+    ServerClock clock() {
+        return clock;
+    }
+
+    private void onMessage(JsonNode m) {
+        switch (m.path("type").asText()) {
+            case "welcome" -> welcome.complete(m);
+            case "time_sync" -> clock.addSample(m.path("clientTs").asLong(), m.path("serverRecvTs").asLong(),
+                    m.path("serverSendTs").asLong(), clock.localMicros());
+            case "signal" -> onSignal(m.path("kind").asText(), m.path("data"));
+            default -> {
+            }
+        }
+    }
+
+    private synchronized void onSignal(String kind, JsonNode data) {
+        if (kind.equals("answer")) {
+            pc.setRemoteDescription(new RTCSessionDescription(RTCSdpType.ANSWER, data.path("sdp").asText()),
+                    observer(new CompletableFuture<>()));
+            remoteSet = true;
+            pendingIce.forEach(this::addIce);
+            pendingIce.clear();
+        } else if (kind.equals("ice")) {
+            if (remoteSet) {
+                addIce(data);
+            } else {
+                pendingIce.add(data);
+            }
+        }
+    }
+
+    private void addIce(JsonNode d) {
+        pc.addIceCandidate(new RTCIceCandidate(d.path("sdpMid").asText(), d.path("sdpMLineIndex").asInt(),
+                d.path("candidate").asText()));
+    }
+
+    private void signal(String to, String kind, ObjectNode data) {
+        ObjectNode m = ProtocolCodec.mapper().createObjectNode().put("type", "signal").put("to", to).put("kind", kind);
+        m.set("data", data);
+        send(m);
+    }
+
+    private void send(ObjectNode m) {
+        synchronized (sendLock) {
+            ws.sendText(m.toString(), true).join();
+        }
+    }
+
+    private static SetSessionDescriptionObserver observer(CompletableFuture<Void> done) {
+        return new SetSessionDescriptionObserver() {
+            @Override
+            public void onSuccess() {
+                done.complete(null);
+            }
+
+            @Override
+            public void onFailure(String error) {
+                done.completeExceptionally(new IllegalStateException(error));
+            }
+        };
+    }
+
+    @Override
+    public void close() {
+        if (pc != null) {
+            pc.close();
+        }
+        ws.abort();
+    }
+
+    private final class Observer implements PeerConnectionObserver {
+        private final String recorderId;
+
+        Observer(String recorderId) {
+            this.recorderId = recorderId;
+        }
+
+        @Override
+        public void onIceCandidate(RTCIceCandidate c) {
+            ObjectNode data = ProtocolCodec.mapper().createObjectNode().put("candidate", c.sdp)
+                    .put("sdpMid", c.sdpMid).put("sdpMLineIndex", c.sdpMLineIndex);
+            CompletableFuture.runAsync(() -> signal(recorderId, "ice", data));
+        }
+
+        @Override
+        public void onConnectionChange(RTCPeerConnectionState state) {
+            if (state == RTCPeerConnectionState.CONNECTED) {
+                connected.countDown();
+            }
+        }
+    }
+
+    private final class Listener implements WebSocket.Listener {
+        private final StringBuilder partial = new StringBuilder();
+
+        @Override
+        public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                try {
+                    onMessage(ProtocolCodec.mapper().readTree(partial.toString()));
+                } catch (Exception e) {
+                    e.printStackTrace();
+                }
+                partial.setLength(0);
+            }
+            w.request(1);
+            return null;
+        }
+    }
+}
