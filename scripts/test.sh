@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The test command: installs what the browser tests need (Debian chromium, when missing and when we may),
-# then runs every test of every module. Benchmarks are not part of it (see load-tests/README.md).
+# The test command: installs what the browser and media tests need (Debian chromium, coturn, libpulse0, …;
+# only what is missing), then runs every test of every module. Benchmarks are not part of it (see load-tests/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -x scripts/install-test-deps.sh ]; then
-  scripts/install-test-deps.sh
-fi
+for deps in scripts/install-test-deps.sh scripts/install-media-deps.sh; do
+  if [ -x "$deps" ]; then
+    "$deps"
+  fi
+done
 exec mvn -B verify "$@"
