@@ -61,6 +61,8 @@ public final class LobbyHub {
     private final Map<String, MatchedRoom> matchedByOffer = new LinkedHashMap<>();
     private final Map<String, String> offerByRoom = new HashMap<>();
     private final Map<String, String> names = new HashMap<>();
+    /** Every performer this pool has seen, for time accounting exports. */
+    private final java.util.Set<String> performersSeen = new java.util.LinkedHashSet<>();
     private ScheduledFuture<?> ticker;
 
     /** Written on the owner thread, read by any. */
@@ -124,7 +126,7 @@ public final class LobbyHub {
         execute(() -> {
             long now = nowMs();
             List<TimeAccounting.PerformerTime> out = new ArrayList<>();
-            for (String pid : names.keySet()) {
+            for (String pid : performersSeen) {
                 out.add(lobby.timeAccounting().snapshot(pid, now));
             }
             reply.accept(out);
@@ -145,6 +147,9 @@ public final class LobbyHub {
         }
         members.put(pid, new Member(pid, name, role, conn));
         names.put(pid, name);
+        if (role == Role.PERFORMER) {
+            performersSeen.add(pid);
+        }
         conn.send(new LobbyMessage.Welcome(ServerMessage.PROTOCOL_VERSION, pool(),
                 new ServerMessage.Member(pid, name, role, true, false),
                 new LobbyMessage.Consent(lobby.config().consentVersion(), lobby.config().consentText()),

@@ -42,7 +42,7 @@ final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(request);
             return;
         }
-        initializer.upgradeToWebSocket(ctx.pipeline(), ctx.name());
+        initializer.upgradeToWebSocket(ctx.pipeline(), ctx.name(), request.uri());
         ctx.fireChannelRead(request);
         ctx.pipeline().remove(this);
     }

@@ -6,6 +6,8 @@ import dev.improv.server.auth.TokenService;
 import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
 import dev.improv.server.http.HttpApiHandler;
+import dev.improv.server.http.PoolApi;
+import dev.improv.server.match.LobbyRegistry;
 import dev.improv.server.http.StaticFiles;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.ErrorCode;
@@ -42,8 +44,8 @@ public final class ImprovServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ImprovServer.class);
 
     /** What the server is made of, for callers that add features (session log, lobby) and for tests. */
-    public record Parts(ServerConfig config, ServerMetrics metrics, RoomRegistry rooms, TokenService tokens,
-                        JoinLinks links, MicrosClock clock) {
+    public record Parts(ServerConfig config, ServerMetrics metrics, RoomRegistry rooms, LobbyRegistry lobbies,
+                        TokenService tokens, JoinLinks links, MicrosClock clock) {
     }
 
     /** Features built from the server's parts: the session journal and extra HTTP routes. */
@@ -106,7 +108,9 @@ public final class ImprovServer implements AutoCloseable {
         RoomRegistry rooms = new RoomRegistry(workers::next, new ByteBufFrames(PooledByteBufAllocator.DEFAULT), clock,
                 metrics, features.journal(), ServerCommand.serverVersion());
         JoinLinks links = new JoinLinks(tokens, config.publicUrl(), config.linkTtlSeconds(), Clock.systemUTC());
-        this.parts = new Parts(config, metrics, rooms, tokens, links, clock);
+        LobbyRegistry lobbies = new LobbyRegistry(workers::next, rooms, links, config.roomLimits(), clock,
+                config.roomLimits().resumeWindowMs());
+        this.parts = new Parts(config, metrics, rooms, lobbies, tokens, links, clock);
     }
 
     /**
@@ -132,10 +136,10 @@ public final class ImprovServer implements AutoCloseable {
                 ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         HttpApiHandler api = new HttpApiHandler(parts.rooms(), parts.links(), parts.tokens(),
                 new IceServers(config.ice(), Clock.systemUTC()), parts.metrics(), StaticFiles.load("web"),
-                config.adminKey(), config.roomLimits(), features.httpExtensions(parts),
+                config.adminKey(), config.roomLimits(), extensions(),
                 ctx -> JoinTimeoutHandler.done(ctx.pipeline()));
-        ServerInitializer initializer = new ServerInitializer(config, parts.tokens(), parts.rooms(), parts.metrics(),
-                parts.clock(), api);
+        ServerInitializer initializer = new ServerInitializer(config, parts.tokens(), parts.rooms(), parts.lobbies(),
+                parts.metrics(), parts.clock(), api);
         int high = config.writeBufferHighWater();
         listener = new ServerBootstrap()
                 .group(boss, workers)
@@ -149,6 +153,12 @@ public final class ImprovServer implements AutoCloseable {
                 .channel();
         LOG.info("listening on {} ({}, {} I/O threads)", listener.localAddress(), transportName,
                 ((MultiThreadIoEventLoopGroup) workers).executorCount());
+    }
+
+    private List<HttpApiHandler.ApiExtension> extensions() {
+        List<HttpApiHandler.ApiExtension> all = new java.util.ArrayList<>(features.httpExtensions(parts));
+        all.add(new PoolApi(parts.lobbies(), parts.links()));
+        return all;
     }
 
     public int port() {
@@ -179,6 +189,7 @@ public final class ImprovServer implements AutoCloseable {
             if (listener != null) {
                 listener.close().sync();
             }
+            parts.lobbies().closeAll();
             if (!parts.rooms().closeAll("the server is shutting down", ErrorCode.SERVER_SHUTDOWN, grace,
                     TimeUnit.MILLISECONDS)) {
                 LOG.warn("some rooms did not close within {} ms", grace);

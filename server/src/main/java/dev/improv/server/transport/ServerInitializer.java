@@ -2,6 +2,7 @@ package dev.improv.server.transport;
 
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.config.ServerConfig;
+import dev.improv.server.match.LobbyRegistry;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.room.MicrosClock;
 import dev.improv.server.room.RoomRegistry;
@@ -31,14 +32,16 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     private final ServerConfig config;
     private final TokenService tokens;
     private final RoomRegistry rooms;
+    private final LobbyRegistry lobbies;
     private final ServerMetrics metrics;
     private final MicrosClock clock;
     private final ChannelHandler httpApi;
     private final OriginPolicy origins;
     private final WebSocketServerProtocolConfig webSocketConfig;
 
-    ServerInitializer(ServerConfig config, TokenService tokens, RoomRegistry rooms, ServerMetrics metrics,
-                      MicrosClock clock, ChannelHandler httpApi) {
+    ServerInitializer(ServerConfig config, TokenService tokens, RoomRegistry rooms, LobbyRegistry lobbies,
+                      ServerMetrics metrics, MicrosClock clock, ChannelHandler httpApi) {
+        this.lobbies = lobbies;
         this.config = config;
         this.tokens = tokens;
         this.rooms = rooms;
@@ -72,15 +75,23 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
                 .addLast("api", httpApi);
     }
 
-    /** Replaces the HTTP API with the WebSocket session handlers, right after {@code after}. */
-    void upgradeToWebSocket(ChannelPipeline p, String after) {
+    /**
+     * Replaces the HTTP API with the WebSocket handlers for {@code path} (a room or a lobby), right after
+     * {@code after}.
+     */
+    void upgradeToWebSocket(ChannelPipeline p, String after, String path) {
         p.remove("api");
         p.addAfter(after, "ws", new WebSocketServerProtocolHandler(webSocketConfig));
         p.addAfter("ws", "ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
         p.addAfter("ws-aggregator", "encoder", ServerMessageEncoder.INSTANCE);
         p.addAfter("encoder", "rate", new InboundRateLimiter(config.messagesPerSecond(), config.messageBurst(),
                 metrics));
-        p.addAfter("rate", "decoder", JsonMessageDecoder.forRooms(config.maxMessageBytes(), clock, metrics));
-        p.addAfter("decoder", "session", new SessionHandler(tokens, rooms, metrics));
+        if (path.startsWith(LobbySession.PATH)) {
+            p.addAfter("rate", "decoder", JsonMessageDecoder.forLobbies(config.maxMessageBytes(), clock, metrics));
+            p.addAfter("decoder", "session", new LobbySession(tokens, lobbies, metrics));
+        } else {
+            p.addAfter("rate", "decoder", JsonMessageDecoder.forRooms(config.maxMessageBytes(), clock, metrics));
+            p.addAfter("decoder", "session", new RoomSession(tokens, rooms, metrics));
+        }
     }
 }

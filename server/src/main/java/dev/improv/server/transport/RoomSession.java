@@ -1,0 +1,109 @@
+package dev.improv.server.transport;
+
+import dev.improv.server.auth.JoinClaims;
+import dev.improv.server.auth.TokenException;
+import dev.improv.server.auth.TokenService;
+import dev.improv.server.metrics.ServerMetrics;
+import dev.improv.server.protocol.ClientMessage;
+import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.room.Room;
+import dev.improv.server.room.RoomRegistry;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Binds a WebSocket to a room participant ({@code /ws/rooms/{roomId}?token=…[&lastSeq=N]}): token checked, room
+ * joined on the room's thread; then hands each decoded message to the room's owner thread.
+ */
+final class RoomSession extends WebSocketSession<ClientMessage> {
+    private static final Logger LOG = LoggerFactory.getLogger(RoomSession.class);
+    static final String PATH = "/ws/rooms/";
+
+    private final TokenService tokens;
+    private final RoomRegistry rooms;
+    private Room room;
+    private String participantId;
+
+    RoomSession(TokenService tokens, RoomRegistry rooms, ServerMetrics metrics) {
+        super(metrics);
+        this.tokens = tokens;
+        this.rooms = rooms;
+    }
+
+    @Override
+    protected void bind(ChannelHandlerContext ctx, QueryStringDecoder request) {
+        String roomId = idAfter(request, PATH);
+        if (roomId == null) {
+            refuse(ErrorCode.ROOM_NOT_FOUND, "path", "connect to /ws/rooms/{roomId}?token=...");
+            return;
+        }
+        long lastSeq;
+        try {
+            lastSeq = Long.parseLong(param(request, "lastSeq", "-1"));
+        } catch (NumberFormatException e) {
+            refuse(ErrorCode.INVALID_FIELD, "lastSeq", "'lastSeq' must be a whole number");
+            return;
+        }
+        JoinClaims claims;
+        try {
+            claims = tokens.verify(param(request, "token", null));
+        } catch (TokenException e) {
+            refuse(e.code(), "token", e.getMessage());
+            return;
+        }
+        if (claims.room() == null || !claims.room().equals(roomId)) {
+            refuse(ErrorCode.TOKEN_WRONG_ROOM, "token", "this link is for another room");
+            return;
+        }
+        Room target = rooms.get(roomId);
+        if (target == null) {
+            refuse(ErrorCode.ROOM_NOT_FOUND, "path", "this room does not exist or has ended");
+            return;
+        }
+        NettyMemberConnection conn = connection;
+        long resumeFrom = lastSeq;
+        target.execute(() -> {
+            ErrorCode refusal = target.join(claims.pid(), claims.name(), claims.role(), resumeFrom, conn);
+            ctx.executor().execute(() -> {
+                if (refusal != null) {
+                    refuse(refusal, null, refusalText(refusal));
+                    return;
+                }
+                room = target;
+                participantId = claims.pid();
+                LOG.debug("room {}: {} joined as {} from {}", roomId, participantId, claims.role().wireName(),
+                        conn.remoteAddress());
+                bound(ctx);
+            });
+        });
+    }
+
+    static String refusalText(ErrorCode code) {
+        return switch (code) {
+            case ROOM_FULL -> "the room is full";
+            case ROLE_FULL -> "the room has no free place for your role";
+            case ROOM_LOCKED -> "the room is locked; ask the moderator to unlock it";
+            case KICKED -> "you were removed from this room by a moderator";
+            case ROOM_CLOSED -> "this room has ended";
+            default -> code.name().toLowerCase();
+        };
+    }
+
+    @Override
+    protected void received(InboundMessage<ClientMessage> msg) {
+        Room r = room;
+        String pid = participantId;
+        NettyMemberConnection conn = connection;
+        r.execute(() -> r.handle(pid, conn, msg.message(), msg.receivedAt()));
+    }
+
+    @Override
+    protected void unbound() {
+        Room r = room;
+        String pid = participantId;
+        NettyMemberConnection conn = connection;
+        r.execute(() -> r.connectionLost(pid, conn));
+    }
+}

@@ -1,0 +1,147 @@
+package dev.improv.server.transport;
+
+import dev.improv.server.metrics.ServerMetrics;
+import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.protocol.ServerMessage;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every WebSocket session shares, rooms and lobbies alike: binding happens when the handshake completes
+ * (auto-read stays off until {@link #bound}), keep-alive pings on outbound silence, the idle and join timeouts,
+ * refusals as an error plus a close code, and quiet handling of peers that vanish. One per channel; fields are
+ * touched on the channel's event loop only.
+ *
+ * @param <M> the decoded message type of this kind of session
+ */
+abstract class WebSocketSession<M> extends SimpleChannelInboundHandler<InboundMessage<M>> {
+    private static final Logger LOG = LoggerFactory.getLogger(WebSocketSession.class);
+
+    protected final ServerMetrics metrics;
+    /** Created at the handshake; the room or lobby holds it as the member's connection. */
+    protected NettyMemberConnection connection;
+
+    WebSocketSession(ServerMetrics metrics) {
+        super(inboundType());
+        this.metrics = metrics;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static <M> Class<? extends InboundMessage<M>> inboundType() {
+        return (Class) InboundMessage.class; // generic types have no class literal of their own
+    }
+
+    /** Checks the request (path, token) and starts binding; ends with {@link #bound} or {@link #refuse}. */
+    protected abstract void bind(ChannelHandlerContext ctx, QueryStringDecoder request);
+
+    /** Hands one decoded message to the owner of the session's state. */
+    protected abstract void received(InboundMessage<M> message);
+
+    /** The connection is gone (called once, and only after {@link #bound}). */
+    protected abstract void unbound();
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete handshake) {
+            connection = new NettyMemberConnection(ctx.channel(), metrics);
+            ctx.channel().config().setAutoRead(false); // nothing to do with messages until bound
+            bind(ctx, new QueryStringDecoder(handshake.requestUri()));
+        } else if (evt instanceof JoinTimeoutHandler.JoinTimeoutExpired) {
+            if (connection != null) {
+                connection.close(ErrorCode.JOIN_TIMEOUT, "did not join in time");
+            }
+        } else if (evt instanceof IdleStateEvent idle) {
+            if (idle.state() == IdleState.READER_IDLE) {
+                metrics.error(ErrorCode.IDLE_TIMEOUT);
+                if (connection != null) {
+                    connection.close(ErrorCode.IDLE_TIMEOUT, "no traffic for too long");
+                } else {
+                    ctx.close();
+                }
+            } else if (idle.state() == IdleState.WRITER_IDLE) {
+                ctx.writeAndFlush(new PingWebSocketFrame());
+            }
+        } else {
+            super.userEventTriggered(ctx, evt);
+        }
+    }
+
+    private boolean isBound;
+
+    /** Binding succeeded (call on the event loop): stop the join clock and start reading messages. */
+    protected final void bound(ChannelHandlerContext ctx) {
+        isBound = true;
+        JoinTimeoutHandler.done(ctx.pipeline());
+        if (!ctx.channel().isActive()) {
+            unboundOnce();
+            return;
+        }
+        ctx.channel().config().setAutoRead(true);
+    }
+
+    /** Refuses the session: an error naming the field, then a close with the code's close code. */
+    protected final void refuse(ErrorCode code, String field, String text) {
+        metrics.error(code);
+        connection.send(new ServerMessage.Error(code, field, text, null));
+        connection.close(code, text);
+    }
+
+    @Override
+    protected final void channelRead0(ChannelHandlerContext ctx, InboundMessage<M> msg) {
+        if (isBound) {
+            received(msg);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        unboundOnce();
+        super.channelInactive(ctx);
+    }
+
+    private void unboundOnce() {
+        if (isBound) {
+            isBound = false;
+            unbound();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof java.io.IOException) {
+            // the peer went away (reset, or a write raced our own close frame): nothing to tell anyone
+            LOG.debug("connection {}: {}", ctx.channel().remoteAddress(), cause.toString());
+            ctx.close();
+            return;
+        }
+        LOG.warn("closing connection {} after an unexpected error", ctx.channel().remoteAddress(), cause);
+        metrics.error(ErrorCode.INTERNAL);
+        if (connection != null) {
+            connection.close(ErrorCode.INTERNAL, "internal error");
+        } else {
+            ctx.close();
+        }
+    }
+
+    /** The id after {@code prefix} in the request path, or null when the path does not have one. */
+    static String idAfter(QueryStringDecoder request, String prefix) {
+        String path = request.path();
+        if (!path.startsWith(prefix) || path.length() == prefix.length() || path.indexOf('/', prefix.length()) >= 0) {
+            return null;
+        }
+        return path.substring(prefix.length());
+    }
+
+    static String param(QueryStringDecoder request, String name, String fallback) {
+        List<String> values = request.parameters().get(name);
+        return values == null || values.isEmpty() ? fallback : values.get(0);
+    }
+}
