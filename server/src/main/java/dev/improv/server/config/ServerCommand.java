@@ -152,6 +152,20 @@ public class ServerCommand {
             + "hiding performers' addresses from each other (env IMPROV_RELAY_ONLY).")
     boolean relayOnly;
 
+    @Option(names = "--media-recorder", negatable = true, defaultValue = "${env:IMPROV_MEDIA_RECORDER:-true}",
+            fallbackValue = "true", description = "Rooms created with recordMedia get a server-side WebRTC recorder "
+            + "(per-performer WAV + voice activity) (env IMPROV_MEDIA_RECORDER).")
+    boolean mediaRecorder;
+
+    @Option(names = "--media-max-rooms", defaultValue = "${env:IMPROV_MEDIA_MAX_ROOMS:-4}",
+            description = "Rooms whose media this process records at once (env IMPROV_MEDIA_MAX_ROOMS).")
+    int mediaMaxRooms;
+
+    @Option(names = "--media-consent", defaultValue = "${env:IMPROV_MEDIA_CONSENT:-lobby}",
+            description = "lobby: record only performers whose lobby consent is in the room's log; everyone: consent "
+                    + "was taken elsewhere (env IMPROV_MEDIA_CONSENT).")
+    String mediaConsent;
+
     /** Builds the validated configuration; reads or creates the secrets in the data directory. */
     public ServerConfig toConfig() throws IOException {
         Path data = dataDir.toAbsolutePath().normalize();
@@ -166,7 +180,8 @@ public class ServerCommand {
                 messageBurst, limits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs, writeBufferHighWater,
                 linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads, shutdownGraceMs,
                 new ServerConfig.IceSettings(clean(stunUrls), clean(turnUrls), turnSecret, turnCredentialTtlSeconds,
-                        relayOnly));
+                        relayOnly),
+                new ServerConfig.MediaSettings(mediaRecorder, mediaMaxRooms, mediaConsent));
     }
 
     private static List<String> clean(List<String> values) {

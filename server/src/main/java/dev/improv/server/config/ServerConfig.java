@@ -21,13 +21,14 @@ import java.util.List;
  * @param sessionLog           whether room events are written to session logs under the data directory
  * @param fsyncIntervalMs      for {@link FsyncPolicy#INTERVAL}
  * @param ice                  STUN/TURN servers handed to browsers
+ * @param media                in-process media recording of rooms created with {@code recordMedia}
  */
 public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, byte[] tokenSecret,
                            List<String> allowedOrigins, int maxMessageBytes, int messagesPerSecond, int messageBurst,
                            RoomLimits roomLimits, long joinTimeoutMs, long idleTimeoutMs, long pingIntervalMs,
                            int writeBufferHighWater, long linkTtlSeconds, boolean sessionLog, FsyncPolicy fsync,
                            long fsyncIntervalMs, String transport, int ioThreads, long shutdownGraceMs,
-                           IceSettings ice) {
+                           IceSettings ice, MediaSettings media) {
     public ServerConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
         require(port >= 0 && port <= 65535, "port must be 0..65535");
@@ -66,6 +67,23 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         }
     }
 
+    /**
+     * @param enabled     rooms may ask for media recording
+     * @param maxRooms    rooms recorded at once by this process; more are refused with a clear error
+     * @param consentFrom {@code lobby}: only performers whose lobby consent is in the room's log are recorded;
+     *                    {@code everyone}: consent was taken outside this server
+     */
+    public record MediaSettings(boolean enabled, int maxRooms, String consentFrom) {
+        public MediaSettings {
+            require(maxRooms >= 1, "media max rooms must be at least 1");
+            require(List.of("lobby", "everyone").contains(consentFrom), "media consent must be lobby or everyone");
+        }
+
+        public static MediaSettings off() {
+            return new MediaSettings(false, 1, "lobby");
+        }
+    }
+
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);
@@ -82,6 +100,6 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         return new ServerConfig(host, port, url, dataDir, adminKey, tokenSecret, allowedOrigins, maxMessageBytes,
                 messagesPerSecond, messageBurst, roomLimits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs,
                 writeBufferHighWater, linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads,
-                shutdownGraceMs, ice);
+                shutdownGraceMs, ice, media);
     }
 }

@@ -54,6 +54,8 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
     private final IceServers ice;
     /** Told on every request: this connection is a working HTTP client (stops the join timeout). */
     private final java.util.function.Consumer<ChannelHandlerContext> proved;
+    /** Starts recording a room's media given a recorder token; null when media recording is off. */
+    private final java.util.function.Function<String, java.util.concurrent.CompletableFuture<Void>> recordMedia;
 
     /** More routes, contributed by other features (session export, lobby) without growing this class. */
     public interface ApiExtension {
@@ -63,8 +65,10 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
 
     public HttpApiHandler(RoomRegistry rooms, JoinLinks links, TokenService tokens, IceServers ice,
                           ServerMetrics metrics, StaticFiles files, String adminKey, RoomLimits defaultLimits,
-                          List<ApiExtension> extensions, java.util.function.Consumer<ChannelHandlerContext> proved) {
+                          List<ApiExtension> extensions, java.util.function.Consumer<ChannelHandlerContext> proved,
+                          java.util.function.Function<String, java.util.concurrent.CompletableFuture<Void>> recordMedia) {
         this.proved = proved;
+        this.recordMedia = recordMedia;
         this.tokens = tokens;
         this.ice = ice;
         this.rooms = rooms;
@@ -196,6 +200,10 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
         if (ttl < 0) {
             throw new BadRequest("ttlSeconds", "'ttlSeconds' must not be negative");
         }
+        boolean media = body.path("recordMedia").asBoolean(false);
+        if (media && recordMedia == null) {
+            throw new BadRequest("recordMedia", "media recording is off on this server (--media-recorder)");
+        }
         Map<Role, List<String>> wanted = new LinkedHashMap<>();
         wanted.put(Role.PERFORMER, names(body, "performers", 2));
         wanted.put(Role.MODERATOR, names(body, "moderators", 1));
@@ -207,7 +215,24 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("room", room.summary());
         out.put("links", issued);
-        HttpResponses.sendJson(ctx, request, HttpResponseStatus.CREATED, out);
+        if (!media) {
+            HttpResponses.sendJson(ctx, request, HttpResponseStatus.CREATED, out);
+            return;
+        }
+        // The recorder joins as a recorder named "media-recorder": performer pages send it their audio.
+        JoinLinks.Link recorder = links.forRoom(room.id(), Role.RECORDER, "media-recorder", ttl);
+        recordMedia.apply(recorder.token()).whenComplete((ok, failure) -> {
+            out.put("media", failure == null ? "recording" : "failed: " + rootMessage(failure));
+            HttpResponses.sendJson(ctx, request, HttpResponseStatus.CREATED, out);
+        });
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage();
     }
 
     private static List<String> names(JsonNode body, String field, int defaultCount) {

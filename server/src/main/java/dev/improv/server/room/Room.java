@@ -57,6 +57,9 @@ public final class Room {
     private RoomEvent.Prompt lastPrompt;
     private boolean closed;
 
+    /** Participants whose recording consent is in this session's log; written on the owner thread, read by any. */
+    private volatile java.util.Set<String> consented = java.util.Set.of();
+
     /** Written on the owner thread, read by any thread (admin API): an immutable snapshot. */
     private volatile RoomSummary summary;
 
@@ -303,8 +306,16 @@ public final class Room {
      * performer's room link, so that the consent precedes everything recorded of them.
      */
     public void recordConsent(String participantId, String pool, int consentVersion, long acceptedAtMicros) {
+        java.util.Set<String> more = new java.util.HashSet<>(consented);
+        more.add(participantId);
+        consented = java.util.Set.copyOf(more);
         publish(new RoomEvent.ConsentRecorded(nextSeq(), clock.nowMicros(), RoomEvent.SERVER, participantId, pool,
                 consentVersion, acceptedAtMicros), null, null);
+    }
+
+    /** Whether this participant's consent to be recorded is in the session log. Any thread. */
+    public boolean hasConsent(String participantId) {
+        return consented.contains(participantId);
     }
 
     public boolean closed() {

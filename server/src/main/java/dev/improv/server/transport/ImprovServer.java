@@ -8,6 +8,7 @@ import dev.improv.server.config.ServerConfig;
 import dev.improv.server.http.HttpApiHandler;
 import dev.improv.server.http.PoolApi;
 import dev.improv.server.match.LobbyRegistry;
+import dev.improv.server.media.InProcessMediaRecording;
 import dev.improv.server.http.StaticFiles;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.ErrorCode;
@@ -83,6 +84,7 @@ public final class ImprovServer implements AutoCloseable {
     private final Parts parts;
     private final Features features;
     private final String transportName;
+    private final InProcessMediaRecording media;
     private Channel listener;
     private volatile boolean stopped;
 
@@ -111,6 +113,9 @@ public final class ImprovServer implements AutoCloseable {
         LobbyRegistry lobbies = new LobbyRegistry(workers::next, rooms, links, config.roomLimits(), clock,
                 config.roomLimits().resumeWindowMs());
         this.parts = new Parts(config, metrics, rooms, lobbies, tokens, links, clock);
+        this.media = config.media().enabled() ? new InProcessMediaRecording(config.dataDir(), config.media().maxRooms(),
+                InProcessMediaRecording.ConsentSource.valueOf(config.media().consentFrom().toUpperCase()), rooms)
+                : null;
     }
 
     /**
@@ -137,7 +142,8 @@ public final class ImprovServer implements AutoCloseable {
         HttpApiHandler api = new HttpApiHandler(parts.rooms(), parts.links(), parts.tokens(),
                 new IceServers(config.ice(), Clock.systemUTC()), parts.metrics(), StaticFiles.load("web"),
                 config.adminKey(), config.roomLimits(), extensions(),
-                ctx -> JoinTimeoutHandler.done(ctx.pipeline()));
+                ctx -> JoinTimeoutHandler.done(ctx.pipeline()),
+                media == null ? null : token -> media.record(loopbackBase(), token));
         ServerInitializer initializer = new ServerInitializer(config, parts.tokens(), parts.rooms(), parts.lobbies(),
                 parts.metrics(), parts.clock(), api);
         int high = config.writeBufferHighWater();
@@ -159,6 +165,12 @@ public final class ImprovServer implements AutoCloseable {
         List<HttpApiHandler.ApiExtension> all = new java.util.ArrayList<>(features.httpExtensions(parts));
         all.add(new PoolApi(parts.lobbies(), parts.links()));
         return all;
+    }
+
+    /** Where in-process clients (the media recorder) reach this server. */
+    private String loopbackBase() {
+        String host = config.host().equals("0.0.0.0") || config.host().equals("::") ? "127.0.0.1" : config.host();
+        return "ws://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port();
     }
 
     public int port() {
@@ -197,6 +209,9 @@ public final class ImprovServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            if (media != null) {
+                media.close();
+            }
             features.close();
             boss.shutdownGracefully(0, grace, TimeUnit.MILLISECONDS);
             workers.shutdownGracefully(100, grace, TimeUnit.MILLISECONDS).awaitUninterruptibly(grace * 2);
