@@ -21,7 +21,9 @@ final class TypeNames {
     private static void register(Class<?> root) {
         JsonSubTypes table = root.getAnnotation(JsonSubTypes.class);
         for (JsonSubTypes.Type t : table.value()) {
-            NAMES.put(t.value(), t.name());
+            if (!t.name().isEmpty()) {
+                NAMES.put(t.value(), t.name());
+            }
         }
     }
 
