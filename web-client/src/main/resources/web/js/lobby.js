@@ -246,9 +246,12 @@ $('accept').addEventListener('click', () => {
 
 $('decline').addEventListener('click', () => {
   if (!state.offer) return;
+  // declining takes this performer out of the queue (the others keep their places); the form stays filled in
   state.conn.send({ type: 'lobby_decline', offerId: state.offer.offerId });
   state.offer = null;
-  showQueue();
+  state.join = null;
+  setPhase('prefs');
+  banner('info', 'You declined, so you are no longer in the queue. Press "Find partners" when you want to queue again.');
 });
 
 function showQueue() {
@@ -268,7 +271,7 @@ function showOffer() {
   $('accept').disabled = accepted;
   $('decline').disabled = accepted;
   $('offer-status').textContent = accepted ? 'You accepted. Waiting for the others to accept…'
-    : 'Accept before the time runs out, or decline to keep waiting for another match.';
+    : 'Accept before the time runs out. Declining, or not answering, takes you out of the queue.';
   document.title = '▶ Partners found · Improv';
   tick();
 }
@@ -301,10 +304,12 @@ function onOfferEnded(m) {
   if (m.requeued) {
     showQueue();
     banner('info', `That match did not happen (${why}). You keep your place in the queue.`);
-  } else {
+  } else if (state.phase !== 'prefs') { // after our own Decline the page already says so
     state.join = null;
     setPhase('prefs');
-    banner('info', `That match did not happen (${why}) and you are no longer in the queue. Press "Find partners" to queue again.`);
+    const what = { timeout: 'You did not answer in time', declined: 'You declined' }[m.cause]
+      || 'That match did not happen';
+    banner('info', `${what}, so you are no longer in the queue. Press "Find partners" to queue again.`);
   }
 }
 

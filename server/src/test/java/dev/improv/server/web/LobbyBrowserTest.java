@@ -186,6 +186,28 @@ class LobbyBrowserTest {
         assertEquals(0, admin("GET", "/api/pools/" + pool, null, 200).path("waiting").asInt());
     }
 
+    @Test
+    void aPerformerWhoDeclinesLeavesTheQueueAndThePartnerKeepsItsPlace() throws Exception {
+        String pool = "decline-test";
+        admin("POST", "/api/pools", "{\"id\":\"" + pool + "\",\"consentVersion\":1,\"consentText\":\"We record.\","
+                + "\"roomSize\":2}", 201);
+        String dan = rig.open(rig.pageUrl(lobbyLink(pool, "performer", "Dan")));
+        agreeAndQueue(dan);
+        String eva = rig.open(rig.pageUrl(lobbyLink(pool, "performer", "Eva")));
+        agreeAndQueue(eva);
+        for (String w : List.of(dan, eva)) {
+            await("an offer").until(() -> phase(w).equals("offered"));
+        }
+        click(eva, "decline");
+        await("Eva is out of the queue and told how to come back").until(() -> phase(eva).equals("prefs")
+                && rig.on(eva).findElement(By.id("banner")).getText().contains("no longer in the queue"));
+        await("Dan waits again, first in line").until(() -> phase(dan).equals("queued")
+                && rig.on(dan).findElement(By.id("banner")).getText().contains("keep your place")
+                && "1".equals(rig.on(dan).findElement(By.id("position")).getText()));
+        assertEquals(1, admin("GET", "/api/pools/" + pool, null, 200).path("waiting").asInt());
+        rig.screenshot(dan, "lobby-requeued");
+    }
+
     @SuppressWarnings("unchecked")
     static Set<String> performerIds(String window) {
         Set<String> out = new HashSet<>();
