@@ -13,13 +13,14 @@ export const FATAL_TEXT = {
   REPLACED: 'You opened this link somewhere else (another tab or device), so this page was disconnected. Close this tab, or reload it to take over again.',
   ROOM_CLOSED: 'This room has ended. Thank you for playing!',
   LEFT: 'You left the room. Reload this page to come back.',
+  POOL_NOT_FOUND: 'This open call does not exist or has ended. Ask the studio for a current link.',
 };
 
 /** Close codes (4401..4414) that are final: reconnecting would only be refused again. */
 export const FATAL_CLOSE_CODES = {
   4401: 'TOKEN_INVALID', 4402: 'TOKEN_EXPIRED', 4403: 'TOKEN_WRONG_ROOM', 4404: 'ROOM_NOT_FOUND',
   4405: 'ROOM_FULL', 4406: 'ROLE_FULL', 4407: 'ROOM_LOCKED', 4408: 'KICKED', 4412: 'REPLACED',
-  4413: 'ROOM_CLOSED', 4414: 'LEFT',
+  4413: 'ROOM_CLOSED', 4414: 'LEFT', 4415: 'POOL_NOT_FOUND',
 };
 
 export const CAMERA_TEXT = {
@@ -29,6 +30,8 @@ export const CAMERA_TEXT = {
   OverconstrainedError: 'Your camera does not support the requested settings. Try another camera, then reload the page.',
   SecurityError: 'The camera needs a secure page (https). Ask the studio for an https link.',
 };
+
+export const LOBBY_LOST_TEXT = 'Connection to the lobby lost. Reconnecting by itself (you keep your place for a short while); check your network (Wi-Fi, cable) if this lasts.';
 
 export const CONNECTION_LOST_TEXT = 'Connection to the room lost. Reconnecting by itself; check your network (Wi-Fi, cable) if this lasts.';
 

@@ -3,6 +3,7 @@
 
 import { RoomConnection, nowMicros } from './connection.js';
 import { PeerMesh } from './rtc.js';
+import { RecorderLinks, isMediaRecorder } from './recorder.js';
 import { SpeakingDetector } from './speaking.js';
 import { tokenFromPage, expired } from './token.js';
 import { FATAL_TEXT, CAMERA_TEXT, CONNECTION_LOST_TEXT, el } from './messages.js';
@@ -12,7 +13,7 @@ const { token, claims } = tokenFromPage();
 const params = new URLSearchParams(location.search);
 
 const state = {
-  conn: null, mesh: null, detector: null, stream: null, me: null, roster: new Map(), prompt: null,
+  conn: null, mesh: null, recorders: null, detector: null, stream: null, me: null, roster: new Map(), prompt: null,
   mutedByModerator: false, micOn: true, welcomes: [], myTurn: false, fatal: null, marksSent: { speaking_start: 0, speaking_stop: 0 },
 };
 
@@ -94,6 +95,7 @@ function connect(observer) {
   const mesh = new PeerMesh({ conn, token, localStream: state.stream });
   state.conn = conn;
   state.mesh = mesh;
+  state.recorders = new RecorderLinks({ conn, localStream: state.stream, iceConfig: () => mesh.iceConfig() });
   conn.addEventListener('state', (e) => showState(e.detail));
   conn.addEventListener('welcome', (e) => onWelcome(e.detail));
   conn.addEventListener('message', (e) => onMessage(e.detail.msg));
@@ -137,6 +139,15 @@ function onWelcome(w) {
     if (wanted(m)) state.mesh.connectTo(m.id);
   }
   state.mesh.refresh();
+  // every welcome (first join and each reconnect) starts a fresh stream to each connected media recorder
+  for (const m of state.roster.values()) {
+    if (recording(m)) state.recorders.connect(m.id);
+  }
+}
+
+/** A media recorder we should send our microphone to (performers only; observers have no microphone). */
+function recording(member) {
+  return isMediaRecorder(member) && member.connected && state.me && state.me.role === 'performer' && !!state.stream;
 }
 
 function onMessage(msg) {
@@ -144,18 +155,24 @@ function onMessage(msg) {
     case 'member_joined':
       state.roster.set(msg.member.id, msg.member);
       if (wanted(msg.member)) state.mesh.connectTo(msg.member.id);
+      if (recording(msg.member)) state.recorders.connect(msg.member.id);
       break;
     case 'presence': {
       const m = state.roster.get(msg.id);
       if (m) {
         m.connected = msg.connected;
         if (wanted(m)) state.mesh.connectTo(m.id);
+        if (isMediaRecorder(m)) {
+          if (recording(m)) state.recorders.connect(m.id); // the recorder restarted: it waits for a new offer
+          else state.recorders.drop(m.id);
+        }
       }
       break;
     }
     case 'member_left':
       state.roster.delete(msg.id);
       state.mesh.drop(msg.id);
+      state.recorders.drop(msg.id);
       break;
     case 'prompt':
       showPrompt(msg);
@@ -179,7 +196,9 @@ function onMessage(msg) {
       onFatal({ code: 'ROOM_CLOSED' });
       break;
     case 'signal':
-      state.mesh.onSignal(msg);
+      // the recorder's signals must never reach the mesh, which would open a performer connection to it
+      if (isMediaRecorder(state.roster.get(msg.from))) state.recorders.onSignal(msg);
+      else state.mesh.onSignal(msg);
       break;
     default:
   }
@@ -191,6 +210,7 @@ function onFatal({ code, message }) {
   fail(FATAL_TEXT[code] || `The server closed the connection: ${message || code}. Reload the page to try again.`, retry);
   if (code === 'KICKED' || code === 'ROOM_CLOSED' || code === 'REPLACED' || code === 'LEFT') {
     state.mesh.close();
+    state.recorders.close();
     if (state.detector) state.detector.stop();
     if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
     $('controls').classList.add('hidden');
@@ -332,6 +352,7 @@ window.improv = {
   prompt: () => (state.prompt ? state.prompt.text : null),
   fatal: () => state.fatal,
   stats: () => (state.mesh ? state.mesh.stats() : Promise.resolve([])),
+  recorderStats: () => (state.recorders ? state.recorders.stats() : Promise.resolve([])),
   dropSocket: () => state.conn && state.conn.dropSocket(),
   marksSent: () => ({ ...state.marksSent }),
   welcomes: () => [...state.welcomes],

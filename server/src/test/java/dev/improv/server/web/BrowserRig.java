@@ -183,6 +183,20 @@ final class BrowserRig implements AutoCloseable {
         return ProtocolCodec.mapper().readTree(r.body());
     }
 
+    /** An admin API call (any method) with the admin key; returns the response whatever its status. */
+    HttpResponse<String> admin(String method, String path, String json) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(base() + path))
+                .header("Authorization", "Bearer test-admin-key").timeout(Duration.ofSeconds(10))
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The WebSocket URL of a createRoom answer's link, on this rig's address (for Java clients in the room). */
+    String roomSocketUrl(JsonNode created, JsonNode link) {
+        return "ws://" + hostIp + ":" + server.port() + "/ws/rooms/" + created.path("room").path("id").asText()
+                + "?token=" + link.path("token").asText();
+    }
+
     /** The page URL of a link of a createRoom answer, on this rig's address. */
     String pageUrl(JsonNode link) {
         String url = link.path("url").asText();

@@ -1,0 +1,263 @@
+package dev.improv.server.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.protocol.ProtocolCodec;
+import dev.improv.server.testing.TestClient;
+import dev.improv.server.testing.TestServer;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+
+/**
+ * The lobby page and the media-recorder link of the stage in a real Chromium: performers agree to the pool's
+ * consent, queue, accept an offer and land on the stage of the same room by themselves; a moderator's lobby page
+ * shows the room and its console link; a performer who does not agree never reaches the queue. Then the stage
+ * offers its microphone to a media recorder, again after the recorder reconnects.
+ */
+class LobbyBrowserTest {
+    @TempDir
+    static Path temp;
+    static BrowserRig rig;
+
+    @BeforeAll
+    static void start() throws Exception {
+        rig = BrowserRig.start(temp, null);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (rig != null) {
+            rig.close();
+        }
+    }
+
+    @AfterEach
+    void closeWindows(org.junit.jupiter.api.TestInfo test) throws Exception {
+        if (rig != null) {
+            rig.saveConsole(test.getTestMethod().orElseThrow().getName());
+            rig.closeWindows();
+        }
+    }
+
+    static ConditionFactory await(String what) {
+        return Awaitility.await(what).atMost(20, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200));
+    }
+
+    static JsonNode admin(String method, String path, String body, int expectedStatus) throws Exception {
+        HttpResponse<String> r = rig.admin(method, path, body);
+        assertEquals(expectedStatus, r.statusCode(), method + " " + path + ": " + r.body());
+        return ProtocolCodec.mapper().readTree(r.body());
+    }
+
+    static JsonNode lobbyLink(String pool, String role, String name) throws Exception {
+        return admin("POST", "/api/pools/" + pool + "/links",
+                "{\"role\":\"" + role + "\",\"name\":\"" + name + "\"}", 201);
+    }
+
+    static Object js(String window, String script) {
+        return rig.js(window, "return " + script + ";");
+    }
+
+    static String phase(String window) {
+        return String.valueOf(js(window, "window.improv && window.improv.phase()"));
+    }
+
+    static void click(String window, String id) {
+        rig.on(window).findElement(By.id(id)).click();
+    }
+
+    /** Agrees to the consent text and queues with the default language. */
+    static void agreeAndQueue(String window) {
+        await("consent shown").until(() -> phase(window).equals("consent"));
+        click(window, "consent-check");
+        click(window, "consent-agree");
+        await("preferences shown").until(() -> phase(window).equals("prefs"));
+        click(window, "queue");
+    }
+
+    @Test
+    void performersWhoAgreeAreMatchedIntoOneRoomAndOneWhoDoesNotIsNeverQueued() throws Exception {
+        String pool = "english-comedy";
+        String consentText = "We record your audio and the room's events for research. Version two.";
+        admin("POST", "/api/pools", "{\"id\":\"" + pool + "\",\"consentVersion\":2,\"consentText\":\"" + consentText
+                + "\",\"roomSize\":2,\"moderatorCapacity\":3}", 201);
+        JsonNode modLink = lobbyLink(pool, "moderator", "Mo");
+        JsonNode anaLink = lobbyLink(pool, "performer", "Ana");
+        JsonNode benLink = lobbyLink(pool, "performer", "Ben");
+        JsonNode cleoLink = lobbyLink(pool, "performer", "Cleo");
+        assertTrue(anaLink.path("url").asText().contains("/lobby.html?token="), anaLink.toString());
+
+        String mod = rig.open(rig.pageUrl(modLink));
+        await("moderator sees the pool").until(() -> phase(mod).equals("pool") && js(mod, "window.improv.pool()") != null);
+
+        // Cleo reads the text and does not agree: nothing leaves the page, she is not in the queue
+        String cleo = rig.open(rig.pageUrl(cleoLink));
+        await("Cleo sees the consent").until(() -> phase(cleo).equals("consent"));
+        String shown = rig.on(cleo).findElement(By.id("consent-text")).getText();
+        assertEquals(consentText, shown);
+        assertTrue(rig.on(cleo).findElement(By.id("consent-version")).getText().contains("2"));
+        assertFalse(rig.on(cleo).findElement(By.id("consent-agree")).isEnabled(), "agree needs the checkbox first");
+        rig.screenshot(cleo, "lobby-consent");
+        click(cleo, "consent-decline");
+        await("Cleo is told nothing is recorded").until(() -> phase(cleo).equals("declined"));
+        assertTrue(rig.on(cleo).findElement(By.id("declined-text")).getText().contains("nothing"));
+        rig.screenshot(cleo, "lobby-declined");
+
+        String ana = rig.open(rig.pageUrl(anaLink));
+        agreeAndQueue(ana);
+        await("Ana is queued at position 1").until(() -> phase(ana).equals("queued")
+                && "1".equals(rig.on(ana).findElement(By.id("position")).getText()));
+        assertEquals(1, admin("GET", "/api/pools/" + pool, null, 200).path("waiting").asInt(),
+                "only Ana waits: Cleo never queued");
+        await("the moderator sees one waiting").until(() -> "1".equals(rig.on(mod)
+                .findElement(By.id("waiting-count")).getText()));
+        rig.screenshot(ana, "lobby-queued");
+
+        // a dropped connection comes back by itself and takes the same place again
+        js(ana, "window.improv.dropSocket()");
+        await("Ana re-sent her lobby_join after reconnecting").until(() -> "connected".equals(js(ana, "window.improv.state()"))
+                && js(ana, "window.improv.sent()").equals(List.of("lobby_join", "lobby_join")));
+        await("still first in the queue").until(() -> phase(ana).equals("queued")
+                && "1".equals(rig.on(ana).findElement(By.id("position")).getText()));
+        assertEquals(1, admin("GET", "/api/pools/" + pool, null, 200).path("waiting").asInt());
+
+        String ben = rig.open(rig.pageUrl(benLink));
+        agreeAndQueue(ben);
+        for (String w : List.of(ana, ben)) {
+            await("an offer with its countdown").until(() -> phase(w).equals("offered")
+                    && rig.on(w).findElement(By.id("offer-countdown")).getText().endsWith("s to answer"));
+        }
+        rig.screenshot(ana, "lobby-offer");
+        click(ana, "accept");
+        await("Ana waits for Ben").until(() -> rig.on(ana).findElement(By.id("offer-status")).getText()
+                .contains("Waiting for the others"));
+        click(ben, "accept");
+
+        // both land on the stage of the same room without another click
+        Set<String> ids = Set.of(anaLink.path("participantId").asText(), benLink.path("participantId").asText());
+        for (String w : List.of(ana, ben)) {
+            await("on the stage").until(() -> rig.on(w).getCurrentUrl().contains("/perform.html?token="));
+            await("joined the room").until(() -> "connected".equals(js(w, "window.improv.state()")));
+            await("both performers in the roster").until(() -> performerIds(w).equals(ids));
+        }
+        assertEquals(anaLink.path("participantId").asText(), js(ana, "window.improv.me().id"), "same id as in the lobby");
+        rig.screenshot(ana, "lobby-stage-ana");
+        rig.screenshot(ben, "lobby-stage-ben");
+
+        // the moderator's pool view shows the room, with a console link that opens in a new window
+        // the table is redrawn on every pool update: read it in one script, not element by element
+        await("the moderator sees the room with both performers").until(() -> {
+            Object rows = js(mod, "[...document.querySelectorAll('#rooms tbody tr')].map(r => r.textContent)");
+            return rows instanceof List<?> l && l.size() == 1 && ids.stream().allMatch(id -> l.get(0).toString().contains(id));
+        });
+        assertEquals("0", rig.on(mod).findElement(By.id("waiting-count")).getText());
+        await("a console link for the moderator's room").until(() -> !rig.on(mod)
+                .findElements(By.cssSelector("#my-rooms a")).isEmpty());
+        rig.screenshot(mod, "lobby-moderator");
+        Set<String> before = new HashSet<>(rig.driver().getWindowHandles());
+        rig.js(mod, "document.querySelector('#my-rooms a').click()");
+        await("the console opens in a new window").until(() -> rig.driver().getWindowHandles().size() > before.size());
+        Set<String> after = new HashSet<>(rig.driver().getWindowHandles());
+        after.removeAll(before);
+        String console = after.iterator().next();
+        await("the console joins the room").until(() -> rig.on(console).getCurrentUrl().contains("/moderate.html?token=")
+                && "connected".equals(js(console, "window.improv && window.improv.state()")));
+        await("the console lists both performers").until(() -> rig.on(console)
+                .findElements(By.cssSelector("#roster tbody tr")).size() >= 2);
+
+        assertEquals(List.of(), js(cleo, "window.improv.sent()"), "Cleo's page sent nothing");
+        assertEquals(0, admin("GET", "/api/pools/" + pool, null, 200).path("waiting").asInt());
+    }
+
+    @Test
+    void aPerformerWhoDeclinesLeavesTheQueueAndThePartnerKeepsItsPlace() throws Exception {
+        String pool = "decline-test";
+        admin("POST", "/api/pools", "{\"id\":\"" + pool + "\",\"consentVersion\":1,\"consentText\":\"We record.\","
+                + "\"roomSize\":2}", 201);
+        String dan = rig.open(rig.pageUrl(lobbyLink(pool, "performer", "Dan")));
+        agreeAndQueue(dan);
+        String eva = rig.open(rig.pageUrl(lobbyLink(pool, "performer", "Eva")));
+        agreeAndQueue(eva);
+        for (String w : List.of(dan, eva)) {
+            await("an offer").until(() -> phase(w).equals("offered"));
+        }
+        click(eva, "decline");
+        await("Eva is out of the queue and told how to come back").until(() -> phase(eva).equals("prefs")
+                && rig.on(eva).findElement(By.id("banner")).getText().contains("no longer in the queue"));
+        await("Dan waits again, first in line").until(() -> phase(dan).equals("queued")
+                && rig.on(dan).findElement(By.id("banner")).getText().contains("keep your place")
+                && "1".equals(rig.on(dan).findElement(By.id("position")).getText()));
+        assertEquals(1, admin("GET", "/api/pools/" + pool, null, 200).path("waiting").asInt());
+        rig.screenshot(dan, "lobby-requeued");
+    }
+
+    @SuppressWarnings("unchecked")
+    static Set<String> performerIds(String window) {
+        Set<String> out = new HashSet<>();
+        for (Map<String, Object> m : (List<Map<String, Object>>) js(window, "window.improv.roster()")) {
+            if ("performer".equals(m.get("role"))) {
+                out.add((String) m.get("id"));
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void stageOffersItsMicrophoneToTheMediaRecorderAgainAfterTheRecorderReconnects() throws Exception {
+        JsonNode room = rig.createRoom("{\"name\":\"Recorded\",\"performers\":[\"Ana\"],\"recorders\":[\"media-recorder\"]}");
+        JsonNode recorderLink = TestServer.link(room, "recorder", 0);
+        assertEquals("media-recorder", recorderLink.path("name").asText());
+        String wsUrl = rig.roomSocketUrl(room, recorderLink);
+        String ana = rig.open(rig.pageUrl(TestServer.link(room, "performer", 0)));
+        String anaId = TestServer.link(room, "performer", 0).path("participantId").asText();
+        click(ana, "join-button");
+        await("Ana joined").until(() -> "connected".equals(js(ana, "window.improv.state()")));
+
+        try (TestClient recorder = TestClient.join(wsUrl)) {
+            JsonNode offer = recorder.await(m -> isOffer(m, anaId), "an audio offer from Ana's page");
+            String sdp = offer.path("data").path("sdp").asText();
+            assertEquals("offer", offer.path("data").path("type").asText());
+            assertTrue(sdp.contains("m=audio") && !sdp.contains("m=video"), sdp);
+            assertTrue(sdp.contains("a=sendonly"), "send-only: " + sdp);
+            recorder.await(m -> "signal".equals(m.path("type").asText()) && "ice".equals(m.path("kind").asText())
+                    && m.path("data").path("candidate").asText().startsWith("candidate:"), "a flat ICE candidate");
+        }
+        // the recorder comes back (presence connected:true): a new offer, on a new connection
+        try (TestClient recorder = TestClient.join(wsUrl)) {
+            recorder.await(m -> isOffer(m, anaId), "a new offer after the recorder reconnected");
+            await("a second connection").until(() -> recorderOffers(ana) == 2);
+        }
+        assertEquals(List.of(), rig.stats(ana), "no performer connection was opened to the recorder");
+        rig.screenshot(ana, "perform-recorded");
+    }
+
+    static boolean isOffer(JsonNode m, String from) {
+        return "signal".equals(m.path("type").asText()) && "offer".equals(m.path("kind").asText())
+                && from.equals(m.path("from").asText());
+    }
+
+    @SuppressWarnings("unchecked")
+    static long recorderOffers(String window) {
+        rig.on(window);
+        List<Map<String, Object>> stats = (List<Map<String, Object>>) rig.driver().executeAsyncScript(
+                "const done = arguments[arguments.length - 1]; window.improv.recorderStats().then(done, e => done([]));");
+        return stats.isEmpty() ? 0 : ((Number) stats.get(0).get("offers")).longValue();
+    }
+}

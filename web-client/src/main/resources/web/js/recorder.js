@@ -1,0 +1,151 @@
+// The performer's send-only audio link to the room's media recorder (docs/media-recorder.md, "Contract for the
+// performer page"). Separate from the performer mesh on purpose: the recorder never sends media, never offers,
+// and treats every offer as a new stream, so there is no negotiation to be polite about — we offer, it answers.
+//
+// Signals use the recorder's flat shapes: offer/answer data {type, sdp}; ice data {candidate, sdpMid,
+// sdpMLineIndex} with the candidate as a string.
+
+/** True for a roster member that records media: role recorder and a name starting with "media". */
+export function isMediaRecorder(member) {
+  return !!member && member.role === 'recorder' && /^media/i.test(member.name || '');
+}
+
+export class RecorderLinks {
+  /**
+   * @param {object} opts
+   * @param {import('./connection.js').RoomConnection} opts.conn
+   * @param {MediaStream|null} opts.localStream its audio track is what the recorder gets
+   * @param {() => Promise<{iceServers: object[], iceTransportPolicy: string}>} opts.iceConfig shared with the mesh
+   */
+  constructor({ conn, localStream, iceConfig }) {
+    this.conn = conn;
+    this.localStream = localStream;
+    this.iceConfig = iceConfig;
+    /** recorderId -> {id, pc, pendingCandidates, offers, answered, lastError} */
+    this.links = new Map();
+    /** recorderId -> offers made so far (kept across connections, for the debug hook). */
+    this.offerCounts = new Map();
+    /** Connects and signals run one at a time, in order, so an answer never overtakes its own offer. */
+    this.chain = Promise.resolve();
+  }
+
+  enqueue(task) {
+    this.chain = this.chain.then(task).catch((e) => console.warn('media recorder link', e));
+    return this.chain;
+  }
+
+  /** The recorder ids we have a link with (to route their signals here instead of to the mesh). */
+  has(id) {
+    return this.links.has(id);
+  }
+
+  /**
+   * Opens a new connection to this recorder, closing any earlier one: the recorder takes each offer as a new
+   * stream, so a fresh connection is the simple and honest thing after either side reconnected.
+   */
+  connect(recorderId) {
+    return this.enqueue(() => this.open(recorderId));
+  }
+
+  async open(recorderId) {
+    const track = this.localStream && this.localStream.getAudioTracks()[0];
+    if (!track || !this.conn.me) return;
+    this.drop(recorderId);
+    const ice = await this.iceConfig();
+    const pc = new RTCPeerConnection({ iceServers: ice.iceServers, iceTransportPolicy: ice.iceTransportPolicy });
+    const offers = (this.offerCounts.get(recorderId) || 0) + 1;
+    this.offerCounts.set(recorderId, offers);
+    const link = { id: recorderId, pc, pendingCandidates: [], outgoing: [], offerSent: false, offers,
+      answered: false, lastError: null };
+    this.links.set(recorderId, link);
+    pc.addTransceiver(track, { direction: 'sendonly', streams: [this.localStream] });
+    pc.onicecandidate = ({ candidate }) => {
+      if (!candidate || !candidate.candidate || this.links.get(recorderId) !== link) return;
+      const data = { candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex };
+      if (link.offerSent) this.signal(recorderId, 'ice', data);
+      else link.outgoing.push(data); // the recorder drops candidates that arrive before their offer
+    };
+    try {
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      if (this.links.get(recorderId) !== link) return;
+      this.signal(recorderId, 'offer', { type: 'offer', sdp: pc.localDescription.sdp });
+      link.offerSent = true;
+      for (const data of link.outgoing.splice(0)) this.signal(recorderId, 'ice', data);
+    } catch (e) {
+      link.lastError = String(e);
+      console.warn('offer to the media recorder', recorderId, 'failed', e);
+    }
+  }
+
+  signal(to, kind, data) {
+    // Not resent after a reconnect: our next welcome makes a new connection with a new offer anyway.
+    this.conn.send({ type: 'signal', to, kind, data }, { reliable: false });
+  }
+
+  /** A signal from a recorder we link with: its answer or an ICE candidate. */
+  onSignal(signal) {
+    return this.enqueue(() => this.handleSignal(signal));
+  }
+
+  async handleSignal({ from, kind, data }) {
+    const link = this.links.get(from);
+    if (!link || !data) return;
+    const pc = link.pc;
+    try {
+      if (kind === 'answer') {
+        if (pc.signalingState !== 'have-local-offer') return; // an answer to an offer we already replaced
+        await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
+        link.answered = true;
+        for (const c of link.pendingCandidates.splice(0)) await this.addCandidate(link, c);
+      } else if (kind === 'ice') {
+        if (!data.candidate) return; // end of candidates
+        if (pc.remoteDescription) await this.addCandidate(link, data);
+        else link.pendingCandidates.push(data);
+      }
+    } catch (e) {
+      link.lastError = String(e);
+      console.warn('signal from the media recorder', from, 'failed', e);
+    }
+  }
+
+  async addCandidate(link, data) {
+    try {
+      await link.pc.addIceCandidate({ candidate: data.candidate, sdpMid: data.sdpMid ?? '0',
+        sdpMLineIndex: data.sdpMLineIndex ?? 0 });
+    } catch (e) {
+      // a candidate meant for an earlier connection to the same recorder: harmless, skip it
+    }
+  }
+
+  drop(recorderId) {
+    const link = this.links.get(recorderId);
+    if (!link) return;
+    this.links.delete(recorderId);
+    link.pc.close();
+  }
+
+  close() {
+    for (const id of [...this.links.keys()]) this.drop(id);
+  }
+
+  /** Per recorder: connection state, whether it answered, offers made, and audio sent. */
+  async stats() {
+    const out = [];
+    for (const link of this.links.values()) {
+      const entry = { recorder: link.id, connectionState: link.pc.connectionState,
+        iceConnectionState: link.pc.iceConnectionState, signalingState: link.pc.signalingState,
+        answered: link.answered, offers: link.offers, audioBytesSent: 0, audioPacketsSent: 0,
+        lastError: link.lastError };
+      const report = await link.pc.getStats();
+      report.forEach((s) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'audio') {
+          entry.audioBytesSent += s.bytesSent || 0;
+          entry.audioPacketsSent += s.packetsSent || 0;
+        }
+      });
+      out.push(entry);
+    }
+    return out;
+  }
+}
