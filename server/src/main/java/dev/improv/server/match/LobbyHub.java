@@ -154,6 +154,10 @@ public final class LobbyHub {
                 new ServerMessage.Member(pid, name, role, true, false),
                 new LobbyMessage.Consent(lobby.config().consentVersion(), lobby.config().consentText()),
                 clock.nowMicros()));
+        MatchedRoom alreadyMatched = matchedRoomOf(pid);
+        if (role == Role.PERFORMER && alreadyMatched != null) {
+            sendRoomLink(pid, alreadyMatched, Role.PERFORMER); // lost the connection between match and link
+        }
         if (role == Role.MODERATOR) {
             dispatch(lobby.moderatorAvailable(pid, moderatorCapacity));
             for (MatchedRoom r : matchedByOffer.values()) {
@@ -178,6 +182,11 @@ public final class LobbyHub {
             return;
         }
         long now = nowMs();
+        MatchedRoom matched = matchedRoomOf(pid);
+        if (matched != null && request instanceof LobbyRequest.Join) {
+            sendRoomLink(pid, matched, Role.PERFORMER); // already matched: the room, not the queue
+            return;
+        }
         if (request instanceof LobbyRequest.Join j) {
             Preferences prefs = new Preferences(new HashSet<>(j.languages()), new HashSet<>(j.tags()),
                     j.wantsTagOverlap(), new HashSet<>(j.avoid()));
@@ -274,6 +283,15 @@ public final class LobbyHub {
             sendRoomLink(c.moderatorId(), matched, Role.MODERATOR);
         }
         LOG.info("lobby {}: room {} opened for {} (moderator {})", pool(), room.id(), c.pids(), c.moderatorId());
+    }
+
+    private MatchedRoom matchedRoomOf(String performerId) {
+        for (MatchedRoom r : matchedByOffer.values()) {
+            if (r.performers().contains(performerId)) {
+                return r;
+            }
+        }
+        return null;
     }
 
     private void sendRoomLink(String pid, MatchedRoom r, Role role) {
