@@ -52,6 +52,7 @@ class LobbyEndToEndTest {
                 moderators.add(m);
             }
             Map<String, TestClient> performers = new HashMap<>();
+            Map<String, String> lobbyUrlOfAll = new HashMap<>();
             for (int i = 0; i < 10; i++) {
                 JsonNode link = json(server.admin("POST", "/api/pools/english-comedy/links",
                         "{\"role\":\"performer\",\"name\":\"Performer " + i + "\"}"));
@@ -68,6 +69,7 @@ class LobbyEndToEndTest {
                 }
                 p.send("{\"type\":\"lobby_join\",\"languages\":[\"en\"],\"tags\":[\"comedy\"],\"consentVersion\":2}");
                 performers.put(link.path("participantId").asText(), p);
+                lobbyUrlOfAll.put(link.path("participantId").asText(), lobbyUrl(server, link));
             }
             // every performer gets an offer, accepts it, and gets its room link
             Map<String, String> roomOf = new HashMap<>();
@@ -126,6 +128,15 @@ class LobbyEndToEndTest {
                     }
                 });
                 assertEquals(members, consented);
+            }
+            // a matched performer whose lobby page reconnects and queues again is sent to its room, not the queue
+            String again = performers.keySet().iterator().next();
+            try (TestClient back = TestClient.connect(lobbyUrlOfAll.get(again))) {
+                back.await("lobby_matched");
+                back.send("{\"type\":\"lobby_join\",\"languages\":[\"en\"],\"consentVersion\":2}");
+                Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> back.ofType("lobby_matched").size() == 2);
+                assertEquals(roomOf.get(again), back.ofType("lobby_matched").get(1).path("roomId").asText());
+                assertTrue(back.ofType("lobby_queued").isEmpty());
             }
             // honest time: a performer's lobby time is accounted for
             String somePid = performers.keySet().iterator().next();
