@@ -38,7 +38,14 @@ public final class Main {
             return;
         }
         ServerConfig finalConfig = config;
-        ImprovServer server = ImprovServer.start(config, metrics -> Features.forConfig(finalConfig, metrics));
+        ImprovServer server;
+        try {
+            server = ImprovServer.start(config, metrics -> Features.forConfig(finalConfig, metrics));
+        } catch (IllegalArgumentException e) {
+            System.err.println("invalid configuration: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         if (config.port() == 0) {
             config = config.withPublicUrl(config.publicUrl().replace(":0", ":" + server.port()));
         }

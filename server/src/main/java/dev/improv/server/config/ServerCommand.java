@@ -152,6 +152,11 @@ public class ServerCommand {
             + "hiding performers' addresses from each other (env IMPROV_RELAY_ONLY).")
     boolean relayOnly;
 
+    @Option(names = "--prompt-library", defaultValue = "${env:IMPROV_PROMPT_LIBRARY}",
+            description = "JSON file with the moderators' prompt library: {\"categories\":[{\"name\":…,"
+                    + "\"prompts\":[…]}]}; default: the built-in one (env IMPROV_PROMPT_LIBRARY).")
+    Path promptLibrary;
+
     @Option(names = "--media-recorder", negatable = true, defaultValue = "${env:IMPROV_MEDIA_RECORDER:-true}",
             fallbackValue = "true", description = "Rooms created with recordMedia get a server-side WebRTC recorder "
             + "(per-performer WAV + voice activity) (env IMPROV_MEDIA_RECORDER).")
@@ -181,7 +186,8 @@ public class ServerCommand {
                 linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads, shutdownGraceMs,
                 new ServerConfig.IceSettings(clean(stunUrls), clean(turnUrls), turnSecret, turnCredentialTtlSeconds,
                         relayOnly),
-                new ServerConfig.MediaSettings(mediaRecorder, mediaMaxRooms, mediaConsent));
+                new ServerConfig.MediaSettings(mediaRecorder, mediaMaxRooms, mediaConsent),
+                promptLibrary == null ? null : promptLibrary.toAbsolutePath());
     }
 
     private static List<String> clean(List<String> values) {

@@ -22,13 +22,14 @@ import java.util.List;
  * @param fsyncIntervalMs      for {@link FsyncPolicy#INTERVAL}
  * @param ice                  STUN/TURN servers handed to browsers
  * @param media                in-process media recording of rooms created with {@code recordMedia}
+ * @param promptLibrary        the operator's prompt library file, or null for the built-in one
  */
 public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, byte[] tokenSecret,
                            List<String> allowedOrigins, int maxMessageBytes, int messagesPerSecond, int messageBurst,
                            RoomLimits roomLimits, long joinTimeoutMs, long idleTimeoutMs, long pingIntervalMs,
                            int writeBufferHighWater, long linkTtlSeconds, boolean sessionLog, FsyncPolicy fsync,
                            long fsyncIntervalMs, String transport, int ioThreads, long shutdownGraceMs,
-                           IceSettings ice, MediaSettings media) {
+                           IceSettings ice, MediaSettings media, Path promptLibrary) {
     public ServerConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
         require(port >= 0 && port <= 65535, "port must be 0..65535");
@@ -100,6 +101,6 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         return new ServerConfig(host, port, url, dataDir, adminKey, tokenSecret, allowedOrigins, maxMessageBytes,
                 messagesPerSecond, messageBurst, roomLimits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs,
                 writeBufferHighWater, linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads,
-                shutdownGraceMs, ice, media);
+                shutdownGraceMs, ice, media, promptLibrary);
     }
 }

@@ -7,6 +7,7 @@ import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
 import dev.improv.server.http.HttpApiHandler;
 import dev.improv.server.http.PoolApi;
+import dev.improv.server.http.PromptLibrary;
 import dev.improv.server.match.LobbyRegistry;
 import dev.improv.server.media.InProcessMediaRecording;
 import dev.improv.server.http.StaticFiles;
@@ -85,11 +86,18 @@ public final class ImprovServer implements AutoCloseable {
     private final Features features;
     private final String transportName;
     private final InProcessMediaRecording media;
+    private final PromptLibrary promptLibrary;
     private Channel listener;
     private volatile boolean stopped;
 
     private ImprovServer(ServerConfig config, ServerMetrics metrics, Function<ServerMetrics, Features> featureFactory) {
         this.config = config;
+        TokenService tokens = new TokenService(config.tokenSecret(), Clock.systemUTC());
+        try { // files first: a bad file must fail before any thread is started
+            this.promptLibrary = PromptLibrary.load(tokens, config.promptLibrary());
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read the prompt library " + config.promptLibrary() + ": " + e, e);
+        }
         boolean epoll = switch (config.transport()) {
             case "epoll" -> {
                 Epoll.ensureAvailability();
@@ -106,7 +114,6 @@ public final class ImprovServer implements AutoCloseable {
         this.workers = new MultiThreadIoEventLoopGroup(threads, io);
         this.features = featureFactory.apply(metrics);
         MicrosClock clock = MicrosClock.monotonic();
-        TokenService tokens = new TokenService(config.tokenSecret(), Clock.systemUTC());
         RoomRegistry rooms = new RoomRegistry(workers::next, new ByteBufFrames(PooledByteBufAllocator.DEFAULT), clock,
                 metrics, features.journal(), ServerCommand.serverVersion());
         JoinLinks links = new JoinLinks(tokens, config.publicUrl(), config.linkTtlSeconds(), Clock.systemUTC());
@@ -164,6 +171,7 @@ public final class ImprovServer implements AutoCloseable {
     private List<HttpApiHandler.ApiExtension> extensions() {
         List<HttpApiHandler.ApiExtension> all = new java.util.ArrayList<>(features.httpExtensions(parts));
         all.add(new PoolApi(parts.lobbies(), parts.links()));
+        all.add(promptLibrary);
         return all;
     }
 
