@@ -88,6 +88,7 @@ public final class MediaScenarioMain {
                         p.put("videoFirstServerUs", v.firstServerUs).put("videoLastServerUs", v.lastServerUs)
                                 .put("videoFramesPushed", v.pushed);
                         v.colourChangesServerUs.forEach(p.putArray("colourChangesServerUs")::add);
+                        v.framesServerUs.forEach(p.putArray("framesServerUs")::add);
                     }
                     Thread.sleep(300);
                     out.put("session", mod.await("welcome").path("room").path("session").asText());

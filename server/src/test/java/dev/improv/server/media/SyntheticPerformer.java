@@ -67,7 +67,12 @@ final class SyntheticPerformer implements AutoCloseable {
         volatile long lastServerUs;
         volatile int pushed;
         final List<Long> colourChangesServerUs = new java.util.concurrent.CopyOnWriteArrayList<>();
+        /** Server time of frame k (the number drawn in its top half). */
+        final List<Long> framesServerUs = new java.util.concurrent.CopyOnWriteArrayList<>();
     }
+
+    /** Bits of the frame number drawn as black/white bars across the top half of each frame (LSB on the left). */
+    static final int NUMBER_BITS = 8;
 
     /** Flat colours (RGB) the synthetic camera cycles through, one per {@link #COLOUR_MS}. */
     static final int[][] PALETTE = {{220, 30, 30}, {30, 200, 40}, {40, 50, 210}, {230, 230, 230}};
@@ -143,7 +148,7 @@ final class SyntheticPerformer implements AutoCloseable {
                 long now = System.nanoTime();
                 int colour = (int) (((now - start) / 1_000_000L / COLOUR_MS) % PALETTE.length);
                 NativeI420Buffer buffer = NativeI420Buffer.allocate(width, height);
-                fill(buffer, PALETTE[colour]);
+                fill(buffer, PALETTE[colour], (int) k);
                 VideoFrame frame = new VideoFrame(buffer, now);
                 try {
                     videoSource.pushFrame(frame);
@@ -151,6 +156,7 @@ final class SyntheticPerformer implements AutoCloseable {
                     frame.release();
                 }
                 long serverUs = clock.serverMicrosAt(now);
+                videoLog.framesServerUs.add(serverUs);
                 if (colour != lastColour) {
                     videoLog.colourChangesServerUs.add(serverUs);
                     lastColour = colour;
@@ -172,13 +178,31 @@ final class SyntheticPerformer implements AutoCloseable {
         return videoLog;
     }
 
-    private static void fill(NativeI420Buffer b, int[] rgb) {
+    /** Bottom half: the flat colour; top half: {@code number} as {@link #NUMBER_BITS} grey bars (black 0, white 1). */
+    private static void fill(NativeI420Buffer b, int[] rgb, int number) {
         int yv = (int) Math.round(16 + 0.257 * rgb[0] + 0.504 * rgb[1] + 0.098 * rgb[2]);
         int uv = (int) Math.round(128 - 0.148 * rgb[0] - 0.291 * rgb[1] + 0.439 * rgb[2]);
         int vv = (int) Math.round(128 + 0.439 * rgb[0] - 0.368 * rgb[1] - 0.071 * rgb[2]);
         fillPlane(b.getDataY(), (byte) yv);
         fillPlane(b.getDataU(), (byte) uv);
         fillPlane(b.getDataV(), (byte) vv);
+        int w = b.getWidth();
+        int bar = w / NUMBER_BITS;
+        drawBars(b.getDataY(), b.getStrideY(), b.getHeight() / 2, bar, number, (byte) 16, (byte) 235);
+        drawBars(b.getDataU(), b.getStrideU(), b.getHeight() / 4, bar / 2, number, (byte) 128, (byte) 128);
+        drawBars(b.getDataV(), b.getStrideV(), b.getHeight() / 4, bar / 2, number, (byte) 128, (byte) 128);
+    }
+
+    private static void drawBars(ByteBuffer plane, int stride, int rows, int bar, int number, byte zero, byte one) {
+        ByteBuffer p = plane.duplicate();
+        for (int row = 0; row < rows; row++) {
+            for (int bit = 0; bit < NUMBER_BITS; bit++) {
+                byte v = ((number >> bit) & 1) == 1 ? one : zero;
+                for (int x = bit * bar; x < (bit + 1) * bar; x++) {
+                    p.put(row * stride + x, v);
+                }
+            }
+        }
     }
 
     private static void fillPlane(ByteBuffer plane, byte value) {
