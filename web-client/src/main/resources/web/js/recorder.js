@@ -1,4 +1,4 @@
-// The performer's send-only audio link to the room's media recorder (docs/media-recorder.md, "Contract for the
+// The performer's send-only audio (and camera) link to the room's media recorder (docs/media-recorder.md, "Contract for the
 // performer page"). Separate from the performer mesh on purpose: the recorder never sends media, never offers,
 // and treats every offer as a new stream, so there is no negotiation to be polite about — we offer, it answers.
 //
@@ -14,7 +14,7 @@ export class RecorderLinks {
   /**
    * @param {object} opts
    * @param {import('./connection.js').RoomConnection} opts.conn
-   * @param {MediaStream|null} opts.localStream its audio track is what the recorder gets
+   * @param {MediaStream|null} opts.localStream its audio track (and camera track, if any) is what the recorder gets
    * @param {() => Promise<{iceServers: object[], iceTransportPolicy: string}>} opts.iceConfig shared with the mesh
    */
   constructor({ conn, localStream, iceConfig }) {
@@ -49,7 +49,8 @@ export class RecorderLinks {
 
   async open(recorderId) {
     const track = this.localStream && this.localStream.getAudioTracks()[0];
-    if (!track || !this.conn.me) return;
+    const video = this.localStream && this.localStream.getVideoTracks()[0];
+    if ((!track && !video) || !this.conn.me) return;
     this.drop(recorderId);
     const ice = await this.iceConfig();
     const pc = new RTCPeerConnection({ iceServers: ice.iceServers, iceTransportPolicy: ice.iceTransportPolicy });
@@ -58,7 +59,10 @@ export class RecorderLinks {
     const link = { id: recorderId, pc, pendingCandidates: [], outgoing: [], offerSent: false, offers,
       answered: false, lastError: null };
     this.links.set(recorderId, link);
-    pc.addTransceiver(track, { direction: 'sendonly', streams: [this.localStream] });
+    if (track) pc.addTransceiver(track, { direction: 'sendonly', streams: [this.localStream] });
+    // The camera too, send-only: a recorder that stores video answers recvonly, one that does not answers
+    // inactive (then nothing is sent). Audio first, so the audio m-line stays at index 0.
+    if (video) pc.addTransceiver(video, { direction: 'sendonly', streams: [this.localStream] });
     pc.onicecandidate = ({ candidate }) => {
       if (!candidate || !candidate.candidate || this.links.get(recorderId) !== link) return;
       const data = { candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex };
@@ -129,19 +133,22 @@ export class RecorderLinks {
     for (const id of [...this.links.keys()]) this.drop(id);
   }
 
-  /** Per recorder: connection state, whether it answered, offers made, and audio sent. */
+  /** Per recorder: connection state, whether it answered, offers made, and audio and video sent. */
   async stats() {
     const out = [];
     for (const link of this.links.values()) {
       const entry = { recorder: link.id, connectionState: link.pc.connectionState,
         iceConnectionState: link.pc.iceConnectionState, signalingState: link.pc.signalingState,
         answered: link.answered, offers: link.offers, audioBytesSent: 0, audioPacketsSent: 0,
-        lastError: link.lastError };
+        videoBytesSent: 0, videoFramesSent: 0, lastError: link.lastError };
       const report = await link.pc.getStats();
       report.forEach((s) => {
         if (s.type === 'outbound-rtp' && s.kind === 'audio') {
           entry.audioBytesSent += s.bytesSent || 0;
           entry.audioPacketsSent += s.packetsSent || 0;
+        } else if (s.type === 'outbound-rtp' && s.kind === 'video') {
+          entry.videoBytesSent += s.bytesSent || 0;
+          entry.videoFramesSent += s.framesSent || 0;
         }
       });
       out.push(entry);

@@ -21,9 +21,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * pace, which is what delivers the decoded audio to our sinks.
  */
 public final class MediaRecorder implements AutoCloseable {
+    /** JPEG encoding costs ~5-15 ms per 640×480 frame on one core: more than this is a video encoder's job. */
+    public static final double MAX_VIDEO_FPS = 30;
     private final Path dataDir;
     private final int maxRooms;
     private final ConsentPolicy consent;
+    private final double videoFps;
     private final HeadlessAudioDeviceModule audioDevice = new HeadlessAudioDeviceModule();
     private final PeerConnectionFactory factory = new PeerConnectionFactory(audioDevice);
     private final RTCConfiguration rtcConfig = new RTCConfiguration();
@@ -31,10 +34,23 @@ public final class MediaRecorder implements AutoCloseable {
     private final Map<MediaRecorderPeer, Boolean> active = new ConcurrentHashMap<>();
     private boolean closed;
 
+    /** Audio only (video answered inactive). */
     public MediaRecorder(Path dataDir, int maxRooms, ConsentPolicy consent) {
+        this(dataDir, maxRooms, consent, 0);
+    }
+
+    /**
+     * @param videoFps images stored per second of each performer's video; 0 = video not recorded (answered
+     *                 inactive); at most {@link #MAX_VIDEO_FPS}
+     */
+    public MediaRecorder(Path dataDir, int maxRooms, ConsentPolicy consent, double videoFps) {
         if (maxRooms < 1) {
             throw new IllegalArgumentException("maxRooms must be at least 1");
         }
+        if (!(videoFps >= 0 && videoFps <= MAX_VIDEO_FPS)) {
+            throw new IllegalArgumentException("videoFps must be between 0 (off) and " + MAX_VIDEO_FPS);
+        }
+        this.videoFps = videoFps;
         this.dataDir = dataDir;
         this.maxRooms = maxRooms;
         this.consent = consent;
@@ -55,7 +71,7 @@ public final class MediaRecorder implements AutoCloseable {
         String roomId = roomOf(token);
         URI url = URI.create(serverBase.replaceAll("/+$", "") + "/ws/rooms/" + roomId + "?token=" + token);
         MediaRecorderPeer[] self = new MediaRecorderPeer[1];
-        MediaRecorderPeer peer = new MediaRecorderPeer(url, roomId, dataDir, factory, rtcConfig, consent,
+        MediaRecorderPeer peer = new MediaRecorderPeer(url, roomId, dataDir, factory, rtcConfig, consent, videoFps,
                 () -> {
                     if (self[0] != null) {
                         active.remove(self[0]);
@@ -67,6 +83,10 @@ public final class MediaRecorder implements AutoCloseable {
             active.remove(peer);
         }
         return peer;
+    }
+
+    public double videoFps() {
+        return videoFps;
     }
 
     public int activeRooms() {

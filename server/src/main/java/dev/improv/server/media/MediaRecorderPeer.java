@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The recorder of one room: a {@code recorder}-role client of our WebSocket protocol that keeps the server clock
  * (time sync), follows the roster, answers each consenting performer's WebRTC offer with a recv-only peer
- * connection, and writes their audio through one {@link RoomMediaWriter}. It reconnects with {@code lastSeq}
+ * connection, and writes their audio through one {@link RoomMediaWriter} (and, when {@code videoFps > 0}, a
+ * sampled image sequence of their video through one {@link VideoFrameWriter}). It reconnects with {@code lastSeq}
  * when its socket drops (bounded attempts with back-off) and stops for good when the room closes or the server
  * refuses it for a reason that a retry cannot fix.
  *
@@ -49,6 +50,7 @@ public final class MediaRecorderPeer implements AutoCloseable {
     private final PeerConnectionFactory factory;
     private final RTCConfiguration rtcConfig;
     private final ConsentPolicy consent;
+    private final double videoFps;
     private final Runnable onFinished;
     private final HttpClient http = HttpClient.newHttpClient();
     private final ScheduledExecutorService control;
@@ -61,6 +63,8 @@ public final class MediaRecorderPeer implements AutoCloseable {
     private String sessionId;
     private String selfId;
     private RoomMediaWriter writer;
+    /** Null unless video is recorded ({@code videoFps > 0}). */
+    private VideoFrameWriter videoWriter;
     private final Map<String, ServerMessage.Member> performers = new HashMap<>();
     private final Map<String, PeerSession> peers = new HashMap<>();
     private final Map<String, Integer> streams = new HashMap<>();
@@ -69,7 +73,13 @@ public final class MediaRecorderPeer implements AutoCloseable {
 
     MediaRecorderPeer(URI url, String roomId, Path dataDir, PeerConnectionFactory factory, RTCConfiguration rtcConfig,
                       ConsentPolicy consent, Runnable onFinished) {
+        this(url, roomId, dataDir, factory, rtcConfig, consent, 0, onFinished);
+    }
+
+    MediaRecorderPeer(URI url, String roomId, Path dataDir, PeerConnectionFactory factory, RTCConfiguration rtcConfig,
+                      ConsentPolicy consent, double videoFps, Runnable onFinished) {
         this.url = url;
+        this.videoFps = videoFps;
         this.roomId = roomId;
         this.dataDir = dataDir;
         this.factory = factory;
@@ -213,6 +223,10 @@ public final class MediaRecorderPeer implements AutoCloseable {
                             return clock.rttMicros();
                         }
                     });
+            if (videoFps > 0) {
+                videoWriter = new VideoFrameWriter(dataDir.resolve("sessions").resolve(sessionId).resolve("media"),
+                        roomId);
+            }
         }
         for (JsonNode member : m.path("roster")) {
             member(member);
@@ -244,6 +258,9 @@ public final class MediaRecorderPeer implements AutoCloseable {
             if (writer != null) {
                 writer.closeTrack(id);
             }
+            if (videoWriter != null) {
+                videoWriter.closeTrack(id);
+            }
         }
     }
 
@@ -264,7 +281,7 @@ public final class MediaRecorderPeer implements AutoCloseable {
             }
             int stream = streams.merge(from, 1, Integer::sum);
             PeerSession peer = new PeerSession(from, stream, factory, rtcConfig, control,
-                    (k, d) -> sendSignal(from, k, d), writer, clock);
+                    (k, d) -> sendSignal(from, k, d), writer, clock, videoWriter, videoFps);
             peers.put(from, peer);
             peer.acceptOffer(data.path("sdp").asText());
         } else if (kind.equals("ice")) {
@@ -299,6 +316,10 @@ public final class MediaRecorderPeer implements AutoCloseable {
         if (writer != null) {
             writer.close();
             writer = null;
+        }
+        if (videoWriter != null) {
+            videoWriter.close();
+            videoWriter = null;
         }
     }
 

@@ -22,9 +22,15 @@ import dev.onvoid.webrtc.SetSessionDescriptionObserver;
 import dev.onvoid.webrtc.media.MediaStreamTrack;
 import dev.onvoid.webrtc.media.audio.AudioTrack;
 import dev.onvoid.webrtc.media.audio.AudioTrackSink;
+import dev.onvoid.webrtc.media.video.I420Buffer;
+import dev.onvoid.webrtc.media.video.VideoFrame;
+import dev.onvoid.webrtc.media.video.VideoFrameBuffer;
+import dev.onvoid.webrtc.media.video.VideoTrack;
+import dev.onvoid.webrtc.media.video.VideoTrackSink;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * One recv-only peer connection with one performer: answers the performer's offer, trades ICE candidates and
  * feeds the received audio to the room's writer. Every method is called on the room's control thread; WebRTC's
  * callbacks hop back onto it, except the audio sink, which only converts and queues (it runs on WebRTC's audio
- * thread and must return at once).
+ * thread and must return at once), and the video sink (WebRTC's decoder thread), which keeps one frame per
+ * {@code 1 / videoFps} seconds, copies its planes (a memcpy) and queues them for the video writer; every frame
+ * is released at once, whether kept or not.
  */
 final class PeerSession {
     private static final Logger LOG = LoggerFactory.getLogger(PeerSession.class);
@@ -61,11 +69,37 @@ final class PeerSession {
     private final AudioConverter48kMono converter = new AudioConverter48kMono();
     private AudioTrack track;
     private final AudioTrackSink sink = this::onAudio;
+    /** Null when video is not recorded. */
+    private final VideoFrameWriter videoWriter;
+    private final long videoPeriodNanos;
+    private VideoTrack videoTrack;
+    private final VideoTrackSink videoSink = this::onVideo;
+    /** Written by the stats callback, read by the video thread. */
+    private volatile long videoLatencyUs = DEFAULT_LATENCY_US;
+    private double lastVideoJbDelay;
+    private long lastVideoJbEmitted;
+    private double lastDecodeTime;
+    private long lastFramesDecoded;
+    private double decodeUs;
+    /** Video thread only: when the next frame is due. */
+    private long nextVideoDue;
+    private boolean videoStarted;
+    private final AtomicLong videoFramesSeen = new AtomicLong();
+    private final AtomicLong videoFramesKept = new AtomicLong();
 
     PeerSession(String participantId, int stream, PeerConnectionFactory factory, RTCConfiguration config,
                 Executor control, BiConsumer<String, ObjectNode> sendSignal, RoomMediaWriter writer,
                 ServerClock clock) {
+        this(participantId, stream, factory, config, control, sendSignal, writer, clock, null, 0);
+    }
+
+    /** With {@code videoWriter} non-null and {@code videoFps > 0}, the performer's video is received and sampled. */
+    PeerSession(String participantId, int stream, PeerConnectionFactory factory, RTCConfiguration config,
+                Executor control, BiConsumer<String, ObjectNode> sendSignal, RoomMediaWriter writer,
+                ServerClock clock, VideoFrameWriter videoWriter, double videoFps) {
         this.participantId = participantId;
+        this.videoWriter = videoFps > 0 ? videoWriter : null;
+        this.videoPeriodNanos = videoFps > 0 ? Math.round(1e9 / videoFps) : 0;
         this.stream = stream;
         this.control = control;
         this.sendSignal = sendSignal;
@@ -101,7 +135,9 @@ final class PeerSession {
         for (RTCRtpTransceiver t : pc.getTransceivers()) {
             MediaStreamTrack track = t.getReceiver().getTrack();
             if (track != null && MediaStreamTrack.VIDEO_TRACK_KIND.equals(track.getKind())) {
-                t.setDirection(RTCRtpTransceiverDirection.INACTIVE); // video is not recorded: do not receive it
+                // recorded: receive it; not recorded: do not even receive it
+                t.setDirection(videoWriter != null ? RTCRtpTransceiverDirection.RECV_ONLY
+                        : RTCRtpTransceiverDirection.INACTIVE);
             } else {
                 t.setDirection(RTCRtpTransceiverDirection.RECV_ONLY);
             }
@@ -163,14 +199,35 @@ final class PeerSession {
         double jbDelay = -1;
         long jbEmitted = -1;
         double rtt = 0;
+        double videoJbDelay = -1;
+        long videoJbEmitted = -1;
+        double decodeTime = -1;
+        long framesDecoded = -1;
         for (RTCStats s : report.getStats().values()) {
             if (s.getType() == RTCStatsType.INBOUND_RTP && "audio".equals(String.valueOf(s.getAttributes().get("kind")))) {
                 jbDelay = number(s, "jitterBufferDelay");
                 jbEmitted = (long) number(s, "jitterBufferEmittedCount");
+            } else if (s.getType() == RTCStatsType.INBOUND_RTP
+                    && "video".equals(String.valueOf(s.getAttributes().get("kind")))) {
+                videoJbDelay = number(s, "jitterBufferDelay");
+                videoJbEmitted = (long) number(s, "jitterBufferEmittedCount");
+                decodeTime = number(s, "totalDecodeTime");
+                framesDecoded = (long) number(s, "framesDecoded");
             } else if (s.getType() == RTCStatsType.CANDIDATE_PAIR && Boolean.TRUE.equals(s.getAttributes().get("nominated"))
                     && s.getAttributes().get("currentRoundTripTime") != null) {
                 rtt = number(s, "currentRoundTripTime");
             }
+        }
+        if (decodeTime >= 0 && framesDecoded > lastFramesDecoded) {
+            decodeUs = (decodeTime - lastDecodeTime) * 1e6 / (framesDecoded - lastFramesDecoded);
+            lastDecodeTime = decodeTime;
+            lastFramesDecoded = framesDecoded;
+        }
+        if (videoJbDelay >= 0 && videoJbEmitted > lastVideoJbEmitted) {
+            double averageJb = (videoJbDelay - lastVideoJbDelay) / (videoJbEmitted - lastVideoJbEmitted);
+            lastVideoJbDelay = videoJbDelay;
+            lastVideoJbEmitted = videoJbEmitted;
+            videoLatencyUs = Math.round(averageJb * 1e6 + decodeUs) + Math.round(rtt * 1e6 / 2);
         }
         if (jbDelay < 0 || jbEmitted <= lastJbEmitted) {
             return;
@@ -198,6 +255,55 @@ final class PeerSession {
         }
     }
 
+    /**
+     * WebRTC's decoder thread, for every decoded frame (webrtc-java hands us a copy that we must release). Keeps
+     * the first frame at or after each due time, so the stored rate averages {@code videoFps} when frames arrive
+     * faster; a stall does not cause a burst afterwards (the schedule restarts from the next frame).
+     */
+    private void onVideo(VideoFrame frame) {
+        try {
+            long now = System.nanoTime();
+            videoFramesSeen.incrementAndGet();
+            if (videoWriter == null || (videoStarted && now < nextVideoDue)) {
+                return;
+            }
+            nextVideoDue = videoStarted && now - nextVideoDue < videoPeriodNanos ? nextVideoDue + videoPeriodNanos
+                    : now + videoPeriodNanos;
+            videoStarted = true;
+            long latency = videoLatencyUs;
+            long serverUs = clock.serverMicrosAt(now) - latency;
+            I420Image image = copy(frame.buffer);
+            if (image != null) {
+                videoFramesKept.incrementAndGet();
+                videoWriter.offer(new VideoFrameWriter.Frame(participantId, image, frame.rotation, serverUs, latency,
+                        stream));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("{}: video frame skipped: {}", participantId, e.toString());
+        } finally {
+            frame.release();
+        }
+    }
+
+    private static I420Image copy(VideoFrameBuffer buffer) {
+        if (buffer instanceof I420Buffer i420) {
+            return I420Image.copyOf(i420);
+        }
+        I420Buffer converted = buffer.toI420();
+        if (converted == null) {
+            return null;
+        }
+        try {
+            return I420Image.copyOf(converted);
+        } finally {
+            converted.release();
+        }
+    }
+
+    long videoLatencyUs() {
+        return videoLatencyUs;
+    }
+
     void close() {
         if (closed) {
             return;
@@ -205,6 +311,11 @@ final class PeerSession {
         closed = true;
         if (track != null) {
             track.removeSink(sink);
+        }
+        if (videoTrack != null) {
+            videoTrack.removeSink(videoSink);
+            LOG.info("{}: video frames decoded {}, kept {} (stream {})", participantId, videoFramesSeen.get(),
+                    videoFramesKept.get(), stream);
         }
         pc.close();
     }
@@ -229,6 +340,13 @@ final class PeerSession {
                     if (!closed && track == null) {
                         track = audio;
                         audio.addSink(sink);
+                    }
+                });
+            } else if (t instanceof VideoTrack video && videoWriter != null) {
+                control.execute(() -> {
+                    if (!closed && videoTrack == null) {
+                        videoTrack = video;
+                        video.addSink(videoSink);
                     }
                 });
             }

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  */
 @Command(name = "improv-media-recorder", mixinStandardHelpOptions = true, sortOptions = false,
         showDefaultValues = true,
-        description = "Joins rooms as the recorder role and writes each consenting performer's audio to WAV.")
+        description = "Joins rooms as the recorder role and writes each consenting performer's audio to WAV (and, with --video-fps, video as JPEGs).")
 public final class RecorderMain implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(RecorderMain.class);
 
@@ -39,8 +39,16 @@ public final class RecorderMain implements Callable<Integer> {
             description = "Who consented to recording until the lobby provides it per performer: all or none")
     String consent;
 
+    @Option(names = "--video-fps", defaultValue = "0",
+            description = "Images per second stored of each performer's video (JPEG sequence); 0 = no video")
+    double videoFps;
+
     @Override
     public Integer call() throws Exception {
+        if (!(videoFps >= 0 && videoFps <= MediaRecorder.MAX_VIDEO_FPS)) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--video-fps must be between 0 and " + MediaRecorder.MAX_VIDEO_FPS);
+        }
         ConsentPolicy policy;
         if (consent.equals("all")) {
             policy = ConsentPolicy.everyone();
@@ -54,7 +62,7 @@ public final class RecorderMain implements Callable<Integer> {
             System.err.println(new RecorderLimitException(maxRooms).getMessage());
             return 2;
         }
-        try (MediaRecorder recorder = new MediaRecorder(dataDir, maxRooms, policy)) {
+        try (MediaRecorder recorder = new MediaRecorder(dataDir, maxRooms, policy, videoFps)) {
             List<CompletableFuture<Void>> rooms = new ArrayList<>();
             for (String token : tokens) {
                 rooms.add(recorder.record(server, token).finished());

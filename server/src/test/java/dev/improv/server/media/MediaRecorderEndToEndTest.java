@@ -65,7 +65,93 @@ class MediaRecorderEndToEndTest {
         assertEquals(2, sent.path("performers").size());
         for (JsonNode performer : sent.path("performers")) {
             check(media, performer);
+            checkVideo(media, performer);
         }
+    }
+
+    /**
+     * The image sequence: stored at about {@link MediaScenarioMain#VIDEO_FPS} while the camera ran, increasing
+     * {@code serverUs}, readable JPEGs of the sent size, and the colour in each image is the one the camera sent
+     * at that server time (frames within {@link #COLOUR_EDGE_MS} of a colour change are not judged).
+     */
+    private void checkVideo(Path media, JsonNode performer) throws Exception {
+        String id = performer.path("id").asText();
+        List<JsonNode> lines = MediaFiles.lines(media.resolve(id + ".video.jsonl"));
+        long first = performer.path("videoFirstServerUs").asLong();
+        long last = performer.path("videoLastServerUs").asLong();
+        double expected = MediaScenarioMain.VIDEO_FPS * (last - first) / 1e6;
+        List<Long> changes = new ArrayList<>();
+        performer.path("colourChangesServerUs").forEach(n -> changes.add(n.asLong()));
+        List<Long> sentFrames = new ArrayList<>();
+        performer.path("framesServerUs").forEach(n -> sentFrames.add(n.asLong()));
+        List<Double> timingErrorsMs = new ArrayList<>();
+        List<Double> intervalsMs = new ArrayList<>();
+        List<Long> latencies = new ArrayList<>();
+        int judged = 0;
+        int matching = 0;
+        long previous = Long.MIN_VALUE;
+        for (JsonNode l : lines) {
+            long t = l.path("serverUs").asLong();
+            assertTrue(t > previous, "video serverUs must increase: " + l);
+            if (previous != Long.MIN_VALUE) {
+                intervalsMs.add((t - previous) / 1000.0);
+            }
+            previous = t;
+            latencies.add(l.path("latencyUs").asLong() / 1000);
+            assertTrue(t >= first - 300_000 && t <= last + 500_000,
+                    "frame at " + t + " outside the camera's run " + first + ".." + last);
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(media.resolve(l.path("file").asText()).toFile());
+            assertEquals(MediaScenarioMain.CAMERA_WIDTH, img.getWidth());
+            assertEquals(MediaScenarioMain.CAMERA_HEIGHT, img.getHeight());
+            assertEquals(img.getWidth(), l.path("width").asInt());
+            int segment = -1;
+            long distance = Long.MAX_VALUE;
+            for (int i = 0; i < changes.size(); i++) {
+                distance = Math.min(distance, Math.abs(t - changes.get(i)));
+                if (changes.get(i) <= t) {
+                    segment = i;
+                }
+            }
+            // the frame number drawn by the camera gives the exact server time it was sent at
+            int number = 0;
+            int bar = img.getWidth() / SyntheticPerformer.NUMBER_BITS;
+            for (int bit = 0; bit < SyntheticPerformer.NUMBER_BITS; bit++) {
+                int luma = (img.getRGB(bit * bar + bar / 2, img.getHeight() / 4) >> 8) & 0xff;
+                number |= (luma > 128 ? 1 : 0) << bit;
+            }
+            assertTrue(number < sentFrames.size(), "image shows frame " + number + " of " + sentFrames.size() + " sent");
+            timingErrorsMs.add((t - sentFrames.get(number)) / 1000.0);
+            if (segment >= 0 && distance >= COLOUR_EDGE_MS * 1000L) {
+                judged++;
+                int[] want = SyntheticPerformer.PALETTE[segment % SyntheticPerformer.PALETTE.length];
+                int rgb = img.getRGB(img.getWidth() / 2, 3 * img.getHeight() / 4);
+                int[] got = {(rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff};
+                boolean close = true;
+                for (int k = 0; k < 3; k++) {
+                    close &= Math.abs(want[k] - got[k]) <= 40;
+                }
+                if (close) {
+                    matching++;
+                }
+            }
+        }
+        List<Double> sorted = intervalsMs.stream().sorted().toList();
+        double medianMs = sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2);
+        System.out.printf(Locale.ROOT, "MEDIA E2E VIDEO %s: %d images stored vs %.1f expected (%d frames pushed at "
+                        + "%d fps over %.2f s); intervals %s ms (median %.0f); colour matches %d of %d judged; "
+                        + "latency estimates %s ms; serverUs minus the sent frame's server time %s ms%n", id,
+                lines.size(), expected,
+                performer.path("videoFramesPushed").asInt(), MediaScenarioMain.CAMERA_FPS, (last - first) / 1e6,
+                intervalsMs, medianMs, matching, judged, latencies, timingErrorsMs);
+        for (double e : timingErrorsMs) {
+            assertTrue(Math.abs(e) <= VIDEO_TIMING_TOLERANCE_MS, "image time off by " + e + " ms");
+        }
+        assertTrue(lines.size() >= 0.6 * expected && lines.size() <= expected + 2,
+                lines.size() + " images stored, expected about " + expected);
+        assertTrue(Math.abs(medianMs - 1000 / MediaScenarioMain.VIDEO_FPS) <= 150,
+                "median interval " + medianMs + " ms");
+        assertTrue(judged >= 3 && matching >= 0.8 * judged, "colour right in " + matching + " of " + judged
+                + " images judged");
     }
 
     private void check(Path media, JsonNode performer) throws Exception {
@@ -154,6 +240,10 @@ class MediaRecorderEndToEndTest {
     static final double SPACING_TOLERANCE_MS = 400;
     static final double ABSOLUTE_ONSET_TOLERANCE_MS = 600;
     static final double VAD_MIN_AGREEMENT_PERCENT = 80;
+    /** Images this close to a colour change of the camera are not judged: their time is an estimate. */
+    static final long COLOUR_EDGE_MS = 150;
+    /** Loose, like the audio bounds: catches a broken mapping, not a 30 ms miss under load. */
+    static final double VIDEO_TIMING_TOLERANCE_MS = 300;
 
     private static int sh(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)

@@ -28,12 +28,18 @@ public final class MediaScenarioMain {
     static final int ON_MS = 500;
     static final int OFF_MS = 500;
     static final int TAIL_MS = 500;
+    /** The recorder stores this many images per second of each performer's video. */
+    static final double VIDEO_FPS = 2;
+    /** What the synthetic cameras send. */
+    static final int CAMERA_FPS = 15;
+    static final int CAMERA_WIDTH = 320;
+    static final int CAMERA_HEIGHT = 240;
 
     public static void main(String[] args) throws Exception {
         Path data = Path.of(args[0]);
         Path result = Path.of(args[1]);
         try (TestServer server = TestServer.start(data, "--max-messages-per-second", "1000", "--message-burst", "1000");
-             MediaRecorder recorder = new MediaRecorder(data, 1, ConsentPolicy.everyone())) {
+             MediaRecorder recorder = new MediaRecorder(data, 1, ConsentPolicy.everyone(), VIDEO_FPS)) {
             JsonNode room = server.createRoom(
                     "{\"name\":\"Media\",\"performers\":[\"Ana\",\"Ben\"],\"recorders\":[\"media-recorder\"]}");
             String roomId = room.path("room").path("id").asText();
@@ -50,7 +56,7 @@ public final class MediaScenarioMain {
                     for (int i = 0; i < 2; i++) {
                         performers.add(new SyntheticPerformer(i == 0 ? "Ana" : "Ben",
                                 server.wsUrl(roomId, TestServer.link(room, "performer", i).path("token").asText()),
-                                senders));
+                                senders).withVideo());
                     }
                     for (SyntheticPerformer p : performers) {
                         p.offerTo(recorderId);
@@ -59,6 +65,9 @@ public final class MediaScenarioMain {
                         if (!p.awaitConnected(15)) {
                             throw new IllegalStateException("performer did not connect to the recorder");
                         }
+                    }
+                    for (SyntheticPerformer p : performers) {
+                        p.startVideo(CAMERA_WIDTH, CAMERA_HEIGHT, CAMERA_FPS);
                     }
                     List<CompletableFuture<List<Long>>> plays = new ArrayList<>();
                     for (SyntheticPerformer p : performers) {
@@ -72,6 +81,14 @@ public final class MediaScenarioMain {
                         ObjectNode p = list.addObject().put("id", performers.get(i).id())
                                 .put("clockRttUs", performers.get(i).clock().rttMicros());
                         onsets.forEach(p.putArray("onsetsServerUs")::add);
+                    }
+                    for (int i = 0; i < performers.size(); i++) {
+                        SyntheticPerformer.VideoLog v = performers.get(i).stopVideo();
+                        ObjectNode p = (ObjectNode) list.get(i);
+                        p.put("videoFirstServerUs", v.firstServerUs).put("videoLastServerUs", v.lastServerUs)
+                                .put("videoFramesPushed", v.pushed);
+                        v.colourChangesServerUs.forEach(p.putArray("colourChangesServerUs")::add);
+                        v.framesServerUs.forEach(p.putArray("framesServerUs")::add);
                     }
                     Thread.sleep(300);
                     out.put("session", mod.await("welcome").path("room").path("session").asText());

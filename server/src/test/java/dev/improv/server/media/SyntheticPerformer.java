@@ -17,6 +17,11 @@ import dev.onvoid.webrtc.SetSessionDescriptionObserver;
 import dev.onvoid.webrtc.media.audio.AudioOptions;
 import dev.onvoid.webrtc.media.audio.AudioTrack;
 import dev.onvoid.webrtc.media.audio.CustomAudioSource;
+import dev.onvoid.webrtc.media.video.CustomVideoSource;
+import dev.onvoid.webrtc.media.video.NativeI420Buffer;
+import dev.onvoid.webrtc.media.video.VideoFrame;
+import dev.onvoid.webrtc.media.video.VideoTrack;
+import java.nio.ByteBuffer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -49,6 +54,29 @@ final class SyntheticPerformer implements AutoCloseable {
     private volatile RTCPeerConnection pc;
     private CustomAudioSource source;
     private boolean remoteSet;
+    /** Set before {@link #offerTo}: also offer a camera (a {@link CustomVideoSource} fed by {@link #startVideo}). */
+    private boolean sendVideo;
+    private CustomVideoSource videoSource;
+    private volatile boolean videoRunning;
+    private Thread videoThread;
+    private final VideoLog videoLog = new VideoLog();
+
+    /** What {@link #startVideo} pushed: server time of the first and last frame and of every colour change. */
+    static final class VideoLog {
+        volatile long firstServerUs;
+        volatile long lastServerUs;
+        volatile int pushed;
+        final List<Long> colourChangesServerUs = new java.util.concurrent.CopyOnWriteArrayList<>();
+        /** Server time of frame k (the number drawn in its top half). */
+        final List<Long> framesServerUs = new java.util.concurrent.CopyOnWriteArrayList<>();
+    }
+
+    /** Bits of the frame number drawn as black/white bars across the top half of each frame (LSB on the left). */
+    static final int NUMBER_BITS = 8;
+
+    /** Flat colours (RGB) the synthetic camera cycles through, one per {@link #COLOUR_MS}. */
+    static final int[][] PALETTE = {{220, 30, 30}, {30, 200, 40}, {40, 50, 210}, {230, 230, 230}};
+    static final int COLOUR_MS = 1000;
 
     SyntheticPerformer(String name, String url, PeerConnectionFactory factory) {
         this.name = name;
@@ -71,6 +99,11 @@ final class SyntheticPerformer implements AutoCloseable {
         AudioTrack track = factory.createAudioTrack("mic-" + name, source);
         pc = factory.createPeerConnection(new RTCConfiguration(), new Observer(recorderId));
         pc.addTrack(track, List.of("stream-" + name));
+        if (sendVideo) {
+            videoSource = new CustomVideoSource();
+            VideoTrack video = factory.createVideoTrack("cam-" + name, videoSource);
+            pc.addTrack(video, List.of("stream-" + name));
+        }
         CompletableFuture<RTCSessionDescription> offer = new CompletableFuture<>();
         pc.createOffer(new RTCOfferOptions(), new CreateSessionDescriptionObserver() {
             @Override
@@ -89,6 +122,95 @@ final class SyntheticPerformer implements AutoCloseable {
         set.get(10, TimeUnit.SECONDS);
         ObjectNode data = ProtocolCodec.mapper().createObjectNode().put("type", "offer").put("sdp", d.sdp);
         signal(recorderId, "offer", data);
+    }
+
+    SyntheticPerformer withVideo() {
+        this.sendVideo = true;
+        return this;
+    }
+
+    /**
+     * Pushes {@code width}×{@code height} I420 frames at {@code fps} (absolute deadlines) on a thread of its own:
+     * a flat colour from {@link #PALETTE}, the next one every {@link #COLOUR_MS}; each change is stamped with the
+     * server clock, so stored images can be checked against their {@code serverUs}.
+     */
+    void startVideo(int width, int height, int fps) {
+        videoRunning = true;
+        videoThread = new Thread(() -> {
+            long start = System.nanoTime();
+            long periodNs = 1_000_000_000L / fps;
+            int lastColour = -1;
+            for (long k = 0; videoRunning; k++) {
+                long deadline = start + k * periodNs;
+                while (System.nanoTime() < deadline) {
+                    LockSupport.parkNanos(deadline - System.nanoTime());
+                }
+                long now = System.nanoTime();
+                int colour = (int) (((now - start) / 1_000_000L / COLOUR_MS) % PALETTE.length);
+                NativeI420Buffer buffer = NativeI420Buffer.allocate(width, height);
+                fill(buffer, PALETTE[colour], (int) k);
+                VideoFrame frame = new VideoFrame(buffer, now);
+                try {
+                    videoSource.pushFrame(frame);
+                } finally {
+                    frame.release();
+                }
+                long serverUs = clock.serverMicrosAt(now);
+                videoLog.framesServerUs.add(serverUs);
+                if (colour != lastColour) {
+                    videoLog.colourChangesServerUs.add(serverUs);
+                    lastColour = colour;
+                }
+                if (videoLog.pushed++ == 0) {
+                    videoLog.firstServerUs = serverUs;
+                }
+                videoLog.lastServerUs = serverUs;
+            }
+        }, "synthetic-camera-" + name);
+        videoThread.start();
+    }
+
+    VideoLog stopVideo() throws InterruptedException {
+        videoRunning = false;
+        if (videoThread != null) {
+            videoThread.join(2_000);
+        }
+        return videoLog;
+    }
+
+    /** Bottom half: the flat colour; top half: {@code number} as {@link #NUMBER_BITS} grey bars (black 0, white 1). */
+    private static void fill(NativeI420Buffer b, int[] rgb, int number) {
+        int yv = (int) Math.round(16 + 0.257 * rgb[0] + 0.504 * rgb[1] + 0.098 * rgb[2]);
+        int uv = (int) Math.round(128 - 0.148 * rgb[0] - 0.291 * rgb[1] + 0.439 * rgb[2]);
+        int vv = (int) Math.round(128 + 0.439 * rgb[0] - 0.368 * rgb[1] - 0.071 * rgb[2]);
+        fillPlane(b.getDataY(), (byte) yv);
+        fillPlane(b.getDataU(), (byte) uv);
+        fillPlane(b.getDataV(), (byte) vv);
+        int w = b.getWidth();
+        int bar = w / NUMBER_BITS;
+        drawBars(b.getDataY(), b.getStrideY(), b.getHeight() / 2, bar, number, (byte) 16, (byte) 235);
+        drawBars(b.getDataU(), b.getStrideU(), b.getHeight() / 4, bar / 2, number, (byte) 128, (byte) 128);
+        drawBars(b.getDataV(), b.getStrideV(), b.getHeight() / 4, bar / 2, number, (byte) 128, (byte) 128);
+    }
+
+    private static void drawBars(ByteBuffer plane, int stride, int rows, int bar, int number, byte zero, byte one) {
+        ByteBuffer p = plane.duplicate();
+        for (int row = 0; row < rows; row++) {
+            for (int bit = 0; bit < NUMBER_BITS; bit++) {
+                byte v = ((number >> bit) & 1) == 1 ? one : zero;
+                for (int x = bit * bar; x < (bit + 1) * bar; x++) {
+                    p.put(row * stride + x, v);
+                }
+            }
+        }
+    }
+
+    private static void fillPlane(ByteBuffer plane, byte value) {
+        ByteBuffer p = plane.duplicate();
+        p.clear();
+        while (p.hasRemaining()) {
+            p.put(value);
+        }
     }
 
     boolean awaitConnected(long seconds) throws InterruptedException {
@@ -193,6 +315,7 @@ final class SyntheticPerformer implements AutoCloseable {
 
     @Override
     public void close() {
+        videoRunning = false;
         if (pc != null) {
             pc.close();
         }
