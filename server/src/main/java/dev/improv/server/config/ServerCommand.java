@@ -171,6 +171,11 @@ public class ServerCommand {
                     + "was taken elsewhere (env IMPROV_MEDIA_CONSENT).")
     String mediaConsent;
 
+    @Option(names = "--media-video-fps", defaultValue = "${env:IMPROV_MEDIA_VIDEO_FPS:-0}",
+            description = "Camera images per second stored per performer as a JPEG sequence; 0 = audio only "
+                    + "(env IMPROV_MEDIA_VIDEO_FPS).")
+    double mediaVideoFps;
+
     /** Builds the validated configuration; reads or creates the secrets in the data directory. */
     public ServerConfig toConfig() throws IOException {
         Path data = dataDir.toAbsolutePath().normalize();
@@ -186,7 +191,7 @@ public class ServerCommand {
                 linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads, shutdownGraceMs,
                 new ServerConfig.IceSettings(clean(stunUrls), clean(turnUrls), turnSecret, turnCredentialTtlSeconds,
                         relayOnly),
-                new ServerConfig.MediaSettings(mediaRecorder, mediaMaxRooms, mediaConsent),
+                new ServerConfig.MediaSettings(mediaRecorder, mediaMaxRooms, mediaConsent, mediaVideoFps),
                 promptLibrary == null ? null : promptLibrary.toAbsolutePath());
     }
 

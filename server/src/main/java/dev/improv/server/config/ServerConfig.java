@@ -73,15 +73,17 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
      * @param maxRooms    rooms recorded at once by this process; more are refused with a clear error
      * @param consentFrom {@code lobby}: only performers whose lobby consent is in the room's log are recorded;
      *                    {@code everyone}: consent was taken outside this server
+     * @param videoFps    images per second stored of each performer's camera; 0 = audio only
      */
-    public record MediaSettings(boolean enabled, int maxRooms, String consentFrom) {
+    public record MediaSettings(boolean enabled, int maxRooms, String consentFrom, double videoFps) {
         public MediaSettings {
             require(maxRooms >= 1, "media max rooms must be at least 1");
+            require(videoFps >= 0 && videoFps <= 30, "media video fps must be 0..30");
             require(List.of("lobby", "everyone").contains(consentFrom), "media consent must be lobby or everyone");
         }
 
         public static MediaSettings off() {
-            return new MediaSettings(false, 1, "lobby");
+            return new MediaSettings(false, 1, "lobby", 0);
         }
     }
 

@@ -23,6 +23,7 @@ public final class InProcessMediaRecording implements AutoCloseable {
     private final Path dataDir;
     private final int maxRooms;
     private final ConsentPolicy consent;
+    private final double videoFps;
     private final ExecutorService starter = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "media-recorder-start");
         t.setDaemon(true);
@@ -31,7 +32,9 @@ public final class InProcessMediaRecording implements AutoCloseable {
     /** Created and used on the starter thread only. */
     private MediaRecorder recorder;
 
-    public InProcessMediaRecording(Path dataDir, int maxRooms, ConsentSource source, RoomRegistry rooms) {
+    public InProcessMediaRecording(Path dataDir, int maxRooms, ConsentSource source, double videoFps,
+                                   RoomRegistry rooms) {
+        this.videoFps = videoFps;
         this.dataDir = dataDir;
         this.maxRooms = maxRooms;
         this.consent = source == ConsentSource.EVERYONE ? ConsentPolicy.everyone() : (roomId, sessionId, performer) -> {
@@ -48,7 +51,7 @@ public final class InProcessMediaRecording implements AutoCloseable {
         return CompletableFuture.runAsync(() -> {
             try {
                 if (recorder == null) {
-                    recorder = new MediaRecorder(dataDir, maxRooms, consent);
+                    recorder = new MediaRecorder(dataDir, maxRooms, consent, videoFps);
                 }
                 recorder.record(serverBase, recorderToken);
             } catch (RecorderLimitException e) {

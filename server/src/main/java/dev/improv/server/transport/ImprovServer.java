@@ -121,7 +121,8 @@ public final class ImprovServer implements AutoCloseable {
                 config.roomLimits().resumeWindowMs());
         this.parts = new Parts(config, metrics, rooms, lobbies, tokens, links, clock);
         this.media = config.media().enabled() ? new InProcessMediaRecording(config.dataDir(), config.media().maxRooms(),
-                InProcessMediaRecording.ConsentSource.valueOf(config.media().consentFrom().toUpperCase()), rooms)
+                InProcessMediaRecording.ConsentSource.valueOf(config.media().consentFrom().toUpperCase()),
+                config.media().videoFps(), rooms)
                 : null;
     }
 
