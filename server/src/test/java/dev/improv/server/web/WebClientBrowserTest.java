@@ -75,13 +75,23 @@ class WebClientBrowserTest {
                 && ((Number) s.get("framesDecoded")).longValue() > 0);
     }
 
+    /** Waits for decoded video; on timeout the failure carries the page's peer stats and connection state. */
+    static void awaitVideo(String what, String window) {
+        try {
+            await(what).until(() -> connectedWithVideo(window));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError(what + " timed out; stats " + rig.stats(window) + ", state "
+                    + rig.js(window, "return JSON.stringify(window.improv.state && window.improv.state())"), e);
+        }
+    }
+
     @Test
     void twoPerformersConnectOverWebRtcAndDecodeEachOthersVideo() throws Exception {
         JsonNode room = rig.createRoom("{\"name\":\"Duet\",\"performers\":[\"Ana\",\"Ben\"]}");
         String ana = performer(room, 0);
         String ben = performer(room, 1);
-        await("Ana decodes Ben's video").until(() -> connectedWithVideo(ana));
-        await("Ben decodes Ana's video").until(() -> connectedWithVideo(ben));
+        awaitVideo("Ana decodes Ben's video", ana);
+        awaitVideo("Ben decodes Ana's video", ben);
         for (String w : List.of(ana, ben)) {
             List<Map<String, Object>> stats = rig.stats(w);
             assertEquals(1, stats.size(), "exactly one peer connection: " + stats);
