@@ -338,7 +338,9 @@ public final class SessionLogWriter implements SessionJournal, AutoCloseable {
                     s.unforced.clear();
                 }
                 if (s.metaToWrite != null && s.unwritten.isEmpty() && s.unforced.isEmpty()) {
-                    storage.writeMeta(s.id, metaJson(s.metaToWrite), settings.fsync() != FsyncPolicy.OFF);
+                    // Only the final version is forced: meta.json can be rebuilt from the log, the authority.
+                    storage.writeMeta(s.id, metaJson(s.metaToWrite),
+                            settings.fsync() != FsyncPolicy.OFF && s.closeRequested);
                     s.metaToWrite = null;
                 }
                 if (s.failing) {
