@@ -62,8 +62,9 @@ final class ConnectScenario implements WsClients.Listener {
     void idle(WsClients clients, Measure measure, int concurrency, long timeoutMs, long holdMs, ObjectNode out)
             throws Exception {
         List<Conn> all = prepare();
-        long rssBefore = serverPid > 0 ? ProcStats.rssBytes(serverPid) : -1;
+        // GC first, then RSS: both samples are taken in the same state (just after a full GC).
         long heapBefore = serverPid > 0 ? ProcStats.heapUsedAfterGc(serverPid) : -1;
+        long rssBefore = serverPid > 0 ? ProcStats.rssBytes(serverPid) : -1;
         Connector connector = new Connector(clients, all, this);
         boolean joined = connector.connectAll(concurrency, timeoutMs);
         int held = all.size() - connector.failures() - (int) connector.unresolved();
@@ -80,8 +81,8 @@ final class ConnectScenario implements WsClients.Listener {
         measure.stop(out);
         out.put("droppedWhileIdle", connector.dropped());
         if (serverPid > 0 && held > 0) {
-            long rssAfter = ProcStats.rssBytes(serverPid);
             long heapAfter = ProcStats.heapUsedAfterGc(serverPid);
+            long rssAfter = ProcStats.rssBytes(serverPid);
             out.put("serverRssBeforeMiB", Measure.round(rssBefore / 1048576.0));
             out.put("serverRssAfterMiB", Measure.round(rssAfter / 1048576.0));
             out.put("rssPerConnKiB", Measure.round((rssAfter - rssBefore) / 1024.0 / held));

@@ -26,9 +26,8 @@ public final class LoadGenerator {
         ObjectNode result = run(args);
         String json = Measure.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result);
         String out = args.get("out", null);
-        if (args.unused().size() > 0) {
-            System.err.println("unknown flags: " + args.unused());
-            System.exit(2);
+        if (!args.unused().isEmpty()) {
+            System.err.println("warning: flags not used by this scenario: " + args.unused());
         }
         if (out != null) {
             write(Path.of(out), json);
@@ -53,8 +52,9 @@ public final class LoadGenerator {
         long serverPid = args.number("server-pid", -1);
         int threads = args.integer("threads", 2);
         int localAddresses = args.integer("local-addresses", 8);
+        String adminKey = args.get("admin-key", "load-admin-key");
         Dialect dialect = switch (target) {
-            case "improv" -> new ImprovDialect(host, port, args.get("admin-key", "load-admin-key"));
+            case "improv" -> new ImprovDialect(host, port, adminKey);
             case "bare" -> new BareDialect();
             case "socketio" -> new SocketIoDialect();
             default -> throw new IllegalArgumentException("unknown target " + target);
@@ -62,6 +62,7 @@ public final class LoadGenerator {
         ObjectNode out = Measure.JSON.createObjectNode();
         out.put("target", args.get("label", target));
         out.put("scenario", scenario);
+        out.put("case", args.get("case", scenario));
         out.put("startedAt", Instant.now().toString());
         out.put("generatorThreads", threads);
         Measure measure = new Measure(serverPid);
