@@ -84,6 +84,8 @@ stop_target() {
 cleanup() { stop_target; rm -rf "$DATA"; }
 trap cleanup EXIT
 
+# Targets: improv-log-on, improv-log-off, bare (BARE_PRESET), bare-PRESET (see BareRelay.Options.parse, e.g.
+# bare-batch+2t), socketio, socketio-Nt (N worker event loops).
 # start_target NAME LOGFILE: starts it on a fresh port, sets SERVER_PID and PORT, waits until it answers.
 start_target() {
   local name=$1 log=$2
@@ -106,8 +108,9 @@ start_target() {
       java $SERVER_JAVA_OPTS -cp "$LOAD_JAR" dev.improv.load.peers.BareRelay --port "$PORT" --preset "$preset" \
         "${threads[@]}" > "$log" 2>&1 &
       ;;
-    socketio)
+    socketio|socketio-*t)
       [ "$SERVER_THREADS" != 0 ] && threads=(--io-threads "$SERVER_THREADS")
+      [ "$name" != socketio ] && { threads=(--io-threads "${name#socketio-}"); threads[1]=${threads[1]%t}; }
       java $SERVER_JAVA_OPTS -cp "$LOAD_JAR" dev.improv.load.peers.SocketIoRoomServer --port "$PORT" \
         "${threads[@]}" > "$log" 2>&1 &
       ;;

@@ -67,6 +67,35 @@ public final class BareRelay {
         public static Options tuned() {
             return new Options(Runtime.getRuntime().availableProcessors(), true, false, false, true);
         }
+
+        /**
+         * "naive", "tuned", or naive with '+'-joined changes: {@code Nt} (N event loops), {@code batch},
+         * {@code consolidate}, {@code copy}, {@code nagle}; e.g. {@code batch+2t}.
+         */
+        public static Options parse(String preset) {
+            if (preset.equals("tuned")) {
+                return tuned();
+            }
+            Options o = naive();
+            for (String part : preset.split("\\+")) {
+                if (part.equals("naive") || part.isEmpty()) {
+                    continue;
+                }
+                if (part.endsWith("t")) {
+                    o = new Options(Integer.parseInt(part.substring(0, part.length() - 1)), o.batch, o.copy,
+                            o.consolidate, o.noDelay);
+                } else {
+                    o = switch (part) {
+                        case "batch" -> new Options(o.ioThreads, true, o.copy, o.consolidate, o.noDelay);
+                        case "consolidate" -> new Options(o.ioThreads, o.batch, o.copy, true, o.noDelay);
+                        case "copy" -> new Options(o.ioThreads, o.batch, true, o.consolidate, o.noDelay);
+                        case "nagle" -> new Options(o.ioThreads, o.batch, o.copy, o.consolidate, false);
+                        default -> throw new IllegalArgumentException("unknown preset part " + part);
+                    };
+                }
+            }
+            return o;
+        }
     }
 
     private final Options options;
@@ -116,7 +145,7 @@ public final class BareRelay {
             switch (argv[i]) {
                 case "--host" -> host = v;
                 case "--port" -> port = Integer.parseInt(v);
-                case "--preset" -> o = v.equals("tuned") ? Options.tuned() : Options.naive();
+                case "--preset" -> o = Options.parse(v);
                 case "--io-threads" -> o = new Options(Integer.parseInt(v), o.batch(), o.copy(), o.consolidate(), o.noDelay());
                 case "--flush" -> o = new Options(o.ioThreads(), v.equals("batch"), o.copy(), o.consolidate(), o.noDelay());
                 case "--copy" -> o = new Options(o.ioThreads(), o.batch(), Boolean.parseBoolean(v), o.consolidate(), o.noDelay());
