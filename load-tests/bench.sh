@@ -129,7 +129,7 @@ start_target() {
   return 1
 }
 
-dialect_of() { case "$1" in improv*) echo improv ;; bare*) echo bare ;; *) echo "$1" ;; esac; }
+dialect_of() { case "$1" in improv*) echo improv ;; bare*) echo bare ;; socketio*) echo socketio ;; *) echo "$1" ;; esac; }
 
 # run_case TARGET CASE SCENARIO GENERATOR-FLAGS...
 run_case() {

@@ -8,8 +8,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 
 /**
  * Opens many connections with at most {@code concurrency} joins in flight, and measures each join from the
@@ -22,7 +22,10 @@ final class Connector implements WsClients.Listener {
     private final int total;
     private final CountDownLatch resolvedAll;
     private final WsClients.Listener downstream;
-    private final Histogram joinNanos = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(120), 3);
+    private static final long MAX_NANOS = TimeUnit.SECONDS.toNanos(120);
+    /** A recorder: late joins may still record while the result is taken. */
+    private final Recorder joinNanos = new Recorder(MAX_NANOS, 3);
+    private Histogram joinSnapshot;
     private final AtomicInteger failures = new AtomicInteger();
     private final AtomicInteger dropped = new AtomicInteger();
     private final Queue<String> failureSamples = new ConcurrentLinkedQueue<>();
@@ -62,7 +65,7 @@ final class Connector implements WsClients.Listener {
     public void welcome(Conn conn, long nanos) {
         if (!conn.resolved) {
             conn.resolved = true;
-            joinNanos.recordValue(Math.min(nanos - conn.connectStartNanos, joinNanos.getHighestTrackableValue()));
+            joinNanos.recordValue(Math.min(nanos - conn.connectStartNanos, MAX_NANOS));
             lastWelcome = nanos;
             resolvedAll.countDown();
             next();
@@ -94,8 +97,12 @@ final class Connector implements WsClients.Listener {
         }
     }
 
-    Histogram joinNanos() {
-        return joinNanos;
+    /** Join latencies recorded so far; taken once, later calls return the same snapshot. */
+    synchronized Histogram joinNanos() {
+        if (joinSnapshot == null) {
+            joinSnapshot = joinNanos.getIntervalHistogram();
+        }
+        return joinSnapshot;
     }
 
     int failures() {

@@ -9,8 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
-import org.HdrHistogram.ConcurrentHistogram;
-import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 
 /**
  * The three message flows of a room, on a fixed schedule. Room r sends its n-th message at the intended time
@@ -50,8 +49,12 @@ final class FlowScenario implements WsClients.Listener {
     /** Actual send time per message, index r * perRoom + n; written by the sender's loop. */
     private AtomicLongArray sentAt;
 
-    private final Histogram raw = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 3);
-    private final Histogram corrected = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 3);
+    private static final long MAX_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** Recorders, not histograms: receivers on the event loops may still record while the result is taken. */
+    private final Recorder raw = new Recorder(MAX_NANOS, 3);
+    private final Recorder corrected = new Recorder(MAX_NANOS, 3);
+    /** Set when the result is taken: later arrivals are ignored (they already count as lost). */
+    private volatile boolean finished;
     private final LongAdder sent = new LongAdder();
     private final LongAdder expected = new LongAdder();
     private final LongAdder received = new LongAdder();
@@ -129,6 +132,7 @@ final class FlowScenario implements WsClients.Listener {
             Thread.sleep(20);
         }
         connector.stopping();
+        finished = true;
 
         out.put("sent", sent.sum());
         out.put("expected", expected.sum());
@@ -138,8 +142,8 @@ final class FlowScenario implements WsClients.Listener {
         out.put("unexpectedSamples", unexpectedSamples.toString());
         out.put("droppedConnections", connector.dropped());
         out.put("sendsLateOver1ms", sendLateOver1ms.sum());
-        out.set("latencyRaw", Measure.latency(raw));
-        out.set("latencyCorrected", Measure.latency(corrected));
+        out.set("latencyRaw", Measure.latency(raw.getIntervalHistogram()));
+        out.set("latencyCorrected", Measure.latency(corrected.getIntervalHistogram()));
     }
 
     private static void sleepUntil(long nanos) throws InterruptedException {
@@ -197,6 +201,9 @@ final class FlowScenario implements WsClients.Listener {
     @Override
     public void data(Conn conn, ByteBuf text, long nanos) {
         long key = Markers.find(text);
+        if (finished) {
+            return;
+        }
         if (key < 0) {
             return; // room traffic that is not ours: joins, presence
         }
@@ -230,8 +237,8 @@ final class FlowScenario implements WsClients.Listener {
             return;
         }
         long actual = sentAt.get(room * perRoom + n);
-        corrected.recordValue(Math.min(nanos - intended, corrected.getHighestTrackableValue()));
-        raw.recordValue(Math.min(nanos - (actual == 0 ? intended : actual), raw.getHighestTrackableValue()));
+        corrected.recordValue(Math.min(nanos - intended, MAX_NANOS));
+        raw.recordValue(Math.min(nanos - (actual == 0 ? intended : actual), MAX_NANOS));
     }
 
     private boolean timedAt(Conn conn) {
