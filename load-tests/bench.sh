@@ -18,6 +18,7 @@ MARKS_CASES=${MARKS_CASES:-"100x100"}
 IDLE_CONNS=${IDLE_CONNS:-19000}
 IDLE_TARGETS=${IDLE_TARGETS:-"improv-log-on improv-log-off bare"}   # the issue asks for ours and the bare relay
 JOIN_CONNS=${JOIN_CONNS:-3000}
+JOIN_CONCURRENCY=${JOIN_CONCURRENCY:-"0 50"}  # joins in flight: 0 = all at once (the storm), N = closed loop of N
 WARMUP_S=${WARMUP_S:-5}
 MEASURE_S=${MEASURE_S:-20}
 HOLD_S=${HOLD_S:-10}
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --targets) TARGETS=$2 ;; --scenarios) SCENARIOS=$2 ;; --fanout-cases) FANOUT_CASES=$2 ;;
     --signal-cases) SIGNAL_CASES=$2 ;; --marks-cases) MARKS_CASES=$2 ;; --idle-conns) IDLE_CONNS=$2 ;;
-    --idle-targets) IDLE_TARGETS=$2 ;; --join-conns) JOIN_CONNS=$2 ;; --warmup-s) WARMUP_S=$2 ;;
+    --idle-targets) IDLE_TARGETS=$2 ;; --join-conns) JOIN_CONNS=$2 ;; --join-concurrency) JOIN_CONCURRENCY=$2 ;; --warmup-s) WARMUP_S=$2 ;;
     --measure-s) MEASURE_S=$2 ;; --hold-s) HOLD_S=$2 ;; --gen-threads) GEN_THREADS=$2 ;;
     --server-threads) SERVER_THREADS=$2 ;; --bare-preset) BARE_PRESET=$2 ;; --fsync) FSYNC=$2 ;; --out) OUT=$2 ;;
     *) echo "unknown flag $1" >&2; exit 2 ;;
@@ -167,8 +168,12 @@ for scenario in $SCENARIOS; do
           --connect-concurrency 500
       done ;;
     join)
-      for t in $TARGETS; do
-        run_case "$t" "join-$JOIN_CONNS" join --connections "$JOIN_CONNS"
+      for c in $JOIN_CONCURRENCY; do
+        name="join-$JOIN_CONNS-all-at-once"
+        [ "$c" != 0 ] && name="join-$JOIN_CONNS-$c-in-flight"
+        for t in $TARGETS; do
+          run_case "$t" "$name" join --connections "$JOIN_CONNS" --join-concurrency "$c"
+        done
       done ;;
     *) echo "unknown scenario $scenario" >&2 ;;
   esac

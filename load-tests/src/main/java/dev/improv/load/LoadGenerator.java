@@ -81,7 +81,7 @@ public final class LoadGenerator {
                     out.put("payloadBytes", bytes);
                     out.put("recorder", recorder);
                     new FlowScenario(flow, dialect, rooms, period, args.number("warmup-s", 5) * 1000,
-                            args.number("measure-s", 20) * 1000, args.number("drain-ms", 3000), bytes, recorder)
+                            args.number("measure-s", 20) * 1000, args.number("drain-ms", 10000), bytes, recorder)
                             .run(clients, measure, concurrency, connectTimeoutMs, out);
                 }
                 case "join" -> new ConnectScenario(dialect, args.integer("connections", 3000), serverPid)

@@ -194,10 +194,13 @@ public final class Report {
             if (ours(r) && r.path("scenario").asText().equals("join")) {
                 JsonNode j = r.path("joinLatency");
                 boolean ok = j.path("p99").asDouble() < 100 && r.path("joinFailures").asLong() == 0;
-                verdict(md, verdicts, "join storm of " + r.path("connections").asLong() + " ("
-                        + r.path("target").asText() + "): p99 join < 100 ms", ok, String.format(Locale.ROOT,
-                        "p99 %s ms, max %s ms, failures %d", n(j, "p99"), n(j, "max"),
-                        r.path("joinFailures").asLong()));
+                String peers = runs.stream().filter(x -> !ours(x) && x.path("case").equals(r.path("case")))
+                        .map(x -> x.path("target").asText() + " " + n(x.path("joinLatency"), "p99") + " ms")
+                        .reduce((a, b) -> a + ", " + b).orElse("none");
+                verdict(md, verdicts, r.path("case").asText() + " (" + r.path("target").asText()
+                        + "): p99 join < 100 ms", ok, String.format(Locale.ROOT,
+                        "p99 %s ms, max %s ms, failures %d; peers' p99: %s", n(j, "p99"), n(j, "max"),
+                        r.path("joinFailures").asLong(), peers));
             }
         }
     }
