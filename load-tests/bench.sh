@@ -10,7 +10,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
-TARGETS=${TARGETS:-"improv-log-on improv-log-off bare socketio"}
+TARGETS=${TARGETS:-"improv-log-on improv-log-off bare bare-batch+2t socketio"}
 SCENARIOS=${SCENARIOS:-"fanout signal marks idle join"}
 FANOUT_CASES=${FANOUT_CASES:-"1000x200 100x100"}   # rooms x period-ms
 SIGNAL_CASES=${SIGNAL_CASES:-"100x100"}

@@ -28,13 +28,13 @@ final class ConnectScenario implements WsClients.Listener {
         this.serverPid = serverPid;
     }
 
-    private List<Conn> prepare() throws Exception {
+    private List<Conn> prepare(int count) throws Exception {
         Plan.Shape shape = Plan.Shape.full();
-        int rooms = (connections + shape.size() - 1) / shape.size();
-        List<Conn> all = new ArrayList<>(connections);
+        int rooms = (count + shape.size() - 1) / shape.size();
+        List<Conn> all = new ArrayList<>(count);
         for (Plan.Room room : dialect.prepare(rooms, shape)) {
             for (Plan.Member m : room.members()) {
-                if (all.size() < connections) {
+                if (all.size() < count) {
                     all.add(new Conn(m));
                 }
             }
@@ -42,8 +42,23 @@ final class ConnectScenario implements WsClients.Listener {
         return all;
     }
 
-    void join(WsClients clients, Measure measure, int concurrency, long timeoutMs, ObjectNode out) throws Exception {
-        List<Conn> all = prepare();
+    void join(WsClients clients, Measure measure, int concurrency, long timeoutMs, int warmup, ObjectNode out)
+            throws Exception {
+        if (warmup > 0) {
+            // Each case starts a fresh server: without this the storm would measure the JIT compiling the join path.
+            List<Conn> warm = prepare(warmup);
+            Connector w = new Connector(clients, warm, this);
+            w.connectAll(50, timeoutMs);
+            w.stopping();
+            for (Conn c : warm) {
+                if (c.channel != null) {
+                    c.channel.close();
+                }
+            }
+            Thread.sleep(1000);
+            out.put("warmupJoins", warmup - w.failures() - w.unresolved());
+        }
+        List<Conn> all = prepare(connections);
         Connector connector = new Connector(clients, all, this);
         measure.start();
         long start = System.nanoTime();
@@ -61,7 +76,7 @@ final class ConnectScenario implements WsClients.Listener {
 
     void idle(WsClients clients, Measure measure, int concurrency, long timeoutMs, long holdMs, ObjectNode out)
             throws Exception {
-        List<Conn> all = prepare();
+        List<Conn> all = prepare(connections);
         // GC first, then RSS: both samples are taken in the same state (just after a full GC).
         long heapBefore = serverPid > 0 ? ProcStats.heapUsedAfterGc(serverPid) : -1;
         long rssBefore = serverPid > 0 ? ProcStats.rssBytes(serverPid) : -1;

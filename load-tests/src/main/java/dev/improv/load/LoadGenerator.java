@@ -85,7 +85,8 @@ public final class LoadGenerator {
                             .run(clients, measure, concurrency, connectTimeoutMs, out);
                 }
                 case "join" -> new ConnectScenario(dialect, args.integer("connections", 3000), serverPid)
-                        .join(clients, measure, args.integer("join-concurrency", 0), connectTimeoutMs, out);
+                        .join(clients, measure, args.integer("join-concurrency", 0), connectTimeoutMs,
+                                args.integer("join-warmup", 2000), out);
                 case "idle" -> new ConnectScenario(dialect, args.integer("connections", 19000), serverPid)
                         .idle(clients, measure, concurrency, connectTimeoutMs, args.number("hold-s", 10) * 1000, out);
                 default -> throw new IllegalArgumentException("unknown scenario " + scenario);
