@@ -86,17 +86,18 @@ cleanup() { stop_target; rm -rf "$DATA"; }
 trap cleanup EXIT
 
 # Targets: improv-log-on, improv-log-off, bare (BARE_PRESET), bare-PRESET (see BareRelay.Options.parse, e.g.
-# bare-batch+2t), socketio, socketio-Nt (N worker event loops).
+# bare-batch+2t), socketio, socketio-Nt (N worker event loops), improv-log-on-Nt / improv-log-off-Nt (--io-threads N).
 # start_target NAME LOGFILE: starts it on a fresh port, sets SERVER_PID and PORT, waits until it answers.
 start_target() {
   local name=$1 log=$2
   PORT=$((PORT + 1))
   local threads=()
   case "$name" in
-    improv-log-on|improv-log-off)
+    improv-log-on|improv-log-off|improv-log-on-*t|improv-log-off-*t)
       local log_flags=(--session-log --fsync "$FSYNC")
-      [ "$name" = improv-log-off ] && log_flags=(--no-session-log)
+      case "$name" in improv-log-off*) log_flags=(--no-session-log) ;; esac
       [ "$SERVER_THREADS" != 0 ] && threads=(--io-threads "$SERVER_THREADS")
+      case "$name" in *-*t) local n=${name##*-}; threads=(--io-threads "${n%t}") ;; esac
       rm -rf "$DATA/server"
       java $SERVER_JAVA_OPTS -jar "$SERVER_JAR" --host 127.0.0.1 --port "$PORT" --data-dir "$DATA/server" \
         --admin-key "$ADMIN_KEY" "${log_flags[@]}" "${threads[@]}" --max-messages-per-second 200 \

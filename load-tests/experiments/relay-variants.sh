@@ -6,7 +6,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${1:-3}
 OUT=${2:-$HERE/results/variants-$(date -u +%Y%m%dT%H%M%SZ)}
-VARIANT_TARGETS=${VARIANT_TARGETS:-"bare bare-2t bare-batch+2t bare-consolidate+2t socketio socketio-2t improv-log-off"}
+VARIANT_TARGETS=${VARIANT_TARGETS:-"bare bare-2t bare-batch+2t bare-consolidate+2t socketio socketio-2t improv-log-off improv-log-off-2t"}
 CASE=${CASE:-1000x200}
 mkdir -p "$OUT"
 dirs=()

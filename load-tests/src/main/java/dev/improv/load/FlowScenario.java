@@ -125,8 +125,18 @@ final class FlowScenario implements WsClients.Listener {
         }
         sleepUntil(t0 + warmupNanos);
         measure.start();
+        long receivedBefore = received.sum();
         sleepUntil(stopAt);
         measure.stop(out);
+        long deliveries = received.sum() - receivedBefore;
+        out.put("deliveriesMeasured", deliveries);
+        long switches = out.path("cpu").path("serverContextSwitches").asLong(-1);
+        if (switches >= 0 && deliveries > 0) {
+            ((ObjectNode) out.get("cpu")).put("serverSwitchesPerDelivery", Measure.round((double) switches / deliveries));
+            ((ObjectNode) out.get("cpu")).put("serverCpuMicrosPerDelivery", Measure.round(
+                    out.path("cpu").path("serverPct").asDouble() / 100 * out.path("cpu").path("seconds").asDouble()
+                            * 1e6 / deliveries));
+        }
         long drainEnd = System.nanoTime() + drainNanos;
         while (System.nanoTime() < drainEnd && received.sum() < expected.sum()) {
             Thread.sleep(20);

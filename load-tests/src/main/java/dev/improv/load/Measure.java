@@ -14,6 +14,8 @@ final class Measure {
     private double genStart;
     private double serverStart;
     private String loadStart;
+    private long serverSwitchesStart;
+    private long genSwitchesStart;
 
     Measure(long serverPid) {
         this.serverPid = serverPid;
@@ -24,6 +26,8 @@ final class Measure {
         genStart = ProcStats.cpuSeconds(selfPid);
         serverStart = serverPid > 0 ? ProcStats.cpuSeconds(serverPid) : -1;
         loadStart = ProcStats.loadAverage();
+        genSwitchesStart = ProcStats.contextSwitches(selfPid);
+        serverSwitchesStart = serverPid > 0 ? ProcStats.contextSwitches(serverPid) : -1;
     }
 
     /** Writes cpu (percent of one core, averaged over the interval), RSS and load averages into {@code out}. */
@@ -37,7 +41,9 @@ final class Measure {
             double srv = ProcStats.cpuSeconds(serverPid) - serverStart;
             cpu.put("serverPct", round(100 * srv / seconds));
             out.put("serverRssMiB", round(ProcStats.rssBytes(serverPid) / 1048576.0));
+            cpu.put("serverContextSwitches", ProcStats.contextSwitches(serverPid) - serverSwitchesStart);
         }
+        cpu.put("generatorContextSwitches", ProcStats.contextSwitches(selfPid) - genSwitchesStart);
         out.put("loadAvgStart", loadStart);
         out.put("loadAvgEnd", ProcStats.loadAverage());
     }

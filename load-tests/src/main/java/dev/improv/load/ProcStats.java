@@ -29,6 +29,32 @@ final class ProcStats {
         }
     }
 
+    /**
+     * Context switches (voluntary + involuntary) summed over the threads of a process, or -1. A thread that wakes
+     * another (a task handed to an event loop parked in epoll_wait) shows up here, which is why this is reported
+     * per delivered message.
+     */
+    static long contextSwitches(long pid) {
+        long sum = 0;
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path t : tasks.toList()) {
+                try {
+                    for (String line : Files.readAllLines(t.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:")
+                                || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            sum += Long.parseLong(line.replaceAll("[^0-9]", ""));
+                        }
+                    }
+                } catch (IOException e) {
+                    // the thread ended while we listed: its switches are lost for both samples alike
+                }
+            }
+            return sum;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** VmRSS in bytes, or -1. */
     static long rssBytes(long pid) {
         try {
