@@ -50,9 +50,9 @@ public final class Report {
                 + "(lower is better; best peer = lowest CO p99).\n\n");
         md.append("| case | target | p50 raw | p90 raw | p99 raw | p99.9 raw | max raw | p50 CO | p90 CO | p99 CO "
                 + "| p99.9 CO | max CO | sent | expected | received | lost | unexpected | CPU gen | CPU server "
-                + "| server RSS MiB | load |\n");
+                + "| server µs CPU / delivery | server ctx switches / delivery | server RSS MiB | load |\n");
         md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
-                + "|---:|---|\n");
+                + "|---:|---:|---:|---|\n");
         List<String> ratios = new ArrayList<>();
         for (var e : byCase.entrySet()) {
             List<JsonNode> flow = e.getValue().stream().filter(r -> r.has("latencyCorrected")).toList();
@@ -60,13 +60,14 @@ public final class Report {
                 JsonNode raw = r.path("latencyRaw");
                 JsonNode co = r.path("latencyCorrected");
                 md.append(String.format(Locale.ROOT,
-                        "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d | %d | %d | %d | %s | %s | %s | %s |%n",
+                        "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s |%n",
                         e.getKey(), r.path("target").asText(), n(raw, "p50"), n(raw, "p90"), n(raw, "p99"),
                         n(raw, "p999"), n(raw, "max"), n(co, "p50"), n(co, "p90"), n(co, "p99"), n(co, "p999"),
                         n(co, "max"), r.path("sent").asLong(), r.path("expected").asLong(),
                         r.path("received").asLong(), r.path("lost").asLong(), r.path("unexpected").asLong(),
-                        n(r.path("cpu"), "generatorPct"), n(r.path("cpu"), "serverPct"), n(r, "serverRssMiB"),
-                        load(r)));
+                        n(r.path("cpu"), "generatorPct"), n(r.path("cpu"), "serverPct"),
+                        n(r.path("cpu"), "serverCpuMicrosPerDelivery"), n(r.path("cpu"), "serverSwitchesPerDelivery"),
+                        n(r, "serverRssMiB"), load(r)));
             }
             JsonNode best = bestPeer(flow);
             for (JsonNode ours : flow.stream().filter(Report::ours).toList()) {
@@ -184,12 +185,16 @@ public final class Report {
             if (ours(r) && r.path("scenario").asText().equals("idle")) {
                 double ours = r.path("rssPerConnKiB").asDouble();
                 double bare = bareIdle == null ? Double.NaN : bareIdle.path("rssPerConnKiB").asDouble();
+                double oursHeap = r.path("heapPerConnKiB").asDouble();
+                double bareHeap = bareIdle == null ? Double.NaN : bareIdle.path("heapPerConnKiB").asDouble();
                 boolean ok = r.path("joined").asLong() >= 19000 && ours <= 1.5 * bare;
                 verdict(md, verdicts, r.path("joined").asLong() + " idle connections (" + r.path("target").asText()
                         + "), RSS per connection ≤ 1.5× bare relay", ok, String.format(Locale.ROOT,
-                        "%s KiB vs %s KiB per connection (×%s); heap %s KiB per connection; failures %d", n(r,
-                                "rssPerConnKiB"), bare, bare > 0 ? String.format(Locale.ROOT, "%.2f", ours / bare) : "?",
-                        n(r, "heapPerConnKiB"), r.path("joinFailures").asLong()));
+                        "RSS %s KiB vs %s KiB per connection (×%s); live heap %s KiB vs %s KiB (×%s); failures %d",
+                        n(r, "rssPerConnKiB"), bare, bare > 0 ? String.format(Locale.ROOT, "%.2f", ours / bare) : "?",
+                        n(r, "heapPerConnKiB"), bareHeap,
+                        bareHeap > 0 ? String.format(Locale.ROOT, "%.2f", oursHeap / bareHeap) : "?",
+                        r.path("joinFailures").asLong()));
             }
             if (ours(r) && r.path("scenario").asText().equals("join")) {
                 JsonNode j = r.path("joinLatency");
