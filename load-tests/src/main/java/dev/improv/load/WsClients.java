@@ -143,7 +143,6 @@ final class WsClients implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            conn.closed = true;
             listener.failed(conn, "closed");
             super.channelInactive(ctx);
         }
