@@ -1,0 +1,71 @@
+package dev.improv.load;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.HdrHistogram.Histogram;
+
+/** CPU of the generator and the server over one measured interval, and the JSON of a latency histogram. */
+final class Measure {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private final long serverPid;
+    private final long selfPid = ProcessHandle.current().pid();
+    private long startNanos;
+    private double genStart;
+    private double serverStart;
+    private String loadStart;
+    private long serverSwitchesStart;
+    private long genSwitchesStart;
+
+    Measure(long serverPid) {
+        this.serverPid = serverPid;
+    }
+
+    void start() {
+        startNanos = System.nanoTime();
+        genStart = ProcStats.cpuSeconds(selfPid);
+        serverStart = serverPid > 0 ? ProcStats.cpuSeconds(serverPid) : -1;
+        loadStart = ProcStats.loadAverage();
+        genSwitchesStart = ProcStats.contextSwitches(selfPid);
+        serverSwitchesStart = serverPid > 0 ? ProcStats.contextSwitches(serverPid) : -1;
+    }
+
+    /** Writes cpu (percent of one core, averaged over the interval), RSS and load averages into {@code out}. */
+    void stop(ObjectNode out) {
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        double gen = ProcStats.cpuSeconds(selfPid) - genStart;
+        ObjectNode cpu = out.putObject("cpu");
+        cpu.put("seconds", round(seconds));
+        cpu.put("generatorPct", round(100 * gen / seconds));
+        if (serverPid > 0) {
+            double srv = ProcStats.cpuSeconds(serverPid) - serverStart;
+            cpu.put("serverPct", round(100 * srv / seconds));
+            out.put("serverRssMiB", round(ProcStats.rssBytes(serverPid) / 1048576.0));
+            cpu.put("serverContextSwitches", ProcStats.contextSwitches(serverPid) - serverSwitchesStart);
+        }
+        cpu.put("generatorContextSwitches", ProcStats.contextSwitches(selfPid) - genSwitchesStart);
+        out.put("loadAvgStart", loadStart);
+        out.put("loadAvgEnd", ProcStats.loadAverage());
+    }
+
+    static ObjectNode latency(Histogram h) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("count", h.getTotalCount());
+        n.put("p50", ms(h.getValueAtPercentile(50)));
+        n.put("p90", ms(h.getValueAtPercentile(90)));
+        n.put("p99", ms(h.getValueAtPercentile(99)));
+        n.put("p999", ms(h.getValueAtPercentile(99.9)));
+        n.put("max", ms(h.getMaxValue()));
+        n.put("mean", ms((long) h.getMean()));
+        return n;
+    }
+
+    /** Nanoseconds to milliseconds, three decimals. */
+    static double ms(long nanos) {
+        return Math.round(nanos / 1000.0) / 1000.0;
+    }
+
+    static double round(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+}
