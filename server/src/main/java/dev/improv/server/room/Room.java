@@ -44,6 +44,8 @@ public final class Room {
     private final EventHistory history;
     private final SessionJournal.JournalSession journal;
     private final PendingAcks pendingAcks = new PendingAcks();
+    /** Reused by every publish: the connections one event is delivered to. */
+    private final List<MemberConnection> recipients = new ArrayList<>();
     private final List<SessionMeta.ParticipantInfo> everJoined = new ArrayList<>();
     private final List<SessionMeta.SceneInfo> scenes = new ArrayList<>();
     private final long startedAt;
@@ -412,7 +414,8 @@ public final class Room {
         }
         journal.append(event.seq(), json);
         SharedFrame frame = frames.wrap(json);
-        int recipients = 0;
+        int heldBackCount = 0;
+        recipients.clear();
         try {
             for (Participant member : participants.values()) {
                 MemberConnection c = member.connection();
@@ -422,16 +425,19 @@ public final class Room {
                 List<byte[]> heldBack = member.catchUp();
                 if (heldBack != null) {
                     heldBack.add(json);
+                    heldBackCount++;
                 } else {
-                    c.send(frame);
+                    recipients.add(c);
                 }
-                recipients++;
             }
+            frame.deliver(recipients);
         } finally {
             frame.release();
         }
-        metrics.fannedOut(System.nanoTime() - start, recipients);
-        metrics.messagesOut(event.typeName(), recipients);
+        int delivered = recipients.size() + heldBackCount;
+        recipients.clear();
+        metrics.fannedOut(System.nanoTime() - start, delivered);
+        metrics.messagesOut(event.typeName(), delivered);
     }
 
     /** Acks an already-applied cid again: at once when its event is durable, otherwise once it is. */

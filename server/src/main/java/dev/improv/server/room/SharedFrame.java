@@ -1,9 +1,21 @@
 package dev.improv.server.room;
 
+import java.util.List;
+
 /**
  * One encoded room event, shared by every recipient (reference counted by the transport). The room creates
  * it once per event, hands it to each member connection, then releases its own reference.
  */
 public interface SharedFrame {
     void release();
+
+    /**
+     * Hands this frame to every recipient. The default sends one by one; the transport overrides it to write
+     * to all members on one event loop in a single task with one flush each, instead of one task per member.
+     */
+    default void deliver(List<MemberConnection> recipients) {
+        for (MemberConnection c : recipients) {
+            c.send(this);
+        }
+    }
 }

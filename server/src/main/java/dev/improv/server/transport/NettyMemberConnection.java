@@ -47,7 +47,12 @@ final class NettyMemberConnection implements MemberConnection {
         }
     }
 
-    private boolean writableOrCutOff() {
+    Channel channel() {
+        return channel;
+    }
+
+    /** True when a write may go out now; cuts off a connection whose outbound buffer passed the high-water mark. */
+    boolean writableOrCutOff() {
         if (closing || !channel.isActive()) {
             return false;
         }
