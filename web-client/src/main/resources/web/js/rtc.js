@@ -79,18 +79,6 @@ export class PeerMesh extends EventTarget {
       if (pc.connectionState === 'failed') pc.restartIce();
       this.emit('state', peer);
     };
-    // Safety net: a connection that never started negotiating (an offer lost in a glare or a reconnect) asks
-    // for a fresh offer instead of staying "new" for ever.
-    const watchdog = setInterval(() => {
-      if (this.peers.get(peerId) !== peer || pc.connectionState === 'closed') {
-        clearInterval(watchdog);
-      } else if (pc.connectionState === 'new' && pc.signalingState === 'stable' && !peer.makingOffer) {
-        console.warn('no negotiation with', peerId, 'yet: asking for a fresh offer');
-        pc.restartIce();
-      } else if (pc.connectionState !== 'new') {
-        clearInterval(watchdog);
-      }
-    }, 5000);
     this.emit('peer', peer);
     return peer;
   }
