@@ -8,10 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,12 +20,11 @@ import org.slf4j.LoggerFactory;
  * drops the frame and counts it ({@link #dropped()}). Frame numbers stay consecutive over what was stored; a
  * drop shows as a larger step of {@code serverUs} between two lines.
  */
-final class VideoFrameWriter implements AutoCloseable {
+final class VideoFrameWriter extends MediaWriterThread {
     private static final Logger LOG = LoggerFactory.getLogger(VideoFrameWriter.class);
     /** About 2 s of frames for 8 performers at 2 fps; each queued 640×480 frame holds ~460 kB. */
     static final int QUEUE_CAPACITY = 32;
     static final float JPEG_QUALITY = 0.85f;
-    private static final Object STOP = new Object();
 
     /** One sampled frame: {@code serverUs} is the estimated server time it was captured at the performer. */
     record Frame(String participantId, I420Image image, int rotation, long serverUs, long latencyUs, int stream) {
@@ -39,77 +34,42 @@ final class VideoFrameWriter implements AutoCloseable {
     }
 
     private final Path dir;
-    private final String roomId;
     private final ObjectMapper json = new ObjectMapper();
-    private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
-    private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong stored = new AtomicLong();
     /** Writer thread only. */
     private final Map<String, Track> tracks = new HashMap<>();
     private final Map<String, Integer> closedSegments = new HashMap<>();
-    private final Thread thread;
-    private final CompletableFuture<Void> finished = new CompletableFuture<>();
 
     VideoFrameWriter(Path dir, String roomId) {
+        super("media-video-" + roomId, roomId, "video", QUEUE_CAPACITY);
         this.dir = dir;
-        this.roomId = roomId;
-        this.thread = new Thread(this::run, "media-video-" + roomId);
-        thread.setDaemon(true);
-        thread.start();
+        start();
     }
 
     /** Queues a frame; never blocks. Returns false when it was dropped (queue full or closed). */
     boolean offer(Frame frame) {
-        if (queue.offer(frame)) {
-            return true;
-        }
-        if (dropped.incrementAndGet() % 20 == 1) {
-            LOG.warn("room {}: video writer queue full, {} frames dropped so far", roomId, dropped.get());
-        }
-        return false;
+        return enqueue(frame, 20);
     }
 
     void closeTrack(String participantId) {
-        queue.offer(new CloseTrack(participantId));
-    }
-
-    long dropped() {
-        return dropped.get();
+        command(new CloseTrack(participantId));
     }
 
     long stored() {
         return stored.get();
     }
 
-    private void run() {
-        try {
-            while (true) {
-                Object item = queue.poll(1, TimeUnit.SECONDS);
-                if (item == null) {
-                    continue;
-                }
-                if (item == STOP) {
-                    break;
-                }
-                try {
-                    apply(item);
-                } catch (IOException | RuntimeException e) {
-                    LOG.error("room {}: video write failed", roomId, e);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            tracks.values().forEach(Track::closeQuietly);
-            tracks.clear();
-            if (stored.get() > 0 || dropped.get() > 0) {
-                LOG.info("room {}: video frames stored {}, dropped {}", roomId, stored.get(), dropped.get());
-            }
-            finished.complete(null);
+    @Override
+    protected void closeFiles() {
+        tracks.values().forEach(Track::closeQuietly);
+        tracks.clear();
+        if (stored.get() > 0 || dropped() > 0) {
+            LOG.info("room {}: video frames stored {}, dropped {}", roomId, stored.get(), dropped());
         }
     }
 
-    private void apply(Object item) throws IOException {
+    @Override
+    protected void apply(Object item) throws IOException {
         if (item instanceof Frame f) {
             Track t = tracks.get(f.participantId());
             if (t == null) {
@@ -161,25 +121,6 @@ final class VideoFrameWriter implements AutoCloseable {
             } catch (IOException e) {
                 LOG.warn("room {}: closing {}.video.jsonl failed", roomId, base, e);
             }
-        }
-    }
-
-    @Override
-    public void close() {
-        close(5_000);
-    }
-
-    void close(long timeoutMs) {
-        try {
-            if (!queue.offer(STOP, timeoutMs, TimeUnit.MILLISECONDS)) {
-                thread.interrupt();
-            }
-            finished.get(timeoutMs, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (Exception e) {
-            LOG.warn("room {}: video writer did not finish in {} ms", roomId, timeoutMs);
-            thread.interrupt();
         }
     }
 }
