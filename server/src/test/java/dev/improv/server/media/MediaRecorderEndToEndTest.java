@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * pair (10.203.0.1/30 - 10.203.0.2/30) so that host candidates exist. No traffic leaves the namespace.
  */
 class MediaRecorderEndToEndTest {
-    private static final String NAMESPACE = "improv-media-e2e";
+    /** Unique per test JVM, so that two checkouts can run this test on one machine at the same time. */
+    private static final String NAMESPACE = "improv-media-" + ProcessHandle.current().pid();
     /** Full scale is 32768; the tone is sent at half scale. */
     private static final int TONE_THRESHOLD = 3_000;
     private static final int QUIET_SAMPLES = 4_800;
@@ -39,8 +40,7 @@ class MediaRecorderEndToEndTest {
                 || new File("/usr/bin/ip").canExecute(), "needs the 'ip' tool (scripts/install-media-deps.sh)");
         Path data = dir.resolve("data");
         Path result = dir.resolve("result.json");
-        sh("ip", "netns", "del", NAMESPACE); // a leftover of an aborted run; failure is fine
-        try {
+                try {
             assertEquals(0, sh("ip", "netns", "add", NAMESPACE));
             assertEquals(0, sh("ip", "netns", "exec", NAMESPACE, "sh", "-c",
                     "ip link set lo up && ip link add vma type veth peer name vmb"
