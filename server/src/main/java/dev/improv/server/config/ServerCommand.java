@@ -117,6 +117,16 @@ public class ServerCommand {
             description = "fsync interval for --fsync INTERVAL (env IMPROV_FSYNC_INTERVAL_MS).")
     long fsyncIntervalMs;
 
+    @Option(names = "--log-segment-bytes", defaultValue = "${env:IMPROV_LOG_SEGMENT_BYTES:-67108864}",
+            description = "Size at which a write-ahead log segment is closed and the next begun, at least 1 MiB "
+                    + "(env IMPROV_LOG_SEGMENT_BYTES).")
+    long logSegmentBytes;
+
+    @Option(names = "--log-backlog-bytes", defaultValue = "${env:IMPROV_LOG_BACKLOG_BYTES:-67108864}",
+            description = "Bytes accepted by the log and not yet durable beyond which client messages are refused "
+                    + "with the retryable LOG_BACKLOG error, at least 1 MiB (env IMPROV_LOG_BACKLOG_BYTES).")
+    long logBacklogBytes;
+
     @Option(names = "--transport", defaultValue = "${env:IMPROV_TRANSPORT:-auto}",
             description = "auto (epoll when available), epoll or nio (env IMPROV_TRANSPORT).")
     String transport;
@@ -192,7 +202,8 @@ public class ServerCommand {
                 new ServerConfig.IceSettings(clean(stunUrls), clean(turnUrls), turnSecret, turnCredentialTtlSeconds,
                         relayOnly),
                 new ServerConfig.MediaSettings(mediaRecorder, mediaMaxRooms, mediaConsent, mediaVideoFps),
-                promptLibrary == null ? null : promptLibrary.toAbsolutePath());
+                promptLibrary == null ? null : promptLibrary.toAbsolutePath(),
+                new ServerConfig.LogSettings(logSegmentBytes, logBacklogBytes));
     }
 
     private static List<String> clean(List<String> values) {

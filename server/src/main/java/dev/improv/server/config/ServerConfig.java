@@ -23,13 +23,14 @@ import java.util.List;
  * @param ice                  STUN/TURN servers handed to browsers
  * @param media                in-process media recording of rooms created with {@code recordMedia}
  * @param promptLibrary        the operator's prompt library file, or null for the built-in one
+ * @param log                  segment size and backlog bound of the write-ahead log
  */
 public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, byte[] tokenSecret,
                            List<String> allowedOrigins, int maxMessageBytes, int messagesPerSecond, int messageBurst,
                            RoomLimits roomLimits, long joinTimeoutMs, long idleTimeoutMs, long pingIntervalMs,
                            int writeBufferHighWater, long linkTtlSeconds, boolean sessionLog, FsyncPolicy fsync,
                            long fsyncIntervalMs, String transport, int ioThreads, long shutdownGraceMs,
-                           IceSettings ice, MediaSettings media, Path promptLibrary) {
+                           IceSettings ice, MediaSettings media, Path promptLibrary, LogSettings log) {
     public ServerConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
         require(port >= 0 && port <= 65535, "port must be 0..65535");
@@ -87,6 +88,22 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         }
     }
 
+    /**
+     * @param segmentBytes a log segment file is closed and the next begun once it holds this many bytes
+     * @param backlogBytes bytes accepted by the log and not yet durable beyond which rooms refuse client messages
+     *                     with the retryable {@code LOG_BACKLOG} error
+     */
+    public record LogSettings(long segmentBytes, long backlogBytes) {
+        public LogSettings {
+            require(segmentBytes >= 1 << 20, "log segment bytes must be at least 1 MiB");
+            require(backlogBytes >= 1 << 20, "log backlog bytes must be at least 1 MiB");
+        }
+
+        public static LogSettings defaults() {
+            return new LogSettings(64L << 20, 64L << 20);
+        }
+    }
+
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);
@@ -103,6 +120,6 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         return new ServerConfig(host, port, url, dataDir, adminKey, tokenSecret, allowedOrigins, maxMessageBytes,
                 messagesPerSecond, messageBurst, roomLimits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs,
                 writeBufferHighWater, linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads,
-                shutdownGraceMs, ice, media, promptLibrary);
+                shutdownGraceMs, ice, media, promptLibrary, log);
     }
 }

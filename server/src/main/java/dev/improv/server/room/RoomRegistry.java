@@ -69,6 +69,24 @@ public final class RoomRegistry {
         return stamp + "-" + roomId + "-" + randomId(4);
     }
 
+    /**
+     * Rebuilds a room from its folded log after a restart, under its old id and session, so that old links work
+     * and members resume with {@code lastSeq}. A session whose log is damaged is closed as {@code crashed}
+     * instead. Start-up only, before the server accepts connections.
+     */
+    public Room restore(RecoveredRoom r, RoomListener listener) {
+        Room room = new Room(r.roomId(), r.roomName(), r.sessionId(), r.limits(), owners.get(), frames, clock,
+                metrics, journal, serverVersion, listener, r);
+        if (r.damage() != null || r.closed()) {
+            room.execute(() -> room.closeCrashed(r.lastTs(), r.closed()));
+            return null;
+        }
+        rooms.put(r.roomId(), room);
+        metrics.roomOpened();
+        room.execute(() -> room.restarted(r));
+        return room;
+    }
+
     public Room get(String id) {
         return rooms.get(id);
     }

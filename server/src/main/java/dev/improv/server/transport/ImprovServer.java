@@ -56,6 +56,15 @@ public final class ImprovServer implements AutoCloseable {
 
         List<HttpApiHandler.ApiExtension> httpExtensions(Parts parts);
 
+        /** Where pools write their facts (the node's log); none by default. */
+        default dev.improv.server.match.LobbyJournal lobbyJournal() {
+            return dev.improv.server.match.LobbyJournal.NONE;
+        }
+
+        /** Rebuilds the rooms and pools the features kept (the log) into the parts; before the port opens. */
+        default void recover(Parts parts) {
+        }
+
         /** Flushes and stops whatever the features run (e.g. the log writer). Called after rooms closed. */
         @Override
         void close();
@@ -118,8 +127,9 @@ public final class ImprovServer implements AutoCloseable {
                 metrics, features.journal(), ServerCommand.serverVersion());
         JoinLinks links = new JoinLinks(tokens, config.publicUrl(), config.linkTtlSeconds(), Clock.systemUTC());
         LobbyRegistry lobbies = new LobbyRegistry(workers::next, rooms, links, config.roomLimits(), clock,
-                config.roomLimits().resumeWindowMs());
+                config.roomLimits().resumeWindowMs(), features.lobbyJournal());
         this.parts = new Parts(config, metrics, rooms, lobbies, tokens, links, clock);
+        features.recover(parts);
         this.media = config.media().enabled() ? new InProcessMediaRecording(config.dataDir(), config.media().maxRooms(),
                 InProcessMediaRecording.ConsentSource.valueOf(config.media().consentFrom().toUpperCase()),
                 config.media().videoFps(), rooms)

@@ -78,7 +78,7 @@ public final class SessionExportRoutes implements HttpApiHandler.ApiExtension {
             } else if (view.isEmpty()) {
                 answer.json(archive.meta(id).<Object>map(m -> m).orElse(Map.of("sessionId", id)));
             } else if (view.equals("log")) {
-                answer.bytes(NDJSON, archive.reader().completeBytes(id));
+                answer.bytes(NDJSON, archive.logBytes(id));
             } else {
                 answer.json(archive.dataset(id));
             }

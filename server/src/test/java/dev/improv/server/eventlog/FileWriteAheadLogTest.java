@@ -23,7 +23,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class SessionLogWriterTest {
+/** The write-ahead log writer with real files and a storage that fails on demand. */
+class FileWriteAheadLogTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
 
     @TempDir
@@ -31,11 +32,12 @@ class SessionLogWriterTest {
 
     private final ServerMetrics metrics = new ServerMetrics();
     private FaultyStorage storage;
-    private SessionLogWriter writer;
+    private FileWriteAheadLog writer;
 
-    private SessionLogWriter start(SessionLogWriter.Settings settings) {
+    private FileWriteAheadLog start(FileWriteAheadLog.Settings settings) throws IOException {
         storage = new FaultyStorage(dataDir);
-        writer = new SessionLogWriter(storage, settings.withRetry(5, 40), metrics);
+        writer = new FileWriteAheadLog(storage.segments, storage, new SessionFiles(dataDir), settings.withRetry(5, 40),
+                metrics);
         return writer;
     }
 
@@ -70,7 +72,7 @@ class SessionLogWriterTest {
 
     @Test
     void twoProducerThreadsGetEveryEventExactlyOnceInOrder() throws Exception {
-        start(SessionLogWriter.Settings.of(FsyncPolicy.BATCH, 100));
+        start(FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 100));
         int sessionsPerThread = 2;
         int events = 3_000;
         List<String> ids = new ArrayList<>();
@@ -126,28 +128,33 @@ class SessionLogWriterTest {
 
     @Test
     void batchPolicyForcesOncePerBatchAndAcksOnlyAfterTheForce() throws Exception {
-        start(SessionLogWriter.Settings.of(FsyncPolicy.BATCH, 100));
+        start(FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 100));
         RecordingListener listener = new RecordingListener();
         SessionJournal.JournalSession session = writer.open(Events.meta("batch"), listener);
+        session.append(1, Events.prompt(1));
+        await().atMost(WAIT).until(() -> listener.lastDurable() == 1);
+        int before = storage.forces.get();
         CountDownLatch gate = new CountDownLatch(1);
         storage.forceGate = gate;
-        session.append(1, Events.prompt(1));
-        await().atMost(WAIT).until(() -> storage.forcesEntered.get() == 1);
-        for (long seq = 2; seq <= 100; seq++) {
+        session.append(2, Events.prompt(2));
+        await().atMost(WAIT).until(() -> storage.forcesEntered.get() == before + 1);
+        for (long seq = 3; seq <= 100; seq++) {
             session.append(seq, Events.prompt(seq));
         }
-        // event 1 is written but its force has not returned: nothing may be acknowledged yet
-        assertEquals(List.of(), listener.durable);
+        // event 2 is written but its force has not returned: nothing more may be acknowledged yet
+        assertEquals(List.of(1L), listener.durable);
         gate.countDown();
         await().atMost(WAIT).until(() -> listener.lastDurable() == 100);
-        assertEquals(List.of(1L, 100L), listener.durable);
-        assertEquals(2, storage.forces.get(), "one force for the first batch, one for the 99 queued behind it");
+        assertEquals(List.of(1L, 2L, 100L), listener.durable);
+        assertEquals(before + 2, storage.forces.get(), "one force for event 2, one for the 98 queued behind it");
+        session.close(Events.ended("batch"));
+        writer.close();
         assertSeqs(read("batch"), 1, 100);
     }
 
     @Test
     void offPolicyNeverForces() throws Exception {
-        start(SessionLogWriter.Settings.of(FsyncPolicy.OFF, 100));
+        start(FileWriteAheadLog.Settings.of(FsyncPolicy.OFF, 100));
         RecordingListener listener = new RecordingListener();
         SessionJournal.JournalSession session = writer.open(Events.meta("off"), listener);
         for (long seq = 1; seq <= 200; seq++) {
@@ -162,7 +169,7 @@ class SessionLogWriterTest {
 
     @Test
     void intervalPolicyAcksOnceWrittenAndForcesAtClose() throws Exception {
-        start(SessionLogWriter.Settings.of(FsyncPolicy.INTERVAL, 600_000));
+        start(FileWriteAheadLog.Settings.of(FsyncPolicy.INTERVAL, 600_000));
         RecordingListener listener = new RecordingListener();
         SessionJournal.JournalSession session = writer.open(Events.meta("interval"), listener);
         for (long seq = 1; seq <= 50; seq++) {
@@ -171,15 +178,14 @@ class SessionLogWriterTest {
         await().atMost(WAIT).until(() -> listener.lastDurable() == 50);
         assertEquals(0, storage.forces.get(), "the interval has not passed: acknowledged without a force");
         session.close(Events.ended("interval"));
-        await().atMost(WAIT).until(() -> storage.forces.get() == 1);
+        await().atMost(WAIT).until(() -> storage.forces.get() >= 1);
         writer.close();
-        assertEquals(1, storage.forces.get());
         assertSeqs(read("interval"), 1, 50);
     }
 
     @Test
     void diskFailureKeepsEventsAcknowledgesNothingAndRecoversInOrder() throws Exception {
-        start(SessionLogWriter.Settings.of(FsyncPolicy.BATCH, 100));
+        start(FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 100));
         RecordingListener listener = new RecordingListener();
         SessionJournal.JournalSession session = writer.open(Events.meta("disk"), listener);
         for (long seq = 1; seq <= 10; seq++) {
@@ -217,7 +223,7 @@ class SessionLogWriterTest {
 
     @Test
     void failedForceIsWrittenAgainWithoutDuplicates() throws Exception {
-        start(SessionLogWriter.Settings.of(FsyncPolicy.BATCH, 100));
+        start(FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 100));
         RecordingListener listener = new RecordingListener();
         SessionJournal.JournalSession session = writer.open(Events.meta("fsync"), listener);
         session.append(1, Events.prompt(1));
@@ -235,27 +241,8 @@ class SessionLogWriterTest {
     }
 
     @Test
-    void tornTailOfAnExistingFileIsCutBeforeAppending() throws Exception {
-        Path file = new SessionFiles(dataDir).events("again");
-        Files.createDirectories(file.getParent());
-        String complete = new String(Events.prompt(1), StandardCharsets.UTF_8) + "\n"
-                + new String(Events.prompt(2), StandardCharsets.UTF_8) + "\n";
-        String torn = new String(Events.prompt(3), StandardCharsets.UTF_8).substring(0, 20);
-        Files.writeString(file, complete + torn);
-        start(SessionLogWriter.Settings.of(FsyncPolicy.BATCH, 100));
-        RecordingListener listener = new RecordingListener();
-        SessionJournal.JournalSession session = writer.open(Events.meta("again"), listener);
-        session.append(3, Events.prompt(3));
-        session.append(4, Events.prompt(4));
-        session.close(Events.ended("again"));
-        await().atMost(WAIT).until(() -> listener.lastDurable() == 4);
-        writer.close();
-        assertSeqs(read("again"), 1, 4);
-    }
-
-    @Test
     void closingTheWriterFlushesEverythingQueued() throws Exception {
-        start(SessionLogWriter.Settings.of(FsyncPolicy.BATCH, 100));
+        start(FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 100));
         RecordingListener listener = new RecordingListener();
         SessionJournal.JournalSession session = writer.open(Events.meta("flush"), listener);
         for (long seq = 1; seq <= 5_000; seq++) {
@@ -263,7 +250,14 @@ class SessionLogWriterTest {
         }
         writer.close();
         assertEquals(5_000, listener.lastDurable());
-        assertSeqs(read("flush"), 1, 5_000);
-        assertTrue(Files.exists(new SessionFiles(dataDir).meta("flush")));
+        // not closed: the session is still only in the log, and comes back from it
+        writer = FileWriteAheadLog.open(dataDir, FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 100), metrics);
+        WriteAheadLog.Recovered recovered = writer.takeRecovered();
+        assertEquals(1, recovered.rooms().size());
+        assertEquals(5_000, recovered.rooms().get(0).lastSeq());
+        List<Long> seqs = new ArrayList<>();
+        writer.live("flush").orElseThrow().events(1, 5_000, (seq, bytes) -> seqs.add(seq));
+        assertEquals(5_000, seqs.size());
+        assertEquals(5_000L, seqs.get(seqs.size() - 1));
     }
 }

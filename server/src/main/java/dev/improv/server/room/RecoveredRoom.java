@@ -1,0 +1,183 @@
+package dev.improv.server.room;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.protocol.ProtocolCodec;
+import dev.improv.server.protocol.Role;
+import dev.improv.server.protocol.RoomEvent;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A room session folded back from the log after a restart: feed it the session's room events in seq order (and
+ * its bans); it keeps what a live {@link Room} needs — seq, scene, lock, roster with mute state, bans, consents,
+ * the participants first seen and the scenes for the metadata, the applied cids of each participant, and the last
+ * events for the in-memory history. {@link RoomRegistry#restore} turns it into a running room. One thread
+ * (start-up); not shared.
+ */
+public final class RecoveredRoom {
+    /** A participant as the log last saw it. */
+    record Member(String id, String name, Role role, long joinedAt, boolean connected, boolean muted) {
+        Member with(boolean nowConnected, boolean nowMuted) {
+            return new Member(id, name, role, joinedAt, nowConnected, nowMuted);
+        }
+    }
+
+    private final String sessionId;
+    private final String roomId;
+    private final String roomName;
+    private final long startedAt;
+    private final RoomLimits limits;
+    final Map<String, Member> members = new LinkedHashMap<>();
+    final Set<String> banned = new HashSet<>();
+    final Set<String> consented = new HashSet<>();
+    final List<SessionMeta.ParticipantInfo> everJoined = new ArrayList<>();
+    final List<SessionMeta.SceneInfo> scenes = new ArrayList<>();
+    /** Per participant: cid -> seq of the event it produced, at most {@link Participant#REMEMBERED_CIDS} each. */
+    final Map<String, LinkedHashMap<String, Long>> appliedCids = new LinkedHashMap<>();
+    /** The last events, oldest first, as stored; at most {@code limits.historyEvents()}. */
+    final ArrayDeque<Object[]> recent = new ArrayDeque<>();
+    long seq;
+    long lastTs;
+    boolean locked;
+    int scene;
+    boolean sceneActive;
+    String sceneTitle;
+    RoomEvent.Prompt lastPrompt;
+    private boolean closed;
+    private String damage;
+
+    public RecoveredRoom(String sessionId, String roomId, String roomName, long startedAt, RoomLimits limits) {
+        this.sessionId = sessionId;
+        this.roomId = roomId;
+        this.roomName = roomName;
+        this.startedAt = startedAt;
+        this.limits = limits;
+    }
+
+    public String sessionId() {
+        return sessionId;
+    }
+
+    public String roomId() {
+        return roomId;
+    }
+
+    public String roomName() {
+        return roomName;
+    }
+
+    public long startedAt() {
+        return startedAt;
+    }
+
+    public RoomLimits limits() {
+        return limits;
+    }
+
+    /** The last seq in the log. */
+    public long lastSeq() {
+        return seq;
+    }
+
+    /** Server µs of the last event in the log (the start when there is none). */
+    public long lastTs() {
+        return lastTs == 0 ? startedAt : lastTs;
+    }
+
+    /** True when a {@code room_closed} event was folded in. */
+    public boolean closed() {
+        return closed;
+    }
+
+    /** Why this session cannot be rebuilt as a room (its log is damaged), or null. */
+    public String damage() {
+        return damage;
+    }
+
+    /** Folds one room event in: {@code bytes} exactly as stored; {@code cid} applied by {@code originPid}. */
+    public void event(long eventSeq, byte[] bytes, String originPid, String cid) {
+        if (eventSeq != seq + 1) {
+            damage = damage != null ? damage : "seq " + eventSeq + " follows " + seq;
+            return;
+        }
+        JsonNode e;
+        try {
+            e = ProtocolCodec.mapper().readTree(bytes);
+        } catch (java.io.IOException ex) {
+            damage = damage != null ? damage : "event " + eventSeq + " is not JSON";
+            return;
+        }
+        seq = eventSeq;
+        long ts = e.path("ts").asLong();
+        lastTs = Math.max(lastTs, ts);
+        String id = e.path("id").asText(null);
+        switch (e.path("type").asText()) {
+            case "member_joined" -> {
+                JsonNode m = e.path("member");
+                Role role = Role.fromWire(m.path("role").asText());
+                Member member = new Member(m.path("id").asText(), m.path("name").asText(), role, ts, true, false);
+                members.put(member.id(), member);
+                everJoined.add(new SessionMeta.ParticipantInfo(member.id(), member.name(), role, ts, eventSeq));
+            }
+            case "presence" -> members.computeIfPresent(id,
+                    (k, m) -> m.with(e.path("connected").asBoolean(), m.muted()));
+            case "member_left" -> {
+                members.remove(id);
+                appliedCids.remove(id);
+            }
+            case "muted" -> members.computeIfPresent(e.path("target").asText(),
+                    (k, m) -> m.with(m.connected(), e.path("muted").asBoolean()));
+            case "room_locked" -> locked = e.path("locked").asBoolean();
+            case "scene_started" -> {
+                scene = e.path("scene").asInt();
+                sceneActive = true;
+                sceneTitle = e.path("title").asText(null);
+                scenes.add(new SessionMeta.SceneInfo(scene, sceneTitle, eventSeq, ts, null, null));
+            }
+            case "scene_ended" -> {
+                sceneActive = false;
+                if (!scenes.isEmpty()) {
+                    SessionMeta.SceneInfo s = scenes.remove(scenes.size() - 1);
+                    scenes.add(new SessionMeta.SceneInfo(s.number(), s.title(), s.startSeq(), s.startTs(), eventSeq,
+                            ts));
+                }
+            }
+            case "prompt" -> lastPrompt = parse(e, RoomEvent.Prompt.class);
+            case "consent" -> consented.add(e.path("participant").asText());
+            case "server_restarted" -> members.replaceAll((k, m) -> m.with(false, m.muted()));
+            case "room_closed" -> closed = true;
+            default -> {
+                // marks, clocks: nothing to rebuild
+            }
+        }
+        if (originPid != null && cid != null && members.containsKey(originPid)) {
+            LinkedHashMap<String, Long> cids = appliedCids.computeIfAbsent(originPid, k -> new LinkedHashMap<>());
+            cids.put(cid, eventSeq);
+            if (cids.size() > Participant.REMEMBERED_CIDS) {
+                cids.remove(cids.keySet().iterator().next());
+            }
+        }
+        recent.addLast(new Object[] {eventSeq, bytes});
+        while (recent.size() > limits.historyEvents()) {
+            recent.removeFirst();
+        }
+    }
+
+    /** A participant was banned (kicked) from the room. */
+    public void ban(String participantId) {
+        banned.add(participantId);
+    }
+
+    private static <T> T parse(JsonNode e, Class<T> type) {
+        try {
+            return ProtocolCodec.mapper().treeToValue(e, type);
+        } catch (java.io.IOException | IllegalArgumentException ex) {
+            return null;
+        }
+    }
+}
