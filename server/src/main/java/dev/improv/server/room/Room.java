@@ -382,6 +382,29 @@ public final class Room {
     }
 
     /**
+     * Server shutdown with a log that keeps rooms: every connection is closed with {@code closeCode}, the
+     * session stays open in the log (no {@code room_closed}), so that the next start rebuilds the room and its
+     * members resume. Performers' scene time stops now.
+     */
+    public void suspend(String reason, ErrorCode closeCode) {
+        if (closed) {
+            return;
+        }
+        for (Participant p : participants.values()) {
+            MemberConnection c = p.connection();
+            if (c != null) {
+                p.attach(null);
+                if (p.role() == Role.PERFORMER) {
+                    listener.performerAbsent(id, p.id(), clock.nowMicros());
+                }
+                c.close(closeCode, reason);
+            }
+            p.resumeExpiry(null);
+        }
+        refreshSummary();
+    }
+
+    /**
      * Writes a performer's consent (accepted in a lobby) into the session log. Call before handing out the
      * performer's room link, so that the consent precedes everything recorded of them.
      */

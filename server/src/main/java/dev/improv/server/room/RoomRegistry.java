@@ -106,6 +106,27 @@ public final class RoomRegistry {
         return true;
     }
 
+    /**
+     * Server shutdown when the log keeps rooms: disconnects every member of every room (see {@link Room#suspend})
+     * and waits up to the timeout; the sessions stay open in the log for the next start.
+     */
+    public boolean suspendAll(String reason, ErrorCode code, long timeout, TimeUnit unit) throws InterruptedException {
+        List<Room> open = List.copyOf(rooms.values());
+        CountDownLatch done = new CountDownLatch(open.size());
+        for (Room room : open) {
+            rooms.remove(room.id());
+            metrics.roomClosed();
+            room.execute(() -> {
+                try {
+                    room.suspend(reason, code);
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        return done.await(timeout, unit);
+    }
+
     /** Closes every room (server shutdown) and waits up to the timeout for their owner threads to do it. */
     public boolean closeAll(String reason, ErrorCode code, long timeout, TimeUnit unit) throws InterruptedException {
         List<Room> open = List.copyOf(rooms.values());

@@ -61,6 +61,11 @@ public final class ImprovServer implements AutoCloseable {
             return dev.improv.server.match.LobbyJournal.NONE;
         }
 
+        /** True when rooms outlive a restart (the log keeps them): shutdown then disconnects instead of closing. */
+        default boolean keepsRooms() {
+            return false;
+        }
+
         /** Rebuilds the rooms and pools the features kept (the log) into the parts; before the port opens. */
         default void recover(Parts parts) {
         }
@@ -221,8 +226,12 @@ public final class ImprovServer implements AutoCloseable {
                 listener.close().sync();
             }
             parts.lobbies().closeAll();
-            if (!parts.rooms().closeAll("the server is shutting down", ErrorCode.SERVER_SHUTDOWN, grace,
-                    TimeUnit.MILLISECONDS)) {
+            boolean done = features.keepsRooms()
+                    ? parts.rooms().suspendAll("the server is restarting; reconnect to resume",
+                            ErrorCode.SERVER_SHUTDOWN, grace, TimeUnit.MILLISECONDS)
+                    : parts.rooms().closeAll("the server is shutting down", ErrorCode.SERVER_SHUTDOWN, grace,
+                            TimeUnit.MILLISECONDS);
+            if (!done) {
                 LOG.warn("some rooms did not close within {} ms", grace);
             }
         } catch (InterruptedException e) {

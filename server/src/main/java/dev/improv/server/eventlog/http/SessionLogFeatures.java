@@ -61,6 +61,11 @@ public final class SessionLogFeatures implements ImprovServer.Features {
     }
 
     @Override
+    public boolean keepsRooms() {
+        return true;
+    }
+
+    @Override
     public LobbyJournal lobbyJournal() {
         return log;
     }
