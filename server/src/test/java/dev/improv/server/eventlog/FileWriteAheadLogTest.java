@@ -260,4 +260,59 @@ class FileWriteAheadLogTest {
         assertEquals(5_000, seqs.size());
         assertEquals(5_000L, seqs.get(seqs.size() - 1));
     }
+
+    @Test
+    void aDeletedSegmentStopsAcksAndIsWrittenAgainFromTheOpenDescriptor() throws Exception {
+        start(FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 100));
+        RecordingListener listener = new RecordingListener();
+        SessionJournal.JournalSession session = writer.open(Events.meta("deleted"), listener);
+        for (long seq = 1; seq <= 10; seq++) {
+            session.append(seq, Events.prompt(seq));
+        }
+        await().atMost(WAIT).until(() -> listener.lastDurable() == 10);
+        Path segment = storage.segments.path(storage.segment());
+        Files.delete(segment);
+        for (long seq = 11; seq <= 20; seq++) {
+            session.append(seq, Events.prompt(seq));
+        }
+        await().atMost(WAIT).until(() -> listener.lastDurable() == 20);
+        int failedAt = listener.calls.indexOf("failed");
+        assertTrue(failedAt >= 0, "the deletion is noticed: " + listener.calls);
+        assertEquals("durable:10", listener.calls.get(failedAt - 1), "nothing acknowledged into the deleted file");
+        assertEquals(1, listener.recovered.get());
+        assertTrue(Files.exists(segment), "the segment is back at its path");
+        writer.close();
+        writer = FileWriteAheadLog.open(dataDir, FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 100), metrics);
+        List<Long> seqs = new ArrayList<>();
+        writer.live("deleted").orElseThrow().events(1, 20, (seq, bytes) -> seqs.add(seq));
+        assertEquals(20, seqs.size(), "every acknowledged event survived the deletion: " + seqs);
+    }
+
+    @Test
+    void segmentsRollBySizeAndExportedOnesAreDeleted() throws Exception {
+        start(FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 100).withSegmentBytes(4096));
+        RecordingListener listener = new RecordingListener();
+        SessionJournal.JournalSession session = writer.open(Events.meta("roll"), listener);
+        for (long seq = 1; seq <= 400; seq++) {
+            session.append(seq, Events.prompt(seq));
+            if (seq % 50 == 0) {
+                long upTo = seq;
+                await().atMost(WAIT).until(() -> listener.lastDurable() == upTo); // one batch at a time
+            }
+        }
+        assertTrue(storage.segments.list().size() > 2, "rolled: " + storage.segments.list());
+        session.close(Events.ended("roll"));
+        await().atMost(WAIT).until(() -> Files.exists(new SessionFiles(dataDir).events("roll")));
+        // the next roll deletes every earlier segment: all their sessions are exported
+        RecordingListener other = new RecordingListener();
+        SessionJournal.JournalSession next = writer.open(Events.meta("next"), other);
+        for (long seq = 1; seq <= 100; seq++) {
+            next.append(seq, Events.prompt(seq));
+            long upTo = seq;
+            await().atMost(WAIT).until(() -> other.lastDurable() == upTo);
+        }
+        await().atMost(WAIT).until(() -> storage.segments.list().get(0) > 1);
+        writer.close();
+        assertSeqs(read("roll"), 1, 400);
+    }
 }

@@ -87,7 +87,7 @@ public final class ServerProcess implements AutoCloseable {
 
     public HttpResponse<String> admin(String method, String path, String body) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Authorization", "Bearer " + ADMIN_KEY).timeout(Duration.ofSeconds(20))
+                .header("Authorization", "Bearer " + ADMIN_KEY).timeout(Duration.ofSeconds(60))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
