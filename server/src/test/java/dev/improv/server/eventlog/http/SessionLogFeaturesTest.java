@@ -15,11 +15,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The whole path through a running server: a room's events land in its session log and come back out. */
+@Tag("integration")
 class SessionLogFeaturesTest {
     private static final String KEY = "test-admin-key-0123456789";
 
