@@ -152,8 +152,9 @@ public final class ImprovServer implements AutoCloseable {
                 config.adminKey(), config.roomLimits(), extensions(),
                 ctx -> JoinTimeoutHandler.done(ctx.pipeline()),
                 media == null ? null : token -> media.record(loopbackBase(), token));
-        ServerInitializer initializer = new ServerInitializer(config, parts.tokens(), parts.rooms(), parts.lobbies(),
-                parts.metrics(), parts.clock(), api);
+        ServerInitializer initializer = new ServerInitializer(config, parts.tokens(),
+                new dev.improv.server.routing.LocalRouter(parts.rooms(), parts.lobbies()), parts.metrics(),
+                parts.clock(), api);
         int high = config.writeBufferHighWater();
         listener = new ServerBootstrap()
                 .group(boss, workers)

@@ -2,10 +2,9 @@ package dev.improv.server.transport;
 
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.config.ServerConfig;
-import dev.improv.server.match.LobbyRegistry;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.room.MicrosClock;
-import dev.improv.server.room.RoomRegistry;
+import dev.improv.server.routing.Router;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -31,20 +30,18 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
 
     private final ServerConfig config;
     private final TokenService tokens;
-    private final RoomRegistry rooms;
-    private final LobbyRegistry lobbies;
+    private final Router router;
     private final ServerMetrics metrics;
     private final MicrosClock clock;
     private final ChannelHandler httpApi;
     private final OriginPolicy origins;
     private final WebSocketServerProtocolConfig webSocketConfig;
 
-    ServerInitializer(ServerConfig config, TokenService tokens, RoomRegistry rooms, LobbyRegistry lobbies,
-                      ServerMetrics metrics, MicrosClock clock, ChannelHandler httpApi) {
-        this.lobbies = lobbies;
+    ServerInitializer(ServerConfig config, TokenService tokens, Router router, ServerMetrics metrics,
+                      MicrosClock clock, ChannelHandler httpApi) {
         this.config = config;
         this.tokens = tokens;
-        this.rooms = rooms;
+        this.router = router;
         this.metrics = metrics;
         this.clock = clock;
         this.httpApi = httpApi;
@@ -88,10 +85,10 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
                 metrics));
         if (path.startsWith(LobbySession.PATH)) {
             p.addAfter("rate", "decoder", JsonMessageDecoder.forLobbies(config.maxMessageBytes(), clock, metrics));
-            p.addAfter("decoder", "session", new LobbySession(tokens, lobbies, metrics));
+            p.addAfter("decoder", "session", new LobbySession(tokens, router, metrics));
         } else {
             p.addAfter("rate", "decoder", JsonMessageDecoder.forRooms(config.maxMessageBytes(), clock, metrics));
-            p.addAfter("decoder", "session", new RoomSession(tokens, rooms, metrics));
+            p.addAfter("decoder", "session", new RoomSession(tokens, router, metrics));
         }
     }
 }
