@@ -24,8 +24,9 @@ final class LobbySession extends WebSocketSession<LobbyRequest> {
     private LobbyHub hub;
     private String participantId;
 
-    LobbySession(TokenService tokens, LobbyRegistry lobbies, ServerMetrics metrics) {
-        super(metrics);
+    LobbySession(TokenService tokens, LobbyRegistry lobbies, ServerMetrics metrics, ClientErrorLog errors,
+                AddressLimits limits) {
+        super(metrics, errors, limits);
         this.tokens = tokens;
         this.lobbies = lobbies;
     }
@@ -51,6 +52,9 @@ final class LobbySession extends WebSocketSession<LobbyRequest> {
         LobbyHub target = lobbies.get(pool);
         if (target == null) {
             refuse(ErrorCode.POOL_NOT_FOUND, "path", "this open call does not exist or has ended");
+            return;
+        }
+        if (!joinAllowed("pool:" + pool, claims.pid())) {
             return;
         }
         hub = target;

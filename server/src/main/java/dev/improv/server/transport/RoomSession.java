@@ -26,8 +26,9 @@ final class RoomSession extends WebSocketSession<ClientMessage> {
     private Room room;
     private String participantId;
 
-    RoomSession(TokenService tokens, RoomRegistry rooms, ServerMetrics metrics) {
-        super(metrics);
+    RoomSession(TokenService tokens, RoomRegistry rooms, ServerMetrics metrics, ClientErrorLog errors,
+                AddressLimits limits) {
+        super(metrics, errors, limits);
         this.tokens = tokens;
         this.rooms = rooms;
     }
@@ -60,6 +61,9 @@ final class RoomSession extends WebSocketSession<ClientMessage> {
         Room target = rooms.get(roomId);
         if (target == null) {
             refuse(ErrorCode.ROOM_NOT_FOUND, "path", "this room does not exist or has ended");
+            return;
+        }
+        if (!joinAllowed("room:" + roomId, claims.pid())) {
             return;
         }
         NettyMemberConnection conn = connection;
