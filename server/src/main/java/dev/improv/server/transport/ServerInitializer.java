@@ -20,8 +20,9 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Builds pipelines and nothing else. Every connection starts as HTTP; {@link HttpRequestRouter} calls
- * {@link #upgradeToWebSocket} for a WebSocket upgrade. Limits come from {@link ServerConfig}.
+ * Builds pipelines and nothing else. Every connection starts as HTTP; on a listener with WebSockets,
+ * {@link HttpRequestRouter} calls {@link #upgradeToWebSocket} for a WebSocket upgrade (the admin listener has
+ * none: HTTP only). Limits come from {@link ServerConfig}.
  */
 final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     /** Largest HTTP request body (admin API JSON). */
@@ -37,6 +38,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     private final OriginPolicy origins;
     private final WebSocketServerProtocolConfig webSocketConfig;
 
+    /** With {@code router} null: HTTP only, no WebSocket upgrades. */
     ServerInitializer(ServerConfig config, TokenService tokens, Router router, ServerMetrics metrics,
                       MicrosClock clock, ChannelHandler httpApi) {
         this.config = config;
@@ -58,6 +60,10 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
                 .build();
     }
 
+    boolean webSockets() {
+        return router != null;
+    }
+
     @Override
     protected void initChannel(SocketChannel ch) {
         metrics.connectionOpened();
@@ -67,9 +73,11 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
                 .addLast("idle", new IdleStateHandler(config.idleTimeoutMs(), config.pingIntervalMs(), 0,
                         TimeUnit.MILLISECONDS))
                 .addLast("http", new HttpServerCodec())
-                .addLast("aggregator", new HttpObjectAggregator(MAX_HTTP_BODY_BYTES))
-                .addLast("router", new HttpRequestRouter(this, origins))
-                .addLast("api", httpApi);
+                .addLast("aggregator", new HttpObjectAggregator(MAX_HTTP_BODY_BYTES));
+        if (webSockets()) {
+            ch.pipeline().addLast("router", new HttpRequestRouter(this, origins));
+        }
+        ch.pipeline().addLast("api", httpApi);
     }
 
     /**
