@@ -10,6 +10,7 @@ import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
 import dev.improv.server.app.ServerApp;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The generator's fan-out against our server and the bare relay, in process, for a few seconds: every prompt
  * reaches every member of its room exactly once and nowhere else. Latency is not asserted (shared machines).
  */
+@Tag("integration")
 class LoadSmokeTest {
     private static final String ADMIN_KEY = "smoke-admin-key";
 

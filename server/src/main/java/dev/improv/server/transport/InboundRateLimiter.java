@@ -21,7 +21,12 @@ final class InboundRateLimiter extends ChannelInboundHandlerAdapter {
     private long lastErrorAt = System.nanoTime() - ERROR_INTERVAL_NANOS;
 
     InboundRateLimiter(int perSecond, int burst, ServerMetrics metrics) {
-        this.bucket = new TokenBucket(perSecond, burst, System.nanoTime());
+        this(new TokenBucket(perSecond, burst, System.nanoTime()), perSecond, metrics);
+    }
+
+    /** With a bucket shared with the connection's other frames (pings, see {@link WebSocketKeepAlive}). */
+    InboundRateLimiter(TokenBucket bucket, int perSecond, ServerMetrics metrics) {
+        this.bucket = bucket;
         this.metrics = metrics;
         this.perSecond = perSecond;
     }

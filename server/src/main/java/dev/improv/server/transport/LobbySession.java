@@ -24,8 +24,9 @@ final class LobbySession extends WebSocketSession<LobbyRequest> {
     private final Router router;
     private MessageSink<LobbyRequest> pool;
 
-    LobbySession(TokenService tokens, Router router, ServerMetrics metrics) {
-        super(metrics);
+    LobbySession(TokenService tokens, Router router, ServerMetrics metrics, ClientErrorLog errors,
+                 AddressLimits limits) {
+        super(metrics, errors, limits);
         this.tokens = tokens;
         this.router = router;
     }
@@ -46,6 +47,9 @@ final class LobbySession extends WebSocketSession<LobbyRequest> {
         }
         if (claims.role() != Role.PERFORMER && claims.role() != Role.MODERATOR) {
             refuse(ErrorCode.NOT_AUTHORIZED, "token", "lobbies are for performers and moderators");
+            return;
+        }
+        if (!joinAllowed("pool:" + poolId, claims.pid())) {
             return;
         }
         router.joinPool(new PoolJoin(poolId, claims.pid(), claims.name(), claims.role()), connection)

@@ -26,8 +26,9 @@ final class RoomSession extends WebSocketSession<ClientMessage> {
     private final Router router;
     private MessageSink<ClientMessage> room;
 
-    RoomSession(TokenService tokens, Router router, ServerMetrics metrics) {
-        super(metrics);
+    RoomSession(TokenService tokens, Router router, ServerMetrics metrics, ClientErrorLog errors,
+                AddressLimits limits) {
+        super(metrics, errors, limits);
         this.tokens = tokens;
         this.router = router;
     }
@@ -55,6 +56,9 @@ final class RoomSession extends WebSocketSession<ClientMessage> {
         }
         if (claims.room() == null || !claims.room().equals(roomId)) {
             refuse(ErrorCode.TOKEN_WRONG_ROOM, "token", "this link is for another room");
+            return;
+        }
+        if (!joinAllowed("room:" + roomId, claims.pid())) {
             return;
         }
         NettyMemberConnection conn = connection;

@@ -17,10 +17,12 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Tokens, origins and every configured limit, each against a real server with small limits. */
+@Tag("integration")
 class LimitsEndToEndTest {
     @TempDir
     static Path data;

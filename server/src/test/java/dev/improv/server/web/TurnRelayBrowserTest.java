@@ -15,6 +15,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -24,6 +25,7 @@ import org.openqa.selenium.By;
  * 127.0.0.1 with TURN REST credentials, and an {@code /api/ice} route (added here as a test extension, the way
  * the server is expected to offer it) answering {@code iceTransportPolicy: "relay"}.
  */
+@Tag("browser")
 class TurnRelayBrowserTest {
     static final String TURNSERVER = "/usr/bin/turnserver";
     static final byte[] SECRET = "improv-test-turn-secret".getBytes(StandardCharsets.UTF_8);
