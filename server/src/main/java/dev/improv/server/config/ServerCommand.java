@@ -33,6 +33,16 @@ public class ServerCommand {
             description = "Secrets and session logs live here (env IMPROV_DATA_DIR).")
     Path dataDir;
 
+    @Option(names = "--admin-port", defaultValue = "${env:IMPROV_ADMIN_PORT:--1}",
+            description = "Serve the admin API and /metrics on a listener of their own at this port (0 = any free "
+                    + "one) instead of the main port; -1 = on the main port (env IMPROV_ADMIN_PORT).")
+    int adminPort;
+
+    @Option(names = "--admin-host", defaultValue = "${env:IMPROV_ADMIN_HOST:-127.0.0.1}",
+            description = "Address of the admin listener; loopback by default, so only this machine reaches it "
+                    + "(env IMPROV_ADMIN_HOST).")
+    String adminHost;
+
     @Option(names = "--admin-key", defaultValue = "${env:IMPROV_ADMIN_KEY}",
             description = "Key for the admin API; default: generated once and kept in <data-dir>/admin-key "
                     + "(env IMPROV_ADMIN_KEY).")
@@ -243,7 +253,8 @@ public class ServerCommand {
                 promptLibrary == null ? null : promptLibrary.toAbsolutePath(),
                 new ServerConfig.ClientLimits(httpMaxPipelined, httpRequestTimeoutMs, maxConnectionsPerAddress,
                         upgradesPerSecondPerAddress, upgradeBurstPerAddress, reconnectsPerMinute, reconnectBurst,
-                        trackedAddresses, protocolErrorLogsPerMinute));
+                        trackedAddresses, protocolErrorLogsPerMinute),
+                new ServerConfig.AdminListener(adminHost, adminPort));
     }
 
     private static List<String> clean(List<String> values) {

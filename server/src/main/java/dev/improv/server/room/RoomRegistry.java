@@ -86,6 +86,12 @@ public final class RoomRegistry {
         return !now.closed() && now.roster().stream().anyMatch(m -> m.id().equals(participantId));
     }
 
+    /** Whether the participant's recording consent is in the open room's session log. Any thread. */
+    public boolean hasConsent(String roomId, String participantId) {
+        Room room = rooms.get(roomId);
+        return room != null && room.hasConsent(participantId);
+    }
+
     public Collection<Room> all() {
         return List.copyOf(rooms.values());
     }

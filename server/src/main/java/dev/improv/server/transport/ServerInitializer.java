@@ -20,8 +20,9 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import java.net.InetAddress;
 
 /**
- * Builds pipelines and nothing else. Every connection starts as HTTP; {@link HttpRequestRouter} calls
- * {@link #upgradeToWebSocket} for a WebSocket upgrade. Limits come from {@link ServerConfig}.
+ * Builds pipelines and nothing else. Every connection starts as HTTP; on a listener with WebSockets,
+ * {@link HttpRequestRouter} calls {@link #upgradeToWebSocket} for a WebSocket upgrade (the admin listener has
+ * none: HTTP only). Limits come from {@link ServerConfig}.
  */
 final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     /** Largest HTTP request body (admin API JSON). */
@@ -39,6 +40,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     private final AddressLimits addressLimits;
     private final ClientErrorLog clientErrors;
 
+    /** With {@code router} null: HTTP only, no WebSocket upgrades. */
     ServerInitializer(ServerConfig config, TokenService tokens, Router router, ServerMetrics metrics,
                       MicrosClock clock, ChannelHandler httpApi) {
         this.config = config;
@@ -63,6 +65,10 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
                 .build();
     }
 
+    boolean webSockets() {
+        return router != null;
+    }
+
     @Override
     protected void initChannel(SocketChannel ch) {
         InetAddress address = ch.remoteAddress().getAddress();
@@ -81,9 +87,11 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
                 .addLast("http", new HttpServerCodec())
                 .addLast("aggregator", new HttpObjectAggregator(MAX_HTTP_BODY_BYTES))
                 .addLast(HttpFlowControl.NAME, new HttpFlowControl(config.clients().httpMaxPipelined(),
-                        config.clients().httpRequestTimeoutMs(), metrics, clientErrors))
-                .addLast("router", new HttpRequestRouter(this, origins))
-                .addLast("api", httpApi);
+                        config.clients().httpRequestTimeoutMs(), metrics, clientErrors));
+        if (webSockets()) {
+            ch.pipeline().addLast("router", new HttpRequestRouter(this, origins));
+        }
+        ch.pipeline().addLast("api", httpApi);
     }
 
     /** Takes one WebSocket upgrade from the address's budget ({@code --upgrades-per-second-per-address}). */
