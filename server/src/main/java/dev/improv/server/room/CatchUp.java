@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
 final class CatchUp {
     private static final Logger LOG = LoggerFactory.getLogger(CatchUp.class);
     /** Bytes aimed at per read back from the log (the chunk size in events follows the history's average). */
-    static final long READ_BACK_TARGET_BYTES = 1L << 20;
+    static final long READ_BACK_TARGET_BYTES = 4L << 20;
     static final int READ_BACK_MIN_EVENTS = 16;
-    static final int READ_BACK_MAX_EVENTS = 4096;
+    static final int READ_BACK_MAX_EVENTS = 16_384;
 
     private final Room room;
     private final Participant participant;
