@@ -56,7 +56,7 @@ final class HttpChannel implements AutoCloseable {
         // answers that come from another thread (a disk pool) are queued onto the channel's loop: run it until then
         channel.runPendingTasks();
         if (channel.outboundMessages().peek() == null) {
-            Awaitility.await(method + " " + uri).atMost(5, TimeUnit.SECONDS).pollDelay(Duration.ZERO)
+            Awaitility.await(method + " " + uri).atMost(30, TimeUnit.SECONDS).pollDelay(Duration.ZERO)
                     .pollInterval(Duration.ofMillis(2)).until(() -> {
                         channel.runPendingTasks();
                         return channel.outboundMessages().peek() != null;

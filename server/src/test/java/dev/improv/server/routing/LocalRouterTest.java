@@ -38,7 +38,7 @@ class LocalRouterTest {
 
     /** Drains the owner thread, so that everything handed to it before has run. */
     private void drain() throws Exception {
-        owner.submit(() -> { }).get(5, TimeUnit.SECONDS);
+        owner.submit(() -> { }).get(30, TimeUnit.SECONDS);
     }
 
     private static final class Closed implements MemberConnection {
@@ -64,7 +64,7 @@ class LocalRouterTest {
     }
 
     private Joined<ClientMessage> join(String pid, Role role, MemberConnection conn) throws Exception {
-        return router.joinRoom(new RoomJoin(roomId, pid, pid, role, -1), conn).get(5, TimeUnit.SECONDS);
+        return router.joinRoom(new RoomJoin(roomId, pid, pid, role, -1), conn).get(30, TimeUnit.SECONDS);
     }
 
     @Test
