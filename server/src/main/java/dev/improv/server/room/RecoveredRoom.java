@@ -37,8 +37,8 @@ public final class RecoveredRoom {
     final Set<String> consented = new HashSet<>();
     final List<SessionMeta.ParticipantInfo> everJoined = new ArrayList<>();
     final List<SessionMeta.SceneInfo> scenes = new ArrayList<>();
-    /** Per participant: cid -> seq of the event it produced, at most {@link Participant#REMEMBERED_CIDS} each. */
-    final Map<String, LinkedHashMap<String, Long>> appliedCids = new LinkedHashMap<>();
+    /** The cids applied in this session, with the same bounds as a live room's. */
+    final AppliedCids appliedCids = new AppliedCids();
     /** The last events, oldest first, as stored; at most {@code limits.historyEvents()}. */
     final ArrayDeque<Object[]> recent = new ArrayDeque<>();
     long seq;
@@ -126,10 +126,7 @@ public final class RecoveredRoom {
             }
             case "presence" -> members.computeIfPresent(id,
                     (k, m) -> m.with(e.path("connected").asBoolean(), m.muted()));
-            case "member_left" -> {
-                members.remove(id);
-                appliedCids.remove(id);
-            }
+            case "member_left" -> members.remove(id); // its cids stay: a rejoin must not apply them again
             case "muted" -> members.computeIfPresent(e.path("target").asText(),
                     (k, m) -> m.with(m.connected(), e.path("muted").asBoolean()));
             case "room_locked" -> locked = e.path("locked").asBoolean();
@@ -155,12 +152,8 @@ public final class RecoveredRoom {
                 // marks, clocks: nothing to rebuild
             }
         }
-        if (originPid != null && cid != null && members.containsKey(originPid)) {
-            LinkedHashMap<String, Long> cids = appliedCids.computeIfAbsent(originPid, k -> new LinkedHashMap<>());
-            cids.put(cid, eventSeq);
-            if (cids.size() > Participant.REMEMBERED_CIDS) {
-                cids.remove(cids.keySet().iterator().next());
-            }
+        if (originPid != null && cid != null) {
+            appliedCids.applied(originPid, cid, eventSeq);
         }
         recent.addLast(new Object[] {eventSeq, bytes});
         while (recent.size() > limits.historyEvents()) {

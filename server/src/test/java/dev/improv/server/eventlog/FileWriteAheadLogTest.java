@@ -20,10 +20,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The write-ahead log writer with real files and a storage that fails on demand. */
+@Tag("integration")
 class FileWriteAheadLogTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
 

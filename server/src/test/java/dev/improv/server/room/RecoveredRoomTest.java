@@ -55,7 +55,7 @@ class RecoveredRoomTest {
         assertFalse(room.members.get("p-1").connected());
         assertTrue(room.banned.contains("p-2"));
         assertEquals(3, room.everJoined.size());
-        assertEquals(5L, room.appliedCids.get("m-1").get("c2"));
+        assertEquals(5L, room.appliedCids.appliedSeq("m-1", "c2"));
         assertNull(room.damage());
         assertFalse(room.closed());
     }

@@ -1,43 +1,44 @@
-package dev.improv.server.eventlog.http;
+package dev.improv.server.app;
 
 import dev.improv.server.config.ServerConfig;
 import dev.improv.server.eventlog.FileWriteAheadLog;
 import dev.improv.server.eventlog.SessionArchive;
 import dev.improv.server.eventlog.SessionFiles;
 import dev.improv.server.eventlog.WriteAheadLog;
-import dev.improv.server.http.HttpApiHandler;
+import dev.improv.server.http.Route;
+import dev.improv.server.http.SessionRoutes;
 import dev.improv.server.match.LobbyFact;
 import dev.improv.server.match.LobbyJournal;
+import dev.improv.server.match.LobbyRegistry;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.room.RecoveredRoom;
+import dev.improv.server.room.RoomRegistry;
 import dev.improv.server.room.SessionJournal;
-import dev.improv.server.transport.ImprovServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's write-ahead log as a server feature: it is the rooms' journal and the pools' journal, it rebuilds
- * rooms and pools on start ({@link #recover}), and the export routes read sessions back on two threads of their
- * own ({@code session-export-N}). {@link #close()} flushes the log and stops both.
+ * The node's write-ahead log as a feature: it is the rooms' journal and the pools' journal (built before both),
+ * it rebuilds rooms and pools on start ({@link #recover}), and the export routes read sessions back on two threads
+ * of their own ({@code session-export-N}). {@link #close()} flushes the log.
  */
-public final class SessionLogFeatures implements ImprovServer.Features {
-    private static final Logger LOG = LoggerFactory.getLogger(SessionLogFeatures.class);
+final class SessionLogFeature implements Feature {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionLogFeature.class);
     private static final int EXPORT_THREADS = 2;
 
-    private final SessionFiles files;
     private final FileWriteAheadLog log;
     private final ExecutorService diskReads;
+    private final SessionRoutes routes;
 
-    public SessionLogFeatures(ServerConfig config, ServerMetrics metrics) {
-        this.files = new SessionFiles(config.dataDir());
+    SessionLogFeature(ServerConfig config, ServerMetrics metrics) {
+        SessionFiles files = new SessionFiles(config.dataDir());
         try {
             this.log = FileWriteAheadLog.open(config.dataDir(),
                     FileWriteAheadLog.Settings.of(config.fsync(), config.fsyncIntervalMs())
@@ -47,32 +48,27 @@ public final class SessionLogFeatures implements ImprovServer.Features {
             throw new UncheckedIOException("cannot open the write-ahead log under " + config.dataDir(), e);
         }
         AtomicInteger n = new AtomicInteger();
-        ThreadFactory named = task -> {
+        this.diskReads = Executors.newFixedThreadPool(EXPORT_THREADS, task -> {
             Thread t = new Thread(task, "session-export-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
-        };
-        this.diskReads = Executors.newFixedThreadPool(EXPORT_THREADS, named);
+        });
+        this.routes = new SessionRoutes(new SessionArchive(files, log), files, diskReads);
     }
 
-    @Override
-    public SessionJournal journal() {
+    SessionJournal journal() {
         return log;
     }
 
-    @Override
-    public boolean keepsRooms() {
-        return true;
-    }
-
-    @Override
-    public LobbyJournal lobbyJournal() {
+    LobbyJournal lobbyJournal() {
         return log;
     }
 
-    /** Pools first (rooms they opened need their time listener), then rooms, each under its old id. */
-    @Override
-    public void recover(ImprovServer.Parts parts) {
+    /**
+     * Folds what the log held back into live state, before the port opens: pools first (the rooms they opened
+     * need their time listener), then rooms under their old ids.
+     */
+    void recover(RoomRegistry rooms, LobbyRegistry lobbies) {
         long start = System.nanoTime();
         WriteAheadLog.Recovered r = log.takeRecovered();
         for (String problem : r.problems()) {
@@ -80,15 +76,15 @@ public final class SessionLogFeatures implements ImprovServer.Features {
         }
         int pools = 0;
         for (List<LobbyFact> facts : r.pools().values()) {
-            if (parts.lobbies().restore(facts) != null) {
+            if (lobbies.restore(facts) != null) {
                 pools++;
             }
         }
-        int rooms = 0;
+        int restored = 0;
         int crashed = 0;
         for (RecoveredRoom room : r.rooms()) {
-            if (parts.rooms().restore(room, parts.lobbies().recoveredRoomListener(room.roomId())) != null) {
-                rooms++;
+            if (rooms.restore(room, lobbies.recoveredRoomListener(room.roomId())) != null) {
+                restored++;
             } else {
                 crashed++;
                 LOG.warn("session {} (room {}) cannot go on ({}): closed as crashed at its last event",
@@ -96,15 +92,15 @@ public final class SessionLogFeatures implements ImprovServer.Features {
                                 : "closed before the crash");
             }
         }
-        if (pools + rooms + crashed > 0) {
-            LOG.info("recovered from the log: {} rooms, {} pools, {} sessions closed as crashed, in {} ms", rooms,
+        if (pools + restored + crashed > 0) {
+            LOG.info("recovered from the log: {} rooms, {} pools, {} sessions closed as crashed, in {} ms", restored,
                     pools, crashed, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         }
     }
 
     @Override
-    public List<HttpApiHandler.ApiExtension> httpExtensions(ImprovServer.Parts parts) {
-        return List.of(new SessionExportRoutes(new SessionArchive(files, log), diskReads));
+    public List<Route> routes() {
+        return routes.routes();
     }
 
     @Override
