@@ -42,12 +42,15 @@ public final class RecoveredRoom {
     /** The last events, oldest first, as stored; at most {@code limits.historyEvents()}. */
     final ArrayDeque<Object[]> recent = new ArrayDeque<>();
     long seq;
-    long lastTs;
+    private long lastTs;
+    /** The last event's bytes: its time is read once, at the end (most events are never parsed). */
+    private byte[] lastEvent;
     boolean locked;
     int scene;
     boolean sceneActive;
     String sceneTitle;
-    RoomEvent.Prompt lastPrompt;
+    /** The last prompt's bytes, parsed once when the room is rebuilt. */
+    private byte[] lastPromptBytes;
     private boolean closed;
     private String damage;
 
@@ -86,7 +89,27 @@ public final class RecoveredRoom {
 
     /** Server µs of the last event in the log (the start when there is none). */
     public long lastTs() {
+        if (lastEvent != null) {
+            try {
+                lastTs = Math.max(lastTs, ProtocolCodec.mapper().readTree(lastEvent).path("ts").asLong());
+            } catch (java.io.IOException e) {
+                // keep what the parsed events said
+            }
+            lastEvent = null;
+        }
         return lastTs == 0 ? startedAt : lastTs;
+    }
+
+    /** The last prompt pushed in the session, or null. */
+    RoomEvent.Prompt lastPrompt() {
+        if (lastPromptBytes == null) {
+            return null;
+        }
+        try {
+            return ProtocolCodec.mapper().readValue(lastPromptBytes, RoomEvent.Prompt.class);
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /** True when a {@code room_closed} event was folded in. */
@@ -105,6 +128,16 @@ public final class RecoveredRoom {
             damage = damage != null ? damage : "seq " + eventSeq + " follows " + seq;
             return;
         }
+        seq = eventSeq;
+        lastEvent = bytes;
+        String type = typeOf(bytes);
+        if (type != null && BULK.contains(type)) {
+            if (type.equals("prompt")) {
+                lastPromptBytes = bytes;
+            }
+            remember(eventSeq, bytes, originPid, cid);
+            return; // the bulk of a session: nothing to rebuild from them but seq, cid and history
+        }
         JsonNode e;
         try {
             e = ProtocolCodec.mapper().readTree(bytes);
@@ -112,7 +145,6 @@ public final class RecoveredRoom {
             damage = damage != null ? damage : "event " + eventSeq + " is not JSON";
             return;
         }
-        seq = eventSeq;
         long ts = e.path("ts").asLong();
         lastTs = Math.max(lastTs, ts);
         String id = e.path("id").asText(null);
@@ -144,7 +176,7 @@ public final class RecoveredRoom {
                             ts));
                 }
             }
-            case "prompt" -> lastPrompt = parse(e, RoomEvent.Prompt.class);
+            case "prompt" -> lastPromptBytes = bytes;
             case "consent" -> consented.add(e.path("participant").asText());
             case "server_restarted" -> members.replaceAll((k, m) -> m.with(false, m.muted()));
             case "room_closed" -> closed = true;
@@ -152,6 +184,33 @@ public final class RecoveredRoom {
                 // marks, clocks: nothing to rebuild
             }
         }
+        remember(eventSeq, bytes, originPid, cid);
+    }
+
+    /** Event types that change no room state this fold keeps (beyond seq, cids and history). */
+    private static final Set<String> BULK = Set.of("prompt", "mark", "clock");
+    private static final byte[] TYPE_PREFIX = "{\"type\":\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** The type of an event as the server encodes it (type first), or null when it does not start that way. */
+    private static String typeOf(byte[] bytes) {
+        if (bytes.length <= TYPE_PREFIX.length) {
+            return null;
+        }
+        for (int i = 0; i < TYPE_PREFIX.length; i++) {
+            if (bytes[i] != TYPE_PREFIX[i]) {
+                return null;
+            }
+        }
+        for (int i = TYPE_PREFIX.length; i < bytes.length && i < TYPE_PREFIX.length + 32; i++) {
+            if (bytes[i] == '"') {
+                return new String(bytes, TYPE_PREFIX.length, i - TYPE_PREFIX.length,
+                        java.nio.charset.StandardCharsets.US_ASCII);
+            }
+        }
+        return null;
+    }
+
+    private void remember(long eventSeq, byte[] bytes, String originPid, String cid) {
         if (originPid != null && cid != null) {
             appliedCids.applied(originPid, cid, eventSeq);
         }
@@ -166,11 +225,4 @@ public final class RecoveredRoom {
         banned.add(participantId);
     }
 
-    private static <T> T parse(JsonNode e, Class<T> type) {
-        try {
-            return ProtocolCodec.mapper().treeToValue(e, type);
-        } catch (java.io.IOException | IllegalArgumentException ex) {
-            return null;
-        }
-    }
 }

@@ -109,7 +109,7 @@ public final class Room {
         scene = r.scene;
         sceneActive = r.sceneActive;
         sceneTitle = r.sceneTitle;
-        lastPrompt = r.lastPrompt;
+        lastPrompt = r.lastPrompt();
         banned.addAll(r.banned);
         everJoined.addAll(r.everJoined);
         scenes.addAll(r.scenes);
@@ -121,6 +121,7 @@ public final class Room {
             metrics.memberAdded(p.role());
         }
         r.appliedCids.forEach(appliedCids::applied);
+        history.startAfter(r.recent.isEmpty() ? r.seq : (Long) r.recent.peekFirst()[0] - 1);
         for (Object[] e : r.recent) {
             history.add((Long) e[0], (byte[]) e[1]);
         }

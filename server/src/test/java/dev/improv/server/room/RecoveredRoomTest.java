@@ -48,7 +48,7 @@ class RecoveredRoomTest {
         assertEquals(1, room.scene);
         assertTrue(room.sceneActive);
         assertEquals("T", room.sceneTitle);
-        assertEquals("A lighthouse", room.lastPrompt.text());
+        assertEquals("A lighthouse", room.lastPrompt().text());
         assertTrue(room.locked);
         assertEquals(java.util.List.of("m-1", "p-1"), java.util.List.copyOf(room.members.keySet()));
         assertTrue(room.members.get("p-1").muted());
