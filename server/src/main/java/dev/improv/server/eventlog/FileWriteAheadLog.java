@@ -193,6 +193,8 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         for (SessionState s : toExport) {
             scheduleExport(s, 0);
         }
+        java.util.Set<String> inLog = java.util.Set.copyOf(sessions.keySet());
+        reader.execute(() -> LegacySessions.closeCrashed(files, inLog, settings.fsync() != FsyncPolicy.OFF));
     }
 
     @Override
