@@ -93,6 +93,16 @@ public class ServerCommand {
             description = "Room events kept in memory per room for resume (env IMPROV_HISTORY_EVENTS).")
     int historyEvents;
 
+    @Option(names = "--history-bytes", defaultValue = "${env:IMPROV_HISTORY_BYTES:-1048576}",
+            description = "Bytes of room events kept in memory per room for resume; older events are read back from "
+                    + "the session log (env IMPROV_HISTORY_BYTES).")
+    long historyBytes;
+
+    @Option(names = "--catch-up-stall-ms", defaultValue = "${env:IMPROV_CATCH_UP_STALL_MS:-15000}",
+            description = "A member catching up (replay) whose connection takes no bytes for this long is cut as a "
+                    + "slow consumer (env IMPROV_CATCH_UP_STALL_MS).")
+    long catchUpStallMs;
+
     @Option(names = "--join-timeout-ms", defaultValue = "${env:IMPROV_JOIN_TIMEOUT_MS:-10000}",
             description = "A new connection must join a room or complete an HTTP request within this, else it is closed "
                     + "(env IMPROV_JOIN_TIMEOUT_MS).")
@@ -243,7 +253,7 @@ public class ServerCommand {
         List<String> origins = clean(allowedOrigins).stream().map(ServerCommand::stripSlash).toList();
         RoomLimits limits = new RoomLimits(maxMembers, Map.of(Role.PERFORMER, maxPerformers,
                 Role.MODERATOR, maxModerators, Role.RECORDER, maxRecorders, Role.OBSERVER, maxObservers),
-                resumeWindowMs, historyEvents);
+                resumeWindowMs, historyEvents, historyBytes, catchUpStallMs);
         return new ServerConfig(host, port, url, data, key, secret, origins, maxMessageBytes, messagesPerSecond,
                 messageBurst, limits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs, writeBufferHighWater,
                 linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads, shutdownGraceMs,
