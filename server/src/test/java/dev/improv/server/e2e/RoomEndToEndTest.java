@@ -17,10 +17,12 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Rooms over real WebSockets: roles, prompts, signalling, marks, time sync, moderator actions. */
+@Tag("integration")
 class RoomEndToEndTest {
     @TempDir
     static Path data;

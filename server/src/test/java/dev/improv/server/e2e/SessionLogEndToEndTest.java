@@ -15,10 +15,12 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The session log behind real rooms: acks after durability, late recorders and old resumes read from the log. */
+@Tag("integration")
 class SessionLogEndToEndTest {
     @TempDir
     static Path data;
