@@ -28,8 +28,17 @@ final class InboundRateLimiter extends ChannelInboundHandlerAdapter {
     }
 
     InboundRateLimiter(int perSecond, int burst, ServerMetrics metrics, LongSupplier nanoClock) {
+        this(new TokenBucket(perSecond, burst, nanoClock.getAsLong()), perSecond, metrics, nanoClock);
+    }
+
+    /** With a bucket shared with the connection's other frames (pings, see {@link WebSocketKeepAlive}). */
+    InboundRateLimiter(TokenBucket bucket, int perSecond, ServerMetrics metrics) {
+        this(bucket, perSecond, metrics, System::nanoTime);
+    }
+
+    InboundRateLimiter(TokenBucket bucket, int perSecond, ServerMetrics metrics, LongSupplier nanoClock) {
         long now = nanoClock.getAsLong();
-        this.bucket = new TokenBucket(perSecond, burst, now);
+        this.bucket = bucket;
         this.metrics = metrics;
         this.perSecond = perSecond;
         this.nanoClock = nanoClock;

@@ -47,7 +47,7 @@ class RoomTest {
     }
 
     /** Records what a member would have received, as JSON strings. */
-    static final class Recording implements MemberConnection {
+    static class Recording implements MemberConnection {
         final List<String> received = new CopyOnWriteArrayList<>();
         volatile ErrorCode closedWith;
 
@@ -169,6 +169,26 @@ class RoomTest {
         journal.listener.durableUpTo(journal.appended.get(journal.appended.size() - 1));
         Awaitility.await().atMost(2, TimeUnit.SECONDS).until(() -> mod.ofType("ack").size() == 1);
         Awaitility.await().atMost(2, TimeUnit.SECONDS).until(() -> mod.ofType("notice").size() == 2);
+    }
+
+    @Test
+    void aModeratorWhoJoinsDuringALogOutageGetsTheNoticeOnJoining() throws Exception {
+        journal.listener.writeFailed(new java.io.IOException("No space left on device"));
+        owner.submit(() -> { }).get(5, TimeUnit.SECONDS); // the news reached the owner thread
+        Recording late = new Recording();
+        Recording ana = new Recording();
+        joinOnOwner("m", Role.MODERATOR, late);
+        joinOnOwner("a", Role.PERFORMER, ana);
+        assertEquals(1, late.ofType("notice").size(), late.received.toString());
+        assertTrue(late.ofType("notice").get(0).contains("LOG_UNAVAILABLE"));
+        assertTrue(late.ofType("notice").get(0).contains("No space left on device"));
+        assertTrue(late.received.get(0).startsWith("{\"type\":\"welcome\""), "the welcome comes first");
+        assertTrue(ana.ofType("notice").isEmpty(), "performers are not bothered");
+        journal.listener.writeRecovered();
+        owner.submit(() -> { }).get(5, TimeUnit.SECONDS);
+        Recording later = new Recording();
+        joinOnOwner("m2", Role.MODERATOR, later);
+        assertTrue(later.ofType("notice").isEmpty(), "after recovery nobody new is told of an old outage");
     }
 
     @Test

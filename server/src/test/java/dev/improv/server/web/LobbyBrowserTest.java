@@ -40,7 +40,7 @@ class LobbyBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        rig = BrowserRig.start(temp, null);
+        rig = BrowserRig.start(temp);
     }
 
     @AfterAll

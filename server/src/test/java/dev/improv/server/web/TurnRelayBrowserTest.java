@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.testing.TestServer;
-import dev.improv.server.transport.ImprovServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +39,7 @@ class TurnRelayBrowserTest {
     static void start() throws Exception {
         BrowserRig.requireInCi(Files.isExecutable(Path.of(TURNSERVER)), "the relay test needs coturn: run scripts/install-test-deps.sh");
         // The server's own /api/ice hands out relay-only ICE with TURN REST credentials for this coturn.
-        rig = BrowserRig.start(temp, metrics -> ImprovServer.Features.none(),
+        rig = BrowserRig.start(temp,
                 "--turn-urls", "turn:127.0.0.1:" + TURN_PORT + "?transport=udp",
                 "--turn-secret", new String(SECRET, StandardCharsets.UTF_8), "--turn-credential-ttl-seconds", "600",
                 "--relay-only");

@@ -1,53 +1,42 @@
-package dev.improv.server.eventlog.http;
+package dev.improv.server.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.config.FsyncPolicy;
 import dev.improv.server.eventlog.FileLogStorage;
-import dev.improv.server.eventlog.SessionArchive;
 import dev.improv.server.eventlog.SessionFiles;
 import dev.improv.server.eventlog.SessionLogWriter;
-import dev.improv.server.http.HttpResponses;
 import dev.improv.server.metrics.ServerMetrics;
-import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.protocol.Role;
 import dev.improv.server.room.SessionJournal;
 import dev.improv.server.room.SessionMeta;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-class SessionExportRoutesTest {
+/** The session export routes behind the route table, over real files in a temporary data directory. */
+@Tag("integration")
+class SessionRoutesTest {
     private static final String SECRET = "top-secret-admin-key";
     private static final String SESSION = "20240101T000000Z-room1-abcd";
 
     @TempDir
     Path dataDir;
 
-    private EmbeddedChannel channel;
-    private boolean admin = true;
+    private HttpChannel http;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -64,49 +53,21 @@ class SessionExportRoutesTest {
                 .getBytes(StandardCharsets.UTF_8));
         session.close(meta);
         writer.close();
-
-        SessionExportRoutes routes = new SessionExportRoutes(new SessionArchive(new SessionFiles(dataDir)),
-                Runnable::run);
-        channel = new EmbeddedChannel(new SimpleChannelInboundHandler<FullHttpRequest>() {
-            @Override
-            protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-                if (!routes.handle(ctx, request, new QueryStringDecoder(request.uri()), admin)) {
-                    HttpResponses.sendError(ctx, request, HttpResponseStatus.NOT_FOUND, "not_found", "not mine");
-                }
-            }
-        });
+        http = new HttpChannel(new SessionRoutes(new SessionFiles(dataDir), Runnable::run).routes());
     }
 
     @AfterEach
     void tearDown() {
-        assertFalse(channel.finishAndReleaseAll());
+        http.close();
     }
 
-    private record Response(HttpResponseStatus status, String contentType, String body) {
-        JsonNode json() throws Exception {
-            return ProtocolCodec.mapper().readTree(body);
-        }
-    }
-
-    private Response request(HttpMethod method, String uri) {
-        channel.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri));
-        FullHttpResponse response = channel.readOutbound();
-        assertNotNull(response, "no response to " + uri);
-        try {
-            return new Response(response.status(), response.headers().get(HttpHeaderNames.CONTENT_TYPE),
-                    response.content().toString(StandardCharsets.UTF_8));
-        } finally {
-            response.release();
-        }
-    }
-
-    private Response get(String uri) {
-        return request(HttpMethod.GET, uri);
+    private HttpChannel.Response get(String uri) {
+        return http.admin(HttpMethod.GET, uri, null);
     }
 
     @Test
-    void listsSessionsFromTheirMetadata() throws Exception {
-        Response r = get("/api/sessions");
+    void listsSessionsFromTheirMetadata() {
+        HttpChannel.Response r = get("/api/sessions");
         assertEquals(HttpResponseStatus.OK, r.status());
         JsonNode session = r.json().path("sessions").path(0);
         assertEquals(SESSION, session.path("id").asText());
@@ -119,9 +80,9 @@ class SessionExportRoutesTest {
 
     @Test
     void servesTheLogAsNdjson() {
-        Response r = get("/api/sessions/" + SESSION + "/log");
+        HttpChannel.Response r = get("/api/sessions/" + SESSION + "/log");
         assertEquals(HttpResponseStatus.OK, r.status());
-        assertEquals("application/x-ndjson; charset=utf-8", r.contentType());
+        assertEquals("application/x-ndjson; charset=utf-8", r.headers().get("content-type"));
         List<String> lines = r.body().lines().toList();
         assertEquals(2, lines.size());
         assertTrue(lines.get(0).contains("\"seq\":1"));
@@ -129,14 +90,13 @@ class SessionExportRoutesTest {
     }
 
     @Test
-    void servesTheDatasetView() throws Exception {
+    void servesTheDatasetView() {
         JsonNode d = get("/api/sessions/" + SESSION + "/dataset").json();
         assertEquals(SESSION, d.path("sessionId").asText());
         assertEquals(10, d.path("vadFrameMs").asInt());
         assertEquals(1, d.path("scenes").size());
         assertEquals("p-1", d.path("scenes").path(0).path("performers").path(0).path("participant").asText());
-        JsonNode meta = get("/api/sessions/" + SESSION).json();
-        assertEquals("room1", meta.path("roomId").asText());
+        assertEquals("room1", get("/api/sessions/" + SESSION).json().path("roomId").asText());
     }
 
     @ParameterizedTest
@@ -150,7 +110,7 @@ class SessionExportRoutesTest {
             "/api/sessions/%2Ftmp/log",
     })
     void pathTraversalIsRefused(String uri) {
-        Response r = get(uri);
+        HttpChannel.Response r = get(uri);
         assertTrue(r.status().equals(HttpResponseStatus.BAD_REQUEST) || r.status().equals(HttpResponseStatus.NOT_FOUND),
                 uri + " -> " + r.status());
         assertFalse(r.body().contains(SECRET), uri);
@@ -158,32 +118,42 @@ class SessionExportRoutesTest {
     }
 
     @Test
-    void invalidIdIsAFieldError() throws Exception {
-        Response r = get("/api/sessions/..%2F..%2Fetc/log");
+    void invalidIdIsAFieldError() {
+        HttpChannel.Response r = get("/api/sessions/..%2F..%2Fetc/log");
         assertEquals(HttpResponseStatus.BAD_REQUEST, r.status());
         assertEquals("id", r.json().path("field").asText());
+        assertEquals("INVALID_FIELD", r.json().path("code").asText());
     }
 
     @Test
     void unknownSessionAndUnknownViewAreNotFound() {
-        assertEquals(HttpResponseStatus.NOT_FOUND, get("/api/sessions/nope/log").status());
-        assertEquals(HttpResponseStatus.NOT_FOUND, get("/api/sessions/" + SESSION + "/other").status());
+        HttpChannel.Response none = get("/api/sessions/nope/log");
+        assertEquals(HttpResponseStatus.NOT_FOUND, none.status());
+        assertEquals("SESSION_NOT_FOUND", none.json().path("code").asText());
+        assertEquals("NOT_FOUND", get("/api/sessions/" + SESSION + "/other").json().path("code").asText());
         assertEquals(HttpResponseStatus.NOT_FOUND, get("/api/sessions/" + SESSION + "/log/more").status());
     }
 
     @Test
     void onlyAdminsAndOnlyGet() {
-        admin = false;
-        assertEquals(HttpResponseStatus.UNAUTHORIZED, get("/api/sessions").status());
-        assertEquals(HttpResponseStatus.UNAUTHORIZED, get("/api/sessions/" + SESSION + "/log").status());
-        admin = true;
-        assertEquals(HttpResponseStatus.METHOD_NOT_ALLOWED,
-                request(HttpMethod.DELETE, "/api/sessions/" + SESSION).status());
+        assertEquals(HttpResponseStatus.UNAUTHORIZED, http.get("/api/sessions").status());
+        assertEquals(HttpResponseStatus.UNAUTHORIZED, http.get("/api/sessions/" + SESSION + "/log").status());
+        HttpChannel.Response delete = http.admin(HttpMethod.DELETE, "/api/sessions/" + SESSION, null);
+        assertEquals(HttpResponseStatus.METHOD_NOT_ALLOWED, delete.status());
+        assertEquals("GET, HEAD", delete.headers().get("allow"));
     }
 
     @Test
-    void otherPathsAreLeftToOtherRoutes() {
-        Response r = get("/api/sessionsx");
-        assertEquals("{\"error\":\"not_found\",\"message\":\"not mine\"}", r.body());
+    void aSymbolicLinkInTheDataDirIsNotFollowed() throws Exception {
+        Path outside = Files.createDirectories(dataDir.resolve("elsewhere"));
+        Files.writeString(outside.resolve(SessionFiles.EVENTS), "{\"type\":\"secret\",\"seq\":1}\n");
+        Files.createSymbolicLink(dataDir.resolve("sessions").resolve("20240101T000000Z-linked-abcd"), outside);
+        Path real = dataDir.resolve("sessions").resolve(SESSION);
+        Files.move(real.resolve(SessionFiles.EVENTS), outside.resolve("moved.jsonl"));
+        Files.createSymbolicLink(real.resolve(SessionFiles.EVENTS), outside.resolve("moved.jsonl"));
+
+        assertEquals(HttpResponseStatus.NOT_FOUND, get("/api/sessions/20240101T000000Z-linked-abcd/log").status());
+        assertEquals(HttpResponseStatus.NOT_FOUND, get("/api/sessions/" + SESSION + "/log").status());
+        assertEquals(0, get("/api/sessions").json().path("sessions").size(), "linked sessions are not listed");
     }
 }
