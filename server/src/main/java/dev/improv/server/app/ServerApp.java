@@ -29,6 +29,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,7 +67,7 @@ public final class ServerApp implements AutoCloseable {
     private volatile InetSocketAddress adminAddress;
     private volatile boolean stopped;
 
-    private ServerApp(ServerConfig config) {
+    private ServerApp(ServerConfig config, Function<ServerMetrics, JournalFeature> journalFeature) {
         this.config = config;
         ServerMetrics metrics = new ServerMetrics();
         TokenService tokens = new TokenService(config.tokenSecret(), Clock.systemUTC());
@@ -74,7 +75,7 @@ public final class ServerApp implements AutoCloseable {
         StaticFiles pages = StaticFiles.load("web");
         this.transport = ImprovServer.open(config, metrics);
         try {
-            build(config, metrics, tokens, prompts, pages);
+            build(config, metrics, tokens, prompts, pages, journalFeature);
         } catch (RuntimeException | Error e) { // e.g. the log cannot be opened: no event loop may outlive this
             features.forEach(Feature::close);
             transport.close();
@@ -83,9 +84,9 @@ public final class ServerApp implements AutoCloseable {
     }
 
     private void build(ServerConfig config, ServerMetrics metrics, TokenService tokens, PromptLibrary prompts,
-                       StaticFiles pages) {
+                       StaticFiles pages, Function<ServerMetrics, JournalFeature> journalFeature) {
         MicrosClock clock = MicrosClock.monotonic();
-        SessionLogFeature log = config.sessionLog() ? new SessionLogFeature(config, metrics) : null;
+        JournalFeature log = journalFeature.apply(metrics);
         if (log != null) {
             features.add(log);
         }
@@ -125,9 +126,18 @@ public final class ServerApp implements AutoCloseable {
         }
     }
 
-    /** Builds the server and starts listening. */
+    /** Builds the server (with the session log when {@code config.sessionLog()}) and starts listening. */
     public static ServerApp start(ServerConfig config) throws InterruptedException {
-        ServerApp app = new ServerApp(config);
+        return start(config, metrics -> config.sessionLog() ? new SessionLogFeature(config, metrics) : null);
+    }
+
+    /**
+     * Builds the server with the rooms' journal from {@code journalFeature} (null from it: no journal) and starts
+     * listening. For tests that put the log on a failing disk, and for other kinds of log.
+     */
+    public static ServerApp start(ServerConfig config, Function<ServerMetrics, JournalFeature> journalFeature)
+            throws InterruptedException {
+        ServerApp app = new ServerApp(config, journalFeature);
         try {
             app.listen();
         } catch (InterruptedException | RuntimeException e) {

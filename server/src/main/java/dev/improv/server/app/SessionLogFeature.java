@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The session log as a feature: its writer is the rooms' journal (built before the rooms), and the export routes
  * read sessions back on two threads of their own ({@code session-export-N}). {@link #close()} flushes the log.
  */
-final class SessionLogFeature implements Feature {
+final class SessionLogFeature implements JournalFeature {
     private static final int EXPORT_THREADS = 2;
 
     private final SessionLogWriter writer;
@@ -38,7 +38,8 @@ final class SessionLogFeature implements Feature {
         this.routes = new SessionRoutes(files, diskReads);
     }
 
-    SessionJournal journal() {
+    @Override
+    public SessionJournal journal() {
         return writer;
     }
 

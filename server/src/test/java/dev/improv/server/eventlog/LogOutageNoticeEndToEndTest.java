@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.config.FsyncPolicy;
-import dev.improv.server.http.HttpApiHandler;
+import dev.improv.server.app.JournalFeature;
+import dev.improv.server.http.Route;
 import dev.improv.server.room.SessionJournal;
 import dev.improv.server.testing.TestClient;
 import dev.improv.server.testing.TestServer;
-import dev.improv.server.transport.ImprovServer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -41,14 +41,14 @@ class LogOutageNoticeEndToEndTest {
             SessionLogWriter writer = new SessionLogWriter(storage,
                     SessionLogWriter.Settings.of(FsyncPolicy.BATCH, 50).withRetry(20, 100).withCloseTimeout(500),
                     metrics);
-            return new ImprovServer.Features() {
+            return new JournalFeature() {
                 @Override
                 public SessionJournal journal() {
                     return writer;
                 }
 
                 @Override
-                public List<HttpApiHandler.ApiExtension> httpExtensions(ImprovServer.Parts parts) {
+                public List<Route> routes() {
                     return List.of();
                 }
 

@@ -38,6 +38,15 @@ public final class TestServer implements AutoCloseable {
         return startWith(dataDir, args);
     }
 
+    /** Starts with the rooms' journal from {@code journal} (e.g. a log on a failing disk), plus {@code extraArgs}. */
+    public static TestServer start(Path dataDir, java.util.function.Function<dev.improv.server.metrics.ServerMetrics,
+            dev.improv.server.app.JournalFeature> journal, String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--data-dir",
+                dataDir.toString(), "--admin-key", "test-admin-key", "--shutdown-grace-ms", "2000"));
+        args.addAll(List.of(extraArgs));
+        return new TestServer(ServerApp.start(ServerCommand.parse(args.toArray(String[]::new)).toConfig(), journal));
+    }
+
     private static TestServer startWith(Path dataDir, List<String> extraArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--data-dir",
                 dataDir.toString(), "--admin-key", "test-admin-key", "--shutdown-grace-ms", "2000"));
