@@ -5,6 +5,7 @@ import dev.improv.server.auth.JoinLinks;
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
+import dev.improv.server.eventlog.LogStorage;
 import dev.improv.server.http.AdminAuth;
 import dev.improv.server.http.IceRoute;
 import dev.improv.server.http.PoolRoutes;
@@ -29,7 +30,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,7 +67,7 @@ public final class ServerApp implements AutoCloseable {
     private volatile InetSocketAddress adminAddress;
     private volatile boolean stopped;
 
-    private ServerApp(ServerConfig config, Function<ServerMetrics, JournalFeature> journalFeature) {
+    private ServerApp(ServerConfig config, LogStorage logStorage) {
         this.config = config;
         ServerMetrics metrics = new ServerMetrics();
         TokenService tokens = new TokenService(config.tokenSecret(), Clock.systemUTC());
@@ -75,7 +75,7 @@ public final class ServerApp implements AutoCloseable {
         StaticFiles pages = StaticFiles.load("web");
         this.transport = ImprovServer.open(config, metrics);
         try {
-            build(config, metrics, tokens, prompts, pages, journalFeature);
+            build(config, metrics, tokens, prompts, pages, logStorage);
         } catch (RuntimeException | Error e) { // e.g. the log cannot be opened: no event loop may outlive this
             features.forEach(Feature::close);
             transport.close();
@@ -84,9 +84,9 @@ public final class ServerApp implements AutoCloseable {
     }
 
     private void build(ServerConfig config, ServerMetrics metrics, TokenService tokens, PromptLibrary prompts,
-                       StaticFiles pages, Function<ServerMetrics, JournalFeature> journalFeature) {
+                       StaticFiles pages, LogStorage logStorage) {
         MicrosClock clock = MicrosClock.monotonic();
-        JournalFeature log = journalFeature.apply(metrics);
+        SessionLogFeature log = config.sessionLog() ? new SessionLogFeature(config, metrics, logStorage) : null;
         if (log != null) {
             features.add(log);
         }
@@ -128,16 +128,15 @@ public final class ServerApp implements AutoCloseable {
 
     /** Builds the server (with the session log when {@code config.sessionLog()}) and starts listening. */
     public static ServerApp start(ServerConfig config) throws InterruptedException {
-        return start(config, metrics -> config.sessionLog() ? new SessionLogFeature(config, metrics) : null);
+        return start(config, null);
     }
 
     /**
-     * Builds the server with the rooms' journal from {@code journalFeature} (null from it: no journal) and starts
-     * listening. For tests that put the log on a failing disk, and for other kinds of log.
+     * Builds the server with the session log on {@code logStorage} instead of the data dir's files (tests that
+     * make the disk fail on demand); {@code null} for the real files.
      */
-    public static ServerApp start(ServerConfig config, Function<ServerMetrics, JournalFeature> journalFeature)
-            throws InterruptedException {
-        ServerApp app = new ServerApp(config, journalFeature);
+    public static ServerApp start(ServerConfig config, LogStorage logStorage) throws InterruptedException {
+        ServerApp app = new ServerApp(config, logStorage);
         try {
             app.listen();
         } catch (InterruptedException | RuntimeException e) {

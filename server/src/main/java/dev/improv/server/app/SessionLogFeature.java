@@ -2,6 +2,7 @@ package dev.improv.server.app;
 
 import dev.improv.server.config.ServerConfig;
 import dev.improv.server.eventlog.FileLogStorage;
+import dev.improv.server.eventlog.LogStorage;
 import dev.improv.server.eventlog.SessionFiles;
 import dev.improv.server.eventlog.SessionLogWriter;
 import dev.improv.server.http.Route;
@@ -18,16 +19,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The session log as a feature: its writer is the rooms' journal (built before the rooms), and the export routes
  * read sessions back on two threads of their own ({@code session-export-N}). {@link #close()} flushes the log.
  */
-final class SessionLogFeature implements JournalFeature {
+final class SessionLogFeature implements Feature {
     private static final int EXPORT_THREADS = 2;
 
     private final SessionLogWriter writer;
     private final ExecutorService diskReads;
     private final SessionRoutes routes;
 
-    SessionLogFeature(ServerConfig config, ServerMetrics metrics) {
+    /** {@code storage}: where the log is written; {@code null} for the data dir's files. */
+    SessionLogFeature(ServerConfig config, ServerMetrics metrics, LogStorage storage) {
         SessionFiles files = new SessionFiles(config.dataDir());
-        this.writer = new SessionLogWriter(new FileLogStorage(files),
+        this.writer = new SessionLogWriter(storage != null ? storage : new FileLogStorage(files),
                 SessionLogWriter.Settings.of(config.fsync(), config.fsyncIntervalMs()), metrics);
         AtomicInteger n = new AtomicInteger();
         this.diskReads = Executors.newFixedThreadPool(EXPORT_THREADS, task -> {
@@ -38,8 +40,7 @@ final class SessionLogFeature implements JournalFeature {
         this.routes = new SessionRoutes(files, diskReads);
     }
 
-    @Override
-    public SessionJournal journal() {
+    SessionJournal journal() {
         return writer;
     }
 

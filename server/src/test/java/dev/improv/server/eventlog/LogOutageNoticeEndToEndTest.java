@@ -4,14 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.improv.server.config.FsyncPolicy;
-import dev.improv.server.app.JournalFeature;
-import dev.improv.server.http.Route;
-import dev.improv.server.room.SessionJournal;
 import dev.improv.server.testing.TestClient;
 import dev.improv.server.testing.TestServer;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Tag;
@@ -37,27 +32,7 @@ class LogOutageNoticeEndToEndTest {
     void moderatorsWhoJoinDuringAnOutageAreToldAndThoseAfterItAreNot() throws Exception {
         FaultyStorage storage = new FaultyStorage(data);
         storage.failing.set(true); // the disk is full before the room opens
-        try (TestServer server = TestServer.start(data, metrics -> {
-            SessionLogWriter writer = new SessionLogWriter(storage,
-                    SessionLogWriter.Settings.of(FsyncPolicy.BATCH, 50).withRetry(20, 100).withCloseTimeout(500),
-                    metrics);
-            return new JournalFeature() {
-                @Override
-                public SessionJournal journal() {
-                    return writer;
-                }
-
-                @Override
-                public List<Route> routes() {
-                    return List.of();
-                }
-
-                @Override
-                public void close() {
-                    writer.close();
-                }
-            };
-        })) {
+        try (TestServer server = TestServer.startWithLog(data, storage)) {
             JsonNode room = server.createRoom("{\"moderators\":3}");
             String id = room.path("room").path("id").asText();
             Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> storage.failures.get() > 0);
