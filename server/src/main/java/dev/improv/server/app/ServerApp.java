@@ -5,6 +5,7 @@ import dev.improv.server.auth.JoinLinks;
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
+import dev.improv.server.eventlog.LogStorage;
 import dev.improv.server.http.AdminAuth;
 import dev.improv.server.http.IceRoute;
 import dev.improv.server.http.PoolRoutes;
@@ -65,7 +66,7 @@ public final class ServerApp implements AutoCloseable {
     private volatile InetSocketAddress adminAddress;
     private volatile boolean stopped;
 
-    private ServerApp(ServerConfig config) {
+    private ServerApp(ServerConfig config, LogStorage logStorage) {
         this.config = config;
         ServerMetrics metrics = new ServerMetrics();
         TokenService tokens = new TokenService(config.tokenSecret(), Clock.systemUTC());
@@ -73,7 +74,7 @@ public final class ServerApp implements AutoCloseable {
         StaticFiles pages = StaticFiles.load("web");
         this.transport = ImprovServer.open(config, metrics);
         MicrosClock clock = MicrosClock.monotonic();
-        SessionLogFeature log = config.sessionLog() ? new SessionLogFeature(config, metrics) : null;
+        SessionLogFeature log = config.sessionLog() ? new SessionLogFeature(config, metrics, logStorage) : null;
         SessionJournal journal = log == null ? SessionJournal.none() : log.journal();
         this.rooms = new RoomRegistry(transport::nextLoop, transport.frames(), clock, metrics, journal,
                 ServerCommand.serverVersion());
@@ -115,7 +116,15 @@ public final class ServerApp implements AutoCloseable {
 
     /** Builds the server and starts listening. */
     public static ServerApp start(ServerConfig config) throws InterruptedException {
-        ServerApp app = new ServerApp(config);
+        return start(config, null);
+    }
+
+    /**
+     * Builds the server with the session log on {@code logStorage} instead of the data dir's files (tests that
+     * make the disk fail on demand); {@code null} for the real files.
+     */
+    public static ServerApp start(ServerConfig config, LogStorage logStorage) throws InterruptedException {
+        ServerApp app = new ServerApp(config, logStorage);
         try {
             app.listen();
         } catch (InterruptedException | RuntimeException e) {

@@ -1,126 +1,64 @@
 package dev.improv.server.eventlog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.improv.server.config.FsyncPolicy;
-import dev.improv.server.metrics.ServerMetrics;
-import dev.improv.server.protocol.ClientMessage;
-import dev.improv.server.protocol.ErrorCode;
-import dev.improv.server.protocol.Role;
-import dev.improv.server.protocol.ServerMessage;
-import dev.improv.server.room.MemberConnection;
-import dev.improv.server.room.MicrosClock;
-import dev.improv.server.room.Room;
-import dev.improv.server.room.RoomLimits;
-import dev.improv.server.room.RoomRegistry;
-import dev.improv.server.room.SharedFrame;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.testing.TestClient;
+import dev.improv.server.testing.TestServer;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A room opened on a full disk: every moderator, present or joining later, gets the {@code LOG_UNAVAILABLE}
- * notice; once the disk works again, moderators who join after are not told of the old outage. A real room on its
- * own owner thread and the real session log writer on {@link FaultyStorage} (real files, a switch that makes the
- * disk fail).
+ * notice; once the disk works again the outage is over for those who join after. Real server and sockets, the
+ * session log on {@link FaultyStorage} (real files, a switch that makes the disk fail).
  */
 @Tag("integration")
 class LogOutageNoticeEndToEndTest {
     @TempDir
     Path data;
-    final ScheduledExecutorService owner = Executors.newSingleThreadScheduledExecutor();
 
-    @AfterEach
-    void stop() {
-        owner.shutdownNow();
-    }
-
-    /** What one member received: direct messages as records, room events counted. */
-    static final class Member implements MemberConnection {
-        final List<ServerMessage> direct = new CopyOnWriteArrayList<>();
-        volatile int roomEvents;
-
-        @Override
-        public void send(SharedFrame frame) {
-            roomEvents++;
-        }
-
-        @Override
-        public void send(ServerMessage message) {
-            direct.add(message);
-        }
-
-        @Override
-        public void close(ErrorCode code, String reason) {
-        }
-
-        @Override
-        public String remoteAddress() {
-            return "test";
-        }
-
-        long notices(String level) {
-            return direct.stream().filter(m -> m instanceof ServerMessage.Notice n && n.level().equals(level)
-                    && n.code().equals(ErrorCode.LOG_UNAVAILABLE.name())).count();
-        }
-
-        long acks() {
-            return direct.stream().filter(m -> m instanceof ServerMessage.Ack).count();
-        }
-    }
-
-    ErrorCode join(Room room, String pid, Member m) throws Exception {
-        return owner.submit(() -> room.join(pid, pid, Role.MODERATOR, -1, m)).get(20, TimeUnit.SECONDS);
+    static boolean isLogNotice(JsonNode m, String level) {
+        return m.path("type").asText().equals("notice") && m.path("code").asText().equals("LOG_UNAVAILABLE")
+                && m.path("level").asText().equals(level);
     }
 
     @Test
     void moderatorsWhoJoinDuringAnOutageAreToldAndThoseAfterItAreNot() throws Exception {
         FaultyStorage storage = new FaultyStorage(data);
         storage.failing.set(true); // the disk is full before the room opens
-        try (SessionLogWriter writer = new SessionLogWriter(storage,
-                SessionLogWriter.Settings.of(FsyncPolicy.BATCH, 50).withRetry(20, 100).withCloseTimeout(500),
-                new ServerMetrics())) {
-            Room room = new RoomRegistry(() -> owner, bytes -> new SharedFrame() {
-                @Override
-                public void release() {
+        try (TestServer server = TestServer.startWithLog(data, storage)) {
+            JsonNode room = server.createRoom("{\"moderators\":3}");
+            String id = room.path("room").path("id").asText();
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> storage.failures.get() > 0);
+            try (TestClient first = TestClient.join(server.wsUrl(id, TestServer.link(room, "moderator", 0)
+                    .path("token").asText()))) {
+                JsonNode notice = first.await(m -> isLogNotice(m, "error"), "the outage notice on joining");
+                assertTrue(notice.path("message").asText().contains("No space left on device"), notice.toString());
+                first.send("{\"type\":\"prompt\",\"text\":\"kept, not acknowledged yet\",\"cid\":\"p1\"}");
+                first.await("prompt");
+                try (TestClient second = TestClient.join(server.wsUrl(id, TestServer.link(room, "moderator", 1)
+                        .path("token").asText()))) {
+                    second.await(m -> isLogNotice(m, "error"), "the outage notice for a later moderator");
+                    assertTrue(first.ofType("ack").isEmpty(), "nothing acknowledged while the log fails");
+                    storage.failing.set(false);
+                    first.await(m -> m.path("type").asText().equals("ack"), "the ack once durable");
+                    second.await(m -> isLogNotice(m, "info"), "the recovery notice");
+                    try (TestClient third = TestClient.join(server.wsUrl(id, TestServer.link(room, "moderator", 2)
+                            .path("token").asText()))) {
+                        third.send("{\"type\":\"lock\",\"locked\":false,\"cid\":\"l1\"}");
+                        third.await("ack"); // its own message went through the log: everything before it did too
+                        assertEquals(0, third.ofType("notice").size(), third.received().toString());
+                        assertEquals(1, first.ofType("notice").stream().filter(m -> isLogNotice(m, "error")).count(),
+                                "told once per outage");
+                    }
                 }
-            }, MicrosClock.monotonic(), new ServerMetrics(), writer, "test")
-                    .create("R", new RoomLimits(8, Map.of(), 60_000, 64));
-            Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> storage.failures.get() > 0);
-            Member first = new Member();
-            assertNull(join(room, "m1", first));
-            Awaitility.await().atMost(20, TimeUnit.SECONDS).alias("the outage notice on joining")
-                    .until(() -> first.notices("error") == 1);
-            ServerMessage.Notice notice = (ServerMessage.Notice) first.direct.stream()
-                    .filter(m -> m instanceof ServerMessage.Notice).findFirst().orElseThrow();
-            assertTrue(notice.message().contains("No space left on device"), notice.message());
-            owner.submit(() -> room.handle("m1", first, new ClientMessage.PushPrompt("p1", "kept", null, null), 1L))
-                    .get(20, TimeUnit.SECONDS);
-
-            Member second = new Member();
-            join(room, "m2", second);
-            assertEquals(1, second.notices("error"), "a moderator joining later is told at once");
-            assertEquals(0, first.acks(), "nothing acknowledged while the log fails");
-
-            storage.failing.set(false);
-            Awaitility.await().atMost(20, TimeUnit.SECONDS).alias("the ack once durable").until(() -> first.acks() == 1);
-            Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> second.notices("info") == 1);
-            Member third = new Member();
-            join(room, "m3", third);
-            assertEquals(0, third.notices("error"), "after recovery nobody new is told of the old outage");
-            assertEquals(1, first.notices("error"), "told once per outage");
-            owner.submit(() -> room.close("done", ErrorCode.ROOM_CLOSED)).get(20, TimeUnit.SECONDS);
+            }
         }
     }
 }
