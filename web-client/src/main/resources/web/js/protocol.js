@@ -66,6 +66,11 @@ export const ERROR_CODES = deepFreeze({
   ROOM_CLOSED: {"closeCode":4413,"retryable":false},
   LEFT: {"closeCode":4414,"retryable":false},
   POOL_NOT_FOUND: {"closeCode":4415,"retryable":false},
+  TOO_MANY_CONNECTIONS: {"closeCode":4429,"retryable":true},
+  PROTOCOL_ERROR: {"closeCode":1002,"retryable":true},
+  INVALID_UTF8: {"closeCode":1007,"retryable":true},
+  FRAME_TOO_LARGE: {"closeCode":1009,"retryable":true},
+  HTTP_TIMEOUT: {"closeCode":null,"retryable":true},
   SERVER_SHUTDOWN: {"closeCode":1001,"retryable":true},
   INTERNAL: {"closeCode":1011,"retryable":true},
 });
@@ -87,6 +92,10 @@ export const CLOSE_CODES = deepFreeze({
   ROOM_CLOSED: 4413,
   LEFT: 4414,
   POOL_NOT_FOUND: 4415,
+  TOO_MANY_CONNECTIONS: 4429,
+  PROTOCOL_ERROR: 1002,
+  INVALID_UTF8: 1007,
+  FRAME_TOO_LARGE: 1009,
   SERVER_SHUTDOWN: 1001,
   INTERNAL: 1011,
 });
