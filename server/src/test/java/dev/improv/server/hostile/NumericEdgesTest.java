@@ -39,7 +39,7 @@ class NumericEdgesTest {
         assertTrue(huge.code() == ErrorCode.BAD_JSON || huge.code() == ErrorCode.INVALID_FIELD, huge.getMessage());
         String deep = "[".repeat(10_000) + "]".repeat(10_000);
         ProtocolViolation v = refused("{\"type\":\"prompt\",\"text\":\"x\",\"meta\":{\"a\":" + deep + "}}");
-        assertEquals(ErrorCode.BAD_JSON, v.code());
-        assertEquals("meta", v.field());
+        assertTrue(v.code() == ErrorCode.BAD_JSON || v.code() == ErrorCode.INVALID_FIELD, v.getMessage());
+        assertTrue(v.field() != null && v.field().startsWith("meta"), "names the field: " + v.field());
     }
 }
