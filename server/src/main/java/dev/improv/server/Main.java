@@ -2,7 +2,7 @@ package dev.improv.server;
 
 import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
-import dev.improv.server.transport.ImprovServer;
+import dev.improv.server.app.ServerApp;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 
@@ -37,10 +37,9 @@ public final class Main {
             System.exit(2);
             return;
         }
-        ServerConfig finalConfig = config;
-        ImprovServer server;
+        ServerApp server;
         try {
-            server = ImprovServer.start(config, metrics -> Features.forConfig(finalConfig, metrics));
+            server = ServerApp.start(config);
         } catch (IllegalArgumentException e) {
             System.err.println("invalid configuration: " + e.getMessage());
             System.exit(2);
@@ -59,8 +58,10 @@ public final class Main {
     }
 
     /** Says where the admin key is, never what it is (the banner ends up in logs and terminals). */
-    private static void printBanner(ServerConfig config, ImprovServer server, String adminKeySource) {
+    private static void printBanner(ServerConfig config, ServerApp server, String adminKeySource) {
         String url = config.publicUrl();
+        String adminUrl = server.adminPort() < 0 ? url : "http://" + (config.admin().host().contains(":")
+                ? "[" + config.admin().host() + "]" : config.admin().host()) + ":" + server.adminPort();
         System.out.printf("""
                 improv-server %s listening on port %d (%s)
                   web:      %s/
@@ -72,6 +73,6 @@ public final class Main {
                 Create a room and get join links, one per role (KEY holds the admin key):
                   curl -s -X POST -H "Authorization: Bearer $KEY" %s/api/rooms
                 %n""", dev.improv.server.config.ServerCommand.serverVersion(), server.port(), server.transportName(),
-                url, url, url, config.dataDir(), adminKeySource, url);
+                url, url, adminUrl, config.dataDir(), adminKeySource, adminUrl);
     }
 }

@@ -33,6 +33,16 @@ public class ServerCommand {
             description = "Secrets and session logs live here (env IMPROV_DATA_DIR).")
     Path dataDir;
 
+    @Option(names = "--admin-port", defaultValue = "${env:IMPROV_ADMIN_PORT:--1}",
+            description = "Serve the admin API and /metrics on a listener of their own at this port (0 = any free "
+                    + "one) instead of the main port; -1 = on the main port (env IMPROV_ADMIN_PORT).")
+    int adminPort;
+
+    @Option(names = "--admin-host", defaultValue = "${env:IMPROV_ADMIN_HOST:-127.0.0.1}",
+            description = "Address of the admin listener; loopback by default, so only this machine reaches it "
+                    + "(env IMPROV_ADMIN_HOST).")
+    String adminHost;
+
     @Option(names = "--admin-key", defaultValue = "${env:IMPROV_ADMIN_KEY}",
             description = "Key for the admin API; prefer --admin-key-file (a flag is visible to every local user in "
                     + "the process list); default: generated once and kept in <data-dir>/admin-key "
@@ -92,6 +102,16 @@ public class ServerCommand {
     @Option(names = "--history-events", defaultValue = "${env:IMPROV_HISTORY_EVENTS:-4096}",
             description = "Room events kept in memory per room for resume (env IMPROV_HISTORY_EVENTS).")
     int historyEvents;
+
+    @Option(names = "--history-bytes", defaultValue = "${env:IMPROV_HISTORY_BYTES:-1048576}",
+            description = "Bytes of room events kept in memory per room for resume; older events are read back from "
+                    + "the session log (env IMPROV_HISTORY_BYTES).")
+    long historyBytes;
+
+    @Option(names = "--catch-up-stall-ms", defaultValue = "${env:IMPROV_CATCH_UP_STALL_MS:-15000}",
+            description = "A member catching up (replay) whose connection takes no bytes for this long is cut as a "
+                    + "slow consumer (env IMPROV_CATCH_UP_STALL_MS).")
+    long catchUpStallMs;
 
     @Option(names = "--join-timeout-ms", defaultValue = "${env:IMPROV_JOIN_TIMEOUT_MS:-10000}",
             description = "A new connection must join a room or complete an HTTP request within this, else it is closed "
@@ -252,7 +272,7 @@ public class ServerCommand {
         List<String> origins = clean(allowedOrigins).stream().map(ServerCommand::stripSlash).toList();
         RoomLimits limits = new RoomLimits(maxMembers, Map.of(Role.PERFORMER, maxPerformers,
                 Role.MODERATOR, maxModerators, Role.RECORDER, maxRecorders, Role.OBSERVER, maxObservers),
-                resumeWindowMs, historyEvents);
+                resumeWindowMs, historyEvents, historyBytes, catchUpStallMs);
         return new ServerConfig(host, port, url, data, key, secret, origins, maxMessageBytes, messagesPerSecond,
                 messageBurst, limits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs, writeBufferHighWater,
                 linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads, shutdownGraceMs,
@@ -262,7 +282,8 @@ public class ServerCommand {
                 promptLibrary == null ? null : promptLibrary.toAbsolutePath(),
                 new ServerConfig.ClientLimits(httpMaxPipelined, httpRequestTimeoutMs, maxConnectionsPerAddress,
                         upgradesPerSecondPerAddress, upgradeBurstPerAddress, reconnectsPerMinute, reconnectBurst,
-                        trackedAddresses, protocolErrorLogsPerMinute));
+                        trackedAddresses, protocolErrorLogsPerMinute),
+                new ServerConfig.AdminListener(adminHost, adminPort));
     }
 
     private static List<String> clean(List<String> values) {

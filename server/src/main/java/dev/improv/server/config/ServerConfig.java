@@ -24,13 +24,16 @@ import java.util.List;
  * @param media                in-process media recording of rooms created with {@code recordMedia}
  * @param promptLibrary        the operator's prompt library file, or null for the built-in one
  * @param clients              what one connection, one address or one participant may make the server hold
+ * @param admin                where the admin API and /metrics are served: on the main port, or a listener of
+ *                             their own
  */
 public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, byte[] tokenSecret,
                            List<String> allowedOrigins, int maxMessageBytes, int messagesPerSecond, int messageBurst,
                            RoomLimits roomLimits, long joinTimeoutMs, long idleTimeoutMs, long pingIntervalMs,
                            int writeBufferHighWater, long linkTtlSeconds, boolean sessionLog, FsyncPolicy fsync,
                            long fsyncIntervalMs, String transport, int ioThreads, long shutdownGraceMs,
-                           IceSettings ice, MediaSettings media, Path promptLibrary, ClientLimits clients) {
+                           IceSettings ice, MediaSettings media, Path promptLibrary, ClientLimits clients,
+                           AdminListener admin) {
     public ServerConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
         require(port >= 0 && port <= 65535, "port must be 0..65535");
@@ -127,6 +130,26 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         }
     }
 
+    /**
+     * The admin API's own listener.
+     *
+     * @param port -1: none, the admin API and /metrics are on the main port; 0: a free port; else that port
+     * @param host the address it binds (loopback by default: only this machine reaches it)
+     */
+    public record AdminListener(String host, int port) {
+        public AdminListener {
+            require(port >= -1 && port <= 65535, "admin port must be -1 (none), 0 (any) or 1..65535");
+        }
+
+        public static AdminListener none() {
+            return new AdminListener("127.0.0.1", -1);
+        }
+
+        public boolean separate() {
+            return port >= 0;
+        }
+    }
+
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);
@@ -143,6 +166,6 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         return new ServerConfig(host, port, url, dataDir, adminKey, tokenSecret, allowedOrigins, maxMessageBytes,
                 messagesPerSecond, messageBurst, roomLimits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs,
                 writeBufferHighWater, linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads,
-                shutdownGraceMs, ice, media, promptLibrary, clients);
+                shutdownGraceMs, ice, media, promptLibrary, clients, admin);
     }
 }

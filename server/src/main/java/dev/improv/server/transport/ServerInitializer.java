@@ -2,11 +2,10 @@ package dev.improv.server.transport;
 
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.config.ServerConfig;
-import dev.improv.server.match.LobbyRegistry;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.room.MicrosClock;
 import dev.improv.server.protocol.ErrorCode;
-import dev.improv.server.room.RoomRegistry;
+import dev.improv.server.routing.Router;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -21,8 +20,9 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import java.net.InetAddress;
 
 /**
- * Builds pipelines and nothing else. Every connection starts as HTTP; {@link HttpRequestRouter} calls
- * {@link #upgradeToWebSocket} for a WebSocket upgrade. Limits come from {@link ServerConfig}.
+ * Builds pipelines and nothing else. Every connection starts as HTTP; on a listener with WebSockets,
+ * {@link HttpRequestRouter} calls {@link #upgradeToWebSocket} for a WebSocket upgrade (the admin listener has
+ * none: HTTP only). Limits come from {@link ServerConfig}.
  */
 final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     /** Largest HTTP request body (admin API JSON). */
@@ -31,8 +31,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
 
     private final ServerConfig config;
     private final TokenService tokens;
-    private final RoomRegistry rooms;
-    private final LobbyRegistry lobbies;
+    private final Router router;
     private final ServerMetrics metrics;
     private final MicrosClock clock;
     private final ChannelHandler httpApi;
@@ -41,12 +40,12 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     private final AddressLimits addressLimits;
     private final ClientErrorLog clientErrors;
 
-    ServerInitializer(ServerConfig config, TokenService tokens, RoomRegistry rooms, LobbyRegistry lobbies,
-                      ServerMetrics metrics, MicrosClock clock, ChannelHandler httpApi) {
-        this.lobbies = lobbies;
+    /** With {@code router} null: HTTP only, no WebSocket upgrades. */
+    ServerInitializer(ServerConfig config, TokenService tokens, Router router, ServerMetrics metrics,
+                      MicrosClock clock, ChannelHandler httpApi) {
         this.config = config;
         this.tokens = tokens;
-        this.rooms = rooms;
+        this.router = router;
         this.metrics = metrics;
         this.clock = clock;
         this.httpApi = httpApi;
@@ -64,6 +63,10 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
                         .closeOnProtocolViolation(false) // the session closes, with the code counted as the client's
                         .build())
                 .build();
+    }
+
+    boolean webSockets() {
+        return router != null;
     }
 
     @Override
@@ -84,9 +87,11 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
                 .addLast("http", new HttpServerCodec())
                 .addLast("aggregator", new HttpObjectAggregator(MAX_HTTP_BODY_BYTES))
                 .addLast(HttpFlowControl.NAME, new HttpFlowControl(config.clients().httpMaxPipelined(),
-                        config.clients().httpRequestTimeoutMs(), metrics, clientErrors))
-                .addLast("router", new HttpRequestRouter(this, origins))
-                .addLast("api", httpApi);
+                        config.clients().httpRequestTimeoutMs(), metrics, clientErrors));
+        if (webSockets()) {
+            ch.pipeline().addLast("router", new HttpRequestRouter(this, origins));
+        }
+        ch.pipeline().addLast("api", httpApi);
     }
 
     /** Takes one WebSocket upgrade from the address's budget ({@code --upgrades-per-second-per-address}). */
@@ -115,10 +120,10 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         p.addAfter("encoder", "rate", new InboundRateLimiter(bucket, config.messagesPerSecond(), metrics));
         if (path.startsWith(LobbySession.PATH)) {
             p.addAfter("rate", "decoder", JsonMessageDecoder.forLobbies(config.maxMessageBytes(), clock, metrics));
-            p.addAfter("decoder", "session", new LobbySession(tokens, lobbies, metrics, clientErrors, addressLimits));
+            p.addAfter("decoder", "session", new LobbySession(tokens, router, metrics, clientErrors, addressLimits));
         } else {
             p.addAfter("rate", "decoder", JsonMessageDecoder.forRooms(config.maxMessageBytes(), clock, metrics));
-            p.addAfter("decoder", "session", new RoomSession(tokens, rooms, metrics, clientErrors, addressLimits));
+            p.addAfter("decoder", "session", new RoomSession(tokens, router, metrics, clientErrors, addressLimits));
         }
     }
 }
