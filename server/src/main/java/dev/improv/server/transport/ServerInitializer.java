@@ -49,7 +49,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         this.metrics = metrics;
         this.clock = clock;
         this.httpApi = httpApi;
-        this.origins = new OriginPolicy(config.allowedOrigins());
+        this.origins = new OriginPolicy(config.allowedOrigins(), config.publicUrl());
         this.addressLimits = new AddressLimits(config.clients());
         this.clientErrors = new ClientErrorLog(metrics, config.clients().protocolErrorLogsPerMinute());
         this.webSocketConfig = WebSocketServerProtocolConfig.newBuilder()
