@@ -38,7 +38,7 @@ class NegotiationBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        rig = BrowserRig.start(temp, null);
+        rig = BrowserRig.start(temp);
     }
 
     @AfterAll

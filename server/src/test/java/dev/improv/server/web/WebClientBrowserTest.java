@@ -42,7 +42,7 @@ class WebClientBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        rig = BrowserRig.start(temp, null);
+        rig = BrowserRig.start(temp);
     }
 
     @AfterAll
