@@ -1,8 +1,11 @@
 package dev.improv.server.app;
 
 import dev.improv.server.config.ServerConfig;
+import dev.improv.server.eventlog.FileWalStorage;
 import dev.improv.server.eventlog.FileWriteAheadLog;
 import dev.improv.server.eventlog.SessionArchive;
+import dev.improv.server.eventlog.WalSegments;
+import dev.improv.server.eventlog.WalStorage;
 import dev.improv.server.eventlog.SessionFiles;
 import dev.improv.server.eventlog.WriteAheadLog;
 import dev.improv.server.http.Route;
@@ -37,13 +40,16 @@ final class SessionLogFeature implements Feature {
     private final ExecutorService diskReads;
     private final SessionRoutes routes;
 
-    SessionLogFeature(ServerConfig config, ServerMetrics metrics) {
+    /** {@code storage}: where the log is written; {@code null} for the data dir's files. */
+    SessionLogFeature(ServerConfig config, ServerMetrics metrics, WalStorage storage) {
         SessionFiles files = new SessionFiles(config.dataDir());
         try {
-            this.log = FileWriteAheadLog.open(config.dataDir(),
-                    FileWriteAheadLog.Settings.of(config.fsync(), config.fsyncIntervalMs())
-                            .withSegmentBytes(config.log().segmentBytes())
-                            .withBacklogBytes(config.log().backlogBytes()), metrics);
+            FileWriteAheadLog.Settings settings = FileWriteAheadLog.Settings.of(config.fsync(),
+                    config.fsyncIntervalMs()).withSegmentBytes(config.log().segmentBytes())
+                    .withBacklogBytes(config.log().backlogBytes());
+            WalSegments segments = new WalSegments(config.dataDir());
+            this.log = new FileWriteAheadLog(segments, storage != null ? storage : new FileWalStorage(segments),
+                    files, settings, metrics);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the write-ahead log under " + config.dataDir(), e);
         }

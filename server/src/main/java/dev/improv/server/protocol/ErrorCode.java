@@ -67,6 +67,20 @@ public enum ErrorCode {
         return closeCode != 0;
     }
 
+    /**
+     * Whether trying again later, unchanged, may succeed: for a code that closes the connection, whether a client
+     * should reconnect by itself (a refused token or a kick would only be refused again); for the others, whether
+     * the same message may be sent again. New codes are not retryable unless listed here.
+     */
+    public boolean retryable() {
+        return switch (this) {
+            case RATE_LIMITED, UNKNOWN_PEER, REPLAY_UNAVAILABLE, LOG_UNAVAILABLE, SLOW_CONSUMER, JOIN_TIMEOUT,
+                 IDLE_TIMEOUT, TOO_MANY_CONNECTIONS, PROTOCOL_ERROR, INVALID_UTF8, FRAME_TOO_LARGE, HTTP_TIMEOUT,
+                 SERVER_SHUTDOWN, INTERNAL -> true;
+            default -> false;
+        };
+    }
+
     @JsonValue
     public String wireName() {
         return name();

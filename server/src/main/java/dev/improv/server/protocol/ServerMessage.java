@@ -3,7 +3,6 @@ package dev.improv.server.protocol;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /**
@@ -66,7 +65,7 @@ public sealed interface ServerMessage permits ServerMessage.Welcome, ServerMessa
     }
 
     /** Signalling from {@code from}, relayed to this connection only. */
-    record SignalRelay(String from, SignalKind kind, JsonNode data) implements ServerMessage {
+    record SignalRelay(String from, SignalKind kind, RawJson data) implements ServerMessage {
     }
 
     /** Reply to {@code time_sync}: the client's stamp echoed, the server's receive and send stamps (µs). */
@@ -74,11 +73,12 @@ public sealed interface ServerMessage permits ServerMessage.Welcome, ServerMessa
     }
 
     /**
-     * The message with client id {@code cid} was applied. For a message that produced a room event, {@code seq}
-     * names it, and the ack is sent only once that event is durable in the session log.
+     * The message with client id {@code cid} was applied. For a message that produced a room event,
+     * {@code eventSeq} names it, and the ack is sent only once that event is durable in the session log. Not
+     * {@code seq}: a message with a {@code seq} is a room event, so clients tell the two apart by that alone.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Ack(String cid, Long seq, boolean duplicate) implements ServerMessage {
+    record Ack(String cid, Long eventSeq, boolean duplicate) implements ServerMessage {
     }
 
     /** A refusal: a code, the offending field (when one is to blame), a sentence for people, and the cid. */

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.eventlog.OfflineWal;
 import dev.improv.server.eventlog.SessionLogReader;
-import dev.improv.server.testing.ServerProcess;
+import dev.improv.server.testing.KillableServer;
 import dev.improv.server.testing.TestClient;
 import dev.improv.server.testing.TestServer;
 import java.nio.file.Files;
@@ -34,7 +34,7 @@ class DeletedSegmentTest {
 
     @Test
     void acksStopTheModeratorHearsAndNothingAcknowledgedIsLost() throws Exception {
-        try (ServerProcess server = ServerProcess.start(data)) {
+        try (KillableServer server = KillableServer.start(data)) {
             JsonNode created = server.adminJson("POST", "/api/rooms", "{}");
             String roomId = created.path("room").path("id").asText();
             String session = created.path("room").path("sessionId").asText();

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.protocol.ProtocolCodec;
-import dev.improv.server.testing.ServerProcess;
+import dev.improv.server.testing.KillableServer;
 import dev.improv.server.testing.TestClient;
 import dev.improv.server.testing.TestServer;
 import java.nio.file.Path;
@@ -56,7 +56,7 @@ class RestartRecoveryTest {
         long perfLastSeen;
         Map<Long, String> acked = new HashMap<>();
         String sessionId;
-        try (ServerProcess first = ServerProcess.start(data, flags)) {
+        try (KillableServer first = KillableServer.start(data, flags)) {
             assertEquals(201, first.admin("POST", "/api/pools", "{\"id\":\"" + POOL + "\",\"consentVersion\":1,"
                     + "\"consentText\":\"recorded\",\"roomSize\":2}").statusCode());
             for (String who : List.of("mod", "p1", "p2", "p3", "p4")) {
@@ -143,7 +143,7 @@ class RestartRecoveryTest {
             }
         }
 
-        try (ServerProcess second = ServerProcess.start(data, flags)) {
+        try (KillableServer second = KillableServer.start(data, flags)) {
             // old links resume with lastSeq, gap-free, through the restart marker, and seq continues
             TestClient prompter = TestClient.connect(retarget(roomUrlMod, second) + "&lastSeq=" + modLastSeen);
             JsonNode welcome = prompter.await("welcome");
@@ -230,7 +230,7 @@ class RestartRecoveryTest {
         return p;
     }
 
-    private static String retarget(String url, ServerProcess server) {
+    private static String retarget(String url, KillableServer server) {
         return url.replaceFirst("ws://127\\.0\\.0\\.1:\\d+", "ws://127.0.0.1:" + server.port());
     }
 

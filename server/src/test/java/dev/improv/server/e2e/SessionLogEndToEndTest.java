@@ -89,7 +89,7 @@ class SessionLogEndToEndTest {
             SessionLogReader.ReadResult log = dev.improv.server.eventlog.OfflineWal.read(data, session);
             assertFalse(log.tornTail());
             for (JsonNode ack : mod.ofType("ack")) {
-                long seq = ack.path("seq").asLong();
+                long seq = ack.path("eventSeq").asLong();
                 assertTrue(seq <= log.lastSeq(), "acked seq " + seq + " is in the file");
                 String cid = ack.path("cid").asText();
                 assertEquals("q" + cid.substring(1), log.events().get((int) seq - 1).json().path("text").asText());

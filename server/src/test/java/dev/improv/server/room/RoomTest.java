@@ -130,7 +130,7 @@ class RoomTest {
         assertTrue(mod.ofType("ack").isEmpty(), "durable up to an earlier seq does not cover the prompt");
         journal.listener.durableUpTo(promptSeq);
         Awaitility.await().atMost(2, TimeUnit.SECONDS).until(() -> mod.ofType("ack").size() == 1);
-        assertTrue(mod.ofType("ack").get(0).contains("\"seq\":" + promptSeq));
+        assertTrue(mod.ofType("ack").get(0).contains("\"eventSeq\":" + promptSeq));
     }
 
     @Test

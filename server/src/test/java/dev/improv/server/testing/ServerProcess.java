@@ -1,18 +1,12 @@
 package dev.improv.server.testing;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.improv.server.protocol.ProtocolCodec;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -22,101 +16,95 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The server in a JVM of its own (same class path as the tests), on a data directory, so that a test can kill it
- * for real ({@link #kill}: SIGKILL, {@link #terminate}: SIGTERM) and start it again on the same directory.
+ * The server in a JVM of its own (so that its memory can be measured and it can be killed for real), started
+ * from the test class path; its output is collected line by line.
  */
 public final class ServerProcess implements AutoCloseable {
-    public static final String ADMIN_KEY = "process-admin-key";
     private static final Pattern LISTENING = Pattern.compile("listening on port (\\d+)");
 
     private final Process process;
-    private final int port;
     private final List<String> output = new CopyOnWriteArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final CompletableFuture<Integer> port = new CompletableFuture<>();
 
-    private ServerProcess(Process process) throws Exception {
+    private ServerProcess(Process process) {
         this.process = process;
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                StandardCharsets.UTF_8));
-        CompletableFuture<Integer> found = new CompletableFuture<>();
-        Thread drain = new Thread(() -> {
-            try {
-                for (String line = out.readLine(); line != null; line = out.readLine()) {
-                    output.add(line);
-                    Matcher m = LISTENING.matcher(line);
-                    if (m.find()) {
-                        found.complete(Integer.parseInt(m.group(1)));
-                    }
-                }
-            } catch (IOException ignored) {
-                // process gone
-            }
-            found.completeExceptionally(new IllegalStateException("the server exited before listening"));
-        }, "server-process-drain");
-        drain.setDaemon(true);
-        drain.start();
-        this.port = found.get(90, TimeUnit.SECONDS);
+        Thread reader = new Thread(this::readOutput, "server-output-" + process.pid());
+        reader.setDaemon(true);
+        reader.start();
     }
 
-    /** Starts {@code dev.improv.server.Main} on {@code data} with the log on (fsync BATCH) and {@code extra}. */
-    public static ServerProcess start(Path data, String... extra) throws Exception {
+    /** Starts {@code dev.improv.server.Main} with {@code jvmOptions} and {@code args}; waits until it listens. */
+    public static ServerProcess start(List<String> jvmOptions, List<String> args) throws Exception {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                "dev.improv.server.Main", "--host", "127.0.0.1", "--port", "0", "--data-dir", data.toString(),
-                "--admin-key", ADMIN_KEY, "--max-messages-per-second", "100000", "--message-burst", "100000",
-                "--fsync", "BATCH", "--shutdown-grace-ms", "3000"));
-        cmd.addAll(List.of(extra));
-        return new ServerProcess(new ProcessBuilder(cmd).redirectErrorStream(true).start());
+        List<String> command = new ArrayList<>();
+        command.add(java);
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.improv.server.Main"));
+        command.addAll(args);
+        ServerProcess server = new ServerProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
+        try {
+            server.port.get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            server.close();
+            throw new IllegalStateException("server did not start: " + server.output, e);
+        }
+        return server;
+    }
+
+    private void readOutput() {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                output.add(line);
+                Matcher m = LISTENING.matcher(line);
+                if (m.find()) {
+                    port.complete(Integer.parseInt(m.group(1)));
+                }
+            }
+        } catch (IOException ignored) {
+            // the process ended
+        }
+        port.completeExceptionally(new IllegalStateException("server output ended"));
     }
 
     public int port() {
-        return port;
+        return port.join();
     }
 
     public long pid() {
         return process.pid();
     }
 
-    public String ws(String path) {
-        return "ws://127.0.0.1:" + port + path;
-    }
-
+    /** Every line the server printed so far. */
     public List<String> output() {
-        return output;
+        return List.copyOf(output);
     }
 
-    public HttpResponse<String> admin(String method, String path, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Authorization", "Bearer " + ADMIN_KEY).timeout(Duration.ofSeconds(60))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    public JsonNode adminJson(String method, String path, String body) throws Exception {
-        return ProtocolCodec.mapper().readTree(admin(method, path, body).body());
-    }
-
-    /** SIGKILL: no shutdown hook, no flush. */
-    public void kill() throws InterruptedException {
-        process.destroyForcibly();
-        if (!process.waitFor(20, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("server " + process.pid() + " did not die");
+    /** Resident set size of the server process in MiB, from /proc. */
+    public long rssMib() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+            }
         }
+        throw new IOException("no VmRSS for " + process.pid());
     }
 
-    /** SIGTERM: the shutdown hook runs (a clean stop). */
-    public void terminate() throws InterruptedException {
-        process.destroy();
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new IllegalStateException("server " + process.pid() + " did not stop on SIGTERM");
-        }
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     @Override
-    public void close() throws InterruptedException {
-        if (process.isAlive()) {
-            kill();
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
         }
     }
 }
