@@ -5,7 +5,7 @@ import java.util.function.Consumer;
 
 /**
  * Where rooms write their session log. The room calls it on its owner thread, so no method may block: an
- * implementation queues and lets its own writer thread do the I/O (see {@code eventlog.SessionLogWriter}).
+ * implementation queues and lets its own writer thread do the I/O (see {@code eventlog.FileWriteAheadLog}).
  */
 public interface SessionJournal {
     /** Starts the log of one room session. */
