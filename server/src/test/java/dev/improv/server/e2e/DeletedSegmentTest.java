@@ -72,7 +72,7 @@ class DeletedSegmentTest {
             sender.get(30, TimeUnit.SECONDS);
             Map<Long, String> acked = new HashMap<>();
             for (JsonNode ack : mod.ofType("ack")) {
-                acked.put(ack.path("seq").asLong(), "take " + ack.path("cid").asText().substring(1));
+                acked.put(ack.path("eventSeq").asLong(), "take " + ack.path("cid").asText().substring(1));
             }
             mod.abort();
             SessionLogReader.ReadResult log = OfflineWal.read(data, session);

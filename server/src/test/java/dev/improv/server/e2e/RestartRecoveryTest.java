@@ -134,7 +134,7 @@ class RestartRecoveryTest {
             }
             sender.get(30, TimeUnit.SECONDS);
             for (JsonNode ack : prompter.ofType("ack")) {
-                acked.put(ack.path("seq").asLong(), "take " + ack.path("cid").asText().substring(1));
+                acked.put(ack.path("eventSeq").asLong(), "take " + ack.path("cid").asText().substring(1));
             }
             modLastSeen = lastSeq(prompter);
             perfLastSeen = lastSeq(watcher);
@@ -157,10 +157,10 @@ class RestartRecoveryTest {
             prompter.send("{\"type\":\"prompt\",\"text\":\"after\",\"cid\":\"after-1\"}");
             JsonNode ack = prompter.await(m -> m.path("type").asText().equals("ack")
                     && m.path("cid").asText().equals("after-1"), "ack of the first prompt after the restart");
-            assertTrue(ack.path("seq").asLong() > seqAtWelcome, "seq continues: " + ack);
+            assertTrue(ack.path("eventSeq").asLong() > seqAtWelcome, "seq continues: " + ack);
             TestClient watcher = TestClient.connect(retarget(roomUrlPerf, second) + "&lastSeq=" + perfLastSeen);
             watcher.await("welcome");
-            Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> lastSeq(watcher) >= ack.path("seq").asLong());
+            Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> lastSeq(watcher) >= ack.path("eventSeq").asLong());
             assertRun(roomEvents(watcher), perfLastSeen + 1);
 
             // every acknowledged prompt is in the log at its seq
@@ -183,7 +183,7 @@ class RestartRecoveryTest {
             JsonNode dup = prompter.await(m -> m.path("type").asText().equals("ack")
                     && m.path("cid").asText().equals(lastCid), "ack of the resent cid");
             assertTrue(dup.path("duplicate").asBoolean(), dup.toString());
-            assertEquals(lastPromptSeq, dup.path("seq").asLong());
+            assertEquals(lastPromptSeq, dup.path("eventSeq").asLong());
             String after = second.admin("GET", "/api/sessions/" + sessionId + "/log", null).body();
             assertFalse(after.contains("\"again\""), "the resent cid was not applied");
 
