@@ -158,10 +158,16 @@ class RestartRecoveryTest {
             JsonNode ack = prompter.await(m -> m.path("type").asText().equals("ack")
                     && m.path("cid").asText().equals("after-1"), "ack of the first prompt after the restart");
             assertTrue(ack.path("eventSeq").asLong() > seqAtWelcome, "seq continues: " + ack);
-            TestClient watcher = TestClient.connect(retarget(roomUrlPerf, second) + "&lastSeq=" + perfLastSeen);
+            // Members get events before they are durable (only acks wait for the fsync): after a SIGKILL the
+            // performer may have seen events past the last durable one, which the restarted room numbers anew
+            // (a known limit, see docs/session-log.md). It resumes from what it saw up to the restart marker.
+            long restartSeq = replayed.stream().filter(e -> e.path("type").asText().equals("server_restarted"))
+                    .findFirst().orElseThrow().path("seq").asLong();
+            long watcherFrom = Math.min(perfLastSeen, restartSeq - 1);
+            TestClient watcher = TestClient.connect(retarget(roomUrlPerf, second) + "&lastSeq=" + watcherFrom);
             watcher.await("welcome");
             Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> lastSeq(watcher) >= ack.path("eventSeq").asLong());
-            assertRun(roomEvents(watcher), perfLastSeen + 1);
+            assertRun(roomEvents(watcher), watcherFrom + 1);
 
             // every acknowledged prompt is in the log at its seq
             String log = second.admin("GET", "/api/sessions/" + sessionId + "/log", null).body();
