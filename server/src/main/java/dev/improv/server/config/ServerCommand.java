@@ -38,6 +38,29 @@ public class ServerCommand {
                     + "(env IMPROV_ADMIN_KEY).")
     String adminKey;
 
+    @Option(names = "--token-keys", defaultValue = "${env:IMPROV_TOKEN_KEYS}",
+            description = "JSON file of join token keys for rotation: {\"signing\":kid,\"keys\":{kid:secret},"
+                    + "\"retired\":[kid]}, mode 600; default <data-dir>/token-keys.json when it exists "
+                    + "(env IMPROV_TOKEN_KEYS).")
+    Path tokenKeys;
+
+    @Option(names = "--token-issuer", defaultValue = "${env:IMPROV_TOKEN_ISSUER:-improv-server}",
+            description = "The 'iss' of join tokens this server mints (env IMPROV_TOKEN_ISSUER).")
+    String tokenIssuer;
+
+    @Option(names = "--token-accepted-issuers", split = ",", defaultValue = "${env:IMPROV_TOKEN_ACCEPTED_ISSUERS:-}",
+            description = "More 'iss' values accepted, comma separated, e.g. a studio backend that mints links "
+                    + "(env IMPROV_TOKEN_ACCEPTED_ISSUERS).")
+    List<String> tokenAcceptedIssuers;
+
+    @Option(names = "--token-audience", defaultValue = "${env:IMPROV_TOKEN_AUDIENCE:-improv}",
+            description = "The 'aud' every join token must name (env IMPROV_TOKEN_AUDIENCE).")
+    String tokenAudience;
+
+    @Option(names = "--token-clock-skew-seconds", defaultValue = "${env:IMPROV_TOKEN_CLOCK_SKEW_SECONDS:-60}",
+            description = "Tolerance for a token's 'nbf'/'iat' in the future (env IMPROV_TOKEN_CLOCK_SKEW_SECONDS).")
+    long tokenClockSkewSeconds;
+
     @Option(names = "--allowed-origins", split = ",", defaultValue = "${env:IMPROV_ALLOWED_ORIGINS:-}",
             description = "Browser origins allowed to open WebSockets, comma separated; empty = the server's own "
                     + "origin only (env IMPROV_ALLOWED_ORIGINS).")
@@ -180,19 +203,28 @@ public class ServerCommand {
     public ServerConfig toConfig() throws IOException {
         Path data = dataDir.toAbsolutePath().normalize();
         String key = adminKey == null || adminKey.isBlank() ? Secrets.adminKey(data) : adminKey;
-        byte[] secret = Secrets.tokenSecret(data);
+        ServerConfig.TokenSettings tokens = tokenSettings(data);
         String url = publicUrl == null || publicUrl.isBlank() ? "http://localhost:" + port : stripSlash(publicUrl);
         List<String> origins = clean(allowedOrigins).stream().map(ServerCommand::stripSlash).toList();
         RoomLimits limits = new RoomLimits(maxMembers, Map.of(Role.PERFORMER, maxPerformers,
                 Role.MODERATOR, maxModerators, Role.RECORDER, maxRecorders, Role.OBSERVER, maxObservers),
                 resumeWindowMs, historyEvents);
-        return new ServerConfig(host, port, url, data, key, secret, origins, maxMessageBytes, messagesPerSecond,
+        return new ServerConfig(host, port, url, data, key, tokens, origins, maxMessageBytes, messagesPerSecond,
                 messageBurst, limits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs, writeBufferHighWater,
                 linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads, shutdownGraceMs,
                 new ServerConfig.IceSettings(clean(stunUrls), clean(turnUrls), turnSecret, turnCredentialTtlSeconds,
                         relayOnly),
                 new ServerConfig.MediaSettings(mediaRecorder, mediaMaxRooms, mediaConsent, mediaVideoFps),
                 promptLibrary == null ? null : promptLibrary.toAbsolutePath());
+    }
+
+    private ServerConfig.TokenSettings tokenSettings(Path data) throws IOException {
+        Path keys = tokenKeys != null ? tokenKeys.toAbsolutePath()
+                : java.nio.file.Files.exists(data.resolve("token-keys.json")) ? data.resolve("token-keys.json") : null;
+        List<String> issuers = new java.util.ArrayList<>(List.of(tokenIssuer));
+        issuers.addAll(clean(tokenAcceptedIssuers));
+        return new ServerConfig.TokenSettings(Secrets.tokenSecret(data), keys, tokenIssuer, issuers, tokenAudience,
+                tokenClockSkewSeconds);
     }
 
     private static List<String> clean(List<String> values) {

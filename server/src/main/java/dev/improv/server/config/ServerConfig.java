@@ -9,6 +9,7 @@ import java.util.List;
  * environment variables, or directly by tests.
  *
  * @param publicUrl            base URL put into join links (what browsers reach)
+ * @param tokens               join token keys and policy (issuer, audience, clock skew)
  * @param allowedOrigins       browser origins allowed to open WebSockets; empty = same origin as the Host header
  * @param maxMessageBytes      largest client message accepted; larger ones get an error, the connection stays
  * @param messagesPerSecond    sustained client messages per second per connection (token bucket refill)
@@ -24,7 +25,7 @@ import java.util.List;
  * @param media                in-process media recording of rooms created with {@code recordMedia}
  * @param promptLibrary        the operator's prompt library file, or null for the built-in one
  */
-public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, byte[] tokenSecret,
+public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, TokenSettings tokens,
                            List<String> allowedOrigins, int maxMessageBytes, int messagesPerSecond, int messageBurst,
                            RoomLimits roomLimits, long joinTimeoutMs, long idleTimeoutMs, long pingIntervalMs,
                            int writeBufferHighWater, long linkTtlSeconds, boolean sessionLog, FsyncPolicy fsync,
@@ -43,6 +44,33 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         require(linkTtlSeconds >= 1, "link TTL must be at least 1 second");
         require(List.of("auto", "epoll", "nio").contains(transport), "transport must be auto, epoll or nio");
         require(ioThreads >= 0, "io threads must not be negative");
+    }
+
+    /**
+     * Join tokens (JWT, HS256). {@code keyFile} holds the rotation keys (see {@code auth.TokenKeys}); the generated
+     * {@code defaultSecret} is the key {@code default} unless the file retires it.
+     *
+     * @param keyFile          JSON key file (kid -> secret, signing kid, retired kids), or null for none
+     * @param issuer           the {@code iss} of the tokens this server mints
+     * @param acceptedIssuers  issuers whose tokens are accepted (a studio backend minting its own), the own included
+     * @param audience         the {@code aud} every token must name
+     * @param clockSkewSeconds tolerance for {@code nbf} and {@code iat} in the future (another machine's clock)
+     */
+    public record TokenSettings(byte[] defaultSecret, Path keyFile, String issuer, List<String> acceptedIssuers,
+                                String audience, long clockSkewSeconds) {
+        public TokenSettings {
+            acceptedIssuers = List.copyOf(acceptedIssuers);
+            require(defaultSecret != null && defaultSecret.length >= 32, "the token secret must have at least 32 bytes");
+            require(issuer != null && !issuer.isBlank(), "token issuer must not be empty");
+            require(audience != null && !audience.isBlank(), "token audience must not be empty");
+            require(clockSkewSeconds >= 0 && clockSkewSeconds <= 600, "token clock skew must be 0..600 s");
+        }
+
+        @Override
+        public String toString() { // never the secret
+            return "TokenSettings[keyFile=" + keyFile + ", issuer=" + issuer + ", acceptedIssuers=" + acceptedIssuers
+                    + ", audience=" + audience + ", clockSkewSeconds=" + clockSkewSeconds + "]";
+        }
     }
 
     /**
@@ -100,7 +128,7 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
 
     /** A copy with another port and public URL, for tests that bind to port 0. */
     public ServerConfig withPublicUrl(String url) {
-        return new ServerConfig(host, port, url, dataDir, adminKey, tokenSecret, allowedOrigins, maxMessageBytes,
+        return new ServerConfig(host, port, url, dataDir, adminKey, tokens, allowedOrigins, maxMessageBytes,
                 messagesPerSecond, messageBurst, roomLimits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs,
                 writeBufferHighWater, linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads,
                 shutdownGraceMs, ice, media, promptLibrary);

@@ -174,10 +174,11 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
     private void iceServers(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri) {
         List<String> token = uri.parameters().get("token");
         try {
-            JoinClaims claims = tokens.verify(token == null ? null : token.get(0));
+            JoinClaims claims = tokens.verify(token == null ? null : token.get(0), dev.improv.server.auth.Scope.ICE);
             HttpResponses.sendJson(ctx, request, HttpResponseStatus.OK, ice.forParticipant(claims.pid()));
         } catch (TokenException e) {
-            HttpResponses.sendError(ctx, request, HttpResponseStatus.UNAUTHORIZED, e.code().name(), e.getMessage());
+            HttpResponses.sendError(ctx, request, HttpResponseStatus.valueOf(e.httpStatus()), e.code().name(),
+                    e.getMessage());
         }
     }
 

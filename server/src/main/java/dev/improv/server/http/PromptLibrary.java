@@ -68,14 +68,15 @@ public final class PromptLibrary implements HttpApiHandler.ApiExtension {
         if (!admin) {
             List<String> token = uri.parameters().get("token");
             try {
-                JoinClaims claims = tokens.verify(token == null ? null : token.get(0));
+                JoinClaims claims = tokens.verify(token == null ? null : token.get(0), dev.improv.server.auth.Scope.PROMPTS);
                 if (claims.role() != Role.MODERATOR) {
                     HttpResponses.sendError(ctx, request, HttpResponseStatus.FORBIDDEN, "not_authorized",
                             "the prompt library is for moderators");
                     return true;
                 }
             } catch (TokenException e) {
-                HttpResponses.sendError(ctx, request, HttpResponseStatus.UNAUTHORIZED, e.code().name(), e.getMessage());
+                HttpResponses.sendError(ctx, request, HttpResponseStatus.valueOf(e.httpStatus()), e.code().name(),
+                        e.getMessage());
                 return true;
             }
         }

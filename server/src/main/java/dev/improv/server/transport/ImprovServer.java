@@ -92,7 +92,7 @@ public final class ImprovServer implements AutoCloseable {
 
     private ImprovServer(ServerConfig config, ServerMetrics metrics, Function<ServerMetrics, Features> featureFactory) {
         this.config = config;
-        TokenService tokens = new TokenService(config.tokenSecret(), Clock.systemUTC());
+        TokenService tokens = TokenService.load(config.tokens(), Clock.systemUTC());
         try { // files first: a bad file must fail before any thread is started
             this.promptLibrary = PromptLibrary.load(tokens, config.promptLibrary());
         } catch (java.io.IOException e) {
@@ -173,6 +173,7 @@ public final class ImprovServer implements AutoCloseable {
         List<HttpApiHandler.ApiExtension> all = new java.util.ArrayList<>(features.httpExtensions(parts));
         all.add(new PoolApi(parts.lobbies(), parts.links()));
         all.add(promptLibrary);
+        all.add(new dev.improv.server.auth.http.TokenRoutes(parts.tokens(), config.tokens()));
         return all;
     }
 
