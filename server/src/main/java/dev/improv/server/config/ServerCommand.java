@@ -199,6 +199,34 @@ public class ServerCommand {
                     + "(env IMPROV_MEDIA_VIDEO_FPS).")
     double mediaVideoFps;
 
+    @Option(names = "--webhooks", defaultValue = "${env:IMPROV_WEBHOOKS}",
+            description = "JSON file of webhook endpoints (id, url, whsec_ secret, event kinds), mode 600; "
+                    + "see docs/integration.md (env IMPROV_WEBHOOKS).")
+    Path webhooks;
+
+    @Option(names = "--webhook-retry-base-ms", defaultValue = "${env:IMPROV_WEBHOOK_RETRY_BASE_MS:-1000}",
+            description = "First retry delay of a failed webhook delivery; doubles per attempt, with jitter "
+                    + "(env IMPROV_WEBHOOK_RETRY_BASE_MS).")
+    long webhookRetryBaseMs;
+
+    @Option(names = "--webhook-retry-max-ms", defaultValue = "${env:IMPROV_WEBHOOK_RETRY_MAX_MS:-300000}",
+            description = "Longest delay between two attempts (env IMPROV_WEBHOOK_RETRY_MAX_MS).")
+    long webhookRetryMaxMs;
+
+    @Option(names = "--webhook-max-attempts", defaultValue = "${env:IMPROV_WEBHOOK_MAX_ATTEMPTS:-25}",
+            description = "Attempts per delivery before it is given up (counted and logged) "
+                    + "(env IMPROV_WEBHOOK_MAX_ATTEMPTS).")
+    int webhookMaxAttempts;
+
+    @Option(names = "--webhook-max-pending", defaultValue = "${env:IMPROV_WEBHOOK_MAX_PENDING:-100000}",
+            description = "Deliveries the outbox holds at most; more events are dropped and counted "
+                    + "(env IMPROV_WEBHOOK_MAX_PENDING).")
+    int webhookMaxPending;
+
+    @Option(names = "--webhook-timeout-ms", defaultValue = "${env:IMPROV_WEBHOOK_TIMEOUT_MS:-10000}",
+            description = "Connect and answer timeout of one delivery attempt (env IMPROV_WEBHOOK_TIMEOUT_MS).")
+    long webhookTimeoutMs;
+
     /** Builds the validated configuration; reads or creates the secrets in the data directory. */
     public ServerConfig toConfig() throws IOException {
         Path data = dataDir.toAbsolutePath().normalize();
@@ -215,7 +243,9 @@ public class ServerCommand {
                 new ServerConfig.IceSettings(clean(stunUrls), clean(turnUrls), turnSecret, turnCredentialTtlSeconds,
                         relayOnly),
                 new ServerConfig.MediaSettings(mediaRecorder, mediaMaxRooms, mediaConsent, mediaVideoFps),
-                promptLibrary == null ? null : promptLibrary.toAbsolutePath());
+                promptLibrary == null ? null : promptLibrary.toAbsolutePath(),
+                new ServerConfig.WebhookSettings(webhooks == null ? null : webhooks.toAbsolutePath(),
+                        webhookRetryBaseMs, webhookRetryMaxMs, webhookMaxAttempts, webhookMaxPending, webhookTimeoutMs));
     }
 
     private ServerConfig.TokenSettings tokenSettings(Path data) throws IOException {

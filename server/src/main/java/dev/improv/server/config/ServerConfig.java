@@ -24,13 +24,14 @@ import java.util.List;
  * @param ice                  STUN/TURN servers handed to browsers
  * @param media                in-process media recording of rooms created with {@code recordMedia}
  * @param promptLibrary        the operator's prompt library file, or null for the built-in one
+ * @param webhooks             signed webhooks to the operator's endpoints, with their durable outbox
  */
 public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, TokenSettings tokens,
                            List<String> allowedOrigins, int maxMessageBytes, int messagesPerSecond, int messageBurst,
                            RoomLimits roomLimits, long joinTimeoutMs, long idleTimeoutMs, long pingIntervalMs,
                            int writeBufferHighWater, long linkTtlSeconds, boolean sessionLog, FsyncPolicy fsync,
                            long fsyncIntervalMs, String transport, int ioThreads, long shutdownGraceMs,
-                           IceSettings ice, MediaSettings media, Path promptLibrary) {
+                           IceSettings ice, MediaSettings media, Path promptLibrary, WebhookSettings webhooks) {
     public ServerConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
         require(port >= 0 && port <= 65535, "port must be 0..65535");
@@ -70,6 +71,28 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         public String toString() { // never the secret
             return "TokenSettings[keyFile=" + keyFile + ", issuer=" + issuer + ", acceptedIssuers=" + acceptedIssuers
                     + ", audience=" + audience + ", clockSkewSeconds=" + clockSkewSeconds + "]";
+        }
+    }
+
+    /**
+     * Webhooks: endpoints and secrets in an owner-only file; deliveries retried with exponential backoff
+     * ({@code retryBaseMs} doubling up to {@code retryMaxMs}, with jitter) up to {@code maxAttempts} attempts.
+     *
+     * @param file       the endpoints file, or null for no webhooks
+     * @param maxPending deliveries kept in the outbox at most; events beyond are dropped and counted
+     * @param timeoutMs  connect and answer timeout of one attempt
+     */
+    public record WebhookSettings(Path file, long retryBaseMs, long retryMaxMs, int maxAttempts, int maxPending,
+                                  long timeoutMs) {
+        public WebhookSettings {
+            require(retryBaseMs >= 10 && retryMaxMs >= retryBaseMs, "webhook retry base must be >= 10 ms and <= max");
+            require(maxAttempts >= 1, "webhook max attempts must be at least 1");
+            require(maxPending >= 1, "webhook max pending must be at least 1");
+            require(timeoutMs >= 100, "webhook timeout must be at least 100 ms");
+        }
+
+        public static WebhookSettings none() {
+            return new WebhookSettings(null, 1000, 300_000, 25, 100_000, 10_000);
         }
     }
 
@@ -131,6 +154,6 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         return new ServerConfig(host, port, url, dataDir, adminKey, tokens, allowedOrigins, maxMessageBytes,
                 messagesPerSecond, messageBurst, roomLimits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs,
                 writeBufferHighWater, linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads,
-                shutdownGraceMs, ice, media, promptLibrary);
+                shutdownGraceMs, ice, media, promptLibrary, webhooks);
     }
 }
