@@ -6,10 +6,10 @@
 // {detail: {code, message}} when the server refused us for good (expired link, kicked, locked...).
 
 import { FATAL_CLOSE_CODES } from './messages.js';
+import { ROOM_EVENT_TYPES as ROOM_EVENT_TYPE_LIST } from './protocol.js';
 
-/** Room event types: the messages that carry the room's gap-free seq. */
-export const ROOM_EVENT_TYPES = new Set(['member_joined', 'presence', 'member_left', 'prompt', 'mark',
-  'scene_started', 'scene_ended', 'muted', 'room_locked', 'clock', 'room_closed']);
+/** Room event types: the messages that carry the room's gap-free seq (generated from the server's records). */
+export const ROOM_EVENT_TYPES = new Set(ROOM_EVENT_TYPE_LIST);
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10000;

@@ -1,5 +1,7 @@
 // Human sentences for the server's error codes, and small formatting helpers shared by the pages.
 
+import { ERROR_CODES } from './protocol.js';
+
 /** What went wrong and what to do, for refusals that end the connection (see protocol/ErrorCode.java). */
 export const FATAL_TEXT = {
   TOKEN_INVALID: 'This link is not valid (it may be cut short). Copy the whole link again, or ask the moderator for a new one.',
@@ -16,12 +18,9 @@ export const FATAL_TEXT = {
   POOL_NOT_FOUND: 'This open call does not exist or has ended. Ask the studio for a current link.',
 };
 
-/** Close codes (4401..4414) that are final: reconnecting would only be refused again. */
-export const FATAL_CLOSE_CODES = {
-  4401: 'TOKEN_INVALID', 4402: 'TOKEN_EXPIRED', 4403: 'TOKEN_WRONG_ROOM', 4404: 'ROOM_NOT_FOUND',
-  4405: 'ROOM_FULL', 4406: 'ROLE_FULL', 4407: 'ROOM_LOCKED', 4408: 'KICKED', 4412: 'REPLACED',
-  4413: 'ROOM_CLOSED', 4414: 'LEFT', 4415: 'POOL_NOT_FOUND',
-};
+/** Close code -> error code name, for the codes that are final: reconnecting would only be refused again. */
+export const FATAL_CLOSE_CODES = Object.fromEntries(Object.entries(ERROR_CODES)
+  .filter(([, e]) => e.closeCode !== null && !e.retryable).map(([name, e]) => [e.closeCode, name]));
 
 export const CAMERA_TEXT = {
   NotAllowedError: 'Your browser blocked the camera and microphone. Allow them for this site (the camera icon in the address bar), then reload the page.',

@@ -8,8 +8,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.improv.load.peers.BareRelay;
 import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
-import dev.improv.server.transport.ImprovServer;
+import dev.improv.server.app.ServerApp;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The generator's fan-out against our server and the bare relay, in process, for a few seconds: every prompt
  * reaches every member of its room exactly once and nowhere else. Latency is not asserted (shared machines).
  */
+@Tag("integration")
 class LoadSmokeTest {
     private static final String ADMIN_KEY = "smoke-admin-key";
 
@@ -26,7 +28,7 @@ class LoadSmokeTest {
     void fanoutOnOurServerLosesNothing(@TempDir Path data) throws Exception {
         ServerConfig config = ServerCommand.parse("--host", "127.0.0.1", "--port", "0", "--data-dir",
                 data.toString(), "--admin-key", ADMIN_KEY, "--no-session-log", "--shutdown-grace-ms", "2000").toConfig();
-        try (ImprovServer server = ImprovServer.start(config, m -> ImprovServer.Features.none())) {
+        try (ServerApp server = ServerApp.start(config)) {
             ObjectNode r = fanout("improv", server.port());
             // Our server sends every room event to every member, the moderator who pushed it included.
             assertEquals(r.path("sent").asLong() * 4, r.path("expected").asLong(), r.toString());

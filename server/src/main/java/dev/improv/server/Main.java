@@ -2,7 +2,7 @@ package dev.improv.server;
 
 import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
-import dev.improv.server.transport.ImprovServer;
+import dev.improv.server.app.ServerApp;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 
@@ -37,10 +37,9 @@ public final class Main {
             System.exit(2);
             return;
         }
-        ServerConfig finalConfig = config;
-        ImprovServer server;
+        ServerApp server;
         try {
-            server = ImprovServer.start(config, metrics -> Features.forConfig(finalConfig, metrics));
+            server = ServerApp.start(config);
         } catch (IllegalArgumentException e) {
             System.err.println("invalid configuration: " + e.getMessage());
             System.exit(2);
@@ -58,8 +57,10 @@ public final class Main {
         stopped.await();
     }
 
-    private static void printBanner(ServerConfig config, ImprovServer server) {
+    private static void printBanner(ServerConfig config, ServerApp server) {
         String url = config.publicUrl();
+        String adminUrl = server.adminPort() < 0 ? url : "http://" + (config.admin().host().contains(":")
+                ? "[" + config.admin().host() + "]" : config.admin().host()) + ":" + server.adminPort();
         System.out.printf("""
                 improv-server %s listening on port %d (%s)
                   web:      %s/
@@ -71,6 +72,6 @@ public final class Main {
                 Create a room and get join links, one per role:
                   curl -s -X POST -H 'Authorization: Bearer %s' %s/api/rooms
                 %n""", dev.improv.server.config.ServerCommand.serverVersion(), server.port(), server.transportName(),
-                url, url, url, config.dataDir(), config.adminKey(), config.adminKey(), url);
+                url, url, adminUrl, config.dataDir(), config.adminKey(), config.adminKey(), adminUrl);
     }
 }

@@ -33,6 +33,16 @@ public class ServerCommand {
             description = "Secrets and session logs live here (env IMPROV_DATA_DIR).")
     Path dataDir;
 
+    @Option(names = "--admin-port", defaultValue = "${env:IMPROV_ADMIN_PORT:--1}",
+            description = "Serve the admin API and /metrics on a listener of their own at this port (0 = any free "
+                    + "one) instead of the main port; -1 = on the main port (env IMPROV_ADMIN_PORT).")
+    int adminPort;
+
+    @Option(names = "--admin-host", defaultValue = "${env:IMPROV_ADMIN_HOST:-127.0.0.1}",
+            description = "Address of the admin listener; loopback by default, so only this machine reaches it "
+                    + "(env IMPROV_ADMIN_HOST).")
+    String adminHost;
+
     @Option(names = "--admin-key", defaultValue = "${env:IMPROV_ADMIN_KEY}",
             description = "Key for the admin API; default: generated once and kept in <data-dir>/admin-key "
                     + "(env IMPROV_ADMIN_KEY).")
@@ -106,18 +116,76 @@ public class ServerCommand {
             description = "Room events kept in memory per room for resume (env IMPROV_HISTORY_EVENTS).")
     int historyEvents;
 
+    @Option(names = "--history-bytes", defaultValue = "${env:IMPROV_HISTORY_BYTES:-1048576}",
+            description = "Bytes of room events kept in memory per room for resume; older events are read back from "
+                    + "the session log (env IMPROV_HISTORY_BYTES).")
+    long historyBytes;
+
+    @Option(names = "--catch-up-stall-ms", defaultValue = "${env:IMPROV_CATCH_UP_STALL_MS:-15000}",
+            description = "A member catching up (replay) whose connection takes no bytes for this long is cut as a "
+                    + "slow consumer (env IMPROV_CATCH_UP_STALL_MS).")
+    long catchUpStallMs;
+
     @Option(names = "--join-timeout-ms", defaultValue = "${env:IMPROV_JOIN_TIMEOUT_MS:-10000}",
             description = "A new connection must join a room or complete an HTTP request within this, else it is closed "
                     + "(env IMPROV_JOIN_TIMEOUT_MS).")
     long joinTimeoutMs;
 
     @Option(names = "--idle-timeout-ms", defaultValue = "${env:IMPROV_IDLE_TIMEOUT_MS:-60000}",
-            description = "A connection silent this long (no message, no pong) is closed (env IMPROV_IDLE_TIMEOUT_MS).")
+            description = "A WebSocket whose client answered none of the server's pings (and sent nothing else) for "
+                    + "this long is closed (env IMPROV_IDLE_TIMEOUT_MS).")
     long idleTimeoutMs;
 
     @Option(names = "--ping-interval-ms", defaultValue = "${env:IMPROV_PING_INTERVAL_MS:-20000}",
-            description = "WebSocket ping after this much outbound silence (env IMPROV_PING_INTERVAL_MS).")
+            description = "The server pings every WebSocket this often, whatever else it sends "
+                    + "(env IMPROV_PING_INTERVAL_MS).")
     long pingIntervalMs;
+
+    @Option(names = "--http-max-pipelined", defaultValue = "${env:IMPROV_HTTP_MAX_PIPELINED:-16}",
+            description = "HTTP requests one connection may have waiting for answers; more in one go closes it "
+                    + "(env IMPROV_HTTP_MAX_PIPELINED).")
+    int httpMaxPipelined;
+
+    @Option(names = "--http-request-timeout-ms", defaultValue = "${env:IMPROV_HTTP_REQUEST_TIMEOUT_MS:-10000}",
+            description = "An HTTP request must arrive whole, and its answer be read, within this; a trickle does not "
+                    + "extend it; also the keep-alive idle time (env IMPROV_HTTP_REQUEST_TIMEOUT_MS).")
+    long httpRequestTimeoutMs;
+
+    @Option(names = "--max-connections-per-address", defaultValue = "${env:IMPROV_MAX_CONNECTIONS_PER_ADDRESS:-256}",
+            description = "Open connections from one IP address; 0 = no limit (env IMPROV_MAX_CONNECTIONS_PER_ADDRESS).")
+    int maxConnectionsPerAddress;
+
+    @Option(names = "--upgrades-per-second-per-address",
+            defaultValue = "${env:IMPROV_UPGRADES_PER_SECOND_PER_ADDRESS:-20}",
+            description = "WebSocket upgrades per second from one IP address; 0 = no limit "
+                    + "(env IMPROV_UPGRADES_PER_SECOND_PER_ADDRESS).")
+    int upgradesPerSecondPerAddress;
+
+    @Option(names = "--upgrade-burst-per-address", defaultValue = "${env:IMPROV_UPGRADE_BURST_PER_ADDRESS:-200}",
+            description = "WebSocket upgrades one address may make at once before the rate applies "
+                    + "(env IMPROV_UPGRADE_BURST_PER_ADDRESS).")
+    int upgradeBurstPerAddress;
+
+    @Option(names = "--reconnects-per-minute", defaultValue = "${env:IMPROV_RECONNECTS_PER_MINUTE:-30}",
+            description = "Joins per minute by one participant (one link); 0 = no limit "
+                    + "(env IMPROV_RECONNECTS_PER_MINUTE).")
+    int reconnectsPerMinute;
+
+    @Option(names = "--reconnect-burst", defaultValue = "${env:IMPROV_RECONNECT_BURST:-10}",
+            description = "Joins one participant may make at once before the reconnect rate applies "
+                    + "(env IMPROV_RECONNECT_BURST).")
+    int reconnectBurst;
+
+    @Option(names = "--tracked-addresses", defaultValue = "${env:IMPROV_TRACKED_ADDRESSES:-100000}",
+            description = "Addresses and participants whose rates are remembered (bounded, idle entries expire) "
+                    + "(env IMPROV_TRACKED_ADDRESSES).")
+    int trackedAddresses;
+
+    @Option(names = "--protocol-error-logs-per-minute",
+            defaultValue = "${env:IMPROV_PROTOCOL_ERROR_LOGS_PER_MINUTE:-60}",
+            description = "Log lines about clients' protocol errors per minute, server-wide, one per connection at "
+                    + "most; the rest are counted only (env IMPROV_PROTOCOL_ERROR_LOGS_PER_MINUTE).")
+    int protocolErrorLogsPerMinute;
 
     @Option(names = "--write-buffer-high-water", defaultValue = "${env:IMPROV_WRITE_BUFFER_HIGH_WATER:-1048576}",
             description = "Bytes queued for one connection before it is cut off as a slow consumer "
@@ -236,7 +304,7 @@ public class ServerCommand {
         List<String> origins = clean(allowedOrigins).stream().map(ServerCommand::stripSlash).toList();
         RoomLimits limits = new RoomLimits(maxMembers, Map.of(Role.PERFORMER, maxPerformers,
                 Role.MODERATOR, maxModerators, Role.RECORDER, maxRecorders, Role.OBSERVER, maxObservers),
-                resumeWindowMs, historyEvents);
+                resumeWindowMs, historyEvents, historyBytes, catchUpStallMs);
         return new ServerConfig(host, port, url, data, key, tokens, origins, maxMessageBytes, messagesPerSecond,
                 messageBurst, limits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs, writeBufferHighWater,
                 linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads, shutdownGraceMs,
@@ -244,6 +312,10 @@ public class ServerCommand {
                         relayOnly),
                 new ServerConfig.MediaSettings(mediaRecorder, mediaMaxRooms, mediaConsent, mediaVideoFps),
                 promptLibrary == null ? null : promptLibrary.toAbsolutePath(),
+                new ServerConfig.ClientLimits(httpMaxPipelined, httpRequestTimeoutMs, maxConnectionsPerAddress,
+                        upgradesPerSecondPerAddress, upgradeBurstPerAddress, reconnectsPerMinute, reconnectBurst,
+                        trackedAddresses, protocolErrorLogsPerMinute),
+                new ServerConfig.AdminListener(adminHost, adminPort),
                 new ServerConfig.WebhookSettings(webhooks == null ? null : webhooks.toAbsolutePath(),
                         webhookRetryBaseMs, webhookRetryMaxMs, webhookMaxAttempts, webhookMaxPending, webhookTimeoutMs));
     }

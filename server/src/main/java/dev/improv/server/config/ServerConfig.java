@@ -24,6 +24,9 @@ import java.util.List;
  * @param ice                  STUN/TURN servers handed to browsers
  * @param media                in-process media recording of rooms created with {@code recordMedia}
  * @param promptLibrary        the operator's prompt library file, or null for the built-in one
+ * @param clients              what one connection, one address or one participant may make the server hold
+ * @param admin                where the admin API and /metrics are served: on the main port, or a listener of
+ *                             their own
  * @param webhooks             signed webhooks to the operator's endpoints, with their durable outbox
  */
 public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, TokenSettings tokens,
@@ -31,7 +34,8 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
                            RoomLimits roomLimits, long joinTimeoutMs, long idleTimeoutMs, long pingIntervalMs,
                            int writeBufferHighWater, long linkTtlSeconds, boolean sessionLog, FsyncPolicy fsync,
                            long fsyncIntervalMs, String transport, int ioThreads, long shutdownGraceMs,
-                           IceSettings ice, MediaSettings media, Path promptLibrary, WebhookSettings webhooks) {
+                           IceSettings ice, MediaSettings media, Path promptLibrary, ClientLimits clients,
+                           AdminListener admin, WebhookSettings webhooks) {
     public ServerConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
         require(port >= 0 && port <= 65535, "port must be 0..65535");
@@ -45,6 +49,45 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         require(linkTtlSeconds >= 1, "link TTL must be at least 1 second");
         require(List.of("auto", "epoll", "nio").contains(transport), "transport must be auto, epoll or nio");
         require(ioThreads >= 0, "io threads must not be negative");
+        require(clients != null, "client limits are required");
+    }
+
+    /**
+     * Limits on what careless or hostile clients can make the server hold. A value of 0 turns a per-address or
+     * per-participant limit off (benchmarks that open thousands of connections from one address).
+     *
+     * @param httpMaxPipelined           HTTP requests one connection may have waiting for their answers; more in
+     *                                   one go and the connection is closed once the first ones are answered
+     * @param httpRequestTimeoutMs       an HTTP request must arrive completely, and its answer be taken by the
+     *                                   client, within this; bytes trickling in do not extend it
+     * @param maxConnectionsPerAddress   open TCP connections from one IP address (0 = no limit)
+     * @param upgradesPerSecondPerAddress WebSocket upgrades per second from one IP address, sustained (0 = no limit)
+     * @param upgradeBurstPerAddress     WebSocket upgrades one address may make at once before the rate applies
+     * @param reconnectsPerMinute        joins per minute by one participant (one token), sustained (0 = no limit)
+     * @param reconnectBurst             joins one participant may make at once before the rate applies
+     * @param trackedAddresses           addresses and participants whose rates are remembered (bounded cache,
+     *                                   entries expire when idle)
+     * @param protocolErrorLogsPerMinute log lines about clients' protocol errors per minute, server-wide (each
+     *                                   connection logs at most one); the rest are only counted
+     */
+    public record ClientLimits(int httpMaxPipelined, long httpRequestTimeoutMs, int maxConnectionsPerAddress,
+                               int upgradesPerSecondPerAddress, int upgradeBurstPerAddress, int reconnectsPerMinute,
+                               int reconnectBurst, int trackedAddresses, int protocolErrorLogsPerMinute) {
+        public ClientLimits {
+            require(httpMaxPipelined >= 1 && httpMaxPipelined <= 1024, "HTTP max pipelined must be 1..1024");
+            require(httpRequestTimeoutMs >= 100, "HTTP request timeout must be at least 100 ms");
+            require(maxConnectionsPerAddress >= 0, "max connections per address must not be negative");
+            require(upgradesPerSecondPerAddress >= 0, "upgrades per second per address must not be negative");
+            require(upgradeBurstPerAddress >= 1, "upgrade burst per address must be at least 1");
+            require(reconnectsPerMinute >= 0, "reconnects per minute must not be negative");
+            require(reconnectBurst >= 1, "reconnect burst must be at least 1");
+            require(trackedAddresses >= 1000, "tracked addresses must be at least 1000");
+            require(protocolErrorLogsPerMinute >= 0, "protocol error logs per minute must not be negative");
+        }
+
+        public static ClientLimits defaults() {
+            return new ClientLimits(16, 10_000, 256, 20, 200, 30, 10, 100_000, 60);
+        }
     }
 
     /**
@@ -138,6 +181,26 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         }
     }
 
+    /**
+     * The admin API's own listener.
+     *
+     * @param port -1: none, the admin API and /metrics are on the main port; 0: a free port; else that port
+     * @param host the address it binds (loopback by default: only this machine reaches it)
+     */
+    public record AdminListener(String host, int port) {
+        public AdminListener {
+            require(port >= -1 && port <= 65535, "admin port must be -1 (none), 0 (any) or 1..65535");
+        }
+
+        public static AdminListener none() {
+            return new AdminListener("127.0.0.1", -1);
+        }
+
+        public boolean separate() {
+            return port >= 0;
+        }
+    }
+
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);
@@ -154,6 +217,6 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         return new ServerConfig(host, port, url, dataDir, adminKey, tokens, allowedOrigins, maxMessageBytes,
                 messagesPerSecond, messageBurst, roomLimits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs,
                 writeBufferHighWater, linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads,
-                shutdownGraceMs, ice, media, promptLibrary, webhooks);
+                shutdownGraceMs, ice, media, promptLibrary, clients, admin, webhooks);
     }
 }

@@ -8,7 +8,7 @@
  * lock-free queue and never block; the writer tells rooms what became durable through their
  * {@link dev.improv.server.room.SessionJournal.DurabilityListener}, which hops back to the room's own thread.
  * Reading and exporting are blocking file I/O and run on their callers' own threads (the export executor, the
- * command line), never on a Netty I/O thread. Nothing here imports Netty; the HTTP routes live in
- * {@code eventlog.http}.
+ * command line), never on a Netty I/O thread. Nothing here imports Netty, HTTP or transport: the export routes
+ * are {@code http.SessionRoutes}, wired in by {@code app.SessionLogFeature}.
  */
 package dev.improv.server.eventlog;

@@ -9,57 +9,63 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
-/** Writing HTTP responses: JSON bodies, errors with a code and a sentence, keep-alive handled once here. */
+/**
+ * Writing HTTP responses: JSON bodies, errors in the protocol's shape, the security headers on every answer, and
+ * keep-alive handled once here. Safe from any thread (Netty queues the write onto the channel's event loop).
+ */
 public final class HttpResponses {
+    /**
+     * The pages load scripts, styles and the audio worklet from this server only, open WebSockets back to it, and
+     * may not be framed. {@code 'unsafe-inline'} for styles: the pages use a few {@code style} attributes.
+     * {@code ws: wss:} besides {@code 'self'}: older Safari does not count WebSockets to the same host as 'self'.
+     */
+    static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; "
+            + "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; "
+            + "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'none'; "
+            + "frame-ancestors 'none'";
+
     private HttpResponses() {
     }
 
-    public static void sendJson(ChannelHandlerContext ctx, HttpRequest request, HttpResponseStatus status, Object body) {
+    public static void sendJson(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, Object body) {
         byte[] json;
         try {
             json = ProtocolCodec.mapper().writeValueAsBytes(body);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        send(ctx, request, status, "application/json; charset=utf-8", json);
+        send(ctx, keepAlive, status, "application/json; charset=utf-8", json);
     }
 
-    public static void sendError(ChannelHandlerContext ctx, HttpRequest request, HttpResponseStatus status, String code,
-                                 String message) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("error", code);
-        body.put("message", message);
-        sendJson(ctx, request, status, body);
+    public static void sendError(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status,
+                                 ApiError error) {
+        sendJson(ctx, keepAlive, status, error.body());
     }
 
-    public static void sendFieldError(ChannelHandlerContext ctx, HttpRequest request, String field, String message) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("error", "invalid_field");
-        body.put("field", field);
-        body.put("message", message);
-        sendJson(ctx, request, HttpResponseStatus.BAD_REQUEST, body);
+    /** An error answer to {@code request} (used before any route is chosen, e.g. a refused WebSocket upgrade). */
+    public static void sendError(ChannelHandlerContext ctx, HttpRequest request, HttpResponseStatus status,
+                                 String code, String message) {
+        sendError(ctx, HttpUtil.isKeepAlive(request), status, new ApiError(code, null, message));
     }
 
-    public static void send(ChannelHandlerContext ctx, HttpRequest request, HttpResponseStatus status,
+    public static void send(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status,
                             String contentType, byte[] body) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.wrappedBuffer(body));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
-        response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
-        response.headers().set("X-Content-Type-Options", "nosniff");
-        write(ctx, request, response);
+        write(ctx, keepAlive, response);
     }
 
-    public static void write(ChannelHandlerContext ctx, HttpRequest request, FullHttpResponse response) {
+    /** Sends {@code response} with the common headers; closes the connection after it unless kept alive. */
+    public static void write(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse response) {
+        securityHeaders(response.headers());
         HttpUtil.setContentLength(response, response.content().readableBytes());
-        boolean keepAlive = request != null && HttpUtil.isKeepAlive(request);
         if (keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             ctx.writeAndFlush(response);
@@ -67,5 +73,14 @@ public final class HttpResponses {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
         }
+    }
+
+    /** Tokens travel in page URLs: no referrer, no framing, no sniffing, no caching, scripts from here only. */
+    static void securityHeaders(HttpHeaders headers) {
+        headers.set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+        headers.set("X-Content-Type-Options", "nosniff");
+        headers.set(HttpHeaderNames.X_FRAME_OPTIONS, "DENY");
+        headers.set("Referrer-Policy", "no-referrer");
+        headers.set(HttpHeaderNames.CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
     }
 }

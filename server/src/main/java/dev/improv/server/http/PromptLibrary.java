@@ -6,10 +6,8 @@ import dev.improv.server.auth.TokenException;
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.protocol.Role;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.FullHttpRequest;
+import dev.improv.server.protocol.ErrorCode;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +17,7 @@ import java.util.List;
  * {@code GET /api/prompts?token=…}: the operator's prompt library (categories of prompts) for moderators. Read
  * and checked once at start-up; without a library file the route answers 404 and pages use their built-in one.
  */
-public final class PromptLibrary implements HttpApiHandler.ApiExtension {
+public final class PromptLibrary {
     private final TokenService tokens;
     private final byte[] json;
 
@@ -55,32 +53,32 @@ public final class PromptLibrary implements HttpApiHandler.ApiExtension {
         return new PromptLibrary(tokens, ProtocolCodec.mapper().writeValueAsBytes(root));
     }
 
-    @Override
-    public boolean handle(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri, boolean admin) {
-        if (!uri.path().equals("/api/prompts")) {
-            return false;
-        }
-        if (json == null) {
-            HttpResponses.sendError(ctx, request, HttpResponseStatus.NOT_FOUND, "no_library",
-                    "this server has no prompt library configured (--prompt-library)");
-            return true;
-        }
-        if (!admin) {
-            List<String> token = uri.parameters().get("token");
-            try {
-                JoinClaims claims = tokens.verify(token == null ? null : token.get(0), dev.improv.server.auth.Scope.PROMPTS);
-                if (claims.role() != Role.MODERATOR) {
-                    HttpResponses.sendError(ctx, request, HttpResponseStatus.FORBIDDEN, "not_authorized",
-                            "the prompt library is for moderators");
-                    return true;
-                }
-            } catch (TokenException e) {
-                HttpResponses.sendError(ctx, request, HttpResponseStatus.valueOf(e.httpStatus()), e.code().name(),
-                        e.getMessage());
-                return true;
+    /**
+     * {@code GET /api/prompts?token=…} for moderators (or with the admin key); 404 {@code NO_LIBRARY} when the
+     * server has none, and the pages use their built-in one.
+     */
+    public List<Route> routes(AdminAuth admin) {
+        return List.of(Route.get("/api/prompts", Route.Access.PUBLIC, ex -> {
+            if (json == null) {
+                ex.error(HttpResponseStatus.NOT_FOUND, new ApiError(ApiError.NO_LIBRARY, null,
+                        "this server has no prompt library configured (--prompt-library)"));
+                return;
             }
-        }
-        HttpResponses.send(ctx, request, HttpResponseStatus.OK, "application/json; charset=utf-8", json);
-        return true;
+            if (!admin.isAdmin(ex)) {
+                JoinClaims claims;
+                try {
+                    claims = tokens.verify(ex.query("token"), dev.improv.server.auth.Scope.PROMPTS);
+                } catch (TokenException e) {
+                    ex.error(HttpResponseStatus.valueOf(e.httpStatus()), ApiError.of(e.code(), "token", e.getMessage()));
+                    return;
+                }
+                if (claims.role() != Role.MODERATOR) {
+                    ex.error(HttpResponseStatus.FORBIDDEN, ApiError.of(ErrorCode.NOT_AUTHORIZED, "token",
+                            "the prompt library is for moderators"));
+                    return;
+                }
+            }
+            ex.bytes(HttpResponseStatus.OK, "application/json; charset=utf-8", json);
+        }));
     }
 }

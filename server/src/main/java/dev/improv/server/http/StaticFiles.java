@@ -66,6 +66,24 @@ public final class StaticFiles {
         return assets.get("/".equals(path) ? "/index.html" : path);
     }
 
+    /** One GET route per file (and {@code /} for the index), public: the pages, their scripts and styles. */
+    public java.util.List<Route> routes() {
+        java.util.List<Route> out = new java.util.ArrayList<>();
+        for (Map.Entry<String, Asset> e : new java.util.TreeMap<>(assets).entrySet()) {
+            out.add(route(e.getKey(), e.getValue()));
+        }
+        Asset index = assets.get("/index.html");
+        if (index != null) {
+            out.add(route("/", index));
+        }
+        return out;
+    }
+
+    private static Route route(String path, Asset asset) {
+        return Route.get(path, Route.Access.PUBLIC, ex -> ex.bytes(io.netty.handler.codec.http.HttpResponseStatus.OK,
+                asset.contentType(), asset.body()));
+    }
+
     public int size() {
         return assets.size();
     }

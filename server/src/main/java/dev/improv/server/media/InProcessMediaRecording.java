@@ -1,7 +1,5 @@
 package dev.improv.server.media;
 
-import dev.improv.server.room.Room;
-import dev.improv.server.room.RoomRegistry;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -32,15 +30,16 @@ public final class InProcessMediaRecording implements AutoCloseable {
     /** Created and used on the starter thread only. */
     private MediaRecorder recorder;
 
+    /**
+     * @param lobbyConsent whose lobby consent is in a room's log (the composition root asks the rooms); used when
+     *                     {@code source} is {@link ConsentSource#LOBBY}
+     */
     public InProcessMediaRecording(Path dataDir, int maxRooms, ConsentSource source, double videoFps,
-                                   RoomRegistry rooms) {
+                                   ConsentPolicy lobbyConsent) {
         this.videoFps = videoFps;
         this.dataDir = dataDir;
         this.maxRooms = maxRooms;
-        this.consent = source == ConsentSource.EVERYONE ? ConsentPolicy.everyone() : (roomId, sessionId, performer) -> {
-            Room room = rooms.get(roomId);
-            return room != null && room.hasConsent(performer.id());
-        };
+        this.consent = source == ConsentSource.EVERYONE ? ConsentPolicy.everyone() : lobbyConsent;
     }
 
     /**

@@ -37,6 +37,16 @@ public enum ErrorCode {
     ROOM_CLOSED(4413),
     LEFT(4414),
     POOL_NOT_FOUND(4415),
+    /** Per-address connection or upgrade limit, or a participant reconnecting faster than the reconnect rate. */
+    TOO_MANY_CONNECTIONS(4429),
+    /** A WebSocket frame that breaks RFC 6455 (wrong opcode, unmasked, bad control frame). */
+    PROTOCOL_ERROR(1002),
+    /** A text frame that is not valid UTF-8. */
+    INVALID_UTF8(1007),
+    /** A frame, or a fragmented message put together, over the frame limit (4x the message limit). */
+    FRAME_TOO_LARGE(1009),
+    /** An HTTP request not complete, or an answer not taken by the client, within the request timeout. */
+    HTTP_TIMEOUT(0),
     SERVER_SHUTDOWN(1001),
     INTERNAL(1011);
 
@@ -53,6 +63,19 @@ public enum ErrorCode {
 
     public boolean closesConnection() {
         return closeCode != 0;
+    }
+
+    /**
+     * Whether trying again later, unchanged, may succeed: for a code that closes the connection, whether a client
+     * should reconnect by itself (a refused token or a kick would only be refused again); for the others, whether
+     * the same message may be sent again. New codes are not retryable unless listed here.
+     */
+    public boolean retryable() {
+        return switch (this) {
+            case RATE_LIMITED, UNKNOWN_PEER, REPLAY_UNAVAILABLE, LOG_UNAVAILABLE, SLOW_CONSUMER, JOIN_TIMEOUT,
+                 IDLE_TIMEOUT, SERVER_SHUTDOWN, INTERNAL -> true;
+            default -> false;
+        };
     }
 
     @JsonValue

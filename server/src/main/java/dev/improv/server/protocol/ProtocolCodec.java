@@ -125,6 +125,35 @@ public final class ProtocolCodec {
         }
     }
 
+    /**
+     * Decodes a JSON object into {@code type} with the same strict rules as client messages, and stricter: unknown
+     * fields and fractional numbers for integer fields are refused. For request bodies of the admin API.
+     *
+     * @throws ProtocolViolation naming the code, the field and the reason; never any other exception
+     */
+    public static <T> T decodeStrict(byte[] json, Class<T> type) {
+        try {
+            int i = 0;
+            while (i < json.length && Character.isWhitespace(json[i])) {
+                i++;
+            }
+            if (i < json.length && json[i] != '{') {
+                throw new ProtocolViolation(ErrorCode.BAD_JSON, null, "the body must be a JSON object");
+            }
+            T value = MAPPER.readerFor(type).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                    .without(DeserializationFeature.ACCEPT_FLOAT_AS_INT).readValue(json);
+            if (value == null) {
+                throw new ProtocolViolation(ErrorCode.BAD_JSON, null, "the body must be a JSON object");
+            }
+            return value;
+        } catch (com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException e) {
+            throw new ProtocolViolation(ErrorCode.INVALID_FIELD, e.getPropertyName(),
+                    "unknown field '" + clip(e.getPropertyName()) + "'");
+        } catch (IOException | RuntimeException e) {
+            throw violationFor(e);
+        }
+    }
+
     private static ClientMessage nonNull(ClientMessage message) {
         if (message == null) {
             throw notAnObject();

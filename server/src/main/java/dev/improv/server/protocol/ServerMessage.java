@@ -74,11 +74,12 @@ public sealed interface ServerMessage permits ServerMessage.Welcome, ServerMessa
     }
 
     /**
-     * The message with client id {@code cid} was applied. For a message that produced a room event, {@code seq}
-     * names it, and the ack is sent only once that event is durable in the session log.
+     * The message with client id {@code cid} was applied. For a message that produced a room event,
+     * {@code eventSeq} names it, and the ack is sent only once that event is durable in the session log. Not
+     * {@code seq}: a message with a {@code seq} is a room event, so clients tell the two apart by that alone.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Ack(String cid, Long seq, boolean duplicate) implements ServerMessage {
+    record Ack(String cid, Long eventSeq, boolean duplicate) implements ServerMessage {
     }
 
     /** A refusal: a code, the offending field (when one is to blame), a sentence for people, and the cid. */

@@ -2,20 +2,15 @@ package dev.improv.server.room;
 
 import dev.improv.server.protocol.Role;
 import dev.improv.server.protocol.ServerMessage;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
 
 /**
  * A member of a room, identified by the participant id of its token. Outlives its connection for the resume
- * window, so a reconnect keeps identity, roster slot, clock offset and applied message ids.
+ * window, so a reconnect keeps identity, roster slot and clock offset. Applied message ids live longer, in the
+ * room's {@link AppliedCids}.
  * Every field is owned by the room's owner thread.
  */
 public final class Participant {
-    /** How many recent client message ids are remembered for at-most-once application. */
-    static final int REMEMBERED_CIDS = 512;
-
     private final String id;
     private final String name;
     private final Role role;
@@ -24,15 +19,8 @@ public final class Participant {
     private boolean muted;
     private ScheduledFuture<?> resumeExpiry;
     private final ClockEstimate clock = new ClockEstimate();
-    /** Live events held back while older ones are read from the log for this participant; null otherwise. */
-    private List<byte[]> catchUp;
-    /** cid -> seq of the event it produced (0 when it produced none). */
-    private final Map<String, Long> appliedCids = new LinkedHashMap<>(64, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
-            return size() > REMEMBERED_CIDS;
-        }
-    };
+    /** The replay this member's connection is catching up with; null once it is live. */
+    private CatchUp catchUp;
 
     Participant(String id, String name, Role role, long joinedAt) {
         this.id = id;
@@ -77,12 +65,20 @@ public final class Participant {
         this.muted = m;
     }
 
-    List<byte[]> catchUp() {
+    CatchUp catchUp() {
         return catchUp;
     }
 
-    void catchUp(List<byte[]> heldBack) {
-        this.catchUp = heldBack;
+    void catchUp(CatchUp c) {
+        this.catchUp = c;
+    }
+
+    /** Abandons a catch-up in progress (the connection is replaced or gone). */
+    void stopCatchUp() {
+        if (catchUp != null) {
+            catchUp.abandon();
+            catchUp = null;
+        }
     }
 
     ClockEstimate clock() {
@@ -94,14 +90,6 @@ public final class Participant {
             resumeExpiry.cancel(false);
         }
         resumeExpiry = f;
-    }
-
-    Long appliedSeq(String cid) {
-        return appliedCids.get(cid);
-    }
-
-    void applied(String cid, long seq) {
-        appliedCids.put(cid, seq);
     }
 
     ServerMessage.Member view() {

@@ -44,6 +44,8 @@ public final class Room {
     private final EventHistory history;
     private final SessionJournal.JournalSession journal;
     private final PendingAcks pendingAcks = new PendingAcks();
+    /** Outlives connections, resume windows and rejoins: cids are applied at most once per session. */
+    private final AppliedCids appliedCids = new AppliedCids();
     /** Reused by every publish: the connections one event is delivered to. */
     private final List<MemberConnection> recipients = new ArrayList<>();
     private final List<SessionMeta.ParticipantInfo> everJoined = new ArrayList<>();
@@ -52,6 +54,8 @@ public final class Room {
     private long seq;
     private long durableSeq;
     private boolean logFailing;
+    /** Why the log fails, while it does: told to moderators who join during the outage. */
+    private String logFailure;
     private boolean locked;
     private int scene;
     private boolean sceneActive;
@@ -78,7 +82,7 @@ public final class Room {
         this.clock = clock;
         this.metrics = metrics;
         this.serverVersion = serverVersion;
-        this.history = new EventHistory(limits.historyEvents());
+        this.history = new EventHistory(limits.historyEvents(), limits.historyBytes());
         this.startedAt = clock.nowMicros();
         this.commands = new RoomCommands(this);
         this.journal = journal.open(meta(), new DurabilityOnOwner());
@@ -159,14 +163,19 @@ public final class Room {
         }
         boolean wasConnected = p.connected();
         p.attach(conn);
-        p.catchUp(null);
+        p.stopCatchUp();
         p.resumeExpiry(null);
         long replayFrom = lastSeq >= 0 ? Math.min(lastSeq + 1, seq + 1) : seq + 1;
         boolean replaying = replayFrom <= seq;
         conn.send(new ServerMessage.Welcome(ServerMessage.PROTOCOL_VERSION, serverVersion, p.view(), roomState(),
                 roster(), clock.nowMicros(), seq, resumed, replaying ? replayFrom : null, null));
+        if (logFailing && role == Role.MODERATOR) {
+            conn.send(logUnavailableNotice(logFailure));
+        }
         if (replaying) {
-            replay(p, conn, replayFrom);
+            CatchUp catchUp = new CatchUp(this, p, conn, replayFrom);
+            p.catchUp(catchUp);
+            catchUp.pump();
         }
         if (resumed && !wasConnected) {
             publish(new RoomEvent.Presence(nextSeq(), clock.nowMicros(), p.id(), p.id(), true), null, null);
@@ -176,52 +185,6 @@ public final class Room {
         }
         refreshSummary();
         return null;
-    }
-
-    /**
-     * Sends events [from, seq] after the welcome: from memory when held there, otherwise the older part from the
-     * session log first. Live events published meanwhile are held back for this participant, so the client sees
-     * every seq once, in order.
-     */
-    private void replay(Participant p, MemberConnection conn, long from) {
-        long firstInMemory = history.firstAvailable();
-        if (from >= firstInMemory) {
-            sendAll(conn, history.since(from));
-            return;
-        }
-        List<byte[]> fromMemory = history.since(firstInMemory);
-        List<byte[]> heldBack = new ArrayList<>();
-        p.catchUp(heldBack);
-        journal.readBack(from, firstInMemory,
-                fromLog -> execute(() -> finishCatchUp(p, conn, fromLog, fromMemory, heldBack)),
-                failure -> execute(() -> {
-                    LOG.warn("room {}: replay of seq {}..{} from the session log failed: {}", id, from,
-                            firstInMemory - 1, failure.toString());
-                    conn.send(new ServerMessage.Error(ErrorCode.REPLAY_UNAVAILABLE, "lastSeq",
-                            "events before seq " + firstInMemory + " could not be read back from the session log; "
-                                    + "the welcome carries the current room state", null));
-                    metrics.error(ErrorCode.REPLAY_UNAVAILABLE);
-                    finishCatchUp(p, conn, List.of(), fromMemory, heldBack);
-                }));
-    }
-
-    private void finishCatchUp(Participant p, MemberConnection conn, List<byte[]> fromLog, List<byte[]> fromMemory,
-                               List<byte[]> heldBack) {
-        if (p.catchUp() != heldBack || p.connection() != conn) {
-            return; // replaced or gone meanwhile; a newer join runs its own replay
-        }
-        sendAll(conn, fromLog);
-        sendAll(conn, fromMemory);
-        sendAll(conn, heldBack);
-        p.catchUp(null);
-    }
-
-    private void sendAll(MemberConnection conn, List<byte[]> events) {
-        for (byte[] event : events) {
-            SharedFrame frame = frames.wrap(event);
-            conn.send(frame);
-            frame.release();
-        }
     }
 
     private ErrorCode admissionRefusal(Role role) {
@@ -245,6 +208,7 @@ public final class Room {
             return; // already replaced, kicked or gone
         }
         p.attach(null);
+        p.stopCatchUp();
         if (closed) {
             return;
         }
@@ -409,32 +373,24 @@ public final class Room {
         byte[] json = ProtocolCodec.encode(event);
         history.add(event.seq(), json);
         if (origin != null && cid != null) {
-            origin.applied(cid, event.seq());
+            appliedCids.applied(origin.id(), cid, event.seq());
             pendingAcks.add(event.seq(), origin, cid, false);
         }
         journal.append(event.seq(), json);
         SharedFrame frame = frames.wrap(json);
-        int heldBackCount = 0;
         recipients.clear();
         try {
             for (Participant member : participants.values()) {
                 MemberConnection c = member.connection();
-                if (c == null) {
-                    continue;
-                }
-                List<byte[]> heldBack = member.catchUp();
-                if (heldBack != null) {
-                    heldBack.add(json);
-                    heldBackCount++;
-                } else {
-                    recipients.add(c);
+                if (c != null && member.catchUp() == null) {
+                    recipients.add(c); // a member catching up gets this event from the history, in order
                 }
             }
             frame.deliver(recipients);
         } finally {
             frame.release();
         }
-        int delivered = recipients.size() + heldBackCount;
+        int delivered = recipients.size();
         recipients.clear();
         metrics.fannedOut(System.nanoTime() - start, delivered);
         metrics.messagesOut(event.typeName(), delivered);
@@ -447,6 +403,33 @@ public final class Room {
         } else {
             pendingAcks.add(eventSeq, p, cid, true);
         }
+    }
+
+    /** Applied client message ids of this session, per participant. Owner thread only. */
+    public AppliedCids appliedCids() {
+        return appliedCids;
+    }
+
+    // ---- for CatchUp (owner thread) ----
+
+    long lastSeq() {
+        return seq;
+    }
+
+    EventHistory history() {
+        return history;
+    }
+
+    SessionJournal.JournalSession journal() {
+        return journal;
+    }
+
+    FrameFactory frames() {
+        return frames;
+    }
+
+    java.util.concurrent.ScheduledFuture<?> schedule(Runnable task, long delayMs) {
+        return owner.schedule(task, delayMs, TimeUnit.MILLISECONDS);
     }
 
     void refreshSummary() {
@@ -479,13 +462,19 @@ public final class Room {
                 ServerMessage.PROTOCOL_VERSION, serverVersion, everJoined, scenes);
     }
 
-    /** Moderators hear about trouble with the session log at once. */
-    private void noticeModerators(String level, String code, String text) {
+    /** Moderators hear about trouble with the session log at once (and those who join later, on joining). */
+    private void noticeModerators(ServerMessage.Notice notice) {
         for (Participant p : participants.values()) {
             if (p.role() == Role.MODERATOR) {
-                p.sendDirect(new ServerMessage.Notice(level, code, text));
+                p.sendDirect(notice);
             }
         }
+    }
+
+    private static ServerMessage.Notice logUnavailableNotice(String cause) {
+        return new ServerMessage.Notice("error", ErrorCode.LOG_UNAVAILABLE.name(),
+                "The session log cannot be written (" + cause + "). The room keeps "
+                        + "running; events are kept and written as soon as the disk recovers.");
     }
 
     /** Carries the writer thread's news over to the owner thread. */
@@ -505,11 +494,10 @@ public final class Room {
             execute(() -> {
                 if (!logFailing) {
                     logFailing = true;
+                    logFailure = String.valueOf(cause.getMessage());
                     LOG.error("room {} session {}: session log cannot be written; events are kept and retried", id,
                             sessionId, cause);
-                    noticeModerators("error", ErrorCode.LOG_UNAVAILABLE.name(),
-                            "The session log cannot be written (" + cause.getMessage() + "). The room keeps "
-                                    + "running; events are kept and written as soon as the disk recovers.");
+                    noticeModerators(logUnavailableNotice(logFailure));
                 }
             });
         }
@@ -519,8 +507,10 @@ public final class Room {
             execute(() -> {
                 if (logFailing) {
                     logFailing = false;
+                    logFailure = null;
                     LOG.warn("room {} session {}: session log writable again", id, sessionId);
-                    noticeModerators("info", ErrorCode.LOG_UNAVAILABLE.name(), "The session log is writable again.");
+                    noticeModerators(new ServerMessage.Notice("info", ErrorCode.LOG_UNAVAILABLE.name(),
+                            "The session log is writable again."));
                 }
             });
         }

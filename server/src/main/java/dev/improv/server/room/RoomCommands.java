@@ -63,7 +63,7 @@ final class RoomCommands {
     void handle(Participant p, ClientMessage message, long receivedAt) {
         String cid = message.cid();
         if (cid != null) {
-            Long applied = p.appliedSeq(cid);
+            Long applied = room.appliedCids().appliedSeq(p.id(), cid);
             if (applied != null) {
                 room.ackDuplicate(p, cid, applied);
                 return;
@@ -107,7 +107,7 @@ final class RoomCommands {
 
     private void timeSync(Participant p, ClientMessage.TimeSync m, long receivedAt) {
         p.sendDirect(new ServerMessage.TimeSyncReply(m.clientTs(), receivedAt, room.clock().nowMicros()));
-        remember(p, m.cid(), 0);
+        remember(p, m.cid());
     }
 
     private void timeSyncReport(Participant p, ClientMessage.TimeSyncReport m) {
@@ -210,6 +210,7 @@ final class RoomCommands {
         MemberConnection c = p.connection();
         p.attach(null);
         room.remove(p, p.id(), "left", null);
+        remember(p, m.cid()); // after a rejoin, the same leave resent is a duplicate, not a second leave
         if (c != null) {
             if (m.cid() != null) {
                 c.send(new ServerMessage.Ack(m.cid(), null, false));
@@ -228,14 +229,15 @@ final class RoomCommands {
 
     private void ackWithoutEvent(Participant p, String cid) {
         if (cid != null) {
-            remember(p, cid, 0);
+            remember(p, cid);
             p.sendDirect(new ServerMessage.Ack(cid, null, false));
         }
     }
 
-    private static void remember(Participant p, String cid, long seq) {
+    /** A message applied without a room event: remembered with seq 0, so a resend gets an ack without seq. */
+    private void remember(Participant p, String cid) {
         if (cid != null) {
-            p.applied(cid, seq);
+            room.appliedCids().applied(p.id(), cid, 0);
         }
     }
 

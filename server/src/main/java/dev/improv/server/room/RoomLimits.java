@@ -10,9 +10,23 @@ import java.util.Map;
  * @param maxMembers      members at once, all roles together
  * @param maxPerRole      members at once per role
  * @param resumeWindowMs  how long a dropped participant keeps its slot and identity
- * @param historyEvents   room events kept in memory for resume and late joiners
+ * @param historyEvents   room events kept in memory for resume and late joiners (older ones are read from the log)
+ * @param historyBytes    bytes of event JSON kept in memory per room, whichever of the two bounds is reached first
+ * @param catchUpStallMs  a member catching up (replay) whose connection takes no bytes for this long is cut as a
+ *                        slow consumer; while it keeps reading, catching up is paced, never cut
  */
-public record RoomLimits(int maxMembers, Map<Role, Integer> maxPerRole, long resumeWindowMs, int historyEvents) {
+public record RoomLimits(int maxMembers, Map<Role, Integer> maxPerRole, long resumeWindowMs, int historyEvents,
+                         long historyBytes, long catchUpStallMs) {
+    /** 1 MiB of events per room in memory, by default. */
+    public static final long DEFAULT_HISTORY_BYTES = 1L << 20;
+    /** A catching-up reader that takes nothing for 15 s is cut, by default. */
+    public static final long DEFAULT_CATCH_UP_STALL_MS = 15_000;
+
+    /** With the default byte bound of the history and the default catch-up stall timeout. */
+    public RoomLimits(int maxMembers, Map<Role, Integer> maxPerRole, long resumeWindowMs, int historyEvents) {
+        this(maxMembers, maxPerRole, resumeWindowMs, historyEvents, DEFAULT_HISTORY_BYTES, DEFAULT_CATCH_UP_STALL_MS);
+    }
+
     public RoomLimits {
         if (maxMembers < 1) {
             throw new IllegalArgumentException("maxMembers must be at least 1");
@@ -22,6 +36,12 @@ public record RoomLimits(int maxMembers, Map<Role, Integer> maxPerRole, long res
         }
         if (historyEvents < 16) {
             throw new IllegalArgumentException("historyEvents must be at least 16");
+        }
+        if (historyBytes < 4096) {
+            throw new IllegalArgumentException("historyBytes must be at least 4096");
+        }
+        if (catchUpStallMs < 100) {
+            throw new IllegalArgumentException("catchUpStallMs must be at least 100");
         }
         EnumMap<Role, Integer> copy = new EnumMap<>(Role.class);
         for (Role r : Role.values()) {
@@ -37,6 +57,6 @@ public record RoomLimits(int maxMembers, Map<Role, Integer> maxPerRole, long res
     public RoomLimits withMaxFor(Role role, int max) {
         EnumMap<Role, Integer> copy = new EnumMap<>(maxPerRole);
         copy.put(role, max);
-        return new RoomLimits(maxMembers, copy, resumeWindowMs, historyEvents);
+        return new RoomLimits(maxMembers, copy, resumeWindowMs, historyEvents, historyBytes, catchUpStallMs);
     }
 }

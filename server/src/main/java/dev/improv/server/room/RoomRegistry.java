@@ -73,6 +73,25 @@ public final class RoomRegistry {
         return rooms.get(id);
     }
 
+    /**
+     * Whether {@code participantId} is a current member of the open room {@code roomId} (joined, not removed, the
+     * room not closed), read from the room's published snapshot. Any thread.
+     */
+    public boolean isMember(String roomId, String participantId) {
+        Room room = rooms.get(roomId);
+        if (room == null || participantId == null) {
+            return false;
+        }
+        RoomSummary now = room.summary();
+        return !now.closed() && now.roster().stream().anyMatch(m -> m.id().equals(participantId));
+    }
+
+    /** Whether the participant's recording consent is in the open room's session log. Any thread. */
+    public boolean hasConsent(String roomId, String participantId) {
+        Room room = rooms.get(roomId);
+        return room != null && room.hasConsent(participantId);
+    }
+
     public Collection<Room> all() {
         return List.copyOf(rooms.values());
     }

@@ -42,6 +42,12 @@ final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(request);
             return;
         }
+        if (!initializer.upgradeAllowed((io.netty.channel.socket.SocketChannel) ctx.channel())) {
+            HttpResponses.sendError(ctx, request, HttpResponseStatus.TOO_MANY_REQUESTS, "too_many_connections",
+                    "too many WebSocket connections from this address; wait a little");
+            ReferenceCountUtil.release(request);
+            return;
+        }
         initializer.upgradeToWebSocket(ctx.pipeline(), ctx.name(), request.uri());
         ctx.fireChannelRead(request);
         ctx.pipeline().remove(this);

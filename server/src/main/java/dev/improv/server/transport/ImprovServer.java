@@ -1,21 +1,13 @@
 package dev.improv.server.transport;
 
-import dev.improv.server.auth.IceServers;
-import dev.improv.server.auth.JoinLinks;
 import dev.improv.server.auth.TokenService;
-import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
-import dev.improv.server.http.HttpApiHandler;
-import dev.improv.server.http.PoolApi;
-import dev.improv.server.http.PromptLibrary;
-import dev.improv.server.match.LobbyRegistry;
-import dev.improv.server.media.InProcessMediaRecording;
-import dev.improv.server.http.StaticFiles;
+import dev.improv.server.http.HttpRouteHandler;
+import dev.improv.server.http.RouteTable;
 import dev.improv.server.metrics.ServerMetrics;
-import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.room.FrameFactory;
 import dev.improv.server.room.MicrosClock;
-import dev.improv.server.room.RoomRegistry;
-import dev.improv.server.room.SessionJournal;
+import dev.improv.server.routing.Router;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -31,74 +23,34 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.InetSocketAddress;
-import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts and stops the server: event loops (epoll when available, NIO otherwise), the one listening socket for
- * HTTP and WebSocket, and the components behind it. Nothing else.
+ * The network side and nothing else: event loops (epoll when available, NIO otherwise) and listening sockets that
+ * carry HTTP and WebSocket bytes into the handlers. It knows no feature: the composition root
+ * ({@code app.ServerApp}) gives it the route tables and the {@link Router}, and takes its event loops as the
+ * rooms' owner threads.
  */
 public final class ImprovServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ImprovServer.class);
 
-    /** What the server is made of, for callers that add features (session log, lobby) and for tests. */
-    public record Parts(ServerConfig config, ServerMetrics metrics, RoomRegistry rooms, LobbyRegistry lobbies,
-                        TokenService tokens, JoinLinks links, MicrosClock clock) {
-    }
-
-    /** Features built from the server's parts: the session journal and extra HTTP routes. */
-    public interface Features extends AutoCloseable {
-        SessionJournal journal();
-
-        List<HttpApiHandler.ApiExtension> httpExtensions(Parts parts);
-
-        /** Flushes and stops whatever the features run (e.g. the log writer). Called after rooms closed. */
-        @Override
-        void close();
-
-        static Features none() {
-            return new Features() {
-                @Override
-                public SessionJournal journal() {
-                    return SessionJournal.none();
-                }
-
-                @Override
-                public List<HttpApiHandler.ApiExtension> httpExtensions(Parts parts) {
-                    return List.of();
-                }
-
-                @Override
-                public void close() {
-                }
-            };
-        }
-    }
-
     private final ServerConfig config;
+    private final ServerMetrics metrics;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
-    private final Parts parts;
-    private final Features features;
-    private final String transportName;
-    private final InProcessMediaRecording media;
-    private final PromptLibrary promptLibrary;
-    private Channel listener;
-    private volatile boolean stopped;
+    private final boolean epoll;
+    private final FrameFactory frames = new ByteBufFrames(PooledByteBufAllocator.DEFAULT);
+    private final List<Channel> listeners = new ArrayList<>();
 
-    private ImprovServer(ServerConfig config, ServerMetrics metrics, Function<ServerMetrics, Features> featureFactory) {
+    private ImprovServer(ServerConfig config, ServerMetrics metrics) {
         this.config = config;
-        TokenService tokens = TokenService.load(config.tokens(), Clock.systemUTC());
-        try { // files first: a bad file must fail before any thread is started
-            this.promptLibrary = PromptLibrary.load(tokens, config.promptLibrary());
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("cannot read the prompt library " + config.promptLibrary() + ": " + e, e);
-        }
-        boolean epoll = switch (config.transport()) {
+        this.metrics = metrics;
+        this.epoll = switch (config.transport()) {
             case "epoll" -> {
                 Epoll.ensureAvailability();
                 yield true;
@@ -107,124 +59,94 @@ public final class ImprovServer implements AutoCloseable {
             default -> Epoll.isAvailable();
         };
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        this.transportName = epoll ? "epoll" : "nio";
         this.boss = new MultiThreadIoEventLoopGroup(1, io);
         // One event loop per core: rooms are pinned to loops, and more loops than cores only adds switching.
         int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
         this.workers = new MultiThreadIoEventLoopGroup(threads, io);
-        this.features = featureFactory.apply(metrics);
-        MicrosClock clock = MicrosClock.monotonic();
-        RoomRegistry rooms = new RoomRegistry(workers::next, new ByteBufFrames(PooledByteBufAllocator.DEFAULT), clock,
-                metrics, features.journal(), ServerCommand.serverVersion());
-        JoinLinks links = new JoinLinks(tokens, config.publicUrl(), config.linkTtlSeconds(), Clock.systemUTC());
-        LobbyRegistry lobbies = new LobbyRegistry(workers::next, rooms, links, config.roomLimits(), clock,
-                config.roomLimits().resumeWindowMs());
-        this.parts = new Parts(config, metrics, rooms, lobbies, tokens, links, clock);
-        this.media = config.media().enabled() ? new InProcessMediaRecording(config.dataDir(), config.media().maxRooms(),
-                InProcessMediaRecording.ConsentSource.valueOf(config.media().consentFrom().toUpperCase()),
-                config.media().videoFps(), rooms)
-                : null;
+    }
+
+    /** Starts the event loops; nothing listens yet. */
+    public static ImprovServer open(ServerConfig config, ServerMetrics metrics) {
+        return new ImprovServer(config, metrics);
+    }
+
+    /** The next event loop, round-robin: the owner thread of a new room or pool (no extra threads). */
+    public ScheduledExecutorService nextLoop() {
+        return workers.next();
+    }
+
+    /** How rooms wrap an encoded event once for all recipients: a pooled direct buffer. */
+    public FrameFactory frames() {
+        return frames;
     }
 
     /**
-     * Binds and starts serving.
-     *
-     * @param featureFactory builds the optional features once metrics exist; {@code m -> Features.none()} for
-     *                       none
+     * Listens on the main address: HTTP routes from {@code routes}, and WebSocket upgrades under {@code /ws/} to
+     * rooms and lobbies through {@code router}.
      */
-    public static ImprovServer start(ServerConfig config, Function<ServerMetrics, Features> featureFactory)
-            throws InterruptedException {
-        ImprovServer server = new ImprovServer(config, new ServerMetrics(), featureFactory);
-        try {
-            server.bind();
-        } catch (InterruptedException | RuntimeException e) {
-            server.close();
-            throw e;
-        }
-        return server;
+    public InetSocketAddress listen(String host, int port, RouteTable routes, TokenService tokens, Router router,
+                                    MicrosClock clock) throws InterruptedException {
+        return bind(host, port, new ServerInitializer(config, tokens, router, metrics, clock, handlerFor(routes)));
     }
 
-    private void bind() throws InterruptedException {
-        Class<? extends ServerSocketChannel> channelType = transportName.equals("epoll")
+    /** Listens for HTTP only (the admin listener): no WebSocket upgrades. */
+    public InetSocketAddress listenHttpOnly(String host, int port, RouteTable routes) throws InterruptedException {
+        return bind(host, port, new ServerInitializer(config, null, null, metrics, null, handlerFor(routes)));
+    }
+
+    private static HttpRouteHandler handlerFor(RouteTable routes) {
+        return new HttpRouteHandler(routes, ctx -> JoinTimeoutHandler.done(ctx.pipeline()));
+    }
+
+    private InetSocketAddress bind(String host, int port, ServerInitializer initializer) throws InterruptedException {
+        Class<? extends ServerSocketChannel> channelType = epoll
                 ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        HttpApiHandler api = new HttpApiHandler(parts.rooms(), parts.links(), parts.tokens(),
-                new IceServers(config.ice(), Clock.systemUTC()), parts.metrics(), StaticFiles.load("web"),
-                config.adminKey(), config.roomLimits(), extensions(),
-                ctx -> JoinTimeoutHandler.done(ctx.pipeline()),
-                media == null ? null : token -> media.record(loopbackBase(), token));
-        ServerInitializer initializer = new ServerInitializer(config, parts.tokens(), parts.rooms(), parts.lobbies(),
-                parts.metrics(), parts.clock(), api);
         int high = config.writeBufferHighWater();
-        listener = new ServerBootstrap()
+        Channel listener = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(channelType)
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(high / 2, high))
                 .childHandler(initializer)
-                .bind(config.host(), config.port())
+                .bind(host, port)
                 .sync()
                 .channel();
-        LOG.info("listening on {} ({}, {} I/O threads)", listener.localAddress(), transportName,
-                ((MultiThreadIoEventLoopGroup) workers).executorCount());
-    }
-
-    private List<HttpApiHandler.ApiExtension> extensions() {
-        List<HttpApiHandler.ApiExtension> all = new java.util.ArrayList<>(features.httpExtensions(parts));
-        all.add(new PoolApi(parts.lobbies(), parts.links()));
-        all.add(promptLibrary);
-        all.add(new dev.improv.server.auth.http.TokenRoutes(parts.tokens(), config.tokens()));
-        return all;
-    }
-
-    /** Where in-process clients (the media recorder) reach this server. */
-    private String loopbackBase() {
-        String host = config.host().equals("0.0.0.0") || config.host().equals("::") ? "127.0.0.1" : config.host();
-        return "ws://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port();
-    }
-
-    public int port() {
-        return ((InetSocketAddress) listener.localAddress()).getPort();
-    }
-
-    public Parts parts() {
-        return parts;
+        synchronized (listeners) {
+            listeners.add(listener);
+        }
+        LOG.info("listening on {} ({}, {} I/O threads{})", listener.localAddress(), transportName(),
+                ((MultiThreadIoEventLoopGroup) workers).executorCount(),
+                initializer.webSockets() ? "" : ", HTTP only");
+        return (InetSocketAddress) listener.localAddress();
     }
 
     public String transportName() {
-        return transportName;
+        return epoll ? "epoll" : "nio";
     }
 
-    /**
-     * Graceful stop: no new connections; every room tells its members (close code 1001) and closes its log;
-     * the features flush; then the event loops finish what is queued.
-     */
+    /** Stops accepting connections on every listener; open connections stay until their rooms close them. */
+    public void stopListening() throws InterruptedException {
+        List<Channel> open;
+        synchronized (listeners) {
+            open = List.copyOf(listeners);
+            listeners.clear();
+        }
+        for (Channel listener : open) {
+            listener.close().sync();
+        }
+    }
+
+    /** Lets the event loops finish what is queued (at most {@code graceMs}), then stops them. */
     @Override
     public void close() {
-        if (stopped) {
-            return;
-        }
-        stopped = true;
-        LOG.info("shutting down: closing rooms, then flushing");
         long grace = config.shutdownGraceMs();
         try {
-            if (listener != null) {
-                listener.close().sync();
-            }
-            parts.lobbies().closeAll();
-            if (!parts.rooms().closeAll("the server is shutting down", ErrorCode.SERVER_SHUTDOWN, grace,
-                    TimeUnit.MILLISECONDS)) {
-                LOG.warn("some rooms did not close within {} ms", grace);
-            }
+            stopListening();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } finally {
-            if (media != null) {
-                media.close();
-            }
-            features.close();
-            boss.shutdownGracefully(0, grace, TimeUnit.MILLISECONDS);
-            workers.shutdownGracefully(100, grace, TimeUnit.MILLISECONDS).awaitUninterruptibly(grace * 2);
         }
+        boss.shutdownGracefully(0, grace, TimeUnit.MILLISECONDS);
+        workers.shutdownGracefully(100, grace, TimeUnit.MILLISECONDS).awaitUninterruptibly(grace * 2);
     }
 }

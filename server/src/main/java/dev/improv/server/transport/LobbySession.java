@@ -3,36 +3,37 @@ package dev.improv.server.transport;
 import dev.improv.server.auth.JoinClaims;
 import dev.improv.server.auth.TokenException;
 import dev.improv.server.auth.TokenService;
-import dev.improv.server.match.LobbyHub;
-import dev.improv.server.match.LobbyRegistry;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.ErrorCode;
 import dev.improv.server.protocol.LobbyRequest;
 import dev.improv.server.protocol.Role;
+import dev.improv.server.routing.MessageSink;
+import dev.improv.server.routing.PoolJoin;
+import dev.improv.server.routing.Router;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.QueryStringDecoder;
 
 /**
  * Binds a WebSocket to a pool's lobby ({@code /ws/lobby/{pool}?token=…}) for a performer (who queues) or a
- * moderator (who is available while connected); then hands each request to the lobby hub's thread.
+ * moderator (who is available while connected), through the {@link Router}; then hands each request to the sink.
  */
 final class LobbySession extends WebSocketSession<LobbyRequest> {
     static final String PATH = "/ws/lobby/";
 
     private final TokenService tokens;
-    private final LobbyRegistry lobbies;
-    private LobbyHub hub;
-    private String participantId;
+    private final Router router;
+    private MessageSink<LobbyRequest> pool;
 
-    LobbySession(TokenService tokens, LobbyRegistry lobbies, ServerMetrics metrics) {
-        super(metrics);
+    LobbySession(TokenService tokens, Router router, ServerMetrics metrics, ClientErrorLog errors,
+                 AddressLimits limits) {
+        super(metrics, errors, limits);
         this.tokens = tokens;
-        this.lobbies = lobbies;
+        this.router = router;
     }
 
     @Override
     protected void bind(ChannelHandlerContext ctx, QueryStringDecoder request) {
-        String pool = idAfter(request, PATH);
+        String poolId = idAfter(request, PATH);
         JoinClaims claims;
         try {
             claims = tokens.verify(param(request, "token", null));
@@ -40,7 +41,7 @@ final class LobbySession extends WebSocketSession<LobbyRequest> {
             refuse(e.code(), "token", e.getMessage());
             return;
         }
-        if (pool == null || claims.pool() == null || !claims.pool().equals(pool)) {
+        if (poolId == null || claims.pool() == null || !claims.pool().equals(poolId)) {
             refuse(ErrorCode.TOKEN_WRONG_ROOM, "token", "this link is for another pool or a room");
             return;
         }
@@ -48,31 +49,27 @@ final class LobbySession extends WebSocketSession<LobbyRequest> {
             refuse(ErrorCode.NOT_AUTHORIZED, "token", "lobbies are for performers and moderators");
             return;
         }
-        LobbyHub target = lobbies.get(pool);
-        if (target == null) {
-            refuse(ErrorCode.POOL_NOT_FOUND, "path", "this open call does not exist or has ended");
+        if (!joinAllowed("pool:" + poolId, claims.pid())) {
             return;
         }
-        hub = target;
-        participantId = claims.pid();
-        NettyMemberConnection conn = connection;
-        target.execute(() -> target.connect(claims.pid(), claims.name(), claims.role(), conn));
-        bound(ctx);
+        router.joinPool(new PoolJoin(poolId, claims.pid(), claims.name(), claims.role()), connection)
+                .whenComplete((joined, failure) -> ctx.executor().execute(() -> {
+                    if (failure != null || joined.refusal() != null) {
+                        refuse(ErrorCode.POOL_NOT_FOUND, "path", "this open call does not exist or has ended");
+                    } else {
+                        pool = joined.sink();
+                        bound(ctx);
+                    }
+                }));
     }
 
     @Override
     protected void received(InboundMessage<LobbyRequest> msg) {
-        LobbyHub h = hub;
-        String pid = participantId;
-        NettyMemberConnection conn = connection;
-        h.execute(() -> h.handle(pid, conn, msg.message()));
+        pool.deliver(msg.message(), msg.receivedAt());
     }
 
     @Override
     protected void unbound() {
-        LobbyHub h = hub;
-        String pid = participantId;
-        NettyMemberConnection conn = connection;
-        h.execute(() -> h.connectionLost(pid, conn));
+        pool.connectionLost();
     }
 }

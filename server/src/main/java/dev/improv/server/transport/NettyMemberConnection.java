@@ -8,13 +8,24 @@ import dev.improv.server.room.SharedFrame;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A participant's WebSocket as the room sees it. Called from the room's owner thread; Netty queues writes
  * from other threads onto the channel's event loop. A connection whose outbound buffer passed the high-water
  * mark is cut off instead of buffering without bound.
+ *
+ * <p>Replayed events (catching up) are flow-controlled instead: at most half the high-water mark of them is queued
+ * and not yet written to the socket (the replay window); more is asked for once half of that has gone out. So a
+ * reader that keeps reading catches up at full speed, and live and direct messages still find half the buffer
+ * free before the slow-consumer rule applies to them.
  */
 final class NettyMemberConnection implements MemberConnection {
     /** Close code used when a refusal keeps connections open elsewhere but must end this one. */
@@ -26,10 +37,76 @@ final class NettyMemberConnection implements MemberConnection {
     private final ServerMetrics metrics;
     /** Set once by any thread that starts closing; read by senders. */
     private volatile boolean closing;
+    /** Replay bytes queued and not yet written to the socket; added by the room's thread, taken off by the loop. */
+    private final AtomicLong replayQueued = new AtomicLong();
+    /** Who waits for replay credit; set by the room's thread, run by whichever thread sees credit first. */
+    private final AtomicReference<Runnable> creditWaiter = new AtomicReference<>();
+    private final long replayWindow;
 
     NettyMemberConnection(Channel channel, ServerMetrics metrics) {
         this.channel = channel;
         this.metrics = metrics;
+        this.replayWindow = Math.max(1, channel.config().getWriteBufferHighWaterMark() / 2);
+    }
+
+    @Override
+    public long replayCredit() {
+        if (closing || !channel.isActive()) {
+            return 0;
+        }
+        return replayWindow - replayQueued.get();
+    }
+
+    @Override
+    public void sendReplay(List<SharedFrame> frames) {
+        if (frames.isEmpty() || closing || !channel.isActive()) {
+            return;
+        }
+        List<TextWebSocketFrame> out = new ArrayList<>(frames.size());
+        long bytes = 0;
+        for (SharedFrame f : frames) {
+            TextWebSocketFrame ws = ((ByteBufFrames.Frame) f).newWebSocketFrame();
+            bytes += ws.content().readableBytes();
+            out.add(ws);
+        }
+        long batchBytes = bytes;
+        replayQueued.addAndGet(batchBytes);
+        Runnable write = () -> {
+            int last = out.size() - 1;
+            for (int i = 0; i < last; i++) {
+                channel.write(out.get(i), channel.voidPromise());
+            }
+            // Written in order: when the last frame is on the socket, so is the whole batch (or the channel died).
+            channel.writeAndFlush(out.get(last)).addListener(done -> {
+                replayQueued.addAndGet(-batchBytes);
+                offerCredit();
+            });
+        };
+        try {
+            channel.eventLoop().execute(write);
+        } catch (RejectedExecutionException e) { // the loop is shutting down: nothing will be written
+            out.forEach(TextWebSocketFrame::release);
+            replayQueued.addAndGet(-batchBytes);
+        }
+    }
+
+    @Override
+    public void onReplayCredit(Runnable task) {
+        creditWaiter.set(task);
+        offerCredit();
+    }
+
+    /**
+     * Runs the credit waiter once half the replay window or less is queued. Any thread. Never on a closing
+     * connection: its catch-up ends there (the room learns it from the lost connection or the stall timeout).
+     */
+    private void offerCredit() {
+        if (!closing && channel.isActive() && replayQueued.get() <= replayWindow / 2) {
+            Runnable waiter = creditWaiter.getAndSet(null);
+            if (waiter != null) {
+                waiter.run();
+            }
+        }
     }
 
     @Override

@@ -6,8 +6,9 @@ import dev.improv.server.auth.TokenService;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.ClientMessage;
 import dev.improv.server.protocol.ErrorCode;
-import dev.improv.server.room.Room;
-import dev.improv.server.room.RoomRegistry;
+import dev.improv.server.routing.MessageSink;
+import dev.improv.server.routing.RoomJoin;
+import dev.improv.server.routing.Router;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import org.slf4j.Logger;
@@ -15,21 +16,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Binds a WebSocket to a room participant ({@code /ws/rooms/{roomId}?token=…[&lastSeq=N]}): token checked, room
- * joined on the room's thread; then hands each decoded message to the room's owner thread.
+ * joined through the {@link Router}; then hands each decoded message to the sink the router gave.
  */
 final class RoomSession extends WebSocketSession<ClientMessage> {
     private static final Logger LOG = LoggerFactory.getLogger(RoomSession.class);
     static final String PATH = "/ws/rooms/";
 
     private final TokenService tokens;
-    private final RoomRegistry rooms;
-    private Room room;
-    private String participantId;
+    private final Router router;
+    private MessageSink<ClientMessage> room;
 
-    RoomSession(TokenService tokens, RoomRegistry rooms, ServerMetrics metrics) {
-        super(metrics);
+    RoomSession(TokenService tokens, Router router, ServerMetrics metrics, ClientErrorLog errors,
+                AddressLimits limits) {
+        super(metrics, errors, limits);
         this.tokens = tokens;
-        this.rooms = rooms;
+        this.router = router;
     }
 
     @Override
@@ -57,31 +58,30 @@ final class RoomSession extends WebSocketSession<ClientMessage> {
             refuse(ErrorCode.TOKEN_WRONG_ROOM, "token", "this link is for another room");
             return;
         }
-        Room target = rooms.get(roomId);
-        if (target == null) {
-            refuse(ErrorCode.ROOM_NOT_FOUND, "path", "this room does not exist or has ended");
+        if (!joinAllowed("room:" + roomId, claims.pid())) {
             return;
         }
         NettyMemberConnection conn = connection;
-        long resumeFrom = lastSeq;
-        target.execute(() -> {
-            ErrorCode refusal = target.join(claims.pid(), claims.name(), claims.role(), resumeFrom, conn);
-            ctx.executor().execute(() -> {
-                if (refusal != null) {
-                    refuse(refusal, null, refusalText(refusal));
-                    return;
-                }
-                room = target;
-                participantId = claims.pid();
-                LOG.debug("room {}: {} joined as {} from {}", roomId, participantId, claims.role().wireName(),
-                        conn.remoteAddress());
-                bound(ctx);
-            });
-        });
+        router.joinRoom(new RoomJoin(roomId, claims.pid(), claims.name(), claims.role(), lastSeq), conn)
+                .whenComplete((joined, failure) -> ctx.executor().execute(() -> {
+                    if (failure != null) {
+                        LOG.warn("room {}: join of {} failed", roomId, claims.pid(), failure);
+                        refuse(ErrorCode.INTERNAL, null, "the room could not be joined");
+                    } else if (joined.refusal() != null) {
+                        refuse(joined.refusal(), joined.refusal() == ErrorCode.ROOM_NOT_FOUND ? "path" : null,
+                                refusalText(joined.refusal()));
+                    } else {
+                        room = joined.sink();
+                        LOG.debug("room {}: {} joined as {} from {}", roomId, claims.pid(), claims.role().wireName(),
+                                conn.remoteAddress());
+                        bound(ctx);
+                    }
+                }));
     }
 
     static String refusalText(ErrorCode code) {
         return switch (code) {
+            case ROOM_NOT_FOUND -> "this room does not exist or has ended";
             case ROOM_FULL -> "the room is full";
             case ROLE_FULL -> "the room has no free place for your role";
             case ROOM_LOCKED -> "the room is locked; ask the moderator to unlock it";
@@ -93,17 +93,11 @@ final class RoomSession extends WebSocketSession<ClientMessage> {
 
     @Override
     protected void received(InboundMessage<ClientMessage> msg) {
-        Room r = room;
-        String pid = participantId;
-        NettyMemberConnection conn = connection;
-        r.execute(() -> r.handle(pid, conn, msg.message(), msg.receivedAt()));
+        room.deliver(msg.message(), msg.receivedAt());
     }
 
     @Override
     protected void unbound() {
-        Room r = room;
-        String pid = participantId;
-        NettyMemberConnection conn = connection;
-        r.execute(() -> r.connectionLost(pid, conn));
+        room.connectionLost();
     }
 }

@@ -2,10 +2,10 @@ package dev.improv.server.transport;
 
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.config.ServerConfig;
-import dev.improv.server.match.LobbyRegistry;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.room.MicrosClock;
-import dev.improv.server.room.RoomRegistry;
+import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.routing.Router;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -17,12 +17,12 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
-import io.netty.handler.timeout.IdleStateHandler;
-import java.util.concurrent.TimeUnit;
+import java.net.InetAddress;
 
 /**
- * Builds pipelines and nothing else. Every connection starts as HTTP; {@link HttpRequestRouter} calls
- * {@link #upgradeToWebSocket} for a WebSocket upgrade. Limits come from {@link ServerConfig}.
+ * Builds pipelines and nothing else. Every connection starts as HTTP; on a listener with WebSockets,
+ * {@link HttpRequestRouter} calls {@link #upgradeToWebSocket} for a WebSocket upgrade (the admin listener has
+ * none: HTTP only). Limits come from {@link ServerConfig}.
  */
 final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     /** Largest HTTP request body (admin API JSON). */
@@ -31,24 +31,27 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
 
     private final ServerConfig config;
     private final TokenService tokens;
-    private final RoomRegistry rooms;
-    private final LobbyRegistry lobbies;
+    private final Router router;
     private final ServerMetrics metrics;
     private final MicrosClock clock;
     private final ChannelHandler httpApi;
     private final OriginPolicy origins;
     private final WebSocketServerProtocolConfig webSocketConfig;
+    private final AddressLimits addressLimits;
+    private final ClientErrorLog clientErrors;
 
-    ServerInitializer(ServerConfig config, TokenService tokens, RoomRegistry rooms, LobbyRegistry lobbies,
-                      ServerMetrics metrics, MicrosClock clock, ChannelHandler httpApi) {
-        this.lobbies = lobbies;
+    /** With {@code router} null: HTTP only, no WebSocket upgrades. */
+    ServerInitializer(ServerConfig config, TokenService tokens, Router router, ServerMetrics metrics,
+                      MicrosClock clock, ChannelHandler httpApi) {
         this.config = config;
         this.tokens = tokens;
-        this.rooms = rooms;
+        this.router = router;
         this.metrics = metrics;
         this.clock = clock;
         this.httpApi = httpApi;
         this.origins = new OriginPolicy(config.allowedOrigins());
+        this.addressLimits = new AddressLimits(config.clients());
+        this.clientErrors = new ClientErrorLog(metrics, config.clients().protocolErrorLogsPerMinute());
         this.webSocketConfig = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(WEBSOCKET_PATH)
                 .checkStartsWith(true)
@@ -57,22 +60,47 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
                 .decoderConfig(WebSocketDecoderConfig.newBuilder()
                         .maxFramePayloadLength(config.maxFrameBytes())
                         .allowExtensions(false)
+                        .closeOnProtocolViolation(false) // the session closes, with the code counted as the client's
                         .build())
                 .build();
     }
 
+    boolean webSockets() {
+        return router != null;
+    }
+
     @Override
     protected void initChannel(SocketChannel ch) {
+        InetAddress address = ch.remoteAddress().getAddress();
+        if (!addressLimits.tryOpen(address)) {
+            metrics.error(ErrorCode.TOO_MANY_CONNECTIONS);
+            ch.close();
+            return;
+        }
         metrics.connectionOpened();
-        ch.closeFuture().addListener(f -> metrics.connectionClosed());
+        ch.closeFuture().addListener(f -> {
+            addressLimits.closed(address);
+            metrics.connectionClosed();
+        });
         ch.pipeline()
                 .addLast(JoinTimeoutHandler.NAME, new JoinTimeoutHandler(config.joinTimeoutMs(), metrics))
-                .addLast("idle", new IdleStateHandler(config.idleTimeoutMs(), config.pingIntervalMs(), 0,
-                        TimeUnit.MILLISECONDS))
                 .addLast("http", new HttpServerCodec())
                 .addLast("aggregator", new HttpObjectAggregator(MAX_HTTP_BODY_BYTES))
-                .addLast("router", new HttpRequestRouter(this, origins))
-                .addLast("api", httpApi);
+                .addLast(HttpFlowControl.NAME, new HttpFlowControl(config.clients().httpMaxPipelined(),
+                        config.clients().httpRequestTimeoutMs(), metrics, clientErrors));
+        if (webSockets()) {
+            ch.pipeline().addLast("router", new HttpRequestRouter(this, origins));
+        }
+        ch.pipeline().addLast("api", httpApi);
+    }
+
+    /** Takes one WebSocket upgrade from the address's budget ({@code --upgrades-per-second-per-address}). */
+    boolean upgradeAllowed(SocketChannel ch) {
+        if (addressLimits.tryUpgrade(ch.remoteAddress().getAddress())) {
+            return true;
+        }
+        metrics.error(ErrorCode.TOO_MANY_CONNECTIONS);
+        return false;
     }
 
     /**
@@ -81,17 +109,21 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
      */
     void upgradeToWebSocket(ChannelPipeline p, String after, String path) {
         p.remove("api");
-        p.addAfter(after, "ws", new WebSocketServerProtocolHandler(webSocketConfig));
+        p.remove(HttpFlowControl.NAME);
+        // One bucket per connection for messages and pings alike.
+        TokenBucket bucket = new TokenBucket(config.messagesPerSecond(), config.messageBurst(), System.nanoTime());
+        p.addAfter(after, WebSocketKeepAlive.NAME, new WebSocketKeepAlive(config.pingIntervalMs(),
+                config.idleTimeoutMs(), bucket));
+        p.addAfter(WebSocketKeepAlive.NAME, "ws", new WebSocketServerProtocolHandler(webSocketConfig));
         p.addAfter("ws", "ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
         p.addAfter("ws-aggregator", "encoder", ServerMessageEncoder.INSTANCE);
-        p.addAfter("encoder", "rate", new InboundRateLimiter(config.messagesPerSecond(), config.messageBurst(),
-                metrics));
+        p.addAfter("encoder", "rate", new InboundRateLimiter(bucket, config.messagesPerSecond(), metrics));
         if (path.startsWith(LobbySession.PATH)) {
             p.addAfter("rate", "decoder", JsonMessageDecoder.forLobbies(config.maxMessageBytes(), clock, metrics));
-            p.addAfter("decoder", "session", new LobbySession(tokens, lobbies, metrics));
+            p.addAfter("decoder", "session", new LobbySession(tokens, router, metrics, clientErrors, addressLimits));
         } else {
             p.addAfter("rate", "decoder", JsonMessageDecoder.forRooms(config.maxMessageBytes(), clock, metrics));
-            p.addAfter("decoder", "session", new RoomSession(tokens, rooms, metrics));
+            p.addAfter("decoder", "session", new RoomSession(tokens, router, metrics, clientErrors, addressLimits));
         }
     }
 }

@@ -10,7 +10,7 @@ final class TokenBucket {
     private double tokens;
     private long lastRefill;
 
-    TokenBucket(int perSecond, int burst, long nowNanos) {
+    TokenBucket(double perSecond, int burst, long nowNanos) {
         this.perNano = perSecond / 1e9;
         this.capacity = burst;
         this.tokens = burst;

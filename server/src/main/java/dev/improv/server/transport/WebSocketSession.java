@@ -6,19 +6,17 @@ import dev.improv.server.protocol.ServerMessage;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
-import io.netty.handler.timeout.IdleState;
-import io.netty.handler.timeout.IdleStateEvent;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * What every WebSocket session shares, rooms and lobbies alike: binding happens when the handshake completes
- * (auto-read stays off until {@link #bound}), keep-alive pings on outbound silence, the idle and join timeouts,
- * refusals as an error plus a close code, and quiet handling of peers that vanish. One per channel; fields are
- * touched on the channel's event loop only.
+ * (auto-read stays off until {@link #bound}), keep-alive pings on a timer ({@link WebSocketKeepAlive}), the idle
+ * and join timeouts, the join rate per participant, refusals as an error plus a close code, clients' protocol
+ * errors under their own codes (logged once, no stack trace), and quiet handling of peers that vanish. One per
+ * channel; fields are touched on the channel's event loop only.
  *
  * @param <M> the decoded message type of this kind of session
  */
@@ -26,12 +24,16 @@ abstract class WebSocketSession<M> extends SimpleChannelInboundHandler<InboundMe
     private static final Logger LOG = LoggerFactory.getLogger(WebSocketSession.class);
 
     protected final ServerMetrics metrics;
+    protected final ClientErrorLog errors;
+    protected final AddressLimits limits;
     /** Created at the handshake; the room or lobby holds it as the member's connection. */
     protected NettyMemberConnection connection;
 
-    WebSocketSession(ServerMetrics metrics) {
+    WebSocketSession(ServerMetrics metrics, ClientErrorLog errors, AddressLimits limits) {
         super(inboundType());
         this.metrics = metrics;
+        this.errors = errors;
+        this.limits = limits;
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -53,21 +55,18 @@ abstract class WebSocketSession<M> extends SimpleChannelInboundHandler<InboundMe
         if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete handshake) {
             connection = new NettyMemberConnection(ctx.channel(), metrics);
             ctx.channel().config().setAutoRead(false); // nothing to do with messages until bound
+            WebSocketKeepAlive.start(ctx);
             bind(ctx, new QueryStringDecoder(handshake.requestUri()));
         } else if (evt instanceof JoinTimeoutHandler.JoinTimeoutExpired) {
             if (connection != null) {
                 connection.close(ErrorCode.JOIN_TIMEOUT, "did not join in time");
             }
-        } else if (evt instanceof IdleStateEvent idle) {
-            if (idle.state() == IdleState.READER_IDLE) {
-                metrics.error(ErrorCode.IDLE_TIMEOUT);
-                if (connection != null) {
-                    connection.close(ErrorCode.IDLE_TIMEOUT, "no traffic for too long");
-                } else {
-                    ctx.close();
-                }
-            } else if (idle.state() == IdleState.WRITER_IDLE) {
-                ctx.writeAndFlush(new PingWebSocketFrame());
+        } else if (evt instanceof WebSocketKeepAlive.IdleTimeoutExpired) {
+            metrics.error(ErrorCode.IDLE_TIMEOUT);
+            if (connection != null) {
+                connection.close(ErrorCode.IDLE_TIMEOUT, "no answer to pings for too long");
+            } else {
+                ctx.close();
             }
         } else {
             super.userEventTriggered(ctx, evt);
@@ -85,6 +84,19 @@ abstract class WebSocketSession<M> extends SimpleChannelInboundHandler<InboundMe
             return;
         }
         ctx.channel().config().setAutoRead(true);
+    }
+
+    /**
+     * Takes one join from the participant's budget ({@code --reconnects-per-minute}); when it is used up, refuses
+     * with TOO_MANY_CONNECTIONS (4429) before the room or lobby hears of it, so reconnect churn makes no presence
+     * events. Returns false when refused.
+     */
+    protected final boolean joinAllowed(String scope, String participantId) {
+        if (limits.tryJoin(scope + "\u0000" + participantId)) {
+            return true;
+        }
+        refuse(ErrorCode.TOO_MANY_CONNECTIONS, "token", "reconnecting too often with this link; wait a little");
+        return false;
     }
 
     /** Refuses the session: an error naming the field, then a close with the code's close code. */
@@ -122,6 +134,22 @@ abstract class WebSocketSession<M> extends SimpleChannelInboundHandler<InboundMe
             ctx.close();
             return;
         }
+        ErrorCode clientError = ClientErrorLog.classify(cause);
+        if (clientError != null) {
+            // Netty's decoders are configured not to close by themselves: the close code is ours (1002/1007/1009).
+            errors.report(ctx.channel(), clientError, cause.getMessage());
+            if (connection != null) {
+                connection.close(clientError, clientErrorText(clientError));
+            } else {
+                ctx.close();
+            }
+            return;
+        }
+        if (ClientErrorLog.outOfMemory(cause)) {
+            errors.outOfMemory(ctx.channel(), cause);
+            ctx.close();
+            return;
+        }
         LOG.warn("closing connection {} after an unexpected error", ctx.channel().remoteAddress(), cause);
         metrics.error(ErrorCode.INTERNAL);
         if (connection != null) {
@@ -129,6 +157,14 @@ abstract class WebSocketSession<M> extends SimpleChannelInboundHandler<InboundMe
         } else {
             ctx.close();
         }
+    }
+
+    private static String clientErrorText(ErrorCode code) {
+        return switch (code) {
+            case INVALID_UTF8 -> "a text frame was not valid UTF-8";
+            case FRAME_TOO_LARGE -> "frame or message larger than the limit";
+            default -> "WebSocket protocol error";
+        };
     }
 
     /** The id after {@code prefix} in the request path, or null when the path does not have one. */

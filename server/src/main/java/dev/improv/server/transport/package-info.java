@@ -1,7 +1,8 @@
 /**
- * Netty transport: {@link dev.improv.server.transport.ImprovServer} only starts and stops,
- * {@link dev.improv.server.transport.ServerInitializer} only builds the pipeline, and each handler does one
- * thing. Handlers run on their channel's event loop and never block; room work is handed to the room's owner
- * thread with {@code room.execute}.
+ * Netty transport, which moves bytes and knows no feature: {@link dev.improv.server.transport.ImprovServer}
+ * only runs the event loops and listeners, {@link dev.improv.server.transport.ServerInitializer} only builds the
+ * pipeline, and each handler does one thing. Handlers run on their channel's event loop and never block; HTTP
+ * requests go to the route table the composition root gave, WebSocket sessions reach rooms and pools through the
+ * {@link dev.improv.server.routing.Router}.
  */
 package dev.improv.server.transport;

@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The durability promise under a real crash: a server in its own JVM is killed with SIGKILL in the middle of a
  * stream of prompts; every event acknowledged before the kill must be in the log, in order, exactly once.
  */
+@Tag("integration")
 class CrashDurabilityTest {
     @TempDir
     Path data;
@@ -70,7 +72,7 @@ class CrashDurabilityTest {
             sender.get(30, TimeUnit.SECONDS);
             Map<Long, String> acked = new HashMap<>();
             for (JsonNode ack : mod.ofType("ack")) {
-                acked.put(ack.path("seq").asLong(), "take " + ack.path("cid").asText().substring(1));
+                acked.put(ack.path("eventSeq").asLong(), "take " + ack.path("cid").asText().substring(1));
             }
             mod.abort();
 

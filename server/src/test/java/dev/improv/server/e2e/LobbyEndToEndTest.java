@@ -19,10 +19,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** An open call over real WebSockets: 10 performers and 2 moderators end up in 5 rooms, consent in every log. */
+@Tag("integration")
 class LobbyEndToEndTest {
     @TempDir
     Path data;

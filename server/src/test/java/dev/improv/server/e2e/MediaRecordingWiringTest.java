@@ -10,10 +10,12 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Rooms created with recordMedia get the in-process recorder as a member; the per-process limit is explicit. */
+@Tag("integration")
 class MediaRecordingWiringTest {
     @TempDir
     Path data;

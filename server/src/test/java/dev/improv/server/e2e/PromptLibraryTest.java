@@ -8,9 +8,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.testing.TestServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@Tag("integration")
 class PromptLibraryTest {
     @TempDir
     Path dir;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.protocol.MessageKind;
 import dev.improv.server.testing.TestClient;
 import dev.improv.server.testing.TestServer;
 import java.nio.file.Path;
@@ -17,10 +18,12 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Rooms over real WebSockets: roles, prompts, signalling, marks, time sync, moderator actions. */
+@Tag("integration")
 class RoomEndToEndTest {
     @TempDir
     static Path data;
@@ -53,7 +56,7 @@ class RoomEndToEndTest {
         long expected = welcome.has("replayFrom") ? welcome.path("replayFrom").asLong()
                 : welcome.path("seq").asLong() + 1;
         for (JsonNode m : c.received()) {
-            if (m.has("seq") && !m.path("type").asText().equals("welcome") && !m.path("type").asText().equals("ack")) {
+            if (MessageKind.ROOM_EVENT.types().containsKey(m.path("type").asText())) {
                 assertEquals(expected, m.path("seq").asLong(), "gap or disorder in " + c.received());
                 assertTrue(m.path("ts").asLong() > 1_600_000_000_000_000L, "ts is microseconds since the epoch");
                 expected++;
@@ -103,7 +106,7 @@ class RoomEndToEndTest {
             }
             Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> mod.ofType("ack").size() == 50);
             for (JsonNode ack : mod.ofType("ack")) {
-                assertTrue(ack.path("seq").asLong() > 0);
+                assertTrue(ack.path("eventSeq").asLong() > 0);
             }
         }
     }
@@ -268,7 +271,7 @@ class RoomEndToEndTest {
             mod.send("{\"type\":\"prompt\",\"text\":\"once\",\"cid\":\"same\"}");
             Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> mod.ofType("ack").size() == 2);
             List<JsonNode> acks = mod.ofType("ack");
-            assertEquals(acks.get(0).path("seq").asLong(), acks.get(1).path("seq").asLong());
+            assertEquals(acks.get(0).path("eventSeq").asLong(), acks.get(1).path("eventSeq").asLong());
             assertTrue(acks.get(1).path("duplicate").asBoolean());
             assertEquals(1, ana.ofType("prompt").size());
         }

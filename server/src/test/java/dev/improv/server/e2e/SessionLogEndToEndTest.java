@@ -15,10 +15,12 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The session log behind real rooms: acks after durability, late recorders and old resumes read from the log. */
+@Tag("integration")
 class SessionLogEndToEndTest {
     @TempDir
     static Path data;
@@ -87,7 +89,7 @@ class SessionLogEndToEndTest {
                     data.resolve("sessions").resolve(session).resolve("events.jsonl"), 1);
             assertFalse(log.tornTail());
             for (JsonNode ack : mod.ofType("ack")) {
-                long seq = ack.path("seq").asLong();
+                long seq = ack.path("eventSeq").asLong();
                 assertTrue(seq <= log.lastSeq(), "acked seq " + seq + " is in the file");
                 String cid = ack.path("cid").asText();
                 assertEquals("q" + cid.substring(1), log.events().get((int) seq - 1).json().path("text").asText());

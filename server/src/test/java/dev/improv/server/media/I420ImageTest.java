@@ -13,10 +13,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** I420 → RGB → JPEG, checked by decoding the JPEG again; and the video writer's files. */
+@Tag("media")
 class I420ImageTest {
     static final int W = 64;
     static final int H = 48;

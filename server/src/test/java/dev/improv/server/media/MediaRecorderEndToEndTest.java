@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * scenario ({@link MediaScenarioMain}) runs in a child JVM inside a network namespace made here, with a veth
  * pair (10.203.0.1/30 - 10.203.0.2/30) so that host candidates exist. No traffic leaves the namespace.
  */
+@Tag("media")
 class MediaRecorderEndToEndTest {
     /** Unique per test JVM, so that two checkouts can run this test on one machine at the same time. */
     private static final String NAMESPACE = "improv-media-" + ProcessHandle.current().pid();

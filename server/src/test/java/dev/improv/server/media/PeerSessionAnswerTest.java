@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The answer to an audio + video offer (what recorder.js now sends): video m-line {@code inactive} with video off,
  * {@code recvonly} with video on; audio always {@code recvonly}. Only signalling, no network needed.
  */
+@Tag("media")
 class PeerSessionAnswerTest {
     static PeerConnectionFactory factory;
 

@@ -10,10 +10,12 @@ import dev.improv.server.testing.TestServer;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The recorder is just another client: its socket dying or the recorder stopping never stops the room. */
+@Tag("media")
 class RecorderCrashTest {
     @TempDir
     Path data;

@@ -50,6 +50,12 @@ public final class RawWebSocket implements AutoCloseable {
         return ws;
     }
 
+    /** Read timeout in ms (0 = block until data or close); 10 s unless changed. */
+    public RawWebSocket readTimeout(int ms) throws IOException {
+        socket.setSoTimeout(ms);
+        return this;
+    }
+
     public void writeRaw(String text) throws IOException {
         out.write(text.getBytes(StandardCharsets.US_ASCII));
         out.flush();

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
 import dev.improv.server.protocol.ProtocolCodec;
-import dev.improv.server.transport.ImprovServer;
+import dev.improv.server.app.ServerApp;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -17,45 +17,49 @@ import java.util.List;
 
 /** A real server on a random loopback port with its own data directory, for end-to-end tests. */
 public final class TestServer implements AutoCloseable {
-    private final ImprovServer server;
+    private final ServerApp server;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private TestServer(ImprovServer server) {
+    private TestServer(ServerApp server) {
         this.server = server;
     }
 
-    /** Starts with default flags plus {@code extraArgs} (e.g. "--max-messages-per-second", "5"). */
+    /** Starts without the session log, default flags plus {@code extraArgs} (e.g. "--max-messages-per-second", "5"). */
     public static TestServer start(Path dataDir, String... extraArgs) throws Exception {
-        return start(dataDir, metrics -> ImprovServer.Features.none(), extraArgs);
+        List<String> args = new ArrayList<>(List.of("--no-session-log"));
+        args.addAll(List.of(extraArgs));
+        return startWith(dataDir, args);
     }
 
     /** Starts with the session log on (the production features), default flags plus {@code extraArgs}. */
     public static TestServer startWithLog(Path dataDir, String... extraArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of(extraArgs));
         args.add("--session-log");
-        ServerConfig[] config = new ServerConfig[1];
-        return startWith(dataDir, args, c -> config[0] = c,
-                metrics -> dev.improv.server.Features.forConfig(config[0], metrics));
+        return startWith(dataDir, args);
     }
 
-    public static TestServer start(Path dataDir, java.util.function.Function<dev.improv.server.metrics.ServerMetrics,
-            ImprovServer.Features> features, String... extraArgs) throws Exception {
-        return startWith(dataDir, List.of(extraArgs), c -> { }, features);
+    /** Starts with the session log on {@code storage} (e.g. a disk that fails on demand). */
+    public static TestServer startWithLog(Path dataDir, dev.improv.server.eventlog.LogStorage storage,
+                                          String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of(extraArgs));
+        args.add("--session-log");
+        return startWith(dataDir, args, storage);
+    }
+
+    private static TestServer startWith(Path dataDir, List<String> extraArgs) throws Exception {
+        return startWith(dataDir, extraArgs, null);
     }
 
     private static TestServer startWith(Path dataDir, List<String> extraArgs,
-                                        java.util.function.Consumer<ServerConfig> seeConfig,
-                                        java.util.function.Function<dev.improv.server.metrics.ServerMetrics,
-                                                ImprovServer.Features> features) throws Exception {
+                                        dev.improv.server.eventlog.LogStorage storage) throws Exception {
         List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--data-dir",
                 dataDir.toString(), "--admin-key", "test-admin-key", "--shutdown-grace-ms", "2000"));
         args.addAll(extraArgs);
         ServerConfig config = ServerCommand.parse(args.toArray(String[]::new)).toConfig();
-        seeConfig.accept(config);
-        return new TestServer(ImprovServer.start(config, features));
+        return new TestServer(ServerApp.start(config, storage));
     }
 
-    public ImprovServer server() {
+    public ServerApp server() {
         return server;
     }
 

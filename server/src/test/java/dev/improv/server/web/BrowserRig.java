@@ -3,7 +3,7 @@ package dev.improv.server.web;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.config.ServerCommand;
 import dev.improv.server.protocol.ProtocolCodec;
-import dev.improv.server.transport.ImprovServer;
+import dev.improv.server.app.ServerApp;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URL;
@@ -47,7 +47,7 @@ final class BrowserRig implements AutoCloseable {
     private final Path dataDir;
     private final Path profileDir;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private ImprovServer server;
+    private ServerApp server;
     private Process driverProcess;
     private final List<Process> helpers = new ArrayList<>();
     private RemoteWebDriver driver;
@@ -66,11 +66,9 @@ final class BrowserRig implements AutoCloseable {
     }
 
     /**
-     * Starts everything. {@code features} may add HTTP routes (e.g. /api/ice) to the server; {@code extraArgs}
-     * are more server flags.
+     * Starts everything. {@code extraArgs} are more server flags.
      */
-    static BrowserRig start(Path tempDir, Function<dev.improv.server.metrics.ServerMetrics, ImprovServer.Features> features,
-                            String... extraArgs) throws Exception {
+    static BrowserRig start(Path tempDir, String... extraArgs) throws Exception {
         requireInCi(Files.isExecutable(Path.of(CHROMIUM)) && Files.isExecutable(Path.of(CHROMEDRIVER)),
                 "browser tests need Debian's chromium and chromium-driver: run scripts/install-test-deps.sh");
         requireInCi(run(List.of("ip", "netns", "list")) == 0 && "root".equals(System.getProperty("user.name")),
@@ -78,7 +76,7 @@ final class BrowserRig implements AutoCloseable {
         BrowserRig rig = new BrowserRig(tempDir);
         try {
             rig.network();
-            rig.server(features, extraArgs);
+            rig.server(extraArgs);
             rig.browser();
         } catch (Exception | Error e) {
             rig.close();
@@ -109,14 +107,12 @@ final class BrowserRig implements AutoCloseable {
         run(List.of("ip", "netns", "exec", netns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"));
     }
 
-    private void server(Function<dev.improv.server.metrics.ServerMetrics, ImprovServer.Features> features,
-                        String... extraArgs) throws Exception {
+    private void server(String... extraArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("--host", hostIp, "--port", "0", "--data-dir", dataDir.toString(),
                 "--admin-key", "test-admin-key", "--shutdown-grace-ms", "1000",
-                "--max-messages-per-second", "200", "--message-burst", "400"));
+                "--max-messages-per-second", "200", "--message-burst", "400", "--no-session-log"));
         args.addAll(List.of(extraArgs));
-        server = ImprovServer.start(ServerCommand.parse(args.toArray(String[]::new)).toConfig(),
-                features == null ? m -> ImprovServer.Features.none() : features);
+        server = ServerApp.start(ServerCommand.parse(args.toArray(String[]::new)).toConfig());
     }
 
     private void browser() throws Exception {
@@ -150,7 +146,7 @@ final class BrowserRig implements AutoCloseable {
         return "http://" + hostIp + ":" + server.port();
     }
 
-    ImprovServer server() {
+    ServerApp server() {
         return server;
     }
 

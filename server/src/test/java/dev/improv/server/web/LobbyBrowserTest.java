@@ -21,6 +21,7 @@ import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -31,6 +32,7 @@ import org.openqa.selenium.By;
  * shows the room and its console link; a performer who does not agree never reaches the queue. Then the stage
  * offers its microphone to a media recorder, again after the recorder reconnects.
  */
+@Tag("browser")
 class LobbyBrowserTest {
     @TempDir
     static Path temp;
@@ -38,7 +40,7 @@ class LobbyBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        rig = BrowserRig.start(temp, null);
+        rig = BrowserRig.start(temp);
     }
 
     @AfterAll

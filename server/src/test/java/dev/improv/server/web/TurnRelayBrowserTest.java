@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.testing.TestServer;
-import dev.improv.server.transport.ImprovServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +15,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -25,6 +25,7 @@ import org.openqa.selenium.By;
  * 127.0.0.1 with TURN REST credentials, and an {@code /api/ice} route (added here as a test extension, the way
  * the server is expected to offer it) answering {@code iceTransportPolicy: "relay"}.
  */
+@Tag("browser")
 class TurnRelayBrowserTest {
     static final String TURNSERVER = "/usr/bin/turnserver";
     static final byte[] SECRET = "improv-test-turn-secret".getBytes(StandardCharsets.UTF_8);
@@ -38,7 +39,7 @@ class TurnRelayBrowserTest {
     static void start() throws Exception {
         BrowserRig.requireInCi(Files.isExecutable(Path.of(TURNSERVER)), "the relay test needs coturn: run scripts/install-test-deps.sh");
         // The server's own /api/ice hands out relay-only ICE with TURN REST credentials for this coturn.
-        rig = BrowserRig.start(temp, metrics -> ImprovServer.Features.none(),
+        rig = BrowserRig.start(temp,
                 "--turn-urls", "turn:127.0.0.1:" + TURN_PORT + "?transport=udp",
                 "--turn-secret", new String(SECRET, StandardCharsets.UTF_8), "--turn-credential-ttl-seconds", "600",
                 "--relay-only");

@@ -20,6 +20,7 @@ import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -29,6 +30,7 @@ import org.openqa.selenium.By;
  * moderator console, speaking marks from the fake microphone, reconnect after a dropped socket, and the human
  * error for an expired link. One server and one browser for the class; each test has its own room.
  */
+@Tag("browser")
 class WebClientBrowserTest {
     @TempDir
     static Path temp;
@@ -36,7 +38,7 @@ class WebClientBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        rig = BrowserRig.start(temp, null);
+        rig = BrowserRig.start(temp);
     }
 
     @AfterAll

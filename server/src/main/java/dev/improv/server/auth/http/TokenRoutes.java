@@ -2,17 +2,15 @@ package dev.improv.server.auth.http;
 
 import dev.improv.server.auth.JoinClaims;
 import dev.improv.server.auth.JoinLinks;
+import dev.improv.server.auth.Scope;
 import dev.improv.server.auth.TokenException;
 import dev.improv.server.auth.TokenKeys;
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.config.ServerConfig;
-import dev.improv.server.http.HttpApiHandler;
-import dev.improv.server.http.HttpResponses;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpMethod;
+import dev.improv.server.http.ApiError;
+import dev.improv.server.http.HttpExchange;
+import dev.improv.server.http.Route;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,15 +24,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Token routes:
  * <ul>
- *   <li>{@code GET /api/token-info?token=…} (no admin key): what a page needs to know about its own link —
- *   room or pool, role, participant, name, expiry, scopes, page — after the server verified it, so that pages
- *   never parse tokens; a refused token answers 401 with {@code error}, {@code reason} and {@code message}.</li>
+ *   <li>{@code GET /api/token-info?token=…} (public): what a page needs to know about its own link — room or
+ *   pool, role, participant, name, expiry, scopes, page — after the server verified it, so that pages never parse
+ *   tokens; a refused token answers 401 (403 for a scope) with {@code code}, {@code reason} and {@code message}.</li>
  *   <li>{@code GET /api/keys} (admin): the key ids in force (never the secrets).</li>
  *   <li>{@code POST /api/keys/reload} (admin): reads the key file again — the rotation step after editing it.</li>
  * </ul>
  * The reload reads a file, so it runs on this class's own thread, never on the event loop.
  */
-public final class TokenRoutes implements HttpApiHandler.ApiExtension {
+public final class TokenRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(TokenRoutes.class);
     private final TokenService tokens;
     private final ServerConfig.TokenSettings settings;
@@ -49,41 +47,25 @@ public final class TokenRoutes implements HttpApiHandler.ApiExtension {
         this.settings = settings;
     }
 
-    @Override
-    public boolean handle(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri, boolean admin) {
-        String path = uri.path();
-        if (path.equals("/api/token-info")) {
-            tokenInfo(ctx, request, uri);
-            return true;
-        }
-        if (!path.equals("/api/keys") && !path.equals("/api/keys/reload")) {
-            return false;
-        }
-        if (!admin) {
-            HttpApiHandler.unauthorized(ctx, request);
-        } else if (path.equals("/api/keys") && request.method().equals(HttpMethod.GET)) {
-            HttpResponses.sendJson(ctx, request, HttpResponseStatus.OK, describe(tokens.keys()));
-        } else if (path.equals("/api/keys/reload") && request.method().equals(HttpMethod.POST)) {
-            reload(ctx, request);
-        } else {
-            HttpResponses.sendError(ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
-                    request.method() + " is not supported here");
-        }
-        return true;
+    public List<Route> routes() {
+        return List.of(
+                Route.get("/api/token-info", Route.Access.PUBLIC, this::tokenInfo),
+                Route.get("/api/keys", Route.Access.ADMIN, ex -> ex.json(HttpResponseStatus.OK, describe(tokens.keys()))),
+                Route.post("/api/keys/reload", Route.Access.ADMIN, this::reload));
     }
 
-    private void tokenInfo(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri) {
-        List<String> token = uri.parameters().get("token");
+    private void tokenInfo(HttpExchange ex) {
         JoinClaims claims;
         try {
-            // Any scope will do: the page asks what its link is, whatever it allows.
-            claims = tokens.verify(token == null ? null : token.get(0), dev.improv.server.auth.Scope.JOIN);
+            claims = tokens.verify(ex.query("token"), Scope.JOIN);
         } catch (TokenException e) {
             Map<String, Object> body = new LinkedHashMap<>();
-            body.put("error", e.code().name());
+            body.put("type", "error");
+            body.put("code", e.code().wireName());
+            body.put("field", "token");
             body.put("reason", e.reason().wireName());
             body.put("message", e.getMessage());
-            HttpResponses.sendJson(ctx, request, HttpResponseStatus.valueOf(e.httpStatus()), body);
+            ex.json(HttpResponseStatus.valueOf(e.httpStatus()), body);
             return;
         }
         Map<String, Object> body = new LinkedHashMap<>();
@@ -96,15 +78,15 @@ public final class TokenRoutes implements HttpApiHandler.ApiExtension {
         body.put("participant", claims.pid());
         body.put("name", claims.name());
         body.put("expiresAt", claims.exp());
-        body.put("scopes", claims.scopes().stream().map(dev.improv.server.auth.Scope::wireName).sorted().toList());
+        body.put("scopes", claims.scopes().stream().map(Scope::wireName).sorted().toList());
         body.put("page", claims.room() != null ? JoinLinks.pageFor(claims.role()) : "lobby.html");
-        HttpResponses.sendJson(ctx, request, HttpResponseStatus.OK, body);
+        ex.json(HttpResponseStatus.OK, body);
     }
 
-    private void reload(ChannelHandlerContext ctx, FullHttpRequest request) {
+    private void reload(HttpExchange ex) {
         if (settings.keyFile() == null) {
-            HttpResponses.sendError(ctx, request, HttpResponseStatus.CONFLICT, "no_key_file",
-                    "this server has no token key file (--token-keys or <data-dir>/token-keys.json at start-up)");
+            ex.error(HttpResponseStatus.CONFLICT, new ApiError("NO_KEY_FILE", null,
+                    "this server has no token key file (--token-keys or <data-dir>/token-keys.json at start-up)"));
             return;
         }
         CompletableFuture.supplyAsync(() -> {
@@ -116,12 +98,12 @@ public final class TokenRoutes implements HttpApiHandler.ApiExtension {
         }, fileThread).whenComplete((keys, failure) -> {
             if (failure == null) {
                 LOG.info("token keys reloaded: {}", keys); // kids only, never secrets
-                HttpResponses.sendJson(ctx, request, HttpResponseStatus.OK, describe(keys));
+                ex.json(HttpResponseStatus.OK, describe(keys));
             } else {
                 Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
                 LOG.warn("token key reload refused, the keys in force stay: {}", cause.getMessage());
-                HttpResponses.sendError(ctx, request, HttpResponseStatus.BAD_REQUEST, "invalid_key_file",
-                        cause.getMessage() + "; the keys in force stay");
+                ex.error(HttpResponseStatus.BAD_REQUEST, new ApiError("INVALID_KEY_FILE", "file",
+                        cause.getMessage() + "; the keys in force stay"));
             }
         });
     }

@@ -1,0 +1,219 @@
+package dev.improv.server.app;
+
+import dev.improv.server.auth.http.TokenRoutes;
+import dev.improv.server.webhook.WebhookFeature;
+import dev.improv.server.auth.IceServers;
+import dev.improv.server.auth.JoinLinks;
+import dev.improv.server.auth.TokenService;
+import dev.improv.server.config.ServerCommand;
+import dev.improv.server.config.ServerConfig;
+import dev.improv.server.eventlog.LogStorage;
+import dev.improv.server.http.AdminAuth;
+import dev.improv.server.http.IceRoute;
+import dev.improv.server.http.PoolRoutes;
+import dev.improv.server.http.PromptLibrary;
+import dev.improv.server.http.RoomRoutes;
+import dev.improv.server.http.Route;
+import dev.improv.server.http.RouteTable;
+import dev.improv.server.http.ServerRoutes;
+import dev.improv.server.http.StaticFiles;
+import dev.improv.server.match.LobbyRegistry;
+import dev.improv.server.metrics.ServerMetrics;
+import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.room.MicrosClock;
+import dev.improv.server.room.RoomRegistry;
+import dev.improv.server.room.SessionJournal;
+import dev.improv.server.routing.LocalRouter;
+import dev.improv.server.routing.Router;
+import dev.improv.server.transport.ImprovServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: builds the server from its parts, in the order they depend on each other, and stops it
+ * in the reverse order. The one place that knows every part; {@code transport} only moves bytes, and each feature
+ * plugs in as a {@link Feature}.
+ *
+ * <pre>
+ * config ─► metrics, tokens, links, clock
+ *        ─► transport (event loops) ─► session log (the rooms' journal) ─► rooms ─► lobby pools ─► router
+ *        ─► features: health+metrics, pages, rooms API, ICE, pools API, prompt library, session export, media
+ *        ─► route tables (one per listener, admin middleware inside) ─► listeners
+ * </pre>
+ */
+public final class ServerApp implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ServerApp.class);
+
+    /** What the server is made of, for the entry point and for tests (e.g. to mint tokens). */
+    public record Parts(ServerConfig config, ServerMetrics metrics, TokenService tokens, JoinLinks links,
+                        Router router, MicrosClock clock) {
+    }
+
+    private final ServerConfig config;
+    private final ImprovServer transport;
+    private final RoomRegistry rooms;
+    private final LobbyRegistry lobbies;
+    private final Parts parts;
+    private final AdminAuth admin;
+    /** In building order; closed in reverse. */
+    private final List<Feature> features = new ArrayList<>();
+    private volatile InetSocketAddress mainAddress;
+    private volatile InetSocketAddress adminAddress;
+    private volatile boolean stopped;
+
+    private ServerApp(ServerConfig config, LogStorage logStorage) {
+        this.config = config;
+        ServerMetrics metrics = new ServerMetrics();
+        TokenService tokens = TokenService.load(config.tokens(), Clock.systemUTC()); // reads the key file
+        PromptLibrary prompts = promptLibrary(config, tokens); // files first: a bad file fails before any thread
+        StaticFiles pages = StaticFiles.load("web");
+        this.transport = ImprovServer.open(config, metrics);
+        MicrosClock clock = MicrosClock.monotonic();
+        SessionLogFeature log = config.sessionLog() ? new SessionLogFeature(config, metrics, logStorage) : null;
+        SessionJournal journal = log == null ? SessionJournal.none() : log.journal();
+        // webhooks: the rooms' journal also feeds the durable outbox
+        WebhookFeature webhooks = config.webhooks().file() == null ? null : new WebhookFeature(config, metrics);
+        journal = webhooks == null ? journal : webhooks.journal(journal);
+        this.rooms = new RoomRegistry(transport::nextLoop, transport.frames(), clock, metrics, journal,
+                ServerCommand.serverVersion());
+        JoinLinks links = new JoinLinks(tokens, config.publicUrl(), config.linkTtlSeconds(), Clock.systemUTC());
+        this.lobbies = new LobbyRegistry(transport::nextLoop, rooms, links, config.roomLimits(), clock,
+                config.roomLimits().resumeWindowMs());
+        Router router = new LocalRouter(rooms, lobbies);
+        this.parts = new Parts(config, metrics, tokens, links, router, clock);
+        this.admin = new AdminAuth(config.adminKey());
+
+        MediaFeature media = config.media().enabled()
+                ? new MediaFeature(config, (roomId, sessionId, performer) -> rooms.hasConsent(roomId, performer.id()),
+                this::loopbackBase)
+                : null;
+        features.add(Feature.ofRoutes(new ServerRoutes(metrics).routes()));
+        features.add(Feature.ofRoutes(pages.routes()));
+        features.add(Feature.ofRoutes(new RoomRoutes(router, links, config.roomLimits(),
+                media == null ? null : media.starter()).routes()));
+        features.add(Feature.ofRoutes(new IceRoute(tokens, new IceServers(config.ice(), Clock.systemUTC()), router)
+                .routes()));
+        features.add(Feature.ofRoutes(new PoolRoutes(router, links).routes()));
+        features.add(Feature.ofRoutes(prompts.routes(admin)));
+        features.add(Feature.ofRoutes(new TokenRoutes(tokens, config.tokens()).routes()));
+        if (log != null) {
+            features.add(log);
+        }
+        if (media != null) {
+            features.add(media);
+        }
+        if (webhooks != null) {
+            features.add(webhooks); // closed first: the rooms' last events are in its outbox by then
+        }
+    }
+
+    private static PromptLibrary promptLibrary(ServerConfig config, TokenService tokens) {
+        try {
+            return PromptLibrary.load(tokens, config.promptLibrary());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the prompt library " + config.promptLibrary() + ": " + e,
+                    e);
+        }
+    }
+
+    /** Builds the server and starts listening. */
+    public static ServerApp start(ServerConfig config) throws InterruptedException {
+        return start(config, null);
+    }
+
+    /**
+     * Builds the server with the session log on {@code logStorage} instead of the data dir's files (tests that
+     * make the disk fail on demand); {@code null} for the real files.
+     */
+    public static ServerApp start(ServerConfig config, LogStorage logStorage) throws InterruptedException {
+        ServerApp app = new ServerApp(config, logStorage);
+        try {
+            app.listen();
+        } catch (InterruptedException | RuntimeException e) {
+            app.close();
+            throw e;
+        }
+        return app;
+    }
+
+    private void listen() throws InterruptedException {
+        List<Route> routes = new ArrayList<>();
+        for (Feature f : features) {
+            routes.addAll(f.routes());
+        }
+        ServerConfig.AdminListener adminListener = config.admin();
+        Predicate<Route> onMain = adminListener.separate() ? r -> r.access() == Route.Access.PUBLIC : r -> true;
+        mainAddress = transport.listen(config.host(), config.port(), RouteTable.of(routes, onMain, admin),
+                parts.tokens(), parts.router(), parts.clock());
+        if (adminListener.separate()) {
+            Predicate<Route> onAdmin = r -> r.access() != Route.Access.PUBLIC || r.pattern().equals("/healthz");
+            adminAddress = transport.listenHttpOnly(adminListener.host(), adminListener.port(),
+                    RouteTable.of(routes, onAdmin, admin));
+        }
+    }
+
+    /** Where in-process clients (the media recorder) reach this server. */
+    private String loopbackBase() {
+        String host = config.host().equals("0.0.0.0") || config.host().equals("::") ? "127.0.0.1" : config.host();
+        return "ws://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port();
+    }
+
+    /** The main port (pages, WebSockets, and the admin API unless it has a listener of its own). */
+    public int port() {
+        return mainAddress.getPort();
+    }
+
+    /** The admin listener's port, or -1 when the admin API is on the main port. */
+    public int adminPort() {
+        InetSocketAddress a = adminAddress;
+        return a == null ? -1 : a.getPort();
+    }
+
+    public Parts parts() {
+        return parts;
+    }
+
+    public String transportName() {
+        return transport.transportName();
+    }
+
+    /**
+     * Graceful stop: no new connections; pools close; every room tells its members (close code 1001) and closes
+     * its log; the features stop (the log flushes); then the event loops finish what is queued.
+     */
+    @Override
+    public void close() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        LOG.info("shutting down: closing rooms, then flushing");
+        long grace = config.shutdownGraceMs();
+        try {
+            transport.stopListening();
+            lobbies.closeAll();
+            if (!rooms.closeAll("the server is shutting down", ErrorCode.SERVER_SHUTDOWN, grace,
+                    TimeUnit.MILLISECONDS)) {
+                LOG.warn("some rooms did not close within {} ms", grace);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            for (int i = features.size() - 1; i >= 0; i--) {
+                try {
+                    features.get(i).close();
+                } catch (RuntimeException e) {
+                    LOG.error("a feature failed to stop", e);
+                }
+            }
+            transport.close();
+        }
+    }
+}

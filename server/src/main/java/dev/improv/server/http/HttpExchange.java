@@ -1,0 +1,150 @@
+package dev.improv.server.http;
+
+import dev.improv.server.protocol.ProtocolCodec;
+import dev.improv.server.protocol.ProtocolViolation;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One HTTP request and its single answer. Holds a copy of what a handler may read (method, path parameters,
+ * query, headers, body bytes), so that the answer may come later from another thread (a pool's owner thread, the
+ * disk pool) after Netty released the request. Answering is thread-safe and happens once; a second answer is a
+ * bug, logged and dropped.
+ */
+public final class HttpExchange {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpExchange.class);
+    private static final byte[] EMPTY_OBJECT = "{}".getBytes(StandardCharsets.UTF_8);
+
+    private final ChannelHandlerContext ctx;
+    private final HttpMethod method;
+    private final String path;
+    private final Map<String, String> params;
+    private final Map<String, List<String>> query;
+    private final HttpHeaders headers;
+    private final byte[] body;
+    private final boolean keepAlive;
+    private final AtomicBoolean answered = new AtomicBoolean();
+
+    HttpExchange(ChannelHandlerContext ctx, HttpMethod method, String path, Map<String, String> params,
+                 Map<String, List<String>> query, HttpHeaders headers, byte[] body, boolean keepAlive) {
+        this.ctx = ctx;
+        this.method = method;
+        this.path = path;
+        this.params = Map.copyOf(params);
+        this.query = query;
+        this.headers = headers;
+        this.body = body;
+        this.keepAlive = keepAlive;
+    }
+
+    public HttpMethod method() {
+        return method;
+    }
+
+    public String path() {
+        return path;
+    }
+
+    /** A path parameter of the route's pattern ({@code {id}}), URL-decoded; never null for a matched route. */
+    public String param(String name) {
+        String value = params.get(name);
+        if (value == null) {
+            throw new IllegalArgumentException("the route has no parameter '" + name + "'");
+        }
+        return value;
+    }
+
+    /** The first value of a query parameter, or null. */
+    public String query(String name) {
+        List<String> values = query.get(name);
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    public String header(CharSequence name) {
+        return headers.get(name);
+    }
+
+    /**
+     * The body decoded into {@code type} by the protocol's strict codec (no coercion, no unknown fields, no
+     * fractions for whole numbers); an empty body reads as {@code {}}.
+     *
+     * @throws ProtocolViolation naming the field and the reason (answered as 400)
+     */
+    public <T> T body(Class<T> type) {
+        return ProtocolCodec.decodeStrict(body.length == 0 ? EMPTY_OBJECT : body, type);
+    }
+
+    public boolean answered() {
+        return answered.get();
+    }
+
+    public void json(HttpResponseStatus status, Object value) {
+        if (claim()) {
+            HttpResponses.sendJson(ctx, keepAlive, status, value);
+        }
+    }
+
+    public void bytes(HttpResponseStatus status, String contentType, byte[] content) {
+        if (claim()) {
+            HttpResponses.send(ctx, keepAlive, status, contentType, content);
+        }
+    }
+
+    public void error(HttpResponseStatus status, ApiError error) {
+        if (claim()) {
+            HttpResponses.sendError(ctx, keepAlive, status, error);
+        }
+    }
+
+    /**
+     * Answers with the value of {@code stage} once it completes, on the thread that completes it: {@code onValue}
+     * writes the answer (and may throw {@link ApiError.Failure}); a failed stage is answered by {@link #fail}.
+     */
+    public <T> void reply(CompletionStage<T> stage, Consumer<T> onValue) {
+        stage.whenComplete((value, failure) -> {
+            if (failure != null) {
+                fail(failure);
+                return;
+            }
+            try {
+                onValue.accept(value);
+            } catch (RuntimeException e) {
+                fail(e);
+            }
+        });
+    }
+
+    /** Answers a failure: a request error names its field; anything else is a 500 and logged. */
+    public void fail(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof ApiError.Failure f) {
+            error(f.status(), f.error());
+        } else if (cause instanceof ProtocolViolation v) {
+            error(HttpResponseStatus.BAD_REQUEST, ApiError.of(v));
+        } else {
+            LOG.error("HTTP {} {} failed", method, path, cause);
+            error(HttpResponseStatus.INTERNAL_SERVER_ERROR, new ApiError("INTERNAL", null,
+                    "the server failed to answer this request"));
+        }
+    }
+
+    private boolean claim() {
+        if (answered.compareAndSet(false, true)) {
+            return true;
+        }
+        LOG.warn("HTTP {} {}: a second answer was dropped", method, path);
+        return false;
+    }
+}

@@ -1,0 +1,76 @@
+package dev.improv.server.http;
+
+import dev.improv.server.auth.JoinLinks;
+import dev.improv.server.match.LobbyConfig;
+import dev.improv.server.match.LobbyHub;
+import dev.improv.server.match.MatchRules;
+import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.protocol.Role;
+import dev.improv.server.routing.Router;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The admin API of open calls ("pools"): open a pool with its consent text, issue lobby links, watch it, and read
+ * performers' time accounting. Pools are reached through the {@link Router}; answers that need the pool's own
+ * thread come from there.
+ */
+public final class PoolRoutes {
+    private final Router router;
+    private final JoinLinks links;
+
+    public PoolRoutes(Router router, JoinLinks links) {
+        this.router = router;
+        this.links = links;
+    }
+
+    public List<Route> routes() {
+        return List.of(
+                Route.post("/api/pools", Route.Access.ADMIN, this::open),
+                Route.get("/api/pools", Route.Access.ADMIN, ex -> ex.reply(router.pools(),
+                        all -> ex.json(HttpResponseStatus.OK, Map.of("pools", all)))),
+                Route.get("/api/pools/{id}", Route.Access.ADMIN, ex -> ex.reply(router.pool(ex.param("id")),
+                        pool -> ex.json(HttpResponseStatus.OK, pool.orElseThrow(() -> noPool(ex.param("id")))))),
+                Route.post("/api/pools/{id}/links", Route.Access.ADMIN, this::link),
+                Route.get("/api/pools/{id}/time", Route.Access.ADMIN, ex -> ex.reply(router.poolTimes(ex.param("id")),
+                        times -> ex.json(HttpResponseStatus.OK, Map.of("pool", ex.param("id"), "performers",
+                                times.orElseThrow(() -> noPool(ex.param("id"))))))),
+                Route.get("/api/pools/{id}/performers/{pid}/time", Route.Access.ADMIN, ex -> ex.reply(
+                        router.performerTime(ex.param("id"), ex.param("pid")),
+                        time -> ex.json(HttpResponseStatus.OK, time.orElseThrow(() -> noPool(ex.param("id")))))));
+    }
+
+    private static ApiError.Failure noPool(String id) {
+        return new ApiError.Failure(HttpResponseStatus.NOT_FOUND,
+                ApiError.of(ErrorCode.POOL_NOT_FOUND, "id", "no open pool '" + RoomRoutes.clip(id) + "'"));
+    }
+
+    private void open(HttpExchange ex) {
+        AdminBodies.OpenPool body = ex.body(AdminBodies.OpenPool.class);
+        MatchRules rules = MatchRules.defaults().withRoomSize(body.roomSize())
+                .withRecentSessions(body.recentSessions())
+                .withRelaxation(body.relaxTagsAfterMs(), body.relaxRepeatAfterMs(), MatchRules.NEVER);
+        LobbyConfig config = LobbyConfig.of(body.id(), body.consentVersion(), body.consentText()).withRules(rules)
+                .withOfferTimeoutMs(body.offerTimeoutMs())
+                .withRequireModerator(body.requireModerator());
+        ex.reply(router.openPool(config, body.moderatorCapacity()), opened -> {
+            LobbyHub.Summary pool = opened.orElseThrow(() -> new ApiError.Failure(HttpResponseStatus.CONFLICT,
+                    new ApiError(ApiError.POOL_EXISTS, "id", "a pool '" + body.id() + "' is already open")));
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("pool", pool);
+            out.put("links", List.of(links.forPool(body.id(), Role.MODERATOR, null, 0)));
+            ex.json(HttpResponseStatus.CREATED, out);
+        });
+    }
+
+    private void link(HttpExchange ex) {
+        AdminBodies.NewLink body = ex.body(AdminBodies.NewLink.class);
+        Role role = body.roleIn(List.of(Role.PERFORMER, Role.MODERATOR));
+        ex.reply(router.pool(ex.param("id")), pool -> {
+            LobbyHub.Summary open = pool.orElseThrow(() -> noPool(ex.param("id")));
+            ex.json(HttpResponseStatus.CREATED, links.forPool(open.pool(), role, body.name(), body.ttlSeconds()));
+        });
+    }
+}
