@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -60,7 +59,7 @@ public final class TokenKeys {
         if (keyFile == null) {
             return single(defaultSecret);
         }
-        checkOwnerOnly(keyFile);
+        dev.improv.server.config.Secrets.requireOwnerOnly(keyFile, "token key file");
         JsonNode root;
         try {
             root = ProtocolCodec.mapper().readTree(Files.readAllBytes(keyFile));
@@ -126,21 +125,6 @@ public final class TokenKeys {
         if (secret.length < MIN_SECRET_BYTES) {
             throw new IllegalArgumentException("the secret of token key '" + kid + "' must have at least "
                     + MIN_SECRET_BYTES + " bytes (HS256 needs 256 bits)");
-        }
-    }
-
-    private static void checkOwnerOnly(Path file) throws IOException {
-        Set<PosixFilePermission> perms;
-        try {
-            perms = Files.getPosixFilePermissions(file);
-        } catch (UnsupportedOperationException e) {
-            return; // not a POSIX file system: nothing to check
-        }
-        for (PosixFilePermission p : perms) {
-            if (p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_")) {
-                throw new IllegalArgumentException("token key file " + file + " may be read by others ("
-                        + java.nio.file.attribute.PosixFilePermissions.toString(perms) + "); run: chmod 600 " + file);
-            }
         }
     }
 

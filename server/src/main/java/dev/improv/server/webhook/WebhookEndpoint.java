@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
@@ -48,7 +47,7 @@ public record WebhookEndpoint(String id, URI url, byte[] key, Set<WebhookEventTy
      * @throws IllegalArgumentException naming the endpoint, the field and the reason
      */
     public static List<WebhookEndpoint> load(Path file) throws IOException {
-        checkOwnerOnly(file);
+        dev.improv.server.config.Secrets.requireOwnerOnly(file, "webhooks file");
         JsonNode root;
         try {
             root = ProtocolCodec.mapper().readTree(Files.readAllBytes(file));
@@ -118,18 +117,5 @@ public record WebhookEndpoint(String id, URI url, byte[] key, Set<WebhookEventTy
             out.add(t);
         }
         return out;
-    }
-
-    private static void checkOwnerOnly(Path file) throws IOException {
-        try {
-            for (PosixFilePermission p : Files.getPosixFilePermissions(file)) {
-                if (p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_")) {
-                    throw new IllegalArgumentException("webhooks file " + file + " holds secrets and may be read by "
-                            + "others; run: chmod 600 " + file);
-                }
-            }
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system: nothing to check
-        }
     }
 }
