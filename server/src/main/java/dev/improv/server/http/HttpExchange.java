@@ -1,5 +1,8 @@
 package dev.improv.server.http;
 
+import dev.improv.server.auth.JoinClaims;
+import dev.improv.server.auth.TokenException;
+import dev.improv.server.auth.TokenService;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.protocol.ProtocolViolation;
 import io.netty.channel.ChannelHandlerContext;
@@ -69,6 +72,25 @@ public final class HttpExchange {
     public String query(String name) {
         List<String> values = query.get(name);
         return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    /**
+     * The claims of the join token in the {@code token} query parameter.
+     *
+     * @throws ApiError.Failure 401 naming the field {@code token} when it is missing, forged or expired
+     */
+    public JoinClaims joinToken(TokenService tokens) {
+        return joinToken(tokens, dev.improv.server.auth.Scope.JOIN);
+    }
+
+    /** The same for a token that must allow {@code scope}; 403 when it is valid but does not. */
+    public JoinClaims joinToken(TokenService tokens, dev.improv.server.auth.Scope scope) {
+        try {
+            return tokens.verify(query("token"), scope);
+        } catch (TokenException e) {
+            throw new ApiError.Failure(HttpResponseStatus.valueOf(e.httpStatus()), ApiError.of(e.code(), "token",
+                    e.getMessage()));
+        }
     }
 
     public String header(CharSequence name) {
