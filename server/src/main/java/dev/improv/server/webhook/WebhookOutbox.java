@@ -2,6 +2,7 @@ package dev.improv.server.webhook;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.improv.server.config.OwnerOnly;
 import dev.improv.server.protocol.ProtocolCodec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -83,7 +84,7 @@ final class WebhookOutbox implements AutoCloseable {
         this.clock = clock;
         this.metrics = metrics;
         this.queue = new ArrayBlockingQueue<>(Math.max(1024, Math.min(maxPending, 65_536)));
-        Files.createDirectories(dir);
+        OwnerOnly.createDirectories(dir); // the outbox holds event bodies: owner-only like the rest of the data dir
         recover();
         this.writer = new Thread(this::run, "webhook-outbox");
         this.writer.setDaemon(true);
@@ -159,8 +160,9 @@ final class WebhookOutbox implements AutoCloseable {
             channel.close();
         }
         Path tmp = dir.resolve("outbox.jsonl.tmp");
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        Files.deleteIfExists(tmp);
+        try (FileChannel out = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE), OwnerOnly.file())) {
             StringBuilder all = new StringBuilder();
             pendingLines.values().forEach(l -> all.append(l).append('\n'));
             writeFully(out, all.toString().getBytes(StandardCharsets.UTF_8));

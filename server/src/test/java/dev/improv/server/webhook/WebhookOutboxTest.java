@@ -61,6 +61,8 @@ class WebhookOutboxTest {
         again.close();
         assertFalse(Files.readString(dir.resolve("outbox.jsonl")).contains("\"event\":\"e1\""),
                 "the restart rewrote the file without finished deliveries");
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve("outbox.jsonl"))), "owner-only, like the data dir");
     }
 
     @Test
