@@ -17,7 +17,7 @@ export const SERVER_MESSAGE_TYPES = deepFreeze(["welcome", "signal", "time_sync"
 
 /** Room events: the messages that carry the room's gap-free seq (and go into the session log). */
 export const ROOM_EVENT_TYPES = deepFreeze(["member_joined", "presence", "member_left", "prompt", "mark", "scene_started", "scene_ended",
-  "muted", "room_locked", "clock", "room_closed", "consent"]);
+  "muted", "room_locked", "clock", "room_closed", "consent", "server_restarted"]);
 
 /** Server to one lobby connection. */
 export const LOBBY_MESSAGE_TYPES = deepFreeze(["lobby_welcome", "lobby_queued", "lobby_offer", "lobby_offer_ended", "lobby_matched",
@@ -49,6 +49,7 @@ export const ERROR_CODES = deepFreeze({
   SCENE_STATE: {"closeCode":null,"retryable":false},
   REPLAY_UNAVAILABLE: {"closeCode":null,"retryable":true},
   LOG_UNAVAILABLE: {"closeCode":null,"retryable":true},
+  LOG_BACKLOG: {"closeCode":null,"retryable":false},
   CONSENT_REQUIRED: {"closeCode":null,"retryable":false},
   OFFER_UNAVAILABLE: {"closeCode":null,"retryable":false},
   TOKEN_INVALID: {"closeCode":4401,"retryable":false},

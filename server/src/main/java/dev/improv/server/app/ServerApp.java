@@ -7,7 +7,7 @@ import dev.improv.server.auth.JoinLinks;
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
-import dev.improv.server.eventlog.LogStorage;
+import dev.improv.server.eventlog.WalStorage;
 import dev.improv.server.http.AdminAuth;
 import dev.improv.server.http.IceRoute;
 import dev.improv.server.http.PoolRoutes;
@@ -17,6 +17,7 @@ import dev.improv.server.http.Route;
 import dev.improv.server.http.RouteTable;
 import dev.improv.server.http.ServerRoutes;
 import dev.improv.server.http.StaticFiles;
+import dev.improv.server.match.LobbyJournal;
 import dev.improv.server.match.LobbyRegistry;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.ErrorCode;
@@ -68,8 +69,10 @@ public final class ServerApp implements AutoCloseable {
     private volatile InetSocketAddress mainAddress;
     private volatile InetSocketAddress adminAddress;
     private volatile boolean stopped;
+    /** True with the session log: a stop disconnects members instead of closing rooms. */
+    private boolean keepRoomsOnStop;
 
-    private ServerApp(ServerConfig config, LogStorage logStorage) {
+    private ServerApp(ServerConfig config, WalStorage logStorage) {
         this.config = config;
         ServerMetrics metrics = new ServerMetrics();
         TokenService tokens = TokenService.load(config.tokens(), Clock.systemUTC()); // reads the key file
@@ -86,7 +89,7 @@ public final class ServerApp implements AutoCloseable {
     }
 
     private void build(ServerConfig config, ServerMetrics metrics, TokenService tokens, PromptLibrary prompts,
-                       StaticFiles pages, LogStorage logStorage) {
+                       StaticFiles pages, WalStorage logStorage) {
         MicrosClock clock = MicrosClock.monotonic();
         SessionLogFeature log = config.sessionLog() ? new SessionLogFeature(config, metrics, logStorage) : null;
         if (log != null) {
@@ -103,7 +106,11 @@ public final class ServerApp implements AutoCloseable {
                 ServerCommand.serverVersion());
         JoinLinks links = new JoinLinks(tokens, config.publicUrl(), config.linkTtlSeconds(), Clock.systemUTC());
         this.lobbies = new LobbyRegistry(transport::nextLoop, rooms, links, config.roomLimits(), clock,
-                config.roomLimits().resumeWindowMs());
+                config.roomLimits().resumeWindowMs(), log == null ? LobbyJournal.NONE : log.lobbyJournal());
+        if (log != null) {
+            log.recover(rooms, lobbies); // rooms and pools the log kept, back under their ids before the port opens
+        }
+        keepRoomsOnStop = log != null;
         Router router = new LocalRouter(rooms, lobbies);
         this.parts = new Parts(config, metrics, tokens, links, router, clock);
         this.admin = new AdminAuth(config.adminKey());
@@ -144,7 +151,7 @@ public final class ServerApp implements AutoCloseable {
      * Builds the server with the session log on {@code logStorage} instead of the data dir's files (tests that
      * make the disk fail on demand); {@code null} for the real files.
      */
-    public static ServerApp start(ServerConfig config, LogStorage logStorage) throws InterruptedException {
+    public static ServerApp start(ServerConfig config, WalStorage logStorage) throws InterruptedException {
         ServerApp app = new ServerApp(config, logStorage);
         try {
             app.listen();
@@ -211,8 +218,13 @@ public final class ServerApp implements AutoCloseable {
         try {
             transport.stopListening();
             lobbies.closeAll();
-            if (!rooms.closeAll("the server is shutting down", ErrorCode.SERVER_SHUTDOWN, grace,
-                    TimeUnit.MILLISECONDS)) {
+            // With the log, rooms outlive a restart: members are disconnected, the sessions stay open in the log.
+            boolean done = keepRoomsOnStop
+                    ? rooms.suspendAll("the server is restarting; reconnect to resume", ErrorCode.SERVER_SHUTDOWN,
+                            grace, TimeUnit.MILLISECONDS)
+                    : rooms.closeAll("the server is shutting down", ErrorCode.SERVER_SHUTDOWN, grace,
+                            TimeUnit.MILLISECONDS);
+            if (!done) {
                 LOG.warn("some rooms did not close within {} ms", grace);
             }
         } catch (InterruptedException e) {

@@ -218,6 +218,16 @@ public class ServerCommand {
             description = "fsync interval for --fsync INTERVAL (env IMPROV_FSYNC_INTERVAL_MS).")
     long fsyncIntervalMs;
 
+    @Option(names = "--log-segment-bytes", defaultValue = "${env:IMPROV_LOG_SEGMENT_BYTES:-67108864}",
+            description = "Size at which a write-ahead log segment is closed and the next begun, at least 1 MiB "
+                    + "(env IMPROV_LOG_SEGMENT_BYTES).")
+    long logSegmentBytes;
+
+    @Option(names = "--log-backlog-bytes", defaultValue = "${env:IMPROV_LOG_BACKLOG_BYTES:-67108864}",
+            description = "Bytes accepted by the log and not yet durable beyond which client messages are refused "
+                    + "with the retryable LOG_BACKLOG error, at least 1 MiB (env IMPROV_LOG_BACKLOG_BYTES).")
+    long logBacklogBytes;
+
     @Option(names = "--transport", defaultValue = "${env:IMPROV_TRANSPORT:-auto}",
             description = "auto (epoll when available), epoll or nio (env IMPROV_TRANSPORT).")
     String transport;
@@ -336,7 +346,8 @@ public class ServerCommand {
                         trackedAddresses, protocolErrorLogsPerMinute),
                 new ServerConfig.AdminListener(adminHost, adminPort),
                 new ServerConfig.WebhookSettings(webhooks == null ? null : webhooks.toAbsolutePath(),
-                        webhookRetryBaseMs, webhookRetryMaxMs, webhookMaxAttempts, webhookMaxPending, webhookTimeoutMs));
+                        webhookRetryBaseMs, webhookRetryMaxMs, webhookMaxAttempts, webhookMaxPending, webhookTimeoutMs),
+                new ServerConfig.LogSettings(logSegmentBytes, logBacklogBytes));
     }
 
     private ServerConfig.TokenSettings tokenSettings(Path data) throws IOException {

@@ -28,6 +28,7 @@ import java.util.List;
  * @param admin                where the admin API and /metrics are served: on the main port, or a listener of
  *                             their own
  * @param webhooks             signed webhooks to the operator's endpoints, with their durable outbox
+ * @param log                  segment size and backlog bound of the write-ahead log
  */
 public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, TokenSettings tokens,
                            List<String> allowedOrigins, int maxMessageBytes, int messagesPerSecond, int messageBurst,
@@ -35,7 +36,7 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
                            int writeBufferHighWater, long linkTtlSeconds, boolean sessionLog, FsyncPolicy fsync,
                            long fsyncIntervalMs, String transport, int ioThreads, long shutdownGraceMs,
                            IceSettings ice, MediaSettings media, Path promptLibrary, ClientLimits clients,
-                           AdminListener admin, WebhookSettings webhooks) {
+                           AdminListener admin, WebhookSettings webhooks, LogSettings log) {
     public ServerConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
         require(port >= 0 && port <= 65535, "port must be 0..65535");
@@ -201,6 +202,22 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         }
     }
 
+    /**
+     * @param segmentBytes a log segment file is closed and the next begun once it holds this many bytes
+     * @param backlogBytes bytes accepted by the log and not yet durable beyond which rooms refuse client messages
+     *                     with the retryable {@code LOG_BACKLOG} error
+     */
+    public record LogSettings(long segmentBytes, long backlogBytes) {
+        public LogSettings {
+            require(segmentBytes >= 1 << 20, "log segment bytes must be at least 1 MiB");
+            require(backlogBytes >= 1 << 20, "log backlog bytes must be at least 1 MiB");
+        }
+
+        public static LogSettings defaults() {
+            return new LogSettings(64L << 20, 64L << 20);
+        }
+    }
+
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);
@@ -217,6 +234,6 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         return new ServerConfig(host, port, url, dataDir, adminKey, tokens, allowedOrigins, maxMessageBytes,
                 messagesPerSecond, messageBurst, roomLimits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs,
                 writeBufferHighWater, linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads,
-                shutdownGraceMs, ice, media, promptLibrary, clients, admin, webhooks);
+                shutdownGraceMs, ice, media, promptLibrary, clients, admin, webhooks, log);
     }
 }

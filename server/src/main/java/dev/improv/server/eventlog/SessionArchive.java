@@ -21,10 +21,21 @@ public final class SessionArchive {
 
     private final SessionFiles files;
     private final SessionLogReader reader;
+    /** Sessions not yet exported to their folder are read through the log's index; null offline. */
+    private final WriteAheadLog log;
 
     public SessionArchive(SessionFiles files) {
+        this(files, null);
+    }
+
+    public SessionArchive(SessionFiles files, WriteAheadLog log) {
         this.files = files;
         this.reader = new SessionLogReader(files);
+        this.log = log;
+    }
+
+    private Optional<WriteAheadLog.LiveSession> live(String sessionId) {
+        return log == null ? Optional.empty() : log.live(sessionId);
     }
 
     /** One line of the session list. Fields are null when the metadata file is missing or unreadable. */
@@ -38,12 +49,24 @@ public final class SessionArchive {
 
     /** True when the session has a folder (valid id, created by the writer). */
     public boolean exists(String sessionId) {
-        return SessionFiles.validId(sessionId) && Files.isDirectory(files.dir(sessionId));
+        return SessionFiles.validId(sessionId) && (Files.isDirectory(files.dir(sessionId))
+                || live(sessionId).isPresent());
     }
 
     public List<SessionSummary> list() throws IOException {
         List<SessionSummary> out = new ArrayList<>();
-        for (String id : files.ids()) {
+        java.util.TreeSet<String> ids = new java.util.TreeSet<>(files.ids());
+        if (log != null) {
+            ids.addAll(log.liveIds());
+        }
+        for (String id : ids) {
+            Optional<WriteAheadLog.LiveSession> live = live(id);
+            if (live.isPresent()) {
+                SessionMeta m = live.get().meta();
+                out.add(new SessionSummary(id, m.roomId(), m.roomName(), m.startedAt(), m.endedAt(),
+                        m.participants().size(), m.scenes().size(), -1));
+                continue;
+            }
             long bytes = sizeOrZero(files.events(id));
             Optional<SessionMeta> meta = meta(id);
             out.add(meta.map(m -> new SessionSummary(id, m.roomId(), m.roomName(), m.startedAt(), m.endedAt(),
@@ -55,6 +78,10 @@ public final class SessionArchive {
 
     /** The session's metadata, or empty when the file is missing or unreadable (logged). */
     public Optional<SessionMeta> meta(String sessionId) throws IOException {
+        Optional<WriteAheadLog.LiveSession> live = live(sessionId);
+        if (live.isPresent()) {
+            return Optional.of(live.get().meta());
+        }
         Path path = files.meta(sessionId);
         try {
             return Optional.of(ProtocolCodec.mapper().readValue(Files.readAllBytes(path), SessionMeta.class));
@@ -70,8 +97,36 @@ public final class SessionArchive {
     }
 
     /** Reads and checks the log, then builds the dataset view; problems of the log become warnings. */
+    /**
+     * The session's log as JSONL without a torn tail: the stored bytes of each event and a newline, from the log
+     * while the session is not exported yet, else from its {@code events.jsonl}.
+     */
+    public byte[] logBytes(String sessionId) throws IOException {
+        Optional<WriteAheadLog.LiveSession> live = live(sessionId);
+        if (live.isEmpty()) {
+            return reader.completeBytes(sessionId);
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        live.get().events(1, live.get().lastSeq(), (seq, bytes) -> {
+            out.write(bytes);
+            out.write('\n');
+        });
+        return out.toByteArray();
+    }
+
+    private SessionLogReader.ReadResult read(String sessionId) throws IOException {
+        Optional<WriteAheadLog.LiveSession> live = live(sessionId);
+        if (live.isEmpty()) {
+            return reader.read(sessionId);
+        }
+        List<SessionLogReader.LogEvent> events = new ArrayList<>();
+        live.get().events(1, live.get().lastSeq(), (seq, bytes) -> events.add(new SessionLogReader.LogEvent(seq,
+                (com.fasterxml.jackson.databind.node.ObjectNode) ProtocolCodec.mapper().readTree(bytes))));
+        return new SessionLogReader.ReadResult(events, false, List.of(), 0);
+    }
+
     public DatasetBuilder.Dataset dataset(String sessionId) throws IOException {
-        SessionLogReader.ReadResult log = reader.read(sessionId);
+        SessionLogReader.ReadResult log = read(sessionId);
         DatasetBuilder.Dataset d = DatasetBuilder.build(meta(sessionId).orElse(null), log.events());
         if (log.problems().isEmpty() && d.sessionId() != null) {
             return d;

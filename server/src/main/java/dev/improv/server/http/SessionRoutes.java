@@ -31,8 +31,13 @@ public final class SessionRoutes {
     private final Executor diskReads;
 
     public SessionRoutes(SessionFiles files, Executor diskReads) {
+        this(new SessionArchive(files), files, diskReads);
+    }
+
+    /** Routes over an archive that also reads sessions not yet exported from the node's log. */
+    public SessionRoutes(SessionArchive archive, SessionFiles files, Executor diskReads) {
         this.files = files;
-        this.archive = new SessionArchive(files);
+        this.archive = archive;
         this.diskReads = diskReads;
     }
 
@@ -43,7 +48,7 @@ public final class SessionRoutes {
                 Route.get("/api/sessions/{id}", Route.Access.ADMIN, ex -> session(ex, id -> ex.json(
                         HttpResponseStatus.OK, archive.meta(id).<Object>map(m -> m).orElse(Map.of("sessionId", id))))),
                 Route.get("/api/sessions/{id}/log", Route.Access.ADMIN, ex -> session(ex,
-                        id -> ex.bytes(HttpResponseStatus.OK, NDJSON, archive.reader().completeBytes(id)))),
+                        id -> ex.bytes(HttpResponseStatus.OK, NDJSON, archive.logBytes(id)))),
                 Route.get("/api/sessions/{id}/dataset", Route.Access.ADMIN, ex -> session(ex,
                         id -> ex.json(HttpResponseStatus.OK, archive.dataset(id)))));
     }

@@ -104,6 +104,16 @@ public final class Lobby {
         return pool.size();
     }
 
+    /** Performers waiting or holding an offer, for a restart (each gets its grace period to come back). */
+    public java.util.Set<String> performerIds() {
+        return java.util.Set.copyOf(members.keySet());
+    }
+
+    /** Moderators known as available. */
+    public java.util.Set<String> moderatorIds() {
+        return java.util.Set.copyOf(moderators.keySet());
+    }
+
     /** Offers sent and not yet confirmed or ended. */
     public int pendingOfferCount() {
         return offers.size();

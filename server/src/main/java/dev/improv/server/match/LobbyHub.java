@@ -54,6 +54,7 @@ public final class LobbyHub {
     private final MicrosClock clock;
     private final long graceMs;
     private final int moderatorCapacity;
+    private final LobbyJournal journal;
 
     // ---- owner thread only ----
     private final Map<String, Member> members = new LinkedHashMap<>();
@@ -64,12 +65,22 @@ public final class LobbyHub {
     /** Every performer this pool has seen, for time accounting exports. */
     private final java.util.Set<String> performersSeen = new java.util.LinkedHashSet<>();
     private ScheduledFuture<?> ticker;
+    /** True while {@link #replay} folds the log back in: nothing is written, no room is opened. */
+    private boolean replaying;
 
     /** Written on the owner thread, read by any. */
     private volatile Summary summary;
 
     public LobbyHub(LobbyConfig config, ScheduledExecutorService owner, RoomRegistry rooms, JoinLinks links,
                     RoomLimits roomLimits, MicrosClock clock, long graceMs, int moderatorCapacity) {
+        this(config, owner, rooms, links, roomLimits, clock, graceMs, moderatorCapacity, LobbyJournal.NONE);
+    }
+
+    /** A hub whose facts go to {@code journal} (the node's log), so that a restart can rebuild it. */
+    public LobbyHub(LobbyConfig config, ScheduledExecutorService owner, RoomRegistry rooms, JoinLinks links,
+                    RoomLimits roomLimits, MicrosClock clock, long graceMs, int moderatorCapacity,
+                    LobbyJournal journal) {
+        this.journal = journal;
         this.lobby = new Lobby(config);
         this.owner = owner;
         this.rooms = rooms;
@@ -83,8 +94,16 @@ public final class LobbyHub {
 
     /** Starts the periodic matching. */
     public void start() {
-        execute(() -> ticker = owner.scheduleAtFixedRate(() -> dispatch(lobby.tick(nowMs())), TICK_MS, TICK_MS,
-                TimeUnit.MILLISECONDS));
+        execute(() -> ticker = owner.scheduleAtFixedRate(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS));
+    }
+
+    private void tick() {
+        long now = nowMs();
+        List<LobbyEvent> events = lobby.tick(now);
+        if (!events.isEmpty()) {
+            journal.record(pool(), new LobbyFact.Ticked(now));
+        }
+        dispatch(events);
     }
 
     public void stop() {
@@ -146,10 +165,8 @@ public final class LobbyHub {
             grace.cancel(false);
         }
         members.put(pid, new Member(pid, name, role, conn));
-        names.put(pid, name);
-        if (role == Role.PERFORMER) {
-            performersSeen.add(pid);
-        }
+        journal.record(pool(), new LobbyFact.Connected(pid, name, role));
+        known(pid, name, role);
         conn.send(new LobbyMessage.Welcome(ServerMessage.PROTOCOL_VERSION, pool(),
                 new ServerMessage.Member(pid, name, role, true, false),
                 new LobbyMessage.Consent(lobby.config().consentVersion(), lobby.config().consentText()),
@@ -159,7 +176,7 @@ public final class LobbyHub {
             sendRoomLink(pid, alreadyMatched, Role.PERFORMER); // lost the connection between match and link
         }
         if (role == Role.MODERATOR) {
-            dispatch(lobby.moderatorAvailable(pid, moderatorCapacity));
+            dispatch(input(new LobbyFact.ModeratorAvailable(pid, moderatorCapacity)));
             for (MatchedRoom r : matchedByOffer.values()) {
                 if (pid.equals(r.moderator())) {
                     sendRoomLink(pid, r, Role.MODERATOR);
@@ -190,13 +207,14 @@ public final class LobbyHub {
         if (request instanceof LobbyRequest.Join j) {
             Preferences prefs = new Preferences(new HashSet<>(j.languages()), new HashSet<>(j.tags()),
                     j.wantsTagOverlap(), new HashSet<>(j.avoid()));
-            dispatch(lobby.join(pid, prefs, j.consentVersion(), now));
+            dispatch(input(new LobbyFact.Joined(pid, prefs.languages(), prefs.tags(), prefs.wantsTagOverlap(),
+                    prefs.avoid(), j.consentVersion(), now)));
         } else if (request instanceof LobbyRequest.Leave) {
-            dispatch(lobby.leave(pid, now));
+            dispatch(input(new LobbyFact.Left(pid, now)));
         } else if (request instanceof LobbyRequest.Accept a) {
-            dispatch(lobby.accept(pid, a.offerId(), now));
+            dispatch(input(new LobbyFact.Accepted(pid, a.offerId(), now)));
         } else if (request instanceof LobbyRequest.Decline d) {
-            dispatch(lobby.decline(pid, d.offerId(), now));
+            dispatch(input(new LobbyFact.Declined(pid, d.offerId(), now)));
         }
         refreshSummary();
     }
@@ -208,14 +226,117 @@ public final class LobbyHub {
             return;
         }
         members.remove(pid);
+        startGrace(pid, m.role());
+        refreshSummary();
+    }
+
+    private void startGrace(String pid, Role role) {
         graceTimers.put(pid, owner.schedule(() -> {
             graceTimers.remove(pid);
             if (!members.containsKey(pid)) {
-                dispatch(m.role() == Role.MODERATOR ? lobby.moderatorGone(pid, nowMs()) : lobby.leave(pid, nowMs()));
+                long now = nowMs();
+                dispatch(input(role == Role.MODERATOR ? new LobbyFact.ModeratorGone(pid, now)
+                        : new LobbyFact.Left(pid, now)));
                 refreshSummary();
             }
         }, graceMs, TimeUnit.MILLISECONDS));
+    }
+
+    // ------------------------------------------------------------------ facts: written live, folded on restart
+
+    /** Writes a lobby input to the log, then applies it. */
+    private List<LobbyEvent> input(LobbyFact fact) {
+        journal.record(pool(), fact);
+        return apply(fact);
+    }
+
+    /** Applies a lobby input to the pure lobby; the same code runs live and on replay. */
+    private List<LobbyEvent> apply(LobbyFact fact) {
+        if (fact instanceof LobbyFact.Joined j) {
+            return lobby.join(j.pid(), new Preferences(j.languages(), j.tags(), j.wantsTagOverlap(), j.avoid()),
+                    j.consentVersion(), j.now());
+        } else if (fact instanceof LobbyFact.Left l) {
+            return lobby.leave(l.pid(), l.now());
+        } else if (fact instanceof LobbyFact.Accepted a) {
+            return lobby.accept(a.pid(), a.offerId(), a.now());
+        } else if (fact instanceof LobbyFact.Declined d) {
+            return lobby.decline(d.pid(), d.offerId(), d.now());
+        } else if (fact instanceof LobbyFact.ModeratorAvailable ma) {
+            return lobby.moderatorAvailable(ma.mid(), ma.capacity());
+        } else if (fact instanceof LobbyFact.ModeratorGone mg) {
+            return lobby.moderatorGone(mg.mid(), mg.now());
+        } else if (fact instanceof LobbyFact.Ticked t) {
+            return lobby.tick(t.now());
+        }
+        return List.of();
+    }
+
+    private void known(String pid, String name, Role role) {
+        names.put(pid, name);
+        if (role == Role.PERFORMER) {
+            performersSeen.add(pid);
+        }
+    }
+
+    /**
+     * Folds this pool's facts back in after a restart, in log order, before {@link #start}: the queue, offers,
+     * matches, rooms, partner history and time accounting come back as they were. Runs on the caller's thread
+     * before the hub is shared (the executor hand-off of {@link #start} publishes the state).
+     */
+    public void replay(List<LobbyFact> facts) {
+        replaying = true;
+        try {
+            for (LobbyFact fact : facts) {
+                if (fact instanceof LobbyFact.Connected c) {
+                    known(c.pid(), c.name(), c.role());
+                } else if (fact instanceof LobbyFact.RoomOpened r) {
+                    matchedByOffer.put(r.offerId(), new MatchedRoom(r.offerId(), r.roomId(), r.pids(), r.moderatorId()));
+                    offerByRoom.put(r.roomId(), r.offerId());
+                } else if (fact instanceof LobbyFact.RoomClosed r) {
+                    roomGone(r.offerId(), r.roomId());
+                } else if (!applyTime(fact)) {
+                    dispatch(apply(fact));
+                }
+            }
+        } finally {
+            replaying = false;
+        }
+        // Everyone the pool knew is disconnected now: each keeps its place for the grace period, as after a drop.
+        for (String pid : lobby.performerIds()) {
+            startGrace(pid, Role.PERFORMER);
+        }
+        for (String mid : lobby.moderatorIds()) {
+            startGrace(mid, Role.MODERATOR);
+        }
         refreshSummary();
+    }
+
+    /** The time listener of a room this pool opened before a restart, or null when it is not one of ours. */
+    public RoomListener recoveredRoomListener(String roomId) {
+        String offerId = offerByRoom.get(roomId);
+        return offerId == null ? null : new TimeListener(offerId);
+    }
+
+    private boolean applyTime(LobbyFact fact) {
+        TimeAccounting time = lobby.timeAccounting();
+        if (fact instanceof LobbyFact.SceneStarted s) {
+            time.sceneStarted(s.roomId(), s.pids(), s.now());
+        } else if (fact instanceof LobbyFact.SceneEnded s) {
+            time.sceneEnded(s.roomId(), s.now());
+        } else if (fact instanceof LobbyFact.PerformerPresent p) {
+            time.performerJoinedRoom(p.roomId(), p.pid(), p.now());
+        } else if (fact instanceof LobbyFact.PerformerAbsent p) {
+            time.performerLeftRoom(p.roomId(), p.pid(), p.now());
+        } else {
+            return false;
+        }
+        return true;
+    }
+
+    private void roomGone(String offerId, String roomId) {
+        lobby.roomClosed(offerId);
+        matchedByOffer.remove(offerId);
+        offerByRoom.remove(roomId);
     }
 
     // ------------------------------------------------------------------ lobby events to messages and rooms
@@ -237,7 +358,9 @@ public final class LobbyHub {
             } else if (event instanceof LobbyEvent.Accepted) {
                 continue; // the performer's page already shows "waiting for the others"
             } else if (event instanceof LobbyEvent.Confirmed c) {
-                openRoom(c);
+                if (!replaying) {
+                    openRoom(c); // on replay the room exists already: its RoomOpened fact follows
+                }
             } else if (event instanceof LobbyEvent.OfferExpired x) {
                 String cause = x.cause().name().toLowerCase();
                 x.droppedPids().forEach(pid -> send(pid, new LobbyMessage.OfferEnded(x.offerId(), cause, false)));
@@ -274,6 +397,7 @@ public final class LobbyHub {
             }
         });
         MatchedRoom matched = new MatchedRoom(c.offerId(), room.id(), c.pids(), c.moderatorId());
+        journal.record(pool(), new LobbyFact.RoomOpened(c.offerId(), room.id(), c.pids(), c.moderatorId()));
         matchedByOffer.put(c.offerId(), matched);
         offerByRoom.put(room.id(), c.offerId());
         for (String pid : c.pids()) {
@@ -345,32 +469,38 @@ public final class LobbyHub {
             this.offerId = offerId;
         }
 
+        // Called on the room's thread: the fact goes into the log right there (after the room event that caused
+        // it, in the same queue), then the hub applies it on its own thread.
         @Override
         public void sceneStarted(String roomId, List<String> performersPresent, long ts) {
-            execute(() -> lobby.timeAccounting().sceneStarted(roomId, performersPresent, ts / 1000));
+            time(new LobbyFact.SceneStarted(roomId, List.copyOf(performersPresent), ts / 1000));
         }
 
         @Override
         public void sceneEnded(String roomId, long ts) {
-            execute(() -> lobby.timeAccounting().sceneEnded(roomId, ts / 1000));
+            time(new LobbyFact.SceneEnded(roomId, ts / 1000));
         }
 
         @Override
         public void performerPresent(String roomId, String participantId, long ts) {
-            execute(() -> lobby.timeAccounting().performerJoinedRoom(roomId, participantId, ts / 1000));
+            time(new LobbyFact.PerformerPresent(roomId, participantId, ts / 1000));
         }
 
         @Override
         public void performerAbsent(String roomId, String participantId, long ts) {
-            execute(() -> lobby.timeAccounting().performerLeftRoom(roomId, participantId, ts / 1000));
+            time(new LobbyFact.PerformerAbsent(roomId, participantId, ts / 1000));
+        }
+
+        private void time(LobbyFact fact) {
+            journal.record(pool(), fact);
+            execute(() -> applyTime(fact));
         }
 
         @Override
         public void roomClosed(String roomId, long ts) {
+            journal.record(pool(), new LobbyFact.RoomClosed(offerId, roomId));
             execute(() -> {
-                lobby.roomClosed(offerId);
-                matchedByOffer.remove(offerId);
-                offerByRoom.remove(roomId);
+                roomGone(offerId, roomId);
                 broadcastStateToModerators();
             });
         }

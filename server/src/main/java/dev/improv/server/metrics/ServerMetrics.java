@@ -30,6 +30,7 @@ public final class ServerMetrics {
     private final DistributionSummary fanoutRecipients;
     private final Timer logAppendToDurable;
     private final Counter logWriteFailures;
+    private final Counter logFsyncs;
     private final AtomicLong logQueueDepth = new AtomicLong();
     private final Counter roomTasksRejected;
 
@@ -67,7 +68,10 @@ public final class ServerMetrics {
         logWriteFailures = Counter.builder("improv_log_write_failures")
                 .description("Failed attempts to write or fsync the session log").register(registry);
         Gauge.builder("improv_log_queue_depth", logQueueDepth, AtomicLong::get)
-                .description("Events waiting for the session log writer").register(registry);
+                .description("Bytes of log records accepted and not yet durable (the writer's backlog)")
+                .register(registry);
+        logFsyncs = Counter.builder("improv_log_fsyncs")
+                .description("fsyncs of the write-ahead log (one per batch under --fsync BATCH)").register(registry);
         roomTasksRejected = Counter.builder("improv_room_tasks_rejected")
                 .description("Work for a room refused because its owner thread was shut down").register(registry);
     }
@@ -126,6 +130,10 @@ public final class ServerMetrics {
 
     public void logDurable(long appendToDurableNanos) {
         logAppendToDurable.record(appendToDurableNanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void logForced() {
+        logFsyncs.increment();
     }
 
     public void logWriteFailed() {

@@ -20,6 +20,8 @@ public enum ErrorCode {
     SCENE_STATE(0),
     REPLAY_UNAVAILABLE(0),
     LOG_UNAVAILABLE(0),
+    /** The node's log holds too many bytes not yet durable: retry the message shortly. */
+    LOG_BACKLOG(0),
     CONSENT_REQUIRED(0),
     OFFER_UNAVAILABLE(0),
     TOKEN_INVALID(4401),

@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
         @JsonSubTypes.Type(value = RoomEvent.ClockMeasured.class, name = "clock"),
         @JsonSubTypes.Type(value = RoomEvent.RoomClosed.class, name = "room_closed"),
         @JsonSubTypes.Type(value = RoomEvent.ConsentRecorded.class, name = "consent"),
+        @JsonSubTypes.Type(value = RoomEvent.ServerRestarted.class, name = "server_restarted"),
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface RoomEvent extends ServerMessage {
@@ -88,6 +89,14 @@ public sealed interface RoomEvent extends ServerMessage {
      */
     record ConsentRecorded(long seq, long ts, String actor, String participant, String pool, int consentVersion,
                            long acceptedAt) implements RoomEvent {
+    }
+
+    /**
+     * The server restarted and rebuilt this room from its log. {@code lastEventTs} is the time of the last event
+     * before the restart: between the two, nothing was recorded (media may be missing). Every participant is
+     * disconnected at this point and resumes with {@code lastSeq}.
+     */
+    record ServerRestarted(long seq, long ts, String actor, long lastEventTs) implements RoomEvent {
     }
 
     /** The room session ended; no event follows. */

@@ -72,6 +72,15 @@ final class EventHistory {
         ring = larger;
     }
 
+    /** Starts an empty history after {@code seq}: a room rebuilt from its log, whose older events are there. */
+    void startAfter(long seq) {
+        if (held() > 0) {
+            throw new IllegalStateException("the history already holds events");
+        }
+        firstSeq = seq + 1;
+        lastSeq = seq;
+    }
+
     /** Oldest seq still held, or lastSeq + 1 when empty. */
     long firstAvailable() {
         return firstSeq;

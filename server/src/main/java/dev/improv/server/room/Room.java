@@ -72,6 +72,13 @@ public final class Room {
     Room(String id, String name, String sessionId, RoomLimits limits, ScheduledExecutorService owner,
          FrameFactory frames, MicrosClock clock, ServerMetrics metrics, SessionJournal journal, String serverVersion,
          RoomListener listener) {
+        this(id, name, sessionId, limits, owner, frames, clock, metrics, journal, serverVersion, listener, null);
+    }
+
+    /** A room rebuilt from the log after a restart when {@code restored} is given (see {@link RecoveredRoom}). */
+    Room(String id, String name, String sessionId, RoomLimits limits, ScheduledExecutorService owner,
+         FrameFactory frames, MicrosClock clock, ServerMetrics metrics, SessionJournal journal, String serverVersion,
+         RoomListener listener, RecoveredRoom restored) {
         this.listener = listener;
         this.id = id;
         this.name = name;
@@ -83,9 +90,80 @@ public final class Room {
         this.metrics = metrics;
         this.serverVersion = serverVersion;
         this.history = new EventHistory(limits.historyEvents(), limits.historyBytes());
-        this.startedAt = clock.nowMicros();
+        this.startedAt = restored == null ? clock.nowMicros() : restored.startedAt();
         this.commands = new RoomCommands(this);
-        this.journal = journal.open(meta(), new DurabilityOnOwner());
+        if (restored == null) {
+            this.journal = journal.open(meta(), limits, new DurabilityOnOwner());
+        } else {
+            this.journal = journal.resume(sessionId, new DurabilityOnOwner());
+            restore(restored);
+        }
+        refreshSummary();
+    }
+
+    /** Takes the folded state over; constructor only (before the room is shared). */
+    private void restore(RecoveredRoom r) {
+        seq = r.seq;
+        durableSeq = r.seq; // everything folded back came from the log
+        locked = r.locked;
+        scene = r.scene;
+        sceneActive = r.sceneActive;
+        sceneTitle = r.sceneTitle;
+        lastPrompt = r.lastPrompt();
+        banned.addAll(r.banned);
+        everJoined.addAll(r.everJoined);
+        scenes.addAll(r.scenes);
+        consented = java.util.Set.copyOf(r.consented);
+        for (RecoveredRoom.Member m : r.members.values()) {
+            Participant p = new Participant(m.id(), m.name(), m.role(), m.joinedAt());
+            p.muted(m.muted());
+            participants.put(p.id(), p);
+            metrics.memberAdded(p.role());
+        }
+        r.appliedCids.forEach(appliedCids::applied);
+        history.startAfter(r.recent.isEmpty() ? r.seq : (Long) r.recent.peekFirst()[0] - 1);
+        for (Object[] e : r.recent) {
+            history.add((Long) e[0], (byte[]) e[1]);
+        }
+    }
+
+    /**
+     * First thing on the owner thread after a restore: marks the restart on the timeline, stops the scene time of
+     * performers who were present at the last durable event, and gives every participant the resume window to
+     * come back with {@code lastSeq}.
+     */
+    void restarted(RecoveredRoom r) {
+        for (RecoveredRoom.Member m : r.members.values()) {
+            if (m.connected() && m.role() == Role.PERFORMER) {
+                listener.performerAbsent(id, m.id(), r.lastTs());
+            }
+        }
+        publish(new RoomEvent.ServerRestarted(nextSeq(), clock.nowMicros(), RoomEvent.SERVER, r.lastTs()), null,
+                null);
+        for (Participant p : participants.values()) {
+            p.resumeExpiry(owner.schedule(() -> resumeWindowExpired(p), limits.resumeWindowMs(),
+                    TimeUnit.MILLISECONDS));
+        }
+        refreshSummary();
+    }
+
+    /**
+     * Ends a recovered session that cannot go on (its log is damaged): a {@code room_closed} with reason
+     * {@code crashed} stamped with the time of its last event, which becomes the session's end.
+     */
+    void closeCrashed(long lastTs, boolean closedEventLogged) {
+        if (!closedEventLogged) { // else the crash came between the room_closed event and the session's close
+            publish(new RoomEvent.RoomClosed(nextSeq(), lastTs, RoomEvent.SERVER, "crashed"), null, null);
+        }
+        closed = true;
+        for (Participant p : participants.values()) {
+            p.resumeExpiry(null);
+            metrics.memberRemoved(p.role());
+        }
+        participants.clear();
+        journal.close(new SessionMeta(sessionId, id, name, startedAt, lastTs, ServerMessage.PROTOCOL_VERSION,
+                serverVersion, everJoined, scenes));
+        listener.roomClosed(id, lastTs);
         refreshSummary();
     }
 
@@ -241,6 +319,7 @@ public final class Room {
 
     void ban(String participantId) {
         banned.add(participantId);
+        journal.fact("ban", participantId);
     }
 
     /** Ends the room session: tells everyone, closes every connection, closes the log. Idempotent. */
@@ -264,6 +343,29 @@ public final class Room {
         participants.clear();
         journal.close(meta());
         listener.roomClosed(id, clock.nowMicros());
+        refreshSummary();
+    }
+
+    /**
+     * Server shutdown with a log that keeps rooms: every connection is closed with {@code closeCode}, the
+     * session stays open in the log (no {@code room_closed}), so that the next start rebuilds the room and its
+     * members resume. Performers' scene time stops now.
+     */
+    public void suspend(String reason, ErrorCode closeCode) {
+        if (closed) {
+            return;
+        }
+        for (Participant p : participants.values()) {
+            MemberConnection c = p.connection();
+            if (c != null) {
+                p.attach(null);
+                if (p.role() == Role.PERFORMER) {
+                    listener.performerAbsent(id, p.id(), clock.nowMicros());
+                }
+                c.close(closeCode, reason);
+            }
+            p.resumeExpiry(null);
+        }
         refreshSummary();
     }
 
@@ -297,7 +399,20 @@ public final class Room {
         if (p == null || p.connection() != conn) {
             return; // stale connection: replaced or removed while this message was queued
         }
+        if (journal.backlogged() && addsEvents(message)) {
+            metrics.error(ErrorCode.LOG_BACKLOG);
+            p.sendDirect(new ServerMessage.Error(ErrorCode.LOG_BACKLOG, null, "the session log is behind; "
+                    + "nothing was applied, send it again in a moment", message.cid()));
+            return;
+        }
         commands.handle(p, message, receivedAt);
+    }
+
+    /** Messages that may add room events (refused while the log is backlogged); the rest stay answered. */
+    private static boolean addsEvents(dev.improv.server.protocol.ClientMessage m) {
+        return !(m instanceof dev.improv.server.protocol.ClientMessage.TimeSync
+                || m instanceof dev.improv.server.protocol.ClientMessage.Signal
+                || m instanceof dev.improv.server.protocol.ClientMessage.Leave);
     }
 
     // ------------------------------------------------------------------ state used by RoomCommands
@@ -376,7 +491,7 @@ public final class Room {
             appliedCids.applied(origin.id(), cid, event.seq());
             pendingAcks.add(event.seq(), origin, cid, false);
         }
-        journal.append(event.seq(), json);
+        journal.append(event.seq(), json, origin != null && cid != null ? origin.id() : null, cid);
         SharedFrame frame = frames.wrap(json);
         recipients.clear();
         try {

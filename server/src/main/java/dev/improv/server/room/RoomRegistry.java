@@ -69,6 +69,24 @@ public final class RoomRegistry {
         return stamp + "-" + roomId + "-" + randomId(4);
     }
 
+    /**
+     * Rebuilds a room from its folded log after a restart, under its old id and session, so that old links work
+     * and members resume with {@code lastSeq}. A session whose log is damaged is closed as {@code crashed}
+     * instead. Start-up only, before the server accepts connections.
+     */
+    public Room restore(RecoveredRoom r, RoomListener listener) {
+        Room room = new Room(r.roomId(), r.roomName(), r.sessionId(), r.limits(), owners.get(), frames, clock,
+                metrics, journal, serverVersion, listener, r);
+        if (r.damage() != null || r.closed()) {
+            room.execute(() -> room.closeCrashed(r.lastTs(), r.closed()));
+            return null;
+        }
+        rooms.put(r.roomId(), room);
+        metrics.roomOpened();
+        room.execute(() -> room.restarted(r));
+        return room;
+    }
+
     public Room get(String id) {
         return rooms.get(id);
     }
@@ -105,6 +123,27 @@ public final class RoomRegistry {
         room.execute(() -> room.close(reason, ErrorCode.ROOM_CLOSED));
         metrics.roomClosed();
         return true;
+    }
+
+    /**
+     * Server shutdown when the log keeps rooms: disconnects every member of every room (see {@link Room#suspend})
+     * and waits up to the timeout; the sessions stay open in the log for the next start.
+     */
+    public boolean suspendAll(String reason, ErrorCode code, long timeout, TimeUnit unit) throws InterruptedException {
+        List<Room> open = List.copyOf(rooms.values());
+        CountDownLatch done = new CountDownLatch(open.size());
+        for (Room room : open) {
+            rooms.remove(room.id());
+            metrics.roomClosed();
+            room.execute(() -> {
+                try {
+                    room.suspend(reason, code);
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        return done.await(timeout, unit);
     }
 
     /** Closes every room (server shutdown) and waits up to the timeout for their owner threads to do it. */

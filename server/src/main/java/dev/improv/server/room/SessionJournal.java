@@ -5,11 +5,24 @@ import java.util.function.Consumer;
 
 /**
  * Where rooms write their session log. The room calls it on its owner thread, so no method may block: an
- * implementation queues and lets its own writer thread do the I/O (see {@code eventlog.SessionLogWriter}).
+ * implementation queues and lets its own writer thread do the I/O (see {@code eventlog.FileWriteAheadLog}).
  */
 public interface SessionJournal {
     /** Starts the log of one room session. */
     JournalSession open(SessionMeta meta, DurabilityListener listener);
+
+    /** Starts the log of one room session, recording the room's limits so that a restart can rebuild it. */
+    default JournalSession open(SessionMeta meta, RoomLimits limits, DurabilityListener listener) {
+        return open(meta, listener);
+    }
+
+    /**
+     * Continues the log of a session recovered after a restart (see {@link RecoveredRoom}): events appended go on
+     * after its last seq, which counts as durable.
+     */
+    default JournalSession resume(String sessionId, DurabilityListener listener) {
+        throw new UnsupportedOperationException("this journal recovers no sessions");
+    }
 
     /** No log at all: every event counts as durable as soon as it is appended. */
     static SessionJournal none() {
@@ -33,6 +46,26 @@ public interface SessionJournal {
     interface JournalSession {
         /** Queues one event line (the exact bytes members received). Never blocks. */
         void append(long seq, byte[] eventJson);
+
+        /**
+         * Queues one event that applied client message {@code cid} of participant {@code originPid}; the pair is
+         * kept beside the event (not in its bytes) so that a restart still knows the cid was applied.
+         */
+        default void append(long seq, byte[] eventJson, String originPid, String cid) {
+            append(seq, eventJson);
+        }
+
+        /** Queues a room fact that is not a room event: {@code "ban"} of {@code participantId}. Never blocks. */
+        default void fact(String kind, String participantId) {
+        }
+
+        /**
+         * True while the journal holds more bytes not yet durable than it is allowed to: the room then refuses
+         * client messages that would add events, with the retryable {@code LOG_BACKLOG} error.
+         */
+        default boolean backlogged() {
+            return false;
+        }
 
         /** Queues a new version of the session's metadata file. Never blocks. */
         void updateMeta(SessionMeta meta);

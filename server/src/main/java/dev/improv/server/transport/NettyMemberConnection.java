@@ -82,6 +82,12 @@ final class NettyMemberConnection implements MemberConnection {
                 offerCredit();
             });
         };
+        if (channel.eventLoop().inEventLoop()) {
+            // On the channel's own loop a live send() writes at once: a queued replay would go out after the live
+            // events published behind it (seen on a resume: the member's own presence before its replay).
+            write.run();
+            return;
+        }
         try {
             channel.eventLoop().execute(write);
         } catch (RejectedExecutionException e) { // the loop is shutting down: nothing will be written

@@ -109,11 +109,10 @@ class LobbyEndToEndTest {
             // each room's session log holds both performers' consent, before anything else of theirs
             for (String room : rooms) {
                 String session = json(server.admin("GET", "/api/rooms/" + room, null)).path("sessionId").asText();
-                Path log = data.resolve("sessions").resolve(session).resolve("events.jsonl");
                 Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() ->
-                        SessionLogReader.read(log, 1).events().stream().filter(ev -> ev.type().equals("member_joined"))
+                        dev.improv.server.eventlog.OfflineWal.read(data, session).events().stream().filter(ev -> ev.type().equals("member_joined"))
                                 .count() == 2);
-                List<SessionLogReader.LogEvent> events = SessionLogReader.read(log, 1).events();
+                List<SessionLogReader.LogEvent> events = dev.improv.server.eventlog.OfflineWal.read(data, session).events();
                 assertEquals("consent", events.get(0).type());
                 assertEquals("consent", events.get(1).type());
                 Set<String> consented = new HashSet<>();

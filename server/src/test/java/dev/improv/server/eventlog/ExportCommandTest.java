@@ -28,8 +28,8 @@ class ExportCommandTest {
     void writesTheSceneAndParticipantLayout() throws Exception {
         String id = "20240101T000000Z-room1-abcd";
         RecordingListener listener = new RecordingListener();
-        try (SessionLogWriter writer = new SessionLogWriter(new FileLogStorage(new SessionFiles(dataDir)),
-                SessionLogWriter.Settings.of(FsyncPolicy.OFF, 50), new ServerMetrics())) {
+        try (FileWriteAheadLog writer = FileWriteAheadLog.open(dataDir,
+                FileWriteAheadLog.Settings.of(FsyncPolicy.OFF, 50), new ServerMetrics())) {
             SessionJournal.JournalSession s = writer.open(Events.meta(id), listener);
             long t = Events.T0;
             String[] lines = {

@@ -7,84 +7,95 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Real files underneath, with counters and a switch that makes the disk "full": while failing, a write puts half
- * its bytes on disk and then throws (the worst case for torn lines), and force and open throw.
+ * Real segment files underneath, with counters and a switch that makes the disk "full": while failing, a write puts
+ * half its bytes on disk and then throws (the worst case for torn records), and force and restore throw.
  */
-final class FaultyStorage implements LogStorage {
+final class FaultyStorage implements WalStorage {
     final AtomicBoolean failing = new AtomicBoolean();
     /** Writes work, fsync fails (what a dying disk or a full thin volume can do). */
     final AtomicBoolean failingForce = new AtomicBoolean();
-    /** When set, force() waits for it: lets a test pile up events while a batch is being forced. */
+    /** When set, force() waits for it: lets a test pile up records while a batch is being forced. */
     volatile java.util.concurrent.CountDownLatch forceGate;
     final AtomicInteger forcesEntered = new AtomicInteger();
     final AtomicInteger forces = new AtomicInteger();
     final AtomicInteger writes = new AtomicInteger();
     final AtomicInteger failures = new AtomicInteger();
-    private final FileLogStorage real;
+    final WalSegments segments;
+    private final FileWalStorage real;
 
     FaultyStorage(Path dataDir) {
-        this.real = new FileLogStorage(new SessionFiles(dataDir));
+        this.segments = new WalSegments(dataDir);
+        this.real = new FileWalStorage(segments);
     }
 
     @Override
-    public EventFile openEvents(String sessionId) throws IOException {
-        failIfFailing();
-        EventFile file = real.openEvents(sessionId);
-        return new EventFile() {
-            @Override
-            public long size() throws IOException {
-                return file.size();
-            }
-
-            @Override
-            public void truncate(long size) throws IOException {
-                file.truncate(size);
-            }
-
-            @Override
-            public void write(ByteBuffer bytes) throws IOException {
-                if (failing.get()) {
-                    ByteBuffer half = bytes.duplicate();
-                    half.limit(half.position() + half.remaining() / 2);
-                    file.write(half);
-                    failIfFailing();
-                }
-                writes.incrementAndGet();
-                file.write(bytes);
-            }
-
-            @Override
-            public void force() throws IOException {
-                forcesEntered.incrementAndGet();
-                java.util.concurrent.CountDownLatch gate = forceGate;
-                if (gate != null) {
-                    try {
-                        gate.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IOException(e);
-                    }
-                }
-                failIfFailing();
-                if (failingForce.get()) {
-                    failures.incrementAndGet();
-                    throw new IOException("Input/output error");
-                }
-                forces.incrementAndGet();
-                file.force();
-            }
-
-            @Override
-            public void close() throws IOException {
-                file.close();
-            }
-        };
+    public void openAppend(int segment, long offset) throws IOException {
+        real.openAppend(segment, offset);
     }
 
     @Override
-    public void writeMeta(String sessionId, byte[] json, boolean sync) throws IOException {
+    public int segment() {
+        return real.segment();
+    }
+
+    @Override
+    public long offset() {
+        return real.offset();
+    }
+
+    @Override
+    public void write(ByteBuffer bytes) throws IOException {
+        if (failing.get()) {
+            ByteBuffer half = bytes.duplicate();
+            half.limit(half.position() + half.remaining() / 2);
+            real.write(half);
+            failIfFailing();
+        }
+        writes.incrementAndGet();
+        real.write(bytes);
+    }
+
+    @Override
+    public void force() throws IOException {
+        forcesEntered.incrementAndGet();
+        java.util.concurrent.CountDownLatch gate = forceGate;
+        if (gate != null) {
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException(e);
+            }
+        }
         failIfFailing();
-        real.writeMeta(sessionId, json, sync);
+        if (failingForce.get()) {
+            failures.incrementAndGet();
+            throw new IOException("Input/output error");
+        }
+        forces.incrementAndGet();
+        real.force();
+    }
+
+    @Override
+    public void roll() throws IOException {
+        failIfFailing();
+        real.roll();
+    }
+
+    @Override
+    public void checkIntact() throws IOException {
+        real.checkIntact();
+    }
+
+    @Override
+    public void restore(long committed) throws IOException {
+        failIfFailing();
+        real.restore(committed);
+    }
+
+    @Override
+    public void close() throws IOException {
+        real.close();
     }
 
     private void failIfFailing() throws IOException {

@@ -6,9 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.config.FsyncPolicy;
-import dev.improv.server.eventlog.FileLogStorage;
+import dev.improv.server.eventlog.FileWriteAheadLog;
 import dev.improv.server.eventlog.SessionFiles;
-import dev.improv.server.eventlog.SessionLogWriter;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.Role;
 import dev.improv.server.room.SessionJournal;
@@ -42,8 +41,8 @@ class SessionRoutesTest {
     void setUp() throws Exception {
         // a file outside the sessions folder that no request may reach
         Files.writeString(dataDir.resolve("admin-key"), SECRET);
-        SessionLogWriter writer = new SessionLogWriter(new FileLogStorage(new SessionFiles(dataDir)),
-                SessionLogWriter.Settings.of(FsyncPolicy.BATCH, 50), new ServerMetrics());
+        FileWriteAheadLog writer = FileWriteAheadLog.open(dataDir,
+                FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 50), new ServerMetrics());
         SessionMeta meta = new SessionMeta(SESSION, "room1", "Room one", 1_000, null, 1, "test",
                 List.of(new SessionMeta.ParticipantInfo("p-1", "Ada", Role.PERFORMER, 1_000, 1)), List.of());
         SessionJournal.JournalSession session = writer.open(meta, seq -> { });

@@ -30,7 +30,7 @@ public final class TestClient implements AutoCloseable {
     private final WebSocket socket;
 
     private TestClient(String url, String origin) {
-        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30));
         if (origin != null) {
             builder.header("Origin", origin);
         }

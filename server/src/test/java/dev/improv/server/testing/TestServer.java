@@ -39,7 +39,7 @@ public final class TestServer implements AutoCloseable {
     }
 
     /** Starts with the session log on {@code storage} (e.g. a disk that fails on demand). */
-    public static TestServer startWithLog(Path dataDir, dev.improv.server.eventlog.LogStorage storage,
+    public static TestServer startWithLog(Path dataDir, dev.improv.server.eventlog.WalStorage storage,
                                           String... extraArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of(extraArgs));
         args.add("--session-log");
@@ -51,7 +51,7 @@ public final class TestServer implements AutoCloseable {
     }
 
     private static TestServer startWith(Path dataDir, List<String> extraArgs,
-                                        dev.improv.server.eventlog.LogStorage storage) throws Exception {
+                                        dev.improv.server.eventlog.WalStorage storage) throws Exception {
         List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--data-dir",
                 dataDir.toString(), "--admin-key", "test-admin-key", "--shutdown-grace-ms", "2000"));
         args.addAll(extraArgs);

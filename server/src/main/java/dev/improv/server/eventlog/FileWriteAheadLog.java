@@ -1,0 +1,759 @@
+package dev.improv.server.eventlog;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.improv.server.config.FsyncPolicy;
+import dev.improv.server.match.LobbyFact;
+import dev.improv.server.metrics.ServerMetrics;
+import dev.improv.server.protocol.ProtocolCodec;
+import dev.improv.server.room.RoomLimits;
+import dev.improv.server.room.SessionMeta;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's write-ahead log on local files. One writer thread ({@value #THREAD_NAME}) owns the segment being
+ * appended to; room and pool threads hand records over through a lock-free queue and return at once. The writer
+ * drains everything queued (all sessions, all pools), writes it to the current segment in one go, forces the
+ * segment once (group commit: one fsync per batch however many sessions it touches), checks that the segment is
+ * still the file at its path, and only then tells each touched session how far it is durable. Segments roll at
+ * {@link Settings#segmentBytes}.
+ *
+ * <p>A closed session, once durable, is exported to {@code sessions/<id>/events.jsonl} and {@code meta.json} by
+ * the reader thread (the stored event bytes copied through the per-session index, never re-encoded); a
+ * {@code SESSION_EXPORTED} record then frees its index, and segments holding only exported sessions and no pool
+ * facts are deleted.
+ *
+ * <p>When the disk fails (write or fsync error, full, read-only, the segment deleted), the writer keeps every
+ * record not durable in memory, in order, tells every open session once per failure streak
+ * ({@code writeFailed}), acknowledges nothing, and retries with backoff: it cuts half-written bytes off, or writes
+ * a deleted segment anew from the descriptor still open, then writes the kept records again. Producers never
+ * block; the bytes held are bounded by {@link Settings#backlogBytes} in the sense that rooms refuse client
+ * messages beyond it ({@code LOG_BACKLOG}).
+ */
+public final class FileWriteAheadLog implements WriteAheadLog {
+    public static final String THREAD_NAME = "wal-writer";
+    private static final Logger LOG = LoggerFactory.getLogger(FileWriteAheadLog.class);
+    private static final int MAX_RECORDS_PER_BATCH = 65_536;
+    private static final int BUFFER_BYTES = 1 << 20;
+    private static final long IDLE_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long EXPORT_RETRY_MS = 2_000;
+
+    /**
+     * How the log behaves.
+     *
+     * @param fsync           when written records are forced (see {@link FsyncPolicy})
+     * @param fsyncIntervalMs for {@link FsyncPolicy#INTERVAL}: least time between two forces
+     * @param retryMinMs      first wait after a failed write; doubles per failure up to {@code retryMaxMs}
+     * @param closeTimeoutMs  how long {@link #close()} keeps retrying a failing disk before giving up
+     * @param segmentBytes    a segment is closed and the next one started once it holds this many bytes
+     * @param backlogBytes    bytes accepted and not yet durable beyond which rooms refuse client messages
+     */
+    public record Settings(FsyncPolicy fsync, long fsyncIntervalMs, long retryMinMs, long retryMaxMs,
+                           long closeTimeoutMs, long segmentBytes, long backlogBytes) {
+        public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
+        public static final long DEFAULT_BACKLOG_BYTES = 64L << 20;
+
+        public Settings {
+            java.util.Objects.requireNonNull(fsync, "fsync");
+            if (fsyncIntervalMs < 1 || retryMinMs < 1 || retryMaxMs < retryMinMs || closeTimeoutMs < 0
+                    || segmentBytes < 4096 || backlogBytes < 4096) {
+                throw new IllegalArgumentException("invalid write-ahead log settings");
+            }
+        }
+
+        public static Settings of(FsyncPolicy fsync, long fsyncIntervalMs) {
+            return new Settings(fsync, Math.max(1, fsyncIntervalMs), 100, 2_000, 10_000, DEFAULT_SEGMENT_BYTES,
+                    DEFAULT_BACKLOG_BYTES);
+        }
+
+        public Settings withRetry(long minMs, long maxMs) {
+            return new Settings(fsync, fsyncIntervalMs, minMs, maxMs, closeTimeoutMs, segmentBytes, backlogBytes);
+        }
+
+        public Settings withSegmentBytes(long bytes) {
+            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, bytes, backlogBytes);
+        }
+
+        public Settings withBacklogBytes(long bytes) {
+            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, segmentBytes, bytes);
+        }
+
+        public Settings withCloseTimeout(long ms) {
+            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, ms, segmentBytes, backlogBytes);
+        }
+    }
+
+    private final WalStorage storage;
+    private final WalSegments segments;
+    private final SessionFiles files;
+    private final Settings settings;
+    private final ServerMetrics metrics;
+    private final Thread thread;
+    /** Reads records back (resumes, live exports) and exports closed sessions; never the writer thread. */
+    private final ScheduledExecutorService reader = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "wal-reader");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+    /** Bytes accepted and not yet durable; producers add, the writer subtracts. */
+    private final AtomicLong backlog = new AtomicLong();
+    /** Sessions opened or recovered and not yet exported, by id. Any thread reads; open and the writer write. */
+    private final Map<String, SessionState> sessions = new ConcurrentHashMap<>();
+    private volatile boolean writerParked;
+    /** Set by {@link #close()}: producers' records are refused from then on. */
+    private volatile boolean closing;
+    /** Set by {@link #close()} once exports are done: the writer stops when nothing is left. */
+    private volatile boolean stopping;
+    private volatile Recovered recovered;
+
+    // ---- writer thread only ----
+    private final ArrayDeque<Pending> unwritten = new ArrayDeque<>();
+    private final ArrayDeque<Pending> unforced = new ArrayDeque<>();
+    private final Set<SessionState> touched = new LinkedHashSet<>();
+    /** Per segment: which sessions have records there, and whether pool facts do (which keep it forever). */
+    private final Map<Integer, SegmentUse> uses;
+    private ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES);
+    /** Offset in the current segment up to which every record is acknowledged. */
+    private long committed;
+    private long lastIntervalForce = System.nanoTime();
+    private boolean failing;
+    /** INTERVAL: records were written since the last force. */
+    private boolean forceOwed;
+    private long backoffMs;
+    private long retryAt;
+
+    /**
+     * Opens the log under {@code dataDir}: scans every segment, cuts a torn tail off the last one, folds what it
+     * holds (see {@link #takeRecovered}) and starts the writer thread.
+     */
+    public static FileWriteAheadLog open(java.nio.file.Path dataDir, Settings settings, ServerMetrics metrics)
+            throws IOException {
+        WalSegments segments = new WalSegments(dataDir);
+        return new FileWriteAheadLog(segments, new FileWalStorage(segments), new SessionFiles(dataDir), settings,
+                metrics);
+    }
+
+    public FileWriteAheadLog(WalSegments segments, WalStorage storage, SessionFiles files, Settings settings,
+                             ServerMetrics metrics) throws IOException {
+        this.segments = segments;
+        this.storage = storage;
+        this.files = files;
+        this.settings = settings;
+        this.metrics = metrics;
+        long started = System.nanoTime();
+        WalRecovery fold = new WalRecovery();
+        WalSegments.ScanResult scan = segments.scan(fold, true);
+        storage.openAppend(scan.lastSegment(), scan.end());
+        this.committed = storage.offset();
+        this.uses = fold.uses;
+        List<SessionState> toExport = new ArrayList<>();
+        for (WalRecovery.SessionFold f : fold.sessions.values()) {
+            SessionState s = new SessionState(f.id, null, f.index);
+            s.ackedSeq = f.index.lastSeq();
+            s.meta = f.meta;
+            s.closeBody = f.closeBody;
+            sessions.put(f.id, s);
+            if (f.closeBody != null) {
+                toExport.add(s);
+            }
+        }
+        List<String> problems = new ArrayList<>(scan.problems());
+        problems.addAll(fold.problems);
+        this.recovered = new Recovered(fold.openRooms(), fold.pools, problems);
+        LOG.info("write-ahead log {}: {} records in {} segments scanned in {} ms; {} open sessions, {} pools, "
+                        + "{} closed sessions to export{}", segments.dir(), fold.records, uses.size(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), recovered.rooms().size(),
+                recovered.pools().size(), toExport.size(), scan.cutBytes() > 0 ? "; torn tail of "
+                        + scan.cutBytes() + " bytes cut" : "");
+        this.thread = new Thread(this::run, THREAD_NAME);
+        this.thread.setDaemon(true);
+        this.thread.start();
+        for (SessionState s : toExport) {
+            scheduleExport(s, 0);
+        }
+        java.util.Set<String> inLog = java.util.Set.copyOf(sessions.keySet());
+        reader.execute(() -> LegacySessions.closeCrashed(files, inLog, settings.fsync() != FsyncPolicy.OFF));
+    }
+
+    @Override
+    public Recovered takeRecovered() {
+        Recovered r = recovered;
+        recovered = new Recovered(List.of(), Map.of(), List.of());
+        return r;
+    }
+
+    // ------------------------------------------------------------------ producers (any thread, never blocking)
+
+    @Override
+    public JournalSession open(SessionMeta meta, DurabilityListener listener) {
+        return open(meta, DEFAULT_LIMITS, listener);
+    }
+
+    /** Limits recorded for sessions opened without any (tools and tests). */
+    private static final RoomLimits DEFAULT_LIMITS = new RoomLimits(64, Map.of(), 30_000, 4096);
+
+    @Override
+    public JournalSession open(SessionMeta meta, RoomLimits limits, DurabilityListener listener) {
+        if (!SessionFiles.validId(meta.sessionId())) {
+            throw new IllegalArgumentException("session id must match " + SessionFiles.ID + ": " + meta.sessionId());
+        }
+        SessionState state = new SessionState(meta.sessionId(), listener, new SeqIndex());
+        state.meta = meta;
+        if (sessions.putIfAbsent(meta.sessionId(), state) != null) {
+            throw new IllegalStateException("session " + meta.sessionId() + " is already open in the log");
+        }
+        enqueue(WalRecord.of(WalRecord.Type.SESSION_OPEN, meta.sessionId(), json(new WalFacts.SessionOpened(
+                meta.sessionId(), meta.roomId(), meta.roomName(), meta.startedAt(), WalFacts.Limits.of(limits)))),
+                state);
+        return new Handle(state);
+    }
+
+    @Override
+    public JournalSession resume(String sessionId, DurabilityListener listener) {
+        SessionState state = sessions.get(sessionId);
+        if (state == null || state.closeBody != null) {
+            throw new IllegalStateException("session " + sessionId + " is not open in the log");
+        }
+        state.listener = listener;
+        return new Handle(state);
+    }
+
+    @Override
+    public void record(String pool, LobbyFact fact) {
+        enqueue(WalRecord.of(WalRecord.Type.POOL_FACT, pool, json(fact)), null);
+    }
+
+    private void enqueue(WalRecord record, SessionState session) {
+        if (closing && session != null && record.type() != WalRecord.Type.SESSION_EXPORTED
+                && record.type() != WalRecord.Type.SESSION_CLOSE && record.type() != WalRecord.Type.EVENT) {
+            LOG.error("write-ahead log closed: {} of {} not written", record.type(), record.key());
+            return;
+        }
+        Pending p = new Pending(record, session, System.nanoTime());
+        backlog.addAndGet(p.bytes);
+        queue.offer(p);
+        if (writerParked) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    private static byte[] json(Object value) {
+        try {
+            return ProtocolCodec.mapper().writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("log record could not be encoded", e);
+        }
+    }
+
+    /** What a room holds; its methods run on the room's owner thread. */
+    private final class Handle implements JournalSession {
+        private final SessionState state;
+        private boolean closed;
+
+        Handle(SessionState state) {
+            this.state = state;
+        }
+
+        @Override
+        public void append(long seq, byte[] eventJson) {
+            append(seq, eventJson, null, null);
+        }
+
+        @Override
+        public void append(long seq, byte[] eventJson, String originPid, String cid) {
+            if (closed) {
+                LOG.error("session {}: event {} appended after close, not written", state.id, seq);
+                return;
+            }
+            String tag = originPid != null && cid != null ? originPid + " " + cid : "";
+            enqueue(new WalRecord(WalRecord.Type.EVENT, state.id, seq, tag, eventJson), state);
+        }
+
+        @Override
+        public void fact(String kind, String participantId) {
+            if (!closed) {
+                enqueue(WalRecord.of(WalRecord.Type.ROOM_FACT, state.id,
+                        json(new WalFacts.RoomFact(kind, participantId))), state);
+            }
+        }
+
+        @Override
+        public void updateMeta(SessionMeta meta) {
+            state.meta = meta; // rebuilt from the events on restart; kept here for the live session list
+        }
+
+        @Override
+        public boolean backlogged() {
+            return backlog.get() > settings.backlogBytes();
+        }
+
+        @Override
+        public void readBack(long fromSeq, long toSeqExclusive, Consumer<List<byte[]>> done,
+                             Consumer<Exception> failed) {
+            try {
+                reader.execute(() -> {
+                    try {
+                        List<byte[]> out = new ArrayList<>((int) Math.max(0, toSeqExclusive - fromSeq));
+                        readEvents(state, fromSeq, toSeqExclusive - 1, (seq, bytes) -> out.add(bytes));
+                        done.accept(out);
+                    } catch (IOException | RuntimeException e) {
+                        failed.accept(e);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                failed.accept(e);
+            }
+        }
+
+        @Override
+        public void close(SessionMeta finalMeta) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            SessionMeta m = finalMeta.endedAt() != null ? finalMeta : new SessionMeta(finalMeta.sessionId(),
+                    finalMeta.roomId(), finalMeta.roomName(), finalMeta.startedAt(),
+                    System.currentTimeMillis() * 1_000, finalMeta.protocolVersion(), finalMeta.serverVersion(),
+                    finalMeta.participants(), finalMeta.scenes());
+            state.meta = m;
+            enqueue(WalRecord.of(WalRecord.Type.SESSION_CLOSE, state.id, json(m)), state);
+        }
+    }
+
+    // ------------------------------------------------------------------ reading back (reader threads)
+
+    private void readEvents(SessionState s, long fromSeq, long toSeq, EventSink sink) throws IOException {
+        for (long seq = fromSeq; seq <= toSeq; seq++) {
+            long pos = s.index.get(seq);
+            if (pos < 0) {
+                throw new IOException("session " + s.id + ": event " + seq + " is not in the log (last durable "
+                        + s.index.lastSeq() + ")");
+            }
+            WalRecord r = segments.readAt(pos);
+            if (r.type() != WalRecord.Type.EVENT || r.seq() != seq || !r.key().equals(s.id)) {
+                throw new IOException("session " + s.id + ": the index of event " + seq + " points elsewhere");
+            }
+            sink.event(seq, r.body());
+        }
+    }
+
+    @Override
+    public Optional<LiveSession> live(String sessionId) {
+        SessionState s = sessions.get(sessionId);
+        if (s == null || s.meta == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new LiveSession() {
+            @Override
+            public SessionMeta meta() {
+                return s.meta;
+            }
+
+            @Override
+            public long lastSeq() {
+                return s.index.lastSeq();
+            }
+
+            @Override
+            public void events(long fromSeq, long toSeq, EventSink sink) throws IOException {
+                readEvents(s, Math.max(fromSeq, s.index.firstSeq()), Math.min(toSeq, s.index.lastSeq()), sink);
+            }
+        });
+    }
+
+    @Override
+    public List<String> liveIds() {
+        return sessions.values().stream().filter(s -> s.meta != null).map(s -> s.id).sorted().toList();
+    }
+
+    // ------------------------------------------------------------------ export of closed sessions (reader thread)
+
+    private void scheduleExport(SessionState s, long delayMs) {
+        try {
+            reader.schedule(() -> export(s), delayMs, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            LOG.info("session {}: export left for the next start (shutting down)", s.id);
+        }
+    }
+
+    /** Writes the session's per-session files from the log, forces them, then records that they exist. */
+    private void export(SessionState s) {
+        try {
+            boolean sync = settings.fsync() != FsyncPolicy.OFF;
+            SessionExport.write(files, s.id, s.closeBody, sync, sink -> readEvents(s, s.index.firstSeq(),
+                    s.index.lastSeq(), sink));
+            enqueue(WalRecord.of(WalRecord.Type.SESSION_EXPORTED, s.id, new byte[0]), s);
+        } catch (IOException | RuntimeException e) {
+            LOG.error("session {}: export to {} failed; retrying in {} ms", s.id, files.dir(s.id), EXPORT_RETRY_MS, e);
+            scheduleExport(s, EXPORT_RETRY_MS);
+        }
+    }
+
+    // ------------------------------------------------------------------ close
+
+    /**
+     * Writes and forces everything queued, lets the reader thread export the sessions that closed, records the
+     * exports, then closes the segment. Waits at most the close timeout for a failing disk; what cannot be
+     * written by then is reported as lost.
+     */
+    @Override
+    public void close() {
+        closing = true;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.closeTimeoutMs());
+        awaitEmpty(deadline);
+        reader.shutdown(); // runs the exports already scheduled now, the retries never
+        try {
+            reader.awaitTermination(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())),
+                    TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        awaitEmpty(deadline);
+        stopping = true;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(2_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            LOG.error("write-ahead log writer did not stop in time");
+        }
+        segments.close();
+    }
+
+    private void awaitEmpty(long deadline) {
+        while (backlog.get() > 0 && System.nanoTime() - deadline < 0 && thread.isAlive()) {
+            LockSupport.unpark(thread);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+        }
+    }
+
+    // ------------------------------------------------------------------ writer thread
+
+    private void run() {
+        while (true) {
+            try {
+                int drained = drain();
+                long now = System.nanoTime();
+                if (!unwritten.isEmpty() || !unforced.isEmpty() || forceOwed) {
+                    if (!failing || now - retryAt >= 0) {
+                        flush(now);
+                    }
+                }
+                metrics.logQueueDepth(backlog.get());
+                if (stopping && queue.isEmpty() && ((unwritten.isEmpty() && unforced.isEmpty()) || failing)) {
+                    if (!unwritten.isEmpty() || !unforced.isEmpty()) {
+                        LOG.error("write-ahead log closing with {} records not written (disk failing)",
+                                unwritten.size() + unforced.size());
+                    }
+                    break;
+                }
+                if (drained < MAX_RECORDS_PER_BATCH) {
+                    park(now);
+                }
+            } catch (RuntimeException | Error e) {
+                LOG.error("write-ahead log writer: unexpected failure; carrying on", e);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(settings.retryMinMs()));
+            }
+        }
+        try {
+            if ((settings.fsync() == FsyncPolicy.BATCH || forceOwed) && !failing) {
+                storage.force();
+            }
+            storage.close();
+        } catch (IOException e) {
+            LOG.error("write-ahead log: final fsync or close failed", e);
+        }
+    }
+
+    private void park(long now) {
+        long wait = IDLE_PARK_NANOS;
+        if (failing) {
+            wait = retryAt - now;
+        } else if (forceOwed) {
+            wait = lastIntervalForce + intervalNanos() - now;
+        } else if (!unwritten.isEmpty()) {
+            return;
+        }
+        if (wait <= 0) {
+            return;
+        }
+        writerParked = true;
+        if (queue.isEmpty() && !stopping) {
+            LockSupport.parkNanos(this, closing ? Math.min(wait, TimeUnit.MILLISECONDS.toNanos(5)) : wait);
+        }
+        writerParked = false;
+    }
+
+    private int drain() {
+        int n = 0;
+        Pending p;
+        while (n < MAX_RECORDS_PER_BATCH && (p = queue.poll()) != null) {
+            unwritten.addLast(p);
+            n++;
+        }
+        return n;
+    }
+
+    /** Group commit: write every unwritten record, force once, check the file, then acknowledge. */
+    private void flush(long now) {
+        try {
+            if (failing) {
+                storage.restore(committed);
+            }
+            if (storage.offset() >= settings.segmentBytes() && unforced.isEmpty()) {
+                storage.roll();
+                committed = storage.offset();
+                deleteRetiredSegments();
+            }
+            List<Pending> written = write();
+            List<Pending> durable;
+            if (settings.fsync() == FsyncPolicy.BATCH) {
+                // Acknowledged only after the force; a failure before it writes them again.
+                unforced.addAll(written);
+                storage.force();
+                metrics.logForced();
+                storage.checkIntact();
+                durable = new ArrayList<>(unforced);
+                unforced.clear();
+            } else {
+                // INTERVAL and OFF: acknowledged once written (a process crash keeps the page cache).
+                forceOwed |= !written.isEmpty() && settings.fsync() == FsyncPolicy.INTERVAL;
+                boolean closes = written.stream().anyMatch(p -> p.record.type() == WalRecord.Type.SESSION_CLOSE);
+                if (forceOwed && (now - lastIntervalForce >= intervalNanos() || closing || closes)) {
+                    storage.force();
+                    metrics.logForced();
+                    lastIntervalForce = now;
+                    forceOwed = false;
+                }
+                storage.checkIntact();
+                durable = written;
+            }
+            committed = storage.offset();
+            if (failing) {
+                failing = false;
+                backoffMs = 0;
+                LOG.warn("write-ahead log {} writable again", segments.path(storage.segment()));
+                for (SessionState s : sessions.values()) {
+                    notify(s, l -> l.writeRecovered());
+                }
+            }
+            acknowledge(durable);
+        } catch (IOException | RuntimeException e) {
+            failed(e, now);
+        }
+    }
+
+    /** Encodes and writes every unwritten record at the end of the current segment; returns them in order. */
+    private List<Pending> write() throws IOException {
+        List<Pending> out = new ArrayList<>(unwritten.size());
+        buffer.clear();
+        int segment = storage.segment();
+        long base = storage.offset();
+        try {
+            for (Pending p : unwritten) {
+                if (buffer.remaining() < p.bytes) {
+                    if (buffer.position() > 0) {
+                        buffer.flip();
+                        storage.write(buffer);
+                        buffer.clear();
+                        base = storage.offset();
+                    }
+                    if (buffer.capacity() < p.bytes) {
+                        buffer = ByteBuffer.allocateDirect(p.bytes);
+                    }
+                }
+                p.position = WalFormat.position(segment, base + buffer.position());
+                WalFormat.encode(p.record, buffer);
+                out.add(p);
+            }
+            buffer.flip();
+            storage.write(buffer);
+        } catch (IOException | RuntimeException e) {
+            throw e; // nothing moved yet: the caller keeps them unwritten and cuts the file back
+        }
+        unwritten.clear();
+        return out;
+    }
+
+    private void acknowledge(List<Pending> durable) {
+        if (durable.isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        long bytes = 0;
+        for (Pending p : durable) {
+            bytes += p.bytes;
+            int segment = WalFormat.segmentOf(p.position);
+            SegmentUse use = uses.computeIfAbsent(segment, k -> new SegmentUse());
+            SessionState s = p.session;
+            if (s == null) {
+                use.poolFacts = true;
+                continue;
+            }
+            use.sessions.add(s.id);
+            switch (p.record.type()) {
+                case EVENT -> {
+                    s.index.add(p.record.seq(), p.position);
+                    s.ackedSeqCandidate = Math.max(s.ackedSeqCandidate, p.record.seq());
+                    metrics.logDurable(now - p.appendedAt);
+                    touched.add(s);
+                }
+                case SESSION_CLOSE -> {
+                    s.closeBody = p.record.body();
+                    scheduleExport(s, 0);
+                }
+                case SESSION_EXPORTED -> {
+                    sessions.remove(s.id, s);
+                    s.index.release();
+                    deleteRetiredSegments();
+                }
+                default -> {
+                    // SESSION_OPEN, ROOM_FACT: durable, nobody waits for them
+                }
+            }
+        }
+        for (SessionState s : touched) {
+            if (s.ackedSeqCandidate > s.ackedSeq) {
+                s.ackedSeq = s.ackedSeqCandidate;
+                long seq = s.ackedSeq;
+                notify(s, l -> l.durableUpTo(seq));
+            }
+        }
+        touched.clear();
+        backlog.addAndGet(-bytes);
+    }
+
+    private void failed(Exception e, long now) {
+        metrics.logWriteFailed();
+        // Written but not forced is not durable: written again after the segment is cut back to what is.
+        while (!unforced.isEmpty()) {
+            unwritten.addFirst(unforced.removeLast());
+        }
+        backoffMs = failing ? Math.min(backoffMs * 2, settings.retryMaxMs()) : settings.retryMinMs();
+        retryAt = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+        if (!failing) {
+            failing = true;
+            LOG.error("write-ahead log {}: writing failed ({}); {} records kept in memory, nothing acknowledged "
+                            + "until they are durable, retrying", segments.path(storage.segment()), e.toString(),
+                    unwritten.size());
+            for (SessionState s : sessions.values()) {
+                notify(s, l -> l.writeFailed(e));
+            }
+        } else {
+            LOG.debug("write-ahead log still failing, next try in {} ms", backoffMs, e);
+        }
+    }
+
+    /**
+     * Retention: a segment before the current one is deleted once every session with records in it is exported
+     * and it holds no pool facts (those are the pools' only copy).
+     */
+    private void deleteRetiredSegments() {
+        Iterator<Map.Entry<Integer, SegmentUse>> it = uses.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<Integer, SegmentUse> e = it.next();
+            int segment = e.getKey();
+            SegmentUse use = e.getValue();
+            if (segment >= storage.segment() || use.poolFacts) {
+                continue;
+            }
+            use.sessions.removeIf(id -> !sessions.containsKey(id));
+            if (use.sessions.isEmpty()) {
+                try {
+                    segments.dropReader(segment);
+                    java.nio.file.Files.deleteIfExists(segments.path(segment));
+                    it.remove();
+                    LOG.info("write-ahead log: deleted {} (every session in it is exported)",
+                            segments.path(segment).getFileName());
+                } catch (IOException ex) {
+                    LOG.warn("write-ahead log: could not delete {}: {}", segments.path(segment), ex.toString());
+                }
+            }
+        }
+    }
+
+    private static void notify(SessionState s, Consumer<DurabilityListener> call) {
+        DurabilityListener l = s.listener;
+        if (l == null) {
+            return;
+        }
+        try {
+            call.accept(l);
+        } catch (RuntimeException e) {
+            LOG.error("session {}: durability listener failed", s.id, e);
+        }
+    }
+
+    private long intervalNanos() {
+        return TimeUnit.MILLISECONDS.toNanos(settings.fsyncIntervalMs());
+    }
+
+    // ------------------------------------------------------------------ state
+
+    /** One record on its way to the disk. {@code position}: writer thread. */
+    private static final class Pending {
+        final WalRecord record;
+        final SessionState session;
+        final long appendedAt;
+        final int bytes;
+        long position;
+
+        Pending(WalRecord record, SessionState session, long appendedAt) {
+            this.record = record;
+            this.session = session;
+            this.appendedAt = appendedAt;
+            this.bytes = record.frameBytes();
+        }
+    }
+
+    /** A session as the log sees it. */
+    static final class SessionState {
+        final String id;
+        final SeqIndex index;
+        /** Set at open or by {@code resume} (room thread), read by the writer. */
+        volatile DurabilityListener listener;
+        /** Latest metadata, for the live session list: room thread writes, readers read. */
+        volatile SessionMeta meta;
+        /** The final metadata once the close is durable (or was found in the log): writer/reader threads. */
+        volatile byte[] closeBody;
+        /** Writer thread only. */
+        long ackedSeq;
+        long ackedSeqCandidate;
+
+        SessionState(String id, DurabilityListener listener, SeqIndex index) {
+            this.id = id;
+            this.listener = listener;
+            this.index = index;
+        }
+    }
+
+    /** What one segment holds, for retention. Writer thread (and the constructor's scan). */
+    static final class SegmentUse {
+        final Set<String> sessions = new LinkedHashSet<>();
+        boolean poolFacts;
+    }
+}

@@ -1,0 +1,251 @@
+package dev.improv.server.eventlog;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The segment files of a node's write-ahead log: {@code <dataDir>/wal/0000000001.wal}, {@code 0000000002.wal}, …
+ * (numbered in write order). Scanning reads them front to back in a fixed-size window (never a whole file into
+ * memory) and can cut a torn tail off the last one; {@link #readAt} reads one record back by its position for
+ * resumes and exports, on the caller's thread, through read-only channels it keeps open. Thread-safe.
+ */
+public final class WalSegments implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WalSegments.class);
+    private static final Pattern NAME = Pattern.compile("(\\d{10})\\.wal");
+    private static final int WINDOW = 1 << 20;
+
+    private final Path dir;
+    /** Read-only channels by segment number; opened on first read, closed when the segment is deleted. */
+    private final Map<Integer, FileChannel> readers = new ConcurrentHashMap<>();
+
+    public WalSegments(Path dataDir) {
+        this.dir = dataDir.resolve("wal").toAbsolutePath().normalize();
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Path path(int segment) {
+        return dir.resolve(String.format("%010d.wal", segment));
+    }
+
+    /** Segment numbers on disk, ascending. */
+    public List<Integer> list() throws IOException {
+        List<Integer> out = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path f : files) {
+                Matcher m = NAME.matcher(f.getFileName().toString());
+                if (m.matches()) {
+                    out.add(Integer.parseInt(m.group(1)));
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return List.of();
+        }
+        Collections.sort(out);
+        return out;
+    }
+
+    /** Receives each valid record of a scan with its position. */
+    @FunctionalInterface
+    public interface Visitor {
+        void record(WalRecord record, long position) throws IOException;
+    }
+
+    /**
+     * What a scan found.
+     *
+     * @param lastSegment  number of the last segment (0 when there is none)
+     * @param end          offset just after the last valid record of the last segment
+     * @param cutBytes     bytes of torn tail cut off the last segment (when {@code repair})
+     * @param problems     one sentence per damaged place
+     */
+    public record ScanResult(int lastSegment, long end, long cutBytes, List<String> problems) {
+    }
+
+    /**
+     * Reads every valid record of every segment in order. A damaged frame ends its segment: in the last segment
+     * that is a torn tail, cut off when {@code repair} is set; in an earlier one the rest of that segment is lost
+     * (reported) and the scan goes on with the next segment.
+     */
+    public ScanResult scan(Visitor visitor, boolean repair) throws IOException {
+        List<Integer> all = list();
+        List<String> problems = new ArrayList<>();
+        long end = 0;
+        long cut = 0;
+        for (int i = 0; i < all.size(); i++) {
+            int segment = all.get(i);
+            boolean last = i == all.size() - 1;
+            try (FileChannel ch = FileChannel.open(path(segment), last && repair
+                    ? new StandardOpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE}
+                    : new StandardOpenOption[] {StandardOpenOption.READ})) {
+                long valid = scanSegment(segment, ch, visitor);
+                long size = ch.size();
+                if (valid < size) {
+                    String what = "segment " + path(segment).getFileName() + ": " + (size - valid)
+                            + " bytes after offset " + valid + " are not valid records";
+                    if (last) {
+                        problems.add(what + " (torn tail" + (repair ? ", cut off" : "") + ")");
+                        if (repair) {
+                            LOG.warn("write-ahead log: cutting a torn tail of {} bytes off {}", size - valid,
+                                    path(segment));
+                            if (valid < WalFormat.HEADER) {
+                                ch.truncate(0);
+                                ch.write(ByteBuffer.wrap(WalFormat.MAGIC), 0);
+                                valid = WalFormat.HEADER;
+                            } else {
+                                ch.truncate(valid);
+                            }
+                            ch.force(true);
+                            cut = size - valid;
+                        }
+                    } else {
+                        problems.add(what + " (damage inside the log: those records are lost)");
+                        LOG.error("write-ahead log: {}", problems.get(problems.size() - 1));
+                    }
+                }
+                if (last) {
+                    end = Math.max(valid, WalFormat.HEADER);
+                }
+            }
+        }
+        return new ScanResult(all.isEmpty() ? 0 : all.get(all.size() - 1), end, cut, problems);
+    }
+
+    /** Visits the valid records of one segment; returns the offset after the last one. */
+    private static long scanSegment(int segment, FileChannel ch, Visitor visitor) throws IOException {
+        ByteBuffer magic = ByteBuffer.allocate(WalFormat.HEADER);
+        readFully(ch, magic, 0);
+        if (magic.position() < WalFormat.HEADER || !Arrays.equals(magic.array(), WalFormat.MAGIC)) {
+            return 0;
+        }
+        ByteBuffer buf = ByteBuffer.allocate(WINDOW);
+        buf.limit(0);
+        long fileRead = WalFormat.HEADER; // file offset of the byte after what buf holds
+        long offset = WalFormat.HEADER;   // file offset of buf's position
+        while (true) {
+            if (buf.remaining() < WalFormat.HEADER) {
+                fileRead = refill(ch, buf, fileRead, WalFormat.HEADER);
+                if (buf.remaining() < WalFormat.HEADER) {
+                    return offset;
+                }
+            }
+            int length = WalFormat.payloadLength(buf);
+            if (length < 0) {
+                return offset;
+            }
+            int frame = WalFormat.HEADER + length;
+            if (buf.remaining() < frame) {
+                if (buf.capacity() < frame) {
+                    ByteBuffer bigger = ByteBuffer.allocate(frame);
+                    bigger.put(buf).flip();
+                    buf = bigger;
+                }
+                fileRead = refill(ch, buf, fileRead, frame);
+                if (buf.remaining() < frame) {
+                    return offset;
+                }
+            }
+            int crc = buf.getInt(buf.position() + 4);
+            ByteBuffer payload = buf.slice(buf.position() + WalFormat.HEADER, length);
+            WalRecord record = WalFormat.decode(crc, payload);
+            if (record == null) {
+                return offset;
+            }
+            visitor.record(record, WalFormat.position(segment, offset));
+            buf.position(buf.position() + frame);
+            offset += frame;
+        }
+    }
+
+    /** Moves what is left to the front of {@code buf} and reads more; returns the new file read offset. */
+    private static long refill(FileChannel ch, ByteBuffer buf, long fileRead, int need) throws IOException {
+        buf.compact();
+        while (buf.position() < need || buf.hasRemaining()) {
+            int n = ch.read(buf, fileRead);
+            if (n <= 0) {
+                break;
+            }
+            fileRead += n;
+        }
+        buf.flip();
+        return fileRead;
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer buf, long at) throws IOException {
+        while (buf.hasRemaining()) {
+            int n = ch.read(buf, at + buf.position());
+            if (n < 0) {
+                return;
+            }
+        }
+    }
+
+    /** The record at {@code position} (from a scan or the writer). Blocking; reader threads only. */
+    public WalRecord readAt(long position) throws IOException {
+        int segment = WalFormat.segmentOf(position);
+        long offset = WalFormat.offsetOf(position);
+        FileChannel ch = readers.get(segment);
+        if (ch == null || !ch.isOpen()) {
+            ch = FileChannel.open(path(segment), StandardOpenOption.READ);
+            FileChannel raced = readers.putIfAbsent(segment, ch);
+            if (raced != null && raced.isOpen()) {
+                ch.close();
+                ch = raced;
+            } else if (raced != null) {
+                readers.put(segment, ch);
+            }
+        }
+        ByteBuffer header = ByteBuffer.allocate(WalFormat.HEADER);
+        readFully(ch, header, offset);
+        header.flip();
+        int length = header.remaining() < WalFormat.HEADER ? -1 : WalFormat.payloadLength(header);
+        if (length < 0) {
+            throw new IOException("no WAL record at segment " + segment + " offset " + offset);
+        }
+        ByteBuffer payload = ByteBuffer.allocate(length);
+        readFully(ch, payload, offset + WalFormat.HEADER);
+        payload.flip();
+        WalRecord record = payload.remaining() < length ? null : WalFormat.decode(header.getInt(4), payload);
+        if (record == null) {
+            throw new IOException("damaged WAL record at segment " + segment + " offset " + offset);
+        }
+        return record;
+    }
+
+    /** Forgets the read channel of a segment (it is being deleted or was replaced). */
+    void dropReader(int segment) {
+        FileChannel ch = readers.remove(segment);
+        if (ch != null) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // closing a read-only channel
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Integer s : List.copyOf(readers.keySet())) {
+            dropReader(s);
+        }
+    }
+}

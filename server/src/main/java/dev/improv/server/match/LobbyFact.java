@@ -1,0 +1,86 @@
+package dev.improv.server.match;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.improv.server.protocol.Role;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One durable fact of a pool, as written to the node's log. A pool's state is the fold of its facts in log
+ * order: {@link LobbyHub#replay} feeds the inputs of the pure {@link Lobby} (joins, leaves, accepts, declines,
+ * moderators, ticks that changed something — each with its {@code now}) back in, so the queue comes back in its
+ * original order with the original arrival times, offers and matches as they were, partner history and time
+ * accounting as they were. Times are epoch millis.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.PROPERTY, property = "fact")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = LobbyFact.PoolOpened.class, name = "pool_opened"),
+        @JsonSubTypes.Type(value = LobbyFact.Connected.class, name = "connected"),
+        @JsonSubTypes.Type(value = LobbyFact.Joined.class, name = "joined"),
+        @JsonSubTypes.Type(value = LobbyFact.Left.class, name = "left"),
+        @JsonSubTypes.Type(value = LobbyFact.Accepted.class, name = "accepted"),
+        @JsonSubTypes.Type(value = LobbyFact.Declined.class, name = "declined"),
+        @JsonSubTypes.Type(value = LobbyFact.ModeratorAvailable.class, name = "moderator_available"),
+        @JsonSubTypes.Type(value = LobbyFact.ModeratorGone.class, name = "moderator_gone"),
+        @JsonSubTypes.Type(value = LobbyFact.Ticked.class, name = "ticked"),
+        @JsonSubTypes.Type(value = LobbyFact.RoomOpened.class, name = "room_opened"),
+        @JsonSubTypes.Type(value = LobbyFact.RoomClosed.class, name = "room_closed"),
+        @JsonSubTypes.Type(value = LobbyFact.SceneStarted.class, name = "scene_started"),
+        @JsonSubTypes.Type(value = LobbyFact.SceneEnded.class, name = "scene_ended"),
+        @JsonSubTypes.Type(value = LobbyFact.PerformerPresent.class, name = "performer_present"),
+        @JsonSubTypes.Type(value = LobbyFact.PerformerAbsent.class, name = "performer_absent"),
+})
+public sealed interface LobbyFact {
+    /** The pool was opened with this configuration. Always its first fact. */
+    record PoolOpened(LobbyConfig config, int moderatorCapacity) implements LobbyFact {
+    }
+
+    /** A lobby link connected (the name is needed for room links handed out later). */
+    record Connected(String pid, String name, Role role) implements LobbyFact {
+    }
+
+    /** A performer asked to queue. */
+    record Joined(String pid, Set<String> languages, Set<String> tags, boolean wantsTagOverlap, Set<String> avoid,
+                  int consentVersion, long now) implements LobbyFact {
+    }
+
+    record Left(String pid, long now) implements LobbyFact {
+    }
+
+    record Accepted(String pid, String offerId, long now) implements LobbyFact {
+    }
+
+    record Declined(String pid, String offerId, long now) implements LobbyFact {
+    }
+
+    record ModeratorAvailable(String mid, int capacity) implements LobbyFact {
+    }
+
+    record ModeratorGone(String mid, long now) implements LobbyFact {
+    }
+
+    /** A periodic tick at {@code now} that changed something (a tick that changes nothing is not written). */
+    record Ticked(long now) implements LobbyFact {
+    }
+
+    /** The room made from a confirmed offer. */
+    record RoomOpened(String offerId, String roomId, List<String> pids, String moderatorId) implements LobbyFact {
+    }
+
+    record RoomClosed(String offerId, String roomId) implements LobbyFact {
+    }
+
+    /** Time accounting: a scene started in a room of this pool with these performers present. */
+    record SceneStarted(String roomId, List<String> pids, long now) implements LobbyFact {
+    }
+
+    record SceneEnded(String roomId, long now) implements LobbyFact {
+    }
+
+    record PerformerPresent(String roomId, String pid, long now) implements LobbyFact {
+    }
+
+    record PerformerAbsent(String roomId, String pid, long now) implements LobbyFact {
+    }
+}

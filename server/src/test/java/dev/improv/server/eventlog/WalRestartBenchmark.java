@@ -1,0 +1,95 @@
+package dev.improv.server.eventlog;
+
+import dev.improv.server.config.FsyncPolicy;
+import dev.improv.server.metrics.ServerMetrics;
+import dev.improv.server.protocol.Role;
+import dev.improv.server.room.RoomLimits;
+import dev.improv.server.room.SessionJournal;
+import dev.improv.server.room.SessionMeta;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Restart cost of a big log. Not a test (Surefire runs only *Test classes). {@code write DIR SESSIONS EVENTS}
+ * fills DIR's log with SESSIONS open room sessions of EVENTS events each (interleaved, as live rooms write them);
+ * {@code open DIR} opens it as a start does and prints the scan-and-fold time and the heap after it. Run:
+ * <pre>
+ * mvn -B -q -o -pl server test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
+ * CP=server/target/test-classes:server/target/classes:$(cat server/target/cp.txt)
+ * java -cp $CP dev.improv.server.eventlog.WalRestartBenchmark write /tmp/big 1000 1000
+ * java -Xmx1g -cp $CP dev.improv.server.eventlog.WalRestartBenchmark open /tmp/big
+ * </pre>
+ */
+public final class WalRestartBenchmark {
+    private WalRestartBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args[1]);
+        if (args[0].equals("write")) {
+            write(dir, Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+        } else {
+            open(dir);
+        }
+    }
+
+    private static void write(Path dir, int sessions, int events) throws Exception {
+        long t0 = System.nanoTime();
+        RoomLimits limits = new RoomLimits(64, Map.of(), 30_000, 4096);
+        try (FileWriteAheadLog log = FileWriteAheadLog.open(dir, FileWriteAheadLog.Settings.of(FsyncPolicy.OFF, 50),
+                new ServerMetrics())) {
+            List<SessionJournal.JournalSession> open = new ArrayList<>();
+            for (int s = 0; s < sessions; s++) {
+                String id = String.format("20261201T000000Z-room%05d-abcd", s);
+                open.add(log.open(new SessionMeta(id, "room" + s, "Room " + s, 1_700_000_000_000_000L, null, 1,
+                        "bench", List.of(), List.of()), limits, seq -> { }));
+            }
+            for (int e = 1; e <= events; e++) {
+                for (int s = 0; s < sessions; s++) {
+                    open.get(s).append(e, event(e), e > 2 ? "m-" + s : null, e > 2 ? "c" + e : null);
+                }
+                if (e % 20 == 0) {
+                    Thread.sleep(20); // let the writer drain (OFF: no fsync, it keeps up)
+                }
+            }
+        }
+        System.out.printf("wrote %d sessions x %d events in %d ms%n", sessions, events,
+                (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private static byte[] event(long seq) {
+        String json;
+        if (seq == 1) {
+            json = "{\"type\":\"member_joined\",\"seq\":1,\"ts\":1700000000000001,\"actor\":\"m-x\",\"member\":"
+                    + "{\"id\":\"m-x\",\"name\":\"Mo\",\"role\":\"" + Role.MODERATOR.wireName()
+                    + "\",\"connected\":true,\"muted\":false}}";
+        } else if (seq == 2) {
+            json = "{\"type\":\"member_joined\",\"seq\":2,\"ts\":1700000000000002,\"actor\":\"p-x\",\"member\":"
+                    + "{\"id\":\"p-x\",\"name\":\"Ana\",\"role\":\"performer\",\"connected\":true,\"muted\":false}}";
+        } else {
+            json = "{\"type\":\"prompt\",\"seq\":" + seq + ",\"ts\":" + (1_700_000_000_000_000L + seq * 1000)
+                    + ",\"actor\":\"m-x\",\"text\":\"A lighthouse keeper finds a message in a bottle, take " + seq
+                    + "\",\"scene\":0}";
+        }
+        return json.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void open(Path dir) throws Exception {
+        long t0 = System.nanoTime();
+        try (FileWriteAheadLog log = FileWriteAheadLog.open(dir, FileWriteAheadLog.Settings.of(FsyncPolicy.OFF, 50),
+                new ServerMetrics())) {
+            WriteAheadLog.Recovered r = log.takeRecovered();
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            System.gc();
+            Runtime rt = Runtime.getRuntime();
+            System.out.printf("scan + fold: %d ms, %d open rooms, heap after GC %d MiB (rooms held)%n", ms,
+                    r.rooms().size(), (rt.totalMemory() - rt.freeMemory()) >> 20);
+            if (r.rooms().isEmpty()) {
+                throw new IllegalStateException("nothing recovered");
+            }
+        }
+    }
+}

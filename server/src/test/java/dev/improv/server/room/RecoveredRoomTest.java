@@ -1,0 +1,82 @@
+package dev.improv.server.room;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The fold of a session's events back into room state. */
+class RecoveredRoomTest {
+    private final RecoveredRoom room = new RecoveredRoom("s", "r", "Room", 1_000, new RoomLimits(10, Map.of(),
+            30_000, 16));
+    private long seq;
+
+    private void event(String json) {
+        event(json, null, null);
+    }
+
+    private void event(String json, String pid, String cid) {
+        seq++;
+        String withSeq = "{\"seq\":" + seq + ",\"ts\":" + (1_000 + seq) + "," + json.substring(1);
+        room.event(seq, withSeq.getBytes(StandardCharsets.UTF_8), pid, cid);
+    }
+
+    private static String joined(String id, String role) {
+        return "{\"type\":\"member_joined\",\"actor\":\"" + id + "\",\"member\":{\"id\":\"" + id
+                + "\",\"name\":\"N" + id + "\",\"role\":\"" + role + "\",\"connected\":true,\"muted\":false}}";
+    }
+
+    @Test
+    void rosterSceneLockMuteBansAndCidsComeBack() {
+        event(joined("m-1", "moderator"));
+        event(joined("p-1", "performer"));
+        event(joined("p-2", "performer"));
+        event("{\"type\":\"scene_started\",\"actor\":\"m-1\",\"scene\":1,\"title\":\"T\"}", "m-1", "c1");
+        event("{\"type\":\"prompt\",\"actor\":\"m-1\",\"text\":\"A lighthouse\",\"scene\":1}", "m-1", "c2");
+        event("{\"type\":\"muted\",\"actor\":\"m-1\",\"target\":\"p-1\",\"muted\":true}", "m-1", "c3");
+        event("{\"type\":\"room_locked\",\"actor\":\"m-1\",\"locked\":true}", "m-1", "c4");
+        event("{\"type\":\"member_left\",\"actor\":\"m-1\",\"id\":\"p-2\",\"reason\":\"kicked\"}", "m-1", "c5");
+        room.ban("p-2");
+        event("{\"type\":\"presence\",\"actor\":\"server\",\"id\":\"p-1\",\"connected\":false}");
+
+        assertEquals(9, room.lastSeq());
+        assertEquals(1_009, room.lastTs());
+        assertEquals(1, room.scene);
+        assertTrue(room.sceneActive);
+        assertEquals("T", room.sceneTitle);
+        assertEquals("A lighthouse", room.lastPrompt().text());
+        assertTrue(room.locked);
+        assertEquals(java.util.List.of("m-1", "p-1"), java.util.List.copyOf(room.members.keySet()));
+        assertTrue(room.members.get("p-1").muted());
+        assertFalse(room.members.get("p-1").connected());
+        assertTrue(room.banned.contains("p-2"));
+        assertEquals(3, room.everJoined.size());
+        assertEquals(5L, room.appliedCids.appliedSeq("m-1", "c2"));
+        assertNull(room.damage());
+        assertFalse(room.closed());
+    }
+
+    @Test
+    void theHistoryKeepsOnlyTheLastEventsAndAGapIsDamage() {
+        for (int i = 0; i < 40; i++) {
+            event("{\"type\":\"mark\",\"actor\":\"p-1\",\"kind\":\"turn\",\"clientTs\":1,\"scene\":0}");
+        }
+        assertEquals(16, room.recent.size());
+        assertEquals(25L, room.recent.peekFirst()[0]);
+        room.event(45, "{\"type\":\"mark\",\"seq\":45}".getBytes(StandardCharsets.UTF_8), null, null);
+        assertTrue(room.damage().contains("seq 45 follows 40"));
+    }
+
+    @Test
+    void aRestartMarksEveryoneDisconnected() {
+        event(joined("p-1", "performer"));
+        event("{\"type\":\"server_restarted\",\"actor\":\"server\",\"lastEventTs\":1}");
+        assertFalse(room.members.get("p-1").connected());
+        event("{\"type\":\"room_closed\",\"actor\":\"server\",\"reason\":\"x\"}");
+        assertTrue(room.closed());
+    }
+}

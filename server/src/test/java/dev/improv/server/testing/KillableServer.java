@@ -1,0 +1,122 @@
+package dev.improv.server.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.protocol.ProtocolCodec;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The server in a JVM of its own (same class path as the tests), on a data directory, so that a test can kill it
+ * for real ({@link #kill}: SIGKILL, {@link #terminate}: SIGTERM) and start it again on the same directory.
+ */
+public final class KillableServer implements AutoCloseable {
+    public static final String ADMIN_KEY = "process-admin-key";
+    private static final Pattern LISTENING = Pattern.compile("listening on port (\\d+)");
+
+    private final Process process;
+    private final int port;
+    private final List<String> output = new CopyOnWriteArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private KillableServer(Process process) throws Exception {
+        this.process = process;
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8));
+        CompletableFuture<Integer> found = new CompletableFuture<>();
+        Thread drain = new Thread(() -> {
+            try {
+                for (String line = out.readLine(); line != null; line = out.readLine()) {
+                    output.add(line);
+                    Matcher m = LISTENING.matcher(line);
+                    if (m.find()) {
+                        found.complete(Integer.parseInt(m.group(1)));
+                    }
+                }
+            } catch (IOException ignored) {
+                // process gone
+            }
+            found.completeExceptionally(new IllegalStateException("the server exited before listening"));
+        }, "server-process-drain");
+        drain.setDaemon(true);
+        drain.start();
+        this.port = found.get(90, TimeUnit.SECONDS);
+    }
+
+    /** Starts {@code dev.improv.server.Main} on {@code data} with the log on (fsync BATCH) and {@code extra}. */
+    public static KillableServer start(Path data, String... extra) throws Exception {
+        String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                "dev.improv.server.Main", "--host", "127.0.0.1", "--port", "0", "--data-dir", data.toString(),
+                "--admin-key", ADMIN_KEY, "--max-messages-per-second", "100000", "--message-burst", "100000",
+                "--fsync", "BATCH", "--shutdown-grace-ms", "3000"));
+        cmd.addAll(List.of(extra));
+        return new KillableServer(new ProcessBuilder(cmd).redirectErrorStream(true).start());
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public String ws(String path) {
+        return "ws://127.0.0.1:" + port + path;
+    }
+
+    public List<String> output() {
+        return output;
+    }
+
+    public HttpResponse<String> admin(String method, String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Authorization", "Bearer " + ADMIN_KEY).timeout(Duration.ofSeconds(60))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public JsonNode adminJson(String method, String path, String body) throws Exception {
+        return ProtocolCodec.mapper().readTree(admin(method, path, body).body());
+    }
+
+    /** SIGKILL: no shutdown hook, no flush. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("server " + process.pid() + " did not die");
+        }
+    }
+
+    /** SIGTERM: the shutdown hook runs (a clean stop). */
+    public void terminate() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("server " + process.pid() + " did not stop on SIGTERM");
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+}
