@@ -2,7 +2,6 @@ package dev.improv.server.protocol;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -39,16 +38,16 @@ public sealed interface ClientMessage {
         return TypeNames.of(this);
     }
 
-    /** WebRTC signalling to exactly one peer of the same room: an SDP offer/answer or an ICE candidate. */
-    record Signal(String cid, String to, SignalKind kind, JsonNode data) implements ClientMessage {
+    /**
+     * WebRTC signalling to exactly one peer of the same room: an SDP offer/answer or an ICE candidate. {@code data}
+     * is relayed as the bytes received (see {@link RawJson}); the frame size limit bounds it.
+     */
+    record Signal(String cid, String to, SignalKind kind, RawJson data) implements ClientMessage {
         public Signal {
             Check.clientMessageId(cid);
             Check.text(to, "to", MAX_ID_CHARS);
             Check.required(kind, "kind");
             Check.required(data, "data");
-            if (!data.isObject()) {
-                throw new ProtocolViolation(ErrorCode.INVALID_FIELD, "data", "'data' must be a JSON object");
-            }
         }
     }
 

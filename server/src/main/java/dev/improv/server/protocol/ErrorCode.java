@@ -73,7 +73,8 @@ public enum ErrorCode {
     public boolean retryable() {
         return switch (this) {
             case RATE_LIMITED, UNKNOWN_PEER, REPLAY_UNAVAILABLE, LOG_UNAVAILABLE, SLOW_CONSUMER, JOIN_TIMEOUT,
-                 IDLE_TIMEOUT, SERVER_SHUTDOWN, INTERNAL -> true;
+                 IDLE_TIMEOUT, TOO_MANY_CONNECTIONS, PROTOCOL_ERROR, INVALID_UTF8, FRAME_TOO_LARGE, HTTP_TIMEOUT,
+                 SERVER_SHUTDOWN, INTERNAL -> true;
             default -> false;
         };
     }

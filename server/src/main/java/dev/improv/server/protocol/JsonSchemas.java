@@ -86,7 +86,7 @@ public final class JsonSchemas {
         if (c == boolean.class || c == Boolean.class) {
             return NODES.objectNode().put("type", "boolean");
         }
-        if (JsonNode.class.isAssignableFrom(c)) {
+        if (JsonNode.class.isAssignableFrom(c) || c == RawJson.class) {
             return NODES.objectNode().put("type", "object");
         }
         if (c.isEnum()) {

@@ -22,6 +22,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.stream.Collectors;
 
 /**
@@ -35,6 +36,7 @@ public final class ProtocolCodec {
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT) // 1.5 is not a whole number: refused, field named
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
@@ -68,42 +70,41 @@ public final class ProtocolCodec {
      * @throws ProtocolViolation naming the code, the field and the reason; never any other exception
      */
     public static ClientMessage decodeClient(InputStream in) {
+        byte[] json;
         try {
-            requireObject(in);
-            return nonNull(CLIENT_READER.readValue(in));
-        } catch (IOException | RuntimeException e) {
+            json = in.readAllBytes();
+        } catch (IOException e) {
             throw violationFor(e);
         }
+        return decodeClient(json);
     }
 
     public static ClientMessage decodeClient(String json) {
+        return decodeClient(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Decodes one client message from the frame's bytes; a signal's {@code data} is kept as a slice of them
+     * ({@link RawJson}), so it is never turned into a tree and encoded again.
+     */
+    public static ClientMessage decodeClient(byte[] json) {
         try {
-            if (!json.isBlank() && json.strip().charAt(0) != '{') {
-                throw notAnObject();
-            }
-            return nonNull(CLIENT_READER.readValue(json));
+            requireObject(json);
+            return nonNull(CLIENT_READER.withAttribute(RawJson.SOURCE, json).readValue(json));
         } catch (IOException | RuntimeException e) {
             throw violationFor(e);
         }
     }
 
-    /**
-     * Peeks at the first non-blank byte (the stream must support mark, as Netty's ByteBufInputStream does) so
-     * that {@code 42} or {@code []} is called "not an object" rather than "missing 'type'".
-     */
-    private static void requireObject(InputStream in) throws IOException {
-        if (!in.markSupported()) {
-            return;
-        }
-        in.mark(256);
-        int b;
-        int seen = 0;
-        do {
-            b = in.read();
-        } while (b != -1 && Character.isWhitespace(b) && ++seen < 255);
-        in.reset();
-        if (b != -1 && b != '{' && !Character.isWhitespace(b)) {
-            throw notAnObject();
+    /** The first non-blank byte must open an object: {@code 42} or {@code []} is "not an object", not "no type". */
+    private static void requireObject(byte[] json) {
+        for (byte b : json) {
+            if (!Character.isWhitespace(b)) {
+                if (b != '{') {
+                    throw notAnObject();
+                }
+                return;
+            }
         }
     }
 
@@ -114,8 +115,9 @@ public final class ProtocolCodec {
     /** Decodes one lobby request; like {@link #decodeClient(InputStream)}. */
     public static LobbyRequest decodeLobby(InputStream in) {
         try {
-            requireObject(in);
-            LobbyRequest request = LOBBY_READER.readValue(in);
+            byte[] json = in.readAllBytes();
+            requireObject(json);
+            LobbyRequest request = LOBBY_READER.readValue(json);
             if (request == null) {
                 throw notAnObject();
             }
@@ -164,18 +166,14 @@ public final class ProtocolCodec {
     /** Decodes a server message: used by test clients and the load generator. */
     public static ServerMessage decodeServer(byte[] json) {
         try {
-            return SERVER_READER.readValue(json);
+            return SERVER_READER.withAttribute(RawJson.SOURCE, json).readValue(json);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     public static ServerMessage decodeServer(String json) {
-        try {
-            return SERVER_READER.readValue(json);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return decodeServer(json.getBytes(StandardCharsets.UTF_8));
     }
 
     public static byte[] encode(ServerMessage message) {
@@ -231,7 +229,9 @@ public final class ProtocolCodec {
             if (what != null && what.startsWith("Duplicate field")) {
                 return new ProtocolViolation(ErrorCode.BAD_JSON, null, "duplicate key: " + clip(what));
             }
-            return new ProtocolViolation(ErrorCode.BAD_JSON, null, "not valid JSON: " + clip(what));
+            String field = topLevelField(parse.getProcessor());
+            return new ProtocolViolation(ErrorCode.BAD_JSON, field, (field == null ? "" : "in '" + field + "': ")
+                    + "not valid JSON: " + clip(what));
         }
         if (e instanceof JsonMappingException mapping) {
             String field = pathOf(mapping);
@@ -239,6 +239,24 @@ public final class ProtocolCodec {
                     "invalid message: " + clip(mapping.getOriginalMessage()));
         }
         return new ProtocolViolation(ErrorCode.BAD_JSON, null, "unreadable message");
+    }
+
+    /**
+     * The message's own field in which the parser stopped (a 1001-digit number, a 10,000-deep value), or null at
+     * the top level.
+     */
+    private static String topLevelField(JsonParser parser) {
+        if (parser == null) {
+            return null;
+        }
+        String name = null;
+        for (com.fasterxml.jackson.core.JsonStreamContext c = parser.getParsingContext(); c != null && !c.inRoot();
+             c = c.getParent()) {
+            if (c.getParent() != null && c.getParent().inRoot() && c.inObject()) {
+                name = c.getCurrentName();
+            }
+        }
+        return name;
     }
 
     private static String pathOf(JsonMappingException e) {

@@ -3,7 +3,6 @@ package dev.improv.server.protocol;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /**
@@ -66,7 +65,7 @@ public sealed interface ServerMessage permits ServerMessage.Welcome, ServerMessa
     }
 
     /** Signalling from {@code from}, relayed to this connection only. */
-    record SignalRelay(String from, SignalKind kind, JsonNode data) implements ServerMessage {
+    record SignalRelay(String from, SignalKind kind, RawJson data) implements ServerMessage {
     }
 
     /** Reply to {@code time_sync}: the client's stamp echoed, the server's receive and send stamps (µs). */

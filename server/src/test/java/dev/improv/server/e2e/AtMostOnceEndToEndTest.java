@@ -45,7 +45,7 @@ class AtMostOnceEndToEndTest {
             mod.send("{\"type\":\"prompt\",\"text\":\"only once\",\"cid\":\"m-1\"}");
             mod.send("{\"type\":\"scene_start\",\"title\":\"one\",\"cid\":\"m-2\"}");
             Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> mod.ofType("ack").size() == 2);
-            long promptSeq = mod.ofType("ack").get(0).path("seq").asLong();
+            long promptSeq = mod.ofType("ack").get(0).path("eventSeq").asLong();
             mod.abort(); // a cut before the client saw... whatever it saw: it resends what it sent
             watcher.await(m -> m.path("type").asText().equals("member_left")
                     && m.path("id").asText().equals(modId), "the resume window expired");
@@ -57,7 +57,7 @@ class AtMostOnceEndToEndTest {
                 Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> back.ofType("ack").size() == 3);
                 JsonNode dup = back.ofType("ack").get(0);
                 assertTrue(dup.path("duplicate").asBoolean(), dup.toString());
-                assertEquals(promptSeq, dup.path("seq").asLong());
+                assertEquals(promptSeq, dup.path("eventSeq").asLong());
                 assertTrue(back.ofType("ack").get(1).path("duplicate").asBoolean());
                 assertFalse(back.ofType("ack").get(2).path("duplicate").asBoolean());
                 assertTrue(back.ofType("error").isEmpty(), back.ofType("error").toString());

@@ -75,6 +75,7 @@ class HttpApiEndToEndTest {
         String big = "{\"name\":\"" + "x".repeat(70 * 1024) + "\"}";
         HttpResponse<String> r = server.admin("POST", "/api/rooms", big);
         assertEquals(413, r.statusCode());
+        assertEquals("MESSAGE_TOO_LARGE", ProtocolCodec.mapper().readTree(r.body()).path("code").asText(), r.body());
         assertEquals(200, server.request("GET", "/healthz", null, null).statusCode());
     }
 

@@ -71,7 +71,8 @@ class RoomAtMostOnceTest {
         assertEquals(2, back.ofType("ack").size());
         assertTrue(back.ofType("ack").stream().allMatch(a -> a.contains("\"duplicate\":true")), back.received.toString());
         String firstAck = mod.ofType("ack").get(0);
-        String seq = firstAck.substring(firstAck.indexOf("\"eventSeq\":"), firstAck.indexOf(',', firstAck.indexOf("\"eventSeq\":")));
+        String seq = firstAck.substring(firstAck.indexOf("\"eventSeq\":"),
+                firstAck.indexOf(',', firstAck.indexOf("\"eventSeq\":")));
         assertTrue(back.ofType("ack").get(0).contains(seq), "the duplicate names the original event: " + seq);
     }
 
