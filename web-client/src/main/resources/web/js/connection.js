@@ -1,20 +1,21 @@
-// One participant's WebSocket to a room: join, resume with lastSeq after a drop (backoff with jitter), client
-// message ids (cid) acknowledged by the server and resent after a reconnect, and background time sync.
+// One participant's WebSocket to a room (on the reconnecting socket of socket.js): join, resume with lastSeq
+// after a drop, client message ids (cid) acknowledged by the server and resent after a reconnect until then,
+// refusals tied to the message they refuse, and background time sync.
 //
 // Events (EventTarget): 'state' {detail: {state, attempt}}, 'welcome' {detail: welcome}, 'message'
-// {detail: {msg, raw}} for every server message (room events, signals, acks, errors...), 'fatal'
+// {detail: {msg, raw}} for every server message (room events, signals, acks, errors...), 'refused'
+// {detail: {error, message}} when the server refused a message we sent (it is not resent), 'fatal'
 // {detail: {code, message}} when the server refused us for good (expired link, kicked, locked...).
 
-import { FATAL_CLOSE_CODES } from './messages.js';
+import { ReconnectingSocket } from './socket.js';
 import { ROOM_EVENT_TYPES as ROOM_EVENT_TYPE_LIST } from './protocol.js';
 
 /** Room event types: the messages that carry the room's gap-free seq (generated from the server's records). */
 export const ROOM_EVENT_TYPES = new Set(ROOM_EVENT_TYPE_LIST);
 
-const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 10000;
 const TIME_SYNC_INTERVAL_MS = 10000;
 const TIME_SYNC_BURST = 3;
+const SENT_LOG_LIMIT = 200;
 
 /** This browser's clock in microseconds since the epoch (sub-millisecond from performance.now()). */
 export function nowMicros() {
@@ -35,21 +36,28 @@ export class RoomConnection extends EventTarget {
     this.token = token;
     this.timeSync = timeSync;
     this.lastSeq = initialLastSeq;
-    this.state = 'idle';
-    this.attempt = 0;
     this.me = null;
-    /** cid -> message, in sending order: resent after a reconnect until acked. */
+    /** cid -> message, in sending order: resent after a reconnect until acked or refused. */
     this.unacked = new Map();
+    /** The last messages put on the wire: {type, cid, resend} (debug hook: what left the page, and when again). */
+    this.sentLog = [];
     /** Best clock estimate from our own time-sync exchanges: server minus client, in µs. */
     this.offsetUs = null;
     this.rttUs = null;
-    this.socket = null;
-    this.stopped = false;
     this.cidCounter = 0;
     this.cidPrefix = Math.random().toString(36).slice(2, 8);
-    this.lastError = null;
     this.syncTimer = null;
-    this.retryTimer = null;
+    this.socket = new ReconnectingSocket({ url: () => this.url(), welcomeType: 'welcome' });
+    this.socket.addEventListener('state', (e) => {
+      if (e.detail.state !== 'connected') this.stopTimeSync();
+      this.dispatchEvent(new CustomEvent('state', { detail: e.detail }));
+    });
+    this.socket.addEventListener('message', (e) => this.onMessage(e.detail.msg, e.detail.raw));
+    this.socket.addEventListener('fatal', (e) => this.dispatchEvent(new CustomEvent('fatal', { detail: e.detail })));
+  }
+
+  get state() {
+    return this.socket.state;
   }
 
   url() {
@@ -59,41 +67,10 @@ export class RoomConnection extends EventTarget {
   }
 
   start() {
-    this.stopped = false;
-    this.open();
+    this.socket.start();
   }
 
-  setState(state) {
-    if (this.state !== state) {
-      this.state = state;
-      this.dispatchEvent(new CustomEvent('state', { detail: { state, attempt: this.attempt } }));
-    }
-  }
-
-  open() {
-    this.setState(this.attempt === 0 ? 'connecting' : 'reconnecting');
-    this.lastError = null;
-    let ws;
-    try {
-      ws = new WebSocket(this.url());
-    } catch (e) {
-      this.scheduleReconnect();
-      return;
-    }
-    this.socket = ws;
-    ws.onmessage = (e) => this.onMessage(ws, e.data);
-    ws.onclose = (e) => this.onClose(ws, e);
-    ws.onerror = () => { /* onclose follows and decides */ };
-  }
-
-  onMessage(ws, raw) {
-    if (ws !== this.socket) return;
-    let msg;
-    try {
-      msg = JSON.parse(raw);
-    } catch (e) {
-      return;
-    }
+  onMessage(msg, raw) {
     switch (msg.type) {
       case 'welcome':
         this.onWelcome(msg);
@@ -101,10 +78,12 @@ export class RoomConnection extends EventTarget {
       case 'ack':
         this.unacked.delete(msg.cid);
         break;
-      case 'error':
+      case 'error': {
+        const refused = msg.cid ? this.unacked.get(msg.cid) : undefined;
         if (msg.cid) this.unacked.delete(msg.cid); // refused: resending would be refused again
-        this.lastError = msg;
+        if (refused) this.dispatchEvent(new CustomEvent('refused', { detail: { error: msg, message: refused } }));
         break;
+      }
       case 'time_sync':
         this.onTimeSyncReply(msg);
         break;
@@ -122,52 +101,29 @@ export class RoomConnection extends EventTarget {
     if (welcome.replayFrom == null) {
       this.lastSeq = welcome.seq; // nothing will be replayed: the welcome's state is current up to its seq
     }
-    this.attempt = 0;
-    this.setState('connected');
     this.dispatchEvent(new CustomEvent('welcome', { detail: welcome }));
-    for (const m of this.unacked.values()) {
-      this.socket.send(JSON.stringify(m));
-    }
+    for (const m of this.unacked.values()) this.put(m, true);
     if (this.timeSync) this.startTimeSync();
   }
 
-  onClose(ws, e) {
-    if (ws !== this.socket) return;
-    this.socket = null;
-    this.stopTimeSync();
-    const fatalCode = FATAL_CLOSE_CODES[e.code]
-      || (this.lastError && FATAL_CLOSE_CODES[closeCodeOf(this.lastError.code)] ? this.lastError.code : null);
-    if (fatalCode || this.stopped) {
-      this.stopped = true;
-      this.setState('closed');
-      if (fatalCode) {
-        const message = this.lastError && this.lastError.code === fatalCode ? this.lastError.message : e.reason;
-        this.dispatchEvent(new CustomEvent('fatal', { detail: { code: fatalCode, message } }));
-      }
-      return;
+  put(message, resend = false) {
+    if (!this.socket.send(message)) return false;
+    if (message.type !== 'signal' && message.type !== 'time_sync' && message.type !== 'time_sync_report') {
+      this.sentLog.push({ type: message.type, cid: message.cid || null, resend });
+      if (this.sentLog.length > SENT_LOG_LIMIT) this.sentLog.shift();
     }
-    this.scheduleReconnect();
-  }
-
-  scheduleReconnect() {
-    this.attempt++;
-    this.setState('reconnecting');
-    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(this.attempt - 1, 6));
-    const delay = ceiling / 2 + Math.random() * ceiling / 2;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => { if (!this.stopped) this.open(); }, delay);
+    return true;
   }
 
   /** Tries again at once (e.g. after the moderator unlocked the room). */
   retryNow() {
-    clearTimeout(this.retryTimer);
-    this.stopped = false;
-    if (!this.socket) this.open();
+    this.socket.retryNow();
   }
 
   /**
    * Sends a message. With reliable (the default for room-changing messages) it gets a cid and is resent after
-   * a reconnect until the server acks it. Unreliable messages are dropped while disconnected.
+   * a reconnect until the server acks or refuses it. Unreliable messages are dropped while disconnected.
+   * Returns the cid.
    */
   send(message, { reliable = true } = {}) {
     const m = { ...message };
@@ -175,29 +131,24 @@ export class RoomConnection extends EventTarget {
       m.cid = m.cid || `${this.cidPrefix}-${++this.cidCounter}`;
       this.unacked.set(m.cid, m);
     }
-    if (this.socket && this.state === 'connected') {
-      this.socket.send(JSON.stringify(m));
-    }
+    this.put(m);
     return m.cid;
   }
 
   /** Leaves the room for good (no resume). */
   leave() {
-    this.stopped = true;
-    if (this.socket && this.state === 'connected') this.socket.send(JSON.stringify({ type: 'leave' }));
-    else this.close();
+    if (!this.socket.send({ type: 'leave' })) this.close();
+    this.socket.stopped = true;
   }
 
   close() {
-    this.stopped = true;
-    clearTimeout(this.retryTimer);
     this.stopTimeSync();
-    if (this.socket) this.socket.close(1000, 'page closed');
+    this.socket.close();
   }
 
   /** Test and diagnostics hook: drop the socket as if the network failed; the connection comes back by itself. */
   dropSocket() {
-    if (this.socket) this.socket.close(4000, 'dropped on purpose');
+    this.socket.dropSocket();
   }
 
   startTimeSync() {
@@ -216,9 +167,7 @@ export class RoomConnection extends EventTarget {
   }
 
   sendTimeSync() {
-    if (this.socket && this.state === 'connected') {
-      this.socket.send(JSON.stringify({ type: 'time_sync', clientTs: nowMicros() }));
-    }
+    this.socket.send({ type: 'time_sync', clientTs: nowMicros() });
   }
 
   onTimeSyncReply(reply) {
@@ -229,23 +178,14 @@ export class RoomConnection extends EventTarget {
       this.offsetUs = offset;
       this.rttUs = rtt;
     }
-    if (this.socket && this.state === 'connected') {
-      this.socket.send(JSON.stringify({
-        type: 'time_sync_report', clientTs: reply.clientTs, serverRecvTs: reply.serverRecvTs,
-        serverSendTs: reply.serverSendTs, clientRecvTs,
-      }));
-    }
+    this.socket.send({
+      type: 'time_sync_report', clientTs: reply.clientTs, serverRecvTs: reply.serverRecvTs,
+      serverSendTs: reply.serverSendTs, clientRecvTs,
+    });
   }
 
   /** Server time now (µs) by our own estimate, or this browser's clock before any time sync. */
   serverNowMicros() {
     return nowMicros() + (this.offsetUs || 0);
   }
-}
-
-function closeCodeOf(code) {
-  for (const [k, v] of Object.entries(FATAL_CLOSE_CODES)) {
-    if (v === code) return Number(k);
-  }
-  return 0;
 }

@@ -1,6 +1,6 @@
 // Human sentences for the server's error codes, and small formatting helpers shared by the pages.
 
-import { ERROR_CODES } from './protocol.js';
+import { ERROR_CODES, LIMITS as PROTOCOL_LIMITS } from './protocol.js';
 
 /** What went wrong and what to do, for refusals that end the connection (see protocol/ErrorCode.java). */
 export const FATAL_TEXT = {
@@ -13,7 +13,7 @@ export const FATAL_TEXT = {
   ROOM_LOCKED: 'The room is locked. Ask the moderator to unlock it, then press "Try again".',
   KICKED: 'A moderator removed you from this room. This link cannot be used again; talk to the moderator if this was a mistake.',
   REPLACED: 'You opened this link somewhere else (another tab or device), so this page was disconnected. Close this tab, or reload it to take over again.',
-  ROOM_CLOSED: 'This room has ended. Thank you for playing!',
+  ROOM_CLOSED: 'This room has ended. Thank you!',
   LEFT: 'You left the room. Reload this page to come back.',
   POOL_NOT_FOUND: 'This open call does not exist or has ended. Ask the studio for a current link.',
 };
@@ -29,6 +29,49 @@ export const CAMERA_TEXT = {
   OverconstrainedError: 'Your camera does not support the requested settings. Try another camera, then reload the page.',
   SecurityError: 'The camera needs a secure page (https). Ask the studio for an https link.',
 };
+
+/** The server's input limits the pages check before sending (from the generated protocol.js). */
+export const LIMITS = Object.freeze({ promptChars: PROTOCOL_LIMITS.prompt.text.maxLength,
+  promptDurationMs: PROTOCOL_LIMITS.prompt.durationMs.maximum });
+
+const ACTION_WORDS = {
+  prompt: (m) => `your prompt “${String(m.text || '').slice(0, 40)}${String(m.text || '').length > 40 ? '…' : ''}”`,
+  mute: (m, nameOf) => `${m.muted ? 'muting' : 'unmuting'} ${nameOf(m.target)}`,
+  kick: (m, nameOf) => `removing ${nameOf(m.target)}`,
+  lock: (m) => (m.locked ? 'locking the room' : 'unlocking the room'),
+  scene_start: () => 'starting a scene',
+  scene_end: () => 'ending the scene',
+  mark: () => 'your mark',
+};
+
+/** "The server refused your prompt “…”: 'durationMs' must be …" — what was refused, and why. */
+export function refusalText(error, message, nameOf = (id) => id) {
+  const what = message && ACTION_WORDS[message.type] ? ACTION_WORDS[message.type](message, nameOf) : 'that';
+  const why = error.code === 'RATE_LIMITED' ? 'too many actions at once; wait a moment and try again'
+    : error.message || error.code;
+  return `The server refused ${what}: ${why}.`;
+}
+
+/**
+ * The media state of a connection in words a person understands, and a kind for its colour
+ * (connected | connecting | closed). media: the last stats with videoFlowing/audioFlowing, when known.
+ */
+export function mediaWords(member, peer, media) {
+  const name = member ? member.name : 'them';
+  if (member && !member.connected) return { text: `${name} is away`, kind: 'reconnecting' };
+  if (!peer) return { text: 'Waiting to connect', kind: 'connecting' };
+  const s = peer.pc.connectionState;
+  if (s === 'connected') {
+    if (!media) return { text: 'Connected', kind: 'connected' };
+    if (media.videoFlowing && media.audioFlowing) return { text: 'Picture and sound', kind: 'connected' };
+    if (media.videoFlowing) return { text: 'Picture, no sound', kind: 'connecting' };
+    if (media.audioFlowing) return { text: 'Sound, no picture', kind: 'connecting' };
+    return { text: 'Connected, nothing arriving yet', kind: 'connecting' };
+  }
+  if (s === 'disconnected') return { text: 'Connection interrupted, recovering…', kind: 'reconnecting' };
+  if (s === 'failed') return { text: 'No connection, trying again…', kind: 'closed' };
+  return { text: 'Connecting…', kind: 'connecting' };
+}
 
 export const LOBBY_LOST_TEXT = 'Connection to the lobby lost. Reconnecting by itself (you keep your place for a short while); check your network (Wi-Fi, cable) if this lasts.';
 

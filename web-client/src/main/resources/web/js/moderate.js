@@ -1,61 +1,76 @@
-// Moderator console: roster with connection state, prompt library and free text, scenes, mute/kick, lock,
-// and the live timeline. Joins with lastSeq=0 so the timeline starts with the whole session so far.
+// Moderator console: every performer's video and sound (receive only), the members with their connection, media
+// and mic state and Mute/Kick, the prompt library and free text, scenes, lock, recording state, and the live
+// timeline. Joins with lastSeq=0 so the timeline starts with the whole session so far.
+//
+// Nothing is redrawn wholesale: each member has one row and one tile, made once and then updated field by field
+// when something about that member changes, so that buttons stay where they are and keep focus while people
+// speak (speaking marks arrive several times a second).
 
 import { RoomConnection, ROOM_EVENT_TYPES } from './connection.js';
+import { PeerMesh } from './rtc.js';
+import { isMediaRecorder } from './recorder.js';
 import { Timeline } from './timeline.js';
-import { tokenFromPage, expired } from './token.js';
-import { FATAL_TEXT, CONNECTION_LOST_TEXT, el } from './messages.js';
+import { Page, $ } from './page.js';
+import { CONNECTION_LOST_TEXT, LIMITS, refusalText, mediaWords, el } from './messages.js';
 
-const $ = (id) => document.getElementById(id);
-const { token, claims } = tokenFromPage();
-const state = { conn: null, me: null, roster: new Map(), speaking: new Map(), locked: false, sceneActive: false,
-  fatal: null, events: 0, library: [] };
+const page = new Page({ roles: ['moderator'], linkName: 'moderator link' });
+const state = { conn: null, mesh: null, me: null, roster: new Map(), speaking: new Map(), locked: false,
+  sceneActive: false, events: 0, library: [], refusals: [], soundOn: false, media: new Map() };
+/** member id -> {row, cells..., buttons} and performer id -> tile: made once, updated in place. */
+const rows = new Map();
+const tiles = new Map();
 const timeline = new Timeline($('timeline'));
 
-function banner(kind, text) {
-  const b = $('banner');
-  b.className = text ? `banner ${kind}` : 'banner hidden';
-  b.textContent = text || '';
-}
-
-function fail(text) {
-  state.fatal = text;
-  banner('error', text);
-}
-
 function init() {
-  if (!token || !claims) return fail('This console needs your moderator link (it ends with ?token=…). Open that link again.');
-  if (claims.role !== 'moderator') return fail('This link is not a moderator link. Open the link you were sent as it is.');
-  if (expired(claims)) return fail(FATAL_TEXT.TOKEN_EXPIRED);
+  if (!page.check()) return;
+  const { token, claims } = page;
   loadLibrary();
+  $('duration').max = String(LIMITS.promptDurationMs / 1000);
   const conn = new RoomConnection({ roomId: claims.room, token, initialLastSeq: 0 });
   state.conn = conn;
-  conn.addEventListener('state', ({ detail: { state: s, attempt } }) => {
-    const pill = $('conn-state');
-    pill.className = `pill ${s}`;
-    pill.textContent = { connecting: 'Connecting…', connected: 'Connected', reconnecting: `Reconnecting… (${attempt})`,
-      closed: 'Disconnected' }[s] || s;
-    if (!state.fatal) banner(s === 'reconnecting' ? 'warn' : null, s === 'reconnecting' ? CONNECTION_LOST_TEXT : null);
-  });
-  conn.addEventListener('welcome', ({ detail: w }) => {
-    state.me = w.you;
-    $('room-title').textContent = `${w.room.name || 'Room'} · moderator`;
-    state.roster = new Map(w.roster.map((m) => [m.id, { ...m }]));
-    for (const m of w.roster) if (m.role === 'performer') timeline.row(m.id, m.name);
-    setLocked(w.room.locked);
-    setScene(w.room.sceneActive, w.room.scene, w.room.sceneTitle);
-    if (w.room.prompt) showCurrent(w.room.prompt);
-    renderRoster();
-  });
+  state.mesh = new PeerMesh({ conn, token, localStream: null });
+  state.mesh.addEventListener('peer', (e) => updateTile(e.detail.id));
+  state.mesh.addEventListener('track', (e) => updateTile(e.detail.id));
+  state.mesh.addEventListener('state', (e) => updateTile(e.detail.id));
+  page.showConnection(conn, CONNECTION_LOST_TEXT, () => updateRecording());
+  conn.addEventListener('welcome', ({ detail: w }) => onWelcome(w));
   conn.addEventListener('message', ({ detail: { msg } }) => onMessage(msg));
-  conn.addEventListener('fatal', ({ detail }) => fail(FATAL_TEXT[detail.code] || `The server closed the connection: ${detail.message || detail.code}.`));
+  conn.addEventListener('refused', ({ detail }) => onRefused(detail));
+  conn.addEventListener('fatal', ({ detail }) => {
+    page.fail(page.fatalText(detail));
+    if (detail.code !== 'ROOM_LOCKED') state.mesh.close();
+  });
   conn.start();
   setInterval(() => timeline.render(conn.serverNowMicros()), 1000);
+  setInterval(pollMedia, 1000);
+}
+
+function onWelcome(w) {
+  state.me = w.you;
+  $('room-title').textContent = `${w.room.name || 'Room'} · moderator`;
+  document.title = `Improv · ${w.room.name || 'Room'} · console`;
+  const fresh = new Map(w.roster.map((m) => [m.id, { ...m }]));
+  for (const id of [...state.roster.keys()]) if (!fresh.has(id)) removeMember(id);
+  state.roster = fresh;
+  for (const m of w.roster) {
+    if (m.role === 'performer') timeline.row(m.id, m.name);
+    updateMember(m.id);
+  }
+  setLocked(w.room.locked);
+  setScene(w.room.sceneActive, w.room.scene, w.room.sceneTitle);
+  if (w.room.prompt) showCurrent(w.room.prompt);
+  state.mesh.refresh();
+  updateRecording();
 }
 
 function nameOf(id) {
   const m = state.roster.get(id);
-  return m ? m.name : id;
+  return m ? m.name : 'someone who left';
+}
+
+/** Whom the console receives media from: every connected performer. */
+function wanted(m) {
+  return m && m.role === 'performer' && m.connected;
 }
 
 function onMessage(msg) {
@@ -66,23 +81,28 @@ function onMessage(msg) {
   switch (msg.type) {
     case 'member_joined':
       state.roster.set(msg.member.id, { ...msg.member });
+      if (msg.member.role === 'performer') timeline.row(msg.member.id, msg.member.name);
+      updateMember(msg.member.id);
       break;
     case 'presence': {
       const m = state.roster.get(msg.id);
       if (m) m.connected = msg.connected;
+      updateMember(msg.id);
       break;
     }
     case 'member_left':
-      state.roster.delete(msg.id);
+      removeMember(msg.id);
       break;
     case 'muted': {
       const m = state.roster.get(msg.target);
       if (m) m.muted = msg.muted;
+      updateMember(msg.target);
       break;
     }
     case 'mark':
       if (msg.kind === 'speaking_start' || msg.kind === 'speaking_stop') {
         state.speaking.set(msg.actor, msg.kind === 'speaking_start');
+        updateSpeaking(msg.actor);
       }
       break;
     case 'room_locked':
@@ -97,69 +117,209 @@ function onMessage(msg) {
     case 'prompt':
       showCurrent(msg);
       break;
+    case 'signal':
+      state.mesh.onSignal(msg);
+      break;
     case 'error':
-      if (!state.fatal && msg.cid) banner('warn', `The server refused that: ${msg.message}`);
+      if (!msg.cid && !page.fatal && msg.code !== 'REPLAY_UNAVAILABLE') page.banner('warn', refusalText(msg, null));
       break;
     case 'notice':
-      banner(msg.level === 'error' ? 'error' : 'warn', msg.message);
+      page.banner(msg.level === 'error' ? 'error' : 'warn', msg.message);
       break;
     case 'room_closed':
-      fail(FATAL_TEXT.ROOM_CLOSED);
+      // the close code that follows says whether the room ended (4413) or the server is restarting (1001)
       break;
     default:
   }
-  renderRoster();
-  timeline.render(state.conn.serverNowMicros());
+  if (ROOM_EVENT_TYPES.has(msg.type) && msg.type !== 'mark') timeline.render(state.conn.serverNowMicros());
 }
 
-function renderRoster() {
-  const rows = [...state.roster.values()].map((m) => {
-    const self = state.me && m.id === state.me.id;
-    const speaking = state.speaking.get(m.id);
-    return el('tr', { dataset: { member: m.id } },
-      el('td', {}, m.name, self ? ' (you)' : '', speaking ? el('span', { class: 'pill connected', style: 'margin-left:.4rem' }, 'speaking') : ''),
-      el('td', {}, m.role),
-      el('td', {}, el('span', { class: `pill ${m.connected ? 'connected' : 'reconnecting'}` }, m.connected ? 'connected' : 'away')),
-      el('td', {}, m.muted ? 'muted' : 'on'),
-      el('td', { class: 'actions' }, self ? '' : [
-        m.role === 'performer' ? el('button', { class: 'mute',
-          onclick: () => state.conn.send({ type: 'mute', target: m.id, muted: !m.muted }) }, m.muted ? 'Unmute' : 'Mute') : '',
-        ' ',
-        el('button', { class: 'kick danger', onclick: () => kick(m) }, 'Kick'),
-      ]));
-  });
-  $('roster').tBodies[0].replaceChildren(...rows);
+/** A refused message: say so to the moderator, next to what they did. */
+function onRefused({ error, message }) {
+  const text = refusalText(error, message, nameOf);
+  state.refusals.push({ code: error.code, field: error.field || null, type: message.type, text });
+  if (message.type === 'prompt') {
+    $('prompt-status').textContent = text;
+    $('prompt-status').className = 'error-text';
+  }
+  if (!page.fatal) page.banner('warn', text);
 }
 
-function kick(member) {
-  if (window.confirm(`Remove ${member.name} from the room? They cannot come back with their link.`)) {
-    state.conn.send({ type: 'kick', target: member.id, reason: 'removed by the moderator' });
+// ---------------------------------------------------------------------------------------------- members
+
+function removeMember(id) {
+  state.roster.delete(id);
+  state.speaking.delete(id);
+  state.mesh.drop(id);
+  const r = rows.get(id);
+  if (r) r.row.remove();
+  rows.delete(id);
+  const t = tiles.get(id);
+  if (t) t.tile.remove();
+  tiles.delete(id);
+  $('no-performers').classList.toggle('hidden', tiles.size > 0);
+  updateRecording();
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+/** Makes the member's row once; afterwards only changes what changed. */
+function updateMember(id) {
+  const m = state.roster.get(id);
+  if (!m) return;
+  let r = rows.get(id);
+  const self = state.me && m.id === state.me.id;
+  if (!r) {
+    r = { name: el('span', { class: 'member-name' }), speaking: el('span', { class: 'speaking-dot', role: 'img' }),
+      role: el('td'), connection: el('span', { class: 'pill' }), media: el('td', { class: 'media-words' }),
+      mic: el('td') };
+    const actions = el('div', { class: 'buttons' });
+    if (!self && m.role === 'performer') {
+      r.mute = el('button', { class: 'mute', type: 'button', onclick: () => toggleMute(id) }, 'Mute');
+      actions.append(r.mute);
+    }
+    if (!self && (m.role === 'performer' || m.role === 'observer')) {
+      r.kick = el('button', { class: 'kick danger', type: 'button', onclick: () => kick(id) }, 'Kick');
+      actions.append(r.kick);
+    }
+    r.row = el('tr', { dataset: { member: id } }, el('td', {}, r.speaking, r.name), r.role, el('td', {}, r.connection),
+      r.media, r.mic, el('td', { class: 'actions' }, actions));
+    rows.set(id, r);
+    $('roster').tBodies[0].append(r.row);
+  }
+  setText(r.name, `${m.name}${self ? ' (you)' : ''}`);
+  setText(r.role, m.role);
+  setText(r.connection, m.connected ? 'online' : 'away');
+  r.connection.className = `pill ${m.connected ? 'connected' : 'reconnecting'}`;
+  setText(r.mic, m.role === 'performer' ? (m.muted ? 'muted' : 'on') : '–');
+  if (r.mute) {
+    setText(r.mute, m.muted ? 'Unmute' : 'Mute');
+    r.mute.setAttribute('aria-label', `${m.muted ? 'Unmute' : 'Mute'} ${m.name}`);
+  }
+  if (r.kick) r.kick.setAttribute('aria-label', `Remove ${m.name} from the room`);
+  updateSpeaking(id);
+  if (m.role === 'performer') {
+    if (wanted(m)) state.mesh.connectTo(id);
+    updateTile(id);
+  }
+  updateRecording();
+}
+
+function updateSpeaking(id) {
+  const speaking = !!state.speaking.get(id);
+  const m = state.roster.get(id);
+  const r = rows.get(id);
+  const label = m ? `${m.name} is ${speaking ? 'speaking' : 'silent'}` : '';
+  if (r) {
+    r.speaking.classList.toggle('on', speaking);
+    if (r.speaking.getAttribute('aria-label') !== label) r.speaking.setAttribute('aria-label', label);
+  }
+  const t = tiles.get(id);
+  if (t) t.tile.classList.toggle('speaking', speaking);
+}
+
+function toggleMute(id) {
+  const m = state.roster.get(id);
+  if (m) state.conn.send({ type: 'mute', target: id, muted: !m.muted });
+}
+
+function kick(id) {
+  const m = state.roster.get(id);
+  if (m && window.confirm(`Remove ${m.name} from the room? They cannot come back with their link.`)) {
+    state.conn.send({ type: 'kick', target: id, reason: 'removed by the moderator' });
   }
 }
+
+// ---------------------------------------------------------------------------------------------- media
+
+function updateTile(id) {
+  const m = state.roster.get(id);
+  if (!m || m.role !== 'performer') return;
+  let t = tiles.get(id);
+  if (!t) {
+    const video = el('video', { autoplay: true, playsinline: true });
+    video.muted = !state.soundOn;
+    t = { video, name: el('span', { class: 'name' }), words: el('span', { class: 'state' }) };
+    t.tile = el('figure', { class: 'tile', dataset: { peer: id } }, video, t.name, t.words);
+    tiles.set(id, t);
+    $('performers').append(t.tile);
+    $('no-performers').classList.add('hidden');
+  }
+  const peer = state.mesh.peers.get(id);
+  if (peer && t.video.srcObject !== peer.stream) {
+    t.video.srcObject = peer.stream;
+    t.video.play().catch(() => {});
+  }
+  setText(t.name, `${m.name}${m.muted ? ' (muted)' : ''}`);
+  const words = mediaWords(m, peer, state.media.get(id));
+  setText(t.words, words.text);
+  t.words.className = `state pill ${words.kind}`;
+  const r = rows.get(id);
+  if (r) setText(r.media, words.text);
+}
+
+/** Once a second: is media really arriving from each performer (frames decoded, sound received)? */
+async function pollMedia() {
+  if (!state.mesh) return;
+  const stats = await state.mesh.stats().catch(() => []);
+  for (const s of stats) {
+    const before = state.media.get(s.peer);
+    state.media.set(s.peer, { ...s, videoFlowing: !!before && s.framesDecoded > before.framesDecoded,
+      audioFlowing: !!before && s.audioBytesReceived > before.audioBytesReceived });
+    updateTile(s.peer);
+  }
+}
+
+function setSound(on) {
+  state.soundOn = on;
+  for (const t of tiles.values()) t.video.muted = !on;
+  $('sound').setAttribute('aria-pressed', String(on));
+  $('sound').textContent = on ? 'Sound on' : 'Sound off';
+  if (on) for (const t of tiles.values()) t.video.play().catch(() => {});
+}
+
+/** What is recorded: the room's events always (the session log); media when a media recorder is in the room. */
+function updateRecording() {
+  const recorders = [...state.roster.values()].filter((m) => isMediaRecorder(m) && m.connected);
+  const pill = $('recording');
+  const text = state.conn && state.conn.state !== 'connected' ? 'Recording: unknown while reconnecting'
+    : recorders.length ? '● Recording events, sound and picture' : '● Recording events only (no media recorder)';
+  setText(pill, text);
+  pill.className = `pill ${recorders.length ? 'recording' : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------------- room
 
 function setLocked(locked) {
   state.locked = locked;
   $('lock').setAttribute('aria-pressed', String(locked));
-  $('lock').textContent = locked ? 'Unlock room' : 'Lock room';
+  setText($('lock'), locked ? 'Unlock room' : 'Lock room');
 }
 
 function setScene(active, number, title) {
   state.sceneActive = active;
-  $('scene').textContent = active ? `Scene ${number}${title ? `: ${title}` : ''} — on` : number ? `Scene ${number} ended` : 'No scene yet';
+  setText($('scene'), active ? `Scene ${number}${title ? `: ${title}` : ''} — on` : number ? `Scene ${number} ended` : 'No scene yet');
   $('scene').className = `pill${active ? ' connected' : ''}`;
   $('scene-start').disabled = active;
   $('scene-end').disabled = !active;
 }
 
 function showCurrent(prompt) {
-  $('current-prompt').textContent = `Current prompt: “${prompt.text}”${prompt.durationMs ? ` (${Math.round(prompt.durationMs / 1000)} s)` : ''}`;
+  setText($('current-prompt'), `Current prompt: “${prompt.text}”${prompt.durationMs ? ` (${Math.round(prompt.durationMs / 1000)} s)` : ''}`);
+  if (state.pendingPrompt && state.pendingPrompt === prompt.text) {
+    state.pendingPrompt = null;
+    $('prompt-status').textContent = 'Pushed to the performers.';
+    $('prompt-status').className = 'muted-text';
+  }
 }
 
 // ---------------------------------------------------------------------------------------------- library
 
 async function loadLibrary() {
   let data = null;
-  for (const url of [`/api/prompts?token=${encodeURIComponent(token)}`, 'prompts.json']) {
+  for (const url of [`/api/prompts?token=${encodeURIComponent(page.token)}`, 'prompts.json']) {
     try {
       const r = await fetch(url, { cache: 'no-store' });
       if (r.ok) {
@@ -178,40 +338,73 @@ function showCategory(index) {
   const category = state.library[index];
   $('library').replaceChildren(...(category ? category.prompts : []).map((text) => {
     const t = typeof text === 'string' ? text : text.text;
-    return el('button', { onclick: () => { $('prompt-text').value = t; $('prompt-text').dataset.category = category.name; } }, t);
+    return el('button', { type: 'button', onclick: () => { $('prompt-text').value = t; $('prompt-text').dataset.category = category.name; } }, t);
   }));
+}
+
+/** The duration field in ms, or an error sentence; limits are the server's. */
+export function readDuration(value, maxMs = LIMITS.promptDurationMs) {
+  const text = String(value).trim();
+  if (text === '' || text === '0') return { ms: null };
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 0) return { error: 'The duration must be a number of seconds.' };
+  const ms = Math.round(seconds * 1000);
+  if (ms > maxMs) return { error: `The duration can be at most ${maxMs / 1000} seconds (${maxMs / 60000} minutes).` };
+  return { ms: ms > 0 ? ms : null };
+}
+
+function push() {
+  const text = $('prompt-text').value.trim();
+  const status = $('prompt-status');
+  if (!text) {
+    status.textContent = 'Type a prompt or pick one from the library first.';
+    status.className = 'error-text';
+    return;
+  }
+  const { ms, error } = readDuration($('duration').value);
+  if (error) {
+    status.textContent = error;
+    status.className = 'error-text';
+    $('duration').focus();
+    return;
+  }
+  const message = { type: 'prompt', text };
+  if (ms) message.durationMs = ms;
+  if ($('prompt-text').dataset.category) message.meta = { category: $('prompt-text').dataset.category };
+  state.pendingPrompt = text;
+  state.conn.send(message);
+  status.textContent = 'Sending…';
+  status.className = 'muted-text';
 }
 
 $('category').addEventListener('change', (e) => showCategory(Number(e.target.value)));
 $('prompt-text').addEventListener('input', () => { delete $('prompt-text').dataset.category; });
-
-$('push').addEventListener('click', () => {
-  const text = $('prompt-text').value.trim();
-  if (!text) {
-    banner('warn', 'Type a prompt or pick one from the library first.');
-    return;
-  }
-  const seconds = Number($('duration').value);
-  const message = { type: 'prompt', text };
-  if (seconds > 0) message.durationMs = Math.round(seconds * 1000);
-  if ($('prompt-text').dataset.category) message.meta = { category: $('prompt-text').dataset.category };
-  state.conn.send(message);
-  if (!state.fatal) banner();
-});
-
+$('push').addEventListener('click', push);
 $('scene-start').addEventListener('click', () => {
   const title = $('scene-title').value.trim();
   state.conn.send(title ? { type: 'scene_start', title } : { type: 'scene_start' });
 });
 $('scene-end').addEventListener('click', () => state.conn.send({ type: 'scene_end' }));
 $('lock').addEventListener('click', () => state.conn.send({ type: 'lock', locked: !state.locked }));
+$('sound').addEventListener('click', () => setSound(!state.soundOn));
+$('mute-all').addEventListener('click', () => {
+  for (const m of state.roster.values()) {
+    if (m.role === 'performer' && !m.muted) state.conn.send({ type: 'mute', target: m.id, muted: true });
+  }
+});
 
-window.improv = {
+page.expose({
   state: () => (state.conn ? state.conn.state : 'idle'),
   roster: () => [...state.roster.values()],
   timeline: () => timeline.counts(),
   events: () => state.events,
+  refusals: () => [...state.refusals],
+  unacked: () => (state.conn ? [...state.conn.unacked.keys()] : []),
+  sentLog: () => (state.conn ? [...state.conn.sentLog] : []),
+  send: (message) => state.conn.send(message),
+  stats: () => (state.mesh ? state.mesh.stats() : Promise.resolve([])),
+  trace: () => (state.mesh ? [...state.mesh.trace] : []),
   dropSocket: () => state.conn && state.conn.dropSocket(),
-};
+});
 
 init();

@@ -6,7 +6,7 @@ import { PeerMesh } from './rtc.js';
 import { RecorderLinks, isMediaRecorder } from './recorder.js';
 import { SpeakingDetector } from './speaking.js';
 import { tokenFromPage, expired } from './token.js';
-import { FATAL_TEXT, CAMERA_TEXT, CONNECTION_LOST_TEXT, el } from './messages.js';
+import { FATAL_TEXT, CAMERA_TEXT, CONNECTION_LOST_TEXT, mediaWords, el } from './messages.js';
 
 const $ = (id) => document.getElementById(id);
 const { token, claims } = tokenFromPage();
@@ -52,8 +52,7 @@ function init() {
     return;
   }
   const observer = claims.role === 'observer';
-  $('join-text').textContent = `Hello ${claims.name || ''}! You are about to ${observer ? 'watch' : 'perform in'} `
-    + `room ${claims.room}.`;
+  $('join-text').textContent = `Hello ${claims.name || ''}! You are about to ${observer ? 'watch the scene' : 'go on stage'}.`;
   if (observer) $('join-button').textContent = 'Watch the room';
   $('join').classList.remove('hidden');
   $('join-button').addEventListener('click', () => join(observer));
@@ -92,7 +91,9 @@ async function join(observer) {
 
 function connect(observer) {
   const conn = new RoomConnection({ roomId: claims.room, token, timeSync: !observer });
-  const mesh = new PeerMesh({ conn, token, localStream: state.stream });
+  // offerWaitMs=0 (tests, diagnostics) makes both sides of a pair offer at once, the collision the mesh must survive
+  const timing = params.has('offerWaitMs') ? { offerWaitMs: Number(params.get('offerWaitMs')) } : {};
+  const mesh = new PeerMesh({ conn, token, localStream: state.stream, timing });
   state.conn = conn;
   state.mesh = mesh;
   state.recorders = new RecorderLinks({ conn, localStream: state.stream, iceConfig: () => mesh.iceConfig() });
@@ -119,10 +120,14 @@ function showState({ state: s, attempt }) {
     state.mutedByModerator ? 'The moderator muted your microphone.' : null);
 }
 
-/** Whom we exchange media with: performers see performers and observers; observers see performers. */
+/**
+ * Whom we exchange media with: performers see performers; performers also send to observers and moderators
+ * (who only receive); observers see performers.
+ */
 function wanted(member) {
   if (!state.me || member.id === state.me.id || !member.connected) return false;
-  return member.role === 'performer' || (state.me.role === 'performer' && member.role === 'observer');
+  return member.role === 'performer'
+    || (state.me.role === 'performer' && (member.role === 'observer' || member.role === 'moderator'));
 }
 
 function onWelcome(w) {
@@ -193,7 +198,9 @@ function onMessage(msg) {
       $('locked').classList.toggle('hidden', !msg.locked);
       break;
     case 'room_closed':
-      onFatal({ code: 'ROOM_CLOSED' });
+      // not the end by itself: the close code that follows says whether the room ended (4413) or the server
+      // is stopping (1001) and the room may come back; peer-to-peer media stays up meanwhile
+      if (!state.fatal) banner('warn', `The server says: ${msg.reason}. Reconnecting when it is back…`);
       break;
     case 'signal':
       // the recorder's signals must never reach the mesh, which would open a performer connection to it
@@ -208,7 +215,11 @@ function onMessage(msg) {
 function onFatal({ code, message }) {
   const retry = code === 'ROOM_LOCKED' ? () => { banner(); state.fatal = null; state.conn.retryNow(); } : null;
   fail(FATAL_TEXT[code] || `The server closed the connection: ${message || code}. Reload the page to try again.`, retry);
-  if (code === 'KICKED' || code === 'ROOM_CLOSED' || code === 'REPLACED' || code === 'LEFT') {
+  if (code === 'ROOM_NOT_FOUND' && state.welcomes.length > 0) { // it ended while we were away: stop the scene
+    showScene(false, null);
+    state.prompt = null;
+  }
+  if (['KICKED', 'ROOM_CLOSED', 'REPLACED', 'LEFT', 'ROOM_NOT_FOUND'].includes(code)) {
     state.mesh.close();
     state.recorders.close();
     if (state.detector) state.detector.stop();
@@ -268,19 +279,20 @@ function addTile(id, name, stream, mirrorMuted) {
     video.srcObject = stream;
     video.play().catch(() => {});
   }
-  tile.querySelector('.name').textContent = name;
+  const label = tile.querySelector('.name');
+  if (label.textContent !== name) label.textContent = name;
   return tile;
 }
 
 function remoteTile(peer) {
-  if (!state.mesh.peers.has(peer.id)) return;
+  if (state.mesh.peers.get(peer.id) !== peer) return;
   const member = state.roster.get(peer.id);
-  const name = member ? `${member.name}${member.muted ? ' (muted)' : ''}` : peer.id;
-  const tile = addTile(peer.id, name, peer.stream, false);
+  if (!member || member.role !== 'performer') return; // observers and moderators only receive: nothing to show
+  const tile = addTile(peer.id, `${member.name}${member.muted ? ' (muted)' : ''}`, peer.stream, false);
   const s = tile.querySelector('.state');
-  const cs = peer.pc.connectionState;
-  s.textContent = member && !member.connected ? 'away' : cs;
-  s.className = `state pill ${cs === 'connected' ? 'connected' : cs === 'failed' ? 'closed' : 'connecting'}`;
+  const words = mediaWords(member, peer, null);
+  if (s.textContent !== words.text) s.textContent = words.text;
+  s.className = `state pill ${words.kind}`;
 }
 
 function removeTile(id) {
@@ -356,6 +368,7 @@ window.improv = {
   dropSocket: () => state.conn && state.conn.dropSocket(),
   marksSent: () => ({ ...state.marksSent }),
   welcomes: () => [...state.welcomes],
+  trace: () => (state.mesh ? [...state.mesh.trace] : []),
   level: () => (state.detector ? state.detector.level : null),
   audioState: () => (state.detector && state.detector.context ? state.detector.context.state : null),
 };

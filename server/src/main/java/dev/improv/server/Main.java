@@ -48,7 +48,7 @@ public final class Main {
         if (config.port() == 0) {
             config = config.withPublicUrl(config.publicUrl().replace(":0", ":" + server.port()));
         }
-        printBanner(config, server);
+        printBanner(config, server, command.adminKeySource());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -57,7 +57,8 @@ public final class Main {
         stopped.await();
     }
 
-    private static void printBanner(ServerConfig config, ServerApp server) {
+    /** Says where the admin key is, never what it is (the banner ends up in logs and terminals). */
+    private static void printBanner(ServerConfig config, ServerApp server, String adminKeySource) {
         String url = config.publicUrl();
         String adminUrl = server.adminPort() < 0 ? url : "http://" + (config.admin().host().contains(":")
                 ? "[" + config.admin().host() + "]" : config.admin().host()) + ":" + server.adminPort();
@@ -67,11 +68,11 @@ public final class Main {
                   health:   %s/healthz
                   metrics:  %s/metrics
                   data dir: %s
-                  admin key: %s  (kept in the data dir unless --admin-key / IMPROV_ADMIN_KEY is set)
+                  admin key: %s
 
-                Create a room and get join links, one per role:
-                  curl -s -X POST -H 'Authorization: Bearer %s' %s/api/rooms
+                Create a room and get join links, one per role (KEY holds the admin key):
+                  curl -s -X POST -H "Authorization: Bearer $KEY" %s/api/rooms
                 %n""", dev.improv.server.config.ServerCommand.serverVersion(), server.port(), server.transportName(),
-                url, url, adminUrl, config.dataDir(), config.adminKey(), config.adminKey(), adminUrl);
+                url, url, adminUrl, config.dataDir(), adminKeySource, adminUrl);
     }
 }

@@ -5,6 +5,7 @@ import dev.improv.server.auth.JoinLinks;
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
+import dev.improv.server.eventlog.LogStorage;
 import dev.improv.server.http.AdminAuth;
 import dev.improv.server.http.IceRoute;
 import dev.improv.server.http.PoolRoutes;
@@ -55,25 +56,40 @@ public final class ServerApp implements AutoCloseable {
 
     private final ServerConfig config;
     private final ImprovServer transport;
-    private final RoomRegistry rooms;
-    private final LobbyRegistry lobbies;
-    private final Parts parts;
-    private final AdminAuth admin;
+    /** Set once while building, before anything else runs. */
+    private RoomRegistry rooms;
+    private LobbyRegistry lobbies;
+    private Parts parts;
+    private AdminAuth admin;
     /** In building order; closed in reverse. */
     private final List<Feature> features = new ArrayList<>();
     private volatile InetSocketAddress mainAddress;
     private volatile InetSocketAddress adminAddress;
     private volatile boolean stopped;
 
-    private ServerApp(ServerConfig config) {
+    private ServerApp(ServerConfig config, LogStorage logStorage) {
         this.config = config;
         ServerMetrics metrics = new ServerMetrics();
         TokenService tokens = new TokenService(config.tokenSecret(), Clock.systemUTC());
         PromptLibrary prompts = promptLibrary(config, tokens); // files first: a bad file fails before any thread
         StaticFiles pages = StaticFiles.load("web");
         this.transport = ImprovServer.open(config, metrics);
+        try {
+            build(config, metrics, tokens, prompts, pages, logStorage);
+        } catch (RuntimeException | Error e) { // e.g. the log cannot be opened: no event loop may outlive this
+            features.forEach(Feature::close);
+            transport.close();
+            throw e;
+        }
+    }
+
+    private void build(ServerConfig config, ServerMetrics metrics, TokenService tokens, PromptLibrary prompts,
+                       StaticFiles pages, LogStorage logStorage) {
         MicrosClock clock = MicrosClock.monotonic();
-        SessionLogFeature log = config.sessionLog() ? new SessionLogFeature(config, metrics) : null;
+        SessionLogFeature log = config.sessionLog() ? new SessionLogFeature(config, metrics, logStorage) : null;
+        if (log != null) {
+            features.add(log);
+        }
         SessionJournal journal = log == null ? SessionJournal.none() : log.journal();
         this.rooms = new RoomRegistry(transport::nextLoop, transport.frames(), clock, metrics, journal,
                 ServerCommand.serverVersion());
@@ -96,9 +112,6 @@ public final class ServerApp implements AutoCloseable {
                 .routes()));
         features.add(Feature.ofRoutes(new PoolRoutes(router, links).routes()));
         features.add(Feature.ofRoutes(prompts.routes(admin)));
-        if (log != null) {
-            features.add(log);
-        }
         if (media != null) {
             features.add(media);
         }
@@ -113,9 +126,17 @@ public final class ServerApp implements AutoCloseable {
         }
     }
 
-    /** Builds the server and starts listening. */
+    /** Builds the server (with the session log when {@code config.sessionLog()}) and starts listening. */
     public static ServerApp start(ServerConfig config) throws InterruptedException {
-        ServerApp app = new ServerApp(config);
+        return start(config, null);
+    }
+
+    /**
+     * Builds the server with the session log on {@code logStorage} instead of the data dir's files (tests that
+     * make the disk fail on demand); {@code null} for the real files.
+     */
+    public static ServerApp start(ServerConfig config, LogStorage logStorage) throws InterruptedException {
+        ServerApp app = new ServerApp(config, logStorage);
         try {
             app.listen();
         } catch (InterruptedException | RuntimeException e) {

@@ -2,6 +2,7 @@ package dev.improv.server.app;
 
 import dev.improv.server.config.ServerConfig;
 import dev.improv.server.eventlog.FileLogStorage;
+import dev.improv.server.eventlog.LogStorage;
 import dev.improv.server.eventlog.SessionFiles;
 import dev.improv.server.eventlog.SessionLogWriter;
 import dev.improv.server.http.Route;
@@ -25,9 +26,10 @@ final class SessionLogFeature implements Feature {
     private final ExecutorService diskReads;
     private final SessionRoutes routes;
 
-    SessionLogFeature(ServerConfig config, ServerMetrics metrics) {
+    /** {@code storage}: where the log is written; {@code null} for the data dir's files. */
+    SessionLogFeature(ServerConfig config, ServerMetrics metrics, LogStorage storage) {
         SessionFiles files = new SessionFiles(config.dataDir());
-        this.writer = new SessionLogWriter(new FileLogStorage(files),
+        this.writer = new SessionLogWriter(storage != null ? storage : new FileLogStorage(files),
                 SessionLogWriter.Settings.of(config.fsync(), config.fsyncIntervalMs()), metrics);
         AtomicInteger n = new AtomicInteger();
         this.diskReads = Executors.newFixedThreadPool(EXPORT_THREADS, task -> {

@@ -44,9 +44,19 @@ public class ServerCommand {
     String adminHost;
 
     @Option(names = "--admin-key", defaultValue = "${env:IMPROV_ADMIN_KEY}",
-            description = "Key for the admin API; default: generated once and kept in <data-dir>/admin-key "
+            description = "Key for the admin API; prefer --admin-key-file (a flag is visible to every local user in "
+                    + "the process list); default: generated once and kept in <data-dir>/admin-key "
                     + "(env IMPROV_ADMIN_KEY).")
     String adminKey;
+
+    @Option(names = "--admin-key-file", defaultValue = "${env:IMPROV_ADMIN_KEY_FILE}",
+            description = "File holding the admin API key (at least 16 characters) (env IMPROV_ADMIN_KEY_FILE).")
+    Path adminKeyFile;
+
+    @Option(names = "--token-secret-file", defaultValue = "${env:IMPROV_TOKEN_SECRET_FILE}",
+            description = "File holding the join-token HMAC secret, base64 of at least 16 bytes; default: generated "
+                    + "once and kept in <data-dir>/token-secret (env IMPROV_TOKEN_SECRET_FILE).")
+    Path tokenSecretFile;
 
     @Option(names = "--allowed-origins", split = ",", defaultValue = "${env:IMPROV_ALLOWED_ORIGINS:-}",
             description = "Browser origins allowed to open WebSockets, comma separated; empty = the server's own "
@@ -247,9 +257,18 @@ public class ServerCommand {
     /** Builds the validated configuration; reads or creates the secrets in the data directory. */
     public ServerConfig toConfig() throws IOException {
         Path data = dataDir.toAbsolutePath().normalize();
-        String key = adminKey == null || adminKey.isBlank() ? Secrets.adminKey(data) : adminKey;
-        byte[] secret = Secrets.tokenSecret(data);
+        OwnerOnly.dataDirectory(data);
+        if (adminKey != null && !adminKey.isBlank() && adminKeyFile != null) {
+            throw new IllegalArgumentException("give the admin key either by --admin-key or by --admin-key-file");
+        }
+        String key = adminKey == null || adminKey.isBlank() ? Secrets.adminKey(data, adminKeyFile) : adminKey;
+        byte[] secret = Secrets.tokenSecret(data, tokenSecretFile);
         String url = publicUrl == null || publicUrl.isBlank() ? "http://localhost:" + port : stripSlash(publicUrl);
+        if ((publicUrl == null || publicUrl.isBlank()) && clean(allowedOrigins).isEmpty()) {
+            org.slf4j.LoggerFactory.getLogger(ServerCommand.class).warn("no --public-url and no --allowed-origins: "
+                    + "browsers may open WebSockets only from pages this server serves on localhost, 127.0.0.1 or "
+                    + "[::1]; set --public-url to the address browsers use");
+        }
         List<String> origins = clean(allowedOrigins).stream().map(ServerCommand::stripSlash).toList();
         RoomLimits limits = new RoomLimits(maxMembers, Map.of(Role.PERFORMER, maxPerformers,
                 Role.MODERATOR, maxModerators, Role.RECORDER, maxRecorders, Role.OBSERVER, maxObservers),
@@ -273,6 +292,14 @@ public class ServerCommand {
 
     private static String stripSlash(String s) {
         return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+    }
+
+    /** Where the admin key is, for the start-up banner: never the key itself. */
+    public String adminKeySource() {
+        if (adminKey != null && !adminKey.isBlank()) {
+            return "given by --admin-key or IMPROV_ADMIN_KEY";
+        }
+        return "in " + Secrets.adminKeyFile(dataDir.toAbsolutePath().normalize(), adminKeyFile);
     }
 
     /** Version from the jar manifest, or "dev" when running from classes. */

@@ -2,6 +2,7 @@ package dev.improv.server.eventlog;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import dev.improv.server.config.OwnerOnly;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -40,11 +41,11 @@ public final class FileLogStorage implements LogStorage {
     public EventFile openEvents(String sessionId) throws IOException {
         Path dir = files.dir(sessionId);
         boolean newDir = !Files.isDirectory(dir);
-        Files.createDirectories(dir);
+        OwnerOnly.createDirectories(dir);
         Path path = dir.resolve(SessionFiles.EVENTS);
         boolean newFile = !Files.exists(path);
-        FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel channel = FileChannel.open(path, java.util.Set.of(StandardOpenOption.CREATE,
+                StandardOpenOption.READ, StandardOpenOption.WRITE), OwnerOnly.file());
         try {
             long size = channel.size();
             long keep = SessionLogReader.completeLength(channel);
@@ -71,10 +72,10 @@ public final class FileLogStorage implements LogStorage {
     @Override
     public void writeMeta(String sessionId, byte[] json, boolean sync) throws IOException {
         Path dir = files.dir(sessionId);
-        Files.createDirectories(dir);
+        OwnerOnly.createDirectories(dir);
         Path tmp = dir.resolve(SessionFiles.META + ".tmp");
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel out = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), OwnerOnly.file())) {
             ByteBuffer bytes = ByteBuffer.wrap(json);
             while (bytes.hasRemaining()) {
                 out.write(bytes);

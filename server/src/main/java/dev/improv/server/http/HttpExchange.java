@@ -1,5 +1,8 @@
 package dev.improv.server.http;
 
+import dev.improv.server.auth.JoinClaims;
+import dev.improv.server.auth.TokenException;
+import dev.improv.server.auth.TokenService;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.protocol.ProtocolViolation;
 import io.netty.channel.ChannelHandlerContext;
@@ -69,6 +72,20 @@ public final class HttpExchange {
     public String query(String name) {
         List<String> values = query.get(name);
         return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    /**
+     * The claims of the join token in the {@code token} query parameter.
+     *
+     * @throws ApiError.Failure 401 naming the field {@code token} when it is missing, forged or expired
+     */
+    public JoinClaims joinToken(TokenService tokens) {
+        try {
+            return tokens.verify(query("token"));
+        } catch (TokenException e) {
+            throw new ApiError.Failure(HttpResponseStatus.UNAUTHORIZED, ApiError.of(e.code(), "token",
+                    e.getMessage()));
+        }
     }
 
     public String header(CharSequence name) {

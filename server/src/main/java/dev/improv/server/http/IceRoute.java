@@ -2,7 +2,6 @@ package dev.improv.server.http;
 
 import dev.improv.server.auth.IceServers;
 import dev.improv.server.auth.JoinClaims;
-import dev.improv.server.auth.TokenException;
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.protocol.ErrorCode;
 import dev.improv.server.routing.Router;
@@ -29,13 +28,7 @@ public final class IceRoute {
     }
 
     private void iceServers(HttpExchange ex) {
-        JoinClaims claims;
-        try {
-            claims = tokens.verify(ex.query("token"));
-        } catch (TokenException e) {
-            ex.error(HttpResponseStatus.UNAUTHORIZED, ApiError.of(e.code(), "token", e.getMessage()));
-            return;
-        }
+        JoinClaims claims = ex.joinToken(tokens);
         if (claims.room() == null) {
             ex.error(HttpResponseStatus.FORBIDDEN, ApiError.of(ErrorCode.NOT_AUTHORIZED, "token",
                     "ICE servers are for members of a room"));

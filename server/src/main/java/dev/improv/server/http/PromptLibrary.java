@@ -1,8 +1,6 @@
 package dev.improv.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.improv.server.auth.JoinClaims;
-import dev.improv.server.auth.TokenException;
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.protocol.Role;
@@ -65,14 +63,7 @@ public final class PromptLibrary {
                 return;
             }
             if (!admin.isAdmin(ex)) {
-                JoinClaims claims;
-                try {
-                    claims = tokens.verify(ex.query("token"));
-                } catch (TokenException e) {
-                    ex.error(HttpResponseStatus.UNAUTHORIZED, ApiError.of(e.code(), "token", e.getMessage()));
-                    return;
-                }
-                if (claims.role() != Role.MODERATOR) {
+                if (ex.joinToken(tokens).role() != Role.MODERATOR) {
                     ex.error(HttpResponseStatus.FORBIDDEN, ApiError.of(ErrorCode.NOT_AUTHORIZED, "token",
                             "the prompt library is for moderators"));
                     return;

@@ -35,10 +35,15 @@ final class Check {
         return cid;
     }
 
+    /** The largest integer a JavaScript number holds exactly; also keeps sums of two timestamps from overflowing. */
+    static final long MAX_SAFE_INTEGER = (1L << 53) - 1;
+
+    /** A positive whole number up to {@link #MAX_SAFE_INTEGER} (timestamps in microseconds: until the year 2255). */
     static long positive(Long value, String field) {
         required(value, field);
-        if (value <= 0) {
-            throw new ProtocolViolation(ErrorCode.INVALID_FIELD, field, "'" + field + "' must be a positive number");
+        if (value <= 0 || value > MAX_SAFE_INTEGER) {
+            throw new ProtocolViolation(ErrorCode.INVALID_FIELD, field,
+                    "'" + field + "' must be a whole number from 1 to " + MAX_SAFE_INTEGER);
         }
         return value;
     }

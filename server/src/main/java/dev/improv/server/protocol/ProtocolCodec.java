@@ -36,6 +36,7 @@ public final class ProtocolCodec {
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT) // 1.5 is not a whole number: refused, field named
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
@@ -228,7 +229,9 @@ public final class ProtocolCodec {
             if (what != null && what.startsWith("Duplicate field")) {
                 return new ProtocolViolation(ErrorCode.BAD_JSON, null, "duplicate key: " + clip(what));
             }
-            return new ProtocolViolation(ErrorCode.BAD_JSON, null, "not valid JSON: " + clip(what));
+            String field = topLevelField(parse.getProcessor());
+            return new ProtocolViolation(ErrorCode.BAD_JSON, field, (field == null ? "" : "in '" + field + "': ")
+                    + "not valid JSON: " + clip(what));
         }
         if (e instanceof JsonMappingException mapping) {
             String field = pathOf(mapping);
@@ -236,6 +239,24 @@ public final class ProtocolCodec {
                     "invalid message: " + clip(mapping.getOriginalMessage()));
         }
         return new ProtocolViolation(ErrorCode.BAD_JSON, null, "unreadable message");
+    }
+
+    /**
+     * The message's own field in which the parser stopped (a 1001-digit number, a 10,000-deep value), or null at
+     * the top level.
+     */
+    private static String topLevelField(JsonParser parser) {
+        if (parser == null) {
+            return null;
+        }
+        String name = null;
+        for (com.fasterxml.jackson.core.JsonStreamContext c = parser.getParsingContext(); c != null && !c.inRoot();
+             c = c.getParent()) {
+            if (c.getParent() != null && c.getParent().inRoot() && c.inObject()) {
+                name = c.getCurrentName();
+            }
+        }
+        return name;
     }
 
     private static String pathOf(JsonMappingException e) {

@@ -128,7 +128,7 @@ final class RoomCommands {
         long before = clock.known() ? clock.bestOffset() : Long.MIN_VALUE;
         clock.add(offset, rtt);
         boolean firstOrMoved = before == Long.MIN_VALUE || Math.abs(clock.bestOffset() - before) > CLOCK_EVENT_THRESHOLD_US;
-        if (firstOrMoved) {
+        if (firstOrMoved && !p.role().readOnly()) { // observers and recorders create no room events
             room.publish(new RoomEvent.ClockMeasured(room.nextSeq(), now, p.id(), clock.bestOffset(),
                     clock.bestRtt()), p, m.cid());
         } else {

@@ -3,5 +3,7 @@
  * every read or change of its state runs there, so the fan-out path takes no lock. Nothing here imports Netty;
  * the transport reaches members through {@link dev.improv.server.room.MemberConnection} and hands over encoded
  * frames through {@link dev.improv.server.room.FrameFactory}, which keeps rooms movable to another node later.
+ * A member catching up is paced by its connection's replay credit ({@code CatchUp}), never buffered whole; the
+ * session's applied client message ids ({@link dev.improv.server.room.AppliedCids}) outlive every connection.
  */
 package dev.improv.server.room;

@@ -3,9 +3,11 @@ package dev.improv.server.transport;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.ErrorCode;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
@@ -17,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  * next only after the previous answer was written to the socket, so pipelined answers leave in request order and
  * a client that never reads holds at most one answer in server memory. While requests wait or an answer is
  * unwritten the channel does not read (auto-read off), so the kernel's buffers push back on the client. At most
- * {@code maxPipelined} requests may wait; a client that sends more in one go gets the first ones answered and
- * then the connection is closed.
+ * {@code maxPipelined} requests may wait; a client that sends more ahead of their answers is closed at once
+ * (counted as TOO_MANY_CONNECTIONS).
  *
  * <p>One timer that bytes cannot reset: from the moment the connection is idle (opened, or the last answer
  * written) the next request must be complete within the request timeout; an answer must be taken by the client
@@ -37,8 +39,8 @@ final class HttpFlowControl extends ChannelDuplexHandler {
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
     /** A request was handed on and its answer is not yet written to the socket. */
     private boolean answering;
-    /** The client sent more than {@link #maxPipelined}: answer what is queued, then close. */
-    private boolean closeWhenDrained;
+    /** The client sent more than {@link #maxPipelined} requests ahead of their answers. */
+    private boolean overflowed;
     private ScheduledFuture<?> timer;
 
     HttpFlowControl(int maxPipelined, long timeoutMs, ServerMetrics metrics, ClientErrorLog errors) {
@@ -64,14 +66,17 @@ final class HttpFlowControl extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof FullHttpRequest request)) {
-            ctx.fireChannelRead(msg);
+            if (overflowed) {
+                ReferenceCountUtil.release(msg); // the undecoded rest, handed on when the decoder was taken out
+            } else {
+                ctx.fireChannelRead(msg);
+            }
             return;
         }
         cancelTimer();
-        if (closeWhenDrained || waiting.size() >= maxPipelined) {
+        if (overflowed || waiting.size() >= maxPipelined) {
             ReferenceCountUtil.release(request);
-            closeWhenDrained = true;
-            ctx.channel().config().setAutoRead(false);
+            overflow(ctx);
             return;
         }
         waiting.add(request);
@@ -85,16 +90,31 @@ final class HttpFlowControl extends ChannelDuplexHandler {
         }
         FullHttpRequest next = waiting.poll();
         if (next == null) {
-            if (closeWhenDrained) {
-                ctx.close();
-                return;
-            }
             armTimer(ctx);
             ctx.channel().config().setAutoRead(true);
             return;
         }
         answering = true;
         ctx.fireChannelRead(next); // may remove this handler (WebSocket upgrade)
+    }
+
+    /**
+     * More requests ahead of their answers than allowed: not a browser (browsers do not pipeline). Close at once
+     * and take the HTTP decoder out, so that the rest of the bytes already read are not even parsed (24,000
+     * pipelined requests in one write would otherwise cost the I/O thread, and the rooms on it, a second).
+     */
+    private void overflow(ChannelHandlerContext ctx) {
+        if (overflowed) {
+            return;
+        }
+        overflowed = true;
+        metrics.error(ErrorCode.TOO_MANY_CONNECTIONS);
+        ctx.channel().config().setAutoRead(false);
+        ctx.close();
+        ChannelHandler decoder = ctx.pipeline().get(HttpServerCodec.class);
+        if (decoder != null) {
+            ctx.pipeline().remove(decoder);
+        }
     }
 
     @Override

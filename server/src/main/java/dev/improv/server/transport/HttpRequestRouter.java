@@ -36,7 +36,8 @@ final class HttpRequestRouter extends ChannelInboundHandlerAdapter {
             return;
         }
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
-        if (!origins.allows(origin, request.headers().get(HttpHeaderNames.HOST))) {
+        int localPort = ((java.net.InetSocketAddress) ctx.channel().localAddress()).getPort();
+        if (!origins.allows(origin, localPort)) {
             HttpResponses.sendError(ctx, request, HttpResponseStatus.FORBIDDEN, "origin_not_allowed",
                     "WebSocket connections from origin " + origin + " are not allowed");
             ReferenceCountUtil.release(request);

@@ -21,6 +21,8 @@ import org.slf4j.LoggerFactory;
 final class RoomSession extends WebSocketSession<ClientMessage> {
     private static final Logger LOG = LoggerFactory.getLogger(RoomSession.class);
     static final String PATH = "/ws/rooms/";
+    /** Largest lastSeq accepted (2^53 - 1, what a page's JavaScript number holds exactly). */
+    static final long MAX_LAST_SEQ = (1L << 53) - 1;
 
     private final TokenService tokens;
     private final Router router;
@@ -45,6 +47,10 @@ final class RoomSession extends WebSocketSession<ClientMessage> {
             lastSeq = Long.parseLong(param(request, "lastSeq", "-1"));
         } catch (NumberFormatException e) {
             refuse(ErrorCode.INVALID_FIELD, "lastSeq", "'lastSeq' must be a whole number");
+            return;
+        }
+        if (lastSeq < -1 || lastSeq > MAX_LAST_SEQ) { // -1: none; the cap keeps lastSeq + 1 from overflowing
+            refuse(ErrorCode.INVALID_FIELD, "lastSeq", "'lastSeq' must be a whole number from 0 to " + MAX_LAST_SEQ);
             return;
         }
         JoinClaims claims;

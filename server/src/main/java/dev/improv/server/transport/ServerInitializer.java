@@ -2,6 +2,7 @@ package dev.improv.server.transport;
 
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.config.ServerConfig;
+import dev.improv.server.http.HttpBodyAggregator;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.room.MicrosClock;
 import dev.improv.server.protocol.ErrorCode;
@@ -10,7 +11,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
@@ -49,7 +49,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         this.metrics = metrics;
         this.clock = clock;
         this.httpApi = httpApi;
-        this.origins = new OriginPolicy(config.allowedOrigins());
+        this.origins = new OriginPolicy(config.allowedOrigins(), config.publicUrl());
         this.addressLimits = new AddressLimits(config.clients());
         this.clientErrors = new ClientErrorLog(metrics, config.clients().protocolErrorLogsPerMinute());
         this.webSocketConfig = WebSocketServerProtocolConfig.newBuilder()
@@ -85,7 +85,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         ch.pipeline()
                 .addLast(JoinTimeoutHandler.NAME, new JoinTimeoutHandler(config.joinTimeoutMs(), metrics))
                 .addLast("http", new HttpServerCodec())
-                .addLast("aggregator", new HttpObjectAggregator(MAX_HTTP_BODY_BYTES))
+                .addLast("aggregator", new HttpBodyAggregator(MAX_HTTP_BODY_BYTES))
                 .addLast(HttpFlowControl.NAME, new HttpFlowControl(config.clients().httpMaxPipelined(),
                         config.clients().httpRequestTimeoutMs(), metrics, clientErrors));
         if (webSockets()) {

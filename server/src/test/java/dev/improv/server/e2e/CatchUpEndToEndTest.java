@@ -64,8 +64,10 @@ class CatchUpEndToEndTest {
         volatile long welcomeSeq = -1;
         final Thread thread;
 
-        Reader(RawWebSocket ws, String name) {
-            this.ws = ws;
+        Reader(RawWebSocket ws, String name) throws IOException {
+            // blocks until data or close: the test's awaits bound the time, and a read-back from the log may
+            // keep a catching-up reader waiting for a while on a loaded machine
+            this.ws = ws.readTimeout(0);
             this.thread = new Thread(this::run, name);
             this.thread.setDaemon(true);
             this.thread.start();

@@ -50,6 +50,12 @@ public final class RawWebSocket implements AutoCloseable {
         return ws;
     }
 
+    /** Read timeout in ms (0 = block until data or close); 10 s unless changed. */
+    public RawWebSocket readTimeout(int ms) throws IOException {
+        socket.setSoTimeout(ms);
+        return this;
+    }
+
     public void writeRaw(String text) throws IOException {
         out.write(text.getBytes(StandardCharsets.US_ASCII));
         out.flush();
@@ -89,6 +95,36 @@ public final class RawWebSocket implements AutoCloseable {
         }
         out.write(frame.toByteArray());
         out.flush();
+    }
+
+    /** One masked client frame of any opcode, final or not (fragments, control frames, broken frames). */
+    public void sendFrame(int opcode, byte[] payload, boolean fin) throws IOException {
+        ByteArrayOutputStream frame = new ByteArrayOutputStream();
+        frame.write((fin ? 0x80 : 0) | (opcode & 0x0f));
+        if (payload.length < 126) {
+            frame.write(0x80 | payload.length);
+        } else if (payload.length < 65536) {
+            frame.write(0x80 | 126);
+            frame.write(payload.length >>> 8);
+            frame.write(payload.length & 0xff);
+        } else {
+            frame.write(0x80 | 127);
+            for (int i = 7; i >= 0; i--) {
+                frame.write((int) ((long) payload.length >>> (8 * i)) & 0xff);
+            }
+        }
+        byte[] mask = new byte[4];
+        ThreadLocalRandom.current().nextBytes(mask);
+        frame.write(mask);
+        for (int i = 0; i < payload.length; i++) {
+            frame.write(payload[i] ^ mask[i % 4]);
+        }
+        try {
+            out.write(frame.toByteArray());
+            out.flush();
+        } catch (IOException e) {
+            // the server may close while a large message is still being sent: the close frame tells why
+        }
     }
 
     /** One server frame: opcode and payload. */

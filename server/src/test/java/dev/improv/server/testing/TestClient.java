@@ -23,6 +23,8 @@ import java.util.function.Predicate;
 public final class TestClient implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private final List<JsonNode> received = new CopyOnWriteArrayList<>();
+    /** System.nanoTime() of each message in {@link #received}, same index (for latency checks in tests). */
+    private final List<Long> receivedAt = new CopyOnWriteArrayList<>();
     private final CompletableFuture<int[]> closed = new CompletableFuture<>();
     private volatile String closeReason;
     private final WebSocket socket;
@@ -77,6 +79,19 @@ public final class TestClient implements AutoCloseable {
         return received.stream().filter(match).findFirst().orElseThrow();
     }
 
+    /** Waits (bounded) for a matching message; returns its System.nanoTime() of arrival. */
+    public long awaitArrival(Predicate<JsonNode> match, String what) {
+        await(match, what);
+        synchronized (received) {
+            for (int i = 0; i < received.size(); i++) {
+                if (match.test(received.get(i))) {
+                    return receivedAt.get(i);
+                }
+            }
+        }
+        throw new IllegalStateException("no " + what);
+    }
+
     /** Waits for the server to close; returns the close code. */
     public int awaitClose() {
         Awaitility.await().atMost(10, TimeUnit.SECONDS).alias("close").until(closed::isDone);
@@ -120,7 +135,12 @@ public final class TestClient implements AutoCloseable {
             partial.append(data);
             if (last) {
                 try {
-                    received.add(ProtocolCodec.mapper().readTree(partial.toString()));
+                    long at = System.nanoTime();
+                    JsonNode message = ProtocolCodec.mapper().readTree(partial.toString());
+                    synchronized (received) {
+                        receivedAt.add(at);
+                        received.add(message);
+                    }
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }

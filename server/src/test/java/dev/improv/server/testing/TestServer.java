@@ -38,12 +38,25 @@ public final class TestServer implements AutoCloseable {
         return startWith(dataDir, args);
     }
 
+    /** Starts with the session log on {@code storage} (e.g. a disk that fails on demand). */
+    public static TestServer startWithLog(Path dataDir, dev.improv.server.eventlog.LogStorage storage,
+                                          String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of(extraArgs));
+        args.add("--session-log");
+        return startWith(dataDir, args, storage);
+    }
+
     private static TestServer startWith(Path dataDir, List<String> extraArgs) throws Exception {
+        return startWith(dataDir, extraArgs, null);
+    }
+
+    private static TestServer startWith(Path dataDir, List<String> extraArgs,
+                                        dev.improv.server.eventlog.LogStorage storage) throws Exception {
         List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--data-dir",
                 dataDir.toString(), "--admin-key", "test-admin-key", "--shutdown-grace-ms", "2000"));
         args.addAll(extraArgs);
         ServerConfig config = ServerCommand.parse(args.toArray(String[]::new)).toConfig();
-        return new TestServer(ServerApp.start(config));
+        return new TestServer(ServerApp.start(config, storage));
     }
 
     public ServerApp server() {

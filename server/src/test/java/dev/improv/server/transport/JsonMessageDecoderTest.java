@@ -64,4 +64,31 @@ class JsonMessageDecoderTest {
         assertTrue(metrics.scrape().contains("improv_errors_total{code=\"message_too_large\"} 1.0"));
         assertFalse(channel.finishAndReleaseAll());
     }
+    @Test
+    void aRefusalNamesTheCidOfTheMessageItRefuses() throws Exception {
+        channel.writeInbound(new TextWebSocketFrame(
+                "{\"type\":\"prompt\",\"meta\":{\"cid\":\"inner\"},\"text\":\"x\",\"durationMs\":5000000,\"cid\":\"m-7\"}"));
+        JsonNode error = outboundJson();
+        assertEquals("INVALID_FIELD", error.path("code").asText());
+        assertEquals("durationMs", error.path("field").asText());
+        assertEquals("m-7", error.path("cid").asText(), "the top-level cid, not one nested in meta: " + error);
+        assertNull(channel.readInbound());
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void aRefusalCarriesNoCidWhenTheMessageHasNoReadableOne() throws Exception {
+        for (String bad : new String[] {"{\"type\":\"prompt\",\"text\":7}", "{\"cid\":\"a1\",\"type\":\"nope\"",
+                "[1,2]", "{\"type\":\"prompt\",\"text\":\"x\",\"durationMs\":-1,\"cid\":" + "\"" + "c".repeat(65) + "\"}"}) {
+            channel.writeInbound(new TextWebSocketFrame(bad));
+            JsonNode error = outboundJson();
+            assertEquals("error", error.path("type").asText(), bad);
+            if (bad.startsWith("{\"cid\":\"a1\"")) {
+                assertEquals("a1", error.path("cid").asText(), "read before the JSON broke off: " + error);
+            } else {
+                assertTrue(error.path("cid").isMissingNode() || error.path("cid").isNull(), bad + " -> " + error);
+            }
+        }
+        assertFalse(channel.finishAndReleaseAll());
+    }
 }

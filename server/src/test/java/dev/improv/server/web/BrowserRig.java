@@ -137,7 +137,7 @@ final class BrowserRig implements AutoCloseable {
                 "--unsafely-treat-insecure-origin-as-secure=" + base());
         options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
         driver = new RemoteWebDriver(new URL("http://" + nsIp + ":" + DRIVER_PORT), options);
-        driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(15));
+        driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
         driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(20));
         blankWindow = driver.getWindowHandle();
     }
@@ -171,7 +171,7 @@ final class BrowserRig implements AutoCloseable {
     /** POST /api/rooms with the admin key. */
     JsonNode createRoom(String json) throws IOException, InterruptedException {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/api/rooms"))
-                .header("Authorization", "Bearer test-admin-key").timeout(Duration.ofSeconds(10))
+                .header("Authorization", "Bearer test-admin-key").timeout(Duration.ofSeconds(30))
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 201) {
             throw new IllegalStateException("room not created: " + r.statusCode() + " " + r.body());
@@ -182,7 +182,7 @@ final class BrowserRig implements AutoCloseable {
     /** An admin API call (any method) with the admin key; returns the response whatever its status. */
     HttpResponse<String> admin(String method, String path, String json) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(base() + path))
-                .header("Authorization", "Bearer test-admin-key").timeout(Duration.ofSeconds(10))
+                .header("Authorization", "Bearer test-admin-key").timeout(Duration.ofSeconds(30))
                 .method(method, json == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -227,6 +227,26 @@ final class BrowserRig implements AutoCloseable {
         on(window);
         Path dir = Files.createDirectories(Path.of("target", "screenshots"));
         Files.write(dir.resolve(name + ".png"), ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
+    }
+
+    /** Phone and laptop sizes the pages are checked at (issue 14). */
+    static final List<org.openqa.selenium.Dimension> SIZES = List.of(new org.openqa.selenium.Dimension(390, 844),
+            new org.openqa.selenium.Dimension(1366, 768));
+
+    /** Screenshots of a window at the phone and the laptop size: target/screenshots/{name}-{w}x{h}.png. */
+    void screenshotSizes(String window, String name) throws IOException {
+        on(window);
+        org.openqa.selenium.Dimension before = driver.manage().window().getSize();
+        for (org.openqa.selenium.Dimension size : SIZES) {
+            driver.manage().window().setSize(size);
+            try {
+                Thread.sleep(400); // one layout and a video frame at the new size
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            screenshot(window, name + "-" + size.getWidth() + "x" + size.getHeight());
+        }
+        driver.manage().window().setSize(before);
     }
 
     /** Saves each window's console output to target/screenshots/{name}-console.log, for failures. */

@@ -23,12 +23,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.interactions.Actions;
 
 /**
  * The web pages in a real Chromium against a real server: WebRTC between two performer pages, prompts from the
  * moderator console, speaking marks from the fake microphone, reconnect after a dropped socket, and the human
- * error for an expired link. One server and one browser for the class; each test has its own room.
+ * error for an expired link; the console's media, refusals and clicks. One server and one browser for the class;
+ * each test has its own room.
  */
 @Tag("browser")
 class WebClientBrowserTest {
@@ -100,6 +104,7 @@ class WebClientBrowserTest {
             assertTrue(((Number) stats.get(0).get("audioBytesReceived")).longValue() > 0, "audio arrives too: " + stats);
         }
         rig.screenshot(ana, "perform-connected");
+        rig.screenshotSizes(ana, "stage");
     }
 
     @Test
@@ -158,6 +163,8 @@ class WebClientBrowserTest {
                     .equals("A lighthouse during a storm"));
             rig.screenshot(rec, "record");
             rig.screenshot(mod, "moderate");
+            rig.screenshotSizes(rec, "recorder");
+            rig.screenshotSizes(mod, "console");
         }
     }
 
@@ -203,5 +210,115 @@ class WebClientBrowserTest {
         await("unlocked").until(() -> text(mod, "lock").equals("Lock room"));
         rig.on(ben).findElement(By.id("retry")).click();
         await("Ben gets in after the unlock").until(() -> "Connected".equals(text(ben, "conn-state")));
+    }
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> list(String window, String script) {
+        return (List<Map<String, Object>>) rig.js(window, "return " + script + ";");
+    }
+
+    static String moderator(JsonNode room) {
+        String mod = rig.open(rig.pageUrl(TestServer.link(room, "moderator", 0)));
+        await("moderator connected").until(() -> "connected".equals(rig.js(mod, "return window.improv.state()")));
+        return mod;
+    }
+
+    @Test
+    void theModeratorSeesAndHearsBothPerformers() throws Exception {
+        JsonNode room = rig.createRoom("{\"name\":\"Watched\",\"performers\":[\"Ana\",\"Ben\"]}");
+        String mod = moderator(room);
+        performer(room, 0);
+        performer(room, 1);
+        await("the console decodes both performers' video and receives their sound").until(() -> {
+            List<Map<String, Object>> stats = rig.stats(mod);
+            return stats.size() == 2 && stats.stream().allMatch(s -> "connected".equals(s.get("connectionState"))
+                    && ((Number) s.get("framesDecoded")).longValue() > 0
+                    && ((Number) s.get("audioBytesReceived")).longValue() > 0);
+        });
+        await("each tile says so in words").until(() -> rig.on(mod).findElements(By.cssSelector("#performers .tile .state"))
+                .stream().map(WebElement::getText).filter("Picture and sound"::equals).count() == 2);
+        assertTrue(text(mod, "recording").contains("events only"), "no media recorder in this room: " + text(mod, "recording"));
+        rig.screenshotSizes(mod, "console-media");
+    }
+
+    @Test
+    void aPromptTheServerRefusesIsShownToTheModeratorAndIsNotResentAfterAReconnect() throws Exception {
+        JsonNode room = rig.createRoom("{\"name\":\"Refusals\",\"performers\":[\"Ana\"]}");
+        String mod = moderator(room);
+        // the field itself keeps to the server's limit
+        rig.on(mod).findElement(By.id("prompt-text")).sendKeys("Two clocks argue about the time");
+        rig.driver().findElement(By.id("duration")).clear();
+        rig.driver().findElement(By.id("duration")).sendKeys("5000");
+        rig.driver().findElement(By.id("push")).click();
+        await("the field's limit is explained").until(() -> text(mod, "prompt-status").contains("at most 3600 seconds"));
+        assertTrue(list(mod, "window.improv.sentLog()").stream().noneMatch(m -> "prompt".equals(m.get("type"))),
+                "nothing sent for an out-of-range field");
+        // what an older or hand-made client could still send: the server refuses it and names the message
+        rig.js(mod, "window.improv.send({type: 'prompt', text: 'Two clocks argue about the time', durationMs: 5000000})");
+        await("the refusal is shown, tied to the prompt").until(() -> text(mod, "prompt-status")
+                .contains("The server refused your prompt") && text(mod, "banner").contains("durationMs"));
+        List<Map<String, Object>> refusals = list(mod, "window.improv.refusals()");
+        assertEquals(1, refusals.size(), refusals.toString());
+        assertEquals("durationMs", refusals.get(0).get("field"));
+        assertEquals(List.of(), rig.js(mod, "return window.improv.unacked()"), "a refused message leaves the resend queue");
+        rig.js(mod, "window.improv.dropSocket()");
+        await("reconnected").until(() -> "connected".equals(rig.js(mod, "return window.improv.state()"))
+                && "Connected".equals(text(mod, "conn-state")));
+        Thread.sleep(1000); // a resend would be answered by a second refusal within this time
+        assertTrue(list(mod, "window.improv.sentLog()").stream().noneMatch(m -> Boolean.TRUE.equals(m.get("resend"))),
+                "nothing resent: " + list(mod, "window.improv.sentLog()"));
+        assertEquals(1, ((List<?>) rig.js(mod, "return window.improv.refusals()")).size(), "no second refusal");
+    }
+
+    /** A person's click: press, hold about 100 ms, release (a script's instant click would hide lost clicks). */
+    static void humanClick(WebElement target) {
+        new Actions(rig.driver()).moveToElement(target).pause(Duration.ofMillis(120)).clickAndHold()
+                .pause(Duration.ofMillis(100)).release().perform();
+    }
+
+    static String memberField(String mod, String id, String key) {
+        return String.valueOf(rig.js(mod, "const m = window.improv.roster().find(m => m.id === arguments[0]); "
+                + "return m ? String(m[arguments[1]]) : 'gone';", id, key));
+    }
+
+    @Test
+    void muteAndKickTakeOneHumanClickWhilePerformersSpeak() throws Exception {
+        JsonNode room = rig.createRoom("{\"name\":\"Clicks\",\"performers\":[\"Ana\",\"Ben\"]}");
+        String mod = moderator(room);
+        String anaId = TestServer.link(room, "performer", 0).path("participantId").asText();
+        String benId = TestServer.link(room, "performer", 1).path("participantId").asText();
+        performer(room, 0);
+        performer(room, 1);
+        // the fake microphone beeps every second: speaking marks arrive all the time from both
+        await("speaking marks flowing").until(() -> rig.on(mod)
+                .findElements(By.cssSelector("#timeline rect.span.speaking")).size() >= 6);
+        for (int i = 0; i < 6; i++) {
+            String before = memberField(mod, anaId, "muted");
+            long sent = list(mod, "window.improv.sentLog()").stream().filter(m -> "mute".equals(m.get("type"))).count();
+            WebElement mute = rig.on(mod).findElement(By.cssSelector("tr[data-member='" + anaId + "'] button.mute"));
+            humanClick(mute);
+            await("click " + (i + 1) + " on Mute took effect").atMost(10, TimeUnit.SECONDS)
+                    .until(() -> !memberField(mod, anaId, "muted").equals(before));
+            assertEquals(sent + 1, list(mod, "window.improv.sentLog()").stream()
+                    .filter(m -> "mute".equals(m.get("type"))).count(), "one click, one message");
+            assertTrue(rig.driver().switchTo().activeElement().equals(
+                    rig.driver().findElement(By.cssSelector("tr[data-member='" + anaId + "'] button.mute"))),
+                    "focus stays on the button");
+        }
+        WebElement kick = rig.on(mod).findElement(By.cssSelector("tr[data-member='" + benId + "'] button.kick"));
+        humanClick(kick);
+        Alert confirm = Awaitility.await("the kick confirmation").atMost(5, TimeUnit.SECONDS)
+                .ignoreExceptions().until(() -> rig.driver().switchTo().alert(), a -> a != null);
+        assertTrue(confirm.getText().contains("Ben"), confirm.getText());
+        confirm.accept();
+        await("Ben removed after one click").until(() -> "gone".equals(memberField(mod, benId, "muted")));
+        // keyboard: Tab to Ana's Mute and press Space
+        String before = memberField(mod, anaId, "muted");
+        rig.js(mod, "document.querySelector(\"tr[data-member='\" + arguments[0] + \"'] button.mute\").focus()", anaId);
+        new Actions(rig.driver()).sendKeys(" ").perform();
+        await("Space on the focused Mute works").until(() -> !memberField(mod, anaId, "muted").equals(before));
+        Object small = rig.js(mod, "return [...document.querySelectorAll('button')].filter(b => b.offsetParent)"
+                + ".filter(b => { const r = b.getBoundingClientRect(); return r.height < 44 || r.width < 44; })"
+                + ".map(b => b.textContent)");
+        assertEquals(List.of(), small, "every visible button is at least 44 px both ways");
     }
 }

@@ -1,0 +1,244 @@
+package dev.improv.server.hostile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.improv.server.testing.ServerProcess;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Clients that make the server produce bytes and never read them, against a server in its own small JVM
+ * ({@code -Xmx256m -XX:MaxDirectMemorySize=128m}, one I/O thread, so the attacker shares the room's thread): the
+ * server's memory stays bounded and a legitimate room on the same thread keeps getting its prompts in time,
+ * during the attack and after it.
+ */
+@Tag("integration")
+class BackPressureEndToEndTest {
+    private static final String KEY = "hostile-admin-key";
+    /**
+     * Generous: a loopback relay takes about a millisecond. After an attack the room is back to normal; during one
+     * on this shared 2-core box (load 30-50 while six checkouts build) the attacker, the test and the server compete
+     * for the cores, so the bound during an attack is "prompts keep flowing" — the attack used to stop them for
+     * 12 s, or for good with little direct memory. The percentiles are printed either way.
+     */
+    private static final double P90_BOUND_MS = 100;
+    private static final double MAX_BOUND_MS = 1000;
+    private static final double MAX_DURING_ATTACK_MS = 5000;
+    private static final long RSS_BOUND_MIB = 640;
+
+    @TempDir
+    Path data;
+    ServerProcess server;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = ServerProcess.start(List.of("-Xmx256m", "-XX:MaxDirectMemorySize=128m", "-Xlog:gc:stdout"),
+                List.of("--host", "127.0.0.1", "--port", "0", "--data-dir", data.toString(), "--admin-key", KEY,
+                        "--io-threads", "1", "--fsync", "OFF"));
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void pipelinedMetricsFromAClientThatNeverReadsNeitherGrowMemoryNorStallTheRoom() throws Exception {
+        try (RoomProbe room = RoomProbe.open(server.port(), KEY, "{\"observers\":4}")) {
+            List<Double> before = room.promptsFor(1000, 20);
+            long rssBefore = server.rssMib();
+            byte[] attack = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(24_000).getBytes(StandardCharsets.US_ASCII);
+            AtomicBoolean attacking = new AtomicBoolean(true);
+            AtomicLong peakRss = new AtomicLong(rssBefore);
+            ExecutorService pool = Executors.newFixedThreadPool(5);
+            List<Future<?>> attackers = new ArrayList<>();
+            for (int a = 0; a < 4; a++) {
+                attackers.add(pool.submit(() -> {
+                    for (int i = 0; i < 10 && attacking.get(); i++) {
+                        pipelineAndNeverRead(server.port(), attack, 1500);
+                    }
+                    return null;
+                }));
+            }
+            pool.submit(() -> sampleRss(attacking, peakRss));
+            List<Double> during = room.promptsFor(5000, 20);
+            long healthStart = System.nanoTime();
+            HttpResponse<String> health = get(server.port(), "/healthz");
+            double healthMs = (System.nanoTime() - healthStart) / 1e6;
+            attacking.set(false);
+            for (Future<?> f : attackers) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            pool.shutdownNow();
+            List<Double> after = room.promptsFor(2000, 20);
+            System.out.printf("pipelining attack: before %s; during %s; after %s; healthz %.1f ms; RSS %d -> peak %d MiB%n",
+                    RoomProbe.summary(before), RoomProbe.summary(during), RoomProbe.summary(after), healthMs,
+                    rssBefore, peakRss.get());
+            assertEquals(200, health.statusCode());
+            assertKeptFlowing(during, "during the attack");
+            assertLatencyBounded(after, "after the attack");
+            assertTrue(peakRss.get() < RSS_BOUND_MIB, "RSS peaked at " + peakRss.get() + " MiB");
+            assertNoStackTraces();
+        }
+    }
+
+    @Test
+    void aPingFloodFromAClientThatNeverReadsIsDroppedAndTheRoomKeepsWorking() throws Exception {
+        try (RoomProbe room = RoomProbe.open(server.port(), KEY, "{\"observers\":4}")) {
+            long rssBefore = server.rssMib();
+            AtomicBoolean flooding = new AtomicBoolean(true);
+            AtomicLong peakRss = new AtomicLong(rssBefore);
+            AtomicLong sentBytes = new AtomicLong();
+            ExecutorService pool = Executors.newFixedThreadPool(5);
+            List<Future<?>> flooders = new ArrayList<>();
+            for (int f = 0; f < 4; f++) {
+                String path = "/ws/rooms/" + room.roomId() + "?token=" + room.token("observer", f);
+                flooders.add(pool.submit(() -> pingFlood(server.port(), path, flooding, sentBytes, 60L << 20)));
+            }
+            pool.submit(() -> sampleRss(flooding, peakRss));
+            List<Double> during = room.promptsFor(5000, 20);
+            flooding.set(false);
+            for (Future<?> f : flooders) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            pool.shutdownNow();
+            List<Double> after = room.promptsFor(2000, 20);
+            String metrics = get(server.port(), "/metrics").body();
+            System.out.printf("ping flood: %d MiB of pings sent; during %s; after %s; RSS %d -> peak %d MiB%n",
+                    sentBytes.get() >> 20, RoomProbe.summary(during), RoomProbe.summary(after), rssBefore,
+                    peakRss.get());
+            assertTrue(sentBytes.get() > 8L << 20, "the flood was a flood: " + sentBytes.get() + " bytes");
+            assertKeptFlowing(during, "during the flood");
+            assertLatencyBounded(after, "after the flood");
+            assertTrue(peakRss.get() < RSS_BOUND_MIB, "RSS peaked at " + peakRss.get() + " MiB");
+            assertFalse(room.performer().isClosed());
+            assertTrue(metrics.contains("improv_errors_total{code=\"slow_consumer\"}")
+                    || metrics.contains("improv_errors_total{code=\"rate_limited\"}"), "flood counted");
+            assertNoStackTraces();
+        }
+    }
+
+    private void assertKeptFlowing(List<Double> latencies, String when) {
+        assertTrue(latencies.size() >= 2 && RoomProbe.percentile(latencies, 100) < MAX_DURING_ATTACK_MS,
+                "prompts " + when + ": " + RoomProbe.summary(latencies));
+    }
+
+    private void assertLatencyBounded(List<Double> latencies, String when) {
+        assertTrue(latencies.size() >= 20, "prompts " + when + ": " + latencies.size());
+        double p90 = RoomProbe.percentile(latencies, 90);
+        double max = RoomProbe.percentile(latencies, 100);
+        assertTrue(p90 < P90_BOUND_MS && max < MAX_BOUND_MS,
+                "prompts " + when + ": " + RoomProbe.summary(latencies) + "; server GC: " + server.output().stream()
+                        .filter(l -> l.contains("gc")).toList());
+    }
+
+    private void assertNoStackTraces() {
+        List<String> traces = server.output().stream().filter(l -> l.startsWith("\tat ")).toList();
+        assertTrue(traces.isEmpty(), "stack traces in the server log: " + traces.subList(0, Math.min(5, traces.size())));
+    }
+
+    private void sampleRss(AtomicBoolean running, AtomicLong peak) {
+        while (running.get()) {
+            try {
+                peak.accumulateAndGet(server.rssMib(), Math::max);
+                Thread.sleep(100);
+            } catch (IOException | InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** One write of {@code attack}, then hold the connection without reading for {@code holdMs}. */
+    private static void pipelineAndNeverRead(int port, byte[] attack, long holdMs) throws InterruptedException {
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(4096);
+            s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            s.setSoTimeout(1000);
+            OutputStream out = s.getOutputStream();
+            Thread writer = new Thread(() -> {
+                try {
+                    out.write(attack);
+                    out.flush();
+                } catch (IOException ignored) {
+                    // closed by the server: that is the point
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            Thread.sleep(holdMs);
+        } catch (IOException ignored) {
+            // refused or reset by the server
+        }
+    }
+
+    /** Masked pings with 125-byte payloads, written as fast as the socket takes them, never reading. */
+    private static Void pingFlood(int port, String path, AtomicBoolean running, AtomicLong sent, long maxBytes)
+            throws IOException {
+        ByteArrayOutputStream frames = new ByteArrayOutputStream();
+        byte[] mask = {1, 2, 3, 4};
+        while (frames.size() < 64 * 1024) {
+            frames.write(0x89);
+            frames.write(0x80 | 125);
+            frames.write(mask, 0, 4);
+            for (int i = 0; i < 125; i++) {
+                frames.write('p' ^ mask[i % 4]);
+            }
+        }
+        byte[] chunk = frames.toByteArray();
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(4096);
+            s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            OutputStream out = s.getOutputStream();
+            String key = Base64.getEncoder().encodeToString(new byte[16]);
+            out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            java.io.InputStream in = s.getInputStream();
+            for (int matched = 0; matched < 4; ) { // the 101 head, then only pings (as a real client would)
+                int b = in.read();
+                if (b < 0) {
+                    return null;
+                }
+                matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : (b == '\r' ? 1 : 0);
+            }
+            while (running.get() && sent.get() < maxBytes) {
+                out.write(chunk);
+                sent.addAndGet(chunk.length);
+            }
+        } catch (IOException e) {
+            // cut off by the server (slow consumer, rate): fine
+        }
+        return null;
+    }
+
+    private static HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}

@@ -1,0 +1,141 @@
+package dev.improv.server.hostile;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.protocol.ProtocolCodec;
+import dev.improv.server.testing.TestClient;
+import dev.improv.server.testing.TestServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A legitimate room under attack: a moderator pushes prompts at a steady pace and a performer receives them;
+ * each prompt's latency is measured from just before the moderator's send to the performer's arrival, with
+ * real sockets. Used by every hostile-client test to show that the room kept working.
+ */
+final class RoomProbe implements AutoCloseable {
+    private final TestClient moderator;
+    private final TestClient performer;
+    private final List<TestClient> others = new ArrayList<>();
+    private final JsonNode room;
+    private final String wsBase;
+    private int next;
+
+    private RoomProbe(String wsBase, JsonNode room, TestClient moderator, TestClient performer) {
+        this.wsBase = wsBase;
+        this.room = room;
+        this.moderator = moderator;
+        this.performer = performer;
+    }
+
+    /** Creates a room through the admin API at {@code httpBase} and joins a moderator and a performer. */
+    static RoomProbe open(int port, String adminKey, String body) throws Exception {
+        HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/api/rooms")).timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + adminKey).POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        if (created.statusCode() != 201) {
+            throw new IllegalStateException("room not created: " + created.statusCode() + " " + created.body());
+        }
+        JsonNode room = ProtocolCodec.mapper().readTree(created.body());
+        String wsBase = "ws://127.0.0.1:" + port;
+        TestClient mod = TestClient.join(urlOf(wsBase, room, "moderator", 0));
+        TestClient perf = TestClient.join(urlOf(wsBase, room, "performer", 0));
+        return new RoomProbe(wsBase, room, mod, perf);
+    }
+
+    static String urlOf(String wsBase, JsonNode room, String role, int index) {
+        return wsBase + "/ws/rooms/" + room.path("room").path("id").asText() + "?token="
+                + TestServer.link(room, role, index).path("token").asText();
+    }
+
+    String url(String role, int index) {
+        return urlOf(wsBase, room, role, index);
+    }
+
+    String token(String role, int index) {
+        return TestServer.link(room, role, index).path("token").asText();
+    }
+
+    String roomId() {
+        return room.path("room").path("id").asText();
+    }
+
+    String sessionId() {
+        return room.path("room").path("sessionId").asText();
+    }
+
+    JsonNode room() {
+        return room;
+    }
+
+    TestClient moderator() {
+        return moderator;
+    }
+
+    TestClient performer() {
+        return performer;
+    }
+
+    /** Joins another member (closed with the probe). */
+    TestClient join(String role, int index) {
+        TestClient c = TestClient.join(url(role, index));
+        others.add(c);
+        return c;
+    }
+
+    /** One prompt, moderator to performer: its latency in milliseconds. Fails after 10 s without it. */
+    double promptLatencyMs() {
+        String text = "probe " + (next++) + " " + System.nanoTime();
+        long sent = System.nanoTime();
+        moderator.send("{\"type\":\"prompt\",\"text\":\"" + text + "\"}");
+        long arrived = performer.awaitArrival(m -> m.path("type").asText().equals("prompt")
+                && m.path("text").asText().equals(text), "prompt '" + text + "'");
+        return (arrived - sent) / 1e6;
+    }
+
+    /** Prompts every {@code everyMs} for {@code forMs}; the latencies, in order. */
+    List<Double> promptsFor(long forMs, long everyMs) throws InterruptedException {
+        List<Double> latencies = new ArrayList<>();
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(forMs);
+        while (System.nanoTime() < end && latencies.size() < 10_000) {
+            latencies.add(promptLatencyMs());
+            Thread.sleep(everyMs);
+        }
+        return latencies;
+    }
+
+    static double percentile(List<Double> values, double p) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
+    }
+
+    static String summary(List<Double> latencies) {
+        return String.format("n=%d p50=%.1f ms p90=%.1f ms max=%.1f ms (loadavg %s)", latencies.size(),
+                percentile(latencies, 50), percentile(latencies, 90), percentile(latencies, 100), loadavg());
+    }
+
+    static String loadavg() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (java.io.IOException e) {
+            return "?";
+        }
+    }
+
+    @Override
+    public void close() {
+        others.forEach(TestClient::close);
+        moderator.close();
+        performer.close();
+    }
+}

@@ -1,0 +1,111 @@
+package dev.improv.server.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.testing.TestServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.ScriptTimeoutException;
+
+/**
+ * Issue 14's first problem: about one join in six left the two performers blind to each other (an offer
+ * collision whose rolled-back side never gathered a candidate). Thirty joins in a row, each in a new room; every
+ * second one forces the collision (both pages offer at once, {@code offerWaitMs=0}). Every join must reach
+ * "connected" with decoded video both ways. The log of each join (time, restarts, the pages' negotiation trace)
+ * is written to target/negotiation.log.
+ */
+@Tag("browser")
+class NegotiationBrowserTest {
+    static final int JOINS = Integer.getInteger("negotiation.joins", 30);
+
+    @TempDir
+    static Path temp;
+    static BrowserRig rig;
+
+    @BeforeAll
+    static void start() throws Exception {
+        rig = BrowserRig.start(temp);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (rig != null) {
+            rig.close();
+        }
+    }
+
+    static List<Map<String, Object>> stats(String window) {
+        try {
+            return rig.stats(window);
+        } catch (ScriptTimeoutException e) {
+            return List.of(); // the browser is busy (a loaded machine): ask again at the next poll
+        }
+    }
+
+    static boolean connectedWithVideo(String window) {
+        List<Map<String, Object>> stats = stats(window);
+        return stats.size() == 1 && "connected".equals(stats.get(0).get("connectionState"))
+                && ((Number) stats.get(0).get("framesDecoded")).longValue() > 0;
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<String> trace(String window) {
+        return (List<String>) rig.js(window, "return window.improv.trace()");
+    }
+
+    @Test
+    void thirtyJoinsInARowAllConnectWithVideoBothWaysIncludingForcedOfferCollisions() throws Exception {
+        List<String> failed = new ArrayList<>();
+        int forcedWithCollision = 0;
+        StringBuilder log = new StringBuilder();
+        Path out = Files.createDirectories(Path.of("target")).resolve("negotiation.log");
+        for (int i = 0; i < JOINS; i++) {
+            boolean forced = i % 2 == 1;
+            String query = forced ? "&offerWaitMs=0" : "";
+            JsonNode room = rig.createRoom("{\"name\":\"Duet " + i + "\",\"performers\":[\"Ana\",\"Ben\"]}");
+            String ana = rig.open(rig.pageUrl(TestServer.link(room, "performer", 0)) + query);
+            String ben = rig.open(rig.pageUrl(TestServer.link(room, "performer", 1)) + query);
+            rig.on(ana).findElement(By.id("join-button")).click();
+            rig.on(ben).findElement(By.id("join-button")).click();
+            long start = System.nanoTime();
+            boolean ok;
+            try {
+                // generous: on a shared 2-core box under load 40 one Chromium step can take seconds
+                Awaitility.await().atMost(90, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(300))
+                        .until(() -> connectedWithVideo(ana) && connectedWithVideo(ben));
+                ok = true;
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                ok = false;
+                failed.add("join " + i + (forced ? " (forced collision)" : ""));
+            }
+            List<String> traces = new ArrayList<>(trace(ana));
+            traces.addAll(trace(ben));
+            boolean collided = traces.stream().anyMatch(t -> t.contains("offer collision"));
+            if (forced && collided) {
+                forcedWithCollision++;
+            }
+            log.append(String.format("join %d%s: %s in %d ms, collision %s, stats %s %s%n", i, forced ? " forced" : "",
+                    ok ? "connected" : "NOT CONNECTED", (System.nanoTime() - start) / 1_000_000, collided,
+                    stats(ana), stats(ben)));
+            log.append("  ").append(String.join("\n  ", traces)).append('\n');
+            Files.writeString(out, log);
+            rig.closeWindows();
+        }
+        assertEquals(List.of(), failed, "joins that did not connect (see target/negotiation.log)");
+        assertTrue(forcedWithCollision > 0, "the forced joins really made both pages offer at once");
+    }
+}
