@@ -27,11 +27,11 @@ export const TIMING = Object.freeze({
   /** Answered, yet no ICE progress at all ("new") for this long: stuck (the rollback case above). */
   stuckNewMs: 4000,
   /** Our offer unanswered for this long (e.g. it was lost while our socket reconnected). */
-  unansweredMs: 6000,
+  unansweredMs: 10000,
   /** Connected before, now disconnected for this long: ICE restart (the offerer). */
   disconnectedMs: 3000,
-  /** Not connected for this long, whatever the reason: replace. */
-  notConnectedMs: 15000,
+  /** Not connected for this long, whatever the reason: replace (long: on a loaded machine ICE can take 20 s). */
+  notConnectedMs: 30000,
   tickMs: 1000,
 });
 
@@ -187,7 +187,9 @@ export class PeerMesh extends EventTarget {
 
   signal(peer, kind, data) {
     // Signals are not resent after a reconnect: a stale offer would do harm; the watchdog recovers instead.
-    this.conn.send({ type: 'signal', to: peer.id, kind, data: { ...data, conn: peer.conn } }, { reliable: false });
+    // conn: our connection; to: theirs as far as we know it (so that they can drop what was meant for an old one)
+    this.conn.send({ type: 'signal', to: peer.id, kind, data: { ...data, conn: peer.conn, to: peer.remoteConn } },
+      { reliable: false });
   }
 
   async handleSignal({ from, kind, data }) {
@@ -204,6 +206,9 @@ export class PeerMesh extends EventTarget {
       peer = await this.create(from, { remoteConn: conn });
     }
     const pc = peer.pc;
+    // an answer or candidate meant for a connection of ours that has been replaced meanwhile (it would be
+    // taken for the new connection's and leave it stuck)
+    if (kind !== 'offer' && typeof data.to === 'string' && data.to !== peer.conn) return;
     if (kind === 'ice') {
       if (!peer.remoteConn) {
         peer.early.push({ conn, candidate: data.candidate }); // before their answer: keep for when it comes

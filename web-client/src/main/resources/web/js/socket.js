@@ -39,7 +39,7 @@ export class ReconnectingSocket extends EventTarget {
   }
 
   get connected() {
-    return !!this.ws && this.state === 'connected';
+    return !!this.ws && this.state === 'connected' && this.ws.readyState === WebSocket.OPEN;
   }
 
   start() {

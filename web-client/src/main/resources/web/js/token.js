@@ -9,13 +9,21 @@ function base64UrlDecode(text) {
   return new TextDecoder().decode(bytes);
 }
 
-/** The claims of a token, or null when the token cannot be read. */
+/**
+ * The claims of a token, or null when the token cannot be read. Stopgap until the pages ask the server
+ * (GET /api/token-info?token=…, see docs/integration.md): reads a JWT's payload (its participant is `sub`) or a
+ * link of the format before JWT.
+ */
 export function readClaims(token) {
   if (!token || token.indexOf('.') <= 0) {
     return null;
   }
   try {
-    const claims = JSON.parse(base64UrlDecode(token.slice(0, token.indexOf('.'))));
+    const parts = token.split('.');
+    const claims = JSON.parse(base64UrlDecode(parts.length === 3 ? parts[1] : parts[0]));
+    if (claims && typeof claims === 'object' && parts.length === 3 && claims.pid === undefined) {
+      claims.pid = claims.sub;
+    }
     return claims && typeof claims === 'object' ? claims : null;
   } catch (e) {
     return null;

@@ -1,5 +1,7 @@
 package dev.improv.server.app;
 
+import dev.improv.server.auth.http.TokenRoutes;
+import dev.improv.server.webhook.WebhookFeature;
 import dev.improv.server.auth.IceServers;
 import dev.improv.server.auth.JoinLinks;
 import dev.improv.server.auth.TokenService;
@@ -73,7 +75,7 @@ public final class ServerApp implements AutoCloseable {
     private ServerApp(ServerConfig config, WalStorage logStorage) {
         this.config = config;
         ServerMetrics metrics = new ServerMetrics();
-        TokenService tokens = new TokenService(config.tokenSecret(), Clock.systemUTC());
+        TokenService tokens = TokenService.load(config.tokens(), Clock.systemUTC()); // reads the key file
         PromptLibrary prompts = promptLibrary(config, tokens); // files first: a bad file fails before any thread
         StaticFiles pages = StaticFiles.load("web");
         this.transport = ImprovServer.open(config, metrics);
@@ -94,6 +96,12 @@ public final class ServerApp implements AutoCloseable {
             features.add(log);
         }
         SessionJournal journal = log == null ? SessionJournal.none() : log.journal();
+        // webhooks: the rooms' journal also feeds the durable outbox
+        WebhookFeature webhooks = config.webhooks().file() == null ? null : new WebhookFeature(config, metrics);
+        if (webhooks != null) {
+            features.add(webhooks); // closed after the rooms: their last events are in its outbox by then
+            journal = webhooks.journal(journal);
+        }
         this.rooms = new RoomRegistry(transport::nextLoop, transport.frames(), clock, metrics, journal,
                 ServerCommand.serverVersion());
         JoinLinks links = new JoinLinks(tokens, config.publicUrl(), config.linkTtlSeconds(), Clock.systemUTC());
@@ -119,6 +127,7 @@ public final class ServerApp implements AutoCloseable {
                 .routes()));
         features.add(Feature.ofRoutes(new PoolRoutes(router, links).routes()));
         features.add(Feature.ofRoutes(prompts.routes(admin)));
+        features.add(Feature.ofRoutes(new TokenRoutes(tokens, config.tokens()).routes()));
         if (media != null) {
             features.add(media);
         }

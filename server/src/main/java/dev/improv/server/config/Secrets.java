@@ -79,6 +79,27 @@ public final class Secrets {
         return Files.readString(file, StandardCharsets.US_ASCII).trim();
     }
 
+    /**
+     * Refuses a file that holds secrets when its group or others may read it (start-up or reload, blocking I/O).
+     *
+     * @param what what the file is, for the message ("token key file")
+     * @throws IllegalArgumentException naming the file, its mode and the fix
+     */
+    public static void requireOwnerOnly(Path file, String what) throws IOException {
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> perms;
+        try {
+            perms = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException e) {
+            return; // not a POSIX file system: nothing to check
+        }
+        for (java.nio.file.attribute.PosixFilePermission p : perms) {
+            if (p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_")) {
+                throw new IllegalArgumentException(what + " " + file + " holds secrets and may be read by others ("
+                        + java.nio.file.attribute.PosixFilePermissions.toString(perms) + "); run: chmod 600 " + file);
+            }
+        }
+    }
+
     private static byte[] randomBytes(int n) {
         byte[] b = new byte[n];
         RANDOM.nextBytes(b);

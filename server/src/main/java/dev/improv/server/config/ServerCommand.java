@@ -49,6 +49,29 @@ public class ServerCommand {
                     + "(env IMPROV_ADMIN_KEY).")
     String adminKey;
 
+    @Option(names = "--token-keys", defaultValue = "${env:IMPROV_TOKEN_KEYS}",
+            description = "JSON file of join token keys for rotation: {\"signing\":kid,\"keys\":{kid:secret},"
+                    + "\"retired\":[kid]}, mode 600; default <data-dir>/token-keys.json when it exists "
+                    + "(env IMPROV_TOKEN_KEYS).")
+    Path tokenKeys;
+
+    @Option(names = "--token-issuer", defaultValue = "${env:IMPROV_TOKEN_ISSUER:-improv-server}",
+            description = "The 'iss' of join tokens this server mints (env IMPROV_TOKEN_ISSUER).")
+    String tokenIssuer;
+
+    @Option(names = "--token-accepted-issuers", split = ",", defaultValue = "${env:IMPROV_TOKEN_ACCEPTED_ISSUERS:-}",
+            description = "More 'iss' values accepted, comma separated, e.g. a studio backend that mints links "
+                    + "(env IMPROV_TOKEN_ACCEPTED_ISSUERS).")
+    List<String> tokenAcceptedIssuers;
+
+    @Option(names = "--token-audience", defaultValue = "${env:IMPROV_TOKEN_AUDIENCE:-improv}",
+            description = "The 'aud' every join token must name (env IMPROV_TOKEN_AUDIENCE).")
+    String tokenAudience;
+
+    @Option(names = "--token-clock-skew-seconds", defaultValue = "${env:IMPROV_TOKEN_CLOCK_SKEW_SECONDS:-60}",
+            description = "Tolerance for a token's 'nbf'/'iat' in the future (env IMPROV_TOKEN_CLOCK_SKEW_SECONDS).")
+    long tokenClockSkewSeconds;
+
     @Option(names = "--admin-key-file", defaultValue = "${env:IMPROV_ADMIN_KEY_FILE}",
             description = "File holding the admin API key (at least 16 characters) (env IMPROV_ADMIN_KEY_FILE).")
     Path adminKeyFile;
@@ -264,6 +287,34 @@ public class ServerCommand {
                     + "(env IMPROV_MEDIA_VIDEO_FPS).")
     double mediaVideoFps;
 
+    @Option(names = "--webhooks", defaultValue = "${env:IMPROV_WEBHOOKS}",
+            description = "JSON file of webhook endpoints (id, url, whsec_ secret, event kinds), mode 600; "
+                    + "see docs/integration.md (env IMPROV_WEBHOOKS).")
+    Path webhooks;
+
+    @Option(names = "--webhook-retry-base-ms", defaultValue = "${env:IMPROV_WEBHOOK_RETRY_BASE_MS:-1000}",
+            description = "First retry delay of a failed webhook delivery; doubles per attempt, with jitter "
+                    + "(env IMPROV_WEBHOOK_RETRY_BASE_MS).")
+    long webhookRetryBaseMs;
+
+    @Option(names = "--webhook-retry-max-ms", defaultValue = "${env:IMPROV_WEBHOOK_RETRY_MAX_MS:-300000}",
+            description = "Longest delay between two attempts (env IMPROV_WEBHOOK_RETRY_MAX_MS).")
+    long webhookRetryMaxMs;
+
+    @Option(names = "--webhook-max-attempts", defaultValue = "${env:IMPROV_WEBHOOK_MAX_ATTEMPTS:-25}",
+            description = "Attempts per delivery before it is given up (counted and logged) "
+                    + "(env IMPROV_WEBHOOK_MAX_ATTEMPTS).")
+    int webhookMaxAttempts;
+
+    @Option(names = "--webhook-max-pending", defaultValue = "${env:IMPROV_WEBHOOK_MAX_PENDING:-100000}",
+            description = "Deliveries the outbox holds at most; more events are dropped and counted "
+                    + "(env IMPROV_WEBHOOK_MAX_PENDING).")
+    int webhookMaxPending;
+
+    @Option(names = "--webhook-timeout-ms", defaultValue = "${env:IMPROV_WEBHOOK_TIMEOUT_MS:-10000}",
+            description = "Connect and answer timeout of one delivery attempt (env IMPROV_WEBHOOK_TIMEOUT_MS).")
+    long webhookTimeoutMs;
+
     /** Builds the validated configuration; reads or creates the secrets in the data directory. */
     public ServerConfig toConfig() throws IOException {
         Path data = dataDir.toAbsolutePath().normalize();
@@ -272,7 +323,7 @@ public class ServerCommand {
             throw new IllegalArgumentException("give the admin key either by --admin-key or by --admin-key-file");
         }
         String key = adminKey == null || adminKey.isBlank() ? Secrets.adminKey(data, adminKeyFile) : adminKey;
-        byte[] secret = Secrets.tokenSecret(data, tokenSecretFile);
+        ServerConfig.TokenSettings tokens = tokenSettings(data);
         String url = publicUrl == null || publicUrl.isBlank() ? "http://localhost:" + port : stripSlash(publicUrl);
         if ((publicUrl == null || publicUrl.isBlank()) && clean(allowedOrigins).isEmpty()) {
             org.slf4j.LoggerFactory.getLogger(ServerCommand.class).warn("no --public-url and no --allowed-origins: "
@@ -283,7 +334,7 @@ public class ServerCommand {
         RoomLimits limits = new RoomLimits(maxMembers, Map.of(Role.PERFORMER, maxPerformers,
                 Role.MODERATOR, maxModerators, Role.RECORDER, maxRecorders, Role.OBSERVER, maxObservers),
                 resumeWindowMs, historyEvents, historyBytes, catchUpStallMs);
-        return new ServerConfig(host, port, url, data, key, secret, origins, maxMessageBytes, messagesPerSecond,
+        return new ServerConfig(host, port, url, data, key, tokens, origins, maxMessageBytes, messagesPerSecond,
                 messageBurst, limits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs, writeBufferHighWater,
                 linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads, shutdownGraceMs,
                 new ServerConfig.IceSettings(clean(stunUrls), clean(turnUrls), turnSecret, turnCredentialTtlSeconds,
@@ -294,7 +345,18 @@ public class ServerCommand {
                         upgradesPerSecondPerAddress, upgradeBurstPerAddress, reconnectsPerMinute, reconnectBurst,
                         trackedAddresses, protocolErrorLogsPerMinute),
                 new ServerConfig.AdminListener(adminHost, adminPort),
+                new ServerConfig.WebhookSettings(webhooks == null ? null : webhooks.toAbsolutePath(),
+                        webhookRetryBaseMs, webhookRetryMaxMs, webhookMaxAttempts, webhookMaxPending, webhookTimeoutMs),
                 new ServerConfig.LogSettings(logSegmentBytes, logBacklogBytes));
+    }
+
+    private ServerConfig.TokenSettings tokenSettings(Path data) throws IOException {
+        Path keys = tokenKeys != null ? tokenKeys.toAbsolutePath()
+                : java.nio.file.Files.exists(data.resolve("token-keys.json")) ? data.resolve("token-keys.json") : null;
+        List<String> issuers = new java.util.ArrayList<>(List.of(tokenIssuer));
+        issuers.addAll(clean(tokenAcceptedIssuers));
+        return new ServerConfig.TokenSettings(Secrets.tokenSecret(data, tokenSecretFile), keys, tokenIssuer, issuers, tokenAudience,
+                tokenClockSkewSeconds);
     }
 
     private static List<String> clean(List<String> values) {

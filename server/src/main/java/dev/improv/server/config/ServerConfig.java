@@ -9,6 +9,7 @@ import java.util.List;
  * environment variables, or directly by tests.
  *
  * @param publicUrl            base URL put into join links (what browsers reach)
+ * @param tokens               join token keys and policy (issuer, audience, clock skew)
  * @param allowedOrigins       browser origins allowed to open WebSockets; empty = same origin as the Host header
  * @param maxMessageBytes      largest client message accepted; larger ones get an error, the connection stays
  * @param messagesPerSecond    sustained client messages per second per connection (token bucket refill)
@@ -26,15 +27,16 @@ import java.util.List;
  * @param clients              what one connection, one address or one participant may make the server hold
  * @param admin                where the admin API and /metrics are served: on the main port, or a listener of
  *                             their own
+ * @param webhooks             signed webhooks to the operator's endpoints, with their durable outbox
  * @param log                  segment size and backlog bound of the write-ahead log
  */
-public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, byte[] tokenSecret,
+public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, TokenSettings tokens,
                            List<String> allowedOrigins, int maxMessageBytes, int messagesPerSecond, int messageBurst,
                            RoomLimits roomLimits, long joinTimeoutMs, long idleTimeoutMs, long pingIntervalMs,
                            int writeBufferHighWater, long linkTtlSeconds, boolean sessionLog, FsyncPolicy fsync,
                            long fsyncIntervalMs, String transport, int ioThreads, long shutdownGraceMs,
                            IceSettings ice, MediaSettings media, Path promptLibrary, ClientLimits clients,
-                           AdminListener admin, LogSettings log) {
+                           AdminListener admin, WebhookSettings webhooks, LogSettings log) {
     public ServerConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
         require(port >= 0 && port <= 65535, "port must be 0..65535");
@@ -86,6 +88,55 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
 
         public static ClientLimits defaults() {
             return new ClientLimits(16, 10_000, 256, 20, 200, 30, 10, 100_000, 60);
+        }
+    }
+
+    /**
+     * Join tokens (JWT, HS256). {@code keyFile} holds the rotation keys (see {@code auth.TokenKeys}); the generated
+     * {@code defaultSecret} is the key {@code default} unless the file retires it.
+     *
+     * @param keyFile          JSON key file (kid -> secret, signing kid, retired kids), or null for none
+     * @param issuer           the {@code iss} of the tokens this server mints
+     * @param acceptedIssuers  issuers whose tokens are accepted (a studio backend minting its own), the own included
+     * @param audience         the {@code aud} every token must name
+     * @param clockSkewSeconds tolerance for {@code nbf} and {@code iat} in the future (another machine's clock)
+     */
+    public record TokenSettings(byte[] defaultSecret, Path keyFile, String issuer, List<String> acceptedIssuers,
+                                String audience, long clockSkewSeconds) {
+        public TokenSettings {
+            acceptedIssuers = List.copyOf(acceptedIssuers);
+            require(defaultSecret != null && defaultSecret.length >= 32, "the token secret must have at least 32 bytes");
+            require(issuer != null && !issuer.isBlank(), "token issuer must not be empty");
+            require(audience != null && !audience.isBlank(), "token audience must not be empty");
+            require(clockSkewSeconds >= 0 && clockSkewSeconds <= 600, "token clock skew must be 0..600 s");
+        }
+
+        @Override
+        public String toString() { // never the secret
+            return "TokenSettings[keyFile=" + keyFile + ", issuer=" + issuer + ", acceptedIssuers=" + acceptedIssuers
+                    + ", audience=" + audience + ", clockSkewSeconds=" + clockSkewSeconds + "]";
+        }
+    }
+
+    /**
+     * Webhooks: endpoints and secrets in an owner-only file; deliveries retried with exponential backoff
+     * ({@code retryBaseMs} doubling up to {@code retryMaxMs}, with jitter) up to {@code maxAttempts} attempts.
+     *
+     * @param file       the endpoints file, or null for no webhooks
+     * @param maxPending deliveries kept in the outbox at most; events beyond are dropped and counted
+     * @param timeoutMs  connect and answer timeout of one attempt
+     */
+    public record WebhookSettings(Path file, long retryBaseMs, long retryMaxMs, int maxAttempts, int maxPending,
+                                  long timeoutMs) {
+        public WebhookSettings {
+            require(retryBaseMs >= 10 && retryMaxMs >= retryBaseMs, "webhook retry base must be >= 10 ms and <= max");
+            require(maxAttempts >= 1, "webhook max attempts must be at least 1");
+            require(maxPending >= 1, "webhook max pending must be at least 1");
+            require(timeoutMs >= 100, "webhook timeout must be at least 100 ms");
+        }
+
+        public static WebhookSettings none() {
+            return new WebhookSettings(null, 1000, 300_000, 25, 100_000, 10_000);
         }
     }
 
@@ -180,9 +231,9 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
 
     /** A copy with another port and public URL, for tests that bind to port 0. */
     public ServerConfig withPublicUrl(String url) {
-        return new ServerConfig(host, port, url, dataDir, adminKey, tokenSecret, allowedOrigins, maxMessageBytes,
+        return new ServerConfig(host, port, url, dataDir, adminKey, tokens, allowedOrigins, maxMessageBytes,
                 messagesPerSecond, messageBurst, roomLimits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs,
                 writeBufferHighWater, linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads,
-                shutdownGraceMs, ice, media, promptLibrary, clients, admin, log);
+                shutdownGraceMs, ice, media, promptLibrary, clients, admin, webhooks, log);
     }
 }

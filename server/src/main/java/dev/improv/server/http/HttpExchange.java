@@ -80,10 +80,15 @@ public final class HttpExchange {
      * @throws ApiError.Failure 401 naming the field {@code token} when it is missing, forged or expired
      */
     public JoinClaims joinToken(TokenService tokens) {
+        return joinToken(tokens, dev.improv.server.auth.Scope.JOIN);
+    }
+
+    /** The same for a token that must allow {@code scope}; 403 when it is valid but does not. */
+    public JoinClaims joinToken(TokenService tokens, dev.improv.server.auth.Scope scope) {
         try {
-            return tokens.verify(query("token"));
+            return tokens.verify(query("token"), scope);
         } catch (TokenException e) {
-            throw new ApiError.Failure(HttpResponseStatus.UNAUTHORIZED, ApiError.of(e.code(), "token",
+            throw new ApiError.Failure(HttpResponseStatus.valueOf(e.httpStatus()), ApiError.of(e.code(), "token",
                     e.getMessage()));
         }
     }

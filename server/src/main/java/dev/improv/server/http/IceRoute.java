@@ -28,7 +28,7 @@ public final class IceRoute {
     }
 
     private void iceServers(HttpExchange ex) {
-        JoinClaims claims = ex.joinToken(tokens);
+        JoinClaims claims = ex.joinToken(tokens, dev.improv.server.auth.Scope.ICE);
         if (claims.room() == null) {
             ex.error(HttpResponseStatus.FORBIDDEN, ApiError.of(ErrorCode.NOT_AUTHORIZED, "token",
                     "ICE servers are for members of a room"));

@@ -63,7 +63,7 @@ public final class PromptLibrary {
                 return;
             }
             if (!admin.isAdmin(ex)) {
-                if (ex.joinToken(tokens).role() != Role.MODERATOR) {
+                if (ex.joinToken(tokens, dev.improv.server.auth.Scope.PROMPTS).role() != Role.MODERATOR) {
                     ex.error(HttpResponseStatus.FORBIDDEN, ApiError.of(ErrorCode.NOT_AUTHORIZED, "token",
                             "the prompt library is for moderators"));
                     return;

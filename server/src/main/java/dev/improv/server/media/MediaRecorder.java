@@ -4,9 +4,7 @@ import dev.onvoid.webrtc.PeerConnectionFactory;
 import dev.onvoid.webrtc.RTCConfiguration;
 import dev.onvoid.webrtc.media.audio.HeadlessAudioDeviceModule;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -93,25 +91,9 @@ public final class MediaRecorder implements AutoCloseable {
         return active.size();
     }
 
-    /**
-     * The room id inside a join token. Tokens are {@code base64url(json claims) + "." + signature}; the recorder
-     * only reads the room to build the URL, the server verifies the signature.
-     */
+    /** The room a recorder token names (read, not verified: the server verifies it when the recorder joins). */
     static String roomOf(String token) {
-        int dot = token.indexOf('.');
-        if (dot <= 0) {
-            throw new IllegalArgumentException("not a join token");
-        }
-        try {
-            String json = new String(Base64.getUrlDecoder().decode(token.substring(0, dot)), StandardCharsets.UTF_8);
-            String room = dev.improv.server.protocol.ProtocolCodec.mapper().readTree(json).path("room").asText("");
-            if (room.isEmpty()) {
-                throw new IllegalArgumentException("the token names no room (a lobby token?)");
-            }
-            return room;
-        } catch (java.io.IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("not a join token: " + e.getMessage(), e);
-        }
+        return dev.improv.server.auth.TokenService.unverifiedRoom(token);
     }
 
     @Override

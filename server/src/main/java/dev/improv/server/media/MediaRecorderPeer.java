@@ -2,9 +2,12 @@ package dev.improv.server.media;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.improv.server.protocol.ErrorCode;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.protocol.Role;
+import dev.improv.server.protocol.RoomEvent;
 import dev.improv.server.protocol.ServerMessage;
+import dev.improv.server.protocol.SignalKind;
 import dev.onvoid.webrtc.PeerConnectionFactory;
 import dev.onvoid.webrtc.RTCConfiguration;
 import java.net.URI;
@@ -14,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
@@ -41,8 +43,6 @@ public final class MediaRecorderPeer implements AutoCloseable {
     static final long TIME_SYNC_EVERY_MS = 5_000;
     static final int TIME_SYNC_BURST = 6;
     static final long STATS_EVERY_MS = 1_000;
-    /** Close codes after which a reconnect cannot succeed (token, room gone, kicked, replaced, left). */
-    private static final Set<Integer> FINAL_CLOSE_CODES = Set.of(4401, 4402, 4403, 4404, 4408, 4412, 4413, 4414);
 
     private final URI url;
     private final String roomId;
@@ -138,7 +138,7 @@ public final class MediaRecorderPeer implements AutoCloseable {
         if (stopped) {
             return;
         }
-        if (FINAL_CLOSE_CODES.contains(code)) {
+        if (ErrorCode.forCloseCode(code).filter(c -> !c.retryable()).isPresent()) { // a retry is refused again
             LOG.info("room {}: recorder closed by the server ({} {}); stopping", roomId, code, reason);
             stop();
             return;
@@ -177,35 +177,37 @@ public final class MediaRecorderPeer implements AutoCloseable {
 
     // ------------------------------------------------------------------ protocol
 
-    private void handle(JsonNode m) {
-        String type = m.path("type").asText();
-        if (m.has("seq") && !type.equals("welcome") && !type.equals("ack")) {
-            lastSeq = Math.max(lastSeq, m.path("seq").asLong());
+    /** One server message, decoded into the protocol's records: no type names or close codes kept here. */
+    private void handle(ServerMessage m) {
+        if (m instanceof RoomEvent event) {
+            lastSeq = Math.max(lastSeq, event.seq());
         }
-        switch (type) {
-            case "welcome" -> welcome(m);
-            case "member_joined" -> member(m.path("member"));
-            case "member_left" -> performerGone(m.path("id").asText());
-            case "signal" -> signal(m.path("from").asText(), m.path("kind").asText(), m.path("data"));
-            case "time_sync" -> timeSyncReply(m);
-            case "scene_ended" -> {
-                if (writer != null) {
-                    writer.checkpoint();
-                }
+        if (m instanceof ServerMessage.Welcome w) {
+            welcome(w);
+        } else if (m instanceof RoomEvent.MemberJoined joined) {
+            member(joined.member());
+        } else if (m instanceof RoomEvent.MemberLeft left) {
+            performerGone(left.id());
+        } else if (m instanceof ServerMessage.SignalRelay s) {
+            signal(s.from(), s.kind(), s.data().toTree());
+        } else if (m instanceof ServerMessage.TimeSyncReply reply) {
+            timeSyncReply(reply);
+        } else if (m instanceof RoomEvent.SceneEnded) {
+            if (writer != null) {
+                writer.checkpoint();
             }
-            case "room_closed" -> stop();
-            case "error" -> LOG.info("room {}: server says {} {}", roomId, m.path("code").asText(),
-                    m.path("message").asText());
-            default -> {
-                // prompts, marks, presence...: not the recorder's business
-            }
+        } else if (m instanceof RoomEvent.RoomClosed) {
+            stop();
+        } else if (m instanceof ServerMessage.Error e) {
+            LOG.info("room {}: server says {} {}", roomId, e.code(), e.message());
         }
+        // prompts, marks, presence...: not the recorder's business
     }
 
-    private void welcome(JsonNode m) {
+    private void welcome(ServerMessage.Welcome m) {
         reconnectAttempts = 0;
-        selfId = m.path("you").path("id").asText();
-        String session = m.path("room").path("session").asText();
+        selfId = m.you().id();
+        String session = m.room().session();
         if (writer != null && !session.equals(sessionId)) {
             closePeersAndWriter(); // a new room session: never mix two sessions in one file
         }
@@ -228,7 +230,7 @@ public final class MediaRecorderPeer implements AutoCloseable {
                         roomId);
             }
         }
-        for (JsonNode member : m.path("roster")) {
+        for (ServerMessage.Member member : m.roster()) {
             member(member);
         }
         for (int i = 0; i < TIME_SYNC_BURST; i++) {
@@ -238,14 +240,9 @@ public final class MediaRecorderPeer implements AutoCloseable {
                 performers.size());
     }
 
-    private void member(JsonNode node) {
-        try {
-            ServerMessage.Member member = ProtocolCodec.mapper().treeToValue(node, ServerMessage.Member.class);
-            if (member.role() == Role.PERFORMER) {
-                performers.put(member.id(), member);
-            }
-        } catch (Exception e) {
-            LOG.debug("room {}: unreadable member {}", roomId, node);
+    private void member(ServerMessage.Member member) {
+        if (member.role() == Role.PERFORMER) {
+            performers.put(member.id(), member);
         }
     }
 
@@ -264,13 +261,13 @@ public final class MediaRecorderPeer implements AutoCloseable {
         }
     }
 
-    private void signal(String from, String kind, JsonNode data) {
+    private void signal(String from, SignalKind kind, JsonNode data) {
         ServerMessage.Member performer = performers.get(from);
         if (performer == null) {
             LOG.debug("room {}: signal from {} who is not a performer; ignored", roomId, from);
             return;
         }
-        if (kind.equals("offer")) {
+        if (kind == SignalKind.OFFER) {
             if (!consent.consented(roomId, sessionId, performer)) {
                 LOG.info("room {}: {} has not consented to recording; offer not answered", roomId, from);
                 return;
@@ -284,7 +281,7 @@ public final class MediaRecorderPeer implements AutoCloseable {
                     (k, d) -> sendSignal(from, k, d), writer, clock, videoWriter, videoFps);
             peers.put(from, peer);
             peer.acceptOffer(data.path("sdp").asText());
-        } else if (kind.equals("ice")) {
+        } else if (kind == SignalKind.ICE) {
             PeerSession peer = peers.get(from);
             if (peer != null) {
                 peer.addRemoteCandidate(data);
@@ -298,11 +295,11 @@ public final class MediaRecorderPeer implements AutoCloseable {
         }
     }
 
-    private void timeSyncReply(JsonNode m) {
+    private void timeSyncReply(ServerMessage.TimeSyncReply m) {
         long now = clock.localMicros();
-        long clientTs = m.path("clientTs").asLong();
-        long recv = m.path("serverRecvTs").asLong();
-        long sent = m.path("serverSendTs").asLong();
+        long clientTs = m.clientTs();
+        long recv = m.serverRecvTs();
+        long sent = m.serverSendTs();
         clock.addSample(clientTs, recv, sent, now);
         send(ProtocolCodec.mapper().createObjectNode().put("type", "time_sync_report").put("clientTs", clientTs)
                 .put("serverRecvTs", recv).put("serverSendTs", sent).put("clientRecvTs", now));
@@ -391,14 +388,14 @@ public final class MediaRecorderPeer implements AutoCloseable {
                 String text = partial.toString();
                 partial.setLength(0);
                 try {
-                    JsonNode node = ProtocolCodec.mapper().readTree(text);
+                    ServerMessage message = ProtocolCodec.decodeServer(text);
                     control.execute(() -> {
                         if (ws == socket) {
-                            handle(node);
+                            handle(message);
                         }
                     });
-                } catch (Exception e) {
-                    LOG.warn("room {}: unreadable server message", roomId);
+                } catch (RuntimeException e) {
+                    LOG.warn("room {}: unreadable server message ({})", roomId, e.getMessage());
                 }
             }
             ws.request(1);

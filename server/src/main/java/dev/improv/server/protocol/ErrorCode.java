@@ -2,6 +2,7 @@ package dev.improv.server.protocol;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Every reason the server refuses something, on the wire as {@code error.code} and as a metrics tag.
@@ -65,6 +66,16 @@ public enum ErrorCode {
 
     public boolean closesConnection() {
         return closeCode != 0;
+    }
+
+    /** The error that ends a connection with this WebSocket close code, if any. */
+    public static Optional<ErrorCode> forCloseCode(int closeCode) {
+        for (ErrorCode c : values()) {
+            if (c.closeCode == closeCode && c.closesConnection()) {
+                return Optional.of(c);
+            }
+        }
+        return Optional.empty();
     }
 
     /**

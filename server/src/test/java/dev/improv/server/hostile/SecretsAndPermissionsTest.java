@@ -43,12 +43,19 @@ class SecretsAndPermissionsTest {
             try (RoomProbe room = RoomProbe.open(server.port(), KEY, "{}")) {
                 assertTrue(room.promptLatencyMs() < 5000, "the key from the file works");
             }
-            String out = String.join("\n", server.output());
+            String out = bannerOf(server);
             assertFalse(out.contains(KEY), "the key is not printed:\n" + out);
             assertTrue(out.contains("admin key: in " + keyFile.toAbsolutePath()), out);
             assertFalse(Files.exists(data.resolve("admin-key")), "no second key in the data dir");
             assertFalse(Files.exists(data.resolve("token-secret")), "no second secret in the data dir");
         }
+    }
+
+    /** The output up to the end of the banner (it is read on another thread, after the port line). */
+    private static String bannerOf(ServerProcess server) {
+        Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> server.output().stream()
+                .anyMatch(l -> l.contains("/api/rooms")));
+        return String.join("\n", server.output());
     }
 
     @Test
@@ -57,7 +64,7 @@ class SecretsAndPermissionsTest {
         try (ServerProcess server = ServerProcess.start(List.of("-Xmx128m"), List.of("--host", "127.0.0.1",
                 "--port", "0", "--data-dir", data.toString(), "--no-media-recorder"))) {
             String key = Files.readString(data.resolve("admin-key")).trim();
-            String out = String.join("\n", server.output());
+            String out = bannerOf(server);
             assertFalse(out.contains(key), "a generated key is not printed either");
             assertTrue(out.contains("admin key: in " + data.resolve("admin-key")), out);
             try (RoomProbe room = RoomProbe.open(server.port(), key, "{}")) {

@@ -1,0 +1,38 @@
+package dev.improv.server.auth;
+
+import dev.improv.server.protocol.Role;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * What a join token lets its holder do, carried in the JWT {@code scope} claim (space separated, as in RFC 8693).
+ * A token without the claim gets its role's defaults, so a studio may leave it out.
+ */
+public enum Scope {
+    /** Open the room's (or the lobby's) WebSocket. */
+    JOIN,
+    /** Fetch STUN/TURN servers and TURN credentials ({@code /api/ice}). */
+    ICE,
+    /** Read the moderators' prompt library ({@code /api/prompts}). */
+    PROMPTS;
+
+    public String wireName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The scope with this wire name, or null. */
+    public static Scope fromWire(String value) {
+        for (Scope s : values()) {
+            if (s.wireName().equals(value)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** What a token of this role may do when it names no scopes. */
+    public static Set<Scope> defaultsFor(Role role) {
+        return role == Role.MODERATOR ? EnumSet.allOf(Scope.class) : EnumSet.of(JOIN, ICE);
+    }
+}
