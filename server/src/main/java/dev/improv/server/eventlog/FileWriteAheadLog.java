@@ -231,7 +231,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     }
 
     @Override
-    public JournalSession resume(String sessionId, DurabilityListener listener) {
+    public JournalSession resume(String roomId, String sessionId, DurabilityListener listener) {
         SessionState state = sessions.get(sessionId);
         if (state == null || state.closeBody != null) {
             throw new IllegalStateException("session " + sessionId + " is not open in the log");

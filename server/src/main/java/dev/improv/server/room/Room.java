@@ -95,7 +95,7 @@ public final class Room {
         if (restored == null) {
             this.journal = journal.open(meta(), limits, new DurabilityOnOwner());
         } else {
-            this.journal = journal.resume(sessionId, new DurabilityOnOwner());
+            this.journal = journal.resume(id, sessionId, new DurabilityOnOwner());
             restore(restored);
         }
         refreshSummary();

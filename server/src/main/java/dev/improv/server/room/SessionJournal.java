@@ -20,7 +20,7 @@ public interface SessionJournal {
      * Continues the log of a session recovered after a restart (see {@link RecoveredRoom}): events appended go on
      * after its last seq, which counts as durable.
      */
-    default JournalSession resume(String sessionId, DurabilityListener listener) {
+    default JournalSession resume(String roomId, String sessionId, DurabilityListener listener) {
         throw new UnsupportedOperationException("this journal recovers no sessions");
     }
 

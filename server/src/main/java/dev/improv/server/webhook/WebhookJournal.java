@@ -1,5 +1,6 @@
 package dev.improv.server.webhook;
 
+import dev.improv.server.room.RoomLimits;
 import dev.improv.server.room.SessionJournal;
 import dev.improv.server.room.SessionMeta;
 import java.nio.charset.StandardCharsets;
@@ -38,32 +39,82 @@ final class WebhookJournal implements SessionJournal {
     public JournalSession open(SessionMeta meta, DurabilityListener listener) {
         JournalSession inner = delegate.open(meta, listener);
         sink.roomStarted(meta);
-        return new JournalSession() {
-            @Override
-            public void append(long seq, byte[] eventJson) {
-                inner.append(seq, eventJson);
-                if (reported(eventJson)) {
-                    sink.roomEvent(meta.roomId(), meta.sessionId(), seq, eventJson);
-                }
-            }
+        return new Reporting(inner, meta.roomId(), meta.sessionId());
+    }
 
-            @Override
-            public void updateMeta(SessionMeta updated) {
-                inner.updateMeta(updated);
-            }
+    @Override
+    public JournalSession open(SessionMeta meta, RoomLimits limits, DurabilityListener listener) {
+        JournalSession inner = delegate.open(meta, limits, listener);
+        sink.roomStarted(meta);
+        return new Reporting(inner, meta.roomId(), meta.sessionId());
+    }
 
-            @Override
-            public void close(SessionMeta finalMeta) {
-                inner.close(finalMeta);
-                sink.roomEnded(finalMeta);
-            }
+    /** A session recovered after a restart: its start was reported before, its events still are. */
+    @Override
+    public JournalSession resume(String roomId, String sessionId, DurabilityListener listener) {
+        return new Reporting(delegate.resume(roomId, sessionId, listener), roomId, sessionId);
+    }
 
-            @Override
-            public void readBack(long fromSeq, long toSeqExclusive, Consumer<List<byte[]>> done,
-                                 Consumer<Exception> failed) {
-                inner.readBack(fromSeq, toSeqExclusive, done, failed);
+    /**
+     * The session's journal with the reported events handed to the sink. Every method of {@link JournalSession}
+     * is forwarded, defaults included: a default left to the interface would silently drop what the real
+     * journal keeps (cids, bans, the backlog bound).
+     */
+    private final class Reporting implements JournalSession {
+        private final JournalSession inner;
+        private final String roomId;
+        private final String sessionId;
+
+        Reporting(JournalSession inner, String roomId, String sessionId) {
+            this.inner = inner;
+            this.roomId = roomId;
+            this.sessionId = sessionId;
+        }
+
+        @Override
+        public void append(long seq, byte[] eventJson) {
+            inner.append(seq, eventJson);
+            report(seq, eventJson);
+        }
+
+        @Override
+        public void append(long seq, byte[] eventJson, String originPid, String cid) {
+            inner.append(seq, eventJson, originPid, cid);
+            report(seq, eventJson);
+        }
+
+        private void report(long seq, byte[] eventJson) {
+            if (reported(eventJson)) {
+                sink.roomEvent(roomId, sessionId, seq, eventJson);
             }
-        };
+        }
+
+        @Override
+        public void fact(String kind, String participantId) {
+            inner.fact(kind, participantId);
+        }
+
+        @Override
+        public boolean backlogged() {
+            return inner.backlogged();
+        }
+
+        @Override
+        public void updateMeta(SessionMeta updated) {
+            inner.updateMeta(updated);
+        }
+
+        @Override
+        public void close(SessionMeta finalMeta) {
+            inner.close(finalMeta);
+            sink.roomEnded(finalMeta);
+        }
+
+        @Override
+        public void readBack(long fromSeq, long toSeqExclusive, Consumer<List<byte[]>> done,
+                             Consumer<Exception> failed) {
+            inner.readBack(fromSeq, toSeqExclusive, done, failed);
+        }
     }
 
     static boolean reported(byte[] json) {

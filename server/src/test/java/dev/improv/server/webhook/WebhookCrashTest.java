@@ -175,8 +175,10 @@ class WebhookCrashTest {
         BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
         Pattern listening = Pattern.compile("listening on port (\\d+)");
         CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
+            StringBuilder before = new StringBuilder();
             try {
                 for (String line = out.readLine(); line != null; line = out.readLine()) {
+                    before.append(line).append('\n');
                     Matcher m = listening.matcher(line);
                     if (m.find()) {
                         return Integer.parseInt(m.group(1));
@@ -185,7 +187,7 @@ class WebhookCrashTest {
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-            throw new IllegalStateException("the server exited before listening");
+            throw new IllegalStateException("the server exited before listening; it printed:\n" + before);
         });
         int p = port.get(60, TimeUnit.SECONDS);
         Thread drain = new Thread(() -> {
