@@ -108,7 +108,14 @@ final class BrowserRig implements AutoCloseable {
     }
 
     private void server(String... extraArgs) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--host", hostIp, "--port", "0", "--data-dir", dataDir.toString(),
+        // The pages come from http://hostIp:port, which is not loopback: the server accepts WebSockets from its
+        // configured public origin only, so the rig names it (a free port is taken first to know the origin).
+        int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(hostIp))) {
+            port = probe.getLocalPort();
+        }
+        List<String> args = new ArrayList<>(List.of("--host", hostIp, "--port", Integer.toString(port),
+                "--public-url", "http://" + hostIp + ":" + port, "--data-dir", dataDir.toString(),
                 "--admin-key", "test-admin-key", "--shutdown-grace-ms", "1000",
                 "--max-messages-per-second", "200", "--message-burst", "400", "--no-session-log"));
         args.addAll(List.of(extraArgs));
