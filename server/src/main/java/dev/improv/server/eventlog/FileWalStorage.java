@@ -1,5 +1,6 @@
 package dev.improv.server.eventlog;
 
+import dev.improv.server.config.OwnerOnly;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -30,7 +31,7 @@ public final class FileWalStorage implements WalStorage {
 
     @Override
     public void openAppend(int segmentNo, long at) throws IOException {
-        Files.createDirectories(segments.dir());
+        OwnerOnly.createDirectories(segments.dir());
         if (segmentNo <= 0) {
             create(1);
             return;
@@ -44,8 +45,8 @@ public final class FileWalStorage implements WalStorage {
 
     private void create(int segmentNo) throws IOException {
         Path path = segments.path(segmentNo);
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel ch = FileChannel.open(path, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE), OwnerOnly.file());
         try {
             ByteBuffer magic = ByteBuffer.wrap(WalFormat.MAGIC);
             while (magic.hasRemaining()) {
@@ -126,10 +127,10 @@ public final class FileWalStorage implements WalStorage {
             return;
         }
         // Rebuild the file from the descriptor still open on the deleted one: acknowledged records stay.
-        Files.createDirectories(segments.dir());
+        OwnerOnly.createDirectories(segments.dir());
         Path tmp = path.resolveSibling(path.getFileName() + ".restore");
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel out = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING), OwnerOnly.file())) {
             long copied = 0;
             while (copied < committed) {
                 long n = channel.transferTo(copied, committed - copied, out);

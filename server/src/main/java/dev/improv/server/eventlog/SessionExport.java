@@ -1,5 +1,6 @@
 package dev.improv.server.eventlog;
 
+import dev.improv.server.config.OwnerOnly;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -30,10 +31,10 @@ final class SessionExport {
             throws IOException {
         Path dir = files.dir(sessionId);
         boolean newDir = !Files.isDirectory(dir);
-        Files.createDirectories(dir);
+        OwnerOnly.createDirectories(dir);
         Path tmp = dir.resolve(SessionFiles.EVENTS + ".tmp");
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel out = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING), OwnerOnly.file())) {
             ByteBuffer buf = ByteBuffer.allocate(BUFFER);
             events.events((seq, bytes) -> {
                 if (buf.remaining() < bytes.length + 1) {
@@ -71,8 +72,8 @@ final class SessionExport {
             // keep the bytes as they are
         }
         Path tmp = dir.resolve(SessionFiles.META + ".tmp");
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel out = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING), OwnerOnly.file())) {
             ByteBuffer bytes = ByteBuffer.wrap(pretty);
             while (bytes.hasRemaining()) {
                 out.write(bytes);

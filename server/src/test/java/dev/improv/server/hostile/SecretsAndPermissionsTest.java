@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.improv.server.testing.ServerProcess;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -69,8 +74,16 @@ class SecretsAndPermissionsTest {
             assertTrue(out.contains("admin key: in " + data.resolve("admin-key")), out);
             try (RoomProbe room = RoomProbe.open(server.port(), key, "{}")) {
                 room.promptLatencyMs();
+                // The write-ahead log holds the session while the room runs; ending the room exports it to
+                // sessions/<id>/, so that both the log's segments and the exported files are checked.
+                HttpResponse<String> ended = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + server.port() + "/api/rooms/" + room.roomId()))
+                        .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + key).DELETE().build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertTrue(ended.statusCode() / 100 == 2, "room ended: " + ended.statusCode() + " " + ended.body());
                 Path events = data.resolve("sessions").resolve(room.sessionId()).resolve("events.jsonl");
-                Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> Files.exists(events));
+                Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> Files.exists(events));
+                assertTrue(Files.isDirectory(data.resolve("wal")), "the write-ahead log is in the data dir");
             }
         }
         List<String> wrong = new ArrayList<>();
