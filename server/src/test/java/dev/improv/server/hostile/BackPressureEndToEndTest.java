@@ -96,7 +96,7 @@ class BackPressureEndToEndTest {
                 f.get(60, TimeUnit.SECONDS);
             }
             pool.shutdownNow();
-            List<Double> after = room.promptsFor(2000, 20);
+            List<Double> after = room.prompts(25, 20);
             System.out.printf("pipelining attack: before %s; during %s; after %s; healthz %.1f ms; RSS %d -> peak %d MiB%n",
                     RoomProbe.summary(before), RoomProbe.summary(during), RoomProbe.summary(after), healthMs,
                     rssBefore, peakRss.get());
@@ -128,7 +128,7 @@ class BackPressureEndToEndTest {
                 f.get(60, TimeUnit.SECONDS);
             }
             pool.shutdownNow();
-            List<Double> after = room.promptsFor(2000, 20);
+            List<Double> after = room.prompts(25, 20);
             String metrics = get(server.port(), "/metrics").body();
             System.out.printf("ping flood: %d MiB of pings sent; during %s; after %s; RSS %d -> peak %d MiB%n",
                     sentBytes.get() >> 20, RoomProbe.summary(during), RoomProbe.summary(after), rssBefore,

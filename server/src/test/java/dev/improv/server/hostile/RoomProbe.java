@@ -102,6 +102,19 @@ final class RoomProbe implements AutoCloseable {
         return (arrived - sent) / 1e6;
     }
 
+    /**
+     * {@code count} prompts, one every {@code everyMs} after the previous one arrived; the latencies, in order.
+     * (A sample takes longer than its latency: the client's await polls, so count, not time, sets the sample size.)
+     */
+    List<Double> prompts(int count, long everyMs) throws InterruptedException {
+        List<Double> latencies = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            latencies.add(promptLatencyMs());
+            Thread.sleep(everyMs);
+        }
+        return latencies;
+    }
+
     /** Prompts every {@code everyMs} for {@code forMs}; the latencies, in order. */
     List<Double> promptsFor(long forMs, long everyMs) throws InterruptedException {
         List<Double> latencies = new ArrayList<>();
