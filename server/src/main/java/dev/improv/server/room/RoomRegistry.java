@@ -130,24 +130,17 @@ public final class RoomRegistry {
      * and waits up to the timeout; the sessions stay open in the log for the next start.
      */
     public boolean suspendAll(String reason, ErrorCode code, long timeout, TimeUnit unit) throws InterruptedException {
-        List<Room> open = List.copyOf(rooms.values());
-        CountDownLatch done = new CountDownLatch(open.size());
-        for (Room room : open) {
-            rooms.remove(room.id());
-            metrics.roomClosed();
-            room.execute(() -> {
-                try {
-                    room.suspend(reason, code);
-                } finally {
-                    done.countDown();
-                }
-            });
-        }
-        return done.await(timeout, unit);
+        return removeAll(room -> room.suspend(reason, code), timeout, unit);
     }
 
     /** Closes every room (server shutdown) and waits up to the timeout for their owner threads to do it. */
     public boolean closeAll(String reason, ErrorCode code, long timeout, TimeUnit unit) throws InterruptedException {
+        return removeAll(room -> room.close(reason, code), timeout, unit);
+    }
+
+    /** Takes every room out of the registry and runs {@code last} on its owner thread; waits for all of them. */
+    private boolean removeAll(java.util.function.Consumer<Room> last, long timeout, TimeUnit unit)
+            throws InterruptedException {
         List<Room> open = List.copyOf(rooms.values());
         CountDownLatch done = new CountDownLatch(open.size());
         for (Room room : open) {
@@ -155,7 +148,7 @@ public final class RoomRegistry {
             metrics.roomClosed();
             room.execute(() -> {
                 try {
-                    room.close(reason, code);
+                    last.accept(room);
                 } finally {
                     done.countDown();
                 }
