@@ -25,6 +25,8 @@ final class WalRecovery implements WalSegments.Visitor {
         RecoveredRoom room;
         SessionMeta meta;
         byte[] closeBody;
+        /** The last seq reservation in the log: the restarted room goes on above it. */
+        long reserved;
 
         SessionFold(String id) {
             this.id = id;
@@ -79,6 +81,12 @@ final class WalRecovery implements WalSegments.Visitor {
                 }
                 if (f.room != null) {
                     f.room.event(r.seq(), r.body(), r.originPid(), r.cid());
+                }
+            }
+            case SEQ_RESERVE -> {
+                f.reserved = r.seq();
+                if (f.room != null) {
+                    f.room.reserved(r.seq());
                 }
             }
             case ROOM_FACT -> {

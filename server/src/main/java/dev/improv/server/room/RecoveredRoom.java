@@ -42,6 +42,8 @@ public final class RecoveredRoom {
     /** The last events, oldest first, as stored; at most {@code limits.historyEvents()}. */
     final ArrayDeque<Object[]> recent = new ArrayDeque<>();
     long seq;
+    /** The last seq reservation in the log: seqs up to it may have been seen, so the room goes on above it. */
+    long reserved;
     private long lastTs;
     /** The last event's bytes: its time is read once, at the end (most events are never parsed). */
     private byte[] lastEvent;
@@ -87,6 +89,19 @@ public final class RecoveredRoom {
         return seq;
     }
 
+    /** Seqs of this session were reserved up to {@code upTo} (the last reservation counts). */
+    public void reserved(long upTo) {
+        reserved = upTo;
+    }
+
+    /**
+     * The last seq members may have seen: the last reservation, or the last event when that is higher. The
+     * restarted room goes on after it; seqs after {@link #lastSeq} and up to it were never given to an event.
+     */
+    public long reservedSeq() {
+        return Math.max(seq, reserved);
+    }
+
     /** Server µs of the last event in the log (the start when there is none). */
     public long lastTs() {
         if (lastEvent != null) {
@@ -125,8 +140,11 @@ public final class RecoveredRoom {
     /** Folds one room event in: {@code bytes} exactly as stored; {@code cid} applied by {@code originPid}. */
     public void event(long eventSeq, byte[] bytes, String originPid, String cid) {
         if (eventSeq != seq + 1) {
-            damage = damage != null ? damage : "seq " + eventSeq + " follows " + seq;
-            return;
+            if (eventSeq <= seq || !declaresSkip(bytes, seq + 1, eventSeq - 1)) {
+                damage = damage != null ? damage : "seq " + eventSeq + " follows " + seq;
+                return;
+            }
+            recent.clear(); // the history starts again after the skipped seqs; older events come from the log
         }
         seq = eventSeq;
         lastEvent = bytes;
@@ -185,6 +203,20 @@ public final class RecoveredRoom {
             }
         }
         remember(eventSeq, bytes, originPid, cid);
+    }
+
+    /**
+     * Whether the event is the {@code server_restarted} that names exactly the seqs it skipped (those reserved
+     * before a crash and never used), the only gap a session may have.
+     */
+    private static boolean declaresSkip(byte[] bytes, long from, long to) {
+        try {
+            JsonNode e = ProtocolCodec.mapper().readTree(bytes);
+            return e.path("type").asText().equals("server_restarted") && e.path("skippedFrom").asLong() == from
+                    && e.path("skippedTo").asLong() == to;
+        } catch (java.io.IOException ex) {
+            return false;
+        }
     }
 
     /** Event types that change no room state this fold keeps (beyond seq, cids and history). */

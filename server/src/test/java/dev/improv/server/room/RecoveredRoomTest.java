@@ -72,6 +72,31 @@ class RecoveredRoomTest {
     }
 
     @Test
+    void theOnlyGapAllowedIsTheOneARestartMarkerNames() {
+        event(joined("p-1", "performer"));
+        event("{\"type\":\"prompt\",\"actor\":\"m-1\",\"text\":\"x\",\"scene\":0}");
+        room.reserved(1024);
+        assertEquals(1024, room.reservedSeq(), "the restarted room goes on above the reservation");
+        byte[] marker = ("{\"type\":\"server_restarted\",\"seq\":1025,\"ts\":5000,\"actor\":\"server\","
+                + "\"lastEventTs\":1002,\"skippedFrom\":3,\"skippedTo\":1024}").getBytes(StandardCharsets.UTF_8);
+        room.event(1025, marker, null, null);
+        assertNull(room.damage());
+        assertEquals(1025, room.lastSeq());
+        assertEquals(1, room.recent.size(), "the history starts again after the skipped seqs");
+        room.event(1027, "{\"type\":\"server_restarted\",\"seq\":1027,\"skippedFrom\":1025,\"skippedTo\":1026}"
+                .getBytes(StandardCharsets.UTF_8), null, null);
+        assertTrue(room.damage().contains("seq 1027 follows 1025"), "a marker naming the wrong range is damage");
+    }
+
+    @Test
+    void aCleanStopGivesTheReservationBack() {
+        event(joined("p-1", "performer"));
+        room.reserved(1024);
+        room.reserved(1); // the last reservation counts
+        assertEquals(1, room.reservedSeq());
+    }
+
+    @Test
     void aRestartMarksEveryoneDisconnected() {
         event(joined("p-1", "performer"));
         event("{\"type\":\"server_restarted\",\"actor\":\"server\",\"lastEventTs\":1}");
