@@ -39,12 +39,18 @@ final class WalRecovery implements WalSegments.Visitor {
     final List<String> problems = new ArrayList<>();
     long records;
     private int orphans;
+    /** The segment being scanned and what it holds (records come segment by segment). */
+    private FileWriteAheadLog.SegmentUse use;
+    private int useSegment;
 
     @Override
     public void record(WalRecord r, long position) throws IOException {
         records++;
-        FileWriteAheadLog.SegmentUse use = uses.computeIfAbsent(WalFormat.segmentOf(position),
-                k -> new FileWriteAheadLog.SegmentUse());
+        int segment = WalFormat.segmentOf(position);
+        if (use == null || segment != useSegment) {
+            use = uses.computeIfAbsent(segment, k -> new FileWriteAheadLog.SegmentUse());
+            useSegment = segment;
+        }
         if (r.type() == WalRecord.Type.POOL_FACT) {
             use.poolFacts = true;
             try {

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
 public final class WalSegments implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WalSegments.class);
     private static final Pattern NAME = Pattern.compile("(\\d{10})\\.wal");
-    private static final int WINDOW = 1 << 20;
+    /** Bytes read per call while scanning (sequential reads of a large window). */
+    private static final int WINDOW = 4 << 20;
 
     private final Path dir;
     /** Read-only channels by segment number; opened on first read, closed when the segment is deleted. */
@@ -88,6 +89,7 @@ public final class WalSegments implements AutoCloseable {
     public ScanResult scan(Visitor visitor, boolean repair) throws IOException {
         List<Integer> all = list();
         List<String> problems = new ArrayList<>();
+        AsciiInterner keys = new AsciiInterner();
         long end = 0;
         long cut = 0;
         for (int i = 0; i < all.size(); i++) {
@@ -96,7 +98,7 @@ public final class WalSegments implements AutoCloseable {
             try (FileChannel ch = FileChannel.open(path(segment), last && repair
                     ? new StandardOpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE}
                     : new StandardOpenOption[] {StandardOpenOption.READ})) {
-                long valid = scanSegment(segment, ch, visitor);
+                long valid = scanSegment(segment, ch, visitor, keys);
                 long size = ch.size();
                 if (valid < size) {
                     String what = "segment " + path(segment).getFileName() + ": " + (size - valid)
@@ -130,7 +132,8 @@ public final class WalSegments implements AutoCloseable {
     }
 
     /** Visits the valid records of one segment; returns the offset after the last one. */
-    private static long scanSegment(int segment, FileChannel ch, Visitor visitor) throws IOException {
+    private static long scanSegment(int segment, FileChannel ch, Visitor visitor, AsciiInterner keys)
+            throws IOException {
         ByteBuffer magic = ByteBuffer.allocate(WalFormat.HEADER);
         readFully(ch, magic, 0);
         if (magic.position() < WalFormat.HEADER || !Arrays.equals(magic.array(), WalFormat.MAGIC)) {
@@ -165,7 +168,7 @@ public final class WalSegments implements AutoCloseable {
             }
             int crc = buf.getInt(buf.position() + 4);
             ByteBuffer payload = buf.slice(buf.position() + WalFormat.HEADER, length);
-            WalRecord record = WalFormat.decode(crc, payload);
+            WalRecord record = WalFormat.decode(crc, payload, keys);
             if (record == null) {
                 return offset;
             }

@@ -20,6 +20,13 @@ import java.util.Set;
  * (start-up); not shared.
  */
 public final class RecoveredRoom {
+    /**
+     * Events per room kept in memory by the fold and handed to the rebuilt room's history: only the tail (what
+     * resuming members most likely need); everything older is read back from the log when asked for. Keeps the
+     * memory of a restart with many long sessions small.
+     */
+    public static final int RECOVERED_HISTORY_EVENTS = 64;
+
     /** A participant as the log last saw it. */
     record Member(String id, String name, Role role, long joinedAt, boolean connected, boolean muted) {
         Member with(boolean nowConnected, boolean nowMuted) {
@@ -148,9 +155,9 @@ public final class RecoveredRoom {
         }
         seq = eventSeq;
         lastEvent = bytes;
-        String type = typeOf(bytes);
-        if (type != null && BULK.contains(type)) {
-            if (type.equals("prompt")) {
+        int bulk = bulkType(bytes);
+        if (bulk >= 0) {
+            if (bulk == PROMPT) {
                 lastPromptBytes = bytes;
             }
             remember(eventSeq, bytes, originPid, cid);
@@ -219,27 +226,25 @@ public final class RecoveredRoom {
         }
     }
 
-    /** Event types that change no room state this fold keeps (beyond seq, cids and history). */
-    private static final Set<String> BULK = Set.of("prompt", "mark", "clock");
-    private static final byte[] TYPE_PREFIX = "{\"type\":\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    /**
+     * Event types that change no room state this fold keeps (beyond seq, cids and history), as the server encodes
+     * them (type first, then its closing quote); index {@link #PROMPT} is the prompt.
+     */
+    private static final byte[][] BULK = java.util.stream.Stream.of("prompt", "mark", "clock")
+            .map(t -> ("{\"type\":\"" + t + "\"").getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+            .toArray(byte[][]::new);
+    private static final int PROMPT = 0;
 
-    /** The type of an event as the server encodes it (type first), or null when it does not start that way. */
-    private static String typeOf(byte[] bytes) {
-        if (bytes.length <= TYPE_PREFIX.length) {
-            return null;
-        }
-        for (int i = 0; i < TYPE_PREFIX.length; i++) {
-            if (bytes[i] != TYPE_PREFIX[i]) {
-                return null;
+    /** Which {@link #BULK} type the event is, or -1 (another type, or not encoded type first). No allocation. */
+    private static int bulkType(byte[] bytes) {
+        for (int t = 0; t < BULK.length; t++) {
+            byte[] prefix = BULK[t];
+            if (bytes.length > prefix.length && java.util.Arrays.equals(bytes, 0, prefix.length, prefix, 0,
+                    prefix.length)) {
+                return t;
             }
         }
-        for (int i = TYPE_PREFIX.length; i < bytes.length && i < TYPE_PREFIX.length + 32; i++) {
-            if (bytes[i] == '"') {
-                return new String(bytes, TYPE_PREFIX.length, i - TYPE_PREFIX.length,
-                        java.nio.charset.StandardCharsets.US_ASCII);
-            }
-        }
-        return null;
+        return -1;
     }
 
     private void remember(long eventSeq, byte[] bytes, String originPid, String cid) {
@@ -247,7 +252,7 @@ public final class RecoveredRoom {
             appliedCids.applied(originPid, cid, eventSeq);
         }
         recent.addLast(new Object[] {eventSeq, bytes});
-        while (recent.size() > limits.historyEvents()) {
+        while (recent.size() > Math.min(limits.historyEvents(), RECOVERED_HISTORY_EVENTS)) {
             recent.removeFirst();
         }
     }
