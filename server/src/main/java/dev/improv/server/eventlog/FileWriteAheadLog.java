@@ -57,6 +57,8 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     private static final int BUFFER_BYTES = 1 << 20;
     private static final long IDLE_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long EXPORT_RETRY_MS = 2_000;
+    /** How often the writer checks that the earlier segments are still there. */
+    private static final long WATCH_NANOS = TimeUnit.SECONDS.toNanos(1);
     /**
      * Seqs reserved per {@link WalRecord.Type#SEQ_RESERVE} record, and how many must still be left before the
      * next block is asked for. Members see an event only once its seq is durably reserved; asking a whole block
@@ -154,6 +156,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     private boolean forceOwed;
     private long backoffMs;
     private long retryAt;
+    private long lastWatch = System.nanoTime();
 
     /**
      * Opens the log under {@code dataDir}: scans every segment, cuts a torn tail off the last one, folds what it
@@ -179,6 +182,11 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         storage.openAppend(scan.lastSegment(), scan.end());
         this.committed = storage.offset();
         this.uses = fold.uses;
+        for (int segment : segments.list()) {
+            if (segment < storage.segment()) {
+                segments.hold(segment); // watched: deleted or replaced, it is noticed and written anew
+            }
+        }
         List<SessionState> toExport = new ArrayList<>();
         for (WalRecovery.SessionFold f : fold.sessions.values()) {
             SessionState s = new SessionState(f.id, null, f.index);
@@ -530,6 +538,10 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                     }
                 }
                 metrics.logQueueDepth(backlog.get());
+                if (now - lastWatch >= WATCH_NANOS) {
+                    lastWatch = now;
+                    watchEarlierSegments();
+                }
                 if (stopping && queue.isEmpty() && ((unwritten.isEmpty() && unforced.isEmpty()) || failing)) {
                     if (!unwritten.isEmpty() || !unforced.isEmpty()) {
                         LOG.error("write-ahead log closing with {} records not written (disk failing)",
@@ -591,7 +603,9 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                 storage.restore(committed);
             }
             if (storage.offset() >= settings.segmentBytes() && unforced.isEmpty()) {
+                int finished = storage.segment();
                 storage.roll();
+                segments.hold(finished);
                 committed = storage.offset();
                 deleteRetiredSegments();
             }
@@ -760,13 +774,40 @@ public final class FileWriteAheadLog implements WriteAheadLog {
             use.sessions.removeIf(id -> !sessions.containsKey(id));
             if (use.sessions.isEmpty()) {
                 try {
-                    segments.dropReader(segment);
+                    segments.release(segment);
                     java.nio.file.Files.deleteIfExists(segments.path(segment));
                     it.remove();
                     LOG.info("write-ahead log: deleted {} (every session in it is exported)",
                             segments.path(segment).getFileName());
                 } catch (IOException ex) {
                     LOG.warn("write-ahead log: could not delete {}: {}", segments.path(segment), ex.toString());
+                }
+            }
+        }
+    }
+
+    /**
+     * An earlier segment deleted or replaced while the server runs: the server log says which and whether it was
+     * written anew from the descriptor still open on it; the metric counts it; the open sessions with records in it
+     * tell their moderators (the log's notice, then the recovery notice once it is restored).
+     */
+    private void watchEarlierSegments() {
+        for (WalSegments.Lost lost : segments.checkHeld()) {
+            metrics.logSegmentLost();
+            boolean restored = lost.restored();
+            LOG.error("write-ahead log: {}", lost.what());
+            SegmentUse use = uses.get(lost.segment());
+            if (use == null) {
+                continue;
+            }
+            IOException cause = new IOException("log " + lost.what());
+            for (String id : use.sessions) {
+                SessionState s = sessions.get(id);
+                if (s != null && s.closeBody == null) {
+                    notify(s, l -> l.writeFailed(cause));
+                    if (restored && !failing) {
+                        notify(s, l -> l.writeRecovered());
+                    }
                 }
             }
         }

@@ -384,4 +384,32 @@ class FileWriteAheadLogTest {
             assertEquals(null, room.damage());
         }
     }
+
+    @Test
+    void anEarlierSegmentDeletedWhileRunningIsNoticedReportedAndWrittenAgain() throws Exception {
+        start(FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 100).withSegmentBytes(4096));
+        RecordingListener listener = new RecordingListener();
+        SessionJournal.JournalSession session = writer.open(Events.meta("older"), listener);
+        for (long seq = 1; seq <= 200; seq++) {
+            session.append(seq, Events.prompt(seq));
+            if (seq % 20 == 0) {
+                long upTo = seq;
+                await().atMost(WAIT).until(() -> listener.lastDurable() == upTo); // one batch at a time: rolls
+            }
+        }
+        List<Integer> all = storage.segments.list();
+        assertTrue(all.size() > 2, "rolled: " + all);
+        Path first = storage.segments.path(all.get(0));
+        byte[] before = Files.readAllBytes(first);
+        Files.delete(first);
+        await().atMost(WAIT).until(() -> listener.recovered.get() == 1);
+        assertEquals(1, listener.failed.get(), "the open session's moderators are told: " + listener.calls);
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(first)), "written again, byte for byte");
+        assertEquals(1.0, metrics.registry().get("improv_log_segments_lost").counter().count());
+        writer.close();
+        writer = FileWriteAheadLog.open(dataDir, FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 100), metrics);
+        List<Long> seqs = new ArrayList<>();
+        writer.live("older").orElseThrow().events(1, 200, (seq, bytes) -> seqs.add(seq));
+        assertEquals(200, seqs.size(), "nothing lost: " + seqs);
+    }
 }
