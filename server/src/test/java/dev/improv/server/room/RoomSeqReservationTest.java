@@ -179,7 +179,7 @@ class RoomSeqReservationTest {
         assertEquals(List.of(2L, 3L), seqs(again));
         journal.reserve(100);
         onOwner(() -> { });
-        assertEquals(run(2, 5), seqs(again), "the held prompts 4 and 5 follow live");
+        assertEquals(run(2, 6), seqs(again), "the held prompts 4 and 5, then its own presence (6), follow live");
     }
 
     @Test
