@@ -43,13 +43,16 @@ public record WalRecord(Type type, String key, long seq, String tag, byte[] body
             this.code = (byte) code;
         }
 
-        static Type of(byte code) {
+        private static final Type[] BY_CODE = new Type[128];
+
+        static {
             for (Type t : values()) {
-                if (t.code == code) {
-                    return t;
-                }
+                BY_CODE[t.code] = t;
             }
-            return null;
+        }
+
+        static Type of(byte code) {
+            return code >= 0 ? BY_CODE[code] : null;
         }
     }
 

@@ -27,6 +27,8 @@ final class WalRecovery implements WalSegments.Visitor {
         byte[] closeBody;
         /** The last seq reservation in the log: the restarted room goes on above it. */
         long reserved;
+        /** The segment in which this session was last noted as having records (for retention). */
+        int notedIn = -1;
 
         SessionFold(String id) {
             this.id = id;
@@ -61,10 +63,21 @@ final class WalRecovery implements WalSegments.Visitor {
             }
             return;
         }
-        use.sessions.add(r.key());
+        if (r.type() != WalRecord.Type.SESSION_OPEN) {
+            SessionFold known = sessions.get(r.key());
+            if (known == null || known.notedIn != segment) { // once per session and segment, not per record
+                use.sessions.add(r.key());
+                if (known != null) {
+                    known.notedIn = segment;
+                }
+            }
+        } else {
+            use.sessions.add(r.key());
+        }
         if (r.type() == WalRecord.Type.SESSION_OPEN) {
             WalFacts.SessionOpened o = ProtocolCodec.mapper().readValue(r.body(), WalFacts.SessionOpened.class);
             SessionFold f = new SessionFold(r.key());
+            f.notedIn = segment;
             f.room = new RecoveredRoom(o.sessionId(), o.roomId(), o.roomName(), o.startedAt(), o.limits().toLimits());
             f.meta = new SessionMeta(o.sessionId(), o.roomId(), o.roomName(), o.startedAt(), null,
                     dev.improv.server.protocol.ServerMessage.PROTOCOL_VERSION, null, List.of(), List.of());

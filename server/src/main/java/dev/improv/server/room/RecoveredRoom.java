@@ -44,8 +44,15 @@ public final class RecoveredRoom {
     final Set<String> consented = new HashSet<>();
     final List<SessionMeta.ParticipantInfo> everJoined = new ArrayList<>();
     final List<SessionMeta.SceneInfo> scenes = new ArrayList<>();
-    /** The cids applied in this session, with the same bounds as a live room's. */
-    final AppliedCids appliedCids = new AppliedCids();
+    /**
+     * The cids applied in this session: per participant (least recently active first) a ring of the last
+     * {@link AppliedCids#PER_PARTICIPANT}, the most a live room remembers. Filled with an array store per event
+     * (a fold of a million events made a hash-map insert per event its largest cost); {@link #appliedCidsInto}
+     * replays them into a room's {@link AppliedCids} in the order that rebuilds its eviction order.
+     */
+    private final LinkedHashMap<String, CidRing> cids = new LinkedHashMap<>(16, 0.75f, true);
+    private String lastOrigin;
+    private CidRing lastRing;
     /** The last events, oldest first, as stored; at most {@code limits.historyEvents()}. */
     final ArrayDeque<Object[]> recent = new ArrayDeque<>();
     long seq;
@@ -249,11 +256,54 @@ public final class RecoveredRoom {
 
     private void remember(long eventSeq, byte[] bytes, String originPid, String cid) {
         if (originPid != null && cid != null) {
-            appliedCids.applied(originPid, cid, eventSeq);
+            CidRing ring;
+            if (originPid.equals(lastOrigin)) {
+                ring = lastRing; // already the most recent in the access order
+            } else {
+                ring = cids.computeIfAbsent(originPid, k -> new CidRing());
+                lastOrigin = originPid;
+                lastRing = ring;
+            }
+            ring.add(cid, eventSeq);
         }
         recent.addLast(new Object[] {eventSeq, bytes});
         while (recent.size() > Math.min(limits.historyEvents(), RECOVERED_HISTORY_EVENTS)) {
             recent.removeFirst();
+        }
+    }
+
+    /** Replays the applied cids into {@code target}: participants least recent first, each one's oldest first. */
+    void appliedCidsInto(AppliedCids target) {
+        for (Map.Entry<String, CidRing> e : cids.entrySet()) {
+            e.getValue().forEach((cid, seq) -> target.applied(e.getKey(), cid, seq));
+        }
+    }
+
+    /** The last {@link AppliedCids#PER_PARTICIPANT} cids of one participant with their seqs, oldest first. */
+    private static final class CidRing {
+        private String[] cid = new String[8];
+        private long[] seq = new long[8];
+        private int next;
+        private int size;
+
+        void add(String c, long s) {
+            if (size == cid.length && size < AppliedCids.PER_PARTICIPANT) {
+                cid = java.util.Arrays.copyOf(cid, Math.min(AppliedCids.PER_PARTICIPANT, size * 2));
+                seq = java.util.Arrays.copyOf(seq, cid.length);
+                next = size;
+            }
+            cid[next] = c;
+            seq[next] = s;
+            next = (next + 1) % cid.length;
+            size = Math.min(size + 1, cid.length);
+        }
+
+        void forEach(java.util.function.ObjLongConsumer<String> out) {
+            int start = size < cid.length ? 0 : next;
+            for (int i = 0; i < size; i++) {
+                int at = (start + i) % cid.length;
+                out.accept(cid[at], seq[at]);
+            }
         }
     }
 

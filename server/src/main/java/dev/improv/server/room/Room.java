@@ -125,7 +125,7 @@ public final class Room {
             participants.put(p.id(), p);
             metrics.memberAdded(p.role());
         }
-        r.appliedCids.forEach(appliedCids::applied);
+        r.appliedCidsInto(appliedCids);
         if (seq > r.seq || r.recent.isEmpty()) {
             history.startAfter(seq); // after skipped seqs the history starts anew; older events come from the log
             return;
