@@ -38,7 +38,7 @@ class SessionLogStreamingTest {
                 "Big", 1_700_000_000_000_000L, 1_700_000_100_000_000L, 1, "test",
                 List.of(new SessionMeta.ParticipantInfo("m-1", "Mo", Role.MODERATOR, 1_700_000_000_000_000L, 1)),
                 List.of())));
-        String pad = "x".repeat(900);
+        String pad = "x".repeat(1_000);
         long written = 0;
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(dir.resolve("events.jsonl")), 1 << 16)) {
             for (int seq = 1; seq <= LINES; seq++) {
