@@ -117,10 +117,14 @@ class PeerSessionAnswerTest {
             set.get(10, TimeUnit.SECONDS);
             CompletableFuture<String> answer = new CompletableFuture<>();
             control.submit(() -> {
-                session[0] = new PeerSession("p1", 1, factory, new RTCConfiguration(), control,
+                session[0] = new PeerSession("p1", "theirs", 1, factory, new RTCConfiguration(), control,
                         (String kind, ObjectNode data) -> {
                             if (kind.equals("answer")) {
-                                answer.complete(data.path("sdp").asText());
+                                // the performer mesh's shape: description, our conn, theirs as to
+                                assertEquals("answer", data.path("description").path("type").asText(), data.toString());
+                                assertEquals("theirs", data.path("to").asText(), data.toString());
+                                assertEquals(session[0].conn(), data.path("conn").asText(), data.toString());
+                                answer.complete(data.path("description").path("sdp").asText());
                             }
                         }, writer, new ServerClock(), videoWriter, videoFps);
                 session[0].acceptOffer(d.sdp);
