@@ -21,6 +21,7 @@ public enum Capability {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /** The capability with this wire name, or null for one this version does not know (a newer server's). */
     @JsonCreator
     public static Capability fromWire(String value) {
         for (Capability c : values()) {
@@ -28,7 +29,6 @@ public enum Capability {
                 return c;
             }
         }
-        throw new ProtocolViolation(ErrorCode.INVALID_FIELD, "capabilities", "unknown capability '"
-                + (value == null ? "null" : value.length() > 40 ? value.substring(0, 40) + "…" : value) + "'");
+        return null;
     }
 }

@@ -56,7 +56,10 @@ public sealed interface ServerMessage permits ServerMessage.Welcome, ServerMessa
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Member(String id, String name, Role role, boolean connected, boolean muted, List<Capability> capabilities) {
         public Member {
-            capabilities = capabilities == null || capabilities.isEmpty() ? null : List.copyOf(capabilities);
+            // unknown ones (null: a newer server's) are left out, as unknown fields are
+            capabilities = capabilities == null ? null
+                    : capabilities.stream().filter(java.util.Objects::nonNull).distinct().toList();
+            capabilities = capabilities == null || capabilities.isEmpty() ? null : capabilities;
         }
 
         /** A member without capabilities. */

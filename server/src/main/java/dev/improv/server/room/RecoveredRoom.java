@@ -155,7 +155,12 @@ public final class RecoveredRoom {
                 JsonNode m = e.path("member");
                 Role role = Role.fromWire(m.path("role").asText());
                 List<Capability> capabilities = new ArrayList<>();
-                m.path("capabilities").forEach(c -> capabilities.add(Capability.fromWire(c.asText())));
+                for (JsonNode c : m.path("capabilities")) {
+                    Capability known = Capability.fromWire(c.asText());
+                    if (known != null) { // one a newer server wrote is left out, not fatal
+                        capabilities.add(known);
+                    }
+                }
                 Member member = new Member(m.path("id").asText(), m.path("name").asText(), role, ts, true, false,
                         List.copyOf(capabilities));
                 members.put(member.id(), member);
