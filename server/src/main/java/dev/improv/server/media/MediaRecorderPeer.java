@@ -194,7 +194,14 @@ public final class MediaRecorderPeer implements AutoCloseable {
             return;
         }
         String text = message.toString();
-        sending = sending.handle((x, e) -> null).thenCompose(x -> ws.sendText(text, true));
+        sending = sending.handle((x, e) -> null).thenCompose(x -> ws.sendText(text, true))
+                .whenComplete((x, e) -> {
+                    if (e != null) { // the socket failed under it: counted like a send while disconnected
+                        sendsDropped.incrementAndGet();
+                        LOG.info("room {}: {} {} not sent: {}", roomId, message.path("type").asText(),
+                                message.path("kind").asText(""), e.toString());
+                    }
+                });
     }
 
     private void sendSignal(String to, String kind, ObjectNode data) {
