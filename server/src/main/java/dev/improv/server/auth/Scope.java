@@ -45,6 +45,6 @@ public enum Scope {
 
     /** What a token of this role may do when it names no scopes. */
     public static Set<Scope> defaultsFor(Role role) {
-        return role == Role.MODERATOR ? EnumSet.allOf(Scope.class) : EnumSet.of(JOIN, ICE);
+        return role == Role.MODERATOR ? EnumSet.of(JOIN, ICE, PROMPTS) : EnumSet.of(JOIN, ICE); // never MEDIA
     }
 }
