@@ -66,6 +66,8 @@ public final class MediaRecorderPeer implements AutoCloseable {
     private final ScheduledExecutorService control;
     private final ServerClock clock = new ServerClock();
     private final CompletableFuture<Void> finished = new CompletableFuture<>();
+    /** Completes at the first welcome, once this recorder handled it (its socket is then the current one). */
+    private final CompletableFuture<Void> joined = new CompletableFuture<>();
 
     private WebSocket socket;
     private CompletableFuture<?> sending = CompletableFuture.completedFuture(null);
@@ -119,6 +121,11 @@ public final class MediaRecorderPeer implements AutoCloseable {
     /** Completes when this recorder stopped (room closed, refused, or closed by its owner) and files are closed. */
     public CompletableFuture<Void> finished() {
         return finished;
+    }
+
+    /** Completes when the recorder has joined its room the first time (tests: before cutting its socket). */
+    CompletableFuture<Void> joined() {
+        return joined;
     }
 
     /** Signals received that could not be used (logged each). */
@@ -274,6 +281,7 @@ public final class MediaRecorderPeer implements AutoCloseable {
         }
         LOG.info("room {}: recorder {} joined session {} ({} performers)", roomId, selfId, sessionId,
                 performers.size());
+        joined.complete(null);
     }
 
     private void member(ServerMessage.Member member) {
@@ -394,8 +402,8 @@ public final class MediaRecorderPeer implements AutoCloseable {
                     .whenComplete((x, e) -> ws.abort());
         }
         control.shutdown();
+        onFinished.run(); // first: whoever sees finished() complete finds the room's slot free
         finished.complete(null);
-        onFinished.run();
     }
 
     /** Stops recording this room: closes the peer connections and the files, leaves the room's socket. */

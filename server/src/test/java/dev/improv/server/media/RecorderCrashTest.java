@@ -37,6 +37,8 @@ class RecorderCrashTest {
                 assertThrows(RecorderLimitException.class, () -> recorder.record("ws://127.0.0.1:" + server.port(),
                         mediaToken), "max rooms is 1");
 
+                // the room announces the recorder before the recorder has handled its own welcome: wait for that
+                rec.joined().get(10, TimeUnit.SECONDS);
                 rec.abortSocketForTest(); // network cut: no close handshake
                 mod.await(m -> isPresence(m, recId, false), "recorder dropped");
                 mod.send("{\"type\":\"prompt\",\"text\":\"while the recorder is away\"}");
