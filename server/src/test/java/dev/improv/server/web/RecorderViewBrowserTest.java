@@ -193,6 +193,7 @@ class RecorderViewBrowserTest {
             await("reloaded on the phone").until(() -> shown(rec).size() >= expected + 3);
             assertEquals(Boolean.FALSE, rig.js(rec, "return document.getElementById('types-box').open"),
                     "the type chips are folded on a phone");
+            rig.screenshot(rec, "recorder-view-390x844"); // what a phone shows first
             humanClick(rig.on(rec).findElement(By.cssSelector("#types-box summary")));
             humanClick(chip(rec, "mark:speaking"));
             await("speaking marks hidden on the phone").until(() -> shown(rec).stream()
@@ -209,7 +210,9 @@ class RecorderViewBrowserTest {
                     + " return td.getBoundingClientRect().width");
             assertTrue(summaryWidth.doubleValue() >= 300, "details take the phone's width, not a few letters: "
                     + summaryWidth);
-            rig.screenshotSizes(rec, "recorder-view");
+            rig.driver().manage().window().setSize(new Dimension(1366, 768));
+            Thread.sleep(400); // one layout at the new size
+            rig.screenshot(rec, "recorder-view-1366x768");
         }
     }
 }
