@@ -1,6 +1,7 @@
 package dev.improv.server.room;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.protocol.Capability;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.protocol.Role;
 import dev.improv.server.protocol.RoomEvent;
@@ -28,9 +29,10 @@ public final class RecoveredRoom {
     public static final int RECOVERED_HISTORY_EVENTS = 64;
 
     /** A participant as the log last saw it. */
-    record Member(String id, String name, Role role, long joinedAt, boolean connected, boolean muted) {
+    record Member(String id, String name, Role role, long joinedAt, boolean connected, boolean muted,
+                  List<Capability> capabilities) {
         Member with(boolean nowConnected, boolean nowMuted) {
-            return new Member(id, name, role, joinedAt, nowConnected, nowMuted);
+            return new Member(id, name, role, joinedAt, nowConnected, nowMuted, capabilities);
         }
     }
 
@@ -184,7 +186,15 @@ public final class RecoveredRoom {
             case "member_joined" -> {
                 JsonNode m = e.path("member");
                 Role role = Role.fromWire(m.path("role").asText());
-                Member member = new Member(m.path("id").asText(), m.path("name").asText(), role, ts, true, false);
+                List<Capability> capabilities = new ArrayList<>();
+                for (JsonNode c : m.path("capabilities")) {
+                    Capability known = Capability.fromWire(c.asText());
+                    if (known != null) { // one a newer server wrote is left out, not fatal
+                        capabilities.add(known);
+                    }
+                }
+                Member member = new Member(m.path("id").asText(), m.path("name").asText(), role, ts, true, false,
+                        List.copyOf(capabilities));
                 members.put(member.id(), member);
                 everJoined.add(new SessionMeta.ParticipantInfo(member.id(), member.name(), role, ts, eventSeq));
             }

@@ -120,7 +120,7 @@ public final class Room {
         scenes.addAll(r.scenes);
         consented = java.util.Set.copyOf(r.consented);
         for (RecoveredRoom.Member m : r.members.values()) {
-            Participant p = new Participant(m.id(), m.name(), m.role(), m.joinedAt());
+            Participant p = new Participant(m.id(), m.name(), m.role(), m.capabilities(), m.joinedAt());
             p.muted(m.muted());
             participants.put(p.id(), p);
             metrics.memberAdded(p.role());
@@ -218,6 +218,16 @@ public final class Room {
      * @return null when joined, or the error that refused the join (the caller closes the connection)
      */
     public ErrorCode join(String participantId, String displayName, Role role, long lastSeq, MemberConnection conn) {
+        return join(participantId, displayName, role, java.util.List.of(), lastSeq, conn);
+    }
+
+    /**
+     * Joins (or rejoins) with the capabilities of the participant's token (announced in its member entry; a
+     * rejoin keeps those of the first join).
+     */
+    public ErrorCode join(String participantId, String displayName, Role role,
+                          java.util.List<dev.improv.server.protocol.Capability> capabilities, long lastSeq,
+                          MemberConnection conn) {
         if (closed) {
             return ErrorCode.ROOM_CLOSED;
         }
@@ -231,13 +241,13 @@ public final class Room {
             if (refusal != null) {
                 return refusal;
             }
-            p = new Participant(participantId, displayName, role, clock.nowMicros());
+            p = new Participant(participantId, displayName, role, capabilities, clock.nowMicros());
             participants.put(participantId, p);
             metrics.memberAdded(role);
             long s = nextSeq();
             everJoined.add(new SessionMeta.ParticipantInfo(p.id(), p.name(), p.role(), p.joinedAt(), s));
             publish(new RoomEvent.MemberJoined(s, clock.nowMicros(), p.id(),
-                    new ServerMessage.Member(p.id(), p.name(), p.role(), true, false)), null, null);
+                    new ServerMessage.Member(p.id(), p.name(), p.role(), true, false, p.capabilities())), null, null);
             journal.updateMeta(meta());
         } else {
             MemberConnection previous = p.connection();
