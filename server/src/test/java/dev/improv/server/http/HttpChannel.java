@@ -9,6 +9,10 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
@@ -17,10 +21,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Collection;
 import java.util.concurrent.TimeUnit;
-import org.awaitility.Awaitility;
 
 /** The route handler of one route table on an {@link EmbeddedChannel}: requests in, answers out, no sockets. */
 final class HttpChannel implements AutoCloseable {
@@ -53,22 +55,39 @@ final class HttpChannel implements AutoCloseable {
             request.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + KEY);
         }
         channel.writeInbound(request);
-        // answers that come from another thread (a disk pool) are queued onto the channel's loop: run it until then
-        channel.runPendingTasks();
-        if (channel.outboundMessages().peek() == null) {
-            Awaitility.await(method + " " + uri).atMost(30, TimeUnit.SECONDS).pollDelay(Duration.ZERO)
-                    .pollInterval(Duration.ofMillis(2)).until(() -> {
-                        channel.runPendingTasks();
-                        return channel.outboundMessages().peek() != null;
-                    });
-        }
-        FullHttpResponse response = channel.readOutbound();
-        assertNotNull(response);
-        try {
-            return new Response(response.status(), response.headers().copy(),
-                    response.content().toString(StandardCharsets.UTF_8));
-        } finally {
-            response.release();
+        // answers that come from another thread (a disk pool) are queued onto the channel's loop: run it until then;
+        // a streamed answer (a head, chunks, then the last chunk) is gathered until its last chunk
+        HttpResponse head = null;
+        StringBuilder streamed = new StringBuilder();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            channel.runPendingTasks();
+            Object out = channel.readOutbound();
+            if (out == null) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(method + " " + uri + ": no complete answer within 30 s");
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                continue;
+            }
+            try {
+                if (out instanceof FullHttpResponse full) {
+                    return new Response(full.status(), full.headers().copy(),
+                            full.content().toString(StandardCharsets.UTF_8));
+                }
+                if (out instanceof HttpResponse h) {
+                    head = h;
+                }
+                if (out instanceof HttpContent chunk) {
+                    streamed.append(chunk.content().toString(StandardCharsets.UTF_8));
+                    if (chunk instanceof LastHttpContent) {
+                        assertNotNull(head, "a streamed answer without its head");
+                        return new Response(head.status(), head.headers().copy(), streamed.toString());
+                    }
+                }
+            } finally {
+                ReferenceCountUtil.release(out);
+            }
         }
     }
 
