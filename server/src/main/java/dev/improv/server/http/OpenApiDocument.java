@@ -187,7 +187,7 @@ public final class OpenApiDocument {
                 schema = schemaOf(mapper.constructType(json.oneOf().get(0)));
             } else {
                 schema = NODES.objectNode();
-                ArrayNode any = schema.putArray("oneOf");
+                ArrayNode any = schema.putArray("anyOf");
                 for (Class<?> c : json.oneOf()) {
                     any.add(schemaOf(mapper.constructType(c)));
                 }
@@ -198,7 +198,8 @@ public final class OpenApiDocument {
         } else if (body instanceof ApiDoc.AnyObject) {
             content.putObject("application/json").putObject("schema").put("type", "object");
         } else if (body instanceof ApiDoc.Text t) {
-            content.putObject(t.contentType()).putObject("schema").put("type", "string");
+            content.putObject(t.contentType().split(";", 2)[0].trim()).putObject("schema").put("type", "string")
+                    .put("description", "`Content-Type: " + t.contentType() + "`");
         } else if (body instanceof ApiDoc.RoomEventLines) {
             ObjectNode media = content.putObject("application/x-ndjson");
             media.putObject("schema").put("type", "string").put("description", "one room event per line, "
