@@ -111,6 +111,7 @@ public final class ServerApp implements AutoCloseable {
         if (log != null) {
             log.recover(rooms, lobbies); // rooms and pools the log kept, back under their ids before the port opens
         }
+        LobbyGauges.register(metrics.registry(), lobbies);
         keepRoomsOnStop = log != null;
         Router router = new LocalRouter(rooms, lobbies);
         this.parts = new Parts(config, metrics, tokens, links, router, clock);

@@ -162,6 +162,8 @@ public final class OpenApiDocument {
         if (doc.requestBody() != null) {
             answers.putIfAbsent(400, new ApiDoc.Answer(400, "a field of the body is missing or wrong: `field` "
                     + "names it", new ApiDoc.Failure()));
+            answers.putIfAbsent(413, new ApiDoc.Answer(413, "the body is larger than the server takes "
+                    + "(`MESSAGE_TOO_LARGE`, --max-message-bytes)", new ApiDoc.Failure()));
             answers.putIfAbsent(415, new ApiDoc.Answer(415, "the body is not `application/json`",
                     new ApiDoc.Failure()));
         }
