@@ -16,13 +16,9 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code keys list|rotate|retire}: the join token keys. Rotation edits the key file the server names in
@@ -36,15 +32,11 @@ final class KeysCommand {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     @Command(name = "list", description = "The key ids in force.", mixinStandardHelpOptions = true)
-    static final class ListKeys implements Callable<Integer> {
-        @Mixin
-        ConnectionOptions connection;
-        @Spec
-        CommandSpec spec;
+    static final class ListKeys extends AdminCommand {
 
         @Override
         public Integer call() {
-            print(new Printer(spec.commandLine().getOut(), connection.json), AdminClient.from(connection)
+            print(printer(), client()
                     .get("/api/keys"));
             return 0;
         }
@@ -52,11 +44,7 @@ final class KeysCommand {
 
     @Command(name = "rotate", description = "Add a new key, make it the signing key, reload. The previous key "
             + "keeps verifying unless --retire-previous.", mixinStandardHelpOptions = true)
-    static final class Rotate implements Callable<Integer> {
-        @Mixin
-        ConnectionOptions connection;
-        @Spec
-        CommandSpec spec;
+    static final class Rotate extends AdminCommand {
         @Option(names = "--kid", description = "Id of the new key (default key-<UTC time>).")
         String kid;
         @Option(names = "--retire-previous", description = "Refuse tokens of the previous signing key from now on.")
@@ -64,7 +52,7 @@ final class KeysCommand {
 
         @Override
         public Integer call() {
-            AdminClient client = AdminClient.from(connection);
+            AdminClient client = client();
             String newKid = kid != null ? kid
                     : "key-" + ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss"));
             String[] previous = new String[1];
@@ -83,7 +71,7 @@ final class KeysCommand {
                     retire(file, previous[0]);
                 }
             });
-            Printer p = new Printer(spec.commandLine().getOut(), connection.json);
+            Printer p = printer();
             if (!p.json()) {
                 p.line("signing key is now " + newKid + " (its secret is in " + keys.path("file").asText()
                         + "); the previous key " + previous[0] + (retirePrevious ? " is retired"
@@ -96,17 +84,13 @@ final class KeysCommand {
 
     @Command(name = "retire", description = "Refuse tokens of a key from now on (reason retired_key).",
             mixinStandardHelpOptions = true)
-    static final class Retire implements Callable<Integer> {
-        @Mixin
-        ConnectionOptions connection;
-        @Spec
-        CommandSpec spec;
+    static final class Retire extends AdminCommand {
         @Parameters(paramLabel = "KID", description = "The key id.")
         String kid;
 
         @Override
         public Integer call() {
-            JsonNode keys = edit(AdminClient.from(connection), file -> {
+            JsonNode keys = edit(client(), file -> {
                 if (kid.equals(file.path("signing").asText("default"))) {
                     throw new CliFailure(CliFailure.USAGE, "'" + kid + "' is the signing key: rotate first "
                             + "(`keys rotate`), then retire it");
@@ -116,7 +100,7 @@ final class KeysCommand {
                 }
                 retire(file, kid);
             });
-            print(new Printer(spec.commandLine().getOut(), connection.json), keys);
+            print(printer(), keys);
             return 0;
         }
     }

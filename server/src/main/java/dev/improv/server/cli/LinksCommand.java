@@ -3,22 +3,14 @@ package dev.improv.server.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code links --room ID | --pool ID --role R}: one more join link (the whole link: URL and token). */
 @Command(name = "links", description = "Issue one more join link for an open room or a lobby pool.",
         mixinStandardHelpOptions = true)
-final class LinksCommand implements Callable<Integer> {
-    @Mixin
-    ConnectionOptions connection;
-    @Spec
-    CommandSpec spec;
+final class LinksCommand extends AdminCommand {
     @ArgGroup(multiplicity = "1")
     Target target;
     @Option(names = "--role", required = true, description = "performer, moderator, recorder or observer (pools: "
@@ -58,7 +50,7 @@ final class LinksCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         JsonNode link = issue(connection, target, role, name, ttlSeconds);
-        Printer p = new Printer(spec.commandLine().getOut(), connection.json);
+        Printer p = printer();
         if (!p.jsonIfAsked(link)) {
             p.links(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode().add(link));
         }

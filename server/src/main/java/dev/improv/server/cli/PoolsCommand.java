@@ -9,13 +9,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code pools list|open|show|time}: lobby pools (open calls). */
 @Command(name = "pools", description = "Lobby pools (open calls): list, open, show, time accounting.",
@@ -23,16 +19,12 @@ import picocli.CommandLine.Model.CommandSpec;
                 PoolsCommand.Show.class, PoolsCommand.Time.class})
 final class PoolsCommand {
     @Command(name = "list", description = "List the open pools.", mixinStandardHelpOptions = true)
-    static final class ListPools implements Callable<Integer> {
-        @Mixin
-        ConnectionOptions connection;
-        @Spec
-        CommandSpec spec;
+    static final class ListPools extends AdminCommand {
 
         @Override
         public Integer call() {
-            JsonNode answer = AdminClient.from(connection).get("/api/pools");
-            Printer p = new Printer(spec.commandLine().getOut(), connection.json);
+            JsonNode answer = client().get("/api/pools");
+            Printer p = printer();
             if (p.jsonIfAsked(answer)) {
                 return 0;
             }
@@ -59,11 +51,7 @@ final class PoolsCommand {
 
     @Command(name = "open", description = "Open a pool and print its moderator's lobby link.",
             mixinStandardHelpOptions = true)
-    static final class Open implements Callable<Integer> {
-        @Mixin
-        ConnectionOptions connection;
-        @Spec
-        CommandSpec spec;
+    static final class Open extends AdminCommand {
         @Parameters(paramLabel = "POOL", description = "Pool id: 1-40 of a-z, 0-9 and '-'.")
         String id;
         @Option(names = "--consent-version", required = true, description = "Version of the consent text (>= 1).")
@@ -95,8 +83,8 @@ final class PoolsCommand {
             if (requireModerator) {
                 body.put("requireModerator", true);
             }
-            JsonNode opened = AdminClient.from(connection).post("/api/pools", body);
-            Printer p = new Printer(spec.commandLine().getOut(), connection.json);
+            JsonNode opened = client().post("/api/pools", body);
+            Printer p = printer();
             if (!p.jsonIfAsked(opened)) {
                 p.line("pool " + opened.path("pool").path("pool").asText() + " open");
                 p.links(opened.path("links"));
@@ -106,18 +94,14 @@ final class PoolsCommand {
     }
 
     @Command(name = "show", description = "Show one pool.", mixinStandardHelpOptions = true)
-    static final class Show implements Callable<Integer> {
-        @Mixin
-        ConnectionOptions connection;
-        @Spec
-        CommandSpec spec;
+    static final class Show extends AdminCommand {
         @Parameters(paramLabel = "POOL", description = "The pool id.")
         String id;
 
         @Override
         public Integer call() {
-            JsonNode pool = AdminClient.from(connection).get("/api/pools/" + PathSegment.of(id, "pool"));
-            Printer p = new Printer(spec.commandLine().getOut(), connection.json);
+            JsonNode pool = client().get("/api/pools/" + PathSegment.of(id, "pool"));
+            Printer p = printer();
             if (!p.jsonIfAsked(pool)) {
                 p.table(HEADER, List.of(row(pool)));
                 for (JsonNode r : pool.path("rooms")) {
@@ -131,11 +115,7 @@ final class PoolsCommand {
 
     @Command(name = "time", description = "Time accounting of a pool's performers (what they are paid for), in "
             + "seconds.", mixinStandardHelpOptions = true)
-    static final class Time implements Callable<Integer> {
-        @Mixin
-        ConnectionOptions connection;
-        @Spec
-        CommandSpec spec;
+    static final class Time extends AdminCommand {
         @Parameters(paramLabel = "POOL", description = "The pool id.")
         String id;
         @Option(names = "--performer", description = "Only this participant id.")
@@ -144,10 +124,10 @@ final class PoolsCommand {
         @Override
         public Integer call() {
             String base = "/api/pools/" + PathSegment.of(id, "pool");
-            AdminClient client = AdminClient.from(connection);
+            AdminClient client = client();
             JsonNode answer = performer == null ? client.get(base + "/time")
                     : client.get(base + "/performers/" + PathSegment.of(performer, "performer") + "/time");
-            Printer p = new Printer(spec.commandLine().getOut(), connection.json);
+            Printer p = printer();
             if (p.jsonIfAsked(answer)) {
                 return 0;
             }

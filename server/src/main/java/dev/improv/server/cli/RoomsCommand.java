@@ -5,13 +5,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code rooms create|list|show|close}. */
 @Command(name = "rooms", description = "Open, list, show and close rooms.", mixinStandardHelpOptions = true,
@@ -19,11 +15,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 RoomsCommand.Close.class})
 final class RoomsCommand {
     @Command(name = "create", description = "Open a room and print its join links.", mixinStandardHelpOptions = true)
-    static final class Create implements Callable<Integer> {
-        @Mixin
-        ConnectionOptions connection;
-        @Spec
-        CommandSpec spec;
+    static final class Create extends AdminCommand {
 
         @Option(names = "--name", description = "Room name (at most 80 characters).")
         String name;
@@ -62,8 +54,8 @@ final class RoomsCommand {
             if (recordMedia) {
                 body.put("recordMedia", true);
             }
-            JsonNode created = AdminClient.from(connection).post("/api/rooms", body);
-            Printer p = new Printer(spec.commandLine().getOut(), connection.json);
+            JsonNode created = client().post("/api/rooms", body);
+            Printer p = printer();
             if (!p.jsonIfAsked(created)) {
                 JsonNode room = created.path("room");
                 p.line("room " + room.path("id").asText() + " \"" + room.path("name").asText() + "\" open (session "
@@ -88,16 +80,12 @@ final class RoomsCommand {
     }
 
     @Command(name = "list", description = "List the open rooms.", mixinStandardHelpOptions = true)
-    static final class ListRooms implements Callable<Integer> {
-        @Mixin
-        ConnectionOptions connection;
-        @Spec
-        CommandSpec spec;
+    static final class ListRooms extends AdminCommand {
 
         @Override
         public Integer call() {
-            JsonNode answer = AdminClient.from(connection).get("/api/rooms");
-            Printer p = new Printer(spec.commandLine().getOut(), connection.json);
+            JsonNode answer = client().get("/api/rooms");
+            Printer p = printer();
             if (p.jsonIfAsked(answer)) {
                 return 0;
             }
@@ -118,18 +106,14 @@ final class RoomsCommand {
     }
 
     @Command(name = "show", description = "Show one room and its roster.", mixinStandardHelpOptions = true)
-    static final class Show implements Callable<Integer> {
-        @Mixin
-        ConnectionOptions connection;
-        @Spec
-        CommandSpec spec;
+    static final class Show extends AdminCommand {
         @Parameters(paramLabel = "ROOM", description = "The room id.")
         String room;
 
         @Override
         public Integer call() {
-            JsonNode r = AdminClient.from(connection).get("/api/rooms/" + PathSegment.of(room, "room"));
-            Printer p = new Printer(spec.commandLine().getOut(), connection.json);
+            JsonNode r = client().get("/api/rooms/" + PathSegment.of(room, "room"));
+            Printer p = printer();
             if (!p.jsonIfAsked(r)) {
                 p.line("room " + r.path("id").asText() + " \"" + r.path("name").asText() + "\", session "
                         + r.path("sessionId").asText() + ", last seq " + r.path("lastSeq").asText()
@@ -147,18 +131,14 @@ final class RoomsCommand {
 
     @Command(name = "close", description = "Close a room: members are told and disconnected.",
             mixinStandardHelpOptions = true)
-    static final class Close implements Callable<Integer> {
-        @Mixin
-        ConnectionOptions connection;
-        @Spec
-        CommandSpec spec;
+    static final class Close extends AdminCommand {
         @Parameters(paramLabel = "ROOM", description = "The room id.")
         String room;
 
         @Override
         public Integer call() {
-            JsonNode answer = AdminClient.from(connection).delete("/api/rooms/" + PathSegment.of(room, "room"));
-            Printer p = new Printer(spec.commandLine().getOut(), connection.json);
+            JsonNode answer = client().delete("/api/rooms/" + PathSegment.of(room, "room"));
+            Printer p = printer();
             if (!p.jsonIfAsked(answer)) {
                 p.line("room " + answer.path("closed").asText() + " closed");
             }

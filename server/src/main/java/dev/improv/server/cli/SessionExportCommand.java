@@ -9,13 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code export}: fetches sessions from a running server and writes, per session, its log
@@ -24,11 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "export", description = "Download sessions: the log as events.jsonl and the dataset files.",
         mixinStandardHelpOptions = true)
-final class SessionExportCommand implements Callable<Integer> {
-    @Mixin
-    ConnectionOptions connection;
-    @Spec
-    CommandSpec spec;
+final class SessionExportCommand extends AdminCommand {
     @Parameters(paramLabel = "SESSION", arity = "0..*", description = "Session ids; default: every session.")
     List<String> sessions;
     @Option(names = "--out", required = true, description = "Folder to write into (created if missing).")
@@ -36,14 +28,14 @@ final class SessionExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        AdminClient client = AdminClient.from(connection);
+        AdminClient client = client();
         List<String> ids = new ArrayList<>();
         if (sessions == null || sessions.isEmpty()) {
             client.get("/api/sessions").path("sessions").forEach(s -> ids.add(s.path("id").asText()));
         } else {
             ids.addAll(sessions);
         }
-        Printer p = new Printer(spec.commandLine().getOut(), connection.json);
+        Printer p = printer();
         var written = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
         for (String id : ids) {
             String base = "/api/sessions/" + PathSegment.of(id, "session");

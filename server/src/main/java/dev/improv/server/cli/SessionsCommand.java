@@ -3,28 +3,20 @@ package dev.improv.server.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code sessions list|show}: the session logs on the server's disk. */
 @Command(name = "sessions", description = "Session logs on the server: list, show.", mixinStandardHelpOptions = true,
         subcommands = {SessionsCommand.ListSessions.class, SessionsCommand.Show.class})
 final class SessionsCommand {
     @Command(name = "list", description = "List the sessions, open and closed.", mixinStandardHelpOptions = true)
-    static final class ListSessions implements Callable<Integer> {
-        @Mixin
-        ConnectionOptions connection;
-        @Spec
-        CommandSpec spec;
+    static final class ListSessions extends AdminCommand {
 
         @Override
         public Integer call() {
-            JsonNode answer = AdminClient.from(connection).get("/api/sessions");
-            Printer p = new Printer(spec.commandLine().getOut(), connection.json);
+            JsonNode answer = client().get("/api/sessions");
+            Printer p = printer();
             if (p.jsonIfAsked(answer)) {
                 return 0;
             }
@@ -43,18 +35,14 @@ final class SessionsCommand {
     }
 
     @Command(name = "show", description = "Show a session's participants and scenes.", mixinStandardHelpOptions = true)
-    static final class Show implements Callable<Integer> {
-        @Mixin
-        ConnectionOptions connection;
-        @Spec
-        CommandSpec spec;
+    static final class Show extends AdminCommand {
         @Parameters(paramLabel = "SESSION", description = "The session id.")
         String id;
 
         @Override
         public Integer call() {
-            JsonNode meta = AdminClient.from(connection).get("/api/sessions/" + PathSegment.of(id, "session"));
-            Printer p = new Printer(spec.commandLine().getOut(), connection.json);
+            JsonNode meta = client().get("/api/sessions/" + PathSegment.of(id, "session"));
+            Printer p = printer();
             if (p.jsonIfAsked(meta)) {
                 return 0;
             }

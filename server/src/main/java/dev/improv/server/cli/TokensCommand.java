@@ -1,13 +1,9 @@
 package dev.improv.server.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code tokens mint}: a join token (JWT) signed by the server with its signing key, printed alone. */
 @Command(name = "tokens", description = "Join tokens.", mixinStandardHelpOptions = true,
@@ -15,11 +11,7 @@ import picocli.CommandLine.Model.CommandSpec;
 final class TokensCommand {
     @Command(name = "mint", description = "Mint a join token for a room or a pool and print it (for scripts: "
             + "`TOKEN=$(improv-server tokens mint --room R --role performer)`).", mixinStandardHelpOptions = true)
-    static final class Mint implements Callable<Integer> {
-        @Mixin
-        ConnectionOptions connection;
-        @Spec
-        CommandSpec spec;
+    static final class Mint extends AdminCommand {
         @ArgGroup(multiplicity = "1")
         LinksCommand.Target target;
         @Option(names = "--role", required = true, description = "performer, moderator, recorder or observer.")
@@ -32,7 +24,7 @@ final class TokensCommand {
         @Override
         public Integer call() {
             JsonNode link = LinksCommand.issue(connection, target, role, name, ttlSeconds);
-            Printer p = new Printer(spec.commandLine().getOut(), connection.json);
+            Printer p = printer();
             if (!p.jsonIfAsked(link)) {
                 p.line(link.path("token").asText());
             }
