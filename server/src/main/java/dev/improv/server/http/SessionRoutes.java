@@ -55,11 +55,10 @@ public final class SessionRoutes {
                                 .answers(200, "the metadata (only the id when its metadata file is missing)",
                                         dev.improv.server.room.SessionMeta.class, AdminAnswers.SessionStub.class)
                                 .fails(400, badId).fails(404, noSession)),
-                Route.get("/api/sessions/{id}/log", Route.Access.ADMIN, ex -> session(ex,
-                        id -> ex.bytes(HttpResponseStatus.OK, NDJSON, archive.logBytes(id))))
+                Route.get("/api/sessions/{id}/log", Route.Access.ADMIN, ex -> session(ex, id -> streamLog(ex, id)))
                         .documented(ApiDoc.of("Export a session's log: its room events as JSON lines")
-                                .describe("Without a torn last line; from the write-ahead log while the session is "
-                                        + "not exported yet. See docs/session-log.md.")
+                                .describe("Streamed (chunked), without a torn last line; from the write-ahead log "
+                                        + "while the session is not exported yet. See docs/session-log.md.")
                                 .answers(200, "the room events, one per line, in seq order",
                                         new ApiDoc.RoomEventLines())
                                 .fails(400, badId).fails(404, noSession)),
@@ -69,6 +68,22 @@ public final class SessionRoutes {
                                 .answers(200, "scenes, turns, speech, prompts and clock offsets",
                                         dev.improv.server.eventlog.DatasetBuilder.Dataset.class)
                                 .fails(400, badId).fails(404, noSession)));
+    }
+
+    /** The log a chunk at a time, paced by the connection (never the whole session in memory). */
+    private void streamLog(HttpExchange ex, String id) throws IOException {
+        SessionArchive.LogStream log = archive.openLog(id);
+        ex.stream(HttpResponseStatus.OK, NDJSON, new HttpExchange.ChunkSource() {
+            @Override
+            public byte[] next() throws IOException {
+                return log.next();
+            }
+
+            @Override
+            public void close() throws IOException {
+                log.close();
+            }
+        }, diskReads);
     }
 
     @FunctionalInterface
