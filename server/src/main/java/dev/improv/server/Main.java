@@ -3,16 +3,25 @@ package dev.improv.server;
 import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
 import dev.improv.server.app.ServerApp;
+import dev.improv.server.cli.OperatorCli;
+import java.io.PrintWriter;
 import io.netty.util.ResourceLeakDetector;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 
-/** Entry point of {@code improv-server.jar}: parses flags, starts the server, stops it on SIGTERM / Ctrl-C. */
+/**
+ * Entry point of {@code improv-server.jar}: parses flags, starts the server, stops it on SIGTERM / Ctrl-C. A first
+ * argument that names an operator command ({@code rooms}, {@code keys}, … see {@link OperatorCli}) runs that
+ * command against a running server instead; server flags all start with {@code --}, so nothing else changes.
+ */
 public final class Main {
     private Main() {
     }
 
     public static void main(String[] args) throws Exception {
+        if (OperatorCli.isCommand(args)) {
+            System.exit(OperatorCli.run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+        }
         quietLeakDetector();
         ServerCommand command = new ServerCommand();
         CommandLine cli = new CommandLine(command);

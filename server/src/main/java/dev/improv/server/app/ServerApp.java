@@ -66,6 +66,7 @@ public final class ServerApp implements AutoCloseable {
     private AdminAuth admin;
     /** In building order; closed in reverse. */
     private final List<Feature> features = new ArrayList<>();
+    private List<Route> routes = List.of();
     private volatile InetSocketAddress mainAddress;
     private volatile InetSocketAddress adminAddress;
     private volatile boolean stopped;
@@ -110,6 +111,7 @@ public final class ServerApp implements AutoCloseable {
         if (log != null) {
             log.recover(rooms, lobbies); // rooms and pools the log kept, back under their ids before the port opens
         }
+        LobbyGauges.register(metrics.registry(), lobbies);
         keepRoomsOnStop = log != null;
         Router router = new LocalRouter(rooms, lobbies);
         this.parts = new Parts(config, metrics, tokens, links, router, clock);
@@ -167,6 +169,8 @@ public final class ServerApp implements AutoCloseable {
         for (Feature f : features) {
             routes.addAll(f.routes());
         }
+        routes.add(OpenApiRoute.of(routes)); // describes the routes above and itself
+        this.routes = List.copyOf(routes);
         ServerConfig.AdminListener adminListener = config.admin();
         Predicate<Route> onMain = adminListener.separate() ? r -> r.access() == Route.Access.PUBLIC : r -> true;
         mainAddress = transport.listen(config.host(), config.port(), RouteTable.of(routes, onMain, admin),
@@ -197,6 +201,11 @@ public final class ServerApp implements AutoCloseable {
 
     public Parts parts() {
         return parts;
+    }
+
+    /** Every route this server serves, on either listener (tests classify requests with it). */
+    public List<Route> routes() {
+        return routes;
     }
 
     public String transportName() {

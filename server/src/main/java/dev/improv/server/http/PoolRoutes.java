@@ -4,13 +4,12 @@ import dev.improv.server.auth.JoinLinks;
 import dev.improv.server.match.LobbyConfig;
 import dev.improv.server.match.LobbyHub;
 import dev.improv.server.match.MatchRules;
+import dev.improv.server.match.TimeAccounting;
 import dev.improv.server.protocol.ErrorCode;
 import dev.improv.server.protocol.Role;
 import dev.improv.server.routing.Router;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The admin API of open calls ("pools"): open a pool with its consent text, issue lobby links, watch it, and read
@@ -27,19 +26,37 @@ public final class PoolRoutes {
     }
 
     public List<Route> routes() {
+        String noPool = "no open pool with this id (`POOL_NOT_FOUND`)";
         return List.of(
-                Route.post("/api/pools", Route.Access.ADMIN, this::open),
+                Route.post("/api/pools", Route.Access.ADMIN, this::open)
+                        .documented(ApiDoc.of("Open a lobby pool (an open call) with its consent text")
+                                .body(AdminBodies.OpenPool.class, "id", "consentVersion", "consentText")
+                                .answers(201, "the pool and its moderator's lobby link", AdminAnswers.OpenedPool.class)
+                                .fails(409, "a pool with this id is already open (`POOL_EXISTS`)")),
                 Route.get("/api/pools", Route.Access.ADMIN, ex -> ex.reply(router.pools(),
-                        all -> ex.json(HttpResponseStatus.OK, Map.of("pools", all)))),
+                        all -> ex.json(HttpResponseStatus.OK, new AdminAnswers.PoolList(all))))
+                        .documented(ApiDoc.of("List the open pools").answers(200, "the pools",
+                                AdminAnswers.PoolList.class)),
                 Route.get("/api/pools/{id}", Route.Access.ADMIN, ex -> ex.reply(router.pool(ex.param("id")),
-                        pool -> ex.json(HttpResponseStatus.OK, pool.orElseThrow(() -> noPool(ex.param("id")))))),
-                Route.post("/api/pools/{id}/links", Route.Access.ADMIN, this::link),
+                        pool -> ex.json(HttpResponseStatus.OK, pool.orElseThrow(() -> noPool(ex.param("id"))))))
+                        .documented(ApiDoc.of("Read one pool: waiting performers, offers, its rooms")
+                                .answers(200, "the pool", LobbyHub.Summary.class).fails(404, noPool)),
+                Route.post("/api/pools/{id}/links", Route.Access.ADMIN, this::link)
+                        .documented(ApiDoc.of("Issue a lobby link (performer or moderator)")
+                                .body(AdminBodies.NewLink.class, "role")
+                                .answers(201, "the link", JoinLinks.Link.class).fails(404, noPool)),
                 Route.get("/api/pools/{id}/time", Route.Access.ADMIN, ex -> ex.reply(router.poolTimes(ex.param("id")),
-                        times -> ex.json(HttpResponseStatus.OK, Map.of("pool", ex.param("id"), "performers",
-                                times.orElseThrow(() -> noPool(ex.param("id"))))))),
+                        times -> ex.json(HttpResponseStatus.OK, new AdminAnswers.PoolTimes(ex.param("id"),
+                                times.orElseThrow(() -> noPool(ex.param("id")))))))
+                        .documented(ApiDoc.of("Time accounting of every performer of the pool (what they are paid for)")
+                                .answers(200, "per performer: lobby, offer and scene time", AdminAnswers.PoolTimes.class)
+                                .fails(404, noPool)),
                 Route.get("/api/pools/{id}/performers/{pid}/time", Route.Access.ADMIN, ex -> ex.reply(
                         router.performerTime(ex.param("id"), ex.param("pid")),
-                        time -> ex.json(HttpResponseStatus.OK, time.orElseThrow(() -> noPool(ex.param("id")))))));
+                        time -> ex.json(HttpResponseStatus.OK, time.orElseThrow(() -> noPool(ex.param("id"))))))
+                        .documented(ApiDoc.of("Time accounting of one performer of the pool")
+                                .answers(200, "lobby, offer and scene time", TimeAccounting.PerformerTime.class)
+                                .fails(404, noPool + ", or no such performer in it")));
     }
 
     private static ApiError.Failure noPool(String id) {
@@ -58,10 +75,8 @@ public final class PoolRoutes {
         ex.reply(router.openPool(config, body.moderatorCapacity()), opened -> {
             LobbyHub.Summary pool = opened.orElseThrow(() -> new ApiError.Failure(HttpResponseStatus.CONFLICT,
                     new ApiError(ApiError.POOL_EXISTS, "id", "a pool '" + body.id() + "' is already open")));
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("pool", pool);
-            out.put("links", List.of(links.forPool(body.id(), Role.MODERATOR, null, 0)));
-            ex.json(HttpResponseStatus.CREATED, out);
+            ex.json(HttpResponseStatus.CREATED, new AdminAnswers.OpenedPool(pool,
+                    List.of(links.forPool(body.id(), Role.MODERATOR, null, 0))));
         });
     }
 

@@ -8,9 +8,7 @@ import dev.improv.server.room.RoomSummary;
 import dev.improv.server.routing.Router;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -43,18 +41,36 @@ public final class RoomRoutes {
     public List<Route> routes() {
         return List.of(
                 Route.get("/api/rooms", Route.Access.ADMIN, ex -> ex.reply(router.rooms(),
-                        all -> ex.json(HttpResponseStatus.OK, Map.of("rooms", all)))),
-                Route.post("/api/rooms", Route.Access.ADMIN, this::create),
+                        all -> ex.json(HttpResponseStatus.OK, new AdminAnswers.RoomList(all))))
+                        .documented(ApiDoc.of("List the open rooms")
+                                .answers(200, "the open rooms, each with its roster", AdminAnswers.RoomList.class)),
+                Route.post("/api/rooms", Route.Access.ADMIN, this::create)
+                        .documented(ApiDoc.of("Open a room and issue its join links")
+                                .describe("Every field is optional: two performer links, one moderator, one recorder "
+                                        + "and one observer link by default. A role field is a count of links or a "
+                                        + "list of names (null for a default name).")
+                                .body(AdminBodies.CreateRoom.class)
+                                .answers(201, "the room, its links, and `media` when `recordMedia` was asked",
+                                        AdminAnswers.CreatedRoom.class)),
                 Route.get("/api/rooms/{id}", Route.Access.ADMIN, ex -> ex.reply(router.room(ex.param("id")),
-                        room -> ex.json(HttpResponseStatus.OK, room.orElseThrow(() -> noRoom(ex.param("id")))))),
+                        room -> ex.json(HttpResponseStatus.OK, room.orElseThrow(() -> noRoom(ex.param("id"))))))
+                        .documented(ApiDoc.of("Read one open room").answers(200, "the room", RoomSummary.class)
+                                .fails(404, "no open room with this id (`ROOM_NOT_FOUND`)")),
                 Route.delete("/api/rooms/{id}", Route.Access.ADMIN, ex -> ex.reply(
                         router.closeRoom(ex.param("id"), "closed by the operator"), closed -> {
                             if (!closed) {
                                 throw noRoom(ex.param("id"));
                             }
-                            ex.json(HttpResponseStatus.OK, Map.of("closed", ex.param("id")));
-                        })),
-                Route.post("/api/rooms/{id}/links", Route.Access.ADMIN, this::link));
+                            ex.json(HttpResponseStatus.OK, new AdminAnswers.ClosedRoom(ex.param("id")));
+                        }))
+                        .documented(ApiDoc.of("Close a room: members are told and disconnected, its log is closed")
+                                .answers(200, "closed", AdminAnswers.ClosedRoom.class)
+                                .fails(404, "no open room with this id (`ROOM_NOT_FOUND`)")),
+                Route.post("/api/rooms/{id}/links", Route.Access.ADMIN, this::link)
+                        .documented(ApiDoc.of("Issue one more join link for an open room")
+                                .body(AdminBodies.NewLink.class, "role")
+                                .answers(201, "the link", JoinLinks.Link.class)
+                                .fails(404, "no open room with this id (`ROOM_NOT_FOUND`)")));
     }
 
     private static ApiError.Failure noRoom(String id) {
@@ -82,18 +98,14 @@ public final class RoomRoutes {
                     issued.add(links.forRoom(room.id(), role, name, ttl));
                 }
             }
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("room", room);
-            out.put("links", issued);
             if (!body.recordMedia()) {
-                ex.json(HttpResponseStatus.CREATED, out);
+                ex.json(HttpResponseStatus.CREATED, new AdminAnswers.CreatedRoom(room, issued, null));
                 return;
             }
             JoinLinks.Link media = links.forMediaRecorder(room.id(), MEDIA_RECORDER_NAME, ttl);
-            recorder.start(media.token()).whenComplete((ok, failure) -> {
-                out.put("media", failure == null ? "recording" : "failed: " + rootMessage(failure));
-                ex.json(HttpResponseStatus.CREATED, out);
-            });
+            recorder.start(media.token()).whenComplete((ok, failure) -> ex.json(HttpResponseStatus.CREATED,
+                    new AdminAnswers.CreatedRoom(room, issued, failure == null ? "recording"
+                            : "failed: " + rootMessage(failure))));
         });
     }
 

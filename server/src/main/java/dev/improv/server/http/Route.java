@@ -4,9 +4,12 @@ import io.netty.handler.codec.http.HttpMethod;
 
 /**
  * One entry of the route table: method, path pattern ({@code /api/rooms/{id}/links}: literal segments and
- * {@code {name}} parameters, one segment each) and who may call it.
+ * {@code {name}} parameters, one segment each), who may call it, and what it takes and answers ({@link ApiDoc}:
+ * the source of the OpenAPI description; every admin and operator route must have one).
+ *
+ * @param doc null for a route outside the described API (pages)
  */
-public record Route(HttpMethod method, String pattern, Access access, RouteHandler handler) {
+public record Route(HttpMethod method, String pattern, Access access, RouteHandler handler, ApiDoc doc) {
     /** Who may call a route, and so on which listener it is served. */
     public enum Access {
         /** Anyone: pages, health, and routes that check a join token themselves. */
@@ -21,6 +24,15 @@ public record Route(HttpMethod method, String pattern, Access access, RouteHandl
         if (!pattern.startsWith("/")) {
             throw new IllegalArgumentException("a route pattern starts with '/': " + pattern);
         }
+    }
+
+    public Route(HttpMethod method, String pattern, Access access, RouteHandler handler) {
+        this(method, pattern, access, handler, null);
+    }
+
+    /** This route with its description. */
+    public Route documented(ApiDoc description) {
+        return new Route(method, pattern, access, handler, description);
     }
 
     public static Route get(String pattern, Access access, RouteHandler handler) {

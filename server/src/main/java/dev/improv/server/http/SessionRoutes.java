@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 
@@ -42,14 +41,33 @@ public final class SessionRoutes {
     }
 
     public List<Route> routes() {
+        String noSession = "no session with this id (`SESSION_NOT_FOUND`)";
+        String badId = "the id is not a session id (letters, digits and '-')";
         return List.of(
                 Route.get("/api/sessions", Route.Access.ADMIN, ex -> offThread(ex, () -> ex.json(HttpResponseStatus.OK,
-                        Map.of("sessions", archive.list().stream().filter(s -> !linked(s.id())).toList())))),
+                        new AdminAnswers.SessionList(archive.list().stream().filter(s -> !linked(s.id())).toList()))))
+                        .documented(ApiDoc.of("List the sessions on disk, open and closed")
+                                .answers(200, "the sessions", AdminAnswers.SessionList.class)),
                 Route.get("/api/sessions/{id}", Route.Access.ADMIN, ex -> session(ex, id -> ex.json(
-                        HttpResponseStatus.OK, archive.meta(id).<Object>map(m -> m).orElse(Map.of("sessionId", id))))),
-                Route.get("/api/sessions/{id}/log", Route.Access.ADMIN, ex -> session(ex, id -> streamLog(ex, id))),
+                        HttpResponseStatus.OK, archive.meta(id).<Object>map(m -> m)
+                                .orElse(new AdminAnswers.SessionStub(id)))))
+                        .documented(ApiDoc.of("Read one session's metadata: participants, scenes, times")
+                                .answers(200, "the metadata (only the id when its metadata file is missing)",
+                                        dev.improv.server.room.SessionMeta.class, AdminAnswers.SessionStub.class)
+                                .fails(400, badId).fails(404, noSession)),
+                Route.get("/api/sessions/{id}/log", Route.Access.ADMIN, ex -> session(ex, id -> streamLog(ex, id)))
+                        .documented(ApiDoc.of("Export a session's log: its room events as JSON lines")
+                                .describe("Streamed (chunked), without a torn last line; from the write-ahead log "
+                                        + "while the session is not exported yet. See docs/session-log.md.")
+                                .answers(200, "the room events, one per line, in seq order",
+                                        new ApiDoc.RoomEventLines())
+                                .fails(400, badId).fails(404, noSession)),
                 Route.get("/api/sessions/{id}/dataset", Route.Access.ADMIN, ex -> session(ex,
-                        id -> ex.json(HttpResponseStatus.OK, archive.dataset(id)))));
+                        id -> ex.json(HttpResponseStatus.OK, archive.dataset(id))))
+                        .documented(ApiDoc.of("The training view of a session (docs/dataset.md)")
+                                .answers(200, "scenes, turns, speech, prompts and clock offsets",
+                                        dev.improv.server.eventlog.DatasetBuilder.Dataset.class)
+                                .fails(400, badId).fails(404, noSession)));
     }
 
     /** The log a chunk at a time, paced by the connection (never the whole session in memory). */

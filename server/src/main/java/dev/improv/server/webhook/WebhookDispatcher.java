@@ -176,6 +176,24 @@ final class WebhookDispatcher implements AutoCloseable {
         return step / 2 + ThreadLocalRandom.current().nextLong(step / 2 + 1);
     }
 
+    /** Any thread: each endpoint's published state, in configuration order (the numbers the gauges read). */
+    List<EndpointState> states() {
+        List<EndpointState> out = new java.util.ArrayList<>();
+        long now = clock.millis();
+        for (Lane lane : lanes.values()) { // the map is filled in the constructor only
+            long oldest = lane.oldestCreatedMs;
+            out.add(new EndpointState(lane.endpoint.id(), lane.endpoint.url().toString(),
+                    lane.endpoint.events().stream().map(WebhookEventType::wireName).sorted().toList(),
+                    lane.pending, lane.retrying, oldest == 0 ? 0 : (now - oldest) / 1000.0));
+        }
+        return out;
+    }
+
+    /** One endpoint as the admin API shows it: never its secret. */
+    public record EndpointState(String id, String url, List<String> events, int pending, int retrying,
+                                double oldestPendingAgeSeconds) {
+    }
+
     @Override
     public void close() {
         stopped = true;

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.improv.server.config.ServerConfig;
 import dev.improv.server.app.Feature;
+import dev.improv.server.http.ApiDoc;
 import dev.improv.server.http.Route;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.room.SessionJournal;
@@ -61,9 +63,20 @@ public final class WebhookFeature implements Feature, WebhookJournal.Sink {
         return new WebhookJournal(inner, this);
     }
 
+    /** {@code GET /api/webhooks}: the endpoints with their delivery backlog (endpoints come from the file). */
     @Override
     public List<Route> routes() {
-        return List.of();
+        return List.of(Route.get("/api/webhooks", Route.Access.ADMIN, ex -> ex.json(HttpResponseStatus.OK,
+                        new Endpoints(dispatcher.states())))
+                .documented(ApiDoc.of("The webhook endpoints and their delivery backlog (never the secrets)")
+                        .describe("Endpoints are configured in the file of `--webhooks` (docs/integration.md); "
+                                + "the counters are in /metrics as improv_webhook_*.")
+                        .answers(200, "per endpoint: URL, event kinds, pending and retrying deliveries, age of the "
+                                + "oldest pending one", Endpoints.class)));
+    }
+
+    /** The answer of {@code GET /api/webhooks}. */
+    public record Endpoints(List<WebhookDispatcher.EndpointState> endpoints) {
     }
 
     @Override

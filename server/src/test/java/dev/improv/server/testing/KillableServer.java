@@ -90,11 +90,16 @@ public final class KillableServer implements AutoCloseable {
         return output;
     }
 
+    /** An admin API call; its answer is checked against docs/openapi.json ({@link OpenApiContract}). */
     public HttpResponse<String> admin(String method, String path, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        URI uri = URI.create("http://127.0.0.1:" + port + path);
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri)
                 .header("Authorization", "Bearer " + ADMIN_KEY).timeout(Duration.ofSeconds(60))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        OpenApiContract.committed().check(method, uri.getRawPath(), response.statusCode(),
+                response.headers().firstValue("content-type").orElse(null), response.body());
+        return response;
     }
 
     /** An admin GET whose body is read as a stream (for answers too large to hold). */

@@ -5,6 +5,9 @@ import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.app.ServerApp;
+import dev.improv.server.http.OpenApiDocument;
+import dev.improv.server.http.RouteTable;
+import io.netty.handler.codec.http.HttpMethod;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,6 +22,7 @@ import java.util.List;
 public final class TestServer implements AutoCloseable {
     private final ServerApp server;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private volatile RouteTable routes;
 
     private TestServer(ServerApp server) {
         this.server = server;
@@ -96,7 +100,25 @@ public final class TestServer implements AutoCloseable {
         if (adminKey != null) {
             b.header("Authorization", "Bearer " + adminKey);
         }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        checkContract(method, path, response);
+        return response;
+    }
+
+    /**
+     * Every answer of a route the OpenAPI document describes is checked against the committed docs/openapi.json:
+     * an end-to-end test that gets an undocumented route, status or body fails here, naming it.
+     */
+    private void checkContract(String method, String path, HttpResponse<String> response) {
+        if (routes == null) {
+            routes = RouteTable.of(server.routes(), r -> true, next -> next);
+        }
+        String rawPath = URI.create(httpBase() + path).getRawPath();
+        if (routes.match(HttpMethod.valueOf(method), rawPath) instanceof RouteTable.Found found
+                && OpenApiDocument.describes(found.route())) {
+            OpenApiContract.committed().check(method, rawPath, response.statusCode(),
+                    response.headers().firstValue("content-type").orElse(null), response.body());
+        }
     }
 
     /** The link of the {@code index}-th participant with {@code role} in a createRoom response. */

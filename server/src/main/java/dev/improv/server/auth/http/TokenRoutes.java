@@ -7,6 +7,7 @@ import dev.improv.server.auth.TokenException;
 import dev.improv.server.auth.TokenKeys;
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.config.ServerConfig;
+import dev.improv.server.http.ApiDoc;
 import dev.improv.server.http.ApiError;
 import dev.improv.server.http.HttpExchange;
 import dev.improv.server.http.Route;
@@ -50,8 +51,20 @@ public final class TokenRoutes {
     public List<Route> routes() {
         return List.of(
                 Route.get("/api/token-info", Route.Access.PUBLIC, this::tokenInfo),
-                Route.get("/api/keys", Route.Access.ADMIN, ex -> ex.json(HttpResponseStatus.OK, describe(tokens.keys()))),
-                Route.post("/api/keys/reload", Route.Access.ADMIN, this::reload));
+                Route.get("/api/keys", Route.Access.ADMIN, ex -> ex.json(HttpResponseStatus.OK, describe(tokens.keys())))
+                        .documented(ApiDoc.of("The join token key ids in force (never the secrets)")
+                                .answers(200, "the signing key id, the active and the retired ones", KeysInForce.class)),
+                Route.post("/api/keys/reload", Route.Access.ADMIN, this::reload)
+                        .documented(ApiDoc.of("Read the token key file again: the rotation step after editing it")
+                                .describe("See docs/integration.md, Keys and rotation. A wrong file is refused and "
+                                        + "the keys in force stay.")
+                                .answers(200, "the keys now in force", KeysInForce.class)
+                                .fails(400, "the file is wrong (`INVALID_KEY_FILE`, the message says where)")
+                                .fails(409, "the server has no key file (`NO_KEY_FILE`)")));
+    }
+
+    /** The key ids in force: {@code file} is null when the server has no key file. */
+    public record KeysInForce(String signing, List<String> active, List<String> retired, String file) {
     }
 
     private void tokenInfo(HttpExchange ex) {
@@ -108,12 +121,8 @@ public final class TokenRoutes {
         });
     }
 
-    private static Map<String, Object> describe(TokenKeys keys) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("signing", keys.signingKid());
-        out.put("active", new ArrayList<>(keys.activeKids()));
-        out.put("retired", new ArrayList<>(keys.retiredKids()));
-        out.put("file", keys.file() == null ? null : keys.file().toString());
-        return out;
+    private static KeysInForce describe(TokenKeys keys) {
+        return new KeysInForce(keys.signingKid(), new ArrayList<>(keys.activeKids()),
+                new ArrayList<>(keys.retiredKids()), keys.file() == null ? null : keys.file().toString());
     }
 }
