@@ -104,7 +104,8 @@ class IncrementalMatcherTest {
 
         // One minute after arriving, tags are relaxed: each performer is tried once more, at its threshold.
         assertEquals(List.of(), m.match(59_999, Integer.MAX_VALUE));
-        assertEquals(1, m.match(60_001, Integer.MAX_VALUE).size(), "s0 and s1 may share a language now");
+        assertEquals(1, m.match(60_001, Integer.MAX_VALUE).size(),
+                "s0 waited a minute: its tags are relaxed and it takes s1");
     }
 
     @Test
