@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -50,7 +49,7 @@ class IncrementalMatcherTest {
             int op = rnd.nextInt(10);
             String ctx = "seed " + seed + " step " + step + " " + rules;
             if (op < 4) {
-                WaitingPerformer p = new WaitingPerformer("p" + next++, prefs(rnd, next), now);
+                WaitingPerformer p = new WaitingPerformer("p" + next++, RandomPreferences.of(rnd, LANGS, TAGS, next, 4), now);
                 live.add(p);
                 full.add(p);
             } else if (op < 5 && !outside.isEmpty()) {
@@ -125,22 +124,5 @@ class IncrementalMatcherTest {
         pool.add(new WaitingPerformer("e", Preferences.of(Set.of("en"), Set.of("x"), true), 5));
         assertEquals(List.of(List.of("a", "d", "e")),
                 m.match(20, Integer.MAX_VALUE).stream().map(MatchGroup::pids).toList());
-    }
-
-    private static Preferences prefs(Random rnd, int next) {
-        Set<String> langs = new HashSet<>();
-        langs.add(LANGS.get(rnd.nextInt(LANGS.size())));
-        if (rnd.nextInt(4) == 0) {
-            langs.add(LANGS.get(rnd.nextInt(LANGS.size())));
-        }
-        Set<String> tags = new HashSet<>();
-        for (int i = rnd.nextInt(3); i > 0; i--) {
-            tags.add(TAGS.get(rnd.nextInt(TAGS.size())));
-        }
-        Set<String> avoid = new HashSet<>();
-        if (next > 1 && rnd.nextInt(4) == 0) {
-            avoid.add("p" + rnd.nextInt(next - 1));
-        }
-        return new Preferences(langs, tags, rnd.nextBoolean(), avoid);
     }
 }

@@ -158,26 +158,14 @@ class LobbyEquivalenceTest {
     }
 
     private static Preferences prefs(Random rnd, int next, boolean crowded) {
-        Set<String> langs = new HashSet<>();
-        langs.add(LANGS.get(rnd.nextInt(LANGS.size())));
-        if (rnd.nextInt(4) == 0) {
-            langs.add(LANGS.get(rnd.nextInt(LANGS.size())));
+        Preferences p = RandomPreferences.of(rnd, LANGS, TAGS, next, 5);
+        if (!crowded) {
+            return p;
         }
-        Set<String> tags = new HashSet<>();
-        for (int i = rnd.nextInt(3); i > 0; i--) {
-            tags.add(TAGS.get(rnd.nextInt(TAGS.size())));
-        }
-        if (crowded) {
-            tags.add("solo" + rnd.nextInt(400)); // a rare tag of one's own: strict performers rarely fit
-        }
-        Set<String> avoid = new HashSet<>();
-        if (next > 1 && rnd.nextInt(5) == 0) {
-            avoid.add("p" + rnd.nextInt(next - 1));
-        }
-        boolean strict = crowded ? rnd.nextInt(10) != 0 : rnd.nextBoolean();
-        if (crowded && strict) {
-            tags.removeIf(tag -> !tag.startsWith("solo"));
-        }
-        return new Preferences(langs, tags, strict, avoid);
+        // A rare tag of one's own, and mostly strict: performers rarely fit each other.
+        boolean strict = rnd.nextInt(10) != 0;
+        Set<String> tags = new HashSet<>(strict ? Set.of() : p.tags());
+        tags.add("solo" + rnd.nextInt(400));
+        return new Preferences(p.languages(), tags, strict, p.avoid());
     }
 }
