@@ -11,7 +11,7 @@ class WaitEstimatorTest {
     @Test
     void movesAtIsTheFirstMillisecondTheEstimateMovesByAStep() {
         Random rnd = new Random(7);
-        for (int round = 0; round < 3_000; round++) {
+        for (int round = 0; round < 800; round++) {
             WaitEstimator e = new WaitEstimator();
             long now = 1_000;
             for (int i = rnd.nextInt(5); i > 0; i--) {
