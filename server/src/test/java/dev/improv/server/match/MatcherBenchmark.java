@@ -1,5 +1,7 @@
 package dev.improv.server.match;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -29,6 +31,9 @@ public final class MatcherBenchmark {
         "sports", "history"};
 
     private final Random rnd = new Random(42);
+    /** The thread's CPU time of each timed step next to its wall time: on a shared box the wall time includes waits. */
+    private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    private Histogram cpu = new Histogram(3);
     private long clock;
     private int ids;
 
@@ -147,12 +152,15 @@ public final class MatcherBenchmark {
             clock += 10;
             WaitingPerformer target0 = pool.get("s" + target);
             pool.add(new WaitingPerformer("n" + i, target0.prefs(), clock));
+            long c0 = threads.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             List<MatchGroup> groups = incremental ? matcher.match(clock, Integer.MAX_VALUE)
                     : full.match(pool, history, clock, Integer.MAX_VALUE);
             long t1 = System.nanoTime();
+            long c1 = threads.getCurrentThreadCpuTime();
             if (record) {
                 h.recordValue(t1 - t0);
+                cpu.recordValue(c1 - c0);
             }
             if (groups.size() != 1) {
                 throw new IllegalStateException("expected one group, got " + groups.size());
@@ -188,11 +196,14 @@ public final class MatcherBenchmark {
                 String pid = "a" + i;
                 String partner = oneMatch ? "w" + rnd.nextInt(size) : pid;
                 lobby.join(pid, solo(partner), 1, now);
+                long c0 = threads.getCurrentThreadCpuTime();
                 long t0 = System.nanoTime();
                 List<LobbyEvent> out = lobby.tick(now);
                 long t1 = System.nanoTime();
+                long c1 = threads.getCurrentThreadCpuTime();
                 if (record) {
                     h.recordValue(t1 - t0);
+                    cpu.recordValue(c1 - c0);
                     events += out.size();
                 }
                 for (LobbyEvent e : out) {
@@ -222,5 +233,11 @@ public final class MatcherBenchmark {
         System.out.printf("%-56s n=%d p50=%d p99=%d p999=%d max=%d%n", what, h.getTotalCount(),
                 h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getValueAtPercentile(99.9),
                 h.getMaxValue());
+        if (cpu.getTotalCount() == h.getTotalCount()) {
+            System.out.printf("%-56s n=%d p50=%d p99=%d p999=%d max=%d%n", "  the same, thread CPU time (ns)",
+                    cpu.getTotalCount(), cpu.getValueAtPercentile(50), cpu.getValueAtPercentile(99),
+                    cpu.getValueAtPercentile(99.9), cpu.getMaxValue());
+        }
+        cpu = new Histogram(3);
     }
 }
