@@ -22,10 +22,10 @@ class IncrementalMatcherTest {
     @Test
     void roundsEqualTheFullRescanOverRandomSequences() {
         int groups = 0;
-        for (int seed = 0; seed < 150; seed++) {
+        for (int seed = 0; seed < 80; seed++) {
             groups += run(seed, 2 + (seed % 5 == 0 ? 1 + seed % 3 : 0));
         }
-        assertTrue(groups > 1_000, "too few groups formed to say much: " + groups);
+        assertTrue(groups > 500, "too few groups formed to say much: " + groups);
     }
 
     private static int run(long seed, int roomSize) {
