@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One-command load benchmark: our server (session log on and off), the bare relay and netty-socketio, each
-# started fresh as its own JVM for every case, stopped by PID. Writes results/<timestamp>/report.md + report.json.
+# One-command load benchmark: our server (session log on and off), the bare relay, netty-socketio and a Node `ws`
+# relay, each started fresh as its own process for every case, stopped by PID.
+# Writes results/<timestamp>/report.md + report.json.
 #
 #   load-tests/bench.sh                              # everything with the defaults below
 #   load-tests/bench.sh --targets "improv-log-off bare" --scenarios "fanout" --measure-s 10
@@ -10,13 +11,13 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
-TARGETS=${TARGETS:-"improv-log-on improv-log-off bare bare-batch+2t socketio"}
+TARGETS=${TARGETS:-"improv-log-on improv-log-off bare bare-batch+2t socketio node-ws"}
 SCENARIOS=${SCENARIOS:-"fanout signal marks idle join"}
 FANOUT_CASES=${FANOUT_CASES:-"1000x200 100x100"}   # rooms x period-ms
 SIGNAL_CASES=${SIGNAL_CASES:-"100x100"}
 MARKS_CASES=${MARKS_CASES:-"100x100"}
 IDLE_CONNS=${IDLE_CONNS:-19000}
-IDLE_TARGETS=${IDLE_TARGETS:-"improv-log-on improv-log-off bare"}   # the issue asks for ours and the bare relay
+IDLE_TARGETS=${IDLE_TARGETS:-"improv-log-on improv-log-off bare node-ws"}   # ours, the bare relay and Node's ws
 JOIN_CONNS=${JOIN_CONNS:-3000}
 JOIN_CONCURRENCY=${JOIN_CONCURRENCY:-"0 50"}  # joins in flight: 0 = all at once (the storm), N = closed loop of N
 WARMUP_S=${WARMUP_S:-5}
@@ -51,6 +52,11 @@ if [ ! -f "$SERVER_JAR" ] || [ ! -f "$LOAD_JAR" ]; then
   (cd "$ROOT" && mvn -B -q -o -DskipTests install) || (cd "$ROOT" && mvn -B -q -DskipTests install)
 fi
 
+case " $TARGETS " in
+  *" node-ws "*) "$HERE/peers-node/install.sh" ;;   # node + npm from Debian if missing, then npm ci (locked ws)
+esac
+NODE_VERSION=$(node --version 2>/dev/null || echo none)
+
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 DIR=${OUT:-$HERE/results/$STAMP}
 mkdir -p "$DIR/runs"
@@ -68,6 +74,7 @@ json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr '\n' ' ' ; }
   echo "  \"uptimeAtStart\": \"$(uptime | json_escape)\","
   echo "  \"kernel\": \"$(uname -srm | json_escape)\","
   echo "  \"java\": \"$(java -version 2>&1 | head -2 | json_escape)\","
+  echo "  \"node\": \"$NODE_VERSION\","
   echo "  \"nofile\": \"$(ulimit -n)\","
   echo "  \"parameters\": \"targets=[$TARGETS] scenarios=[$SCENARIOS] fanout=[$FANOUT_CASES] signal=[$SIGNAL_CASES] marks=[$MARKS_CASES] idle=$IDLE_CONNS join=$JOIN_CONNS warmup=${WARMUP_S}s measure=${MEASURE_S}s gen-threads=$GEN_THREADS server-threads=$SERVER_THREADS bare-preset=$BARE_PRESET fsync=$FSYNC\","
   echo "  \"note\": \"$(echo "$NOTE" | json_escape)\""
@@ -87,7 +94,8 @@ cleanup() { stop_target; rm -rf "$DATA"; }
 trap cleanup EXIT
 
 # Targets: improv-log-on, improv-log-off, bare (BARE_PRESET), bare-PRESET (see BareRelay.Options.parse, e.g.
-# bare-batch+2t), socketio, socketio-Nt (N worker event loops), improv-log-on-Nt / improv-log-off-Nt (--io-threads N).
+# bare-batch+2t), socketio, socketio-Nt (N worker event loops), improv-log-on-Nt / improv-log-off-Nt (--io-threads N),
+# node-ws (peers-node/relay.js: Node's ws, one thread, the bare relay's rooms; --server-threads does not apply).
 # start_target NAME LOGFILE: starts it on a fresh port, sets SERVER_PID and PORT, waits until it answers.
 start_target() {
   local name=$1 log=$2
@@ -119,6 +127,11 @@ start_target() {
       java $SERVER_JAVA_OPTS -cp "$LOAD_JAR" dev.improv.load.peers.SocketIoRoomServer --port "$PORT" \
         "${threads[@]}" > "$log" 2>&1 &
       ;;
+    node-ws)
+      # Node keeps the soft limit of open files it was given (the JVMs raise theirs): raise it for the idle case.
+      (ulimit -n "$(ulimit -Hn)" 2>/dev/null || true; exec node "$HERE/peers-node/relay.js" --host 127.0.0.1 \
+        --port "$PORT") > "$log" 2>&1 &
+      ;;
     *) echo "unknown target $name" >&2; return 1 ;;
   esac
   SERVER_PID=$!
@@ -134,7 +147,7 @@ start_target() {
   return 1
 }
 
-dialect_of() { case "$1" in improv*) echo improv ;; bare*) echo bare ;; socketio*) echo socketio ;; *) echo "$1" ;; esac; }
+dialect_of() { case "$1" in improv*) echo improv ;; bare*|node-ws) echo bare ;; socketio*) echo socketio ;; *) echo "$1" ;; esac; }
 
 # run_case TARGET CASE SCENARIO GENERATOR-FLAGS...
 run_case() {

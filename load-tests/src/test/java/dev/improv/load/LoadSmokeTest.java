@@ -3,21 +3,30 @@ package dev.improv.load;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.improv.load.peers.BareRelay;
 import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
 import dev.improv.server.app.ServerApp;
+import java.io.BufferedReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The generator's fan-out against our server and the bare relay, in process, for a few seconds: every prompt
- * reaches every member of its room exactly once and nowhere else. Latency is not asserted (shared machines).
+ * The generator's fan-out against our server and the bare relay, in process, and against the Node ws relay (its own
+ * process, on loopback), for a few seconds: every prompt reaches every member of its room exactly once and nowhere
+ * else. Latency is not asserted (shared machines). The Node relay's case runs where {@code peers-node/install.sh}
+ * has installed its locked {@code ws} (bench.sh does that); the test itself fetches nothing.
  */
 @Tag("integration")
 class LoadSmokeTest {
@@ -44,6 +53,32 @@ class LoadSmokeTest {
             assertEquals(r.path("sent").asLong() * 3, r.path("expected").asLong(), r.toString());
         } finally {
             relay.close();
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void fanoutOnNodeWsRelayLosesNothing() throws Exception {
+        Path relay = Path.of("peers-node", "relay.js").toAbsolutePath();
+        assumeTrue(Files.exists(relay.resolveSibling("node_modules/ws/package.json")),
+                "the Node relay is not installed here: run load-tests/peers-node/install.sh");
+        Process node = new ProcessBuilder("node", relay.toString(), "--host", "127.0.0.1", "--port", "0")
+                .redirectErrorStream(true).start();
+        try {
+            int port;
+            try (BufferedReader out = node.inputReader(StandardCharsets.UTF_8)) {
+                String line = out.readLine();
+                Matcher m = Pattern.compile("listening on port (\\d+)").matcher(line == null ? "" : line);
+                assertTrue(m.find(), "the relay did not start: " + line);
+                port = Integer.parseInt(m.group(1));
+                ObjectNode r = fanout("bare", port);
+                assertEquals(r.path("sent").asLong() * 3, r.path("expected").asLong(), r.toString());
+            }
+        } finally {
+            node.destroy();
+            if (!node.waitFor(5, TimeUnit.SECONDS)) {
+                node.destroyForcibly();
+            }
         }
     }
 

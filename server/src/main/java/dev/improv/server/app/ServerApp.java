@@ -106,7 +106,9 @@ public final class ServerApp implements AutoCloseable {
         this.rooms = new RoomRegistry(transport::nextLoop, transport.frames(), clock, metrics, journal,
                 ServerCommand.serverVersion());
         JoinLinks links = new JoinLinks(tokens, config.publicUrl(), config.linkTtlSeconds(), Clock.systemUTC());
-        this.lobbies = new LobbyRegistry(transport::nextLoop, rooms, links, config.roomLimits(), clock,
+        LobbyThread lobbyThread = new LobbyThread(); // pools off the I/O loops; closed before the log
+        features.add(lobbyThread);
+        this.lobbies = new LobbyRegistry(lobbyThread::executor, rooms, links, config.roomLimits(), clock,
                 config.roomLimits().resumeWindowMs(), log == null ? LobbyJournal.NONE : log.lobbyJournal());
         if (log != null) {
             log.recover(rooms, lobbies); // rooms and pools the log kept, back under their ids before the port opens

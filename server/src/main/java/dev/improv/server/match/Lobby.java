@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -68,9 +69,9 @@ public final class Lobby {
     }
 
     private final LobbyConfig config;
-    private final Matcher matcher;
     private final WaitingPool pool = new WaitingPool();
     private final PartnerHistory history;
+    private final IncrementalMatcher matcher;
     private final TimeAccounting time = new TimeAccounting();
     private final WaitEstimator estimator = new WaitEstimator();
     private final Map<String, Member> members = new HashMap<>();
@@ -83,11 +84,19 @@ public final class Lobby {
     /** Pending offers and open rooms without a moderator, oldest first. */
     private final Set<String> unmoderated = new LinkedHashSet<>();
     private long offerSeq;
+    /**
+     * What the last full pass of {@link #refreshPositions} saw (and {@link #queued} kept up to date for newcomers at
+     * the end). While the pool and the estimator stay as they were, no place moves, and no estimate moves by a step
+     * before {@code positionsQuietUntil}: a tick before then has nothing to tell and skips the pass.
+     */
+    private long positionsPoolVersion = -1;
+    private long positionsEstimatorVersion = -1;
+    private long positionsQuietUntil;
 
     public Lobby(LobbyConfig config) {
         this.config = config;
-        this.matcher = new Matcher(config.rules());
         this.history = new PartnerHistory(config.rules().recentSessions());
+        this.matcher = new IncrementalMatcher(config.rules(), pool, history);
     }
 
     public LobbyConfig config() {
@@ -134,14 +143,15 @@ public final class Lobby {
             Offer offer = offers.get(known.offerId);
             return List.of(new LobbyEvent.Offered(offer.id, offer.pids, offer.moderatorId, offer.expiresAt));
         }
-        if (known == null) {
+        boolean added = known == null;
+        if (added) {
             WaitingPerformer performer = new WaitingPerformer(pid, prefs, now);
             known = new Member(performer, new ConsentRecord(pid, acceptedConsentVersion, now));
             members.put(pid, known);
             pool.add(performer);
             time.queued(pid, now);
         }
-        return List.of(queued(known, now));
+        return List.of(queued(known, added, now));
     }
 
     /**
@@ -231,7 +241,7 @@ public final class Lobby {
         }
         int maxGroups = config.requireModerator() ? freeModeratorSlots() : Integer.MAX_VALUE;
         if (maxGroups > 0) {
-            for (MatchGroup group : matcher.match(pool, history, now, maxGroups)) {
+            for (MatchGroup group : matcher.match(now, maxGroups)) {
                 offer(group, now, events);
             }
         }
@@ -365,25 +375,45 @@ public final class Lobby {
         events.add(new LobbyEvent.OfferExpired(offer.id, List.copyOf(droppedPids),
                 requeued.stream().map(m -> m.performer.id()).toList(), cause));
         for (Member m : requeued) {
-            events.add(queued(m, now));
+            events.add(queued(m, false, now));
         }
     }
 
-    private LobbyEvent.Queued queued(Member m, long now) {
-        int position = pool.inArrivalOrder().headSet(m.performer, false).size() + 1;
+    /** Tells {@code m} its place; {@code justAdded}: the pool's last change was adding {@code m}. */
+    private LobbyEvent.Queued queued(Member m, boolean justAdded, long now) {
+        // A newcomer is usually last: its place is the pool's size, without counting everyone ahead of it.
+        NavigableSet<WaitingPerformer> order = pool.inArrivalOrder();
+        boolean last = order.last().equals(m.performer);
+        int position = last ? order.size() : order.headSet(m.performer, false).size() + 1;
         m.toldPosition = position;
         m.toldEstimate = estimator.estimate(position, now);
+        // The position pass may still skip if nobody else moved: nothing changed since it (a performer told its
+        // place again), or the only change is this newcomer at the end. Its own estimate joins the deadline.
+        long unchanged = justAdded && last ? pool.version() - 1 : pool.version();
+        if (positionsPoolVersion == unchanged && positionsEstimatorVersion == estimator.version()) {
+            positionsPoolVersion = pool.version();
+            positionsQuietUntil = Math.min(positionsQuietUntil,
+                    estimator.movesAt(position, m.toldEstimate, Math.max(1, config.estimateStepMs()), now));
+        } else {
+            positionsPoolVersion = -1; // someone else may have moved: the next pass looks at everyone
+        }
         return new LobbyEvent.Queued(m.performer.id(), position, m.toldEstimate);
     }
 
     private void refreshPositions(long now, List<LobbyEvent> events) {
+        if (pool.version() == positionsPoolVersion && estimator.version() == positionsEstimatorVersion
+                && now < positionsQuietUntil) {
+            return;
+        }
+        long step = Math.max(1, config.estimateStepMs());
+        long quietUntil = Long.MAX_VALUE;
         int position = 0;
         for (WaitingPerformer w : pool.inArrivalOrder()) {
             position++;
             Member m = members.get(w.id());
             long estimate = estimator.estimate(position, now);
             boolean estimateMoved = (estimate < 0) != (m.toldEstimate < 0)
-                    || Math.abs(estimate - m.toldEstimate) >= Math.max(1, config.estimateStepMs());
+                    || Math.abs(estimate - m.toldEstimate) >= step;
             if (m.toldPosition == 0) {
                 m.toldPosition = position;
                 m.toldEstimate = estimate;
@@ -393,7 +423,11 @@ public final class Lobby {
                 m.toldEstimate = estimate;
                 events.add(new LobbyEvent.PositionChanged(w.id(), position, estimate));
             }
+            quietUntil = Math.min(quietUntil, estimator.movesAt(position, m.toldEstimate, step, now));
         }
+        positionsPoolVersion = pool.version();
+        positionsEstimatorVersion = estimator.version();
+        positionsQuietUntil = quietUntil;
     }
 
     private Moderator freestModerator() {

@@ -17,12 +17,45 @@ public final class WaitingPool {
     record LangTag(String language, String tag) {
     }
 
+    /** Hears every change of the pool, on the owner thread, after the indexes are updated. */
+    interface Listener {
+        void added(WaitingPerformer p);
+
+        void removed(WaitingPerformer p);
+    }
+
+    private static final Listener NONE = new Listener() {
+        @Override
+        public void added(WaitingPerformer p) {
+        }
+
+        @Override
+        public void removed(WaitingPerformer p) {
+        }
+    };
+
     private final Map<String, WaitingPerformer> byId = new HashMap<>();
     private final NavigableSet<WaitingPerformer> all = new TreeSet<>(WaitingPerformer.BY_ARRIVAL);
     private final Map<String, NavigableSet<WaitingPerformer>> byLanguage = new HashMap<>();
     private final Map<String, NavigableSet<WaitingPerformer>> openByLanguage = new HashMap<>();
     private final Map<LangTag, NavigableSet<WaitingPerformer>> byLanguageTag = new HashMap<>();
     private final Map<LangTag, NavigableSet<WaitingPerformer>> strictByLanguageTag = new HashMap<>();
+    private Listener listener = NONE;
+    /** Counts adds and removes: equal versions mean the same performers in the same places. */
+    private long version;
+
+    /**
+     * The one listener of this pool (an {@link IncrementalMatcher} tracking what changed); replaces an earlier
+     * one. Use an empty pool, or the listener misses the performers already waiting.
+     */
+    void listen(Listener l) {
+        this.listener = l == null ? NONE : l;
+    }
+
+    /** Changes so far; positions in {@link #inArrivalOrder} can only have moved if this moved. */
+    long version() {
+        return version;
+    }
 
     /** Adds a performer; replaces an earlier entry with the same id. */
     public void add(WaitingPerformer p) {
@@ -43,6 +76,8 @@ public final class WaitingPool {
                 }
             }
         }
+        version++;
+        listener.added(p);
     }
 
     /** Removes the performer with this id; returns it, or null if it was not waiting. */
@@ -62,6 +97,8 @@ public final class WaitingPool {
                 unbucket(strictByLanguageTag, key, p);
             }
         }
+        version++;
+        listener.removed(p);
         return p;
     }
 

@@ -62,7 +62,7 @@ class LobbyPropertyTest {
             List<LobbyEvent> events;
             if (op < 40) {
                 String pid = "p" + next++;
-                Preferences prefs = randomPrefs(rnd, next);
+                Preferences prefs = RandomPreferences.of(rnd, LANGS, TAGS, next, 5);
                 events = lobby.join(pid, prefs, rnd.nextInt(20) == 0 ? 0 : 1, now);
                 if (events.get(0) instanceof LobbyEvent.Queued) {
                     Waiting w = new Waiting(prefs, now);
@@ -126,23 +126,6 @@ class LobbyPropertyTest {
                 }
             }
         }
-    }
-
-    private static Preferences randomPrefs(Random rnd, int next) {
-        Set<String> langs = new HashSet<>();
-        langs.add(LANGS.get(rnd.nextInt(LANGS.size())));
-        if (rnd.nextInt(4) == 0) {
-            langs.add(LANGS.get(rnd.nextInt(LANGS.size())));
-        }
-        Set<String> tags = new HashSet<>();
-        for (int i = rnd.nextInt(3); i > 0; i--) {
-            tags.add(TAGS.get(rnd.nextInt(TAGS.size())));
-        }
-        Set<String> avoid = new HashSet<>();
-        if (next > 1 && rnd.nextInt(5) == 0) {
-            avoid.add("p" + rnd.nextInt(next - 1));
-        }
-        return new Preferences(langs, tags, rnd.nextBoolean(), avoid);
     }
 
     /** The rules, restated: the group's longest waiter decides what is relaxed. */
