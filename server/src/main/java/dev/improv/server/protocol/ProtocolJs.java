@@ -47,6 +47,8 @@ public final class ProtocolJs {
         constant(js, "Roles, fixed by the join token.", "ROLES", JsonSchemas.wireNames(Role.class));
         constant(js, "Signal kinds.", "SIGNAL_KINDS", JsonSchemas.wireNames(SignalKind.class));
         constant(js, "Mark kinds.", "MARK_KINDS", JsonSchemas.wireNames(MarkKind.class));
+        constant(js, "Media link states of media_state.", "MEDIA_LINK_STATES",
+                JsonSchemas.wireNames(MediaLinkState.class));
         Map<String, Object> errors = new LinkedHashMap<>();
         Map<String, Object> closes = new LinkedHashMap<>();
         for (ErrorCode code : ErrorCode.values()) {
