@@ -31,6 +31,8 @@ const state = {
   /** peer id -> the media_state last sent about it ("state/video/audio"); cleared when a moderator comes */
   reported: new Map(),
   reportsSent: 0,
+  /** sender id -> signals that came before we were on stage (from their last offer on), handed to the mesh then */
+  early: new Map(),
   network: null,
   cues: [],
   chime: localStorage.getItem(CHIME_KEY) !== 'off',
@@ -247,6 +249,12 @@ function recording(member) {
 
 function connectAll() {
   if (!state.mesh) return;
+  // offers that came while we were in the check first: they make the connection, connectTo then finds it
+  for (const [from, signals] of state.early) {
+    const m = state.roster.get(from);
+    if (m && m.connected) signals.forEach((sig) => state.mesh.onSignal(sig));
+  }
+  state.early.clear();
   for (const m of state.roster.values()) {
     if (wanted(m)) state.mesh.connectTo(m.id);
   }
@@ -299,6 +307,7 @@ function onMessage(msg) {
       state.roster.delete(msg.id);
       state.media.delete(msg.id);
       state.reported.delete(msg.id);
+      state.early.delete(msg.id);
       if (state.mesh) state.mesh.drop(msg.id);
       if (state.recorders) state.recorders.drop(msg.id);
       break;
@@ -331,11 +340,26 @@ function onMessage(msg) {
         if (state.recorders) state.recorders.onSignal(msg);
       } else if (state.mesh) {
         state.mesh.onSignal(msg);
+      } else {
+        keepEarlySignal(msg);
       }
       break;
     default:
   }
   if (state.mesh) for (const peer of state.mesh.peers.values()) remoteTile(peer);
+}
+
+const EARLY_SIGNALS_PER_PEER = 64;
+
+/**
+ * A partner who is on stage already offers while we are still in the check: their offer (and its candidates) is
+ * kept and answered once we are on stage, instead of being lost and leaving them waiting for their watchdog.
+ */
+function keepEarlySignal(msg) {
+  if (msg.kind === 'offer') state.early.set(msg.from, [msg]);
+  else if (state.early.has(msg.from) && state.early.get(msg.from).length < EARLY_SIGNALS_PER_PEER) {
+    state.early.get(msg.from).push(msg);
+  }
 }
 
 /** A member joined or came back: connect to them; a moderator also hears again how our links are. */
