@@ -48,6 +48,7 @@ function fail(text) {
   state.phase = 'fatal';
   show(null);
   page.fail(text);
+  if (claims && claims.pool) title();
 }
 
 /** The tab title: "▶ Partners found" only while an offer is open, so that it never outlives the offer. */
@@ -399,6 +400,7 @@ function renderPool() {
   const rooms = p ? p.rooms : [];
   $('room-count').textContent = String(rooms.length);
   $('no-rooms').classList.toggle('hidden', rooms.length > 0);
+  $('rooms').classList.toggle('hidden', rooms.length === 0); // an empty table is noise to a screen reader
   $('rooms').querySelector('tbody').replaceChildren(...rooms.map((r) => {
     const mine = state.myRooms.get(r.roomId);
     return el('tr', { dataset: { room: r.roomId } },
