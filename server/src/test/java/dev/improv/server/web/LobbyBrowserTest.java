@@ -181,9 +181,9 @@ class LobbyBrowserTest {
             return rows instanceof List<?> l && l.size() == 1 && l.get(0).toString().startsWith("Ana and Ben")
                     && l.get(0).toString().contains("you");
         });
-        Object shown = js(mod, "document.getElementById('pool').textContent");
+        Object poolText = js(mod, "document.getElementById('pool').textContent");
         for (String id : ids) {
-            assertFalse(shown.toString().contains(id), "no participant id on the moderator's page: " + shown);
+            assertFalse(poolText.toString().contains(id), "no participant id on the moderator's page: " + poolText);
         }
         assertEquals("0", rig.on(mod).findElement(By.id("waiting-count")).getText());
         await("a console link for the moderator's room").until(() -> !rig.on(mod)
