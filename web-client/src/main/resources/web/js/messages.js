@@ -105,18 +105,18 @@ export function directionWords(viewer, peer, report) {
 export function pairWords(a, b, ab, ba) {
   if (!a.connected || !b.connected) {
     const away = [a, b].filter((m) => !m.connected).map((m) => m.name).join(' and ');
-    return { text: `${away} ${away.includes(' and ') ? 'are' : 'is'} away`, kind: 'reconnecting', details: [] };
+    return { text: `${away} ${away.includes(' and ') ? 'are' : 'is'} away`, short: 'away', kind: 'reconnecting', details: [] };
   }
   const details = [directionWords(a.name, b.name, ab), directionWords(b.name, a.name, ba)];
   const states = [ab, ba].map((r) => (r ? r.state : 'unknown'));
   const full = (r) => r && r.state === 'connected' && r.video && r.audio;
   let summary;
-  if (full(ab) && full(ba)) summary = { text: 'Connected: picture and sound both ways', kind: 'connected' };
-  else if (states.includes('failed')) summary = { text: 'No connection: their pages are trying again', kind: 'closed' };
-  else if (states.includes('interrupted')) summary = { text: 'Connection interrupted, recovering…', kind: 'reconnecting' };
-  else if (states.every((s) => s === 'connected')) summary = { text: 'Connected, but something is missing', kind: 'connecting' };
-  else if (states.includes('unknown')) summary = { text: 'Waiting for their pages to report', kind: 'connecting' };
-  else summary = { text: 'Connecting…', kind: 'connecting' };
+  if (full(ab) && full(ba)) summary = { text: 'Connected: picture and sound both ways', short: 'all good', kind: 'connected' };
+  else if (states.includes('failed')) summary = { text: 'No connection: their pages are trying again', short: 'no connection', kind: 'closed' };
+  else if (states.includes('interrupted')) summary = { text: 'Connection interrupted, recovering…', short: 'interrupted', kind: 'reconnecting' };
+  else if (states.every((s) => s === 'connected')) summary = { text: 'Connected, but something is missing', short: 'something missing', kind: 'connecting' };
+  else if (states.includes('unknown')) summary = { text: 'Waiting for their pages to report', short: 'no report yet', kind: 'connecting' };
+  else summary = { text: 'Connecting…', short: 'connecting…', kind: 'connecting' };
   return { ...summary, details: details.map((d) => d.text) };
 }
 

@@ -206,7 +206,7 @@ function updateMember(id) {
     rows.set(id, r);
     $('roster').tBodies[0].append(r.row);
   }
-  setText(r.name, `${m.name}${self ? ' (you)' : ''}`);
+  setText(r.name, `${m.name}${self ? ' (you)' : ''}${m.connected ? '' : ' (away)'}`);
   setText(r.role, m.role);
   setText(r.connection, m.connected ? 'online' : 'away');
   r.connection.className = `pill ${m.connected ? 'connected' : 'reconnecting'}`;
@@ -280,6 +280,7 @@ function updatePairs() {
       setText(row.pill, words.text);
       row.pill.className = `pill ${words.kind}`;
       row.li.dataset.kind = words.kind;
+      row.short = words.short;
       setText(row.details, words.details.join(' · '));
     }
   }
@@ -302,7 +303,7 @@ function updatePairCell(m) {
     const [a, b] = key.split('|');
     if (a !== m.id && b !== m.id) continue;
     const other = state.roster.get(a === m.id ? b : a);
-    if (other) lines.push(`with ${other.name}: ${row.pill.textContent}`);
+    if (other) lines.push(`with ${other.name}: ${row.short}`);
   }
   setText(r.pairs, lines.join('; '));
 }

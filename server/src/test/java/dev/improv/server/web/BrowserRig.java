@@ -145,7 +145,8 @@ final class BrowserRig implements AutoCloseable {
         options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
         driver = new RemoteWebDriver(new URL("http://" + nsIp + ":" + DRIVER_PORT), options);
         driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
-        driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(20));
+        // generous: at load 25 on the shared box a window resize waited 20 s for a busy renderer
+        driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
         blankWindow = driver.getWindowHandle();
     }
 
@@ -283,7 +284,7 @@ final class BrowserRig implements AutoCloseable {
         try {
             return (List<Map<String, Object>>) driver.executeAsyncScript("""
                     const done = arguments[arguments.length - 1];
-                    axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations.map(v => ({
+                    axe.run(document, { resultTypes: ['violations'], restoreScroll: true }).then(r => done(r.violations.map(v => ({
                       id: v.id, impact: v.impact, help: v.help,
                       nodes: v.nodes.map(n => n.target.join(' ') + ': ' + (n.failureSummary || '').replace(/\s+/g, ' '))
                     }))), e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));
@@ -298,8 +299,12 @@ final class BrowserRig implements AutoCloseable {
             new org.openqa.selenium.Dimension(1366, 768));
 
     /** Screenshots of a window at the phone and the laptop size: target/screenshots/{name}-{w}x{h}.png. */
+    /** Screenshots at each size, from the top of the page (where a person opening it starts). */
     void screenshotSizes(String window, String name) throws IOException {
-        atSizes(window, size -> screenshot(window, name + "-" + size.getWidth() + "x" + size.getHeight()));
+        atSizes(window, size -> {
+            driver.executeScript("window.scrollTo(0, 0)");
+            screenshot(window, name + "-" + size.getWidth() + "x" + size.getHeight());
+        });
     }
 
     /** Something to do in a window at each of {@link #SIZES}; the window gets its old size back afterwards. */
@@ -307,12 +312,24 @@ final class BrowserRig implements AutoCloseable {
         void run(org.openqa.selenium.Dimension size) throws IOException;
     }
 
+    /** Sizes the window so that the page itself (the viewport, without the browser's frame) is {@code size}. */
+    void viewport(org.openqa.selenium.Dimension size) {
+        driver.manage().window().setSize(size);
+        Map<?, ?> inner = (Map<?, ?>) driver.executeScript("return {w: window.innerWidth, h: window.innerHeight}");
+        int dw = size.getWidth() - ((Number) inner.get("w")).intValue();
+        int dh = size.getHeight() - ((Number) inner.get("h")).intValue();
+        if (dw != 0 || dh != 0) {
+            driver.manage().window().setSize(new org.openqa.selenium.Dimension(size.getWidth() + dw,
+                    size.getHeight() + dh));
+        }
+    }
+
     void atSizes(String window, AtSize action) throws IOException {
         on(window);
         org.openqa.selenium.Dimension before = driver.manage().window().getSize();
         try {
             for (org.openqa.selenium.Dimension size : SIZES) {
-                driver.manage().window().setSize(size);
+                viewport(size);
                 try {
                     Thread.sleep(500); // one layout and a video frame at the new size
                 } catch (InterruptedException e) {
