@@ -355,6 +355,12 @@ final class BrowserRig implements AutoCloseable {
         Files.writeString(dir.resolve(name + "-console.log"), out);
     }
 
+    /** Closes one window (ends its WebRTC and socket) and goes back to the blank one. */
+    void close(String window) {
+        driver.switchTo().window(window).close();
+        driver.switchTo().window(blankWindow);
+    }
+
     /** Closes every window but the first blank one (ends their WebRTC and sockets). */
     void closeWindows() {
         for (String handle : driver.getWindowHandles()) {
