@@ -73,6 +73,22 @@ export function mediaWords(member, peer, media) {
   return { text: 'Connecting…', kind: 'connecting' };
 }
 
+/** Picture or sound counts as arriving when its counter grew within this long (a loaded machine stalls for a second). */
+export const FLOWING_WINDOW_MS = 3000;
+
+/**
+ * The next media reading of a peer from its new stats: videoFlowing / audioFlowing when frames decoded / audio
+ * bytes received moved within FLOWING_WINDOW_MS (so that one slow second does not flip the words back and forth).
+ */
+export function flowing(before, stats, now = Date.now()) {
+  // a counter that changed and is not zero moved on (a replaced connection starts again from 0)
+  const moved = (key) => !!before && stats[key] > 0 && stats[key] !== before[key];
+  const videoAt = moved('framesDecoded') ? now : before ? before.videoAt : null;
+  const audioAt = moved('audioBytesReceived') ? now : before ? before.audioAt : null;
+  return { ...stats, videoAt, audioAt, videoFlowing: videoAt !== null && now - videoAt < FLOWING_WINDOW_MS,
+    audioFlowing: audioAt !== null && now - audioAt < FLOWING_WINDOW_MS };
+}
+
 /**
  * A peer connection's state as media_state reports it: connecting | connected | interrupted (was connected, lost
  * the path) | failed.

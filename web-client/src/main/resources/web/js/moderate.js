@@ -11,7 +11,7 @@ import { PeerMesh } from './rtc.js';
 import { isMediaRecorder } from './recorder.js';
 import { Timeline } from './timeline.js';
 import { Page, $ } from './page.js';
-import { CONNECTION_LOST_TEXT, LIMITS, refusalText, mediaWords, pairWords, el } from './messages.js';
+import { CONNECTION_LOST_TEXT, LIMITS, refusalText, mediaWords, pairWords, flowing, el } from './messages.js';
 
 const page = new Page({ roles: ['moderator'], linkName: 'moderator link' });
 const state = { conn: null, mesh: null, me: null, roster: new Map(), speaking: new Map(), locked: false,
@@ -341,9 +341,7 @@ async function pollMedia() {
   if (!state.mesh) return;
   const stats = await state.mesh.stats().catch(() => []);
   for (const s of stats) {
-    const before = state.media.get(s.peer);
-    state.media.set(s.peer, { ...s, videoFlowing: !!before && s.framesDecoded > before.framesDecoded,
-      audioFlowing: !!before && s.audioBytesReceived > before.audioBytesReceived });
+    state.media.set(s.peer, flowing(state.media.get(s.peer), s));
     updateTile(s.peer);
   }
 }

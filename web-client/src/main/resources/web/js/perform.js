@@ -11,7 +11,7 @@ import { RecorderLinks, isMediaRecorder } from './recorder.js';
 import { SpeakingDetector } from './speaking.js';
 import { fetchIceConfig } from './ice.js';
 import { Page, $ } from './page.js';
-import { CAMERA_TEXT, CONNECTION_LOST_TEXT, mediaWords, linkState, el } from './messages.js';
+import { CAMERA_TEXT, CONNECTION_LOST_TEXT, mediaWords, linkState, flowing, el } from './messages.js';
 
 const page = new Page({ roles: ['performer', 'observer'], linkName: 'personal stage link' });
 const params = new URLSearchParams(location.search);
@@ -527,9 +527,7 @@ async function pollMedia() {
   if (!state.mesh || state.phase !== 'stage') return;
   const stats = await state.mesh.stats().catch(() => []);
   for (const s of stats) {
-    const before = state.media.get(s.peer);
-    const media = { ...s, videoFlowing: !!before && s.framesDecoded > before.framesDecoded,
-      audioFlowing: !!before && s.audioBytesReceived > before.audioBytesReceived };
+    const media = flowing(state.media.get(s.peer), s);
     state.media.set(s.peer, media);
     const peer = state.mesh.peers.get(s.peer);
     if (peer) remoteTile(peer);
