@@ -215,7 +215,7 @@ function updateMember(id) {
     setText(r.mute, m.muted ? 'Unmute' : 'Mute');
     r.mute.setAttribute('aria-label', `${m.muted ? 'Unmute' : 'Mute'} ${m.name}`);
   }
-  if (r.kick) r.kick.setAttribute('aria-label', `Remove ${m.name} from the room`);
+  if (r.kick) r.kick.setAttribute('aria-label', `Kick ${m.name} (remove from the room)`); // starts with what it shows
   updateSpeaking(id);
   if (m.role === 'performer') {
     if (wanted(m)) state.mesh.connectTo(id);
