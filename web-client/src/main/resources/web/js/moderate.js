@@ -94,7 +94,8 @@ function onMessage(msg) {
     case 'presence': {
       const m = state.roster.get(msg.id);
       if (m) m.connected = msg.connected;
-      if (!msg.connected) forgetReports(msg.id); // what it said is stale; it reports again once back
+      // what its own page said is stale (it reports again once back); what others say about it stays true
+      if (!msg.connected) forgetReports(msg.id, false);
       updateMember(msg.id);
       updatePairs();
       break;
@@ -251,10 +252,11 @@ function kick(id) {
 
 // ---------------------------------------------------------------------------------------------- pairs
 
-function forgetReports(id) {
+/** Forgets the reports of performer `id` (and, with about, the others' reports about it). */
+function forgetReports(id, about = true) {
   for (const key of [...state.reports.keys()]) {
     const [from, peer] = key.split('>');
-    if (from === id || peer === id) state.reports.delete(key);
+    if (from === id || (about && peer === id)) state.reports.delete(key);
   }
 }
 

@@ -365,6 +365,7 @@ function keepEarlySignal(msg) {
 /** A member joined or came back: connect to them; a moderator also hears again how our links are. */
 function memberCame(m) {
   if (m.role === 'moderator') state.reported.clear();
+  state.reported.delete(m.id); // a partner back: say again how our link to them is
   if (!state.mesh) return;
   if (wanted(m)) state.mesh.connectTo(m.id);
   if (isMediaRecorder(m) && recording(m)) state.recorders.connect(m.id); // a restarted recorder waits for an offer
