@@ -3,11 +3,11 @@
 // room by themselves. Moderators see the pool at a glance and get a console link for every room assigned to them.
 
 import { LobbyConnection } from './lobby-connection.js';
-import { tokenFromPage, expired } from './token.js';
+import { Page, $ } from './page.js';
 import { FATAL_TEXT, LOBBY_LOST_TEXT, el } from './messages.js';
 
-const $ = (id) => document.getElementById(id);
-const { token, claims } = tokenFromPage();
+const page = new Page({ roles: ['performer', 'moderator'], linkName: 'lobby link', scope: 'pool' });
+const { token, claims } = page;
 const MAX_LIST = 16;
 const MAX_ITEM_CHARS = 40;
 
@@ -30,7 +30,8 @@ const state = {
   matched: null,
   /** server clock minus this browser's clock, in ms (from the welcome), for offer countdowns. */
   offsetMs: 0,
-  fatal: null,
+  /** participant id -> display name, from the offers and pool states the server sent (they carry `people`) */
+  names: new Map(),
   // moderators
   pool: null,
   myRooms: new Map(),
@@ -39,16 +40,37 @@ const state = {
 // ---------------------------------------------------------------------------------------------- helpers
 
 function banner(kind, text) {
-  const b = $('banner');
-  b.className = text ? `banner ${kind}` : 'banner hidden';
-  b.textContent = text || '';
+  page.banner(kind, text);
 }
 
+/** A problem that stops the page: says so and hides every step. */
 function fail(text) {
-  state.fatal = text;
   state.phase = 'fatal';
   show(null);
-  banner('error', text);
+  page.fail(text);
+  if (claims && claims.pool) title();
+}
+
+/** The tab title: "▶ Partners found" only while an offer is open, so that it never outlives the offer. */
+function title() {
+  document.title = state.phase === 'offered' ? '▶ Partners found · Improv' : `Improv · ${claims.pool}`;
+}
+
+/** Remembers the display names a message carries (`people`). */
+function learnNames(people) {
+  for (const p of people || []) if (p && p.id && p.name) state.names.set(p.id, p.name);
+}
+
+/** A participant's name for people to read; never the id. */
+function nameOf(id, fallback = 'someone') {
+  if (state.me && id === state.me.id) return 'you';
+  return state.names.get(id) || fallback;
+}
+
+/** "Ana", "Ana and Ben", "Ana, Ben and Cleo". */
+export function listWords(names) {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
 /** Shows one section (or none) of the page. */
@@ -59,6 +81,7 @@ function show(section) {
 function setPhase(phase, section = phase) {
   state.phase = phase;
   show(section);
+  title();
 }
 
 /** "en, de ,, fr" -> ["en", "de", "fr"], without duplicates. */
@@ -101,43 +124,21 @@ export function roomHref(url, fallbackPage, roomToken) {
 // ---------------------------------------------------------------------------------------------- start
 
 function init() {
-  if (!token || !claims) {
-    fail('This page needs the personal link you were sent (it ends with ?token=…). Open that link again.');
-    return;
-  }
-  if (!claims.pool) {
-    fail('This link is not a lobby link. Open the link you were sent as it is.');
-    return;
-  }
-  if (claims.role !== 'performer' && claims.role !== 'moderator') {
-    fail('This link is not for the lobby. Open the link you were sent as it is.');
-    return;
-  }
-  if (expired(claims)) {
-    fail(FATAL_TEXT.TOKEN_EXPIRED);
+  if (!page.check()) {
+    state.phase = 'fatal';
     return;
   }
   $('who').textContent = `${claims.name || ''} · ${claims.role}`;
   $('pool-title').textContent = `Open call: ${claims.pool}`;
-  document.title = `Improv · ${claims.pool}`;
+  title();
   const conn = new LobbyConnection({ pool: claims.pool, token });
   state.conn = conn;
-  conn.addEventListener('state', ({ detail }) => showConnection(detail));
+  page.showConnection(conn, LOBBY_LOST_TEXT);
   conn.addEventListener('welcome', ({ detail }) => onWelcome(detail));
   conn.addEventListener('message', ({ detail }) => onMessage(detail));
   conn.addEventListener('fatal', ({ detail }) => onFatal(detail));
   conn.start();
   setInterval(tick, 250);
-}
-
-function showConnection({ state: s, attempt }) {
-  const pill = $('conn-state');
-  pill.className = `pill ${s}`;
-  pill.textContent = { connecting: 'Connecting…', connected: 'Connected', reconnecting: `Reconnecting… (${attempt})`,
-    closed: 'Disconnected' }[s] || s;
-  if (state.fatal || state.phase === 'matched') return;
-  if (s === 'reconnecting') banner('warn', LOBBY_LOST_TEXT);
-  else if (s === 'connected' && $('banner').classList.contains('warn')) banner();
 }
 
 function onWelcome(w) {
@@ -256,7 +257,6 @@ $('decline').addEventListener('click', () => {
 
 function showQueue() {
   setPhase('queued', 'waiting');
-  document.title = `Improv · ${claims.pool}`;
   $('position').textContent = state.queue ? String(state.queue.position) : '–';
   $('estimate').textContent = estimateText(state.queue ? state.queue.estimatedWaitMs : -1);
 }
@@ -264,15 +264,14 @@ function showQueue() {
 function showOffer() {
   const o = state.offer;
   setPhase('offered', 'offer');
-  const partners = o.performers.filter((p) => !state.me || p !== state.me.id).length;
-  $('offer-text').textContent = `Partners found! You and ${partners} other performer${partners === 1 ? '' : 's'}`
-    + `${o.moderator ? ', with a moderator' : ''}.`;
+  const partners = o.performers.filter((p) => !state.me || p !== state.me.id).map((p) => nameOf(p, 'another performer'));
+  $('offer-text').textContent = `Partners found! You and ${listWords(partners)}`
+    + `${o.moderator ? `, with ${state.names.has(o.moderator) ? `the moderator ${nameOf(o.moderator)}` : 'a moderator'}` : ''}.`;
   const accepted = state.acceptedOfferId === o.offerId;
   $('accept').disabled = accepted;
   $('decline').disabled = accepted;
   $('offer-status').textContent = accepted ? 'You accepted. Waiting for the others to accept…'
     : 'Accept before the time runs out. Declining, or not answering, takes you out of the queue.';
-  document.title = '▶ Partners found · Improv';
   tick();
 }
 
@@ -348,6 +347,7 @@ function onMessage(msg) {
       if (state.join) showQueue();
       break;
     case 'lobby_offer':
+      learnNames(msg.people);
       if (state.me && state.me.role === 'moderator') break; // moderators see offers in the pool counts
       state.offer = msg;
       showOffer();
@@ -365,6 +365,7 @@ function onMessage(msg) {
       if (state.phase !== 'matched' && state.phase !== 'fatal') setPhase('prefs');
       break;
     case 'lobby_state':
+      for (const r of msg.rooms || []) learnNames(r.people);
       state.pool = msg;
       renderPool();
       break;
@@ -375,8 +376,8 @@ function onMessage(msg) {
   }
 }
 
-function onFatal({ code, message }) {
-  fail(FATAL_TEXT[code] || `The server closed the connection: ${message || code}. Reload the page to try again.`);
+function onFatal(detail) {
+  fail(page.fatalText(detail));
 }
 
 function tick() {
@@ -385,6 +386,7 @@ function tick() {
     const c = $('offer-countdown');
     c.textContent = left > 0 ? `${Math.ceil(left / 1000)} s to answer` : 'Time is up';
     c.classList.toggle('done', left <= 0);
+    if (left <= 0 && document.title.startsWith('▶')) document.title = `Improv · ${claims.pool}`;
   }
   if (state.phase === 'queued' && state.queuedSince) $('waited').textContent = duration(Date.now() - state.queuedSince);
 }
@@ -398,28 +400,34 @@ function renderPool() {
   const rooms = p ? p.rooms : [];
   $('room-count').textContent = String(rooms.length);
   $('no-rooms').classList.toggle('hidden', rooms.length > 0);
+  $('rooms').classList.toggle('hidden', rooms.length === 0); // an empty table is noise to a screen reader
   $('rooms').querySelector('tbody').replaceChildren(...rooms.map((r) => {
     const mine = state.myRooms.get(r.roomId);
     return el('tr', { dataset: { room: r.roomId } },
-      el('td', {}, r.roomId),
-      el('td', {}, r.performers.join(', ')),
-      el('td', {}, r.moderator ? (state.me && r.moderator === state.me.id ? 'you' : r.moderator) : '—'),
+      el('td', {}, roomLabel(r.roomId)),
+      el('td', {}, r.moderator ? nameOf(r.moderator, 'a moderator') : '—'),
       el('td', { class: 'actions' }, mine ? consoleLink(mine) : ''));
   }));
   const mine = [...state.myRooms.values()];
   $('no-my-rooms').classList.toggle('hidden', mine.length > 0);
   $('my-rooms').replaceChildren(...mine.map((m) => el('li', { dataset: { room: m.roomId } },
-    el('span', {}, `Room ${m.roomId} `), consoleLink(m))));
+    el('span', {}, `${roomLabel(m.roomId)} `), consoleLink(m))));
+}
+
+/** A room as people call it: by its performers ("Ana and Ben"). */
+function roomLabel(roomId) {
+  const r = state.pool && state.pool.rooms.find((x) => x.roomId === roomId);
+  return r ? listWords(r.performers.map((p) => nameOf(p, 'a performer'))) : 'A new room';
 }
 
 function consoleLink(m) {
   return el('a', { class: 'button-link', href: m.href, target: '_blank', rel: 'noopener',
-    dataset: { room: m.roomId } }, 'Open room console');
+    'aria-label': `Open the console of ${roomLabel(m.roomId)}`, dataset: { room: m.roomId } }, 'Open room console');
 }
 
 // ---------------------------------------------------------------------------------------------- debug hook
 
-window.improv = {
+page.expose({
   state: () => (state.conn ? state.conn.state : 'idle'),
   phase: () => state.phase,
   me: () => state.me,
@@ -430,8 +438,7 @@ window.improv = {
   pool: () => state.pool,
   myRooms: () => [...state.myRooms.values()],
   sent: () => (state.conn ? [...state.conn.sentTypes] : []),
-  fatal: () => state.fatal,
   dropSocket: () => state.conn && state.conn.dropSocket(),
-};
+});
 
 init();

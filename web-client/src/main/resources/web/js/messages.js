@@ -73,6 +73,69 @@ export function mediaWords(member, peer, media) {
   return { text: 'Connecting…', kind: 'connecting' };
 }
 
+/** Picture or sound counts as arriving when its counter grew within this long (a loaded machine stalls for a second). */
+export const FLOWING_WINDOW_MS = 3000;
+
+/**
+ * The next media reading of a peer from its new stats: videoFlowing / audioFlowing when frames decoded / audio
+ * bytes received moved within FLOWING_WINDOW_MS (so that one slow second does not flip the words back and forth).
+ */
+export function flowing(before, stats, now = Date.now()) {
+  // a counter that changed and is not zero moved on (a replaced connection starts again from 0)
+  const moved = (key) => !!before && stats[key] > 0 && stats[key] !== before[key];
+  const videoAt = moved('framesDecoded') ? now : before ? before.videoAt : null;
+  const audioAt = moved('audioBytesReceived') ? now : before ? before.audioAt : null;
+  return { ...stats, videoAt, audioAt, videoFlowing: videoAt !== null && now - videoAt < FLOWING_WINDOW_MS,
+    audioFlowing: audioAt !== null && now - audioAt < FLOWING_WINDOW_MS };
+}
+
+/**
+ * A peer connection's state as media_state reports it: connecting | connected | interrupted (was connected, lost
+ * the path) | failed.
+ */
+export function linkState(connectionState, connectedOnce) {
+  if (connectionState === 'connected') return 'connected';
+  if (connectionState === 'failed') return 'failed';
+  if (connectionState === 'disconnected') return connectedOnce ? 'interrupted' : 'connecting';
+  return 'connecting';
+}
+
+/** What `viewer`'s page gets from `peer` (names), from viewer's media_state about peer (or none yet). */
+export function directionWords(viewer, peer, report) {
+  if (!report) return { text: `${viewer}: no report yet`, kind: 'connecting' };
+  if (report.state === 'connected') {
+    if (report.video && report.audio) return { text: `${viewer} sees and hears ${peer}`, kind: 'connected' };
+    if (report.video) return { text: `${viewer} sees ${peer} but hears nothing`, kind: 'connecting' };
+    if (report.audio) return { text: `${viewer} hears ${peer} but sees nothing`, kind: 'connecting' };
+    return { text: `${viewer} is connected to ${peer}, nothing arriving yet`, kind: 'connecting' };
+  }
+  if (report.state === 'interrupted') return { text: `${viewer} lost ${peer}, recovering…`, kind: 'reconnecting' };
+  if (report.state === 'failed') return { text: `${viewer} cannot reach ${peer}, trying again…`, kind: 'closed' };
+  return { text: `${viewer} is connecting to ${peer}…`, kind: 'connecting' };
+}
+
+/**
+ * A performer pair as both their pages report it: a summary with a colour kind, and one sentence per direction.
+ * a, b: members; ab: a's report about b; ba: b's about a.
+ */
+export function pairWords(a, b, ab, ba) {
+  if (!a.connected || !b.connected) {
+    const away = [a, b].filter((m) => !m.connected).map((m) => m.name).join(' and ');
+    return { text: `${away} ${away.includes(' and ') ? 'are' : 'is'} away`, short: 'away', kind: 'reconnecting', details: [] };
+  }
+  const details = [directionWords(a.name, b.name, ab), directionWords(b.name, a.name, ba)];
+  const states = [ab, ba].map((r) => (r ? r.state : 'unknown'));
+  const full = (r) => r && r.state === 'connected' && r.video && r.audio;
+  let summary;
+  if (full(ab) && full(ba)) summary = { text: 'Connected: picture and sound both ways', short: 'all good', kind: 'connected' };
+  else if (states.includes('failed')) summary = { text: 'No connection: their pages are trying again', short: 'no connection', kind: 'closed' };
+  else if (states.includes('interrupted')) summary = { text: 'Connection interrupted, recovering…', short: 'interrupted', kind: 'reconnecting' };
+  else if (states.every((s) => s === 'connected')) summary = { text: 'Connected, but something is missing', short: 'something missing', kind: 'connecting' };
+  else if (states.includes('unknown')) summary = { text: 'Waiting for their pages to report', short: 'no report yet', kind: 'connecting' };
+  else summary = { text: 'Connecting…', short: 'connecting…', kind: 'connecting' };
+  return { ...summary, details: details.map((d) => d.text) };
+}
+
 export const LOBBY_LOST_TEXT = 'Connection to the lobby lost. Reconnecting by itself (you keep your place for a short while); check your network (Wi-Fi, cable) if this lasts.';
 
 export const CONNECTION_LOST_TEXT = 'Connection to the room lost. Reconnecting by itself; check your network (Wi-Fi, cable) if this lasts.';

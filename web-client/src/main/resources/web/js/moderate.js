@@ -11,14 +11,18 @@ import { PeerMesh } from './rtc.js';
 import { isMediaRecorder } from './recorder.js';
 import { Timeline } from './timeline.js';
 import { Page, $ } from './page.js';
-import { CONNECTION_LOST_TEXT, LIMITS, refusalText, mediaWords, el } from './messages.js';
+import { CONNECTION_LOST_TEXT, LIMITS, refusalText, mediaWords, pairWords, flowing, el } from './messages.js';
 
 const page = new Page({ roles: ['moderator'], linkName: 'moderator link' });
 const state = { conn: null, mesh: null, me: null, roster: new Map(), speaking: new Map(), locked: false,
-  sceneActive: false, events: 0, library: [], refusals: [], soundOn: false, media: new Map() };
+  sceneActive: false, events: 0, library: [], refusals: [], soundOn: false, media: new Map(),
+  /** "from>peer" -> the last media_state of performer `from` about its link to `peer` */
+  reports: new Map() };
 /** member id -> {row, cells..., buttons} and performer id -> tile: made once, updated in place. */
 const rows = new Map();
 const tiles = new Map();
+/** "a|b" (ids in roster order) -> the pair's list item, made once. */
+const pairRows = new Map();
 const timeline = new Timeline($('timeline'));
 
 function init() {
@@ -52,10 +56,12 @@ function onWelcome(w) {
   const fresh = new Map(w.roster.map((m) => [m.id, { ...m }]));
   for (const id of [...state.roster.keys()]) if (!fresh.has(id)) removeMember(id);
   state.roster = fresh;
+  state.reports.clear(); // the performers report again when they see us come back
   for (const m of w.roster) {
     if (m.role === 'performer') timeline.row(m.id, m.name);
     updateMember(m.id);
   }
+  updatePairs();
   setLocked(w.room.locked);
   setScene(w.room.sceneActive, w.room.scene, w.room.sceneTitle);
   if (w.room.prompt) showCurrent(w.room.prompt);
@@ -83,15 +89,27 @@ function onMessage(msg) {
       state.roster.set(msg.member.id, { ...msg.member });
       if (msg.member.role === 'performer') timeline.row(msg.member.id, msg.member.name);
       updateMember(msg.member.id);
+      updatePairs();
       break;
     case 'presence': {
       const m = state.roster.get(msg.id);
       if (m) m.connected = msg.connected;
+      // what its own page said is stale (it reports again once back); what others say about it stays true
+      if (!msg.connected) forgetReports(msg.id, false);
       updateMember(msg.id);
+      updatePairs();
       break;
     }
     case 'member_left':
+      forgetReports(msg.id);
       removeMember(msg.id);
+      updatePairs();
+      break;
+    case 'media_state':
+      if (state.roster.has(msg.from) && state.roster.has(msg.peer)) {
+        state.reports.set(`${msg.from}>${msg.peer}`, { state: msg.state, video: msg.video, audio: msg.audio });
+        updatePairs();
+      }
       break;
     case 'muted': {
       const m = state.roster.get(msg.target);
@@ -173,8 +191,8 @@ function updateMember(id) {
   const self = state.me && m.id === state.me.id;
   if (!r) {
     r = { name: el('span', { class: 'member-name' }), speaking: el('span', { class: 'speaking-dot', role: 'img' }),
-      role: el('td'), connection: el('span', { class: 'pill' }), media: el('td', { class: 'media-words' }),
-      mic: el('td') };
+      role: el('td'), connection: el('span', { class: 'pill' }), media: el('span', { class: 'media-own' }),
+      pairs: el('span', { class: 'media-pairs' }), mic: el('td') };
     const actions = el('div', { class: 'buttons' });
     if (!self && m.role === 'performer') {
       r.mute = el('button', { class: 'mute', type: 'button', onclick: () => toggleMute(id) }, 'Mute');
@@ -185,11 +203,11 @@ function updateMember(id) {
       actions.append(r.kick);
     }
     r.row = el('tr', { dataset: { member: id } }, el('td', {}, r.speaking, r.name), r.role, el('td', {}, r.connection),
-      r.media, r.mic, el('td', { class: 'actions' }, actions));
+      el('td', { class: 'media-words' }, r.media, r.pairs), r.mic, el('td', { class: 'actions' }, actions));
     rows.set(id, r);
     $('roster').tBodies[0].append(r.row);
   }
-  setText(r.name, `${m.name}${self ? ' (you)' : ''}`);
+  setText(r.name, `${m.name}${self ? ' (you)' : ''}${m.connected ? '' : ' (away)'}`);
   setText(r.role, m.role);
   setText(r.connection, m.connected ? 'online' : 'away');
   r.connection.className = `pill ${m.connected ? 'connected' : 'reconnecting'}`;
@@ -198,7 +216,7 @@ function updateMember(id) {
     setText(r.mute, m.muted ? 'Unmute' : 'Mute');
     r.mute.setAttribute('aria-label', `${m.muted ? 'Unmute' : 'Mute'} ${m.name}`);
   }
-  if (r.kick) r.kick.setAttribute('aria-label', `Remove ${m.name} from the room`);
+  if (r.kick) r.kick.setAttribute('aria-label', `Kick ${m.name} (remove from the room)`); // starts with what it shows
   updateSpeaking(id);
   if (m.role === 'performer') {
     if (wanted(m)) state.mesh.connectTo(id);
@@ -230,6 +248,66 @@ function kick(id) {
   if (m && window.confirm(`Remove ${m.name} from the room? They cannot come back with their link.`)) {
     state.conn.send({ type: 'kick', target: id, reason: 'removed by the moderator' });
   }
+}
+
+// ---------------------------------------------------------------------------------------------- pairs
+
+/** Forgets the reports of performer `id` (and, with about, the others' reports about it). */
+function forgetReports(id, about = true) {
+  for (const key of [...state.reports.keys()]) {
+    const [from, peer] = key.split('>');
+    if (from === id || (about && peer === id)) state.reports.delete(key);
+  }
+}
+
+/** One row per performer pair, in words, from the two pages' own reports; made once, then updated in place. */
+function updatePairs() {
+  const performers = [...state.roster.values()].filter((m) => m.role === 'performer');
+  const seen = new Set();
+  for (let i = 0; i < performers.length; i++) {
+    for (let j = i + 1; j < performers.length; j++) {
+      const [a, b] = [performers[i], performers[j]];
+      const key = `${a.id}|${b.id}`;
+      seen.add(key);
+      let row = pairRows.get(key);
+      if (!row) {
+        row = { name: el('span', { class: 'pair-name' }), pill: el('span', { class: 'pill' }),
+          details: el('span', { class: 'pair-details' }) };
+        row.li = el('li', { dataset: { pair: key } }, row.name, ' ', row.pill, row.details);
+        pairRows.set(key, row);
+        $('pairs').append(row.li);
+      }
+      const words = pairWords(a, b, state.reports.get(`${a.id}>${b.id}`), state.reports.get(`${b.id}>${a.id}`));
+      setText(row.name, `${a.name} ↔ ${b.name}`);
+      setText(row.pill, words.text);
+      row.pill.className = `pill ${words.kind}`;
+      row.li.dataset.kind = words.kind;
+      row.short = words.short;
+      setText(row.details, words.details.join(' · '));
+    }
+  }
+  for (const [key, row] of [...pairRows]) {
+    if (!seen.has(key)) {
+      row.li.remove();
+      pairRows.delete(key);
+    }
+  }
+  $('no-pairs').classList.toggle('hidden', pairRows.size > 0);
+  for (const m of performers) updatePairCell(m);
+}
+
+/** The roster's Media cell of a performer: what the console gets from them, then each of their pairs. */
+function updatePairCell(m) {
+  const r = rows.get(m.id);
+  if (!r) return;
+  const lines = [];
+  for (const [key, row] of pairRows) {
+    const [a, b] = key.split('|');
+    if (a !== m.id && b !== m.id) continue;
+    const other = state.roster.get(a === m.id ? b : a);
+    if (other) lines.push(`with ${other.name}: ${row.short}`);
+  }
+  setText(r.pairs, lines.join('; '));
 }
 
 // ---------------------------------------------------------------------------------------------- media
@@ -265,9 +343,7 @@ async function pollMedia() {
   if (!state.mesh) return;
   const stats = await state.mesh.stats().catch(() => []);
   for (const s of stats) {
-    const before = state.media.get(s.peer);
-    state.media.set(s.peer, { ...s, videoFlowing: !!before && s.framesDecoded > before.framesDecoded,
-      audioFlowing: !!before && s.audioBytesReceived > before.audioBytesReceived });
+    state.media.set(s.peer, flowing(state.media.get(s.peer), s));
     updateTile(s.peer);
   }
 }
@@ -405,6 +481,8 @@ page.expose({
   stats: () => (state.mesh ? state.mesh.stats() : Promise.resolve([])),
   trace: () => (state.mesh ? [...state.mesh.trace] : []),
   dropSocket: () => state.conn && state.conn.dropSocket(),
+  pairs: () => [...pairRows.entries()].map(([key, row]) => ({ key, text: row.pill.textContent,
+    kind: row.li.dataset.kind, details: row.details.textContent })),
 });
 
 init();

@@ -10,10 +10,10 @@ export const PROTOCOL_VERSION = 1;
 
 /** Client to server on a room connection. */
 export const CLIENT_MESSAGE_TYPES = deepFreeze(["signal", "prompt", "mark", "time_sync", "time_sync_report", "mute", "kick", "lock",
-  "scene_start", "scene_end", "leave"]);
+  "scene_start", "scene_end", "leave", "media_state"]);
 
 /** Server to one room connection, without seq (acks included). */
-export const SERVER_MESSAGE_TYPES = deepFreeze(["welcome", "signal", "time_sync", "ack", "error", "notice"]);
+export const SERVER_MESSAGE_TYPES = deepFreeze(["welcome", "signal", "time_sync", "ack", "error", "notice", "media_state"]);
 
 /** Room events: the messages that carry the room's gap-free seq (and go into the session log). */
 export const ROOM_EVENT_TYPES = deepFreeze(["member_joined", "presence", "member_left", "prompt", "mark", "scene_started", "scene_ended",
@@ -44,6 +44,9 @@ export const RECONNECT = deepFreeze({
 
 /** Mark kinds. */
 export const MARK_KINDS = deepFreeze(["turn_start", "turn_end", "speaking_start", "speaking_stop"]);
+
+/** Media link states of media_state. */
+export const MEDIA_LINK_STATES = deepFreeze(["connecting", "connected", "interrupted", "failed"]);
 
 /** Every error code: the WebSocket close code when the error ends the connection (null: it stays open), and whether trying again later may succeed (reconnecting by itself, or resending). */
 export const ERROR_CODES = deepFreeze({
@@ -143,6 +146,9 @@ export const LIMITS = deepFreeze({
   },
   scene_start: {
     title: {"minLength":1,"maxLength":200,"pattern":"\\S"},
+  },
+  media_state: {
+    peer: {"minLength":1,"maxLength":64,"pattern":"\\S"},
   },
   lobby_join: {
     languages: {"minItems":1,"maxItems":16,"items":{"type":"string","minLength":1,"maxLength":40,"pattern":"\\S"}},

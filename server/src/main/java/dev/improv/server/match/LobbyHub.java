@@ -357,7 +357,8 @@ public final class LobbyHub {
             } else if (event instanceof LobbyEvent.Left l) {
                 send(l.pid(), new LobbyMessage.Left("left the lobby"));
             } else if (event instanceof LobbyEvent.Offered o) {
-                LobbyMessage.Offer offer = new LobbyMessage.Offer(o.offerId(), o.pids(), o.moderatorId(), o.expiresAt());
+                LobbyMessage.Offer offer = new LobbyMessage.Offer(o.offerId(), o.pids(), o.moderatorId(), o.expiresAt(),
+                        people(o.pids(), o.moderatorId()));
                 o.pids().forEach(pid -> send(pid, offer));
                 if (o.moderatorId() != null) {
                     send(o.moderatorId(), offer);
@@ -443,7 +444,20 @@ public final class LobbyHub {
 
     private List<LobbyMessage.RoomRef> roomRefs() {
         return matchedByOffer.values().stream()
-                .map(r -> new LobbyMessage.RoomRef(r.roomId(), r.performers(), r.moderator())).toList();
+                .map(r -> new LobbyMessage.RoomRef(r.roomId(), r.performers(), r.moderator(),
+                        people(r.performers(), r.moderator()))).toList();
+    }
+
+    /** Display names of these performers and this moderator (null: none), as far as the hub knows them. */
+    private List<LobbyMessage.Person> people(List<String> performers, String moderator) {
+        List<LobbyMessage.Person> out = new ArrayList<>();
+        for (String pid : performers) {
+            out.add(new LobbyMessage.Person(pid, names.get(pid)));
+        }
+        if (moderator != null) {
+            out.add(new LobbyMessage.Person(moderator, names.get(moderator)));
+        }
+        return out;
     }
 
     private void broadcastStateToModerators() {

@@ -22,6 +22,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
         @JsonSubTypes.Type(value = ClientMessage.StartScene.class, name = "scene_start"),
         @JsonSubTypes.Type(value = ClientMessage.EndScene.class, name = "scene_end"),
         @JsonSubTypes.Type(value = ClientMessage.Leave.class, name = "leave"),
+        @JsonSubTypes.Type(value = ClientMessage.MediaState.class, name = "media_state"),
 })
 public sealed interface ClientMessage {
     int MAX_PROMPT_CHARS = 2000;
@@ -152,6 +153,22 @@ public sealed interface ClientMessage {
     record Leave(String cid) implements ClientMessage {
         public Leave {
             Check.clientMessageId(cid);
+        }
+    }
+
+    /**
+     * A performer's report on its media connection to another performer ({@code peer}): its state and whether
+     * picture and sound from that peer are arriving. Relayed to the room's moderators, so that a console shows
+     * each pair as both pages see it; not a room event (nothing is logged).
+     */
+    record MediaState(String cid, String peer, MediaLinkState state, Boolean video, Boolean audio)
+            implements ClientMessage {
+        public MediaState {
+            Check.clientMessageId(cid);
+            Check.text(peer, "peer", MAX_ID_CHARS);
+            Check.required(state, "state");
+            Check.required(video, "video");
+            Check.required(audio, "audio");
         }
     }
 }

@@ -41,6 +41,8 @@ public final class FieldRules {
         rule(MessageKind.ROOM_CLIENT, "scene_start").optional("title", text(ClientMessage.MAX_REASON_CHARS));
         rule(MessageKind.ROOM_CLIENT, "scene_end");
         rule(MessageKind.ROOM_CLIENT, "leave");
+        rule(MessageKind.ROOM_CLIENT, "media_state").required("peer", text(ClientMessage.MAX_ID_CHARS))
+                .required("state").required("video").required("audio");
         for (Map<String, Field> fields : RULES.get(MessageKind.ROOM_CLIENT).values()) {
             fields.put("cid", new Field(false, ordered("minLength", 1, "maxLength", ClientMessage.MAX_ID_CHARS)));
         }

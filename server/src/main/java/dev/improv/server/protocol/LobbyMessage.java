@@ -20,10 +20,17 @@ public final class LobbyMessage {
     public record Queued(int position, long estimatedWaitMs) implements ServerMessage {
     }
 
-    /** A match: accept before {@code expiresAt} (epoch ms). */
+    /**
+     * A match: accept before {@code expiresAt} (epoch ms). {@code people}: the display names of the performers and
+     * the moderator, so that pages name them instead of showing ids.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Offer(String offerId, List<String> performers, String moderator, long expiresAt)
-            implements ServerMessage {
+    public record Offer(String offerId, List<String> performers, String moderator, long expiresAt,
+                        List<Person> people) implements ServerMessage {
+    }
+
+    /** A participant's id with the display name from their link. */
+    public record Person(String id, String name) {
     }
 
     /** The offer ended without a room; {@code requeued} says whether you wait again with your old priority. */
@@ -42,7 +49,8 @@ public final class LobbyMessage {
     public record State(String pool, int waiting, int offers, List<RoomRef> rooms) implements ServerMessage {
     }
 
+    /** A matched room: its performers and moderator by id, and {@code people} with their display names. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record RoomRef(String roomId, List<String> performers, String moderator) {
+    public record RoomRef(String roomId, List<String> performers, String moderator, List<Person> people) {
     }
 }

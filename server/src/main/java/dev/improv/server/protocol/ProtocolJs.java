@@ -55,6 +55,8 @@ public final class ProtocolJs {
         constant(js, "Reconnect back-off of every client (ReconnectRules): attempt n waits a random time in [c/2, c], "
                 + "c = min(maxDelayMs, minDelayMs * 2^min(n-1, maxDoublings)).", "RECONNECT", reconnect);
         constant(js, "Mark kinds.", "MARK_KINDS", JsonSchemas.wireNames(MarkKind.class));
+        constant(js, "Media link states of media_state.", "MEDIA_LINK_STATES",
+                JsonSchemas.wireNames(MediaLinkState.class));
         Map<String, Object> errors = new LinkedHashMap<>();
         Map<String, Object> closes = new LinkedHashMap<>();
         for (ErrorCode code : ErrorCode.values()) {

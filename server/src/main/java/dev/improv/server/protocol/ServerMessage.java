@@ -17,6 +17,7 @@ import java.util.List;
         @JsonSubTypes.Type(value = ServerMessage.Ack.class, name = "ack"),
         @JsonSubTypes.Type(value = ServerMessage.Error.class, name = "error"),
         @JsonSubTypes.Type(value = ServerMessage.Notice.class, name = "notice"),
+        @JsonSubTypes.Type(value = ServerMessage.MediaStateRelay.class, name = "media_state"),
         // Room events: the names are listed once, on RoomEvent; Jackson collects subtypes of subtypes.
         @JsonSubTypes.Type(value = RoomEvent.class),
         @JsonSubTypes.Type(value = LobbyMessage.Welcome.class, name = "lobby_welcome"),
@@ -29,7 +30,8 @@ import java.util.List;
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface ServerMessage permits ServerMessage.Welcome, ServerMessage.SignalRelay,
-        ServerMessage.TimeSyncReply, ServerMessage.Ack, ServerMessage.Error, ServerMessage.Notice, RoomEvent,
+        ServerMessage.TimeSyncReply, ServerMessage.Ack, ServerMessage.Error, ServerMessage.Notice,
+        ServerMessage.MediaStateRelay, RoomEvent,
         LobbyMessage.Welcome, LobbyMessage.Queued, LobbyMessage.Offer, LobbyMessage.OfferEnded, LobbyMessage.Matched,
         LobbyMessage.Left, LobbyMessage.State {
 
@@ -106,5 +108,10 @@ public sealed interface ServerMessage permits ServerMessage.Welcome, ServerMessa
 
     /** Operational news for moderators (e.g. the session log cannot be written). Not a room event. */
     record Notice(String level, String code, String message) implements ServerMessage {
+    }
+
+    /** For moderators: {@code from}'s report on its media connection to {@code peer} (see ClientMessage.MediaState). */
+    record MediaStateRelay(String from, String peer, MediaLinkState state, boolean video, boolean audio)
+            implements ServerMessage {
     }
 }

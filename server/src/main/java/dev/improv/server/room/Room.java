@@ -433,6 +433,7 @@ public final class Room {
     private static boolean addsEvents(dev.improv.server.protocol.ClientMessage m) {
         return !(m instanceof dev.improv.server.protocol.ClientMessage.TimeSync
                 || m instanceof dev.improv.server.protocol.ClientMessage.Signal
+                || m instanceof dev.improv.server.protocol.ClientMessage.MediaState
                 || m instanceof dev.improv.server.protocol.ClientMessage.Leave);
     }
 
@@ -440,6 +441,11 @@ public final class Room {
 
     Participant participant(String participantId) {
         return participants.get(participantId);
+    }
+
+    /** The members of this role that are connected now, in joining order. */
+    List<Participant> connected(Role role) {
+        return participants.values().stream().filter(m -> m.role() == role && m.connected()).toList();
     }
 
     MicrosClock clock() {

@@ -29,7 +29,8 @@ final class RoomCommands {
             entry(ClientMessage.Lock.class, (c, p, m, t) -> c.lock(p, m)),
             entry(ClientMessage.StartScene.class, (c, p, m, t) -> c.startScene(p, m)),
             entry(ClientMessage.EndScene.class, (c, p, m, t) -> c.endScene(p, m)),
-            entry(ClientMessage.Leave.class, (c, p, m, t) -> c.leave(p, m)));
+            entry(ClientMessage.Leave.class, (c, p, m, t) -> c.leave(p, m)),
+            entry(ClientMessage.MediaState.class, (c, p, m, t) -> c.mediaState(p, m)));
 
     static {
         for (Class<?> type : ClientMessage.class.getPermittedSubclasses()) {
@@ -80,6 +81,25 @@ final class RoomCommands {
             return;
         }
         to.sendDirect(new ServerMessage.SignalRelay(p.id(), m.kind(), m.data()));
+        ackWithoutEvent(p, m.cid());
+    }
+
+    /** A performer's view of its media link to another performer: to every connected moderator, nothing kept. */
+    private void mediaState(Participant p, ClientMessage.MediaState m) {
+        if (p.role() != Role.PERFORMER) {
+            refuse(p, ErrorCode.NOT_AUTHORIZED, "type", "only performers report their media connections", m.cid());
+            return;
+        }
+        Participant peer = room.participant(m.peer());
+        if (peer == null || peer == p) {
+            refuse(p, ErrorCode.UNKNOWN_PEER, "peer", "no other member '" + m.peer() + "' in this room", m.cid());
+            return;
+        }
+        ServerMessage.MediaStateRelay relay = new ServerMessage.MediaStateRelay(p.id(), peer.id(), m.state(),
+                m.video(), m.audio());
+        for (Participant moderator : room.connected(Role.MODERATOR)) {
+            moderator.sendDirect(relay);
+        }
         ackWithoutEvent(p, m.cid());
     }
 

@@ -200,4 +200,31 @@ class RoomTest {
         assertEquals(ErrorCode.REPLACED, first.closedWith);
         assertTrue(second.ofType("welcome").get(0).contains("\"resumed\":true"));
     }
+
+    @Test
+    void aPerformersMediaStateReachesTheModeratorsOnlyAndIsNotAnEvent() throws Exception {
+        Recording mod = new Recording();
+        Recording ana = new Recording();
+        Recording ben = new Recording();
+        joinOnOwner("m", Role.MODERATOR, mod);
+        joinOnOwner("a", Role.PERFORMER, ana);
+        joinOnOwner("b", Role.PERFORMER, ben);
+        int appended = journal.appended.size();
+        handleOnOwner("a", ana, new ClientMessage.MediaState("s1", "b",
+                dev.improv.server.protocol.MediaLinkState.CONNECTED, true, false));
+        assertEquals(List.of("{\"type\":\"media_state\",\"from\":\"a\",\"peer\":\"b\",\"state\":\"connected\","
+                + "\"video\":true,\"audio\":false}"), mod.ofType("media_state"));
+        assertTrue(ben.ofType("media_state").isEmpty() && ana.ofType("media_state").isEmpty(), "moderators only");
+        assertEquals(appended, journal.appended.size(), "nothing logged");
+        assertEquals(1, ana.ofType("ack").size(), "acknowledged at once: " + ana.received);
+        // refusals name the field: an unknown peer, and a moderator who reports
+        handleOnOwner("a", ana, new ClientMessage.MediaState("s2", "nobody",
+                dev.improv.server.protocol.MediaLinkState.FAILED, false, false));
+        assertTrue(ana.ofType("error").get(0).contains("\"field\":\"peer\"") && ana.ofType("error").get(0)
+                .contains("\"cid\":\"s2\""), ana.ofType("error").toString());
+        handleOnOwner("m", mod, new ClientMessage.MediaState("s3", "a",
+                dev.improv.server.protocol.MediaLinkState.CONNECTED, true, true));
+        assertTrue(mod.ofType("error").get(0).contains("NOT_AUTHORIZED"), mod.ofType("error").toString());
+        assertEquals(1, mod.ofType("media_state").size());
+    }
 }

@@ -145,7 +145,8 @@ final class BrowserRig implements AutoCloseable {
         options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
         driver = new RemoteWebDriver(new URL("http://" + nsIp + ":" + DRIVER_PORT), options);
         driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
-        driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(20));
+        // generous: at load 25 on the shared box a window resize waited 20 s for a busy renderer
+        driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
         blankWindow = driver.getWindowHandle();
     }
 
@@ -236,24 +237,109 @@ final class BrowserRig implements AutoCloseable {
         Files.write(dir.resolve(name + ".png"), ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
     }
 
+    /** A person's click: move there, press, hold about 100 ms, release (a script's instant click hides lost clicks). */
+    void humanClick(org.openqa.selenium.WebElement target) {
+        new org.openqa.selenium.interactions.Actions(driver).moveToElement(target).pause(Duration.ofMillis(120))
+                .clickAndHold().pause(Duration.ofMillis(100)).release().perform();
+    }
+
+    /**
+     * Takes a stage page that shows its Join button through the pre-join check onto the stage: Join, wait until
+     * the check has the devices (asked for only once the room accepted the join), then "Go on stage".
+     */
+    void joinThroughCheck(String window) {
+        humanClick(on(window).findElement(org.openqa.selenium.By.id("join-button")));
+        awaitCheck(window);
+        goOnStage(window);
+    }
+
+    /** Waits until the pre-join check offers "Go on stage" (devices open, level meter running). */
+    void awaitCheck(String window) {
+        Awaitility.await("the pre-join check is ready").atMost(60, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200))
+                .until(() -> "check".equals(js(window, "return window.improv.phase()"))
+                        && on(window).findElement(org.openqa.selenium.By.id("go")).isEnabled());
+    }
+
+    void goOnStage(String window) {
+        humanClick(on(window).findElement(org.openqa.selenium.By.id("go")));
+        Awaitility.await("on stage").atMost(20, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200))
+                .until(() -> "stage".equals(js(window, "return window.improv.phase()")));
+    }
+
+    /** Where scripts/install-test-deps.sh puts axe-core (npm, pinned in src/test/a11y/package-lock.json). */
+    static final Path AXE = Path.of("src", "test", "a11y", "node_modules", "axe-core", "axe.min.js");
+
+    /**
+     * Runs axe-core in a window's page (loaded into the page by the test, never served by the server) and
+     * returns its violations as {id, impact, help, nodes: ["selector: summary", …]}.
+     */
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> axe(String window) throws IOException {
+        requireInCi(Files.isRegularFile(AXE), "the accessibility check needs axe-core: run scripts/install-test-deps.sh");
+        on(window);
+        if (!Boolean.TRUE.equals(driver.executeScript("return typeof window.axe === 'object'"))) {
+            driver.executeScript(Files.readString(AXE));
+        }
+        driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(90));
+        try {
+            return (List<Map<String, Object>>) driver.executeAsyncScript("""
+                    const done = arguments[arguments.length - 1];
+                    axe.run(document, { resultTypes: ['violations'], restoreScroll: true }).then(r => done(r.violations.map(v => ({
+                      id: v.id, impact: v.impact, help: v.help,
+                      nodes: v.nodes.map(n => n.target.join(' ') + ': ' + (n.failureSummary || '').replace(/\s+/g, ' '))
+                    }))), e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));
+                    """);
+        } finally {
+            driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
+        }
+    }
+
     /** Phone and laptop sizes the pages are checked at (issue 14). */
     static final List<org.openqa.selenium.Dimension> SIZES = List.of(new org.openqa.selenium.Dimension(390, 844),
             new org.openqa.selenium.Dimension(1366, 768));
 
     /** Screenshots of a window at the phone and the laptop size: target/screenshots/{name}-{w}x{h}.png. */
+    /** Screenshots at each size, from the top of the page (where a person opening it starts). */
     void screenshotSizes(String window, String name) throws IOException {
+        atSizes(window, size -> {
+            driver.executeScript("window.scrollTo(0, 0)");
+            screenshot(window, name + "-" + size.getWidth() + "x" + size.getHeight());
+        });
+    }
+
+    /** Something to do in a window at each of {@link #SIZES}; the window gets its old size back afterwards. */
+    interface AtSize {
+        void run(org.openqa.selenium.Dimension size) throws IOException;
+    }
+
+    /** Sizes the window so that the page itself (the viewport, without the browser's frame) is {@code size}. */
+    void viewport(org.openqa.selenium.Dimension size) {
+        driver.manage().window().setSize(size);
+        Map<?, ?> inner = (Map<?, ?>) driver.executeScript("return {w: window.innerWidth, h: window.innerHeight}");
+        int dw = size.getWidth() - ((Number) inner.get("w")).intValue();
+        int dh = size.getHeight() - ((Number) inner.get("h")).intValue();
+        if (dw != 0 || dh != 0) {
+            driver.manage().window().setSize(new org.openqa.selenium.Dimension(size.getWidth() + dw,
+                    size.getHeight() + dh));
+        }
+    }
+
+    void atSizes(String window, AtSize action) throws IOException {
         on(window);
         org.openqa.selenium.Dimension before = driver.manage().window().getSize();
-        for (org.openqa.selenium.Dimension size : SIZES) {
-            driver.manage().window().setSize(size);
-            try {
-                Thread.sleep(400); // one layout and a video frame at the new size
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        try {
+            for (org.openqa.selenium.Dimension size : SIZES) {
+                viewport(size);
+                try {
+                    Thread.sleep(500); // one layout and a video frame at the new size
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                action.run(size);
             }
-            screenshot(window, name + "-" + size.getWidth() + "x" + size.getHeight());
+        } finally {
+            driver.manage().window().setSize(before);
         }
-        driver.manage().window().setSize(before);
     }
 
     /** Saves each window's console output to target/screenshots/{name}-console.log, for failures. */
@@ -267,6 +353,12 @@ final class BrowserRig implements AutoCloseable {
         }
         Path dir = Files.createDirectories(Path.of("target", "screenshots"));
         Files.writeString(dir.resolve(name + "-console.log"), out);
+    }
+
+    /** Closes one window (ends its WebRTC and socket) and goes back to the blank one. */
+    void close(String window) {
+        driver.switchTo().window(window).close();
+        driver.switchTo().window(blankWindow);
     }
 
     /** Closes every window but the first blank one (ends their WebRTC and sockets). */

@@ -81,8 +81,9 @@ class LobbyBrowserTest {
         return String.valueOf(js(window, "window.improv && window.improv.phase()"));
     }
 
+    /** A person's click (press, hold, release) on the element with this id. */
     static void click(String window, String id) {
-        rig.on(window).findElement(By.id(id)).click();
+        rig.humanClick(rig.on(window).findElement(By.id(id)));
     }
 
     /** Agrees to the consent text and queues with the default language. */
@@ -146,8 +147,12 @@ class LobbyBrowserTest {
             await("an offer with its countdown").until(() -> phase(w).equals("offered")
                     && rig.on(w).findElement(By.id("offer-countdown")).getText().endsWith("s to answer"));
         }
+        // names, never ids: each sees the other's name and the moderator's
+        assertEquals("Partners found! You and Ben, with the moderator Mo.", rig.on(ana).findElement(By.id("offer-text")).getText());
+        assertEquals("Partners found! You and Ana, with the moderator Mo.", rig.on(ben).findElement(By.id("offer-text")).getText());
+        assertEquals("▶ Partners found · Improv", rig.on(ana).getTitle());
         rig.screenshot(ana, "lobby-offer");
-        click(ana, "accept");
+        rig.humanClick(rig.on(ana).findElement(By.id("accept")));
         await("Ana waits for Ben").until(() -> rig.on(ana).findElement(By.id("offer-status")).getText()
                 .contains("Waiting for the others"));
         click(ben, "accept");
@@ -163,12 +168,23 @@ class LobbyBrowserTest {
         rig.screenshot(ana, "lobby-stage-ana");
         rig.screenshot(ben, "lobby-stage-ben");
 
-        // the moderator's pool view shows the room, with a console link that opens in a new window
-        // the table is redrawn on every pool update: read it in one script, not element by element
+        // the stage asked for the devices only now, in the room (the lobby never does), and shows the check
+        for (String w : List.of(ana, ben)) {
+            rig.awaitCheck(w);
+        }
+        rig.goOnStage(ana);
+
+        // the moderator's pool view shows the room by its performers' names, with a console link that opens in a
+        // new window; the table is redrawn on every pool update: read it in one script, not element by element
         await("the moderator sees the room with both performers").until(() -> {
             Object rows = js(mod, "[...document.querySelectorAll('#rooms tbody tr')].map(r => r.textContent)");
-            return rows instanceof List<?> l && l.size() == 1 && ids.stream().allMatch(id -> l.get(0).toString().contains(id));
+            return rows instanceof List<?> l && l.size() == 1 && l.get(0).toString().startsWith("Ana and Ben")
+                    && l.get(0).toString().contains("you");
         });
+        Object poolText = js(mod, "document.getElementById('pool').textContent");
+        for (String id : ids) {
+            assertFalse(poolText.toString().contains(id), "no participant id on the moderator's page: " + poolText);
+        }
         assertEquals("0", rig.on(mod).findElement(By.id("waiting-count")).getText());
         await("a console link for the moderator's room").until(() -> !rig.on(mod)
                 .findElements(By.cssSelector("#my-rooms a")).isEmpty());
@@ -231,7 +247,7 @@ class LobbyBrowserTest {
         String wsUrl = rig.roomSocketUrl(room, recorderLink);
         String ana = rig.open(rig.pageUrl(TestServer.link(room, "performer", 0)));
         String anaId = TestServer.link(room, "performer", 0).path("participantId").asText();
-        click(ana, "join-button");
+        rig.joinThroughCheck(ana);
         await("Ana joined").until(() -> "connected".equals(js(ana, "window.improv.state()")));
 
         try (TestClient recorder = TestClient.join(wsUrl)) {

@@ -25,8 +25,9 @@ import org.openqa.selenium.ScriptTimeoutException;
  * Issue 14's first problem: about one join in six left the two performers blind to each other (an offer
  * collision whose rolled-back side never gathered a candidate). Thirty joins in a row, each in a new room; every
  * second one forces the collision (both pages offer at once, {@code offerWaitMs=0}). Every join must reach
- * "connected" with decoded video both ways. The log of each join (time, restarts, the pages' negotiation trace)
- * is written to target/negotiation.log.
+ * "connected" with decoded video both ways. Each page goes through the pre-join check first ("Join", then "Go on
+ * stage"); the forced joins press "Go on stage" on both pages at the same instant. The log of each join (time,
+ * restarts, the pages' negotiation trace) is written to target/negotiation.log.
  */
 @Tag("browser")
 class NegotiationBrowserTest {
@@ -79,8 +80,20 @@ class NegotiationBrowserTest {
             JsonNode room = rig.createRoom("{\"name\":\"Duet " + i + "\",\"performers\":[\"Ana\",\"Ben\"]}");
             String ana = rig.open(rig.pageUrl(TestServer.link(room, "performer", 0)) + query);
             String ben = rig.open(rig.pageUrl(TestServer.link(room, "performer", 1)) + query);
-            rig.on(ana).findElement(By.id("join-button")).click();
-            rig.on(ben).findElement(By.id("join-button")).click();
+            rig.humanClick(rig.on(ana).findElement(By.id("join-button")));
+            rig.humanClick(rig.on(ben).findElement(By.id("join-button")));
+            rig.awaitCheck(ana);
+            rig.awaitCheck(ben);
+            if (forced) {
+                // both pages go on stage at the same instant (one browser, one clock), so both offer at once
+                Object at = rig.js(ana, "return Date.now() + 700");
+                for (String w : List.of(ana, ben)) {
+                    rig.js(w, "setTimeout(() => document.getElementById('go').click(), arguments[0] - Date.now())", at);
+                }
+            } else {
+                rig.humanClick(rig.on(ana).findElement(By.id("go")));
+                rig.humanClick(rig.on(ben).findElement(By.id("go")));
+            }
             long start = System.nanoTime();
             boolean ok;
             try {

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.interactions.Actions;
 
@@ -64,10 +65,10 @@ class WebClientBrowserTest {
         return Awaitility.await(what).atMost(40, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(250));
     }
 
-    /** Opens a performer page and presses "Join". */
+    /** Opens a performer page and takes it through "Join" and the pre-join check onto the stage. */
     static String performer(JsonNode room, int index) {
         String w = rig.open(rig.pageUrl(TestServer.link(room, "performer", index)));
-        rig.on(w).findElement(By.id("join-button")).click();
+        rig.joinThroughCheck(w);
         return w;
     }
 
@@ -124,11 +125,52 @@ class WebClientBrowserTest {
         for (String w : List.of(ana, ben)) {
             await("the prompt on a performer page")
                     .until(() -> text(w, "prompt").equals("A lighthouse keeper meets a lost whale"));
-            await("the countdown").until(() -> text(w, "countdown").matches("1:[23]\\d"));
+            // counting down from the prompt's 90 s (how far it got depends on how busy the shared box is)
+            await("the countdown").until(() -> text(w, "countdown").matches("[01]:\\d\\d")
+                    && secondsLeft(text(w, "countdown")) > 0 && secondsLeft(text(w, "countdown")) <= 90);
         }
         await("the prompt on the timeline").until(() -> !rig.on(mod)
                 .findElements(By.cssSelector("#timeline g.prompt")).isEmpty());
+        for (String w : List.of(ana, ben)) {
+            // the cue: screen readers hear it (a live region), the box flashes, and the chime played
+            assertEquals("New prompt: A lighthouse keeper meets a lost whale, 90 seconds", text(w, "announce"));
+            assertEquals("assertive", rig.on(w).findElement(By.id("announce")).getAttribute("aria-live"));
+            assertTrue(rig.on(w).findElement(By.id("prompt-box")).getAttribute("class").contains("cue"));
+            List<Map<String, Object>> cues = list(w, "window.improv.cues()");
+            assertEquals(1, cues.size(), cues.toString());
+            assertEquals(Boolean.TRUE, cues.get(0).get("sound"), "the chime played: " + cues);
+        }
+        // names, never ids: the partner's tile carries the name from the link
+        await("Ben's tile on Ana's stage").until(() -> rig.on(ana)
+                .findElements(By.cssSelector(".tile:not([data-peer=local]) .name")).stream()
+                .anyMatch(e -> e.getText().equals("Ben")));
         rig.screenshot(ana, "perform-prompt");
+        rig.screenshotSizes(ana, "stage-prompt");
+
+        // Leave asks first, and works from the keyboard: Enter opens the question with the focus on "Stay",
+        // Escape keeps the person in the room; Tab to "Leave the room" and Enter leaves
+        rig.js(ana, "document.getElementById('leave').focus()");
+        new Actions(rig.driver()).sendKeys(Keys.ENTER).perform();
+        await("the leave question").until(() -> Boolean.TRUE.equals(rig.js(ana,
+                "return document.getElementById('leave-dialog').open")));
+        assertEquals("leave-stay", rig.js(ana, "return document.activeElement.id"));
+        rig.screenshot(ana, "stage-leave-question");
+        new Actions(rig.driver()).sendKeys(Keys.ESCAPE).perform();
+        await("the question closed").until(() -> Boolean.FALSE.equals(rig.js(ana,
+                "return document.getElementById('leave-dialog').open")));
+        assertEquals("connected", rig.js(ana, "return window.improv.state()"), "still in the room");
+        rig.js(ana, "document.getElementById('leave').focus()");
+        new Actions(rig.driver()).sendKeys(Keys.ENTER).pause(Duration.ofMillis(300)).sendKeys(Keys.TAB)
+                .sendKeys(Keys.ENTER).perform();
+        await("Ana left").until(() -> text(ana, "banner").contains("You left the room"));
+        assertEquals(List.of(), rig.js(ana, "return window.improv.devices()"), "camera and microphone released");
+        await("Ben sees Ana go").until(() -> !((String) rig.js(ben,
+                "return JSON.stringify(window.improv.roster().map(m => m.name))")).contains("Ana"));
+    }
+
+    static int secondsLeft(String countdown) {
+        String[] parts = countdown.split(":");
+        return Integer.parseInt(parts[0]) * 60 + Integer.parseInt(parts[1]);
     }
 
     @Test
@@ -196,7 +238,8 @@ class WebClientBrowserTest {
                 "p-latecomer1", "Late Larry", Instant.now().getEpochSecond() - 60));
         String late = rig.open(rig.base() + "/perform.html?token=" + token);
         await("the expired-link message").until(() -> text(late, "banner").contains("This link has expired"));
-        assertTrue(rig.on(late).findElements(By.cssSelector("video")).isEmpty(), "no camera asked for");
+        assertEquals(List.of(), rig.js(late, "return window.improv.devices()"), "no camera asked for");
+        assertTrue(rig.on(late).findElements(By.id("join-button")).stream().noneMatch(WebElement::isDisplayed));
         rig.screenshot(late, "perform-expired");
 
         // the server's refusal path: a locked room
@@ -204,12 +247,47 @@ class WebClientBrowserTest {
         await("moderator connected").until(() -> "connected".equals(rig.js(mod, "return window.improv.state()")));
         rig.on(mod).findElement(By.id("lock")).click();
         await("locked").until(() -> text(mod, "lock").equals("Unlock room"));
-        String ben = performer(room, 1);
+        String ben = rig.open(rig.pageUrl(TestServer.link(room, "performer", 1)));
+        rig.humanClick(rig.on(ben).findElement(By.id("join-button")));
         await("the locked-room message").until(() -> text(ben, "banner").contains("The room is locked"));
+        // the room refused the join: the camera and microphone were never asked for
+        Thread.sleep(500);
+        assertEquals(List.of(), rig.js(ben, "return window.improv.devices()"), "no devices before the join is accepted");
+        assertEquals("joining", rig.js(ben, "return window.improv.phase()"));
+        assertTrue(rig.on(ben).findElements(By.id("check")).stream().noneMatch(WebElement::isDisplayed));
         rig.on(mod).findElement(By.id("lock")).click();
         await("unlocked").until(() -> text(mod, "lock").equals("Lock room"));
-        rig.on(ben).findElement(By.id("retry")).click();
+        rig.humanClick(rig.on(ben).findElement(By.id("retry")));
         await("Ben gets in after the unlock").until(() -> "Connected".equals(text(ben, "conn-state")));
+
+        // the pre-join check, now that the room has let him in: pickers, preview, level, network test
+        rig.awaitCheck(ben);
+        assertEquals(List.of("video", "audio"), rig.js(ben, "return window.improv.devices().sort().reverse()"));
+        assertTrue(((Number) rig.js(ben, "return document.querySelectorAll('#camera option').length")).intValue() >= 1);
+        assertTrue(((Number) rig.js(ben, "return document.querySelectorAll('#microphone option').length")).intValue() >= 1);
+        assertTrue(((String) rig.js(ben, "return document.querySelector('#camera option').textContent")).length() > 0);
+        await("the preview plays").until(() -> ((Number) rig.js(ben,
+                "return document.getElementById('preview').videoWidth")).intValue() > 0);
+        await("the level meter moves with the fake microphone").until(() -> text(ben, "level-hint")
+                .equals("Your microphone works."));
+        await("the network test").until(() -> text(ben, "network").startsWith("Good: server round trip "));
+        assertTrue(text(ben, "network").contains("direct connections"), text(ben, "network"));
+        Map<?, ?> network = (Map<?, ?>) rig.js(ben, "return window.improv.network()");
+        assertTrue(((List<?>) network.get("candidateTypes")).contains("host"), network.toString());
+        // another microphone from the picker replaces the track (Chromium's fake devices offer several)
+        Object mics = rig.js(ben, "return [...document.querySelectorAll('#microphone option')].map(o => o.value)");
+        if (mics instanceof List<?> l && l.size() > 1) {
+            String before = (String) rig.js(ben, "return document.getElementById('microphone').value");
+            String other = l.stream().map(String::valueOf).filter(v -> !v.equals(before)).findFirst().orElseThrow();
+            rig.js(ben, "const s = document.getElementById('microphone'); s.value = arguments[0];"
+                    + " s.dispatchEvent(new Event('change'));", other);
+            await("the other microphone in use").until(() -> other.equals(rig.js(ben,
+                    "return window.improv.devices().length === 2 && document.getElementById('microphone').value")));
+        }
+        rig.screenshotSizes(ben, "stage-check");
+        assertEquals(0L, rig.js(ben, "return window.improv.marksSent().speaking_start"),
+                "no speaking marks from the check");
+        rig.goOnStage(ben);
     }
     @SuppressWarnings("unchecked")
     static List<Map<String, Object>> list(String window, String script) {
@@ -227,7 +305,7 @@ class WebClientBrowserTest {
         JsonNode room = rig.createRoom("{\"name\":\"Watched\",\"performers\":[\"Ana\",\"Ben\"]}");
         String mod = moderator(room);
         performer(room, 0);
-        performer(room, 1);
+        String ben = performer(room, 1);
         await("the console decodes both performers' video and receives their sound").until(() -> {
             List<Map<String, Object>> stats = rig.stats(mod);
             return stats.size() == 2 && stats.stream().allMatch(s -> "connected".equals(s.get("connectionState"))
@@ -236,6 +314,24 @@ class WebClientBrowserTest {
         });
         await("each tile says so in words").until(() -> rig.on(mod).findElements(By.cssSelector("#performers .tile .state"))
                 .stream().map(WebElement::getText).filter("Picture and sound"::equals).count() == 2);
+        // and the pair between the two performers, as their own pages report it (media_state)
+        await("the pair Ana ↔ Ben connected both ways").until(() -> {
+            List<Map<String, Object>> pairs = list(mod, "window.improv.pairs()");
+            return pairs.size() == 1 && "Connected: picture and sound both ways".equals(pairs.get(0).get("text"));
+        });
+        Map<String, Object> pair = list(mod, "window.improv.pairs()").get(0);
+        assertEquals("connected", pair.get("kind"));
+        assertEquals("Ana sees and hears Ben · Ben sees and hears Ana", pair.get("details"));
+        assertEquals("Ana ↔ Ben", rig.on(mod).findElement(By.cssSelector("#pairs .pair-name")).getText());
+        assertTrue(rig.on(mod).findElement(By.cssSelector("#roster tbody")).getText()
+                .contains("with Ben: all good"), "the roster says it too");
+        // Ben's page goes away: the pair says so, then recovers by itself when he is back
+        rig.js(ben, "window.improv.dropSocket()");
+        await("Ben back").until(() -> "connected".equals(rig.js(ben, "return window.improv.state()")));
+        await("the pair is reported again after Ben's reconnect").until(() -> {
+            List<Map<String, Object>> pairs = list(mod, "window.improv.pairs()");
+            return pairs.size() == 1 && "connected".equals(pairs.get(0).get("kind"));
+        });
         assertTrue(text(mod, "recording").contains("events only"), "no media recorder in this room: " + text(mod, "recording"));
         rig.screenshotSizes(mod, "console-media");
     }
@@ -271,8 +367,7 @@ class WebClientBrowserTest {
 
     /** A person's click: press, hold about 100 ms, release (a script's instant click would hide lost clicks). */
     static void humanClick(WebElement target) {
-        new Actions(rig.driver()).moveToElement(target).pause(Duration.ofMillis(120)).clickAndHold()
-                .pause(Duration.ofMillis(100)).release().perform();
+        rig.humanClick(target);
     }
 
     static String memberField(String mod, String id, String key) {
