@@ -136,6 +136,12 @@ public class ServerCommand {
                     + "slow consumer (env IMPROV_CATCH_UP_STALL_MS).")
     long catchUpStallMs;
 
+    @Option(names = "--client-clock-window-seconds", defaultValue = "${env:IMPROV_CLIENT_CLOCK_WINDOW_SECONDS:-600}",
+            description = "A performer's mark, put on the server's timeline with the performer's clock offset, must be "
+                    + "within this of the server's time, or it is refused naming clientTs "
+                    + "(env IMPROV_CLIENT_CLOCK_WINDOW_SECONDS).")
+    long clientClockWindowSeconds;
+
     @Option(names = "--join-timeout-ms", defaultValue = "${env:IMPROV_JOIN_TIMEOUT_MS:-10000}",
             description = "A new connection must join a room or complete an HTTP request within this, else it is closed "
                     + "(env IMPROV_JOIN_TIMEOUT_MS).")
@@ -333,7 +339,7 @@ public class ServerCommand {
         List<String> origins = clean(allowedOrigins).stream().map(ServerCommand::stripSlash).toList();
         RoomLimits limits = new RoomLimits(maxMembers, Map.of(Role.PERFORMER, maxPerformers,
                 Role.MODERATOR, maxModerators, Role.RECORDER, maxRecorders, Role.OBSERVER, maxObservers),
-                resumeWindowMs, historyEvents, historyBytes, catchUpStallMs);
+                resumeWindowMs, historyEvents, historyBytes, catchUpStallMs, clientClockWindowSeconds * 1000);
         return new ServerConfig(host, port, url, data, key, tokens, origins, maxMessageBytes, messagesPerSecond,
                 messageBurst, limits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs, writeBufferHighWater,
                 linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads, shutdownGraceMs,

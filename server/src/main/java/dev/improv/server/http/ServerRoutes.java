@@ -1,20 +1,25 @@
 package dev.improv.server.http;
 
+import dev.improv.server.metrics.ScrapeRenderer;
 import dev.improv.server.metrics.ServerMetrics;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** {@code /healthz} (anyone, every listener) and {@code /metrics} (Prometheus text; the operators' listener). */
+/**
+ * {@code /healthz} (anyone, every listener) and {@code /metrics} (Prometheus text; the operators' listener), rendered
+ * off the I/O thread and shared by scrapes less than 100 ms apart ({@link ScrapeRenderer}).
+ */
 public final class ServerRoutes {
     static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
 
     private final ServerMetrics metrics;
+    private final ScrapeRenderer scrapes;
 
     public ServerRoutes(ServerMetrics metrics) {
         this.metrics = metrics;
+        this.scrapes = new ScrapeRenderer(metrics);
     }
 
     public List<Route> routes() {
@@ -26,7 +31,7 @@ public final class ServerRoutes {
                     body.put("connections", metrics.openConnections());
                     ex.json(HttpResponseStatus.OK, body);
                 }),
-                Route.get("/metrics", Route.Access.OPERATOR, ex -> ex.bytes(HttpResponseStatus.OK, PROMETHEUS,
-                        metrics.scrape().getBytes(StandardCharsets.UTF_8))));
+                Route.get("/metrics", Route.Access.OPERATOR, ex -> ex.reply(scrapes.scrape(),
+                        text -> ex.bytes(HttpResponseStatus.OK, PROMETHEUS, text))));
     }
 }
