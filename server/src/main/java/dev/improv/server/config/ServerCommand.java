@@ -203,6 +203,13 @@ public class ServerCommand {
                     + "most; the rest are counted only (env IMPROV_PROTOCOL_ERROR_LOGS_PER_MINUTE).")
     int protocolErrorLogsPerMinute;
 
+    @Option(names = "--http-input-budget-bytes", defaultValue = "${env:IMPROV_HTTP_INPUT_BUDGET_BYTES:--1}",
+            description = "Bytes of unfinished HTTP requests all connections of a listener may make the server hold "
+                    + "(in direct memory); over it, the connections holding more than a request head are closed. "
+                    + "-1: a quarter of the direct memory limit, at most 64 MiB; 0: no limit "
+                    + "(env IMPROV_HTTP_INPUT_BUDGET_BYTES).")
+    long httpInputBudgetBytes;
+
     @Option(names = "--write-buffer-high-water", defaultValue = "${env:IMPROV_WRITE_BUFFER_HIGH_WATER:-1048576}",
             description = "Bytes queued for one connection before it is cut off as a slow consumer "
                     + "(env IMPROV_WRITE_BUFFER_HIGH_WATER).")
@@ -349,7 +356,7 @@ public class ServerCommand {
                 promptLibrary == null ? null : promptLibrary.toAbsolutePath(),
                 new ServerConfig.ClientLimits(httpMaxPipelined, httpRequestTimeoutMs, maxConnectionsPerAddress,
                         upgradesPerSecondPerAddress, upgradeBurstPerAddress, reconnectsPerMinute, reconnectBurst,
-                        trackedAddresses, protocolErrorLogsPerMinute),
+                        trackedAddresses, protocolErrorLogsPerMinute, httpInputBudgetBytes),
                 new ServerConfig.AdminListener(adminHost, adminPort),
                 new ServerConfig.WebhookSettings(webhooks == null ? null : webhooks.toAbsolutePath(),
                         webhookRetryBaseMs, webhookRetryMaxMs, webhookMaxAttempts, webhookMaxPending, webhookTimeoutMs),
