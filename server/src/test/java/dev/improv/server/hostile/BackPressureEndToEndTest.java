@@ -42,14 +42,14 @@ import org.junit.jupiter.api.io.TempDir;
 class BackPressureEndToEndTest {
     private static final String KEY = "hostile-admin-key";
     /**
-     * Generous: a loopback relay takes about a millisecond. After an attack the room is back to normal; during one
-     * on this shared 2-core box (load 30-50 while six checkouts build) the attacker, the test and the server compete
-     * for the cores, so the bound during an attack is "prompts keep flowing" — the attack used to stop them for
-     * 12 s, or for good with little direct memory. The percentiles are printed either way.
+     * Issue 13's bound: a prompt is delivered within 100 ms of sending, during the attack and after it. Measured per
+     * prompt with real sockets, from just before the moderator's send to the performer's arrival (RoomProbe), every
+     * prompt of the sample counted (max, not a percentile). On a loaded 2-core CI box the delivery can be late
+     * without any attack (the OS, the test JVM's own GC), so the same test takes a baseline first, with no attack:
+     * the bound is 100 ms plus whatever the baseline's worst prompt took beyond its median (0 on a quiet box; the
+     * printed line says which bound applied). The attack used to add seconds.
      */
-    private static final double P90_BOUND_MS = 100;
-    private static final double MAX_BOUND_MS = 1000;
-    private static final double MAX_DURING_ATTACK_MS = 5000;
+    static final double BOUND_MS = 100;
     private static final long RSS_BOUND_MIB = 640;
 
     @TempDir
@@ -71,7 +71,7 @@ class BackPressureEndToEndTest {
     @Test
     void pipelinedMetricsFromAClientThatNeverReadsNeitherGrowMemoryNorStallTheRoom() throws Exception {
         try (RoomProbe room = RoomProbe.open(server.port(), KEY, "{\"observers\":4}")) {
-            List<Double> before = room.promptsFor(1000, 20);
+            List<Double> before = room.prompts(50, 20);
             long rssBefore = server.rssMib();
             byte[] attack = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(24_000).getBytes(StandardCharsets.US_ASCII);
             AtomicBoolean attacking = new AtomicBoolean(true);
@@ -96,13 +96,14 @@ class BackPressureEndToEndTest {
                 f.get(60, TimeUnit.SECONDS);
             }
             pool.shutdownNow();
-            List<Double> after = room.prompts(25, 20);
-            System.out.printf("pipelining attack: before %s; during %s; after %s; healthz %.1f ms; RSS %d -> peak %d MiB%n",
-                    RoomProbe.summary(before), RoomProbe.summary(during), RoomProbe.summary(after), healthMs,
-                    rssBefore, peakRss.get());
+            List<Double> after = room.prompts(50, 20);
+            double bound = boundFrom(before);
+            System.out.printf("pipelining attack: before %s; during %s; after %s; bound %.1f ms; healthz %.1f ms; "
+                            + "RSS %d -> peak %d MiB%n", RoomProbe.summary(before), RoomProbe.summary(during),
+                    RoomProbe.summary(after), bound, healthMs, rssBefore, peakRss.get());
             assertEquals(200, health.statusCode());
-            assertKeptFlowing(during, "during the attack");
-            assertLatencyBounded(after, "after the attack");
+            assertWithin(during, bound, "during the attack");
+            assertWithin(after, bound, "after the attack");
             assertTrue(peakRss.get() < RSS_BOUND_MIB, "RSS peaked at " + peakRss.get() + " MiB");
             assertNoStackTraces();
         }
@@ -122,20 +123,22 @@ class BackPressureEndToEndTest {
                 flooders.add(pool.submit(() -> pingFlood(server.port(), path, flooding, sentBytes, 60L << 20)));
             }
             pool.submit(() -> sampleRss(flooding, peakRss));
+            List<Double> before = room.prompts(50, 20);
             List<Double> during = room.promptsFor(5000, 20);
             flooding.set(false);
             for (Future<?> f : flooders) {
                 f.get(60, TimeUnit.SECONDS);
             }
             pool.shutdownNow();
-            List<Double> after = room.prompts(25, 20);
+            List<Double> after = room.prompts(50, 20);
             String metrics = get(server.port(), "/metrics").body();
-            System.out.printf("ping flood: %d MiB of pings sent; during %s; after %s; RSS %d -> peak %d MiB%n",
-                    sentBytes.get() >> 20, RoomProbe.summary(during), RoomProbe.summary(after), rssBefore,
-                    peakRss.get());
+            double bound = boundFrom(before);
+            System.out.printf("ping flood: %d MiB of pings sent; before %s; during %s; after %s; bound %.1f ms; "
+                            + "RSS %d -> peak %d MiB%n", sentBytes.get() >> 20, RoomProbe.summary(before),
+                    RoomProbe.summary(during), RoomProbe.summary(after), bound, rssBefore, peakRss.get());
             assertTrue(sentBytes.get() > 8L << 20, "the flood was a flood: " + sentBytes.get() + " bytes");
-            assertKeptFlowing(during, "during the flood");
-            assertLatencyBounded(after, "after the flood");
+            assertWithin(during, bound, "during the flood");
+            assertWithin(after, bound, "after the flood");
             assertTrue(peakRss.get() < RSS_BOUND_MIB, "RSS peaked at " + peakRss.get() + " MiB");
             assertFalse(room.performer().isClosed());
             assertTrue(metrics.contains("improv_errors_total{code=\"slow_consumer\"}")
@@ -144,18 +147,16 @@ class BackPressureEndToEndTest {
         }
     }
 
-    private void assertKeptFlowing(List<Double> latencies, String when) {
-        assertTrue(latencies.size() >= 2 && RoomProbe.percentile(latencies, 100) < MAX_DURING_ATTACK_MS,
-                "prompts " + when + ": " + RoomProbe.summary(latencies));
+    /** 100 ms, plus the baseline's own tail beyond its median (what the box adds without any attack). */
+    static double boundFrom(List<Double> baseline) {
+        return BOUND_MS + Math.max(0, RoomProbe.percentile(baseline, 100) - RoomProbe.percentile(baseline, 50));
     }
 
-    private void assertLatencyBounded(List<Double> latencies, String when) {
+    private void assertWithin(List<Double> latencies, double boundMs, String when) {
         assertTrue(latencies.size() >= 20, "prompts " + when + ": " + latencies.size());
-        double p90 = RoomProbe.percentile(latencies, 90);
         double max = RoomProbe.percentile(latencies, 100);
-        assertTrue(p90 < P90_BOUND_MS && max < MAX_BOUND_MS,
-                "prompts " + when + ": " + RoomProbe.summary(latencies) + "; server GC: " + server.output().stream()
-                        .filter(l -> l.contains("gc")).toList());
+        assertTrue(max < boundMs, "every prompt " + when + " within " + boundMs + " ms: " + RoomProbe.summary(latencies)
+                + "; server GC: " + server.output().stream().filter(l -> l.contains("gc")).toList());
     }
 
     private void assertNoStackTraces() {

@@ -94,6 +94,13 @@ class DirectMemoryEndToEndTest {
                             out.flush();
                         } catch (IOException e) {
                             refusedWrites.incrementAndGet(); // closed by the server
+                            if (!offender.contains(s)) {
+                                try {
+                                    s.close();
+                                } catch (IOException ignored) {
+                                    // never connected
+                                }
+                            }
                         }
                     }
                     return null;
