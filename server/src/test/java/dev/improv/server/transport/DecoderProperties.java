@@ -199,7 +199,10 @@ final class DecoderProperties {
         use.apply(value);
         byte[] again = write(value);
         assertTrue(again.length <= MAX_BODY_BYTES, "an accepted body encodes within the limit");
-        assertEquals(value, ProtocolCodec.decodeStrict(again, type), "an accepted body decodes to itself");
+        // compared as JSON: a field left out and one given as null are the same body
+        assertEquals(ProtocolCodec.mapper().valueToTree(value),
+                ProtocolCodec.mapper().valueToTree(ProtocolCodec.decodeStrict(again, type)),
+                "an accepted body decodes to itself");
     }
 
     private static byte[] write(Object value) {
