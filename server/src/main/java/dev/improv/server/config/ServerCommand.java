@@ -205,8 +205,8 @@ public class ServerCommand {
 
     @Option(names = "--http-input-budget-bytes", defaultValue = "${env:IMPROV_HTTP_INPUT_BUDGET_BYTES:--1}",
             description = "Bytes of unfinished HTTP requests all connections of a listener may make the server hold "
-                    + "(in direct memory); over it, the connections holding more than a request head are closed. "
-                    + "-1: a quarter of the direct memory limit, at most 64 MiB; 0: no limit "
+                    + "(copied to the heap, never in direct memory); over it, the connections holding more than a "
+                    + "request head are closed. -1: an eighth of the heap, at most 64 MiB; 0: no limit "
                     + "(env IMPROV_HTTP_INPUT_BUDGET_BYTES).")
     long httpInputBudgetBytes;
 

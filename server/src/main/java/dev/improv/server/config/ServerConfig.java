@@ -70,9 +70,9 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
      *                                   entries expire when idle)
      * @param protocolErrorLogsPerMinute log lines about clients' protocol errors per minute, server-wide (each
      *                                   connection logs at most one); the rest are only counted
-     * @param httpInputBudgetBytes       bytes of HTTP input (unfinished requests) all connections of a listener
-     *                                   may make the server hold at once, in direct memory; -1 = a quarter of the
-     *                                   JVM's direct memory limit, at most 64 MiB; 0 = no limit
+     * @param httpInputBudgetBytes       bytes of HTTP input (unfinished requests, copied to the heap) all
+     *                                   connections of a listener may make the server hold at once; -1 = an eighth
+     *                                   of the heap, at most 64 MiB; 0 = no limit (and no copy)
      */
     public record ClientLimits(int httpMaxPipelined, long httpRequestTimeoutMs, int maxConnectionsPerAddress,
                                int upgradesPerSecondPerAddress, int upgradeBurstPerAddress, int reconnectsPerMinute,
