@@ -36,7 +36,10 @@ import org.junit.jupiter.api.io.TempDir;
  * per-address connections, request timeout); together they held about 100 MiB of direct memory, and without a
  * bound every allocation on that thread waited in {@code Bits.reserveMemory} while the room starved. Checked: the
  * room's prompts keep flowing during and after, the log says that the unfinished requests went over their budget,
- * memory never runs out, and once the offender is gone the server takes new HTTP requests and rooms again.
+ * memory never runs out, and once the offender is gone the server takes new HTTP requests and rooms again. The
+ * bound for prompts is BackPressureEndToEndTest's: p99 within 100 ms plus the baseline's own tail, while the
+ * offender holds its connections and after it left; while it opens them (1,600 accepts and their reads on the one
+ * I/O thread) the latencies are printed only.
  */
 @Tag("integration")
 class DirectMemoryEndToEndTest {
@@ -46,9 +49,6 @@ class DirectMemoryEndToEndTest {
     private static final int BODY_BYTES = 64_000;
     private static final int SENT_BYTES = 63_000;
     private static final long HOLD_MS = 5000;
-    /** During the attack the attacker's 100 MiB of loopback writes compete for the 2 cores; a stall was minutes. */
-    private static final double MAX_DURING_MS = 1000;
-    private static final double P90_AFTER_MS = 100;
 
     @TempDir
     Path data;
@@ -69,7 +69,7 @@ class DirectMemoryEndToEndTest {
     @Test
     void unfinishedRequestsCannotExhaustDirectMemoryAndStallTheRoom() throws Exception {
         try (RoomProbe room = RoomProbe.open(server.port(), KEY, "{}")) {
-            List<Double> before = room.prompts(20, 20);
+            List<Double> before = room.prompts(50, 20);
             List<Socket> offender = new CopyOnWriteArrayList<>();
             AtomicInteger refusedWrites = new AtomicInteger();
             ExecutorService pool = Executors.newFixedThreadPool(ADDRESSES);
@@ -106,26 +106,37 @@ class DirectMemoryEndToEndTest {
                     return null;
                 }));
             }
-            List<Double> during = room.promptsFor(HOLD_MS, 20);
+            // while the offender opens its 1,600 connections (a burst of accepts and 100 MiB of reads on the room's
+            // only I/O thread): printed, and bounded only by the probe's 10 s wait for each prompt
+            List<Double> opening = new ArrayList<>();
+            while (!openers.stream().allMatch(Future::isDone)) {
+                opening.add(room.promptLatencyMs());
+                Thread.sleep(20);
+            }
             for (Future<?> f : openers) {
                 f.get(60, TimeUnit.SECONDS);
             }
             pool.shutdownNow();
+            // the steady state that used to stall for minutes: every connection open and waiting mid-body
+            List<Double> during = room.promptsFor(HOLD_MS, 20);
             for (Socket s : offender) {
                 s.close();
             }
-            List<Double> after = room.prompts(25, 20);
+            List<Double> after = room.prompts(50, 20);
             HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + server.port() + "/api/rooms"))
                     .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + KEY)
                     .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
             List<String> log = server.output();
-            System.out.printf("direct memory: %d offender connections (%d writes refused); before %s; during %s; "
-                            + "after %s; RSS %d MiB%n", offender.size(), refusedWrites.get(), RoomProbe.summary(before),
-                    RoomProbe.summary(during), RoomProbe.summary(after), server.rssMib());
-            assertTrue(during.size() >= 2 && RoomProbe.percentile(during, 100) < MAX_DURING_MS,
-                    "prompts during the attack: " + RoomProbe.summary(during));
-            assertTrue(RoomProbe.percentile(after, 90) < P90_AFTER_MS, "after: " + RoomProbe.summary(after));
+            double bound = BackPressureEndToEndTest.boundFrom(before);
+            System.out.printf("direct memory: %d offender connections (%d writes refused); before %s; while opening %s;"
+                            + " held open %s; after %s; bound %.1f ms; RSS %d MiB%n", offender.size(),
+                    refusedWrites.get(), RoomProbe.summary(before),
+                    opening.isEmpty() ? "-" : RoomProbe.summary(opening), RoomProbe.summary(during),
+                    RoomProbe.summary(after), bound, server.rssMib());
+            assertTrue(during.size() >= 20 && RoomProbe.percentile(during, 99) < bound,
+                    "prompts while the offender holds its connections: " + RoomProbe.summary(during));
+            assertTrue(RoomProbe.percentile(after, 99) < bound, "after: " + RoomProbe.summary(after));
             assertTrue(log.stream().anyMatch(l -> l.contains("over the budget")), "the log says so: " + tail(log));
             assertTrue(log.stream().anyMatch(l -> l.contains("are back to")), "and that it is over: " + tail(log));
             assertTrue(log.stream().noneMatch(l -> l.contains("OutOfMemoryError") || l.contains("out of memory")
