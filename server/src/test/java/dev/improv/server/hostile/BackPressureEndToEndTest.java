@@ -44,12 +44,14 @@ class BackPressureEndToEndTest {
     /**
      * Issue 13's bound: a prompt is delivered within 100 ms of sending, during the attack and after it. Measured per
      * prompt with real sockets, from just before the moderator's send to the performer's arrival (RoomProbe), a
-     * prompt every 20 ms for 5 s during the attack (about 200), 50 after it. Asserted: at least 20 prompts got
-     * through (the unfixed server delivered 3 in 5 s), and their 99th percentile is within 100 ms plus what the box
-     * itself adds: a baseline of 50 prompts taken first in the same test, without any attack, gives that as its own
-     * p99 minus its median (about 0 on a quiet box; on a 2-core CI box at load 20-40 the OS and GC add tens to
-     * hundreds of milliseconds to single prompts with no attack at all). The max is printed, not asserted: one
-     * prompt behind a starved GC pause says nothing about the attack.
+     * prompt every 20 ms for 5 s during the attack, 50 after it. On a loaded 2-core CI box (load 20-40 while other
+     * builds run) single prompts are late by hundreds of milliseconds without any attack (the OS; the server's young
+     * GC of 12 MB took 1.6 s in one such run), so the noise of the box is measured in the same test, from two samples
+     * without an attack: 50 prompts before it and 50 after it. Asserted for the sample during the attack: at least 20
+     * prompts got through (the unfixed server delivered 3 in 5 s), the median within 100 ms of the baseline's median
+     * (unfixed: 2.7 s), and the p99 within 100 ms plus twice the noise (the larger p99-minus-median of the two
+     * samples without attack). On a quiet box the noise is a few milliseconds and this is the 100 ms requirement;
+     * the max is printed, not asserted. The sample after the attack is held to the same bound.
      */
     static final double BOUND_MS = 100;
     private static final long RSS_BOUND_MIB = 640;
@@ -99,13 +101,12 @@ class BackPressureEndToEndTest {
             }
             pool.shutdownNow();
             List<Double> after = room.prompts(50, 20);
-            double bound = boundFrom(before);
-            System.out.printf("pipelining attack: before %s; during %s; after %s; bound %.1f ms; healthz %.1f ms; "
+            System.out.printf("pipelining attack: before %s; during %s; after %s; p99 bound %.1f ms; healthz %.1f ms; "
                             + "RSS %d -> peak %d MiB%n", RoomProbe.summary(before), RoomProbe.summary(during),
-                    RoomProbe.summary(after), bound, healthMs, rssBefore, peakRss.get());
+                    RoomProbe.summary(after), BOUND_MS + 2 * noise(before, after), healthMs, rssBefore, peakRss.get());
             assertEquals(200, health.statusCode());
-            assertWithin(during, bound, "during the attack");
-            assertWithin(after, bound, "after the attack");
+            assertWithin(during, before, after, "during the attack");
+            assertWithin(after, before, after, "after the attack");
             assertTrue(peakRss.get() < RSS_BOUND_MIB, "RSS peaked at " + peakRss.get() + " MiB");
             assertNoStackTraces();
         }
@@ -134,13 +135,13 @@ class BackPressureEndToEndTest {
             pool.shutdownNow();
             List<Double> after = room.prompts(50, 20);
             String metrics = get(server.port(), "/metrics").body();
-            double bound = boundFrom(before);
-            System.out.printf("ping flood: %d MiB of pings sent; before %s; during %s; after %s; bound %.1f ms; "
+            System.out.printf("ping flood: %d MiB of pings sent; before %s; during %s; after %s; p99 bound %.1f ms; "
                             + "RSS %d -> peak %d MiB%n", sentBytes.get() >> 20, RoomProbe.summary(before),
-                    RoomProbe.summary(during), RoomProbe.summary(after), bound, rssBefore, peakRss.get());
+                    RoomProbe.summary(during), RoomProbe.summary(after), BOUND_MS + 2 * noise(before, after), rssBefore,
+                    peakRss.get());
             assertTrue(sentBytes.get() > 8L << 20, "the flood was a flood: " + sentBytes.get() + " bytes");
-            assertWithin(during, bound, "during the flood");
-            assertWithin(after, bound, "after the flood");
+            assertWithin(during, before, after, "during the flood");
+            assertWithin(after, before, after, "after the flood");
             assertTrue(peakRss.get() < RSS_BOUND_MIB, "RSS peaked at " + peakRss.get() + " MiB");
             assertFalse(room.performer().isClosed());
             assertTrue(metrics.contains("improv_errors_total{code=\"slow_consumer\"}")
@@ -149,17 +150,27 @@ class BackPressureEndToEndTest {
         }
     }
 
-    /** 100 ms, plus the baseline's own p99 beyond its median (what the box adds without any attack). */
-    static double boundFrom(List<Double> baseline) {
-        return BOUND_MS + Math.max(0, RoomProbe.percentile(baseline, 99) - RoomProbe.percentile(baseline, 50));
+    /** What the box adds to a prompt without any attack: the larger p99-minus-median of the two samples. */
+    static double noise(List<Double> before, List<Double> after) {
+        return Math.max(tail(before), tail(after));
     }
 
-    private void assertWithin(List<Double> latencies, double boundMs, String when) {
-        assertTrue(latencies.size() >= 20, "prompts " + when + ": " + RoomProbe.summary(latencies));
-        double p99 = RoomProbe.percentile(latencies, 99);
-        assertTrue(p99 < boundMs, "prompts " + when + ": p99 within " + boundMs + " ms: "
-                + RoomProbe.summary(latencies) + "; server GC: " + server.output().stream()
-                .filter(l -> l.contains("gc")).toList());
+    private static double tail(List<Double> sample) {
+        return Math.max(0, RoomProbe.percentile(sample, 99) - RoomProbe.percentile(sample, 50));
+    }
+
+    /**
+     * See {@link #BOUND_MS}: count, median against the baseline's, p99 against 100 ms plus twice the noise. The
+     * noise of the box comes from both samples without attack for the sample during it, and from the one before for
+     * the sample after (which is one of the two).
+     */
+    static void assertWithin(List<Double> sample, List<Double> before, List<Double> after, String when) {
+        String what = "prompts " + when + ": " + RoomProbe.summary(sample) + "; before " + RoomProbe.summary(before)
+                + "; after " + RoomProbe.summary(after);
+        double noise = sample == after ? tail(before) : noise(before, after);
+        assertTrue(sample.size() >= 20, what);
+        assertTrue(RoomProbe.percentile(sample, 50) < BOUND_MS + RoomProbe.percentile(before, 50), "median: " + what);
+        assertTrue(RoomProbe.percentile(sample, 99) < BOUND_MS + 2 * noise, "p99: " + what);
     }
 
     private void assertNoStackTraces() {
