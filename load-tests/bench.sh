@@ -31,6 +31,7 @@ SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:-"-Xmx2g"}
 GEN_JAVA_OPTS=${GEN_JAVA_OPTS:-"-Xmx2g"}
 RUN_LIMIT_S=${RUN_LIMIT_S:-240}              # hard limit of one generator run
 OUT=${OUT:-}
+NOTE=${NOTE:-"see the load average next to every result: other work on the machine during the run shows there"}
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -69,7 +70,7 @@ json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr '\n' ' ' ; }
   echo "  \"java\": \"$(java -version 2>&1 | head -2 | json_escape)\","
   echo "  \"nofile\": \"$(ulimit -n)\","
   echo "  \"parameters\": \"targets=[$TARGETS] scenarios=[$SCENARIOS] fanout=[$FANOUT_CASES] signal=[$SIGNAL_CASES] marks=[$MARKS_CASES] idle=$IDLE_CONNS join=$JOIN_CONNS warmup=${WARMUP_S}s measure=${MEASURE_S}s gen-threads=$GEN_THREADS server-threads=$SERVER_THREADS bare-preset=$BARE_PRESET fsync=$FSYNC\","
-  echo "  \"note\": \"shared 2-core machine: other engineers were building and running browser tests during the run; see the load average next to every result\""
+  echo "  \"note\": \"$(echo "$NOTE" | json_escape)\""
   echo "}"
 } > "$DIR/machine.json"
 

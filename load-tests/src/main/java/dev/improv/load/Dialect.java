@@ -36,6 +36,11 @@ interface Dialect {
     /** True when room events come back to their sender too (our server: every member gets every event). */
     boolean echoesToSender();
 
+    /** The target's Prometheus text (ours: {@code /metrics}), or null when it has none. */
+    default String metricsText() throws Exception {
+        return null;
+    }
+
     /** Pads a marker with 'x' up to about {@code bytes} characters. */
     static String padded(long key, int bytes) {
         String marker = Markers.marker(key);

