@@ -35,6 +35,26 @@ final class Check {
         return cid;
     }
 
+    /**
+     * Every number inside a JSON value is finite: {@code 1e400} reads as infinity, which JSON cannot carry, and was
+     * relayed to the room (and logged) as the text {@code "Infinity"}.
+     */
+    static void finiteNumbers(com.fasterxml.jackson.databind.JsonNode value, String field) {
+        if (value == null) {
+            return;
+        }
+        java.util.ArrayDeque<com.fasterxml.jackson.databind.JsonNode> todo = new java.util.ArrayDeque<>();
+        todo.add(value);
+        while (!todo.isEmpty()) {
+            com.fasterxml.jackson.databind.JsonNode n = todo.poll();
+            if (n.isFloatingPointNumber() && !Double.isFinite(n.doubleValue())) {
+                throw new ProtocolViolation(ErrorCode.INVALID_FIELD, field,
+                        "'" + field + "' holds a number that is not finite");
+            }
+            n.forEach(todo::add);
+        }
+    }
+
     /** The largest integer a JavaScript number holds exactly; also keeps sums of two timestamps from overflowing. */
     static final long MAX_SAFE_INTEGER = (1L << 53) - 1;
 
