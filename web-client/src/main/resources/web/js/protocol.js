@@ -29,8 +29,18 @@ export const LOBBY_REQUEST_TYPES = deepFreeze(["lobby_join", "lobby_leave", "lob
 /** Roles, fixed by the join token. */
 export const ROLES = deepFreeze(["performer", "moderator", "recorder", "observer"]);
 
+/** Capabilities a join token may grant beyond the role, announced in members' `capabilities` (media: the room's media recorder). */
+export const CAPABILITIES = deepFreeze(["media"]);
+
 /** Signal kinds. */
 export const SIGNAL_KINDS = deepFreeze(["offer", "answer", "ice"]);
+
+/** Reconnect back-off of every client (ReconnectRules): attempt n waits a random time in [c/2, c], c = min(maxDelayMs, minDelayMs * 2^min(n-1, maxDoublings)). */
+export const RECONNECT = deepFreeze({
+  minDelayMs: 500,
+  maxDelayMs: 10000,
+  maxDoublings: 6,
+});
 
 /** Mark kinds. */
 export const MARK_KINDS = deepFreeze(["turn_start", "turn_end", "speaking_start", "speaking_stop"]);

@@ -2,12 +2,23 @@
 // performer page"). Separate from the performer mesh on purpose: the recorder never sends media, never offers,
 // and treats every offer as a new stream, so there is no negotiation to be polite about — we offer, it answers.
 //
-// Signals use the recorder's flat shapes: offer/answer data {type, sdp}; ice data {candidate, sdpMid,
-// sdpMLineIndex} with the candidate as a string.
+// The media recorder is found by type: the server announces it with the `media` capability (its join token has
+// the `media` scope), never by its name. Signals have the performer mesh's shape (rtc.js, docs/protocol.md
+// "Signals"): offer/answer data {description, conn, to}, ice data {candidate, conn, to} with the browser's
+// toJSON() forms; `conn` is our connection's id, `to` the recorder's (from its answer), so that answers and
+// candidates meant for a connection we replaced are dropped.
 
-/** True for a roster member that records media: role recorder and a name starting with "media". */
+import { CAPABILITIES } from './protocol.js';
+
+const MEDIA = CAPABILITIES.find((c) => c === 'media');
+
+/** True for a roster member that records media: the server says so in its capabilities. */
 export function isMediaRecorder(member) {
-  return !!member && member.role === 'recorder' && /^media/i.test(member.name || '');
+  return !!member && Array.isArray(member.capabilities) && member.capabilities.includes(MEDIA);
+}
+
+function newConnId() {
+  return Math.random().toString(36).slice(2, 10);
 }
 
 export class RecorderLinks {
@@ -56,8 +67,8 @@ export class RecorderLinks {
     const pc = new RTCPeerConnection({ iceServers: ice.iceServers, iceTransportPolicy: ice.iceTransportPolicy });
     const offers = (this.offerCounts.get(recorderId) || 0) + 1;
     this.offerCounts.set(recorderId, offers);
-    const link = { id: recorderId, pc, pendingCandidates: [], outgoing: [], offerSent: false, offers,
-      answered: false, lastError: null };
+    const link = { id: recorderId, pc, conn: newConnId(), remoteConn: null, pendingCandidates: [], outgoing: [],
+      offerSent: false, offers, answered: false, lastError: null, ignored: 0 };
     this.links.set(recorderId, link);
     if (track) pc.addTransceiver(track, { direction: 'sendonly', streams: [this.localStream] });
     // The camera too, send-only: a recorder that stores video answers recvonly, one that does not answers
@@ -65,26 +76,28 @@ export class RecorderLinks {
     if (video) pc.addTransceiver(video, { direction: 'sendonly', streams: [this.localStream] });
     pc.onicecandidate = ({ candidate }) => {
       if (!candidate || !candidate.candidate || this.links.get(recorderId) !== link) return;
-      const data = { candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex };
-      if (link.offerSent) this.signal(recorderId, 'ice', data);
+      const data = { candidate: candidate.toJSON() };
+      if (link.offerSent) this.signal(link, 'ice', data);
       else link.outgoing.push(data); // the recorder drops candidates that arrive before their offer
     };
     try {
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
       if (this.links.get(recorderId) !== link) return;
-      this.signal(recorderId, 'offer', { type: 'offer', sdp: pc.localDescription.sdp });
+      this.signal(link, 'offer', { description: pc.localDescription.toJSON() });
       link.offerSent = true;
-      for (const data of link.outgoing.splice(0)) this.signal(recorderId, 'ice', data);
+      for (const data of link.outgoing.splice(0)) this.signal(link, 'ice', data);
     } catch (e) {
       link.lastError = String(e);
       console.warn('offer to the media recorder', recorderId, 'failed', e);
     }
   }
 
-  signal(to, kind, data) {
+  signal(link, kind, data) {
     // Not resent after a reconnect: our next welcome makes a new connection with a new offer anyway.
-    this.conn.send({ type: 'signal', to, kind, data }, { reliable: false });
+    const addressed = { ...data, conn: link.conn };
+    if (link.remoteConn) addressed.to = link.remoteConn;
+    this.conn.send({ type: 'signal', to: link.id, kind, data: addressed }, { reliable: false });
   }
 
   /** A signal from a recorder we link with: its answer or an ICE candidate. */
@@ -94,18 +107,24 @@ export class RecorderLinks {
 
   async handleSignal({ from, kind, data }) {
     const link = this.links.get(from);
-    if (!link || !data) return;
+    if (!link || !data || typeof data !== 'object') return;
     const pc = link.pc;
+    // meant for a connection of ours that has been replaced meanwhile: counted (debug hook), not used
+    if (data.to !== link.conn || (link.remoteConn && data.conn !== link.remoteConn)) {
+      link.ignored++;
+      return;
+    }
     try {
       if (kind === 'answer') {
-        if (pc.signalingState !== 'have-local-offer') return; // an answer to an offer we already replaced
-        await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
+        if (pc.signalingState !== 'have-local-offer' || !data.description) return; // a replaced offer's answer
+        link.remoteConn = data.conn;
+        await pc.setRemoteDescription(data.description);
         link.answered = true;
         for (const c of link.pendingCandidates.splice(0)) await this.addCandidate(link, c);
       } else if (kind === 'ice') {
-        if (!data.candidate) return; // end of candidates
-        if (pc.remoteDescription) await this.addCandidate(link, data);
-        else link.pendingCandidates.push(data);
+        if (!data.candidate || !data.candidate.candidate) return; // end of candidates
+        if (pc.remoteDescription) await this.addCandidate(link, data.candidate);
+        else link.pendingCandidates.push(data.candidate);
       }
     } catch (e) {
       link.lastError = String(e);
@@ -113,10 +132,9 @@ export class RecorderLinks {
     }
   }
 
-  async addCandidate(link, data) {
+  async addCandidate(link, candidate) {
     try {
-      await link.pc.addIceCandidate({ candidate: data.candidate, sdpMid: data.sdpMid ?? '0',
-        sdpMLineIndex: data.sdpMLineIndex ?? 0 });
+      await link.pc.addIceCandidate(candidate);
     } catch (e) {
       // a candidate meant for an earlier connection to the same recorder: harmless, skip it
     }
@@ -139,7 +157,7 @@ export class RecorderLinks {
     for (const link of this.links.values()) {
       const entry = { recorder: link.id, connectionState: link.pc.connectionState,
         iceConnectionState: link.pc.iceConnectionState, signalingState: link.pc.signalingState,
-        answered: link.answered, offers: link.offers, audioBytesSent: 0, audioPacketsSent: 0,
+        answered: link.answered, offers: link.offers, ignoredSignals: link.ignored, audioBytesSent: 0, audioPacketsSent: 0,
         videoBytesSent: 0, videoFramesSent: 0, lastError: link.lastError };
       const report = await link.pc.getStats();
       report.forEach((s) => {

@@ -1,6 +1,8 @@
 package dev.improv.server.auth;
 
+import dev.improv.server.protocol.Capability;
 import dev.improv.server.protocol.Role;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -24,6 +26,11 @@ public record JoinClaims(String room, String pool, Role role, String pid, String
 
     public boolean allows(Scope scope) {
         return scopes.contains(scope);
+    }
+
+    /** What the room is told this participant does beyond its role (the media recorder's {@code media}). */
+    public List<Capability> capabilities() {
+        return Scope.capabilities(scopes);
     }
 
     /** The same claims with other validity times (the issuer fills in {@code iat} and {@code nbf}). */

@@ -5,6 +5,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.EnumSet;
 
 /** Makes join links: a fresh participant id, a signed token, and the web page URL for the role. Thread-safe. */
 public final class JoinLinks {
@@ -37,6 +38,19 @@ public final class JoinLinks {
         String displayName = name == null || name.isBlank() ? defaultName(role, pid) : name;
         String token = tokens.issue(JoinClaims.forRoom(roomId, role, pid, displayName, exp));
         return link(role, pid, displayName, pageFor(role), token, exp);
+    }
+
+    /**
+     * A recorder link with the {@link Scope#MEDIA} scope: the room's media recorder, which performer pages send
+     * their media to. {@code ttlSeconds} of 0 means the configured default.
+     */
+    public Link forMediaRecorder(String roomId, String name, long ttlSeconds) {
+        String pid = newParticipantId(Role.RECORDER);
+        long exp = expiry(ttlSeconds);
+        String displayName = name == null || name.isBlank() ? defaultName(Role.RECORDER, pid) : name;
+        String token = tokens.issue(new JoinClaims(roomId, null, Role.RECORDER, pid, displayName, exp, 0, 0,
+                EnumSet.of(Scope.JOIN, Scope.ICE, Scope.MEDIA)));
+        return link(Role.RECORDER, pid, displayName, pageFor(Role.RECORDER), token, exp);
     }
 
     /** A lobby link for a pool: performers queue there; moderators watch the pool and get its rooms. */

@@ -15,7 +15,13 @@ public enum Scope {
     /** Fetch STUN/TURN servers and TURN credentials ({@code /api/ice}). */
     ICE,
     /** Read the moderators' prompt library ({@code /api/prompts}). */
-    PROMPTS;
+    PROMPTS,
+    /**
+     * Be the room's media recorder ({@link dev.improv.server.protocol.Capability#MEDIA}): announced to the room,
+     * so performer pages send it their microphone and camera. Recorder tokens only, never a default: sending a
+     * performer's media somewhere is granted by whoever signs the token, not by a display name.
+     */
+    MEDIA;
 
     public String wireName() {
         return name().toLowerCase(Locale.ROOT);
@@ -31,8 +37,14 @@ public enum Scope {
         return null;
     }
 
+    /** The capabilities in the room that these scopes grant. */
+    public static java.util.List<dev.improv.server.protocol.Capability> capabilities(Set<Scope> scopes) {
+        return scopes.contains(MEDIA) ? java.util.List.of(dev.improv.server.protocol.Capability.MEDIA)
+                : java.util.List.of();
+    }
+
     /** What a token of this role may do when it names no scopes. */
     public static Set<Scope> defaultsFor(Role role) {
-        return role == Role.MODERATOR ? EnumSet.allOf(Scope.class) : EnumSet.of(JOIN, ICE);
+        return role == Role.MODERATOR ? EnumSet.of(JOIN, ICE, PROMPTS) : EnumSet.of(JOIN, ICE); // never MEDIA
     }
 }

@@ -268,9 +268,13 @@ public final class TokenService {
             throw new TokenException(Reason.CLAIMS, "the token's 'name' is longer than " + MAX_NAME_CHARS
                     + " characters");
         }
+        Set<Scope> scopes = scopes(text(set, "scope"));
+        if (scopes != null && scopes.contains(Scope.MEDIA) && role != Role.RECORDER) {
+            throw new TokenException(Reason.CLAIMS, "the 'media' scope is for recorder tokens only (this one's role: "
+                    + role.wireName() + ")");
+        }
         return new JoinClaims(room, pool, role, pid, name == null ? pid : name, exp.getTime() / 1000,
-                iat == null ? 0 : iat.getTime() / 1000, nbf == null ? 0 : nbf.getTime() / 1000,
-                scopes(text(set, "scope")));
+                iat == null ? 0 : iat.getTime() / 1000, nbf == null ? 0 : nbf.getTime() / 1000, scopes);
     }
 
     private static String text(JWTClaimsSet set, String claim) throws TokenException {
@@ -295,7 +299,8 @@ public final class TokenService {
             Scope known = Scope.fromWire(s);
             if (known == null) {
                 throw new TokenException(Reason.CLAIMS, "the token's 'scope' names '" + abbreviate(s)
-                        + "'; known scopes: join ice prompts");
+                        + "'; known scopes: " + java.util.Arrays.stream(Scope.values()).map(Scope::wireName)
+                        .collect(Collectors.joining(" ")));
             }
             out.add(known);
         }

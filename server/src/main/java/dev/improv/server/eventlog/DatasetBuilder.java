@@ -1,10 +1,19 @@
 package dev.improv.server.eventlog;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.improv.server.protocol.MarkKind;
+import dev.improv.server.protocol.ProtocolCodec;
+import dev.improv.server.protocol.ProtocolViolation;
 import dev.improv.server.protocol.Role;
+import dev.improv.server.protocol.RoomEvent;
+import dev.improv.server.protocol.ServerMessage;
+import java.io.IOException;
 import dev.improv.server.room.SessionMeta;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -31,6 +40,10 @@ public final class DatasetBuilder {
     public static final String SERVER_RECEIVED = "server_received";
     public static final String NEXT_START = "next_start";
     public static final String SCENE_END = "scene_end";
+
+    /** Logs are read leniently: a primitive field an older server did not write reads as its default. */
+    private static final ObjectReader LOG_READER = ProtocolCodec.mapper().readerFor(RoomEvent.class)
+            .without(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
 
     private DatasetBuilder() {
     }
@@ -98,6 +111,7 @@ public final class DatasetBuilder {
         private SceneBuilder current;
         private Prompt lastPromptOutside;
         private int marksOutside;
+        private final Map<String, Integer> unknownTypes = new LinkedHashMap<>();
         private long lastTs;
 
         Pass(SessionMeta meta) {
@@ -118,6 +132,8 @@ public final class DatasetBuilder {
             if (current != null) {
                 warnings.add("scene " + current.number + " has no end in the log; it ends at the last event");
             }
+            unknownTypes.forEach((type, n) -> warnings.add(n + " events of type '" + type
+                    + "' (unknown to this server version) are not in the view"));
             if (marksOutside > 0) {
                 warnings.add(marksOutside + " marks were recorded outside any scene and are not in the view");
             }
@@ -133,76 +149,80 @@ public final class DatasetBuilder {
                     List.copyOf(clocks), out, List.copyOf(warnings));
         }
 
+        /**
+         * One logged event, decoded into the protocol's record (the one list of event types and fields is
+         * {@link RoomEvent}): no type names kept here. Read leniently (a field an older log lacks reads as its
+         * default); an event that does not decode is reported in the warnings, never dropped silently.
+         */
         private void accept(long seq, long ts, String type, ObjectNode json) {
-            String actor = json.path("actor").asText(null);
-            switch (type) {
-                case "member_joined" -> {
-                    JsonNode m = json.path("member");
-                    String id = m.path("id").asText(null);
-                    if (id != null) {
-                        participants.putIfAbsent(id, new Participant(id, m.path("name").asText(null),
-                                m.path("role").asText(null), ts));
-                        presence.computeIfAbsent(id, k -> new long[] {ts, Long.MAX_VALUE});
-                    }
+            RoomEvent event;
+            try {
+                event = LOG_READER.readValue(json);
+            } catch (InvalidTypeIdException e) {
+                unknownTypes.merge(type, 1, Integer::sum); // a newer server's event: not part of this view
+                return;
+            } catch (IOException | RuntimeException e) {
+                warnings.add(type + " at seq " + seq + " is unreadable (" + reason(e) + "), ignored");
+                return;
+            }
+            String actor = event.actor();
+            if (event instanceof RoomEvent.MemberJoined joined) {
+                ServerMessage.Member m = joined.member();
+                if (m != null && m.id() != null) {
+                    participants.putIfAbsent(m.id(), new Participant(m.id(), m.name(),
+                            m.role() == null ? null : m.role().wireName(), ts));
+                    presence.computeIfAbsent(m.id(), k -> new long[] {ts, Long.MAX_VALUE});
                 }
-                case "member_left" -> {
-                    long[] p = presence.get(json.path("id").asText());
-                    if (p != null) {
-                        p[1] = ts;
-                    }
+            } else if (event instanceof RoomEvent.MemberLeft left) {
+                long[] p = presence.get(left.id());
+                if (p != null) {
+                    p[1] = ts;
                 }
-                case "clock" -> clocks.add(new ClockSample(actor, seq, ts, json.path("offsetUs").asLong(),
-                        json.path("rttUs").asLong()));
-                case "scene_started" -> {
-                    if (current != null) {
-                        warnings.add("scene " + current.number + " never ended; closed when scene "
-                                + json.path("scene").asInt() + " started");
-                        current.end(null, ts);
-                    }
-                    current = new SceneBuilder(json.path("scene").asInt(), json.path("title").asText(null), seq, ts,
-                            lastPromptOutside);
-                    scenes.add(current);
-                    lastPromptOutside = null;
+            } else if (event instanceof RoomEvent.ClockMeasured clock) {
+                clocks.add(new ClockSample(actor, seq, ts, clock.offsetUs(), clock.rttUs()));
+            } else if (event instanceof RoomEvent.SceneStarted started) {
+                if (current != null) {
+                    warnings.add("scene " + current.number + " never ended; closed when scene " + started.scene()
+                            + " started");
+                    current.end(null, ts);
                 }
-                case "scene_ended" -> {
-                    if (current == null) {
-                        warnings.add("scene_ended at seq " + seq + " without a running scene, ignored");
-                    } else {
-                        current.end(seq, ts);
-                        current = null;
-                    }
+                current = new SceneBuilder(started.scene(), started.title(), seq, ts, lastPromptOutside);
+                scenes.add(current);
+                lastPromptOutside = null;
+            } else if (event instanceof RoomEvent.SceneEnded) {
+                if (current == null) {
+                    warnings.add("scene_ended at seq " + seq + " without a running scene, ignored");
+                } else {
+                    current.end(seq, ts);
+                    current = null;
                 }
-                case "prompt" -> {
-                    JsonNode duration = json.get("durationMs");
-                    Prompt p = new Prompt(seq, ts, actor, json.path("text").asText(null),
-                            duration == null || duration.isNull() ? null : duration.asLong(), json.get("meta"));
-                    if (current != null) {
-                        current.prompts.add(p);
-                    } else {
-                        lastPromptOutside = p;
-                    }
+            } else if (event instanceof RoomEvent.Prompt prompt) {
+                Prompt p = new Prompt(seq, ts, actor, prompt.text(), prompt.durationMs(), prompt.meta());
+                if (current != null) {
+                    current.prompts.add(p);
+                } else {
+                    lastPromptOutside = p;
                 }
-                case "mark" -> {
-                    if (current == null) {
-                        marksOutside++;
-                        return;
-                    }
-                    MarkKind kind;
-                    try {
-                        kind = MarkKind.fromWire(json.path("kind").asText());
-                    } catch (RuntimeException e) {
-                        warnings.add("mark at seq " + seq + " has an unknown kind, ignored");
-                        return;
-                    }
-                    JsonNode serverTs = json.get("serverTs");
-                    boolean corrected = serverTs != null && serverTs.isIntegralNumber();
-                    current.marks.computeIfAbsent(actor, k -> new ArrayList<>()).add(new Mark(seq, kind,
-                            corrected ? serverTs.asLong() : ts, corrected ? CLIENT_CORRECTED : SERVER_RECEIVED));
+            } else if (event instanceof RoomEvent.MarkRecorded mark) {
+                if (current == null) {
+                    marksOutside++;
+                    return;
                 }
-                default -> {
-                    // presence, muted, room_locked, room_closed: not part of the training view
+                boolean corrected = mark.serverTs() != null;
+                current.marks.computeIfAbsent(actor, k -> new ArrayList<>()).add(new Mark(seq, mark.kind(),
+                        corrected ? mark.serverTs() : ts, corrected ? CLIENT_CORRECTED : SERVER_RECEIVED));
+            }
+            // presence, muted, room_locked, consent, server_restarted, room_closed: not part of the training view
+        }
+
+        private static String reason(Exception e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof ProtocolViolation v) {
+                    return v.getMessage();
                 }
             }
+            String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            return m == null ? e.getClass().getSimpleName() : m.length() > 120 ? m.substring(0, 120) + "…" : m;
         }
 
         private final class SceneBuilder {

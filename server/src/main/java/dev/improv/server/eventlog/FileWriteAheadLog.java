@@ -57,6 +57,19 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     private static final int BUFFER_BYTES = 1 << 20;
     private static final long IDLE_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long EXPORT_RETRY_MS = 2_000;
+    /** How often the writer checks that the earlier segments are still there. */
+    private static final long WATCH_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /**
+     * Seqs reserved per {@link WalRecord.Type#SEQ_RESERVE} record, and how many must still be left before the
+     * next block is asked for. Members see an event only once its seq is durably reserved; asking a whole block
+     * ahead, half a block before it runs out, means the reservation is durable long before it is needed (a room
+     * would have to publish 512 events within one fsync to wait). A crash skips at most one block and a half.
+     */
+    static final long RESERVE_BLOCK = 1024;
+    static final long RESERVE_LOW_WATER = RESERVE_BLOCK / 2;
+    private static final byte[] NO_BODY = new byte[0];
+    /** What {@link JournalSession#readBack} hands over for a seq that no event has (skipped at a restart). */
+    private static final byte[] NO_EVENT = new byte[0];
 
     /**
      * How the log behaves.
@@ -143,6 +156,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     private boolean forceOwed;
     private long backoffMs;
     private long retryAt;
+    private long lastWatch = System.nanoTime();
 
     /**
      * Opens the log under {@code dataDir}: scans every segment, cuts a torn tail off the last one, folds what it
@@ -168,10 +182,19 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         storage.openAppend(scan.lastSegment(), scan.end());
         this.committed = storage.offset();
         this.uses = fold.uses;
+        for (int segment : segments.list()) {
+            if (segment < storage.segment()) {
+                segments.hold(segment); // watched: deleted or replaced, it is noticed and written anew
+            }
+        }
         List<SessionState> toExport = new ArrayList<>();
         for (WalRecovery.SessionFold f : fold.sessions.values()) {
             SessionState s = new SessionState(f.id, null, f.index);
             s.ackedSeq = f.index.lastSeq();
+            s.reserved = Math.max(f.reserved, f.index.lastSeq());
+            if (f.room != null && s.reserved > f.index.lastSeq()) {
+                f.index.skipTo(s.reserved); // the restarted room goes on after them: read back as no event
+            }
             s.meta = f.meta;
             s.closeBody = f.closeBody;
             sessions.put(f.id, s);
@@ -227,7 +250,9 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         enqueue(WalRecord.of(WalRecord.Type.SESSION_OPEN, meta.sessionId(), json(new WalFacts.SessionOpened(
                 meta.sessionId(), meta.roomId(), meta.roomName(), meta.startedAt(), WalFacts.Limits.of(limits)))),
                 state);
-        return new Handle(state);
+        Handle handle = new Handle(state);
+        handle.reserve(RESERVE_BLOCK); // durable before the first member joins, as a rule
+        return handle;
     }
 
     @Override
@@ -247,7 +272,8 @@ public final class FileWriteAheadLog implements WriteAheadLog {
 
     private void enqueue(WalRecord record, SessionState session) {
         if (closing && session != null && record.type() != WalRecord.Type.SESSION_EXPORTED
-                && record.type() != WalRecord.Type.SESSION_CLOSE && record.type() != WalRecord.Type.EVENT) {
+                && record.type() != WalRecord.Type.SESSION_CLOSE && record.type() != WalRecord.Type.EVENT
+                && record.type() != WalRecord.Type.SEQ_RESERVE) {
             LOG.error("write-ahead log closed: {} of {} not written", record.type(), record.key());
             return;
         }
@@ -271,9 +297,24 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     private final class Handle implements JournalSession {
         private final SessionState state;
         private boolean closed;
+        /** The highest seq asked for (durable or not yet). */
+        private long requested;
 
         Handle(SessionState state) {
             this.state = state;
+            this.requested = state.reserved;
+            state.handle = this;
+        }
+
+        /** Queues a reservation of the seqs up to {@code upTo}. */
+        void reserve(long upTo) {
+            requested = upTo;
+            enqueue(new WalRecord(WalRecord.Type.SEQ_RESERVE, state.id, upTo, "", NO_BODY), state);
+        }
+
+        @Override
+        public long reservedUpTo() {
+            return Math.min(state.reserved, state.releasedAt);
         }
 
         @Override
@@ -287,6 +328,10 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                 LOG.error("session {}: event {} appended after close, not written", state.id, seq);
                 return;
             }
+            if (seq + RESERVE_LOW_WATER > requested && state.releasedAt == Long.MAX_VALUE) {
+                reserve(seq + RESERVE_BLOCK); // queued before the event: an event is never durable before its seq
+            }
+            state.lastAppended = seq;
             String tag = originPid != null && cid != null ? originPid + " " + cid : "";
             enqueue(new WalRecord(WalRecord.Type.EVENT, state.id, seq, tag, eventJson), state);
         }
@@ -316,7 +361,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                 reader.execute(() -> {
                     try {
                         List<byte[]> out = new ArrayList<>((int) Math.max(0, toSeqExclusive - fromSeq));
-                        readEvents(state, fromSeq, toSeqExclusive - 1, (seq, bytes) -> out.add(bytes));
+                        readEvents(state, fromSeq, toSeqExclusive - 1, (seq, bytes) -> out.add(bytes), true);
                         done.accept(out);
                     } catch (IOException | RuntimeException e) {
                         failed.accept(e);
@@ -338,15 +383,27 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                     System.currentTimeMillis() * 1_000, finalMeta.protocolVersion(), finalMeta.serverVersion(),
                     finalMeta.participants(), finalMeta.scenes());
             state.meta = m;
+            state.handle = null;
             enqueue(WalRecord.of(WalRecord.Type.SESSION_CLOSE, state.id, json(m)), state);
         }
     }
 
     // ------------------------------------------------------------------ reading back (reader threads)
 
-    private void readEvents(SessionState s, long fromSeq, long toSeq, EventSink sink) throws IOException {
+    /**
+     * Hands the stored bytes of events [fromSeq, toSeq] to {@code sink}. A seq skipped at a restart has no event:
+     * it is left out, or handed over as an empty array when {@code holes} is set.
+     */
+    private void readEvents(SessionState s, long fromSeq, long toSeq, EventSink sink, boolean holes)
+            throws IOException {
         for (long seq = fromSeq; seq <= toSeq; seq++) {
             long pos = s.index.get(seq);
+            if (pos == SeqIndex.HOLE) {
+                if (holes) {
+                    sink.event(seq, NO_EVENT);
+                }
+                continue;
+            }
             if (pos < 0) {
                 throw new IOException("session " + s.id + ": event " + seq + " is not in the log (last durable "
                         + s.index.lastSeq() + ")");
@@ -378,7 +435,8 @@ public final class FileWriteAheadLog implements WriteAheadLog {
 
             @Override
             public void events(long fromSeq, long toSeq, EventSink sink) throws IOException {
-                readEvents(s, Math.max(fromSeq, s.index.firstSeq()), Math.min(toSeq, s.index.lastSeq()), sink);
+                readEvents(s, Math.max(fromSeq, s.index.firstSeq()), Math.min(toSeq, s.index.lastSeq()), sink,
+                        false);
             }
         });
     }
@@ -403,7 +461,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         try {
             boolean sync = settings.fsync() != FsyncPolicy.OFF;
             SessionExport.write(files, s.id, s.closeBody, sync, sink -> readEvents(s, s.index.firstSeq(),
-                    s.index.lastSeq(), sink));
+                    s.index.lastSeq(), sink, false));
             enqueue(WalRecord.of(WalRecord.Type.SESSION_EXPORTED, s.id, new byte[0]), s);
         } catch (IOException | RuntimeException e) {
             LOG.error("session {}: export to {} failed; retrying in {} ms", s.id, files.dir(s.id), EXPORT_RETRY_MS, e);
@@ -421,6 +479,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     @Override
     public void close() {
         closing = true;
+        releaseReservations();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.closeTimeoutMs());
         awaitEmpty(deadline);
         reader.shutdown(); // runs the exports already scheduled now, the retries never
@@ -444,6 +503,21 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         segments.close();
     }
 
+    /**
+     * A clean stop gives the unused reserved seqs of every running session back (the rooms are suspended by now:
+     * nobody saw more than their last event), so that the next start goes on without a gap.
+     */
+    private void releaseReservations() {
+        for (SessionState s : sessions.values()) {
+            Handle h = s.handle;
+            if (h != null && s.closeBody == null && s.releasedAt == Long.MAX_VALUE) {
+                long last = Math.max(s.lastAppended, s.index.lastSeq());
+                s.releasedAt = last;
+                enqueue(new WalRecord(WalRecord.Type.SEQ_RESERVE, s.id, last, "", NO_BODY), s);
+            }
+        }
+    }
+
     private void awaitEmpty(long deadline) {
         while (backlog.get() > 0 && System.nanoTime() - deadline < 0 && thread.isAlive()) {
             LockSupport.unpark(thread);
@@ -464,6 +538,10 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                     }
                 }
                 metrics.logQueueDepth(backlog.get());
+                if (now - lastWatch >= WATCH_NANOS) {
+                    lastWatch = now;
+                    watchEarlierSegments();
+                }
                 if (stopping && queue.isEmpty() && ((unwritten.isEmpty() && unforced.isEmpty()) || failing)) {
                     if (!unwritten.isEmpty() || !unforced.isEmpty()) {
                         LOG.error("write-ahead log closing with {} records not written (disk failing)",
@@ -525,7 +603,9 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                 storage.restore(committed);
             }
             if (storage.offset() >= settings.segmentBytes() && unforced.isEmpty()) {
+                int finished = storage.segment();
                 storage.roll();
+                segments.hold(finished);
                 committed = storage.offset();
                 deleteRetiredSegments();
             }
@@ -622,6 +702,11 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                     metrics.logDurable(now - p.appendedAt);
                     touched.add(s);
                 }
+                case SEQ_RESERVE -> {
+                    s.reserved = p.record.seq(); // the last one counts: a clean stop gives the rest back
+                    s.reservationChanged = true;
+                    touched.add(s);
+                }
                 case SESSION_CLOSE -> {
                     s.closeBody = p.record.body();
                     scheduleExport(s, 0);
@@ -637,6 +722,11 @@ public final class FileWriteAheadLog implements WriteAheadLog {
             }
         }
         for (SessionState s : touched) {
+            if (s.reservationChanged) { // before the acks: the room shows an event before it acknowledges it
+                s.reservationChanged = false;
+                long reserved = s.reserved;
+                notify(s, l -> l.seqsReserved(reserved));
+            }
             if (s.ackedSeqCandidate > s.ackedSeq) {
                 s.ackedSeq = s.ackedSeqCandidate;
                 long seq = s.ackedSeq;
@@ -684,13 +774,40 @@ public final class FileWriteAheadLog implements WriteAheadLog {
             use.sessions.removeIf(id -> !sessions.containsKey(id));
             if (use.sessions.isEmpty()) {
                 try {
-                    segments.dropReader(segment);
+                    segments.release(segment);
                     java.nio.file.Files.deleteIfExists(segments.path(segment));
                     it.remove();
                     LOG.info("write-ahead log: deleted {} (every session in it is exported)",
                             segments.path(segment).getFileName());
                 } catch (IOException ex) {
                     LOG.warn("write-ahead log: could not delete {}: {}", segments.path(segment), ex.toString());
+                }
+            }
+        }
+    }
+
+    /**
+     * An earlier segment deleted or replaced while the server runs: the server log says which and whether it was
+     * written anew from the descriptor still open on it; the metric counts it; the open sessions with records in it
+     * tell their moderators (the log's notice, then the recovery notice once it is restored).
+     */
+    private void watchEarlierSegments() {
+        for (WalSegments.Lost lost : segments.checkHeld()) {
+            metrics.logSegmentLost();
+            boolean restored = lost.restored();
+            LOG.error("write-ahead log: {}", lost.what());
+            SegmentUse use = uses.get(lost.segment());
+            if (use == null) {
+                continue;
+            }
+            IOException cause = new IOException("log " + lost.what());
+            for (String id : use.sessions) {
+                SessionState s = sessions.get(id);
+                if (s != null && s.closeBody == null) {
+                    notify(s, l -> l.writeFailed(cause));
+                    if (restored && !failing) {
+                        notify(s, l -> l.writeRecovered());
+                    }
                 }
             }
         }
@@ -740,9 +857,18 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         volatile SessionMeta meta;
         /** The final metadata once the close is durable (or was found in the log): writer/reader threads. */
         volatile byte[] closeBody;
+        /** The last durable seq reservation: written by the writer, read by the room thread. */
+        volatile long reserved;
+        /** The seq up to which a clean stop gave the reservation back; MAX_VALUE until then. */
+        volatile long releasedAt = Long.MAX_VALUE;
+        /** The last seq appended (room thread writes; a clean stop reads it once rooms are suspended). */
+        volatile long lastAppended;
+        /** The room's handle while it is open, for the release at a clean stop. */
+        volatile Handle handle;
         /** Writer thread only. */
         long ackedSeq;
         long ackedSeqCandidate;
+        boolean reservationChanged;
 
         SessionState(String id, DurabilityListener listener, SeqIndex index) {
             this.id = id;

@@ -26,12 +26,13 @@ public final class OfflineWal {
                 if (record.type() != WalRecord.Type.EVENT || !record.key().equals(sessionId)) {
                     return;
                 }
-                if (record.seq() != expected[0]) {
+                ObjectNode json = (ObjectNode) ProtocolCodec.mapper().readTree(record.body());
+                if (record.seq() != expected[0] && !(record.seq() > expected[0]
+                        && SessionLogReader.declaresSkip(json, expected[0], record.seq()))) {
                     problems.add("seq " + record.seq() + " where " + expected[0] + " was expected");
                 }
                 expected[0] = record.seq() + 1;
-                events.add(new SessionLogReader.LogEvent(record.seq(),
-                        (ObjectNode) ProtocolCodec.mapper().readTree(record.body())));
+                events.add(new SessionLogReader.LogEvent(record.seq(), json));
             }, false);
         }
         return new SessionLogReader.ReadResult(events, scan.cutBytes() > 0 || !scan.problems().isEmpty(), problems,

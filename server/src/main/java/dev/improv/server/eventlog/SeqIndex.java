@@ -3,10 +3,19 @@ package dev.improv.server.eventlog;
 import java.util.Arrays;
 
 /**
- * Where each event of one session sits in the log: seq to record position, for seqs that follow each other
- * without a gap (a room's seq does). 8 bytes per event. The writer thread adds, reader threads look up.
+ * Where each event of one session sits in the log: seq to record position. A room's seqs follow each other
+ * without a gap, except once per crash: the seqs reserved and never used before it (see
+ * {@link WalRecord.Type#SEQ_RESERVE}) are skipped, and held here as {@link #HOLE}s. 8 bytes per seq. The writer
+ * thread adds, reader threads look up.
  */
 final class SeqIndex {
+    /** {@link #get} of a seq that no event has (skipped at a restart). */
+    static final long HOLE = -2;
+    /** {@link #get} of a seq not in the index (before the first, after the last, or released). */
+    static final long ABSENT = -1;
+    /** The largest skip accepted: a reservation is far smaller; more means a damaged record. */
+    static final long MAX_SKIP = 1 << 20;
+
     private long[] positions = new long[64];
     private long firstSeq = -1;
     private int size;
@@ -20,22 +29,50 @@ final class SeqIndex {
         }
         long slot = seq - firstSeq;
         if (slot < size) {
-            positions[(int) slot] = position; // written again after a failure
+            if (slot >= 0) {
+                positions[(int) slot] = position; // written again after a failure
+            }
             return;
         }
-        if (slot != size) {
-            throw new IllegalStateException("seq " + seq + " does not follow " + (firstSeq + size - 1));
+        if (slot - size > MAX_SKIP) {
+            throw new IllegalStateException("seq " + seq + " is too far after " + (firstSeq + size - 1));
         }
+        while (size < slot) {
+            append(HOLE);
+        }
+        append(position);
+    }
+
+    /**
+     * Marks every seq after the last one indexed and up to {@code upTo} as a {@link #HOLE}: seqs reserved before a
+     * crash and never used, which the restarted room skips.
+     */
+    synchronized void skipTo(long upTo) {
+        if (positions == null) {
+            return;
+        }
+        if (firstSeq < 0) {
+            firstSeq = 1;
+        }
+        if (upTo - lastSeq() > MAX_SKIP) {
+            throw new IllegalStateException("cannot skip from " + lastSeq() + " to " + upTo);
+        }
+        while (lastSeq() < upTo) {
+            append(HOLE);
+        }
+    }
+
+    private void append(long position) {
         if (size == positions.length) {
             positions = Arrays.copyOf(positions, size * 2);
         }
         positions[size++] = position;
     }
 
-    /** The position of {@code seq}, or -1. */
+    /** The position of {@code seq}, {@link #HOLE} for a skipped seq, or {@link #ABSENT}. */
     synchronized long get(long seq) {
         long slot = seq - firstSeq;
-        return positions == null || firstSeq < 0 || slot < 0 || slot >= size ? -1 : positions[(int) slot];
+        return positions == null || firstSeq < 0 || slot < 0 || slot >= size ? ABSENT : positions[(int) slot];
     }
 
     synchronized long firstSeq() {

@@ -96,21 +96,109 @@ public final class SessionArchive {
         }
     }
 
-    /** Reads and checks the log, then builds the dataset view; problems of the log become warnings. */
+    /** Bytes a {@link LogStream} hands out per chunk (about; one event more when events are large). */
+    static final int CHUNK_BYTES = 64 * 1024;
+
     /**
-     * The session's log as JSONL without a torn tail: the stored bytes of each event and a newline, from the log
-     * while the session is not exported yet, else from its {@code events.jsonl}.
+     * The session's log as JSONL without a torn tail, a chunk at a time: the stored bytes of each event and a
+     * newline, from the log while the session is not exported yet, else from its {@code events.jsonl}. Holds one
+     * chunk, never the session. Blocking reads: a disk thread, never an I/O or room thread. Close it.
      */
-    public byte[] logBytes(String sessionId) throws IOException {
+    public interface LogStream extends AutoCloseable {
+        /** The next chunk of the log, or null at its end. */
+        byte[] next() throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+
+    public LogStream openLog(String sessionId) throws IOException {
         Optional<WriteAheadLog.LiveSession> live = live(sessionId);
-        if (live.isEmpty()) {
-            return reader.completeBytes(sessionId);
+        if (live.isPresent()) {
+            return liveLog(live.get());
         }
+        java.nio.channels.FileChannel channel;
+        try {
+            channel = java.nio.channels.FileChannel.open(files.events(sessionId));
+        } catch (java.nio.file.NoSuchFileException e) {
+            return new LogStream() {
+                @Override
+                public byte[] next() {
+                    return null;
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+        }
+        long keep;
+        try {
+            keep = SessionLogReader.completeLength(channel);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        return new LogStream() {
+            private long position;
+
+            @Override
+            public byte[] next() throws IOException {
+                if (position >= keep) {
+                    return null;
+                }
+                java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate((int) Math.min(CHUNK_BYTES, keep - position));
+                while (out.hasRemaining()) {
+                    if (channel.read(out, position + out.position()) < 0) {
+                        throw new IOException("session " + sessionId + ": events.jsonl shrank while it was read");
+                    }
+                }
+                position += out.capacity();
+                return out.array();
+            }
+
+            @Override
+            public void close() throws IOException {
+                channel.close();
+            }
+        };
+    }
+
+    private static LogStream liveLog(WriteAheadLog.LiveSession session) {
+        long last = session.lastSeq();
+        return new LogStream() {
+            private long next = 1;
+
+            @Override
+            public byte[] next() throws IOException {
+                if (next > last) {
+                    return null;
+                }
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(CHUNK_BYTES + 4096);
+                while (next <= last && out.size() < CHUNK_BYTES) {
+                    session.events(next, next, (seq, bytes) -> {
+                        out.write(bytes);
+                        out.write('\n');
+                    });
+                    next++;
+                }
+                return out.toByteArray();
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    /** The whole log in one array ({@link #openLog} a chunk at a time); for tools and tests with small sessions. */
+    public byte[] logBytes(String sessionId) throws IOException {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        live.get().events(1, live.get().lastSeq(), (seq, bytes) -> {
-            out.write(bytes);
-            out.write('\n');
-        });
+        try (LogStream log = openLog(sessionId)) {
+            for (byte[] chunk = log.next(); chunk != null; chunk = log.next()) {
+                out.write(chunk);
+            }
+        }
         return out.toByteArray();
     }
 
@@ -125,6 +213,7 @@ public final class SessionArchive {
         return new SessionLogReader.ReadResult(events, false, List.of(), 0);
     }
 
+    /** Reads and checks the log, then builds the dataset view; problems of the log become warnings. */
     public DatasetBuilder.Dataset dataset(String sessionId) throws IOException {
         SessionLogReader.ReadResult log = read(sessionId);
         DatasetBuilder.Dataset d = DatasetBuilder.build(meta(sessionId).orElse(null), log.events());

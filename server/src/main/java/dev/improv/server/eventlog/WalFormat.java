@@ -82,6 +82,11 @@ public final class WalFormat {
      * Returns null when the checksum or the layout is wrong.
      */
     static WalRecord decode(int expectedCrc, ByteBuffer payload) {
+        return decode(expectedCrc, payload, null);
+    }
+
+    /** {@link #decode(int, ByteBuffer)} with keys made through {@code keys} (a scan's interner), when given. */
+    static WalRecord decode(int expectedCrc, ByteBuffer payload, AsciiInterner keys) {
         CRC32C crc = new CRC32C();
         crc.update(payload.duplicate());
         if ((int) crc.getValue() != expectedCrc) {
@@ -90,19 +95,32 @@ public final class WalFormat {
         try {
             WalRecord.Type type = WalRecord.Type.of(payload.get());
             int keyLen = payload.get() & 0xff;
-            byte[] key = new byte[keyLen];
-            payload.get(key);
+            String key;
+            if (keys != null) {
+                if (payload.remaining() < keyLen) {
+                    return null;
+                }
+                key = keys.intern(payload, payload.position(), keyLen);
+                payload.position(payload.position() + keyLen);
+            } else {
+                byte[] keyBytes = new byte[keyLen];
+                payload.get(keyBytes);
+                key = new String(keyBytes, StandardCharsets.US_ASCII);
+            }
             long seq = payload.getLong();
             int tagLen = payload.getShort() & 0xffff;
-            byte[] tag = new byte[tagLen];
-            payload.get(tag);
+            String tag = "";
+            if (tagLen > 0) {
+                byte[] tagBytes = new byte[tagLen];
+                payload.get(tagBytes);
+                tag = new String(tagBytes, StandardCharsets.UTF_8);
+            }
             byte[] body = new byte[payload.remaining()];
             payload.get(body);
             if (type == null) {
                 return null;
             }
-            return new WalRecord(type, new String(key, StandardCharsets.US_ASCII), seq,
-                    new String(tag, StandardCharsets.UTF_8), body);
+            return new WalRecord(type, key, seq, tag, body);
         } catch (java.nio.BufferUnderflowException e) {
             return null;
         }

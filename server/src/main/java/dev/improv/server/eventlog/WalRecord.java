@@ -8,7 +8,7 @@ import java.util.Objects;
  *
  * @param type what the record is
  * @param key  the session id (session records) or the pool id ({@link Type#POOL_FACT}); ASCII, at most 255 bytes
- * @param seq  the room event's seq ({@link Type#EVENT}); 0 otherwise
+ * @param seq  the room event's seq ({@link Type#EVENT}), the reserved bound ({@link Type#SEQ_RESERVE}); 0 otherwise
  * @param tag  for {@link Type#EVENT}: "{@code <origin participant id> <cid>}" when the event applied a client
  *             message id, else empty; UTF-8, at most 65,535 bytes
  * @param body the payload: the room event's exact bytes, or a JSON document (see {@link Type})
@@ -29,7 +29,13 @@ public record WalRecord(Type type, String key, long seq, String tag, byte[] body
         /** The session's per-session files ({@code events.jsonl}, {@code meta.json}) are written and forced. */
         SESSION_EXPORTED(6),
         /** A lobby fact of one pool ({@code match.LobbyFact} JSON): pool opened, queue inputs, time intervals. */
-        POOL_FACT(7);
+        POOL_FACT(7),
+        /**
+         * Seqs of a room session reserved up to {@code seq} (body empty): members may see events up to the last
+         * durable reservation, and a restart continues above it, so a seq a member saw is never given to another
+         * event. The last one in the log counts (a clean stop gives the unused rest back).
+         */
+        SEQ_RESERVE(8);
 
         final byte code;
 
@@ -37,13 +43,16 @@ public record WalRecord(Type type, String key, long seq, String tag, byte[] body
             this.code = (byte) code;
         }
 
-        static Type of(byte code) {
+        private static final Type[] BY_CODE = new Type[128];
+
+        static {
             for (Type t : values()) {
-                if (t.code == code) {
-                    return t;
-                }
+                BY_CODE[t.code] = t;
             }
-            return null;
+        }
+
+        static Type of(byte code) {
+            return code >= 0 ? BY_CODE[code] : null;
         }
     }
 

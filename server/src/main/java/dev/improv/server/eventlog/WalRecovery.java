@@ -25,6 +25,10 @@ final class WalRecovery implements WalSegments.Visitor {
         RecoveredRoom room;
         SessionMeta meta;
         byte[] closeBody;
+        /** The last seq reservation in the log: the restarted room goes on above it. */
+        long reserved;
+        /** The segment in which this session was last noted as having records (for retention). */
+        int notedIn = -1;
 
         SessionFold(String id) {
             this.id = id;
@@ -37,12 +41,18 @@ final class WalRecovery implements WalSegments.Visitor {
     final List<String> problems = new ArrayList<>();
     long records;
     private int orphans;
+    /** The segment being scanned and what it holds (records come segment by segment). */
+    private FileWriteAheadLog.SegmentUse use;
+    private int useSegment;
 
     @Override
     public void record(WalRecord r, long position) throws IOException {
         records++;
-        FileWriteAheadLog.SegmentUse use = uses.computeIfAbsent(WalFormat.segmentOf(position),
-                k -> new FileWriteAheadLog.SegmentUse());
+        int segment = WalFormat.segmentOf(position);
+        if (use == null || segment != useSegment) {
+            use = uses.computeIfAbsent(segment, k -> new FileWriteAheadLog.SegmentUse());
+            useSegment = segment;
+        }
         if (r.type() == WalRecord.Type.POOL_FACT) {
             use.poolFacts = true;
             try {
@@ -53,10 +63,21 @@ final class WalRecovery implements WalSegments.Visitor {
             }
             return;
         }
-        use.sessions.add(r.key());
+        if (r.type() != WalRecord.Type.SESSION_OPEN) {
+            SessionFold known = sessions.get(r.key());
+            if (known == null || known.notedIn != segment) { // once per session and segment, not per record
+                use.sessions.add(r.key());
+                if (known != null) {
+                    known.notedIn = segment;
+                }
+            }
+        } else {
+            use.sessions.add(r.key());
+        }
         if (r.type() == WalRecord.Type.SESSION_OPEN) {
             WalFacts.SessionOpened o = ProtocolCodec.mapper().readValue(r.body(), WalFacts.SessionOpened.class);
             SessionFold f = new SessionFold(r.key());
+            f.notedIn = segment;
             f.room = new RecoveredRoom(o.sessionId(), o.roomId(), o.roomName(), o.startedAt(), o.limits().toLimits());
             f.meta = new SessionMeta(o.sessionId(), o.roomId(), o.roomName(), o.startedAt(), null,
                     dev.improv.server.protocol.ServerMessage.PROTOCOL_VERSION, null, List.of(), List.of());
@@ -79,6 +100,12 @@ final class WalRecovery implements WalSegments.Visitor {
                 }
                 if (f.room != null) {
                     f.room.event(r.seq(), r.body(), r.originPid(), r.cid());
+                }
+            }
+            case SEQ_RESERVE -> {
+                f.reserved = r.seq();
+                if (f.room != null) {
+                    f.room.reserved(r.seq());
                 }
             }
             case ROOM_FACT -> {

@@ -28,11 +28,14 @@ import org.slf4j.LoggerFactory;
 public final class WalSegments implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WalSegments.class);
     private static final Pattern NAME = Pattern.compile("(\\d{10})\\.wal");
-    private static final int WINDOW = 1 << 20;
+    /** Bytes read per call while scanning (sequential reads of a large window). */
+    private static final int WINDOW = 4 << 20;
 
     private final Path dir;
     /** Read-only channels by segment number; opened on first read, closed when the segment is deleted. */
     private final Map<Integer, FileChannel> readers = new ConcurrentHashMap<>();
+    /** Finished segments watched for deletion ({@link #hold}): their file identity when held. */
+    private final Map<Integer, Object> held = new ConcurrentHashMap<>();
 
     public WalSegments(Path dataDir) {
         this.dir = dataDir.resolve("wal").toAbsolutePath().normalize();
@@ -88,6 +91,7 @@ public final class WalSegments implements AutoCloseable {
     public ScanResult scan(Visitor visitor, boolean repair) throws IOException {
         List<Integer> all = list();
         List<String> problems = new ArrayList<>();
+        AsciiInterner keys = new AsciiInterner();
         long end = 0;
         long cut = 0;
         for (int i = 0; i < all.size(); i++) {
@@ -96,7 +100,7 @@ public final class WalSegments implements AutoCloseable {
             try (FileChannel ch = FileChannel.open(path(segment), last && repair
                     ? new StandardOpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE}
                     : new StandardOpenOption[] {StandardOpenOption.READ})) {
-                long valid = scanSegment(segment, ch, visitor);
+                long valid = scanSegment(segment, ch, visitor, keys);
                 long size = ch.size();
                 if (valid < size) {
                     String what = "segment " + path(segment).getFileName() + ": " + (size - valid)
@@ -130,7 +134,8 @@ public final class WalSegments implements AutoCloseable {
     }
 
     /** Visits the valid records of one segment; returns the offset after the last one. */
-    private static long scanSegment(int segment, FileChannel ch, Visitor visitor) throws IOException {
+    private static long scanSegment(int segment, FileChannel ch, Visitor visitor, AsciiInterner keys)
+            throws IOException {
         ByteBuffer magic = ByteBuffer.allocate(WalFormat.HEADER);
         readFully(ch, magic, 0);
         if (magic.position() < WalFormat.HEADER || !Arrays.equals(magic.array(), WalFormat.MAGIC)) {
@@ -165,7 +170,7 @@ public final class WalSegments implements AutoCloseable {
             }
             int crc = buf.getInt(buf.position() + 4);
             ByteBuffer payload = buf.slice(buf.position() + WalFormat.HEADER, length);
-            WalRecord record = WalFormat.decode(crc, payload);
+            WalRecord record = WalFormat.decode(crc, payload, keys);
             if (record == null) {
                 return offset;
             }
@@ -202,17 +207,7 @@ public final class WalSegments implements AutoCloseable {
     public WalRecord readAt(long position) throws IOException {
         int segment = WalFormat.segmentOf(position);
         long offset = WalFormat.offsetOf(position);
-        FileChannel ch = readers.get(segment);
-        if (ch == null || !ch.isOpen()) {
-            ch = FileChannel.open(path(segment), StandardOpenOption.READ);
-            FileChannel raced = readers.putIfAbsent(segment, ch);
-            if (raced != null && raced.isOpen()) {
-                ch.close();
-                ch = raced;
-            } else if (raced != null) {
-                readers.put(segment, ch);
-            }
-        }
+        FileChannel ch = channel(segment);
         ByteBuffer header = ByteBuffer.allocate(WalFormat.HEADER);
         readFully(ch, header, offset);
         header.flip();
@@ -230,6 +225,102 @@ public final class WalSegments implements AutoCloseable {
         return record;
     }
 
+    private FileChannel channel(int segment) throws IOException {
+        FileChannel ch = readers.get(segment);
+        if (ch == null || !ch.isOpen()) {
+            ch = FileChannel.open(path(segment), StandardOpenOption.READ);
+            FileChannel raced = readers.putIfAbsent(segment, ch);
+            if (raced != null && raced.isOpen()) {
+                ch.close();
+                ch = raced;
+            } else if (raced != null) {
+                readers.put(segment, ch);
+            }
+        }
+        return ch;
+    }
+
+    /**
+     * Watches an earlier (finished) segment: keeps a read descriptor open on it and remembers which file it is,
+     * so that {@link #checkHeld} notices when it is deleted or replaced and can write it anew from the descriptor.
+     */
+    void hold(int segment) throws IOException {
+        channel(segment);
+        held.put(segment, fileKey(path(segment)));
+    }
+
+    /**
+     * Checks every held segment: one that is no longer the file at its path (deleted, or replaced) is written anew
+     * there from the descriptor still open on it (tmp file, forced, renamed). Returns the segments found so; an
+     * empty list when all is well. Blocking; the writer thread.
+     */
+    List<Lost> checkHeld() {
+        List<Lost> found = new ArrayList<>();
+        for (Map.Entry<Integer, Object> e : held.entrySet()) {
+            int segment = e.getKey();
+            Path path = path(segment);
+            Object now;
+            try {
+                now = fileKey(path);
+            } catch (IOException missing) {
+                now = null;
+            }
+            if (e.getValue().equals(now)) {
+                continue;
+            }
+            String what = "segment " + path.getFileName() + " was " + (now == null ? "deleted" : "replaced")
+                    + " while the server runs";
+            try {
+                restoreFrom(readers.get(segment), path);
+                held.put(segment, fileKey(path));
+                dropReader(segment);
+                hold(segment);
+                found.add(new Lost(segment, true, what + "; restored from the descriptor still open on it, "
+                        + "nothing lost"));
+            } catch (IOException | RuntimeException failed) {
+                held.remove(segment);
+                found.add(new Lost(segment, false, what + "; it could not be restored (" + failed + "): its "
+                        + "records are lost for read-back and the next start"));
+            }
+        }
+        return found;
+    }
+
+    /** A held segment that was no longer the file at its path; {@code what} says what happened, in a sentence. */
+    record Lost(int segment, boolean restored, String what) {
+    }
+
+    private void restoreFrom(FileChannel source, Path path) throws IOException {
+        if (source == null || !source.isOpen()) {
+            throw new IOException("no descriptor open on it");
+        }
+        dev.improv.server.config.OwnerOnly.createDirectories(dir);
+        Path tmp = path.resolveSibling(path.getFileName() + ".restore");
+        long size = source.size();
+        try (FileChannel out = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING),
+                dev.improv.server.config.OwnerOnly.file())) {
+            long copied = 0;
+            while (copied < size) {
+                long n = source.transferTo(copied, size - copied, out);
+                if (n <= 0) {
+                    throw new IOException("copied " + copied + " of " + size + " bytes");
+                }
+                copied += n;
+            }
+            out.force(true);
+        }
+        Files.move(tmp, path, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        FileWalStorage.forceDirectory(dir);
+    }
+
+    private static Object fileKey(Path path) throws IOException {
+        java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(path,
+                java.nio.file.attribute.BasicFileAttributes.class);
+        return a.fileKey() != null ? a.fileKey() : a.creationTime();
+    }
+
     /** Forgets the read channel of a segment (it is being deleted or was replaced). */
     void dropReader(int segment) {
         FileChannel ch = readers.remove(segment);
@@ -242,8 +333,15 @@ public final class WalSegments implements AutoCloseable {
         }
     }
 
+    /** Stops watching a segment (retention deletes it). */
+    void release(int segment) {
+        held.remove(segment);
+        dropReader(segment);
+    }
+
     @Override
     public void close() {
+        held.clear();
         for (Integer s : List.copyOf(readers.keySet())) {
             dropReader(s);
         }

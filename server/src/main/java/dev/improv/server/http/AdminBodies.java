@@ -59,11 +59,15 @@ public final class AdminBodies {
     }
 
     /** {@code POST /api/rooms/{id}/links} and {@code POST /api/pools/{id}/links}. */
-    public record NewLink(String role, String name, Long ttlSeconds) {
+    public record NewLink(String role, String name, Long ttlSeconds, Boolean media) {
         public NewLink {
             if (role == null) {
                 throw new ProtocolViolation(ErrorCode.MISSING_FIELD, "role",
                         "'role' is required: performer, moderator, recorder or observer");
+            }
+            media = media != null && media;
+            if (media && !role.equals(Role.RECORDER.wireName())) {
+                throw invalid("media", "'media' links are recorder links: the room's media recorder");
             }
             name = optionalName(name, "name");
             ttlSeconds = ttl(ttlSeconds);

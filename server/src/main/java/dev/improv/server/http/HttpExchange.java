@@ -123,6 +123,90 @@ public final class HttpExchange {
         }
     }
 
+    /**
+     * Where a streamed answer's body comes from: the next chunk, or null at the end. Called on the thread of the
+     * executor given to {@link #stream}, one call at a time; {@link #close} once, at the end or on failure.
+     */
+    public interface ChunkSource extends AutoCloseable {
+        byte[] next() throws java.io.IOException;
+
+        @Override
+        default void close() throws java.io.IOException {
+        }
+    }
+
+    /**
+     * Answers with a body of unknown length, {@code Transfer-Encoding: chunked}, read from {@code source} on
+     * {@code reads} (never on the I/O thread) and paced by the connection: chunks are written while the channel
+     * is writable; when it is not, the next chunk is read only once the last one has gone out. So the server holds
+     * at most the channel's write buffer and one chunk, however large the body, and a client that stops reading
+     * holds one chunk and a waiting callback. A failure after the headers closes the connection (the client sees
+     * an incomplete chunked body).
+     */
+    public void stream(HttpResponseStatus status, String contentType, ChunkSource source,
+                       java.util.concurrent.Executor reads) {
+        if (!claim()) {
+            closeQuietly(source);
+            return;
+        }
+        io.netty.handler.codec.http.HttpResponse head = new io.netty.handler.codec.http.DefaultHttpResponse(
+                io.netty.handler.codec.http.HttpVersion.HTTP_1_1, status);
+        head.headers().set(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_TYPE, contentType);
+        HttpResponses.securityHeaders(head.headers());
+        io.netty.handler.codec.http.HttpUtil.setTransferEncodingChunked(head, true);
+        head.headers().set(io.netty.handler.codec.http.HttpHeaderNames.CONNECTION, keepAlive
+                ? io.netty.handler.codec.http.HttpHeaderValues.KEEP_ALIVE
+                : io.netty.handler.codec.http.HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(head);
+        reads.execute(() -> pump(source, reads));
+    }
+
+    private void pump(ChunkSource source, java.util.concurrent.Executor reads) {
+        try {
+            while (true) {
+                if (!ctx.channel().isActive()) {
+                    closeQuietly(source);
+                    return;
+                }
+                byte[] chunk = source.next();
+                if (chunk == null) {
+                    closeQuietly(source);
+                    io.netty.channel.ChannelFuture last = ctx.writeAndFlush(
+                            io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT);
+                    if (!keepAlive) {
+                        last.addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+                    }
+                    return;
+                }
+                io.netty.channel.ChannelFuture written = ctx.writeAndFlush(
+                        new io.netty.handler.codec.http.DefaultHttpContent(io.netty.buffer.Unpooled.wrappedBuffer(chunk)));
+                if (!ctx.channel().isWritable()) { // the buffer is full: go on once this chunk is on the socket
+                    written.addListener(f -> {
+                        if (f.isSuccess()) {
+                            reads.execute(() -> pump(source, reads));
+                        } else {
+                            closeQuietly(source);
+                        }
+                    });
+                    return;
+                }
+            }
+        } catch (Exception e) {
+            LOG.error("HTTP {} {}: the streamed answer failed after its headers; closing the connection", method,
+                    path, e);
+            closeQuietly(source);
+            ctx.close();
+        }
+    }
+
+    private static void closeQuietly(ChunkSource source) {
+        try {
+            source.close();
+        } catch (Exception e) {
+            LOG.debug("closing a streamed answer's source failed", e);
+        }
+    }
+
     public void error(HttpResponseStatus status, ApiError error) {
         if (claim()) {
             HttpResponses.sendError(ctx, keepAlive, status, error);

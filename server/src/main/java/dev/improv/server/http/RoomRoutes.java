@@ -24,7 +24,7 @@ public final class RoomRoutes {
         CompletionStage<Void> start(String recorderToken);
     }
 
-    /** The recorder joins as a recorder with this name; performer pages send it their audio. */
+    /** The display name of the in-process media recorder (pages find it by its {@code media} capability). */
     public static final String MEDIA_RECORDER_NAME = "media-recorder";
 
     private final Router router;
@@ -89,7 +89,7 @@ public final class RoomRoutes {
                 ex.json(HttpResponseStatus.CREATED, out);
                 return;
             }
-            JoinLinks.Link media = links.forRoom(room.id(), Role.RECORDER, MEDIA_RECORDER_NAME, ttl);
+            JoinLinks.Link media = links.forMediaRecorder(room.id(), MEDIA_RECORDER_NAME, ttl);
             recorder.start(media.token()).whenComplete((ok, failure) -> {
                 out.put("media", failure == null ? "recording" : "failed: " + rootMessage(failure));
                 ex.json(HttpResponseStatus.CREATED, out);
@@ -102,7 +102,9 @@ public final class RoomRoutes {
         Role role = body.roleIn(List.of(Role.values()));
         ex.reply(router.room(ex.param("id")), room -> {
             RoomSummary open = room.orElseThrow(() -> noRoom(ex.param("id")));
-            ex.json(HttpResponseStatus.CREATED, links.forRoom(open.id(), role, body.name(), body.ttlSeconds()));
+            ex.json(HttpResponseStatus.CREATED, body.media()
+                    ? links.forMediaRecorder(open.id(), body.name(), body.ttlSeconds())
+                    : links.forRoom(open.id(), role, body.name(), body.ttlSeconds()));
         });
     }
 

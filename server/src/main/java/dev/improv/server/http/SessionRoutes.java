@@ -47,10 +47,25 @@ public final class SessionRoutes {
                         Map.of("sessions", archive.list().stream().filter(s -> !linked(s.id())).toList())))),
                 Route.get("/api/sessions/{id}", Route.Access.ADMIN, ex -> session(ex, id -> ex.json(
                         HttpResponseStatus.OK, archive.meta(id).<Object>map(m -> m).orElse(Map.of("sessionId", id))))),
-                Route.get("/api/sessions/{id}/log", Route.Access.ADMIN, ex -> session(ex,
-                        id -> ex.bytes(HttpResponseStatus.OK, NDJSON, archive.logBytes(id)))),
+                Route.get("/api/sessions/{id}/log", Route.Access.ADMIN, ex -> session(ex, id -> streamLog(ex, id))),
                 Route.get("/api/sessions/{id}/dataset", Route.Access.ADMIN, ex -> session(ex,
                         id -> ex.json(HttpResponseStatus.OK, archive.dataset(id)))));
+    }
+
+    /** The log a chunk at a time, paced by the connection (never the whole session in memory). */
+    private void streamLog(HttpExchange ex, String id) throws IOException {
+        SessionArchive.LogStream log = archive.openLog(id);
+        ex.stream(HttpResponseStatus.OK, NDJSON, new HttpExchange.ChunkSource() {
+            @Override
+            public byte[] next() throws IOException {
+                return log.next();
+            }
+
+            @Override
+            public void close() throws IOException {
+                log.close();
+            }
+        }, diskReads);
     }
 
     @FunctionalInterface

@@ -40,7 +40,7 @@ public final class Lobby {
     private static final class Offer {
         final String id;
         final List<String> pids;
-        final long expiresAt;
+        long expiresAt;
         final Set<String> accepted = new LinkedHashSet<>();
         String moderatorId;
 
@@ -272,6 +272,19 @@ public final class Lobby {
         history.record(offer.pids);
         rooms.put(offerId, offer.pids);
         return List.of(new LobbyEvent.Confirmed(offerId, offer.pids, offer.moderatorId, List.copyOf(consents)));
+    }
+
+    /**
+     * The lobby was folded back from the log after the server was down for {@code downtimeMs}: every offer open
+     * at the crash gets that time back, so that nobody is dropped from the queue for not accepting while the
+     * server could not take an answer. (Places in the queue need nothing: they go by first arrival.)
+     */
+    public void resumeAfterDowntime(long downtimeMs) {
+        if (downtimeMs > 0) {
+            for (Offer offer : offers.values()) {
+                offer.expiresAt += downtimeMs;
+            }
+        }
     }
 
     /** A performer turns its offer down: it leaves the lobby and the others wait again with their priority. */

@@ -33,6 +33,11 @@ import java.util.Set;
 })
 public sealed interface LobbyFact {
     /** The pool was opened with this configuration. Always its first fact. */
+    /** When the fact happened (epoch millis) for facts that carry a time; 0 for the others. */
+    default long now() {
+        return 0;
+    }
+
     record PoolOpened(LobbyConfig config, int moderatorCapacity) implements LobbyFact {
     }
 

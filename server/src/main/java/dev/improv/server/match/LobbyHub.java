@@ -285,8 +285,10 @@ public final class LobbyHub {
      */
     public void replay(List<LobbyFact> facts) {
         replaying = true;
+        long lastFact = 0;
         try {
             for (LobbyFact fact : facts) {
+                lastFact = Math.max(lastFact, fact.now());
                 if (fact instanceof LobbyFact.Connected c) {
                     known(c.pid(), c.name(), c.role());
                 } else if (fact instanceof LobbyFact.RoomOpened r) {
@@ -300,6 +302,11 @@ public final class LobbyHub {
             }
         } finally {
             replaying = false;
+        }
+        // Offers open at the crash get back the time the server was down (at most: since the last fact); waiting
+        // time and places need nothing (see docs/lobby.md, "Across a restart").
+        if (lastFact > 0) {
+            lobby.resumeAfterDowntime(nowMs() - lastFact);
         }
         // Everyone the pool knew is disconnected now: each keeps its place for the grace period, as after a drop.
         for (String pid : lobby.performerIds()) {

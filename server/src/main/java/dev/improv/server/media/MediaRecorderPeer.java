@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.improv.server.protocol.ErrorCode;
 import dev.improv.server.protocol.ProtocolCodec;
+import dev.improv.server.protocol.ReconnectRules;
 import dev.improv.server.protocol.Role;
 import dev.improv.server.protocol.RoomEvent;
 import dev.improv.server.protocol.ServerMessage;
@@ -17,29 +18,38 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.DoubleSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The recorder of one room: a {@code recorder}-role client of our WebSocket protocol that keeps the server clock
- * (time sync), follows the roster, answers each consenting performer's WebRTC offer with a recv-only peer
- * connection, and writes their audio through one {@link RoomMediaWriter} (and, when {@code videoFps > 0}, a
- * sampled image sequence of their video through one {@link VideoFrameWriter}). It reconnects with {@code lastSeq}
- * when its socket drops (bounded attempts with back-off) and stops for good when the room closes or the server
- * refuses it for a reason that a retry cannot fix.
+ * The recorder of one room: a {@code recorder}-role client of our WebSocket protocol, joined with a token that
+ * has the {@code media} scope (so the room announces it with the {@code media} capability and performer pages
+ * offer it their media), that keeps the server clock (time sync), follows the roster, answers each consenting
+ * performer's WebRTC offer with a recv-only peer connection, and writes their audio through one
+ * {@link RoomMediaWriter} (and, when {@code videoFps > 0}, a sampled image sequence of their video through one
+ * {@link VideoFrameWriter}). Signals have the performer mesh's shape ({@link PeerSession}). It reconnects by the
+ * pages' rules ({@link ReconnectRules}: the same back-off, resume with {@code lastSeq}, welcome = connected) and
+ * stops for good when the room closes or the server refuses it for a reason that a retry cannot fix.
+ *
+ * <p>Nothing is dropped silently: a signal that cannot be used (not from a performer, not the mesh's shape, for a
+ * connection that was replaced) and a message that cannot be sent while disconnected are logged and counted
+ * ({@link #signalsIgnored()}, {@link #sendsDropped()}). Unsent signals are not queued for later, like the pages':
+ * a stale answer would do harm, and the performer offers anew when it sees the recorder back ({@code presence}).
  *
  * <p>Threads: every field below is owned by the single control thread {@code media-control-<room>}; the
  * WebSocket listener only parses text and hands it over.
  */
 public final class MediaRecorderPeer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MediaRecorderPeer.class);
-    static final int MAX_RECONNECT_ATTEMPTS = 20;
-    static final long MAX_BACKOFF_MS = 5_000;
     static final long TIME_SYNC_EVERY_MS = 5_000;
     static final int TIME_SYNC_BURST = 6;
     static final long STATS_EVERY_MS = 1_000;
@@ -56,6 +66,8 @@ public final class MediaRecorderPeer implements AutoCloseable {
     private final ScheduledExecutorService control;
     private final ServerClock clock = new ServerClock();
     private final CompletableFuture<Void> finished = new CompletableFuture<>();
+    /** Completes at the first welcome, once this recorder handled it (its socket is then the current one). */
+    private final CompletableFuture<Void> joined = new CompletableFuture<>();
 
     private WebSocket socket;
     private CompletableFuture<?> sending = CompletableFuture.completedFuture(null);
@@ -69,6 +81,11 @@ public final class MediaRecorderPeer implements AutoCloseable {
     private final Map<String, PeerSession> peers = new HashMap<>();
     private final Map<String, Integer> streams = new HashMap<>();
     private int reconnectAttempts;
+    /** The last error the server sent on the current connection: a final one ends the recorder at the close. */
+    private ErrorCode lastError;
+    private final DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
+    private final AtomicLong signalsIgnored = new AtomicLong();
+    private final AtomicLong sendsDropped = new AtomicLong();
     private boolean stopped;
 
     MediaRecorderPeer(URI url, String roomId, Path dataDir, PeerConnectionFactory factory, RTCConfiguration rtcConfig,
@@ -106,6 +123,21 @@ public final class MediaRecorderPeer implements AutoCloseable {
         return finished;
     }
 
+    /** Completes when the recorder has joined its room the first time (tests: before cutting its socket). */
+    CompletableFuture<Void> joined() {
+        return joined;
+    }
+
+    /** Signals received that could not be used (logged each). */
+    public long signalsIgnored() {
+        return signalsIgnored.get();
+    }
+
+    /** Messages not sent because the socket was down (logged each). */
+    public long sendsDropped() {
+        return sendsDropped.get();
+    }
+
     /** The clock this recorder measured; for tests. */
     public ServerClock clock() {
         return clock;
@@ -117,6 +149,7 @@ public final class MediaRecorderPeer implements AutoCloseable {
         if (stopped) {
             return;
         }
+        lastError = null;
         String target = url.toString() + (lastSeq >= 0 ? "&lastSeq=" + lastSeq : "");
         http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
                 .buildAsync(URI.create(target), new Listener())
@@ -138,8 +171,10 @@ public final class MediaRecorderPeer implements AutoCloseable {
         if (stopped) {
             return;
         }
-        if (ErrorCode.forCloseCode(code).filter(c -> !c.retryable()).isPresent()) { // a retry is refused again
-            LOG.info("room {}: recorder closed by the server ({} {}); stopping", roomId, code, reason);
+        Optional<ErrorCode> refusal = ReconnectRules.finalRefusal(code, lastError);
+        if (refusal.isPresent()) { // a retry would be refused again
+            LOG.info("room {}: recorder refused by the server ({}; close {} {}); stopping", roomId,
+                    refusal.get().wireName(), code, reason);
             stop();
             return;
         }
@@ -151,22 +186,29 @@ public final class MediaRecorderPeer implements AutoCloseable {
         if (stopped) {
             return;
         }
-        if (++reconnectAttempts > MAX_RECONNECT_ATTEMPTS) {
-            LOG.error("room {}: recorder gave up after {} reconnect attempts", roomId, MAX_RECONNECT_ATTEMPTS);
-            stop();
-            return;
-        }
-        long delay = Math.min(MAX_BACKOFF_MS, 100L << Math.min(reconnectAttempts, 6));
+        long delay = ReconnectRules.delayMs(++reconnectAttempts, random);
+        LOG.info("room {}: recorder reconnect attempt {} in {} ms", roomId, reconnectAttempts, delay);
         control.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
     }
 
     private void send(ObjectNode message) {
         WebSocket ws = socket;
         if (ws == null) {
-            return; // a lost signal is recovered by the performer's next offer
+            // not kept for later: a stale answer would do harm; the performer offers again when we are back
+            sendsDropped.incrementAndGet();
+            LOG.info("room {}: recorder disconnected, {} {} not sent", roomId, message.path("type").asText(),
+                    message.path("kind").asText(""));
+            return;
         }
         String text = message.toString();
-        sending = sending.handle((x, e) -> null).thenCompose(x -> ws.sendText(text, true));
+        sending = sending.handle((x, e) -> null).thenCompose(x -> ws.sendText(text, true))
+                .whenComplete((x, e) -> {
+                    if (e != null) { // the socket failed under it: counted like a send while disconnected
+                        sendsDropped.incrementAndGet();
+                        LOG.info("room {}: {} {} not sent: {}", roomId, message.path("type").asText(),
+                                message.path("kind").asText(""), e.toString());
+                    }
+                });
     }
 
     private void sendSignal(String to, String kind, ObjectNode data) {
@@ -199,6 +241,7 @@ public final class MediaRecorderPeer implements AutoCloseable {
         } else if (m instanceof RoomEvent.RoomClosed) {
             stop();
         } else if (m instanceof ServerMessage.Error e) {
+            lastError = e.code();
             LOG.info("room {}: server says {} {}", roomId, e.code(), e.message());
         }
         // prompts, marks, presence...: not the recorder's business
@@ -238,6 +281,7 @@ public final class MediaRecorderPeer implements AutoCloseable {
         }
         LOG.info("room {}: recorder {} joined session {} ({} performers)", roomId, selfId, sessionId,
                 performers.size());
+        joined.complete(null);
     }
 
     private void member(ServerMessage.Member member) {
@@ -261,13 +305,28 @@ public final class MediaRecorderPeer implements AutoCloseable {
         }
     }
 
+    /**
+     * A performer's signal, in the mesh's shape: an offer {@code {"description": {"type": "offer", "sdp"}, "conn"}}
+     * opens a new connection (every offer is a new stream); a candidate {@code {"candidate": {…}, "conn", "to"}}
+     * belongs to the connection whose offer had that {@code conn} (and, when {@code to} is given, to ours).
+     */
     private void signal(String from, SignalKind kind, JsonNode data) {
         ServerMessage.Member performer = performers.get(from);
         if (performer == null) {
-            LOG.debug("room {}: signal from {} who is not a performer; ignored", roomId, from);
+            ignored(from, kind, "the sender is not a performer of this room");
+            return;
+        }
+        String conn = data.path("conn").isTextual() ? data.get("conn").asText() : null;
+        if (conn == null) {
+            ignored(from, kind, "no 'conn' (docs/protocol.md, Signals)");
             return;
         }
         if (kind == SignalKind.OFFER) {
+            JsonNode description = data.path("description");
+            if (!"offer".equals(description.path("type").asText()) || !description.path("sdp").isTextual()) {
+                ignored(from, kind, "no 'description' {type: offer, sdp}");
+                return;
+            }
             if (!consent.consented(roomId, sessionId, performer)) {
                 LOG.info("room {}: {} has not consented to recording; offer not answered", roomId, from);
                 return;
@@ -277,16 +336,26 @@ public final class MediaRecorderPeer implements AutoCloseable {
                 old.close(); // the performer reconnected: a new stream continues the same file
             }
             int stream = streams.merge(from, 1, Integer::sum);
-            PeerSession peer = new PeerSession(from, stream, factory, rtcConfig, control,
+            PeerSession peer = new PeerSession(from, conn, stream, factory, rtcConfig, control,
                     (k, d) -> sendSignal(from, k, d), writer, clock, videoWriter, videoFps);
             peers.put(from, peer);
-            peer.acceptOffer(data.path("sdp").asText());
+            peer.acceptOffer(description.path("sdp").asText());
         } else if (kind == SignalKind.ICE) {
             PeerSession peer = peers.get(from);
-            if (peer != null) {
-                peer.addRemoteCandidate(data);
+            String to = data.path("to").isTextual() ? data.get("to").asText() : null;
+            if (peer == null || !peer.remoteConn().equals(conn) || (to != null && !to.equals(peer.conn()))) {
+                ignored(from, kind, "for a connection that is no longer open"); // left over from an earlier one
+                return;
             }
+            peer.addRemoteCandidate(data.get("candidate"));
+        } else {
+            ignored(from, kind, "the recorder never offers, so it takes no answer");
         }
+    }
+
+    private void ignored(String from, SignalKind kind, String why) {
+        signalsIgnored.incrementAndGet();
+        LOG.info("room {}: {} signal from {} ignored: {}", roomId, kind.wireName(), from, why);
     }
 
     private void timeSync() {
@@ -333,8 +402,8 @@ public final class MediaRecorderPeer implements AutoCloseable {
                     .whenComplete((x, e) -> ws.abort());
         }
         control.shutdown();
+        onFinished.run(); // first: whoever sees finished() complete finds the room's slot free
         finished.complete(null);
-        onFinished.run();
     }
 
     /** Stops recording this room: closes the peer connections and the files, leaves the room's socket. */

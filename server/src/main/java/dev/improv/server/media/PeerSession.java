@@ -42,6 +42,11 @@ import org.slf4j.LoggerFactory;
  * thread and must return at once), and the video sink (WebRTC's decoder thread), which keeps one frame per
  * {@code 1 / videoFps} seconds, copies its planes (a memcpy) and queues them for the video writer; every frame
  * is released at once, whether kept or not.
+ *
+ * <p>Signals have the performer mesh's shape (docs/protocol.md, "Signals"): our answer is
+ * {@code {"description": {"type": "answer", "sdp"}, "conn", "to"}}, a candidate {@code {"candidate": {"candidate",
+ * "sdpMid", "sdpMLineIndex"}, "conn", "to"}}, where {@code conn} is this connection's id and {@code to} the
+ * performer's connection (the {@code conn} of its offer).
  */
 final class PeerSession {
     private static final Logger LOG = LoggerFactory.getLogger(PeerSession.class);
@@ -51,6 +56,10 @@ final class PeerSession {
     static final long DEFAULT_LATENCY_US = 60_000;
 
     private final String participantId;
+    /** Our connection id, new for every peer connection ({@code data.conn} of what we send). */
+    private final String conn = newConnId();
+    /** The performer's connection id, from its offer ({@code data.to} of what we send). */
+    private final String remoteConn;
     private final int stream;
     private final Executor control;
     private final BiConsumer<String, ObjectNode> sendSignal;
@@ -87,17 +96,18 @@ final class PeerSession {
     private final AtomicLong videoFramesSeen = new AtomicLong();
     private final AtomicLong videoFramesKept = new AtomicLong();
 
-    PeerSession(String participantId, int stream, PeerConnectionFactory factory, RTCConfiguration config,
-                Executor control, BiConsumer<String, ObjectNode> sendSignal, RoomMediaWriter writer,
-                ServerClock clock) {
-        this(participantId, stream, factory, config, control, sendSignal, writer, clock, null, 0);
+    PeerSession(String participantId, String remoteConn, int stream, PeerConnectionFactory factory,
+                RTCConfiguration config, Executor control, BiConsumer<String, ObjectNode> sendSignal,
+                RoomMediaWriter writer, ServerClock clock) {
+        this(participantId, remoteConn, stream, factory, config, control, sendSignal, writer, clock, null, 0);
     }
 
     /** With {@code videoWriter} non-null and {@code videoFps > 0}, the performer's video is received and sampled. */
-    PeerSession(String participantId, int stream, PeerConnectionFactory factory, RTCConfiguration config,
-                Executor control, BiConsumer<String, ObjectNode> sendSignal, RoomMediaWriter writer,
-                ServerClock clock, VideoFrameWriter videoWriter, double videoFps) {
+    PeerSession(String participantId, String remoteConn, int stream, PeerConnectionFactory factory,
+                RTCConfiguration config, Executor control, BiConsumer<String, ObjectNode> sendSignal,
+                RoomMediaWriter writer, ServerClock clock, VideoFrameWriter videoWriter, double videoFps) {
         this.participantId = participantId;
+        this.remoteConn = remoteConn;
         this.videoWriter = videoFps > 0 ? videoWriter : null;
         this.videoPeriodNanos = videoFps > 0 ? Math.round(1e9 / videoFps) : 0;
         this.stream = stream;
@@ -162,8 +172,9 @@ final class PeerSession {
         pc.setLocalDescription(answer, new SetSessionDescriptionObserver() {
             @Override
             public void onSuccess() {
-                ObjectNode data = JsonNodeFactory.instance.objectNode().put("type", "answer").put("sdp", answer.sdp);
-                control.execute(() -> sendSignal.accept("answer", data));
+                ObjectNode data = JsonNodeFactory.instance.objectNode();
+                data.putObject("description").put("type", "answer").put("sdp", answer.sdp);
+                control.execute(() -> sendSignal.accept("answer", addressed(data)));
             }
 
             @Override
@@ -173,13 +184,36 @@ final class PeerSession {
         });
     }
 
-    /** A remote candidate {@code {"candidate","sdpMid","sdpMLineIndex"}}; an empty one (end of candidates) is skipped. */
-    void addRemoteCandidate(JsonNode data) {
-        String candidate = data.path("candidate").asText("");
+    /** Our connection id. */
+    String conn() {
+        return conn;
+    }
+
+    /** The performer's connection id this session answers. */
+    String remoteConn() {
+        return remoteConn;
+    }
+
+    private ObjectNode addressed(ObjectNode data) {
+        data.put("conn", conn);
+        data.put("to", remoteConn);
+        return data;
+    }
+
+    static String newConnId() {
+        return Long.toString(java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 40, 1L << 41), 36);
+    }
+
+    /**
+     * A remote candidate, the browser's {@code RTCIceCandidate.toJSON()}: {@code {"candidate","sdpMid",
+     * "sdpMLineIndex"}}; null or an empty {@code candidate} (end of candidates) is skipped.
+     */
+    void addRemoteCandidate(JsonNode init) {
+        String candidate = init == null ? "" : init.path("candidate").asText("");
         if (candidate.isEmpty() || closed) {
             return;
         }
-        RTCIceCandidate c = new RTCIceCandidate(data.path("sdpMid").asText(null), data.path("sdpMLineIndex").asInt(0),
+        RTCIceCandidate c = new RTCIceCandidate(init.path("sdpMid").asText(null), init.path("sdpMLineIndex").asInt(0),
                 candidate);
         if (remoteSet) {
             pc.addIceCandidate(c);
@@ -323,11 +357,12 @@ final class PeerSession {
     private final class Observer implements PeerConnectionObserver {
         @Override
         public void onIceCandidate(RTCIceCandidate c) {
-            ObjectNode data = JsonNodeFactory.instance.objectNode().put("candidate", c.sdp).put("sdpMid", c.sdpMid)
+            ObjectNode data = JsonNodeFactory.instance.objectNode();
+            data.putObject("candidate").put("candidate", c.sdp).put("sdpMid", c.sdpMid)
                     .put("sdpMLineIndex", c.sdpMLineIndex);
             control.execute(() -> {
                 if (!closed) {
-                    sendSignal.accept("ice", data);
+                    sendSignal.accept("ice", addressed(data));
                 }
             });
         }

@@ -30,6 +30,7 @@ public final class ServerMetrics {
     private final DistributionSummary fanoutRecipients;
     private final Timer logAppendToDurable;
     private final Counter logWriteFailures;
+    private final Counter logSegmentsLost;
     private final Counter logFsyncs;
     private final AtomicLong logQueueDepth = new AtomicLong();
     private final Counter roomTasksRejected;
@@ -67,6 +68,8 @@ public final class ServerMetrics {
                 .register(registry);
         logWriteFailures = Counter.builder("improv_log_write_failures")
                 .description("Failed attempts to write or fsync the session log").register(registry);
+        logSegmentsLost = Counter.builder("improv_log_segments_lost")
+                .description("Earlier log segments found deleted or replaced while the server runs").register(registry);
         Gauge.builder("improv_log_queue_depth", logQueueDepth, AtomicLong::get)
                 .description("Bytes of log records accepted and not yet durable (the writer's backlog)")
                 .register(registry);
@@ -138,6 +141,10 @@ public final class ServerMetrics {
 
     public void logWriteFailed() {
         logWriteFailures.increment();
+    }
+
+    public void logSegmentLost() {
+        logSegmentsLost.increment();
     }
 
     public void logQueueDepth(long depth) {

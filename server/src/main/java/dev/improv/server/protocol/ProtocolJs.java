@@ -45,7 +45,15 @@ public final class ProtocolJs {
         constant(js, "Client to server on a lobby connection.", "LOBBY_REQUEST_TYPES",
                 names(MessageKind.LOBBY_CLIENT));
         constant(js, "Roles, fixed by the join token.", "ROLES", JsonSchemas.wireNames(Role.class));
+        constant(js, "Capabilities a join token may grant beyond the role, announced in members' `capabilities` "
+                + "(media: the room's media recorder).", "CAPABILITIES", JsonSchemas.wireNames(Capability.class));
         constant(js, "Signal kinds.", "SIGNAL_KINDS", JsonSchemas.wireNames(SignalKind.class));
+        Map<String, Object> reconnect = new LinkedHashMap<>();
+        reconnect.put("minDelayMs", ReconnectRules.MIN_DELAY_MS);
+        reconnect.put("maxDelayMs", ReconnectRules.MAX_DELAY_MS);
+        reconnect.put("maxDoublings", ReconnectRules.MAX_DOUBLINGS);
+        constant(js, "Reconnect back-off of every client (ReconnectRules): attempt n waits a random time in [c/2, c], "
+                + "c = min(maxDelayMs, minDelayMs * 2^min(n-1, maxDoublings)).", "RECONNECT", reconnect);
         constant(js, "Mark kinds.", "MARK_KINDS", JsonSchemas.wireNames(MarkKind.class));
         Map<String, Object> errors = new LinkedHashMap<>();
         Map<String, Object> closes = new LinkedHashMap<>();

@@ -94,9 +94,13 @@ public sealed interface RoomEvent extends ServerMessage {
     /**
      * The server restarted and rebuilt this room from its log. {@code lastEventTs} is the time of the last event
      * before the restart: between the two, nothing was recorded (media may be missing). Every participant is
-     * disconnected at this point and resumes with {@code lastSeq}.
+     * disconnected at this point and resumes with {@code lastSeq}. After a crash, {@code skippedFrom} ..
+     * {@code skippedTo} (both inclusive; absent when nothing was skipped) are seqs that no event of the session
+     * has: they were reserved before the crash, some may have been shown then and were not written, and they are
+     * never given to another event. This event follows the one before {@code skippedFrom} directly.
      */
-    record ServerRestarted(long seq, long ts, String actor, long lastEventTs) implements RoomEvent {
+    record ServerRestarted(long seq, long ts, String actor, long lastEventTs, Long skippedFrom, Long skippedTo)
+            implements RoomEvent {
     }
 
     /** The room session ended; no event follows. */

@@ -49,9 +49,27 @@ public sealed interface ServerMessage permits ServerMessage.Welcome, ServerMessa
                    boolean resumed, Long replayFrom, Limits limits) implements ServerMessage {
     }
 
-    /** A participant as others see it. */
+    /**
+     * A participant as others see it. {@code capabilities} (absent when none) come from its join token: a member
+     * with {@link Capability#MEDIA} is the room's media recorder.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Member(String id, String name, Role role, boolean connected, boolean muted) {
+    record Member(String id, String name, Role role, boolean connected, boolean muted, List<Capability> capabilities) {
+        public Member {
+            // unknown ones (null: a newer server's) are left out, as unknown fields are
+            capabilities = capabilities == null ? null
+                    : capabilities.stream().filter(java.util.Objects::nonNull).distinct().toList();
+            capabilities = capabilities == null || capabilities.isEmpty() ? null : capabilities;
+        }
+
+        /** A member without capabilities. */
+        public Member(String id, String name, Role role, boolean connected, boolean muted) {
+            this(id, name, role, connected, muted, null);
+        }
+
+        public boolean has(Capability capability) {
+            return capabilities != null && capabilities.contains(capability);
+        }
     }
 
     /** The room's current state, enough to draw a screen without replaying history. */

@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
  * history, or in chunks read back from the session log when they are older than that, so catching up holds at most
  * one chunk in memory, and the connection holds at most its replay window ({@link MemberConnection#replayCredit}).
  * Live events published meanwhile are not sent to this member; they enter the history and the cursor reaches them
- * in order, so every seq arrives exactly once. When the cursor reaches the latest event the member is live again.
+ * in order, so every seq arrives exactly once. When the cursor reaches the latest event members may see (see
+ * {@link HeldEvents}) the member is live again. Seqs skipped at a restart come back from the log as empty entries
+ * and are passed over.
  *
  * <p>Catching up is flow control, never a slow-consumer offence: only a connection that takes no bytes for
  * {@link RoomLimits#catchUpStallMs()} is cut ({@link ErrorCode#SLOW_CONSUMER}). Owner thread only; at any time
@@ -65,12 +67,16 @@ final class CatchUp {
         }
         List<SharedFrame> batch = new ArrayList<>();
         long credit = conn.replayCredit();
-        long last = room.lastSeq();
+        long last = room.visibleSeq(); // not past the durable seq reservation: held events come live
         try {
             while (credit > 0 && next <= last) {
                 byte[] event = eventAt(next);
                 if (event == null) {
                     break;
+                }
+                if (event.length == 0) { // a seq skipped at a restart: no event has it
+                    next++;
+                    continue;
                 }
                 batch.add(room.frames().wrap(event));
                 credit -= event.length;

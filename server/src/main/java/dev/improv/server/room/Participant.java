@@ -1,7 +1,9 @@
 package dev.improv.server.room;
 
+import dev.improv.server.protocol.Capability;
 import dev.improv.server.protocol.Role;
 import dev.improv.server.protocol.ServerMessage;
+import java.util.List;
 import java.util.concurrent.ScheduledFuture;
 
 /**
@@ -14,6 +16,8 @@ public final class Participant {
     private final String id;
     private final String name;
     private final Role role;
+    /** From the join token; empty for most members. */
+    private final List<Capability> capabilities;
     private final long joinedAt;
     private MemberConnection connection;
     private boolean muted;
@@ -23,9 +27,14 @@ public final class Participant {
     private CatchUp catchUp;
 
     Participant(String id, String name, Role role, long joinedAt) {
+        this(id, name, role, List.of(), joinedAt);
+    }
+
+    Participant(String id, String name, Role role, List<Capability> capabilities, long joinedAt) {
         this.id = id;
         this.name = name;
         this.role = role;
+        this.capabilities = List.copyOf(capabilities);
         this.joinedAt = joinedAt;
     }
 
@@ -39,6 +48,10 @@ public final class Participant {
 
     public Role role() {
         return role;
+    }
+
+    public List<Capability> capabilities() {
+        return capabilities;
     }
 
     long joinedAt() {
@@ -93,7 +106,7 @@ public final class Participant {
     }
 
     ServerMessage.Member view() {
-        return new ServerMessage.Member(id, name, role, connected(), muted);
+        return new ServerMessage.Member(id, name, role, connected(), muted, capabilities);
     }
 
     /** Sends a direct message if connected; dropped otherwise (the client re-syncs from the welcome). */

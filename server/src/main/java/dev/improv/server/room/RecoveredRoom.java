@@ -1,6 +1,7 @@
 package dev.improv.server.room;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.protocol.Capability;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.protocol.Role;
 import dev.improv.server.protocol.RoomEvent;
@@ -20,10 +21,18 @@ import java.util.Set;
  * (start-up); not shared.
  */
 public final class RecoveredRoom {
+    /**
+     * Events per room kept in memory by the fold and handed to the rebuilt room's history: only the tail (what
+     * resuming members most likely need); everything older is read back from the log when asked for. Keeps the
+     * memory of a restart with many long sessions small.
+     */
+    public static final int RECOVERED_HISTORY_EVENTS = 64;
+
     /** A participant as the log last saw it. */
-    record Member(String id, String name, Role role, long joinedAt, boolean connected, boolean muted) {
+    record Member(String id, String name, Role role, long joinedAt, boolean connected, boolean muted,
+                  List<Capability> capabilities) {
         Member with(boolean nowConnected, boolean nowMuted) {
-            return new Member(id, name, role, joinedAt, nowConnected, nowMuted);
+            return new Member(id, name, role, joinedAt, nowConnected, nowMuted, capabilities);
         }
     }
 
@@ -37,11 +46,20 @@ public final class RecoveredRoom {
     final Set<String> consented = new HashSet<>();
     final List<SessionMeta.ParticipantInfo> everJoined = new ArrayList<>();
     final List<SessionMeta.SceneInfo> scenes = new ArrayList<>();
-    /** The cids applied in this session, with the same bounds as a live room's. */
-    final AppliedCids appliedCids = new AppliedCids();
+    /**
+     * The cids applied in this session: per participant (least recently active first) a ring of the last
+     * {@link AppliedCids#PER_PARTICIPANT}, the most a live room remembers. Filled with an array store per event
+     * (a fold of a million events made a hash-map insert per event its largest cost); {@link #appliedCidsInto}
+     * replays them into a room's {@link AppliedCids} in the order that rebuilds its eviction order.
+     */
+    private final LinkedHashMap<String, CidRing> cids = new LinkedHashMap<>(16, 0.75f, true);
+    private String lastOrigin;
+    private CidRing lastRing;
     /** The last events, oldest first, as stored; at most {@code limits.historyEvents()}. */
     final ArrayDeque<Object[]> recent = new ArrayDeque<>();
     long seq;
+    /** The last seq reservation in the log: seqs up to it may have been seen, so the room goes on above it. */
+    long reserved;
     private long lastTs;
     /** The last event's bytes: its time is read once, at the end (most events are never parsed). */
     private byte[] lastEvent;
@@ -87,6 +105,19 @@ public final class RecoveredRoom {
         return seq;
     }
 
+    /** Seqs of this session were reserved up to {@code upTo} (the last reservation counts). */
+    public void reserved(long upTo) {
+        reserved = upTo;
+    }
+
+    /**
+     * The last seq members may have seen: the last reservation, or the last event when that is higher. The
+     * restarted room goes on after it; seqs after {@link #lastSeq} and up to it were never given to an event.
+     */
+    public long reservedSeq() {
+        return Math.max(seq, reserved);
+    }
+
     /** Server µs of the last event in the log (the start when there is none). */
     public long lastTs() {
         if (lastEvent != null) {
@@ -125,14 +156,17 @@ public final class RecoveredRoom {
     /** Folds one room event in: {@code bytes} exactly as stored; {@code cid} applied by {@code originPid}. */
     public void event(long eventSeq, byte[] bytes, String originPid, String cid) {
         if (eventSeq != seq + 1) {
-            damage = damage != null ? damage : "seq " + eventSeq + " follows " + seq;
-            return;
+            if (eventSeq <= seq || !declaresSkip(bytes, seq + 1, eventSeq - 1)) {
+                damage = damage != null ? damage : "seq " + eventSeq + " follows " + seq;
+                return;
+            }
+            recent.clear(); // the history starts again after the skipped seqs; older events come from the log
         }
         seq = eventSeq;
         lastEvent = bytes;
-        String type = typeOf(bytes);
-        if (type != null && BULK.contains(type)) {
-            if (type.equals("prompt")) {
+        int bulk = bulkType(bytes);
+        if (bulk >= 0) {
+            if (bulk == PROMPT) {
                 lastPromptBytes = bytes;
             }
             remember(eventSeq, bytes, originPid, cid);
@@ -152,7 +186,15 @@ public final class RecoveredRoom {
             case "member_joined" -> {
                 JsonNode m = e.path("member");
                 Role role = Role.fromWire(m.path("role").asText());
-                Member member = new Member(m.path("id").asText(), m.path("name").asText(), role, ts, true, false);
+                List<Capability> capabilities = new ArrayList<>();
+                for (JsonNode c : m.path("capabilities")) {
+                    Capability known = Capability.fromWire(c.asText());
+                    if (known != null) { // one a newer server wrote is left out, not fatal
+                        capabilities.add(known);
+                    }
+                }
+                Member member = new Member(m.path("id").asText(), m.path("name").asText(), role, ts, true, false,
+                        List.copyOf(capabilities));
                 members.put(member.id(), member);
                 everJoined.add(new SessionMeta.ParticipantInfo(member.id(), member.name(), role, ts, eventSeq));
             }
@@ -187,36 +229,91 @@ public final class RecoveredRoom {
         remember(eventSeq, bytes, originPid, cid);
     }
 
-    /** Event types that change no room state this fold keeps (beyond seq, cids and history). */
-    private static final Set<String> BULK = Set.of("prompt", "mark", "clock");
-    private static final byte[] TYPE_PREFIX = "{\"type\":\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    /**
+     * Whether the event is the {@code server_restarted} that names exactly the seqs it skipped (those reserved
+     * before a crash and never used), the only gap a session may have.
+     */
+    private static boolean declaresSkip(byte[] bytes, long from, long to) {
+        try {
+            JsonNode e = ProtocolCodec.mapper().readTree(bytes);
+            return e.path("type").asText().equals("server_restarted") && e.path("skippedFrom").asLong() == from
+                    && e.path("skippedTo").asLong() == to;
+        } catch (java.io.IOException ex) {
+            return false;
+        }
+    }
 
-    /** The type of an event as the server encodes it (type first), or null when it does not start that way. */
-    private static String typeOf(byte[] bytes) {
-        if (bytes.length <= TYPE_PREFIX.length) {
-            return null;
-        }
-        for (int i = 0; i < TYPE_PREFIX.length; i++) {
-            if (bytes[i] != TYPE_PREFIX[i]) {
-                return null;
+    /**
+     * Event types that change no room state this fold keeps (beyond seq, cids and history), as the server encodes
+     * them (type first, then its closing quote); index {@link #PROMPT} is the prompt.
+     */
+    private static final byte[][] BULK = java.util.stream.Stream.of("prompt", "mark", "clock")
+            .map(t -> ("{\"type\":\"" + t + "\"").getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+            .toArray(byte[][]::new);
+    private static final int PROMPT = 0;
+
+    /** Which {@link #BULK} type the event is, or -1 (another type, or not encoded type first). No allocation. */
+    private static int bulkType(byte[] bytes) {
+        for (int t = 0; t < BULK.length; t++) {
+            byte[] prefix = BULK[t];
+            if (bytes.length > prefix.length && java.util.Arrays.equals(bytes, 0, prefix.length, prefix, 0,
+                    prefix.length)) {
+                return t;
             }
         }
-        for (int i = TYPE_PREFIX.length; i < bytes.length && i < TYPE_PREFIX.length + 32; i++) {
-            if (bytes[i] == '"') {
-                return new String(bytes, TYPE_PREFIX.length, i - TYPE_PREFIX.length,
-                        java.nio.charset.StandardCharsets.US_ASCII);
-            }
-        }
-        return null;
+        return -1;
     }
 
     private void remember(long eventSeq, byte[] bytes, String originPid, String cid) {
         if (originPid != null && cid != null) {
-            appliedCids.applied(originPid, cid, eventSeq);
+            CidRing ring;
+            if (originPid.equals(lastOrigin)) {
+                ring = lastRing; // already the most recent in the access order
+            } else {
+                ring = cids.computeIfAbsent(originPid, k -> new CidRing());
+                lastOrigin = originPid;
+                lastRing = ring;
+            }
+            ring.add(cid, eventSeq);
         }
         recent.addLast(new Object[] {eventSeq, bytes});
-        while (recent.size() > limits.historyEvents()) {
+        while (recent.size() > Math.min(limits.historyEvents(), RECOVERED_HISTORY_EVENTS)) {
             recent.removeFirst();
+        }
+    }
+
+    /** Replays the applied cids into {@code target}: participants least recent first, each one's oldest first. */
+    void appliedCidsInto(AppliedCids target) {
+        for (Map.Entry<String, CidRing> e : cids.entrySet()) {
+            e.getValue().forEach((cid, seq) -> target.applied(e.getKey(), cid, seq));
+        }
+    }
+
+    /** The last {@link AppliedCids#PER_PARTICIPANT} cids of one participant with their seqs, oldest first. */
+    private static final class CidRing {
+        private String[] cid = new String[8];
+        private long[] seq = new long[8];
+        private int next;
+        private int size;
+
+        void add(String c, long s) {
+            if (size == cid.length && size < AppliedCids.PER_PARTICIPANT) {
+                cid = java.util.Arrays.copyOf(cid, Math.min(AppliedCids.PER_PARTICIPANT, size * 2));
+                seq = java.util.Arrays.copyOf(seq, cid.length);
+                next = size;
+            }
+            cid[next] = c;
+            seq[next] = s;
+            next = (next + 1) % cid.length;
+            size = Math.min(size + 1, cid.length);
+        }
+
+        void forEach(java.util.function.ObjLongConsumer<String> out) {
+            int start = size < cid.length ? 0 : next;
+            for (int i = 0; i < size; i++) {
+                int at = (start + i) % cid.length;
+                out.accept(cid[at], seq[at]);
+            }
         }
     }
 

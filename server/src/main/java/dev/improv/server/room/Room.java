@@ -46,6 +46,8 @@ public final class Room {
     private final PendingAcks pendingAcks = new PendingAcks();
     /** Outlives connections, resume windows and rejoins: cids are applied at most once per session. */
     private final AppliedCids appliedCids = new AppliedCids();
+    /** Published above the durable seq reservation: members see them once it covers them. */
+    private final HeldEvents held = new HeldEvents();
     /** Reused by every publish: the connections one event is delivered to. */
     private final List<MemberConnection> recipients = new ArrayList<>();
     private final List<SessionMeta.ParticipantInfo> everJoined = new ArrayList<>();
@@ -61,6 +63,8 @@ public final class Room {
     private boolean sceneActive;
     private String sceneTitle;
     private RoomEvent.Prompt lastPrompt;
+    /** The last prompt members may have seen (lastPrompt unless it is held): what a welcome shows. */
+    private RoomEvent.Prompt shownPrompt;
     private boolean closed;
 
     /** Participants whose recording consent is in this session's log; written on the owner thread, read by any. */
@@ -103,25 +107,30 @@ public final class Room {
 
     /** Takes the folded state over; constructor only (before the room is shared). */
     private void restore(RecoveredRoom r) {
-        seq = r.seq;
+        seq = r.reservedSeq(); // seqs after the last event and up to the reservation may have been seen: skipped
         durableSeq = r.seq; // everything folded back came from the log
         locked = r.locked;
         scene = r.scene;
         sceneActive = r.sceneActive;
         sceneTitle = r.sceneTitle;
         lastPrompt = r.lastPrompt();
+        shownPrompt = lastPrompt;
         banned.addAll(r.banned);
         everJoined.addAll(r.everJoined);
         scenes.addAll(r.scenes);
         consented = java.util.Set.copyOf(r.consented);
         for (RecoveredRoom.Member m : r.members.values()) {
-            Participant p = new Participant(m.id(), m.name(), m.role(), m.joinedAt());
+            Participant p = new Participant(m.id(), m.name(), m.role(), m.capabilities(), m.joinedAt());
             p.muted(m.muted());
             participants.put(p.id(), p);
             metrics.memberAdded(p.role());
         }
-        r.appliedCids.forEach(appliedCids::applied);
-        history.startAfter(r.recent.isEmpty() ? r.seq : (Long) r.recent.peekFirst()[0] - 1);
+        r.appliedCidsInto(appliedCids);
+        if (seq > r.seq || r.recent.isEmpty()) {
+            history.startAfter(seq); // after skipped seqs the history starts anew; older events come from the log
+            return;
+        }
+        history.startAfter((Long) r.recent.peekFirst()[0] - 1);
         for (Object[] e : r.recent) {
             history.add((Long) e[0], (byte[]) e[1]);
         }
@@ -138,8 +147,9 @@ public final class Room {
                 listener.performerAbsent(id, m.id(), r.lastTs());
             }
         }
-        publish(new RoomEvent.ServerRestarted(nextSeq(), clock.nowMicros(), RoomEvent.SERVER, r.lastTs()), null,
-                null);
+        boolean skipped = r.reservedSeq() > r.lastSeq();
+        publish(new RoomEvent.ServerRestarted(nextSeq(), clock.nowMicros(), RoomEvent.SERVER, r.lastTs(),
+                skipped ? r.lastSeq() + 1 : null, skipped ? r.reservedSeq() : null), null, null);
         for (Participant p : participants.values()) {
             p.resumeExpiry(owner.schedule(() -> resumeWindowExpired(p), limits.resumeWindowMs(),
                     TimeUnit.MILLISECONDS));
@@ -208,6 +218,16 @@ public final class Room {
      * @return null when joined, or the error that refused the join (the caller closes the connection)
      */
     public ErrorCode join(String participantId, String displayName, Role role, long lastSeq, MemberConnection conn) {
+        return join(participantId, displayName, role, java.util.List.of(), lastSeq, conn);
+    }
+
+    /**
+     * Joins (or rejoins) with the capabilities of the participant's token (announced in its member entry; a
+     * rejoin keeps those of the first join).
+     */
+    public ErrorCode join(String participantId, String displayName, Role role,
+                          java.util.List<dev.improv.server.protocol.Capability> capabilities, long lastSeq,
+                          MemberConnection conn) {
         if (closed) {
             return ErrorCode.ROOM_CLOSED;
         }
@@ -224,13 +244,13 @@ public final class Room {
             if (refusal != null) {
                 return refusal;
             }
-            p = new Participant(participantId, displayName, role, clock.nowMicros());
+            p = new Participant(participantId, displayName, role, capabilities, clock.nowMicros());
             participants.put(participantId, p);
             metrics.memberAdded(role);
             long s = nextSeq();
             everJoined.add(new SessionMeta.ParticipantInfo(p.id(), p.name(), p.role(), p.joinedAt(), s));
             publish(new RoomEvent.MemberJoined(s, clock.nowMicros(), p.id(),
-                    new ServerMessage.Member(p.id(), p.name(), p.role(), true, false)), null, null);
+                    new ServerMessage.Member(p.id(), p.name(), p.role(), true, false, p.capabilities())), null, null);
             journal.updateMeta(meta());
         } else {
             MemberConnection previous = p.connection();
@@ -246,10 +266,11 @@ public final class Room {
         p.attach(conn);
         p.stopCatchUp();
         p.resumeExpiry(null);
-        long replayFrom = lastSeq >= 0 ? Math.min(lastSeq + 1, seq + 1) : seq + 1;
-        boolean replaying = replayFrom <= seq;
+        long visible = visibleSeq(); // not beyond the durable reservation: held events follow live
+        long replayFrom = lastSeq >= 0 ? Math.min(lastSeq + 1, visible + 1) : visible + 1;
+        boolean replaying = replayFrom <= visible;
         conn.send(new ServerMessage.Welcome(ServerMessage.PROTOCOL_VERSION, serverVersion, p.view(), roomState(),
-                roster(), clock.nowMicros(), seq, resumed, replaying ? replayFrom : null, null));
+                roster(), clock.nowMicros(), visible, resumed, replaying ? replayFrom : null, null));
         if (logFailing && role == Role.MODERATOR) {
             conn.send(logUnavailableNotice(logFailure));
         }
@@ -495,6 +516,18 @@ public final class Room {
             pendingAcks.add(event.seq(), origin, cid, false);
         }
         journal.append(event.seq(), json, origin != null && cid != null ? origin.id() : null, cid);
+        if (!held.isEmpty() || event.seq() > journal.reservedUpTo()) {
+            held.add(event, json); // shown once its seq is durably reserved
+            return;
+        }
+        deliver(json, event, start);
+    }
+
+    /** Hands one event's frame to every connected member that is not catching up. */
+    private void deliver(byte[] json, RoomEvent event, long start) {
+        if (event instanceof RoomEvent.Prompt prompt) {
+            shownPrompt = prompt;
+        }
         SharedFrame frame = frames.wrap(json);
         recipients.clear();
         try {
@@ -512,6 +545,16 @@ public final class Room {
         recipients.clear();
         metrics.fannedOut(System.nanoTime() - start, delivered);
         metrics.messagesOut(event.typeName(), delivered);
+    }
+
+    /** Shows the held events the durable seq reservation now covers. */
+    private void releaseHeld() {
+        held.release(journal.reservedUpTo(), (json, event) -> deliver(json, event, System.nanoTime()));
+    }
+
+    /** The last seq members may see (the last published one, unless some wait for their seq reservation). */
+    long visibleSeq() {
+        return held.visibleUpTo(seq);
     }
 
     /** Acks an already-applied cid again: at once when its event is durable, otherwise once it is. */
@@ -564,7 +607,8 @@ public final class Room {
     }
 
     private ServerMessage.RoomState roomState() {
-        return new ServerMessage.RoomState(id, name, sessionId, locked, scene, sceneActive, sceneTitle, lastPrompt);
+        return new ServerMessage.RoomState(id, name, sessionId, locked, scene, sceneActive, sceneTitle,
+                held.isEmpty() ? lastPrompt : shownPrompt); // never a prompt whose seq members may not see yet
     }
 
     private List<ServerMessage.Member> roster() {
@@ -597,6 +641,11 @@ public final class Room {
 
     /** Carries the writer thread's news over to the owner thread. */
     private final class DurabilityOnOwner implements SessionJournal.DurabilityListener {
+        @Override
+        public void seqsReserved(long upTo) {
+            execute(Room.this::releaseHeld);
+        }
+
         @Override
         public void durableUpTo(long upTo) {
             execute(() -> {

@@ -67,6 +67,16 @@ public interface SessionJournal {
             return false;
         }
 
+        /**
+         * The highest seq members may see now: seqs up to it are durably reserved, so that a restart never gives
+         * one of them to another event (it continues above the last reservation). The journal asks for more ahead
+         * of use, on its own; events above it wait for {@link DurabilityListener#seqsReserved}. A journal that
+         * keeps nothing across a restart reserves everything.
+         */
+        default long reservedUpTo() {
+            return Long.MAX_VALUE;
+        }
+
         /** Queues a new version of the session's metadata file. Never blocks. */
         void updateMeta(SessionMeta meta);
 
@@ -92,6 +102,10 @@ public interface SessionJournal {
     interface DurabilityListener {
         /** Every event of this session with seq up to and including {@code seq} is durable. */
         void durableUpTo(long seq);
+
+        /** Seqs up to {@code upTo} are durably reserved now (see {@link JournalSession#reservedUpTo}). */
+        default void seqsReserved(long upTo) {
+        }
 
         /** Events could not be written; the writer keeps them and retries, nothing is acknowledged meanwhile. */
         default void writeFailed(Exception cause) {

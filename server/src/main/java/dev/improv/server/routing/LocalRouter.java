@@ -62,8 +62,8 @@ public final class LocalRouter implements Router {
         }
         CompletableFuture<Joined<ClientMessage>> outcome = new CompletableFuture<>();
         room.execute(() -> {
-            ErrorCode refusal = room.join(join.participantId(), join.displayName(), join.role(), join.lastSeq(),
-                    connection);
+            ErrorCode refusal = room.join(join.participantId(), join.displayName(), join.role(), join.capabilities(),
+                    join.lastSeq(), connection);
             outcome.complete(refusal != null ? Joined.refused(refusal)
                     : Joined.with(new RoomSink(room, join.participantId(), connection)));
         });

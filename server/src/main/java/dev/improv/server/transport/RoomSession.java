@@ -68,7 +68,8 @@ final class RoomSession extends WebSocketSession<ClientMessage> {
             return;
         }
         NettyMemberConnection conn = connection;
-        router.joinRoom(new RoomJoin(roomId, claims.pid(), claims.name(), claims.role(), lastSeq), conn)
+        router.joinRoom(new RoomJoin(roomId, claims.pid(), claims.name(), claims.role(), lastSeq,
+                claims.capabilities()), conn)
                 .whenComplete((joined, failure) -> ctx.executor().execute(() -> {
                     if (failure != null) {
                         LOG.warn("room {}: join of {} failed", roomId, claims.pid(), failure);

@@ -100,6 +100,11 @@ final class WebhookJournal implements SessionJournal {
         }
 
         @Override
+        public long reservedUpTo() {
+            return inner.reservedUpTo();
+        }
+
+        @Override
         public void updateMeta(SessionMeta updated) {
             inner.updateMeta(updated);
         }

@@ -176,6 +176,25 @@ class TokenServiceTest {
                 Scope.PROMPTS).allows(Scope.PROMPTS));
     }
 
+    /** The media recorder is typed by its token: the {@code media} scope, recorders only, never a default. */
+    @Test
+    void theMediaScopeMakesARecorderTheMediaRecorderAndNothingElse() throws TokenException {
+        JoinClaims media = tokens.verify(withDefaultKey(payload("\"scope\":\"join ice media\"")
+                .replace("\"role\":\"performer\"", "\"role\":\"recorder\"")));
+        assertEquals(java.util.List.of(dev.improv.server.protocol.Capability.MEDIA), media.capabilities());
+        JoinClaims plain = tokens.verify(tokens.issue(JoinClaims.forRoom("room1", Role.RECORDER, "r-1", "media-x",
+                T0 + 10)));
+        assertEquals(java.util.List.of(), plain.capabilities(), "a recorder named media-… is not the media recorder");
+        TokenException e = assertThrows(TokenException.class, () -> tokens.verify(withDefaultKey(
+                payload("\"scope\":\"join ice media\""))));
+        assertEquals(Reason.CLAIMS, e.reason());
+        assertTrue(e.getMessage().contains("'media'") && e.getMessage().contains("performer"), e.getMessage());
+        JoinLinks links = new JoinLinks(tokens, "http://x", 600, NOW);
+        JoinClaims issued = tokens.verify(links.forMediaRecorder("room1", "Tape", 0).token());
+        assertEquals(Role.RECORDER, issued.role());
+        assertEquals(EnumSet.of(Scope.JOIN, Scope.ICE, Scope.MEDIA), issued.scopes());
+    }
+
     @Test
     void garbageIsRefusedAsMalformedOrMissing() {
         assertEquals(Reason.MISSING, refusal(null));

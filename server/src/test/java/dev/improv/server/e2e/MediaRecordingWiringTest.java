@@ -29,7 +29,8 @@ class MediaRecordingWiringTest {
             assertEquals("recording", created.path("media").asText(), first.body());
             String roomId = created.path("room").path("id").asText();
             Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> server.admin("GET", "/api/rooms/" + roomId, null)
-                    .body().contains("\"name\":\"media-recorder\",\"role\":\"recorder\",\"connected\":true"));
+                    .body().contains("\"name\":\"media-recorder\",\"role\":\"recorder\",\"connected\":true,"
+                            + "\"muted\":false,\"capabilities\":[\"media\"]"));
 
             HttpResponse<String> second = server.admin("POST", "/api/rooms", "{\"recordMedia\":true}");
             String media = ProtocolCodec.mapper().readTree(second.body()).path("media").asText();

@@ -178,4 +178,31 @@ class DatasetBuilderTest {
         assertEquals(10, json.path("scenes").path(0).path("performers").path(0).path("vad").path("voiced").path(0)
                 .path(0).asLong());
     }
+
+    /** Events are read as the protocol's records: one that does not decode, or of a newer type, is reported. */
+    @Test
+    void unreadableAndUnknownEventsAreReportedNotDropped() {
+        session();
+        event("{\"type\":\"mark\",\"seq\":18,\"ts\":" + (T0 + 5_100_000) + ",\"actor\":\"p-1\",\"kind\":\"yawn\","
+                + "\"clientTs\":1,\"scene\":1}");
+        event("{\"type\":\"hologram\",\"seq\":19,\"ts\":" + (T0 + 5_200_000) + ",\"actor\":\"server\"}");
+        event("{\"type\":\"hologram\",\"seq\":20,\"ts\":" + (T0 + 5_300_000) + ",\"actor\":\"server\"}");
+        DatasetBuilder.Dataset d = DatasetBuilder.build(null, events);
+        assertTrue(d.warnings().stream().anyMatch(w -> w.startsWith("mark at seq 18 is unreadable (")
+                && w.endsWith("), ignored")), d.warnings().toString());
+        assertTrue(d.warnings().contains("2 events of type 'hologram' (unknown to this server version) are not in "
+                + "the view"), d.warnings().toString());
+        assertEquals(1, d.scenes().size(), "the rest of the view is unchanged");
+    }
+
+    /** A log of an older server without a field the record now has (here the mark's scene) still reads. */
+    @Test
+    void anOlderLogWithoutANewerPrimitiveFieldStillReads() {
+        joined(1, T0, "p-1", "Ada", "performer");
+        event("{\"type\":\"scene_started\",\"seq\":2,\"ts\":" + (T0 + 1_000) + ",\"actor\":\"m-1\",\"scene\":1}");
+        event("{\"type\":\"mark\",\"seq\":3,\"ts\":" + (T0 + 2_000) + ",\"actor\":\"p-1\",\"kind\":\"turn_start\","
+                + "\"clientTs\":5}");
+        DatasetBuilder.Dataset d = DatasetBuilder.build(null, events);
+        assertEquals(1, d.scenes().get(0).performers().get(0).turns().size(), d.warnings().toString());
+    }
 }

@@ -317,4 +317,99 @@ class FileWriteAheadLogTest {
         writer.close();
         assertSeqs(read("roll"), 1, 400);
     }
+
+    @Test
+    void seqsAreReservedAheadAndACrashSkipsOnlyReservedOnes() throws Exception {
+        start(FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 100));
+        RecordingListener listener = new RecordingListener();
+        SessionJournal.JournalSession session = writer.open(Events.meta("reserve"), listener);
+        await().atMost(WAIT).until(() -> listener.lastReserved() == FileWriteAheadLog.RESERVE_BLOCK);
+        for (long seq = 1; seq <= 600; seq++) {
+            session.append(seq, Events.prompt(seq));
+        }
+        await().atMost(WAIT).until(() -> listener.lastDurable() == 600);
+        long reserved = 513 + FileWriteAheadLog.RESERVE_BLOCK; // asked for with seq 513: 512 left
+        assertEquals(reserved, session.reservedUpTo());
+        long reservedSoFar = 0;
+        for (String call : listener.calls) {
+            if (call.startsWith("reserved:")) {
+                reservedSoFar = Long.parseLong(call.substring("reserved:".length()));
+            } else if (call.startsWith("durable:")) {
+                long durable = Long.parseLong(call.substring("durable:".length()));
+                assertTrue(durable <= reservedSoFar, "event " + durable + " durable before its seq was reserved: "
+                        + listener.calls);
+            }
+        }
+
+        // a crash leaves the files as they are: open a copy of them
+        Path crashed = dataDir.resolve("crashed");
+        Files.createDirectories(crashed.resolve("wal"));
+        for (int segment : storage.segments.list()) {
+            Files.copy(storage.segments.path(segment), crashed.resolve("wal")
+                    .resolve(storage.segments.path(segment).getFileName()));
+        }
+        try (FileWriteAheadLog after = FileWriteAheadLog.open(crashed, FileWriteAheadLog.Settings.of(
+                FsyncPolicy.BATCH, 100), metrics)) {
+            dev.improv.server.room.RecoveredRoom room = after.takeRecovered().rooms().get(0);
+            assertEquals(600, room.lastSeq());
+            assertEquals(reserved, room.reservedSeq(), "the restarted room goes on above the reservation");
+            RecordingListener resumed = new RecordingListener();
+            SessionJournal.JournalSession again = after.resume("room1", "reserve", resumed);
+            long marker = reserved + 1;
+            again.append(marker, ("{\"type\":\"server_restarted\",\"seq\":" + marker + ",\"ts\":1,\"actor\":"
+                    + "\"server\",\"lastEventTs\":1,\"skippedFrom\":601,\"skippedTo\":" + reserved + "}")
+                    .getBytes(StandardCharsets.UTF_8));
+            await().atMost(WAIT).until(() -> resumed.lastDurable() == marker);
+            assertTrue(again.reservedUpTo() > marker);
+            java.util.concurrent.CompletableFuture<List<byte[]>> back = new java.util.concurrent.CompletableFuture<>();
+            again.readBack(599, marker + 1, back::complete, back::completeExceptionally);
+            List<byte[]> replay = back.get(20, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(marker + 1 - 599, replay.size(), "one entry per seq");
+            assertTrue(replay.get(0).length > 0 && replay.get(1).length > 0);
+            for (int i = 2; i < replay.size() - 1; i++) {
+                assertEquals(0, replay.get(i).length, "seq " + (599 + i) + " was skipped: no event");
+            }
+            assertTrue(new String(replay.get(replay.size() - 1), StandardCharsets.UTF_8).contains("server_restarted"));
+            List<Long> stored = new ArrayList<>();
+            after.live("reserve").orElseThrow().events(1, marker, (seq, bytes) -> stored.add(seq));
+            assertEquals(601, stored.size(), "the skipped seqs are not events");
+            assertEquals(marker, (long) stored.get(600));
+        }
+        // a clean stop gave the unused reservation back, and the declared skip is no damage
+        try (FileWriteAheadLog third = FileWriteAheadLog.open(crashed, FileWriteAheadLog.Settings.of(
+                FsyncPolicy.BATCH, 100), metrics)) {
+            dev.improv.server.room.RecoveredRoom room = third.takeRecovered().rooms().get(0);
+            assertEquals(reserved + 1, room.lastSeq());
+            assertEquals(reserved + 1, room.reservedSeq(), "nothing to skip after a clean stop");
+            assertEquals(null, room.damage());
+        }
+    }
+
+    @Test
+    void anEarlierSegmentDeletedWhileRunningIsNoticedReportedAndWrittenAgain() throws Exception {
+        start(FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 100).withSegmentBytes(4096));
+        RecordingListener listener = new RecordingListener();
+        SessionJournal.JournalSession session = writer.open(Events.meta("older"), listener);
+        for (long seq = 1; seq <= 200; seq++) {
+            session.append(seq, Events.prompt(seq));
+            if (seq % 20 == 0) {
+                long upTo = seq;
+                await().atMost(WAIT).until(() -> listener.lastDurable() == upTo); // one batch at a time: rolls
+            }
+        }
+        List<Integer> all = storage.segments.list();
+        assertTrue(all.size() > 2, "rolled: " + all);
+        Path first = storage.segments.path(all.get(0));
+        byte[] before = Files.readAllBytes(first);
+        Files.delete(first);
+        await().atMost(WAIT).until(() -> listener.recovered.get() == 1);
+        assertEquals(1, listener.failed.get(), "the open session's moderators are told: " + listener.calls);
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(first)), "written again, byte for byte");
+        assertEquals(1.0, metrics.registry().get("improv_log_segments_lost").counter().count());
+        writer.close();
+        writer = FileWriteAheadLog.open(dataDir, FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 100), metrics);
+        List<Long> seqs = new ArrayList<>();
+        writer.live("older").orElseThrow().events(1, 200, (seq, bytes) -> seqs.add(seq));
+        assertEquals(200, seqs.size(), "nothing lost: " + seqs);
+    }
 }

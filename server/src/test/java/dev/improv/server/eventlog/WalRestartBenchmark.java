@@ -15,7 +15,9 @@ import java.util.Map;
 /**
  * Restart cost of a big log. Not a test (Surefire runs only *Test classes). {@code write DIR SESSIONS EVENTS}
  * fills DIR's log with SESSIONS open room sessions of EVENTS events each (interleaved, as live rooms write them);
- * {@code open DIR} opens it as a start does and prints the scan-and-fold time and the heap after it. Run:
+ * {@code open DIR} opens it as a start does (scan and fold, then every room rebuilt with its restart marker) and
+ * prints the times, the process CPU time and the heap after it. It publishes a restart marker in every session:
+ * run {@code write} again for the next measurement. Run:
  * <pre>
  * mvn -B -q -o -pl server test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
  * CP=server/target/test-classes:server/target/classes:$(cat server/target/cp.txt)
@@ -78,17 +80,47 @@ public final class WalRestartBenchmark {
     }
 
     private static void open(Path dir) throws Exception {
+        com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long cpu0 = os.getProcessCpuTime();
         long t0 = System.nanoTime();
+        List<java.util.concurrent.ScheduledExecutorService> owners = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            owners.add(java.util.concurrent.Executors.newSingleThreadScheduledExecutor());
+        }
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         try (FileWriteAheadLog log = FileWriteAheadLog.open(dir, FileWriteAheadLog.Settings.of(FsyncPolicy.OFF, 50),
                 new ServerMetrics())) {
             WriteAheadLog.Recovered r = log.takeRecovered();
-            long ms = (System.nanoTime() - t0) / 1_000_000;
+            long folded = System.nanoTime();
+            // what a start does next, before the port opens: rebuild every room (its restart marker included)
+            dev.improv.server.room.RoomRegistry rooms = new dev.improv.server.room.RoomRegistry(
+                    () -> owners.get(next.getAndIncrement() % owners.size()), bytes -> () -> { },
+                    dev.improv.server.room.MicrosClock.monotonic(), new ServerMetrics(), log, "bench");
+            int restored = 0;
+            for (dev.improv.server.room.RecoveredRoom room : r.rooms()) {
+                if (rooms.restore(room, dev.improv.server.room.RoomListener.NONE) != null) {
+                    restored++;
+                }
+            }
+            for (java.util.concurrent.ScheduledExecutorService o : owners) {
+                o.submit(() -> { }).get(); // every room's restart marker is published
+            }
+            long serving = System.nanoTime();
+            long cpu = os.getProcessCpuTime() - cpu0;
+            r = null;
             System.gc();
             Runtime rt = Runtime.getRuntime();
-            System.out.printf("scan + fold: %d ms, %d open rooms, heap after GC %d MiB (rooms held)%n", ms,
-                    r.rooms().size(), (rt.totalMemory() - rt.freeMemory()) >> 20);
-            if (r.rooms().isEmpty()) {
+            System.out.printf("scan + fold: %d ms; rooms rebuilt: %d ms; to serving: %d ms; process CPU %d ms; "
+                            + "%d open rooms (%d rebuilt), heap after GC %d MiB (rooms held)%n",
+                    (folded - t0) / 1_000_000, (serving - folded) / 1_000_000, (serving - t0) / 1_000_000,
+                    cpu / 1_000_000, rooms.all().size(), restored, (rt.totalMemory() - rt.freeMemory()) >> 20);
+            if (restored == 0) {
                 throw new IllegalStateException("nothing recovered");
+            }
+        } finally {
+            for (java.util.concurrent.ScheduledExecutorService o : owners) {
+                o.shutdownNow();
             }
         }
     }

@@ -209,4 +209,21 @@ class LobbyTest {
         TimeAccounting.PerformerTime a = lobby.timeAccounting().snapshot("a", 9_000);
         assertEquals(new TimeAccounting.PerformerTime("a", 3_000, 2_000, 0, 0), a);
     }
+
+    @Test
+    void anOfferOpenAtACrashGetsTheDowntimeBackAndNobodyIsDroppedForIt() {
+        lobby.join("a", EN, CONSENT, 0);
+        lobby.join("b", EN, CONSENT, 10);
+        Offered offered = only(lobby.tick(20), Offered.class).get(0);
+        lobby.accept("a", offered.offerId(), 50);
+        long downtime = 600_000; // ten minutes down, far past the 10 s offer timeout
+        lobby.resumeAfterDowntime(downtime);
+        long back = 60 + downtime;
+        assertTrue(only(lobby.tick(back), OfferExpired.class).isEmpty(), "the offer runs on after the restart");
+        assertEquals(List.of(new Offered(offered.offerId(), offered.pids(), offered.moderatorId(),
+                offered.expiresAt() + downtime)), lobby.join("b", EN, CONSENT, back), "the rejoin gets the offer");
+        assertEquals(1, only(lobby.accept("b", offered.offerId(), back + 1), LobbyEvent.Confirmed.class).size());
+        assertEquals(back + 1 - 20, lobby.timeAccounting().snapshot("b", back + 1).offerMs(),
+                "the performer was kept waiting by the server: the downtime counts");
+    }
 }

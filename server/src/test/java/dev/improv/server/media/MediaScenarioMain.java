@@ -40,15 +40,13 @@ public final class MediaScenarioMain {
         Path result = Path.of(args[1]);
         try (TestServer server = TestServer.start(data, "--max-messages-per-second", "1000", "--message-burst", "1000");
              MediaRecorder recorder = new MediaRecorder(data, 1, ConsentPolicy.everyone(), VIDEO_FPS)) {
-            JsonNode room = server.createRoom(
-                    "{\"name\":\"Media\",\"performers\":[\"Ana\",\"Ben\"],\"recorders\":[\"media-recorder\"]}");
+            JsonNode room = server.createRoom("{\"name\":\"Media\",\"performers\":[\"Ana\",\"Ben\"],\"recorders\":0}");
             String roomId = room.path("room").path("id").asText();
+            String mediaToken = MediaLinks.mediaRecorderToken(server, roomId);
             try (TestClient mod = TestClient.join(server.wsUrl(roomId,
                     TestServer.link(room, "moderator", 0).path("token").asText()))) {
-                MediaRecorderPeer rec = recorder.record("ws://127.0.0.1:" + server.port(),
-                        TestServer.link(room, "recorder", 0).path("token").asText());
-                JsonNode joined = mod.await(m -> m.path("type").asText().equals("member_joined")
-                        && m.path("member").path("role").asText().equals("recorder"), "recorder joined");
+                MediaRecorderPeer rec = recorder.record("ws://127.0.0.1:" + server.port(), mediaToken);
+                JsonNode joined = mod.await(MediaLinks::mediaRecorderJoined, "the media recorder joined");
                 String recorderId = joined.path("member").path("id").asText();
                 PeerConnectionFactory senders = new PeerConnectionFactory(new AudioDeviceModule(AudioLayer.kDummyAudio));
                 List<SyntheticPerformer> performers = new ArrayList<>();

@@ -115,17 +115,22 @@ class PeerSessionAnswerTest {
                 }
             });
             set.get(10, TimeUnit.SECONDS);
-            CompletableFuture<String> answer = new CompletableFuture<>();
+            CompletableFuture<ObjectNode> answer = new CompletableFuture<>();
             control.submit(() -> {
-                session[0] = new PeerSession("p1", 1, factory, new RTCConfiguration(), control,
+                session[0] = new PeerSession("p1", "theirs", 1, factory, new RTCConfiguration(), control,
                         (String kind, ObjectNode data) -> {
                             if (kind.equals("answer")) {
-                                answer.complete(data.path("sdp").asText());
+                                answer.complete(data);
                             }
                         }, writer, new ServerClock(), videoWriter, videoFps);
                 session[0].acceptOffer(d.sdp);
             }).get(10, TimeUnit.SECONDS);
-            String sdp = answer.get(10, TimeUnit.SECONDS);
+            ObjectNode data = answer.get(10, TimeUnit.SECONDS);
+            // the performer mesh's shape: the description, our connection id, theirs as 'to'
+            assertEquals("answer", data.path("description").path("type").asText(), data.toString());
+            assertEquals("theirs", data.path("to").asText(), data.toString());
+            assertEquals(session[0].conn(), data.path("conn").asText(), data.toString());
+            String sdp = data.path("description").path("sdp").asText();
             assertTrue(sdp.contains("m=video"), sdp);
             return sdp;
         } finally {

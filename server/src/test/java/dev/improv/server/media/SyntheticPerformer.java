@@ -54,6 +54,9 @@ final class SyntheticPerformer implements AutoCloseable {
     private volatile RTCPeerConnection pc;
     private CustomAudioSource source;
     private boolean remoteSet;
+    /** Our connection id ({@code data.conn}), and the recorder's once its answer named it ({@code data.to}). */
+    private final String conn = PeerSession.newConnId();
+    private volatile String remoteConn;
     /** Set before {@link #offerTo}: also offer a camera (a {@link CustomVideoSource} fed by {@link #startVideo}). */
     private boolean sendVideo;
     private CustomVideoSource videoSource;
@@ -120,7 +123,8 @@ final class SyntheticPerformer implements AutoCloseable {
         CompletableFuture<Void> set = new CompletableFuture<>();
         pc.setLocalDescription(d, observer(set));
         set.get(10, TimeUnit.SECONDS);
-        ObjectNode data = ProtocolCodec.mapper().createObjectNode().put("type", "offer").put("sdp", d.sdp);
+        ObjectNode data = ProtocolCodec.mapper().createObjectNode();
+        data.putObject("description").put("type", "offer").put("sdp", d.sdp);
         signal(recorderId, "offer", data);
     }
 
@@ -266,10 +270,15 @@ final class SyntheticPerformer implements AutoCloseable {
         }
     }
 
+    /** The recorder's signals, in the mesh's shape: addressed to our conn; its conn is learnt from its answer. */
     private synchronized void onSignal(String kind, JsonNode data) {
+        if (!conn.equals(data.path("to").asText())) {
+            throw new IllegalStateException("a signal not addressed to our connection " + conn + ": " + data);
+        }
         if (kind.equals("answer")) {
-            pc.setRemoteDescription(new RTCSessionDescription(RTCSdpType.ANSWER, data.path("sdp").asText()),
-                    observer(new CompletableFuture<>()));
+            remoteConn = data.path("conn").asText();
+            pc.setRemoteDescription(new RTCSessionDescription(RTCSdpType.ANSWER,
+                            data.path("description").path("sdp").asText()), observer(new CompletableFuture<>()));
             remoteSet = true;
             pendingIce.forEach(this::addIce);
             pendingIce.clear();
@@ -282,12 +291,17 @@ final class SyntheticPerformer implements AutoCloseable {
         }
     }
 
-    private void addIce(JsonNode d) {
+    private void addIce(JsonNode data) {
+        JsonNode d = data.path("candidate");
         pc.addIceCandidate(new RTCIceCandidate(d.path("sdpMid").asText(), d.path("sdpMLineIndex").asInt(),
                 d.path("candidate").asText()));
     }
 
     private void signal(String to, String kind, ObjectNode data) {
+        data.put("conn", conn);
+        if (remoteConn != null) {
+            data.put("to", remoteConn);
+        }
         ObjectNode m = ProtocolCodec.mapper().createObjectNode().put("type", "signal").put("to", to).put("kind", kind);
         m.set("data", data);
         send(m);
@@ -331,8 +345,9 @@ final class SyntheticPerformer implements AutoCloseable {
 
         @Override
         public void onIceCandidate(RTCIceCandidate c) {
-            ObjectNode data = ProtocolCodec.mapper().createObjectNode().put("candidate", c.sdp)
-                    .put("sdpMid", c.sdpMid).put("sdpMLineIndex", c.sdpMLineIndex);
+            ObjectNode data = ProtocolCodec.mapper().createObjectNode();
+            data.putObject("candidate").put("candidate", c.sdp).put("sdpMid", c.sdpMid)
+                    .put("sdpMLineIndex", c.sdpMLineIndex);
             CompletableFuture.runAsync(() -> signal(recorderId, "ice", data));
         }
 

@@ -55,7 +55,10 @@ class RecoveredRoomTest {
         assertFalse(room.members.get("p-1").connected());
         assertTrue(room.banned.contains("p-2"));
         assertEquals(3, room.everJoined.size());
-        assertEquals(5L, room.appliedCids.appliedSeq("m-1", "c2"));
+        AppliedCids cids = new AppliedCids();
+        room.appliedCidsInto(cids);
+        assertEquals(5L, cids.appliedSeq("m-1", "c2"));
+        assertEquals(5, cids.count("m-1"));
         assertNull(room.damage());
         assertFalse(room.closed());
     }
@@ -72,11 +75,54 @@ class RecoveredRoomTest {
     }
 
     @Test
+    void theOnlyGapAllowedIsTheOneARestartMarkerNames() {
+        event(joined("p-1", "performer"));
+        event("{\"type\":\"prompt\",\"actor\":\"m-1\",\"text\":\"x\",\"scene\":0}");
+        room.reserved(1024);
+        assertEquals(1024, room.reservedSeq(), "the restarted room goes on above the reservation");
+        byte[] marker = ("{\"type\":\"server_restarted\",\"seq\":1025,\"ts\":5000,\"actor\":\"server\","
+                + "\"lastEventTs\":1002,\"skippedFrom\":3,\"skippedTo\":1024}").getBytes(StandardCharsets.UTF_8);
+        room.event(1025, marker, null, null);
+        assertNull(room.damage());
+        assertEquals(1025, room.lastSeq());
+        assertEquals(1, room.recent.size(), "the history starts again after the skipped seqs");
+        room.event(1027, "{\"type\":\"server_restarted\",\"seq\":1027,\"skippedFrom\":1025,\"skippedTo\":1026}"
+                .getBytes(StandardCharsets.UTF_8), null, null);
+        assertTrue(room.damage().contains("seq 1027 follows 1025"), "a marker naming the wrong range is damage");
+    }
+
+    @Test
+    void aCleanStopGivesTheReservationBack() {
+        event(joined("p-1", "performer"));
+        room.reserved(1024);
+        room.reserved(1); // the last reservation counts
+        assertEquals(1, room.reservedSeq());
+    }
+
+    @Test
     void aRestartMarksEveryoneDisconnected() {
         event(joined("p-1", "performer"));
         event("{\"type\":\"server_restarted\",\"actor\":\"server\",\"lastEventTs\":1}");
         assertFalse(room.members.get("p-1").connected());
         event("{\"type\":\"room_closed\",\"actor\":\"server\",\"reason\":\"x\"}");
         assertTrue(room.closed());
+    }
+
+    @Test
+    void theLastCidsOfEachParticipantComeBackInOrder() {
+        for (int i = 1; i <= 1_000; i++) {
+            event("{\"type\":\"prompt\",\"actor\":\"m-1\",\"text\":\"t\",\"scene\":0}", i % 3 == 0 ? "m-2" : "m-1",
+                    "c" + i);
+        }
+        AppliedCids cids = new AppliedCids();
+        room.appliedCidsInto(cids);
+        java.util.List<String> order = new java.util.ArrayList<>();
+        cids.forEach((pid, cid, seq) -> order.add(pid)); // before the look-ups below, which count as activity
+        assertEquals("m-2", order.get(0), "least recently active first (m-1 applied the last cid)");
+        assertEquals(AppliedCids.PER_PARTICIPANT, cids.count("m-1"));
+        assertEquals(333, cids.count("m-2"));
+        assertEquals(1_000L, cids.appliedSeq("m-1", "c1000"));
+        assertNull(cids.appliedSeq("m-1", "c1"), "older than the last 512 of m-1");
+        assertEquals(3L, cids.appliedSeq("m-2", "c3"));
     }
 }

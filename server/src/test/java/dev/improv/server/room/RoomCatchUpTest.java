@@ -291,6 +291,9 @@ class RoomCatchUpTest {
         }
         PacedConnection first = new PacedConnection(1_000);
         join("r", Role.RECORDER, 0, first);
+        // the first catch-up reads from the log on another thread, sends what its window takes and waits for credit:
+        // only then is what it got final (sampling earlier raced with that read)
+        Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> first.waiter.get() != null);
         drain();
         int before = first.received.size();
         Recording second = new Recording();

@@ -60,8 +60,13 @@ public final class KillableServer implements AutoCloseable {
 
     /** Starts {@code dev.improv.server.Main} on {@code data} with the log on (fsync BATCH) and {@code extra}. */
     public static KillableServer start(Path data, String... extra) throws Exception {
+        return startWithHeap(data, "256m", extra);
+    }
+
+    /** {@link #start} with a maximum heap of {@code heap} (a {@code -Xmx} value) for the server process. */
+    public static KillableServer startWithHeap(Path data, String heap, String... extra) throws Exception {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-cp", System.getProperty("java.class.path"),
                 "dev.improv.server.Main", "--host", "127.0.0.1", "--port", "0", "--data-dir", data.toString(),
                 "--admin-key", ADMIN_KEY, "--max-messages-per-second", "100000", "--message-burst", "100000",
                 "--fsync", "BATCH", "--shutdown-grace-ms", "3000"));
@@ -90,6 +95,13 @@ public final class KillableServer implements AutoCloseable {
                 .header("Authorization", "Bearer " + ADMIN_KEY).timeout(Duration.ofSeconds(60))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** An admin GET whose body is read as a stream (for answers too large to hold). */
+    public HttpResponse<java.io.InputStream> adminStream(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Authorization", "Bearer " + ADMIN_KEY).timeout(Duration.ofSeconds(120)).GET().build(),
+                HttpResponse.BodyHandlers.ofInputStream());
     }
 
     public JsonNode adminJson(String method, String path, String body) throws Exception {

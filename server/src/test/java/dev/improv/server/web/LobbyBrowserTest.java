@@ -223,9 +223,11 @@ class LobbyBrowserTest {
 
     @Test
     void stageOffersItsMicrophoneToTheMediaRecorderAgainAfterTheRecorderReconnects() throws Exception {
-        JsonNode room = rig.createRoom("{\"name\":\"Recorded\",\"performers\":[\"Ana\"],\"recorders\":[\"media-recorder\"]}");
-        JsonNode recorderLink = TestServer.link(room, "recorder", 0);
-        assertEquals("media-recorder", recorderLink.path("name").asText());
+        JsonNode room = rig.createRoom("{\"name\":\"Recorded\",\"performers\":[\"Ana\"],\"recorders\":0}");
+        // the media recorder is typed by its token (the media scope), not by its name
+        JsonNode recorderLink = ProtocolCodec.mapper().readTree(rig.admin("POST", "/api/rooms/"
+                + room.path("room").path("id").asText() + "/links", "{\"role\":\"recorder\",\"name\":\"Tape\","
+                + "\"media\":true}").body());
         String wsUrl = rig.roomSocketUrl(room, recorderLink);
         String ana = rig.open(rig.pageUrl(TestServer.link(room, "performer", 0)));
         String anaId = TestServer.link(room, "performer", 0).path("participantId").asText();
@@ -234,12 +236,15 @@ class LobbyBrowserTest {
 
         try (TestClient recorder = TestClient.join(wsUrl)) {
             JsonNode offer = recorder.await(m -> isOffer(m, anaId), "an audio offer from Ana's page");
-            String sdp = offer.path("data").path("sdp").asText();
-            assertEquals("offer", offer.path("data").path("type").asText());
+            // the performer mesh's shape: description, the page's connection id
+            String sdp = offer.path("data").path("description").path("sdp").asText();
+            assertEquals("offer", offer.path("data").path("description").path("type").asText());
+            assertTrue(offer.path("data").path("conn").isTextual(), offer.toString());
             assertTrue(sdp.contains("m=audio") && sdp.contains("m=video"), sdp); // microphone and camera, send-only
             assertTrue(sdp.contains("a=sendonly"), "send-only: " + sdp);
             recorder.await(m -> "signal".equals(m.path("type").asText()) && "ice".equals(m.path("kind").asText())
-                    && m.path("data").path("candidate").asText().startsWith("candidate:"), "a flat ICE candidate");
+                    && m.path("data").path("candidate").path("candidate").asText().startsWith("candidate:"),
+                    "an ICE candidate in the mesh's shape");
         }
         // the recorder comes back (presence connected:true): a new offer, on a new connection
         try (TestClient recorder = TestClient.join(wsUrl)) {
