@@ -253,6 +253,9 @@ public final class ProtocolCodec {
         }
         if (e instanceof com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException unknown) {
             String name = clipField(unknown.getPropertyName());
+            if (name == null || name.isBlank()) { // found by the fuzz test: an error naming the field ""
+                return new ProtocolViolation(ErrorCode.BAD_JSON, null, "a field with an empty name is not allowed");
+            }
             return new ProtocolViolation(ErrorCode.INVALID_FIELD, name, "unknown field '" + name + "'");
         }
         StreamConstraintsException tooBig = causeOf(e, StreamConstraintsException.class);
@@ -319,7 +322,8 @@ public final class ProtocolCodec {
         for (com.fasterxml.jackson.core.JsonStreamContext c = parser.getParsingContext(); c != null && !c.inRoot();
              c = c.getParent()) {
             if (c.getParent() != null && c.getParent().inRoot() && c.inObject()) {
-                name = clipField(c.getCurrentName());
+                name = c.getCurrentName() == null || c.getCurrentName().isBlank() ? null // an empty key names nothing
+                        : clipField(c.getCurrentName());
             }
         }
         return name;
