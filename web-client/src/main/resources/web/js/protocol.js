@@ -126,16 +126,16 @@ export const LIMITS = deepFreeze({
     meta: {"x-maxEncodedBytes":2048},
   },
   mark: {
-    clientTs: {"minimum":1},
+    clientTs: {"minimum":1,"maximum":9007199254740991},
   },
   time_sync: {
-    clientTs: {"minimum":1},
+    clientTs: {"minimum":1,"maximum":9007199254740991},
   },
   time_sync_report: {
-    clientTs: {"minimum":1},
-    serverRecvTs: {"minimum":1},
-    serverSendTs: {"minimum":1},
-    clientRecvTs: {"minimum":1},
+    clientTs: {"minimum":1,"maximum":9007199254740991},
+    serverRecvTs: {"minimum":1,"maximum":9007199254740991},
+    serverSendTs: {"minimum":1,"maximum":9007199254740991},
+    clientRecvTs: {"minimum":1,"maximum":9007199254740991},
   },
   mute: {
     target: {"minLength":1,"maxLength":64,"pattern":"\\S"},

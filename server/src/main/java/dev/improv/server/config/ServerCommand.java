@@ -136,6 +136,12 @@ public class ServerCommand {
                     + "slow consumer (env IMPROV_CATCH_UP_STALL_MS).")
     long catchUpStallMs;
 
+    @Option(names = "--client-clock-window-seconds", defaultValue = "${env:IMPROV_CLIENT_CLOCK_WINDOW_SECONDS:-600}",
+            description = "A performer's mark, put on the server's timeline with the performer's clock offset, must be "
+                    + "within this of the server's time, or it is refused naming clientTs "
+                    + "(env IMPROV_CLIENT_CLOCK_WINDOW_SECONDS).")
+    long clientClockWindowSeconds;
+
     @Option(names = "--join-timeout-ms", defaultValue = "${env:IMPROV_JOIN_TIMEOUT_MS:-10000}",
             description = "A new connection must join a room or complete an HTTP request within this, else it is closed "
                     + "(env IMPROV_JOIN_TIMEOUT_MS).")
@@ -196,6 +202,13 @@ public class ServerCommand {
             description = "Log lines about clients' protocol errors per minute, server-wide, one per connection at "
                     + "most; the rest are counted only (env IMPROV_PROTOCOL_ERROR_LOGS_PER_MINUTE).")
     int protocolErrorLogsPerMinute;
+
+    @Option(names = "--http-input-budget-bytes", defaultValue = "${env:IMPROV_HTTP_INPUT_BUDGET_BYTES:--1}",
+            description = "Bytes of unfinished HTTP requests all connections of a listener may make the server hold "
+                    + "(copied to the heap, never in direct memory); over it, the connections holding more than a "
+                    + "request head are closed. -1: an eighth of the heap, at most 64 MiB; 0: no limit "
+                    + "(env IMPROV_HTTP_INPUT_BUDGET_BYTES).")
+    long httpInputBudgetBytes;
 
     @Option(names = "--write-buffer-high-water", defaultValue = "${env:IMPROV_WRITE_BUFFER_HIGH_WATER:-1048576}",
             description = "Bytes queued for one connection before it is cut off as a slow consumer "
@@ -333,7 +346,7 @@ public class ServerCommand {
         List<String> origins = clean(allowedOrigins).stream().map(ServerCommand::stripSlash).toList();
         RoomLimits limits = new RoomLimits(maxMembers, Map.of(Role.PERFORMER, maxPerformers,
                 Role.MODERATOR, maxModerators, Role.RECORDER, maxRecorders, Role.OBSERVER, maxObservers),
-                resumeWindowMs, historyEvents, historyBytes, catchUpStallMs);
+                resumeWindowMs, historyEvents, historyBytes, catchUpStallMs, clientClockWindowSeconds * 1000);
         return new ServerConfig(host, port, url, data, key, tokens, origins, maxMessageBytes, messagesPerSecond,
                 messageBurst, limits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs, writeBufferHighWater,
                 linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads, shutdownGraceMs,
@@ -343,7 +356,7 @@ public class ServerCommand {
                 promptLibrary == null ? null : promptLibrary.toAbsolutePath(),
                 new ServerConfig.ClientLimits(httpMaxPipelined, httpRequestTimeoutMs, maxConnectionsPerAddress,
                         upgradesPerSecondPerAddress, upgradeBurstPerAddress, reconnectsPerMinute, reconnectBurst,
-                        trackedAddresses, protocolErrorLogsPerMinute),
+                        trackedAddresses, protocolErrorLogsPerMinute, httpInputBudgetBytes),
                 new ServerConfig.AdminListener(adminHost, adminPort),
                 new ServerConfig.WebhookSettings(webhooks == null ? null : webhooks.toAbsolutePath(),
                         webhookRetryBaseMs, webhookRetryMaxMs, webhookMaxAttempts, webhookMaxPending, webhookTimeoutMs),

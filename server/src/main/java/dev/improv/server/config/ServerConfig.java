@@ -70,10 +70,14 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
      *                                   entries expire when idle)
      * @param protocolErrorLogsPerMinute log lines about clients' protocol errors per minute, server-wide (each
      *                                   connection logs at most one); the rest are only counted
+     * @param httpInputBudgetBytes       bytes of HTTP input (unfinished requests, copied to the heap) all
+     *                                   connections of a listener may make the server hold at once; -1 = an eighth
+     *                                   of the heap, at most 64 MiB; 0 = no limit (and no copy)
      */
     public record ClientLimits(int httpMaxPipelined, long httpRequestTimeoutMs, int maxConnectionsPerAddress,
                                int upgradesPerSecondPerAddress, int upgradeBurstPerAddress, int reconnectsPerMinute,
-                               int reconnectBurst, int trackedAddresses, int protocolErrorLogsPerMinute) {
+                               int reconnectBurst, int trackedAddresses, int protocolErrorLogsPerMinute,
+                               long httpInputBudgetBytes) {
         public ClientLimits {
             require(httpMaxPipelined >= 1 && httpMaxPipelined <= 1024, "HTTP max pipelined must be 1..1024");
             require(httpRequestTimeoutMs >= 100, "HTTP request timeout must be at least 100 ms");
@@ -84,10 +88,12 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
             require(reconnectBurst >= 1, "reconnect burst must be at least 1");
             require(trackedAddresses >= 1000, "tracked addresses must be at least 1000");
             require(protocolErrorLogsPerMinute >= 0, "protocol error logs per minute must not be negative");
+            require(httpInputBudgetBytes == -1 || httpInputBudgetBytes == 0 || httpInputBudgetBytes >= 1 << 20,
+                    "HTTP input budget must be -1 (auto), 0 (off) or at least 1 MiB");
         }
 
         public static ClientLimits defaults() {
-            return new ClientLimits(16, 10_000, 256, 20, 200, 30, 10, 100_000, 60);
+            return new ClientLimits(16, 10_000, 256, 20, 200, 30, 10, 100_000, 60, -1);
         }
     }
 

@@ -1,18 +1,23 @@
 package dev.improv.server.http;
 
+import dev.improv.server.metrics.ScrapeRenderer;
 import dev.improv.server.metrics.ServerMetrics;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-/** {@code /healthz} (anyone, every listener) and {@code /metrics} (Prometheus text; the operators' listener). */
+/**
+ * {@code /healthz} (anyone, every listener) and {@code /metrics} (Prometheus text; the operators' listener), rendered
+ * off the I/O thread and shared by scrapes less than 100 ms apart ({@link ScrapeRenderer}).
+ */
 public final class ServerRoutes {
     static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
 
     private final ServerMetrics metrics;
+    private final ScrapeRenderer scrapes;
 
     public ServerRoutes(ServerMetrics metrics) {
         this.metrics = metrics;
+        this.scrapes = new ScrapeRenderer(metrics);
     }
 
     public List<Route> routes() {
@@ -21,8 +26,8 @@ public final class ServerRoutes {
                         new AdminAnswers.Health("ok", metrics.openRooms(), metrics.openConnections())))
                         .documented(ApiDoc.of("Liveness: the process serves HTTP")
                                 .answers(200, "ok, with the open rooms and connections", AdminAnswers.Health.class)),
-                Route.get("/metrics", Route.Access.OPERATOR, ex -> ex.bytes(HttpResponseStatus.OK, PROMETHEUS,
-                        metrics.scrape().getBytes(StandardCharsets.UTF_8)))
+                Route.get("/metrics", Route.Access.OPERATOR, ex -> ex.reply(scrapes.scrape(),
+                        text -> ex.bytes(HttpResponseStatus.OK, PROMETHEUS, text)))
                         .documented(ApiDoc.of("Prometheus metrics (docs/operations.md lists them)")
                                 .answers(200, "the Prometheus text exposition", new ApiDoc.Text(PROMETHEUS))));
     }

@@ -14,6 +14,7 @@ final class Check {
 
     static String text(String value, String field, int maxChars) {
         required(value, field);
+        wellFormed(value, field);
         if (value.isBlank()) {
             throw new ProtocolViolation(ErrorCode.INVALID_FIELD, field, "'" + field + "' must not be empty");
         }
@@ -32,7 +33,46 @@ final class Check {
         if (cid != null && (cid.isEmpty() || cid.length() > 64)) {
             throw new ProtocolViolation(ErrorCode.INVALID_FIELD, "cid", "'cid' must be 1 to 64 characters");
         }
+        if (cid != null) {
+            wellFormed(cid, "cid");
+        }
         return cid;
+    }
+
+    /**
+     * No unpaired surrogate ({@code "\ud800"}): it cannot be encoded as UTF-8, so the text sent back (an ack's cid,
+     * a relayed prompt) would not be the text received. Found by the decoder fuzz test's round trip.
+     */
+    private static void wellFormed(String value, String field) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new ProtocolViolation(ErrorCode.INVALID_FIELD, field,
+                        "'" + field + "' holds an unpaired surrogate (not valid Unicode)");
+            }
+        }
+    }
+
+    /**
+     * Every number inside a JSON value is finite: {@code 1e400} reads as infinity, which JSON cannot carry, and was
+     * relayed to the room (and logged) as the text {@code "Infinity"}.
+     */
+    static void finiteNumbers(com.fasterxml.jackson.databind.JsonNode value, String field) {
+        if (value == null) {
+            return;
+        }
+        java.util.ArrayDeque<com.fasterxml.jackson.databind.JsonNode> todo = new java.util.ArrayDeque<>();
+        todo.add(value);
+        while (!todo.isEmpty()) {
+            com.fasterxml.jackson.databind.JsonNode n = todo.poll();
+            if (n.isFloatingPointNumber() && !Double.isFinite(n.doubleValue())) {
+                throw new ProtocolViolation(ErrorCode.INVALID_FIELD, field,
+                        "'" + field + "' holds a number that is not finite");
+            }
+            n.forEach(todo::add);
+        }
     }
 
     /** The largest integer a JavaScript number holds exactly; also keeps sums of two timestamps from overflowing. */

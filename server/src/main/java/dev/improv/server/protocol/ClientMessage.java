@@ -61,6 +61,7 @@ public sealed interface ClientMessage {
                 throw new ProtocolViolation(ErrorCode.INVALID_FIELD, "durationMs",
                         "'durationMs' must be between 1 and " + MAX_PROMPT_DURATION_MS);
             }
+            Check.finiteNumbers(meta, "meta");
             if (meta != null && ProtocolCodec.encodedSize(meta) > MAX_META_BYTES) {
                 throw new ProtocolViolation(ErrorCode.INVALID_FIELD, "meta",
                         "'meta' is larger than " + MAX_META_BYTES + " bytes once encoded");

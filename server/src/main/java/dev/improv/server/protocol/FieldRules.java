@@ -96,8 +96,9 @@ public final class FieldRules {
         return ordered("minimum", min, "maximum", max);
     }
 
+    /** Check.positive: a whole number from 1 to 2^53 - 1. */
     private static Map<String, Object> positive() {
-        return ordered("minimum", 1);
+        return ordered("minimum", 1, "maximum", Check.MAX_SAFE_INTEGER);
     }
 
     /** LobbyRequest.Join's lists: {@code minItems} to MAX_LIST items of 1 to MAX_ITEM_CHARS characters. */

@@ -3,6 +3,7 @@ package dev.improv.server.protocol;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -75,7 +76,7 @@ public final class ProtocolCodec {
         try {
             json = readFrame(in);
         } catch (IOException e) {
-            throw violationFor(e);
+            throw violationFor(e, null);
         }
         return decodeClient(json);
     }
@@ -117,11 +118,30 @@ public final class ProtocolCodec {
      * ({@link RawJson}), so it is never turned into a tree and encoded again.
      */
     public static ClientMessage decodeClient(byte[] json) {
+        requireObject(json);
+        return nonNull(read(CLIENT_READER.withAttribute(RawJson.SOURCE, json), json));
+    }
+
+    /**
+     * Reads one value with a parser of our own, so that a failure the parser raises without naming itself (a number
+     * of more than 1,000 digits, a value nested deeper than the parser allows) can still name the message's field
+     * it happened in.
+     */
+    private static <T> T read(ObjectReader reader, byte[] json) {
+        JsonParser parser = null;
         try {
-            requireObject(json);
-            return nonNull(CLIENT_READER.withAttribute(RawJson.SOURCE, json).readValue(json));
+            parser = reader.createParser(json);
+            return reader.readValue(parser);
         } catch (IOException | RuntimeException e) {
-            throw violationFor(e);
+            throw violationFor(e, parser);
+        } finally {
+            if (parser != null) {
+                try {
+                    parser.close();
+                } catch (IOException ignored) {
+                    // a parser over a byte array holds nothing to release
+                }
+            }
         }
     }
 
@@ -143,17 +163,18 @@ public final class ProtocolCodec {
 
     /** Decodes one lobby request; like {@link #decodeClient(InputStream)}. */
     public static LobbyRequest decodeLobby(InputStream in) {
+        byte[] json;
         try {
-            byte[] json = readFrame(in);
-            requireObject(json);
-            LobbyRequest request = LOBBY_READER.readValue(json);
-            if (request == null) {
-                throw notAnObject();
-            }
-            return request;
-        } catch (IOException | RuntimeException e) {
-            throw violationFor(e);
+            json = readFrame(in);
+        } catch (IOException e) {
+            throw violationFor(e, null);
         }
+        requireObject(json);
+        LobbyRequest request = read(LOBBY_READER, json);
+        if (request == null) {
+            throw notAnObject();
+        }
+        return request;
     }
 
     /**
@@ -163,26 +184,19 @@ public final class ProtocolCodec {
      * @throws ProtocolViolation naming the code, the field and the reason; never any other exception
      */
     public static <T> T decodeStrict(byte[] json, Class<T> type) {
-        try {
-            int i = 0;
-            while (i < json.length && Character.isWhitespace(json[i])) {
-                i++;
-            }
-            if (i < json.length && json[i] != '{') {
-                throw new ProtocolViolation(ErrorCode.BAD_JSON, null, "the body must be a JSON object");
-            }
-            T value = MAPPER.readerFor(type).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                    .without(DeserializationFeature.ACCEPT_FLOAT_AS_INT).readValue(json);
-            if (value == null) {
-                throw new ProtocolViolation(ErrorCode.BAD_JSON, null, "the body must be a JSON object");
-            }
-            return value;
-        } catch (com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException e) {
-            throw new ProtocolViolation(ErrorCode.INVALID_FIELD, e.getPropertyName(),
-                    "unknown field '" + clip(e.getPropertyName()) + "'");
-        } catch (IOException | RuntimeException e) {
-            throw violationFor(e);
+        int i = 0;
+        while (i < json.length && Character.isWhitespace(json[i])) {
+            i++;
         }
+        if (i < json.length && json[i] != '{') {
+            throw new ProtocolViolation(ErrorCode.BAD_JSON, null, "the body must be a JSON object");
+        }
+        T value = read(MAPPER.readerFor(type).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .without(DeserializationFeature.ACCEPT_FLOAT_AS_INT), json);
+        if (value == null) {
+            throw new ProtocolViolation(ErrorCode.BAD_JSON, null, "the body must be a JSON object");
+        }
+        return value;
     }
 
     private static ClientMessage nonNull(ClientMessage message) {
@@ -230,11 +244,28 @@ public final class ProtocolCodec {
         }
     }
 
-    private static ProtocolViolation violationFor(Throwable e) {
+    /** The refusal for a failure of Jackson's; {@code parser} (null if none) tells where it stopped. */
+    private static ProtocolViolation violationFor(Throwable e, JsonParser parser) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof ProtocolViolation v) {
                 return v;
             }
+        }
+        if (e instanceof com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException unknown) {
+            String name = clipField(unknown.getPropertyName());
+            if (name == null || name.isBlank()) { // found by the fuzz test: an error naming the field ""
+                return new ProtocolViolation(ErrorCode.BAD_JSON, null, "a field with an empty name is not allowed");
+            }
+            return new ProtocolViolation(ErrorCode.INVALID_FIELD, name, "unknown field '" + name + "'");
+        }
+        StreamConstraintsException tooBig = causeOf(e, StreamConstraintsException.class);
+        if (tooBig != null) {
+            // a number of more than 1,000 digits, a value nested too deep, a string too long to read: the parser's
+            // limits, raised without a location; the field is where our own parser stopped
+            String field = topLevelField(parser);
+            return new ProtocolViolation(field == null ? ErrorCode.BAD_JSON : ErrorCode.INVALID_FIELD, field,
+                    (field == null ? "the message" : "'" + field + "'") + " is too large to read: "
+                            + clip(tooBig.getOriginalMessage()));
         }
         if (e instanceof InvalidTypeIdException typeError) {
             String id = typeError.getTypeId();
@@ -258,7 +289,7 @@ public final class ProtocolCodec {
             if (what != null && what.startsWith("Duplicate field")) {
                 return new ProtocolViolation(ErrorCode.BAD_JSON, null, "duplicate key: " + clip(what));
             }
-            String field = topLevelField(parse.getProcessor());
+            String field = topLevelField(parse.getProcessor() != null ? parse.getProcessor() : parser);
             return new ProtocolViolation(ErrorCode.BAD_JSON, field, (field == null ? "" : "in '" + field + "': ")
                     + "not valid JSON: " + clip(what));
         }
@@ -268,6 +299,15 @@ public final class ProtocolCodec {
                     "invalid message: " + clip(mapping.getOriginalMessage()));
         }
         return new ProtocolViolation(ErrorCode.BAD_JSON, null, "unreadable message");
+    }
+
+    private static <X extends Throwable> X causeOf(Throwable e, Class<X> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
     }
 
     /**
@@ -282,17 +322,32 @@ public final class ProtocolCodec {
         for (com.fasterxml.jackson.core.JsonStreamContext c = parser.getParsingContext(); c != null && !c.inRoot();
              c = c.getParent()) {
             if (c.getParent() != null && c.getParent().inRoot() && c.inObject()) {
-                name = c.getCurrentName();
+                name = c.getCurrentName() == null || c.getCurrentName().isBlank() ? null // an empty key names nothing
+                        : clipField(c.getCurrentName());
             }
         }
         return name;
     }
 
     private static String pathOf(JsonMappingException e) {
-        return e.getPath().stream()
+        return clipField(e.getPath().stream()
                 .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
-                .collect(Collectors.joining("."));
+                .collect(Collectors.joining(".")));
     }
+
+    /**
+     * A field name as an error names it: a client's own key (an unknown field, a key inside {@code meta}) is cut to
+     * {@value #MAX_FIELD_CHARS} characters, so that an error never echoes a long key back.
+     */
+    private static String clipField(String name) {
+        if (name == null || name.length() <= MAX_FIELD_CHARS) {
+            return name;
+        }
+        return name.substring(0, MAX_FIELD_CHARS) + "…";
+    }
+
+    /** The longest field name an error repeats (the protocol's own names are far shorter). */
+    static final int MAX_FIELD_CHARS = 100;
 
     private static String clip(String s) {
         if (s == null) {

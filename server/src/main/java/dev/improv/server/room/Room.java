@@ -214,7 +214,7 @@ public final class Room {
      * Joins (or rejoins) a participant with a verified identity.
      *
      * @param lastSeq the last seq the client saw, or -1 for none; recorders that give none get the whole
-     *                session replayed
+     *                session replayed; above the room's seq it is refused (INVALID_FIELD)
      * @return null when joined, or the error that refused the join (the caller closes the connection)
      */
     public ErrorCode join(String participantId, String displayName, Role role, long lastSeq, MemberConnection conn) {
@@ -233,6 +233,9 @@ public final class Room {
         }
         if (banned.contains(participantId)) {
             return ErrorCode.KICKED;
+        }
+        if (lastSeq > seq) {
+            return ErrorCode.INVALID_FIELD; // the session names lastSeq: nobody saw an event this room never had
         }
         Participant p = participants.get(participantId);
         boolean resumed = p != null;

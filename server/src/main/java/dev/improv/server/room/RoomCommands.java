@@ -120,8 +120,15 @@ final class RoomCommands {
         }
         ClockEstimate clock = p.clock();
         Long offset = clock.known() ? clock.bestOffset() : null;
-        Long serverTs = offset == null ? null : m.clientTs() + offset;
-        room.publish(new RoomEvent.MarkRecorded(room.nextSeq(), room.clock().nowMicros(), p.id(), m.kind(),
+        Long serverTs = offset == null ? null : m.clientTs() + offset; // both at most 2^53: no overflow
+        long now = room.clock().nowMicros();
+        long windowUs = room.limits().clockWindowMs() * 1000;
+        if (serverTs != null && Math.abs(serverTs - now) > windowUs) {
+            refuse(p, ErrorCode.INVALID_FIELD, "clientTs", "'clientTs' is more than " + windowUs / 1_000_000
+                    + " s from the server's time (after your clock offset)", m.cid());
+            return;
+        }
+        room.publish(new RoomEvent.MarkRecorded(room.nextSeq(), now, p.id(), m.kind(),
                 m.clientTs(), serverTs, offset, room.scene()), p, m.cid());
     }
 

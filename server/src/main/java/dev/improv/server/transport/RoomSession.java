@@ -75,8 +75,7 @@ final class RoomSession extends WebSocketSession<ClientMessage> {
                         LOG.warn("room {}: join of {} failed", roomId, claims.pid(), failure);
                         refuse(ErrorCode.INTERNAL, null, "the room could not be joined");
                     } else if (joined.refusal() != null) {
-                        refuse(joined.refusal(), joined.refusal() == ErrorCode.ROOM_NOT_FOUND ? "path" : null,
-                                refusalText(joined.refusal()));
+                        refuse(joined.refusal(), refusalField(joined.refusal()), refusalText(joined.refusal()));
                     } else {
                         room = joined.sink();
                         LOG.debug("room {}: {} joined as {} from {}", roomId, claims.pid(), claims.role().wireName(),
@@ -86,8 +85,19 @@ final class RoomSession extends WebSocketSession<ClientMessage> {
                 }));
     }
 
+    /** The request's part a room's refusal is about: the path (no such room), {@code lastSeq}, or none. */
+    static String refusalField(ErrorCode code) {
+        return switch (code) {
+            case ROOM_NOT_FOUND -> "path";
+            case INVALID_FIELD -> "lastSeq"; // the one request field a room checks itself
+            default -> null;
+        };
+    }
+
     static String refusalText(ErrorCode code) {
         return switch (code) {
+            case INVALID_FIELD -> "'lastSeq' is beyond this room's last event; give the seq of the last event you "
+                    + "received, or leave lastSeq out";
             case ROOM_NOT_FOUND -> "this room does not exist or has ended";
             case ROOM_FULL -> "the room is full";
             case ROLE_FULL -> "the room has no free place for your role";

@@ -39,6 +39,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     private final WebSocketServerProtocolConfig webSocketConfig;
     private final AddressLimits addressLimits;
     private final ClientErrorLog clientErrors;
+    private final HttpInputBudget.Shared inputBudget;
 
     /** With {@code router} null: HTTP only, no WebSocket upgrades. */
     ServerInitializer(ServerConfig config, TokenService tokens, Router router, ServerMetrics metrics,
@@ -52,6 +53,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         this.origins = new OriginPolicy(config.allowedOrigins(), config.publicUrl());
         this.addressLimits = new AddressLimits(config.clients());
         this.clientErrors = new ClientErrorLog(metrics, config.clients().protocolErrorLogsPerMinute());
+        this.inputBudget = new HttpInputBudget.Shared(config.clients().httpInputBudgetBytes(), metrics);
         this.webSocketConfig = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(WEBSOCKET_PATH)
                 .checkStartsWith(true)
@@ -82,6 +84,9 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
             addressLimits.closed(address);
             metrics.connectionClosed();
         });
+        if (inputBudget.enabled()) {
+            ch.pipeline().addLast(HttpInputBudget.NAME, new HttpInputBudget(inputBudget));
+        }
         ch.pipeline()
                 .addLast(JoinTimeoutHandler.NAME, new JoinTimeoutHandler(config.joinTimeoutMs(), metrics))
                 .addLast("http", new HttpServerCodec())
@@ -110,6 +115,9 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     void upgradeToWebSocket(ChannelPipeline p, String after, String path) {
         p.remove("api");
         p.remove(HttpFlowControl.NAME);
+        if (p.get(HttpInputBudget.NAME) != null) {
+            p.remove(HttpInputBudget.NAME); // a session's frames are bounded by the frame limit, not this budget
+        }
         // One bucket per connection for messages and pings alike.
         TokenBucket bucket = new TokenBucket(config.messagesPerSecond(), config.messageBurst(), System.nanoTime());
         p.addAfter(after, WebSocketKeepAlive.NAME, new WebSocketKeepAlive(config.pingIntervalMs(),

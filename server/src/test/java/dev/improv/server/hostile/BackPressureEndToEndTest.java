@@ -42,14 +42,18 @@ import org.junit.jupiter.api.io.TempDir;
 class BackPressureEndToEndTest {
     private static final String KEY = "hostile-admin-key";
     /**
-     * Generous: a loopback relay takes about a millisecond. After an attack the room is back to normal; during one
-     * on this shared 2-core box (load 30-50 while six checkouts build) the attacker, the test and the server compete
-     * for the cores, so the bound during an attack is "prompts keep flowing" — the attack used to stop them for
-     * 12 s, or for good with little direct memory. The percentiles are printed either way.
+     * Issue 13's bound: a prompt is delivered within 100 ms of sending, during the attack and after it. Measured per
+     * prompt with real sockets, from just before the moderator's send to the performer's arrival (RoomProbe), a
+     * prompt every 20 ms for 5 s during the attack, 50 after it. On a loaded 2-core CI box (load 20-40 while other
+     * builds run) single prompts are late by hundreds of milliseconds without any attack (the OS; the server's young
+     * GC of 12 MB took 1.6 s in one such run), so the noise of the box is measured in the same test, from two samples
+     * without an attack: 50 prompts before it and 50 after it. Asserted for the sample during the attack: at least 20
+     * prompts got through (the unfixed server delivered 3 in 5 s), the median within 100 ms of the baseline's median
+     * (unfixed: 2.7 s), and the p99 within 100 ms plus twice the noise (the larger p99-minus-median of the two
+     * samples without attack). On a quiet box the noise is a few milliseconds and this is the 100 ms requirement;
+     * the max is printed, not asserted. The sample after the attack is held to the same bound.
      */
-    private static final double P90_BOUND_MS = 100;
-    private static final double MAX_BOUND_MS = 1000;
-    private static final double MAX_DURING_ATTACK_MS = 5000;
+    static final double BOUND_MS = 100;
     private static final long RSS_BOUND_MIB = 640;
 
     @TempDir
@@ -71,7 +75,7 @@ class BackPressureEndToEndTest {
     @Test
     void pipelinedMetricsFromAClientThatNeverReadsNeitherGrowMemoryNorStallTheRoom() throws Exception {
         try (RoomProbe room = RoomProbe.open(server.port(), KEY, "{\"observers\":4}")) {
-            List<Double> before = room.promptsFor(1000, 20);
+            List<Double> before = room.prompts(50, 20);
             long rssBefore = server.rssMib();
             byte[] attack = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(24_000).getBytes(StandardCharsets.US_ASCII);
             AtomicBoolean attacking = new AtomicBoolean(true);
@@ -96,13 +100,13 @@ class BackPressureEndToEndTest {
                 f.get(60, TimeUnit.SECONDS);
             }
             pool.shutdownNow();
-            List<Double> after = room.prompts(25, 20);
-            System.out.printf("pipelining attack: before %s; during %s; after %s; healthz %.1f ms; RSS %d -> peak %d MiB%n",
-                    RoomProbe.summary(before), RoomProbe.summary(during), RoomProbe.summary(after), healthMs,
-                    rssBefore, peakRss.get());
+            List<Double> after = room.prompts(50, 20);
+            System.out.printf("pipelining attack: before %s; during %s; after %s; p99 bound %.1f ms; healthz %.1f ms; "
+                            + "RSS %d -> peak %d MiB%n", RoomProbe.summary(before), RoomProbe.summary(during),
+                    RoomProbe.summary(after), BOUND_MS + 2 * noise(before, after), healthMs, rssBefore, peakRss.get());
             assertEquals(200, health.statusCode());
-            assertKeptFlowing(during, "during the attack");
-            assertLatencyBounded(after, "after the attack");
+            assertWithin(during, before, after, "during the attack");
+            assertWithin(after, before, after, "after the attack");
             assertTrue(peakRss.get() < RSS_BOUND_MIB, "RSS peaked at " + peakRss.get() + " MiB");
             assertNoStackTraces();
         }
@@ -122,20 +126,22 @@ class BackPressureEndToEndTest {
                 flooders.add(pool.submit(() -> pingFlood(server.port(), path, flooding, sentBytes, 60L << 20)));
             }
             pool.submit(() -> sampleRss(flooding, peakRss));
+            List<Double> before = room.prompts(50, 20);
             List<Double> during = room.promptsFor(5000, 20);
             flooding.set(false);
             for (Future<?> f : flooders) {
                 f.get(60, TimeUnit.SECONDS);
             }
             pool.shutdownNow();
-            List<Double> after = room.prompts(25, 20);
+            List<Double> after = room.prompts(50, 20);
             String metrics = get(server.port(), "/metrics").body();
-            System.out.printf("ping flood: %d MiB of pings sent; during %s; after %s; RSS %d -> peak %d MiB%n",
-                    sentBytes.get() >> 20, RoomProbe.summary(during), RoomProbe.summary(after), rssBefore,
+            System.out.printf("ping flood: %d MiB of pings sent; before %s; during %s; after %s; p99 bound %.1f ms; "
+                            + "RSS %d -> peak %d MiB%n", sentBytes.get() >> 20, RoomProbe.summary(before),
+                    RoomProbe.summary(during), RoomProbe.summary(after), BOUND_MS + 2 * noise(before, after), rssBefore,
                     peakRss.get());
             assertTrue(sentBytes.get() > 8L << 20, "the flood was a flood: " + sentBytes.get() + " bytes");
-            assertKeptFlowing(during, "during the flood");
-            assertLatencyBounded(after, "after the flood");
+            assertWithin(during, before, after, "during the flood");
+            assertWithin(after, before, after, "after the flood");
             assertTrue(peakRss.get() < RSS_BOUND_MIB, "RSS peaked at " + peakRss.get() + " MiB");
             assertFalse(room.performer().isClosed());
             assertTrue(metrics.contains("improv_errors_total{code=\"slow_consumer\"}")
@@ -144,18 +150,27 @@ class BackPressureEndToEndTest {
         }
     }
 
-    private void assertKeptFlowing(List<Double> latencies, String when) {
-        assertTrue(latencies.size() >= 2 && RoomProbe.percentile(latencies, 100) < MAX_DURING_ATTACK_MS,
-                "prompts " + when + ": " + RoomProbe.summary(latencies));
+    /** What the box adds to a prompt without any attack: the larger p99-minus-median of the two samples. */
+    static double noise(List<Double> before, List<Double> after) {
+        return Math.max(tail(before), tail(after));
     }
 
-    private void assertLatencyBounded(List<Double> latencies, String when) {
-        assertTrue(latencies.size() >= 20, "prompts " + when + ": " + latencies.size());
-        double p90 = RoomProbe.percentile(latencies, 90);
-        double max = RoomProbe.percentile(latencies, 100);
-        assertTrue(p90 < P90_BOUND_MS && max < MAX_BOUND_MS,
-                "prompts " + when + ": " + RoomProbe.summary(latencies) + "; server GC: " + server.output().stream()
-                        .filter(l -> l.contains("gc")).toList());
+    private static double tail(List<Double> sample) {
+        return Math.max(0, RoomProbe.percentile(sample, 99) - RoomProbe.percentile(sample, 50));
+    }
+
+    /**
+     * See {@link #BOUND_MS}: count, median against the baseline's, p99 against 100 ms plus twice the noise. The
+     * noise of the box comes from both samples without attack for the sample during it, and from the one before for
+     * the sample after (which is one of the two).
+     */
+    static void assertWithin(List<Double> sample, List<Double> before, List<Double> after, String when) {
+        String what = "prompts " + when + ": " + RoomProbe.summary(sample) + "; before " + RoomProbe.summary(before)
+                + "; after " + RoomProbe.summary(after);
+        double noise = sample == after ? tail(before) : noise(before, after);
+        assertTrue(sample.size() >= 20, what);
+        assertTrue(RoomProbe.percentile(sample, 50) < BOUND_MS + RoomProbe.percentile(before, 50), "median: " + what);
+        assertTrue(RoomProbe.percentile(sample, 99) < BOUND_MS + 2 * noise, "p99: " + what);
     }
 
     private void assertNoStackTraces() {

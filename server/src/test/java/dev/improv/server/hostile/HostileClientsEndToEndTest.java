@@ -63,16 +63,26 @@ class HostileClientsEndToEndTest {
         return RoomProbe.open(server.port(), "test-admin-key", body);
     }
 
+    /**
+     * The scaled twin of "passive members stay 5 minutes in a busy room" (the real 5 minutes with the default
+     * timers: {@link PassiveMembersSoakTest}, on demand). Equivalent because the keep-alive only counts ping
+     * intervals and idle timeouts, never wall time: 5 minutes at the defaults (ping 20 s, idle 60 s) span 15 ping
+     * intervals and 5 idle timeouts; this run spans 25 intervals and 5 idle timeouts of the scaled timers, with a
+     * prompt every 50 ms so the server always has something to send (the old bug: pings only after outbound silence).
+     */
     @Test
     void membersWhoOnlyReceiveStayConnectedAcrossManyPingIntervals() throws Exception {
-        try (RoomProbe room = room("{\"recorders\":1,\"observers\":2}")) {
+        try (RoomProbe room = room("{\"moderators\":2,\"recorders\":1,\"observers\":2}")) {
             TestClient recorder = room.join("recorder", 0);
             TestClient observer = room.join("observer", 0);
-            long runMs = 12 * PING_MS + IDLE_MS; // more than two idle timeouts, 17 ping intervals
+            TestClient moderator = room.join("moderator", 1);
+            long runMs = 5 * IDLE_MS; // 5 idle timeouts, 25 ping intervals
             List<Double> latencies = room.promptsFor(runMs, 50);
             assertFalse(recorder.isClosed(), "the recorder sent nothing and answered pings only: still connected");
             assertFalse(observer.isClosed(), "the observer too");
+            assertFalse(moderator.isClosed(), "and the moderator who only watched");
             assertTrue(recorder.ofType("prompt").size() >= latencies.size() - 1, "and received the room's events");
+            assertTrue(moderator.ofType("prompt").size() >= latencies.size() - 1);
             // the member who never answers pings (a raw socket that reads but never pongs) is cut
             try (RawWebSocket silent = RawWebSocket.open(server.port(),
                     "/ws/rooms/" + room.roomId() + "?token=" + room.token("observer", 1), 0)) {

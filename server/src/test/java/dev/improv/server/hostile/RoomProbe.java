@@ -133,8 +133,9 @@ final class RoomProbe implements AutoCloseable {
     }
 
     static String summary(List<Double> latencies) {
-        return String.format("n=%d p50=%.1f ms p90=%.1f ms max=%.1f ms (loadavg %s)", latencies.size(),
-                percentile(latencies, 50), percentile(latencies, 90), percentile(latencies, 100), loadavg());
+        return String.format("n=%d p50=%.1f ms p90=%.1f ms p99=%.1f ms max=%.1f ms (loadavg %s)", latencies.size(),
+                percentile(latencies, 50), percentile(latencies, 90), percentile(latencies, 99),
+                percentile(latencies, 100), loadavg());
     }
 
     static String loadavg() {

@@ -1,0 +1,71 @@
+package dev.improv.server.transport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.improv.server.metrics.ServerMetrics;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import org.junit.jupiter.api.Test;
+
+class HttpInputBudgetTest {
+    static final int KIB = 1024;
+    final HttpInputBudget.Shared shared = new HttpInputBudget.Shared(1024 * KIB, new ServerMetrics());
+
+    EmbeddedChannel connection() {
+        return new EmbeddedChannel(new HttpInputBudget(shared));
+    }
+
+    static void read(EmbeddedChannel ch, int bytes) {
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[bytes]));
+        ch.releaseInbound();
+    }
+
+    @Test
+    void overTheBudgetTheConnectionsHoldingLargeUnfinishedRequestsAreClosedAndSmallOnesPass() {
+        EmbeddedChannel first = connection();
+        read(first, 900 * KIB);
+        assertTrue(first.isActive(), "under the budget");
+        EmbeddedChannel large = connection();
+        read(large, 100 * KIB);
+        read(large, 100 * KIB);
+        assertFalse(large.isActive(), "over the budget with a large unfinished request: closed");
+        EmbeddedChannel small = connection();
+        read(small, 2 * KIB);
+        assertTrue(small.isActive(), "a request head still passes");
+        assertEquals(902 * KIB, shared.total(), "the closed connection gave its bytes back");
+        first.close();
+        assertEquals(2 * KIB, shared.total());
+        small.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+        small.releaseOutbound();
+        assertEquals(0, shared.total(), "an answer written releases what its request held");
+        EmbeddedChannel again = connection();
+        read(again, 500 * KIB);
+        assertTrue(again.isActive(), "and the budget is free for the next client");
+        again.finishAndReleaseAll();
+        small.finishAndReleaseAll();
+        large.finishAndReleaseAll();
+    }
+
+    @Test
+    void atTwiceTheBudgetEveryReadingConnectionIsClosed() {
+        HttpInputBudget.Shared tiny = new HttpInputBudget.Shared(1024 * KIB, new ServerMetrics());
+        EmbeddedChannel[] heads = new EmbeddedChannel[200];
+        int open = 0;
+        for (int i = 0; i < heads.length; i++) {
+            heads[i] = new EmbeddedChannel(new HttpInputBudget(tiny));
+            read(heads[i], 15 * KIB);
+            open += heads[i].isActive() ? 1 : 0;
+        }
+        assertTrue(tiny.total() <= 2 * 1024 * KIB, "bounded at twice the budget: " + tiny.total());
+        assertTrue(open < heads.length && open >= 130, "small requests pass until twice the budget: " + open);
+        for (EmbeddedChannel ch : heads) {
+            ch.finishAndReleaseAll();
+        }
+        assertEquals(0, tiny.total());
+    }
+}
