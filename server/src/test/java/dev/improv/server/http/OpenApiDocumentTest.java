@@ -22,7 +22,7 @@ class OpenApiDocumentTest {
         List<Route> routes = new ArrayList<>();
         routes.addAll(new RoomRoutes(null, null, null, null).routes());
         routes.addAll(new PoolRoutes(null, null).routes());
-        routes.addAll(new ServerRoutes(null).routes());
+        routes.addAll(new ServerRoutes(new dev.improv.server.metrics.ServerMetrics()).routes());
         return routes;
     }
 
