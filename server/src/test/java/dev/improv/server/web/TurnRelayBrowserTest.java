@@ -18,7 +18,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.openqa.selenium.By;
 
 /**
  * Two performer pages connect through a TURN relay only: a real coturn inside the browser's namespace on
@@ -61,9 +60,9 @@ class TurnRelayBrowserTest {
     void twoPerformersConnectThroughTheTurnRelayOnly() throws Exception {
         JsonNode room = rig.createRoom("{\"name\":\"Relay\",\"performers\":[\"Ana\",\"Ben\"]}");
         String ana = rig.open(rig.pageUrl(TestServer.link(room, "performer", 0)));
-        rig.on(ana).findElement(By.id("join-button")).click();
+        rig.joinThroughCheck(ana);
         String ben = rig.open(rig.pageUrl(TestServer.link(room, "performer", 1)));
-        rig.on(ben).findElement(By.id("join-button")).click();
+        rig.joinThroughCheck(ben);
         for (String w : List.of(ana, ben)) {
             Awaitility.await("video through the relay").atMost(40, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(250))
                     .until(() -> {
