@@ -10,6 +10,16 @@ const AXIS = 24;
 const MIN_WINDOW_US = 60e6;
 const MAX_WINDOW_US = 10 * 60e6;
 
+/** Widest character of the 12 px label font, in viewBox units (the SVG is 1000 units wide). */
+const LABEL_CHAR_WIDTH = 7.5;
+const MAX_LABEL_CHARS = 28;
+
+/** The text cut to {@code chars} characters with an ellipsis; empty when fewer than three characters fit. */
+export function fitLabel(text, chars) {
+  if (chars < 3) return '';
+  return text.length > chars ? `${text.slice(0, chars - 1)}…` : text;
+}
+
 function svg(tag, attrs = {}, text) {
   const node = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
@@ -103,20 +113,24 @@ export class Timeline {
     }
     let y = AXIS;
     root.append(svg('text', { x: 4, y: y + ROW / 2 + 4, class: 'row-label' }, 'Prompts'));
-    for (const p of this.prompts) {
-      if (p.t < from) continue;
+    // Each label gets the room up to the next prompt's line and no more: prompts a few seconds apart used to
+    // draw their labels over each other into a smear. The full text stays in the tooltip.
+    const shown = this.prompts.filter((p) => p.t >= from);
+    shown.forEach((p, i) => {
       const g = svg('g', { class: 'prompt' });
+      g.append(svg('title', {}, p.text));
       g.append(svg('line', { x1: x(p.t), x2: x(p.t), y1: y + 2, y2: height, class: 'prompt-line' }));
       if (p.durationMs) {
         g.append(svg('rect', { x: x(p.t), y: y + 4, height: ROW - 8, class: 'prompt-duration',
           width: Math.max(1, x(Math.min(end, p.t + p.durationMs * 1000)) - x(p.t)) }));
       }
-      const label = svg('text', { x: x(p.t) + 3, y: y + ROW / 2 + 4, class: 'prompt-label' },
-        p.text.length > 28 ? `${p.text.slice(0, 27)}…` : p.text);
-      label.append(svg('title', {}, p.text));
-      g.append(label);
+      const room = (i + 1 < shown.length ? x(shown[i + 1].t) : WIDTH - 4) - x(p.t) - 6;
+      const text = fitLabel(p.text, Math.min(MAX_LABEL_CHARS, Math.floor(room / LABEL_CHAR_WIDTH)));
+      if (text) {
+        g.append(svg('text', { x: x(p.t) + 3, y: y + ROW / 2 + 4, class: 'prompt-label' }, text));
+      }
       root.append(g);
-    }
+    });
     for (const [id, row] of rows) {
       y += ROW;
       root.append(svg('text', { x: 4, y: y + ROW / 2 + 4, class: 'row-label' }, row.name));

@@ -203,6 +203,21 @@ class WebClientBrowserTest {
                     .findElements(By.cssSelector("#timeline g.prompt")).isEmpty());
             await("the library prompt reaches the performer").until(() -> text(ana, "prompt")
                     .equals("A lighthouse during a storm"));
+            // two more prompts a moment later: on the timeline the labels share the row instead of drawing over
+            // each other (issue 14 found them smeared into one another)
+            int before = rig.on(mod).findElements(By.cssSelector("#timeline g.prompt")).size();
+            for (String more : List.of("A second prompt right behind the first", "And a third one just after")) {
+                rig.on(mod).findElement(By.id("prompt-text")).clear();
+                rig.on(mod).findElement(By.id("prompt-text")).sendKeys(more);
+                rig.on(mod).findElement(By.id("push")).click();
+                await("the prompt reaches the performer").until(() -> text(ana, "prompt").equals(more));
+            }
+            await("two more prompts on the timeline").until(() -> rig.on(mod)
+                    .findElements(By.cssSelector("#timeline g.prompt")).size() == before + 2);
+            Object overlaps = rig.js(mod, "const boxes = [...document.querySelectorAll('#timeline text.prompt-label')]"
+                    + ".map((e) => e.getBBox());"
+                    + "return boxes.filter((b, i) => i > 0 && boxes[i - 1].x + boxes[i - 1].width > b.x + 0.5).length;");
+            assertEquals(0L, ((Number) overlaps).longValue(), "prompt labels drawn over each other on the timeline");
             rig.screenshot(rec, "record");
             rig.screenshot(mod, "moderate");
             rig.screenshotSizes(rec, "recorder");
