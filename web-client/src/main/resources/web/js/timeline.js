@@ -15,7 +15,7 @@ const LABEL_CHAR_WIDTH = 7.5;
 const MAX_LABEL_CHARS = 28;
 
 /** The text cut to {@code chars} characters with an ellipsis; empty when fewer than three characters fit. */
-export function fitLabel(text, chars) {
+function fitLabel(text, chars) {
   if (chars < 3) return '';
   return text.length > chars ? `${text.slice(0, chars - 1)}…` : text;
 }

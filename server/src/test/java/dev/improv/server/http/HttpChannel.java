@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.protocol.ProtocolCodec;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -18,11 +19,13 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /** The route handler of one route table on an {@link EmbeddedChannel}: requests in, answers out, no sockets. */
 final class HttpChannel implements AutoCloseable {
@@ -58,7 +61,8 @@ final class HttpChannel implements AutoCloseable {
         // answers that come from another thread (a disk pool) are queued onto the channel's loop: run it until then;
         // a streamed answer (a head, chunks, then the last chunk) is gathered until its last chunk
         HttpResponse head = null;
-        StringBuilder streamed = new StringBuilder();
+        // bytes, decoded once at the end: a chunk boundary may fall inside a multi-byte character
+        ByteArrayOutputStream streamed = new ByteArrayOutputStream();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             channel.runPendingTasks();
@@ -67,7 +71,7 @@ final class HttpChannel implements AutoCloseable {
                 if (System.nanoTime() > deadline) {
                     throw new AssertionError(method + " " + uri + ": no complete answer within 30 s");
                 }
-                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                LockSupport.parkNanos(1_000_000);
                 continue;
             }
             try {
@@ -79,10 +83,11 @@ final class HttpChannel implements AutoCloseable {
                     head = h;
                 }
                 if (out instanceof HttpContent chunk) {
-                    streamed.append(chunk.content().toString(StandardCharsets.UTF_8));
+                    streamed.writeBytes(ByteBufUtil.getBytes(chunk.content()));
                     if (chunk instanceof LastHttpContent) {
                         assertNotNull(head, "a streamed answer without its head");
-                        return new Response(head.status(), head.headers().copy(), streamed.toString());
+                        return new Response(head.status(), head.headers().copy(),
+                                streamed.toString(StandardCharsets.UTF_8));
                     }
                 }
             } finally {
