@@ -9,7 +9,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 
 /**
  * Netty's aggregator with the API's answer to an oversized request body: 413 in the protocol's error shape
- * ({@code MESSAGE_TOO_LARGE}), then the connection closes (the rest of the body is not read). One per channel.
+ * ({@code MESSAGE_TOO_LARGE}), then the connection closes; the rest of the body is drained and dropped first
+ * ({@link LingeringClose}) so a client still uploading gets the answer. One per channel.
  */
 public final class HttpBodyAggregator extends HttpObjectAggregator {
     private final int maxBodyBytes;
@@ -25,7 +26,7 @@ public final class HttpBodyAggregator extends HttpObjectAggregator {
             super.handleOversizedMessage(ctx, oversized);
             return;
         }
-        HttpResponses.sendError(ctx, false, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+        HttpResponses.sendErrorBeforeBody(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
                 ApiError.of(ErrorCode.MESSAGE_TOO_LARGE, null, "request bodies are at most " + maxBodyBytes
                         + " bytes"));
     }

@@ -30,22 +30,40 @@ public final class HttpResponses {
             + "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'none'; "
             + "frame-ancestors 'none'";
 
+    private static final String JSON = "application/json; charset=utf-8";
+
     private HttpResponses() {
     }
 
     public static void sendJson(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, Object body) {
-        byte[] json;
+        send(ctx, keepAlive, status, JSON, json(body));
+    }
+
+    private static byte[] json(Object body) {
         try {
-            json = ProtocolCodec.mapper().writeValueAsBytes(body);
+            return ProtocolCodec.mapper().writeValueAsBytes(body);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        send(ctx, keepAlive, status, "application/json; charset=utf-8", json);
     }
 
     public static void sendError(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status,
                                  ApiError error) {
         sendJson(ctx, keepAlive, status, error.body());
+    }
+
+    /**
+     * An error answer given before the request's body was read (the body is too large): the connection closes
+     * after it, but lingers to drain what the client is still sending so the answer is not lost to a reset.
+     */
+    public static void sendErrorBeforeBody(ChannelHandlerContext ctx, HttpResponseStatus status, ApiError error) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.wrappedBuffer(json(error.body())));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, JSON);
+        securityHeaders(response.headers());
+        HttpUtil.setContentLength(response, response.content().readableBytes());
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        LingeringClose.after(ctx.writeAndFlush(response), ctx);
     }
 
     /** An error answer to {@code request} (used before any route is chosen, e.g. a refused WebSocket upgrade). */

@@ -8,10 +8,15 @@ import dev.improv.server.protocol.ClientMessage;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.testing.TestClient;
 import dev.improv.server.testing.TestServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
@@ -76,6 +81,64 @@ class HttpApiEndToEndTest {
         HttpResponse<String> r = server.admin("POST", "/api/rooms", big);
         assertEquals(413, r.statusCode());
         assertEquals("MESSAGE_TOO_LARGE", ProtocolCodec.mapper().readTree(r.body()).path("code").asText(), r.body());
+        assertEquals(200, server.request("GET", "/healthz", null, null).statusCode());
+    }
+
+    /**
+     * The client is still uploading when the 413 goes out. Closing with its bytes unread made the kernel reset the
+     * connection, and the reset threw away the answer the client had already received (CI saw the JDK client
+     * fail with "header parser received no bytes"). The server drains, so the answer arrives, then the end.
+     */
+    @Test
+    void aClientStillUploadingGetsThe413BeforeTheConnectionEnds() throws Exception {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            int length = 400 * 1024;
+            out.write(("POST /api/rooms HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer test-admin-key\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            byte[] chunk = new byte[16 * 1024];
+            java.util.Arrays.fill(chunk, (byte) 'x');
+            for (int i = 0; i < 8; i++) {
+                out.write(chunk); // past the 64 KiB limit: the server answers while more is on its way
+            }
+            out.flush();
+            Thread.sleep(300); // the answer is out and (before the fix) the server had closed with input unread
+            for (int sent = 8 * chunk.length; sent < length; sent += chunk.length) {
+                out.write(chunk);
+            }
+            out.flush();
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(answer.startsWith("HTTP/1.1 413 "), answer);
+            assertTrue(answer.contains("\"code\":\"MESSAGE_TOO_LARGE\""), answer);
+        }
+        assertEquals(200, server.request("GET", "/healthz", null, null).statusCode());
+    }
+
+    /** Draining is bounded: a client that keeps sending after the 413 is cut (at 1 MiB dropped or 2 s). */
+    @Test
+    void aClientThatNeverStopsSendingIsCutWhileDraining() throws Exception {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /api/rooms HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer test-admin-key\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            byte[] chunk = new byte[64 * 1024];
+            long sent = 0;
+            IOException cut = null;
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            try {
+                while (sent < 64L << 20 && System.nanoTime() < deadline) {
+                    out.write(chunk);
+                    sent += chunk.length;
+                }
+            } catch (IOException e) {
+                cut = e;
+            }
+            assertTrue(cut != null, "the server went on reading after " + sent + " bytes");
+            assertTrue(sent < 16L << 20, "cut after " + sent + " bytes");
+        }
         assertEquals(200, server.request("GET", "/healthz", null, null).statusCode());
     }
 
