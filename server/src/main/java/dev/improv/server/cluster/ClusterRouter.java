@@ -32,8 +32,11 @@ import java.util.concurrent.TimeUnit;
  * (not failed over yet: docs/cluster.md). Every method returns at once; nothing here blocks a caller's thread.
  */
 final class ClusterRouter implements Router {
-    /** How long a join or query waits for a room whose owner is gone to be taken over. */
-    static final long TAKEOVER_WAIT_MS = 12_000;
+    /**
+     * How long a join or query waits for a room whose owner is gone to be taken over; below the join timeout
+     * (10 s by default), so that a join still waiting is answered 1001 "reconnect to resume", not cut as too slow.
+     */
+    static final long TAKEOVER_WAIT_MS = 7_000;
     private static final long RETRY_MS = 100;
 
     private final ClusterNode node;
@@ -55,9 +58,10 @@ final class ClusterRouter implements Router {
         relay.serve(local, this::answer);
     }
 
-    /** Where a room lives: here, on {@code owner}, or nowhere. */
-    private record Place(boolean here, String owner) {
-        static final Place NOWHERE = new Place(false, null);
+    /** Where a room lives: here, on {@code owner}, nowhere, or not settled yet (its takeover still running). */
+    private record Place(boolean here, String owner, boolean unsettled) {
+        static final Place NOWHERE = new Place(false, null, false);
+        static final Place UNSETTLED = new Place(false, null, true);
     }
 
     /** Finds the room's owner, waiting while its lease is expired or being taken over. */
@@ -69,7 +73,7 @@ final class ClusterRouter implements Router {
 
     private void locate(String roomId, long deadline, CompletableFuture<Place> out) {
         if (rooms.get(roomId) != null) {
-            out.complete(new Place(true, node.name()));
+            out.complete(new Place(true, node.name(), false));
             return;
         }
         RoomLeases.Observed lease = leases.observed(roomId);
@@ -79,11 +83,11 @@ final class ClusterRouter implements Router {
         }
         boolean settled = !lease.owner().equals(node.name()) && !leases.expired(lease) && node.alive(lease.owner());
         if (settled) {
-            out.complete(new Place(false, lease.owner()));
+            out.complete(new Place(false, lease.owner(), false));
             return;
         }
         if (System.nanoTime() > deadline) {
-            out.complete(Place.NOWHERE);
+            out.complete(Place.UNSETTLED);
             return;
         }
         node.leaseThread().schedule(() -> locate(roomId, deadline, out), RETRY_MS, TimeUnit.MILLISECONDS);
@@ -140,6 +144,7 @@ final class ClusterRouter implements Router {
     @Override
     public CompletableFuture<Joined<ClientMessage>> joinRoom(RoomJoin join, MemberConnection connection) {
         return locate(join.roomId()).thenCompose(p -> p.here() ? local.joinRoom(join, connection)
+                : p.unsettled() ? CompletableFuture.completedFuture(Joined.refused(ErrorCode.SERVER_SHUTDOWN))
                 : p.owner() == null ? CompletableFuture.completedFuture(Joined.refused(ErrorCode.ROOM_NOT_FOUND))
                 : relay.join(p.owner(), join, connection));
     }

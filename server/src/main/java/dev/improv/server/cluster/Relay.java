@@ -37,13 +37,16 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * edge ─► improv.node.OWNER.join            request: who joins (the verified token's claims) ─► reply: refusal or ok
- * edge ─► improv.node.OWNER.msg.EDGE.CONN    [8 bytes receive time µs][client message JSON], in order
+ * edge ─► improv.node.OWNER.msg.EDGE.CONN    [8 bytes number][8 bytes receive time µs][client message JSON]
  * edge ─► improv.node.OWNER.lost.EDGE.CONN   the member's socket is gone
- * owner ─► improv.edge.EDGE.CONN             'F' + the frame's exact bytes (room event or direct message),
- *                                            'C' + error code name + '\n' + reason (close)
+ * owner ─► improv.edge.EDGE.CONN             'F' [8 bytes number] the frame's exact bytes (room event or direct
+ *                                            message), 'C' [8 bytes number] error code name '\n' reason (close)
  * any  ─► improv.node.NODE.ping | .admin     round-trip probe | admin queries (ClusterRouter)
  * </pre>
  * NATS keeps the order of one publisher's messages on a subject, so a member sees the room's events in seq order.
+ * Core NATS may drop messages while a connection reconnects (a NATS server died): every message of a link is
+ * numbered, and the side that finds a number missing ends the link with 1001 before passing anything after the
+ * gap on — the client resumes with {@code lastSeq} (and resends what was not acknowledged), so nothing is skipped.
  * A relayed member whose other end is not heard from for {@link ClusterNode#NODE_GONE_MS} is let go: the edge
  * closes the socket with 1001 (the client reconnects and resumes with {@code lastSeq}), the owner takes the
  * member's connection as lost (presence, resume window). Handlers run on the jnats dispatcher thread and only hand
@@ -66,13 +69,39 @@ final class Relay {
     }
 
     /** A member on this node of a room owned elsewhere. */
-    private record EdgeLink(MemberConnection conn, String roomId, String owner) {
+    private static final class EdgeLink {
+        final MemberConnection conn;
+        final String roomId;
+        final String owner;
+        /** Numbers of messages to the owner (any thread, in order) and the last one from it (dispatcher thread). */
+        final AtomicLong sent = new AtomicLong();
+        long received;
+
+        EdgeLink(MemberConnection conn, String roomId, String owner) {
+            this.conn = conn;
+            this.roomId = roomId;
+            this.owner = owner;
+        }
+
+        MemberConnection conn() {
+            return conn;
+        }
+
+        String roomId() {
+            return roomId;
+        }
+
+        String owner() {
+            return owner;
+        }
     }
 
     /** A member on another node of a room owned here. */
     private static final class OwnerLink {
         final RelayedConnection conn;
         volatile MessageSink<ClientMessage> sink;
+        /** The last message number from the edge (dispatcher thread). */
+        long received;
 
         OwnerLink(RelayedConnection conn) {
             this.conn = conn;
@@ -110,7 +139,8 @@ final class Relay {
     /** Joins a member connected here to a room owned by {@code owner}. */
     CompletableFuture<Joined<ClientMessage>> join(String owner, RoomJoin join, MemberConnection conn) {
         String connId = Long.toString(ids.incrementAndGet(), 36);
-        edges.put(connId, new EdgeLink(conn, join.roomId(), owner));
+        EdgeLink link = new EdgeLink(conn, join.roomId(), owner);
+        edges.put(connId, link);
         byte[] body;
         try {
             body = ProtocolCodec.mapper().writeValueAsBytes(new JoinRequest(join.roomId(), join.participantId(),
@@ -138,31 +168,34 @@ final class Relay {
                         edges.remove(connId);
                         return Joined.<ClientMessage>refused(ErrorCode.valueOf(refusal));
                     }
-                    return Joined.with(new EdgeSink(owner, connId));
+                    return Joined.with(new EdgeSink(link, connId));
                 });
     }
 
     /** A relayed member's messages, published to the owner in order. */
     private final class EdgeSink implements MessageSink<ClientMessage> {
-        private final String owner;
+        private final EdgeLink link;
         private final String connId;
 
-        EdgeSink(String owner, String connId) {
-            this.owner = owner;
+        EdgeSink(EdgeLink link, String connId) {
+            this.link = link;
             this.connId = connId;
         }
 
         @Override
         public void deliver(ClientMessage message, long receivedAtMicros) {
             byte[] json = ProtocolCodec.encodeClient(message).getBytes(StandardCharsets.UTF_8);
-            byte[] body = ByteBuffer.allocate(8 + json.length).putLong(receivedAtMicros).put(json).array();
-            publish("improv.node." + owner + ".msg." + me + "." + connId, body);
+            synchronized (link) { // numbered and queued in one step: numbers leave in order
+                byte[] body = ByteBuffer.allocate(16 + json.length).putLong(link.sent.incrementAndGet())
+                        .putLong(receivedAtMicros).put(json).array();
+                publish("improv.node." + link.owner + ".msg." + me + "." + connId, body);
+            }
         }
 
         @Override
         public void connectionLost() {
             edges.remove(connId);
-            publish("improv.node." + owner + ".lost." + me + "." + connId, new byte[0]);
+            publish("improv.node." + link.owner + ".lost." + me + "." + connId, new byte[0]);
         }
     }
 
@@ -171,11 +204,22 @@ final class Relay {
         String connId = subject.substring(subject.lastIndexOf('.') + 1);
         EdgeLink link = edges.get(connId);
         byte[] data = m.getData();
-        if (link == null || data.length == 0) {
+        if (link == null || data.length < 9) {
             return;
         }
+        long number = ByteBuffer.wrap(data, 1, 8).getLong();
+        if (number != link.received + 1) {
+            if (edges.remove(connId, link)) {
+                LOG.warn("cluster: relay from {} lost messages {}..{} (NATS reconnect?); the member resumes",
+                        link.owner, link.received + 1, number - 1);
+                link.conn().close(ErrorCode.SERVER_SHUTDOWN, "messages were lost between servers; reconnect to "
+                        + "resume");
+            }
+            return;
+        }
+        link.received = number;
         if (data[0] == FRAME) {
-            SharedFrame frame = frames.wrap(Arrays.copyOfRange(data, 1, data.length));
+            SharedFrame frame = frames.wrap(Arrays.copyOfRange(data, 9, data.length));
             try {
                 link.conn().send(frame);
             } finally {
@@ -183,7 +227,7 @@ final class Relay {
             }
         } else if (data[0] == CLOSE) {
             edges.remove(connId);
-            String text = new String(data, 1, data.length - 1, StandardCharsets.UTF_8);
+            String text = new String(data, 9, data.length - 9, StandardCharsets.UTF_8);
             int nl = text.indexOf('\n');
             ErrorCode code;
             try {
@@ -218,10 +262,22 @@ final class Relay {
                 OwnerLink link = t.length == 6 ? relayed.get(t[4] + "/" + t[5]) : null;
                 MessageSink<ClientMessage> sink = link == null ? null : link.sink;
                 byte[] data = m.getData();
-                if (sink != null && data.length > 8) {
-                    long at = ByteBuffer.wrap(data).getLong();
+                if (sink != null && data.length > 16) {
+                    ByteBuffer head = ByteBuffer.wrap(data);
+                    long number = head.getLong();
+                    long at = head.getLong();
+                    if (number != link.received + 1) { // lost on the way: the client reconnects and resends
+                        LOG.warn("cluster: relay from {} lost messages {}..{}; the member reconnects", t[4],
+                                link.received + 1, number - 1);
+                        link.conn.close(ErrorCode.SERVER_SHUTDOWN, "messages were lost between servers; "
+                                + "reconnect to resume");
+                        relayed.remove(t[4] + "/" + t[5], link);
+                        sink.connectionLost();
+                        return;
+                    }
+                    link.received = number;
                     try {
-                        sink.deliver(ProtocolCodec.decodeClient(Arrays.copyOfRange(data, 8, data.length)), at);
+                        sink.deliver(ProtocolCodec.decodeClient(Arrays.copyOfRange(data, 16, data.length)), at);
                     } catch (RuntimeException e) {
                         LOG.warn("cluster: relayed message from {} not decoded: {}", t[4], e.toString());
                     }
@@ -281,6 +337,8 @@ final class Relay {
         private final String subject;
         private final String remote;
         final String edge;
+        /** Number of the last message sent to the edge; guarded by this. */
+        private long sent;
 
         RelayedConnection(String key, String subject, String remote, String edge) {
             this.key = key;
@@ -300,20 +358,19 @@ final class Relay {
         }
 
         private void sendBytes(byte[] json) {
-            byte[] body = new byte[json.length + 1];
-            body[0] = FRAME;
-            System.arraycopy(json, 0, body, 1, json.length);
+            numbered(FRAME, json);
+        }
+
+        /** Numbered and queued in one step, so that numbers leave in order whichever thread sends. */
+        private synchronized void numbered(byte kind, byte[] payload) {
+            byte[] body = ByteBuffer.allocate(9 + payload.length).put(kind).putLong(++sent).put(payload).array();
             publish(subject, body);
         }
 
         @Override
         public void close(ErrorCode code, String reason) {
             relayed.remove(key);
-            byte[] text = (code.name() + "\n" + (reason == null ? "" : reason)).getBytes(StandardCharsets.UTF_8);
-            byte[] body = new byte[text.length + 1];
-            body[0] = CLOSE;
-            System.arraycopy(text, 0, body, 1, text.length);
-            publish(subject, body);
+            numbered(CLOSE, (code.name() + "\n" + (reason == null ? "" : reason)).getBytes(StandardCharsets.UTF_8));
         }
 
         @Override

@@ -57,6 +57,11 @@ final class RoomLeases {
     /** Room id → revision of this node's lease. Lease thread only. */
     private final Map<String, Long> owned = new HashMap<>();
     private volatile int held;
+    /** Rooms whose lease this node took but whose log could not be read or fenced yet (JetStream electing a
+     * leader): retried on every scan while the lease is renewed. Lease thread only. */
+    private final Map<String, Long> restoring = new HashMap<>();
+    /** Rooms whose takeover failed for want of JetStream, said once. Lease thread only. */
+    private final java.util.Set<String> unreachable = new java.util.HashSet<>();
     /** Every lease in the bucket as last seen; written by the watcher's thread, read by any. */
     private final Map<String, Observed> observed = new ConcurrentHashMap<>();
 
@@ -164,6 +169,7 @@ final class RoomLeases {
                 long sent = System.nanoTime();
                 owned.put(e.getKey(), kv.update(e.getKey(), me, e.getValue()));
                 journal.leaseConfirmed(e.getKey(), validUntil(sent));
+                restoring.computeIfPresent(e.getKey(), (k, v) -> sent); // a rebuild after it counts from here
             } catch (JetStreamApiException ex) {
                 if (ex.getApiErrorCode() == WRONG_LAST_SEQUENCE) {
                     owned.remove(e.getKey());
@@ -180,6 +186,13 @@ final class RoomLeases {
 
     /** Takes over the rooms whose leases expired. */
     private void scan() {
+        for (Map.Entry<String, Long> e : new ArrayList<>(restoring.entrySet())) {
+            if (!owned.containsKey(e.getKey())) {
+                restoring.remove(e.getKey()); // the lease went meanwhile
+            } else {
+                rebuild(e.getKey(), "(retry)", e.getValue());
+            }
+        }
         for (Map.Entry<String, Observed> e : observed.entrySet()) {
             if (!owned.containsKey(e.getKey()) && expired(e.getValue())) {
                 takeOver(e.getKey(), e.getValue());
@@ -196,22 +209,35 @@ final class RoomLeases {
         } catch (JetStreamApiException e) {
             return; // another node was faster; the watcher shows who
         } catch (IOException e) {
-            LOG.debug("cluster: lease of room {} not taken: {}", roomId, e.getMessage());
+            if (unreachable.add(roomId)) { // once per streak: the scan retries every few hundred ms
+                LOG.info("cluster: lease of room {} (expired {} ms ago) not taken yet: {}", roomId,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lease.seenNanos() - leaseNanos),
+                        e.toString());
+            }
             return;
         }
+        unreachable.remove(roomId);
         owned.put(roomId, rev);
         held = owned.size();
+        rebuild(roomId, lease.owner(), sent);
+    }
+
+    /** Fences and rebuilds a room whose lease this node holds; on failure it is retried on the next scan. */
+    private void rebuild(String roomId, String from, long leaseSent) {
         long start = System.nanoTime();
         try {
-            if (restore(roomId, sent)) {
+            boolean rebuilt = restore(roomId, leaseSent);
+            restoring.remove(roomId);
+            if (rebuilt) {
                 node.metrics().tookOver();
-                LOG.info("cluster: node {} took room {} over from {} in {} ms", node.name(), roomId,
-                        lease.owner(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+                LOG.info("cluster: node {} took room {} over from {} in {} ms", node.name(), roomId, from,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
             }
         } catch (IOException | JetStreamApiException | RuntimeException e) {
-            LOG.error("cluster: room {} could not be taken over; its lease is left to expire", roomId, e);
-            owned.remove(roomId);
-            held = owned.size();
+            if (restoring.put(roomId, leaseSent) == null) {
+                LOG.warn("cluster: room {} not rebuilt yet, retrying while its lease is held: {}", roomId,
+                        e.toString());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -221,7 +247,8 @@ final class RoomLeases {
      * Fences the room's log and rebuilds the room from it. False when there is nothing to rebuild (no session,
      * or it closed): the lease is deleted.
      */
-    private boolean restore(String roomId, long leaseSent) throws IOException, JetStreamApiException, InterruptedException {
+    private boolean restore(String roomId, long leaseSent)
+            throws IOException, JetStreamApiException, InterruptedException {
         for (int attempt = 1; attempt <= FENCE_ATTEMPTS; attempt++) {
             RoomStream.Contents log = RoomStream.read(node, roomId);
             SessionRecords.Fold fold = new SessionRecords.Fold();

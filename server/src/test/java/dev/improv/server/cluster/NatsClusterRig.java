@@ -23,6 +23,8 @@ final class NatsClusterRig implements AutoCloseable {
     static final String NATS_SERVER = "nats-server";
 
     private final List<Process> nodes = new ArrayList<>();
+    private final List<List<String>> commands = new ArrayList<>();
+    private final List<String> names = new ArrayList<>();
     private final List<Integer> clientPorts = new ArrayList<>();
     private final Path dir;
 
@@ -43,7 +45,7 @@ final class NatsClusterRig implements AutoCloseable {
         Assumptions.assumeTrue(present, why);
         NatsClusterRig rig = new NatsClusterRig(dir);
         try {
-            rig.launch(size);
+            rig.launchAll(size);
         } catch (Exception | Error e) {
             rig.close();
             throw e;
@@ -60,7 +62,7 @@ final class NatsClusterRig implements AutoCloseable {
         return false;
     }
 
-    private void launch(int size) throws Exception {
+    private void launchAll(int size) throws Exception {
         List<Integer> routePorts = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             clientPorts.add(freePort());
@@ -76,10 +78,27 @@ final class NatsClusterRig implements AutoCloseable {
             List<String> cmd = List.of(NATS_SERVER, "-js", "-sd", store.toString(), "-a", "127.0.0.1",
                     "-p", String.valueOf(clientPorts.get(i)), "-n", tag + "-n" + i, "--cluster_name", tag,
                     "--cluster", "nats://127.0.0.1:" + routePorts.get(i), "--routes", routes.toString());
-            nodes.add(new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("nats-" + i + ".log").toFile()).start());
+            commands.add(cmd);
+            names.add(tag + "-n" + i);
+            nodes.add(launch(i));
         }
         awaitJetStream();
+    }
+
+    private Process launch(int i) throws IOException {
+        return new ProcessBuilder(commands.get(i)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("nats-" + i + ".log").toFile())).start();
+    }
+
+    /** Starts a killed node again, on its ports and store, and waits until JetStream answers through it. */
+    void restart(int i) throws Exception {
+        nodes.set(i, launch(i));
+        awaitJetStream();
+    }
+
+    /** The index of the node named {@code serverName} (as JetStream reports leaders), or -1. */
+    int indexOf(String serverName) {
+        return names.indexOf(serverName);
     }
 
     /** Every node answers a JetStream account request (a meta leader was elected). */
