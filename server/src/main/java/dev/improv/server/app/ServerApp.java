@@ -98,11 +98,9 @@ public final class ServerApp implements AutoCloseable {
         }
         SessionJournal journal = log == null ? SessionJournal.none() : log.journal();
         // webhooks: the rooms' journal also feeds the durable outbox
-        WebhookFeature webhooks = config.webhooks().file() == null ? null : new WebhookFeature(config, metrics);
-        if (webhooks != null) {
-            features.add(webhooks); // closed after the rooms: their last events are in its outbox by then
-            journal = webhooks.journal(journal);
-        }
+        WebhookFeature webhooks = new WebhookFeature(config, metrics); // endpoints from the file and the admin API
+        features.add(webhooks); // closed after the rooms: their last events are in its outbox by then
+        journal = webhooks.journal(journal);
         this.rooms = new RoomRegistry(transport::nextLoop, transport.frames(), clock, metrics, journal,
                 ServerCommand.serverVersion());
         JoinLinks links = new JoinLinks(tokens, config.publicUrl(), config.linkTtlSeconds(), Clock.systemUTC());
