@@ -107,7 +107,8 @@ public final class ServerApp implements AutoCloseable {
         LobbyThread lobbyThread = new LobbyThread(); // pools off the I/O loops; closed before the log
         features.add(lobbyThread);
         this.lobbies = new LobbyRegistry(lobbyThread::executor, rooms, links, config.roomLimits(), clock,
-                config.roomLimits().resumeWindowMs(), log == null ? LobbyJournal.NONE : log.lobbyJournal());
+                config.roomLimits().resumeWindowMs(), new LobbyWaitTimer(webhooks.lobbyJournal(
+                        log == null ? LobbyJournal.NONE : log.lobbyJournal(), clock), clock, metrics.registry()));
         if (log != null) {
             log.recover(rooms, lobbies); // rooms and pools the log kept, back under their ids before the port opens
         }

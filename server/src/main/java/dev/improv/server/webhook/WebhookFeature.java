@@ -80,6 +80,31 @@ public final class WebhookFeature implements Feature, WebhookJournal.Sink {
         return Set.copyOf(out);
     }
 
+    /**
+     * The lobby pools' journal: {@code inner} (the log, or none) with {@code lobby.matched} on the side, sent when
+     * a room is made from a confirmed match. Called on the lobby thread: one non-blocking queue offer.
+     */
+    public dev.improv.server.match.LobbyJournal lobbyJournal(dev.improv.server.match.LobbyJournal inner,
+                                                              dev.improv.server.room.MicrosClock clock) {
+        return (pool, fact) -> {
+            inner.record(pool, fact);
+            if (fact instanceof dev.improv.server.match.LobbyFact.RoomOpened opened
+                    && wanted.contains(WebhookEventType.LOBBY_MATCHED)) {
+                long at = clock.nowMicros();
+                outbox.offer(new WebhookOutbox.Deferred(() -> {
+                    ObjectNode data = ProtocolCodec.mapper().createObjectNode();
+                    data.put("pool", pool);
+                    data.put("room", opened.roomId());
+                    data.put("offer", opened.offerId());
+                    opened.pids().forEach(data.putArray("performers")::add);
+                    data.put("moderator", opened.moderatorId());
+                    return event(WebhookEventType.LOBBY_MATCHED, "evt_lobby_" + pool + "_" + opened.offerId(), at,
+                            data);
+                }));
+            }
+        };
+    }
+
     /** The rooms' journal: {@code inner} (the session log, or none) with webhooks on the side. */
     public SessionJournal journal(SessionJournal inner) {
         return new WebhookJournal(inner, this);
