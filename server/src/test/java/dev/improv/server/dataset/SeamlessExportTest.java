@@ -174,6 +174,11 @@ class SeamlessExportTest {
         ManifestVerifier.Report bad = ManifestVerifier.verify(shard, r.dir().resolve("signing-key.pub"));
         assertFalse(bad.ok());
         assertEquals("shards/improv-000000.tar/" + victim, bad.firstChanged(), bad.problems().toString());
+        java.io.StringWriter out = new java.io.StringWriter();
+        int exit = dev.improv.server.cli.OperatorCli.run(new java.io.PrintWriter(out), new java.io.PrintWriter(out),
+                "dataset", "verify", shard.toString());
+        assertEquals(1, exit, out.toString());
+        assertTrue(out.toString().contains("CHANGED: shards/improv-000000.tar/" + victim), out.toString());
 
         // a changed manifest fails its signature
         Path m = r.dir().resolve("manifest.json");
@@ -245,6 +250,18 @@ class SeamlessExportTest {
         IllegalArgumentException scope = assertThrows(IllegalArgumentException.class,
                 () -> ConsentScope.parse("mining"));
         assertTrue(scope.getMessage().contains("unknown consent scope 'mining'"));
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream oldErr = System.err;
+        int exit;
+        try {
+            System.setErr(new java.io.PrintStream(err, true));
+            exit = new picocli.CommandLine(new dev.improv.server.eventlog.ExportCommand()).execute("--data-dir",
+                    data.toString(), "--format", "webdataset", "--scope", "mining", "--out", outs.resolve("y").toString());
+        } finally {
+            System.setErr(oldErr);
+        }
+        assertEquals(1, exit);
+        assertTrue(err.toString().contains("--scope: unknown consent scope 'mining'"), err.toString());
         Files.createDirectories(outs.resolve("taken"));
         assertEquals("out", assertThrows(ExportException.class, () -> exporter.export(request(List.of(), Set.of(), 0),
                 outs.resolve("taken"), SeamlessExport.Progress.none())).field());
