@@ -132,6 +132,7 @@ public final class ServerApp implements AutoCloseable {
         features.add(Feature.ofRoutes(new PoolRoutes(router, links).routes()));
         features.add(Feature.ofRoutes(prompts.routes(admin)));
         features.add(Feature.ofRoutes(new TokenRoutes(tokens, config.tokens()).routes()));
+        features.add(new ConsentFeature(config.dataDir(), tokens, router)); // consent texts, withdrawals
         if (media != null) {
             features.add(media);
         }

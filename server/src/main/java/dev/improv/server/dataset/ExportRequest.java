@@ -42,7 +42,7 @@ public record ExportRequest(List<String> sessions, Set<String> pools, LocalDate 
         }
         for (String l : languages) {
             if (!LANGUAGE.matcher(l).matches()) {
-                throw new ExportException("language", "'" + l + "' is not a BCP-47 language code such as en or fr");
+                throw new ExportException("languages", "'" + l + "' is not a BCP-47 language code such as en or fr");
             }
         }
     }

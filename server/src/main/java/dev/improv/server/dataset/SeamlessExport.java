@@ -108,7 +108,7 @@ public final class SeamlessExport {
         List<String> all = files.ids();
         for (String id : req.sessions()) {
             if (!archive.exists(id)) {
-                throw new ExportException("session", "no session '" + id + "'");
+                throw new ExportException("sessions", "no session '" + id + "'");
             }
         }
         List<String> candidates = req.sessions().isEmpty() ? all : req.sessions().stream().sorted().distinct().toList();
@@ -119,7 +119,7 @@ public final class SeamlessExport {
             f.consents().values().forEach(c -> poolsSeen.add(c.pool()));
             if (f.meta() == null || f.meta().endedAt() == null) {
                 if (!req.sessions().isEmpty()) {
-                    throw new ExportException("session", "session '" + id + "' is still running: only closed "
+                    throw new ExportException("sessions", "session '" + id + "' is still running: only closed "
                             + "sessions are exported");
                 }
                 continue;
@@ -135,7 +135,7 @@ public final class SeamlessExport {
         }
         for (String pool : req.pools()) {
             if (!poolsSeen.contains(pool) && req.sessions().isEmpty()) {
-                throw new ExportException("pool", "no session was recorded in pool '" + pool + "'");
+                throw new ExportException("pools", "no session was recorded in pool '" + pool + "'");
             }
         }
         if (out.isEmpty()) {

@@ -107,6 +107,9 @@ public final class ExportCommand implements Callable<Integer> {
     private static String optionOf(String field) {
         return switch (field) {
             case "shardBytes" -> "shard-bytes";
+            case "sessions" -> "session";
+            case "pools" -> "pool";
+            case "languages" -> "language";
             default -> field;
         };
     }

@@ -238,9 +238,9 @@ class SeamlessExportTest {
 
     @Test
     void badInputIsRefusedNamingTheField() throws Exception {
-        assertEquals("session", assertThrows(ExportException.class, () -> exporter.export(
+        assertEquals("sessions", assertThrows(ExportException.class, () -> exporter.export(
                 request(List.of("nope"), Set.of(), 0), outs.resolve("x"), SeamlessExport.Progress.none())).field());
-        assertEquals("pool", assertThrows(ExportException.class, () -> exporter.select(
+        assertEquals("pools", assertThrows(ExportException.class, () -> exporter.select(
                 request(List.of(), Set.of("no-such-pool"), 0))).field());
         assertEquals("from", assertThrows(ExportException.class, () -> new ExportRequest(null, null,
                 LocalDate.parse("2025-12-09"), LocalDate.parse("2025-12-01"), null, null, 0, null, null)).field());
