@@ -60,6 +60,16 @@ class DatasetApiEndToEndTest {
             assertEquals(1, json(server.admin("GET", "/api/consent/withdrawals", null)).path("withdrawals").size());
             assertEquals(401, server.request("GET", "/api/consent/mine?token=forged", null, null).statusCode());
 
+            // a pay statement of a pool nobody played in yet: no lines; CSV with its header; bad input named
+            assertEquals(0, json(server.admin("GET", "/api/pools/pool-en/pay", null)).path("days").size());
+            assertEquals("pool,performer,day,lobby_ms,offer_ms,scene_ms,scenes_completed\r\n",
+                    server.admin("GET", "/api/pools/pool-en/pay.csv", null).body());
+            HttpResponse<String> range = server.admin("GET", "/api/pools/pool-en/pay?from=2025-12-09&to=2025-12-01", null);
+            assertEquals(400, range.statusCode());
+            assertEquals("from", json(range).path("field").asText());
+            assertEquals("to", json(server.admin("GET", "/api/pools/pool-en/pay?to=yesterday", null)).path("field").asText());
+            assertEquals(404, server.admin("GET", "/api/pools/nope/pay.csv", null).statusCode());
+
             HttpResponse<String> unknown = server.admin("POST", "/api/exports", "{\"sessions\":[\"nope\"]}");
             assertEquals(400, unknown.statusCode(), unknown.body());
             assertEquals("sessions", json(unknown).path("field").asText());

@@ -81,6 +81,8 @@ class OpenApiEndToEndTest {
                     "/api/pools/contract/links", "{\"role\":\"performer\"}").body()).path("token").asText(),
                     StandardCharsets.UTF_8);
             server.admin("GET", "/api/pools/contract/time", null);
+            server.admin("GET", "/api/pools/contract/pay", null);
+            server.admin("GET", "/api/pools/contract/pay.csv", null);
             server.admin("GET", "/api/pools/contract/performers/p-unknown/time", null);
             // keys
             server.admin("GET", "/api/keys", null);
