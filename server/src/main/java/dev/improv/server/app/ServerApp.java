@@ -131,6 +131,8 @@ public final class ServerApp implements AutoCloseable {
         features.add(Feature.ofRoutes(new PoolRoutes(router, links).routes()));
         features.add(Feature.ofRoutes(prompts.routes(admin)));
         features.add(Feature.ofRoutes(new TokenRoutes(tokens, config.tokens()).routes()));
+        features.add(new ConsentFeature(config.dataDir(), tokens, router)); // consent texts, withdrawals
+        features.add(Feature.ofRoutes(new dev.improv.server.http.PayRoutes(router).routes()));
         if (media != null) {
             features.add(media);
         }
