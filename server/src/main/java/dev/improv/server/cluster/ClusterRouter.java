@@ -222,6 +222,11 @@ final class ClusterRouter implements Router {
     }
 
     @Override
+    public CompletableFuture<Optional<List<TimeAccounting.DayTime>>> poolDays(String poolId) {
+        return local.poolDays(poolId);
+    }
+
+    @Override
     public CompletableFuture<Joined<LobbyRequest>> joinPool(PoolJoin join, MemberConnection connection) {
         return local.joinPool(join, connection);
     }

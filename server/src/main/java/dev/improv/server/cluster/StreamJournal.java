@@ -434,11 +434,7 @@ public final class StreamJournal implements SessionJournal {
                 return;
             }
             closed = true;
-            SessionMeta m = finalMeta.endedAt() != null ? finalMeta : new SessionMeta(finalMeta.sessionId(),
-                    finalMeta.roomId(), finalMeta.roomName(), finalMeta.startedAt(),
-                    System.currentTimeMillis() * 1_000, finalMeta.protocolVersion(), finalMeta.serverVersion(),
-                    finalMeta.participants(), finalMeta.scenes());
-            log.queue(SessionRecords.closed(m));
+            log.queue(SessionRecords.closed(finalMeta));
         }
 
         @Override

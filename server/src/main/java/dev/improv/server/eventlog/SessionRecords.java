@@ -43,8 +43,12 @@ public final class SessionRecords {
         return WalRecord.of(WalRecord.Type.ROOM_FACT, sessionId, json(new WalFacts.RoomFact(kind, participantId)));
     }
 
+    /** The session's close, with its final metadata ({@code endedAt} now when the room gave none). */
     public static WalRecord closed(SessionMeta finalMeta) {
-        return WalRecord.of(WalRecord.Type.SESSION_CLOSE, finalMeta.sessionId(), json(finalMeta));
+        SessionMeta m = finalMeta.endedAt() != null ? finalMeta : new SessionMeta(finalMeta.sessionId(),
+                finalMeta.roomId(), finalMeta.roomName(), finalMeta.startedAt(), System.currentTimeMillis() * 1_000,
+                finalMeta.protocolVersion(), finalMeta.serverVersion(), finalMeta.participants(), finalMeta.scenes());
+        return WalRecord.of(WalRecord.Type.SESSION_CLOSE, m.sessionId(), json(m));
     }
 
     /** Bytes {@code r} takes in a framed batch. */

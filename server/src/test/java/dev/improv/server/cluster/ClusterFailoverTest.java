@@ -190,7 +190,9 @@ class ClusterFailoverTest {
             }
             assertTrue(acked.size() >= 300, "acks: " + acked.size());
 
-            // the recorder saw every seq once, in order, and everything the stream holds
+            // the recorder saw every seq once, in order, and everything the stream holds (once its replay is done)
+            long lastInStream = events.get(events.size() - 1).seq();
+            Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> lastSeq(after.get(3)) >= lastInStream);
             List<Long> recorded = new ArrayList<>();
             recorded.addAll(eventSeqs(rec));
             recorded.addAll(eventSeqs(after.get(3)));
@@ -204,7 +206,7 @@ class ClusterFailoverTest {
             }
             System.out.printf("cluster failover: %d acknowledged, %d events in the stream, recorder %d events%n",
                     acked.size(), events.size(), recorded.size());
-            assertEquals(200, b.admin("DELETE", "/api/rooms/" + roomId, null).statusCode()); // its lease goes
+            closeAndAwaitLeaseGone(b, roomId);
             after.forEach(TestClient::abort);
             b.output().stream().filter(l -> l.contains("RoomLeases")).forEach(l -> System.out.println("node b: " + l));
           } catch (Throwable e) {
@@ -249,6 +251,13 @@ class ClusterFailoverTest {
                     mod2.send("{\"type\":\"prompt\",\"text\":\"new owner " + i + "\",\"cid\":\"n" + i + "\"}");
                 }
                 Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> mod2.ofType("ack").size() >= 10);
+                // the new owner says so on /healthz and /metrics
+                JsonNode health = b.adminJson("GET", "/healthz", null).path("cluster");
+                assertTrue(health.path("connected").asBoolean() && health.path("leasesHeld").asInt() >= 1
+                        && health.path("node").asText().startsWith("pb"), health.toString());
+                String metrics = b.admin("GET", "/metrics", null).body();
+                assertTrue(metrics.contains("improv_cluster_takeovers_total 1.0")
+                        && metrics.contains("improv_cluster_leases_held"), "cluster gauges on /metrics");
             } finally {
                 NatsClusterRig.signal(a.pid(), "CONT");
             }
@@ -272,7 +281,7 @@ class ClusterFailoverTest {
                 }
             }
             assertTrue(texts.contains("new owner 9") && texts.contains("early 9"), texts.toString());
-            assertEquals(200, b.admin("DELETE", "/api/rooms/" + roomId, null).statusCode()); // its lease goes
+            closeAndAwaitLeaseGone(b, roomId);
           } catch (Throwable e) {
             dumpLogs(a, b);
             throw e;
@@ -365,6 +374,15 @@ class ClusterFailoverTest {
             assertEquals(1001, c.awaitClose(), "a join during a takeover is told to come back: " + c.received());
             assertTrue(System.nanoTime() < until, "resumed within 40 s");
             Thread.sleep(250);
+        }
+    }
+
+    /** Closes the room; its lease goes once the close is durable (else another test's nodes would take it over). */
+    private static void closeAndAwaitLeaseGone(KillableServer owner, String roomId) throws Exception {
+        assertEquals(200, owner.admin("DELETE", "/api/rooms/" + roomId, null).statusCode());
+        try (Connection c = nats.connect()) {
+            io.nats.client.KeyValue kv = c.keyValue(ClusterNode.LEASE_BUCKET);
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> kv.get(roomId) == null);
         }
     }
 
