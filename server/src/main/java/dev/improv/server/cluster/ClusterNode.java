@@ -47,6 +47,8 @@ public final class ClusterNode implements AutoCloseable {
     static final long NODE_GONE_MS = 2_000;
     /** Largest message JetStream takes by default (1 MiB); a log batch stays below it. */
     static final int MAX_BATCH_BYTES = 512 * 1024;
+    /** How long a start waits for JetStream that is reachable but not answering yet. */
+    static final long SETUP_PATIENCE_MS = 30_000;
 
     private final ServerConfig.ClusterSettings settings;
     private final Connection nats;
@@ -56,6 +58,8 @@ public final class ClusterNode implements AutoCloseable {
     private final ClusterMetrics metrics;
     /** One thread for lease calls, takeovers and heartbeats: blocking NATS calls are fine here, nowhere else. */
     private final ScheduledExecutorService leaseThread;
+    /** Heartbeats on a thread of their own: a lease call waiting on JetStream must not make this node look dead. */
+    private final ScheduledExecutorService heartbeatThread;
     private final Dispatcher dispatcher;
     /** Node name → System.nanoTime() of its last heartbeat; written by the jnats dispatcher, read by any. */
     private final Map<String, Long> heardFrom = new ConcurrentHashMap<>();
@@ -78,14 +82,18 @@ public final class ClusterNode implements AutoCloseable {
         try {
             this.jsm = nats.jetStreamManagement();
             this.js = nats.jetStream();
-            ensureStream();
-            this.leasesBucket = ensureBucket();
+            this.leasesBucket = setUp();
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             nats.close();
             throw e;
         }
         this.leaseThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "cluster-leases");
+            t.setDaemon(true);
+            return t;
+        });
+        this.heartbeatThread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cluster-heartbeat");
             t.setDaemon(true);
             return t;
         });
@@ -114,6 +122,26 @@ public final class ClusterNode implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ClusterUnavailableException("interrupted while joining the cluster", e);
+        }
+    }
+
+    /**
+     * Makes sure the stream and the bucket exist. JetStream that does not answer in time (electing its leaders
+     * after a NATS server restarted) is asked again for up to {@link #SETUP_PATIENCE_MS}; a refusal is final.
+     */
+    private KeyValue setUp() throws IOException, JetStreamApiException, InterruptedException {
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SETUP_PATIENCE_MS);
+        for (;;) {
+            try {
+                ensureStream();
+                return ensureBucket();
+            } catch (IOException e) {
+                if (System.nanoTime() > until) {
+                    throw e;
+                }
+                LOG.warn("cluster: JetStream not answering yet ({}); asking again", e.getMessage());
+                Thread.sleep(500);
+            }
         }
     }
 
@@ -156,7 +184,7 @@ public final class ClusterNode implements AutoCloseable {
         this.relay = new Relay(this, frames);
         this.leases = new RoomLeases(this, rooms, journal, relay);
         leases.start();
-        leaseThread.scheduleAtFixedRate(this::heartbeat, 0, HEARTBEAT_MS, TimeUnit.MILLISECONDS);
+        heartbeatThread.scheduleAtFixedRate(this::heartbeat, 0, HEARTBEAT_MS, TimeUnit.MILLISECONDS);
         LOG.info("cluster: node {} joined through {} (lease {} ms, {} replicas)", settings.nodeName(),
                 String.join(",", settings.natsUrls()), settings.leaseMs(), settings.replicas());
     }
@@ -273,6 +301,7 @@ public final class ClusterNode implements AutoCloseable {
             l.releaseAll(graceMs);
         }
         leaseThread.shutdownNow();
+        heartbeatThread.shutdownNow();
         journal.close();
         try {
             nats.close();

@@ -103,9 +103,15 @@ final class RoomLeases {
         return observed.get(roomId);
     }
 
-    /** Whether a lease is past its time (not renewed for the lease time) or handed back. */
+    /**
+     * Whether a lease may be taken over: handed back, or not renewed for the lease time while its owner is not
+     * heard from either. An owner whose heartbeats still arrive keeps its rooms even when it cannot renew (JetStream
+     * electing a leader takes seconds, during which nobody can write the bucket): taking them then would only move
+     * rooms between healthy nodes. Fencing keeps it safe either way.
+     */
     boolean expired(Observed o) {
-        return o.owner().equals(RELEASED) || System.nanoTime() - o.seenNanos() > leaseNanos;
+        return o.owner().equals(RELEASED)
+                || (System.nanoTime() - o.seenNanos() > leaseNanos && !node.alive(o.owner()));
     }
 
     int held() {
@@ -156,6 +162,7 @@ final class RoomLeases {
     }
 
     private void dropRoom(String roomId, String why) {
+        journal.dropped(roomId);
         if (rooms.suspend(roomId, "the room moved to another server; reconnect to resume",
                 ErrorCode.SERVER_SHUTDOWN)) {
             node.metrics().roomLost();

@@ -141,6 +141,18 @@ public final class StreamJournal implements SessionJournal {
         return new Handle(log);
     }
 
+    /** This node no longer owns {@code roomId}: its log stops (queued records are dropped, never acknowledged). */
+    void dropped(String roomId) {
+        Log log = byRoom.get(roomId);
+        if (log != null) {
+            try {
+                writer.execute(log::dropped);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // shutting down
+            }
+        }
+    }
+
     /** Bytes not yet acknowledged by JetStream (for /metrics). */
     long backlogBytes() {
         return backlog.get();
@@ -249,6 +261,9 @@ public final class StreamJournal implements SessionJournal {
         }
 
         void send() {
+            if (fenced || inFlight == null) {
+                return;
+            }
             PublishOptions options = PublishOptions.builder().expectedLastSubjectSequence(lastSubjectSeq)
                     .messageId(inFlightId).build();
             long start = System.nanoTime();
@@ -264,6 +279,9 @@ public final class StreamJournal implements SessionJournal {
 
         /** Writer thread: JetStream's answer to the batch in flight. */
         void answered(PublishAck ack, Throwable error) {
+            if (inFlight == null) {
+                return; // the room was dropped meanwhile
+            }
             if (error instanceof CompletionException && error.getCause() != null) {
                 error = error.getCause();
             }
@@ -271,7 +289,8 @@ public final class StreamJournal implements SessionJournal {
                 stored(ack.getSeqno());
                 return;
             }
-            if (error instanceof JetStreamApiException api && api.getApiErrorCode() == 10071) {
+            JetStreamApiException api = apiError(error);
+            if (api != null && api.getApiErrorCode() == 10071) {
                 Long ours = storedEarlier();
                 if (ours != null) {
                     stored(ours); // an earlier attempt was stored, its ack lost: not a fence
@@ -290,6 +309,16 @@ public final class StreamJournal implements SessionJournal {
             }
             retryMs = retryMs == 0 ? RETRY_FIRST_MS : Math.min(RETRY_MAX_MS, retryMs * 2);
             writer.schedule(this::send, retryMs, TimeUnit.MILLISECONDS);
+        }
+
+        /** The JetStream refusal in {@code error}'s causes (publishAsync wraps it), or null. */
+        JetStreamApiException apiError(Throwable error) {
+            for (Throwable t = error; t != null; t = t.getCause()) {
+                if (t instanceof JetStreamApiException api) {
+                    return api;
+                }
+            }
+            return null;
         }
 
         /** The stream sequence of our batch in flight when it is the subject's last message, else null. */
@@ -354,6 +383,9 @@ public final class StreamJournal implements SessionJournal {
         }
 
         void fence() {
+            if (fenced && inFlight == null) {
+                return;
+            }
             fenced = true;
             LOG.warn("cluster: room {} session {}: another node appended to its log; this node stops writing it",
                     roomId, sessionId);
@@ -365,6 +397,22 @@ public final class StreamJournal implements SessionJournal {
             open.remove(sessionId);
             byRoom.remove(roomId, this);
             node.fenced(roomId);
+        }
+
+        /** Writer thread: the room went to another node (its lease); nothing more is written or retried. */
+        void dropped() {
+            if (!fenced) {
+                fenced = true;
+                if (inFlight != null) {
+                    backlog.addAndGet(-inFlightBytes);
+                    inFlight = null;
+                }
+                for (WalRecord r = queued.poll(); r != null; r = queued.poll()) {
+                    backlog.addAndGet(-SessionRecords.frameBytes(r));
+                }
+                open.remove(sessionId);
+                byRoom.remove(roomId, this);
+            }
         }
     }
 
