@@ -5,6 +5,7 @@
 import { LobbyConnection } from './lobby-connection.js';
 import { Page, $ } from './page.js';
 import { FATAL_TEXT, LOBBY_LOST_TEXT, el } from './messages.js';
+import { MyConsent } from './my-consent.js';
 
 const page = new Page({ roles: ['performer', 'moderator'], linkName: 'lobby link', scope: 'pool' });
 const { token, claims } = page;
@@ -78,10 +79,20 @@ function show(section) {
   for (const id of SECTIONS) $(id).classList.toggle('hidden', id !== section);
 }
 
+/** The performer's own consent panel: shown once they agreed on this page (docs/dataset.md, "Consent"). */
+let myConsent = null;
+
 function setPhase(phase, section = phase) {
   state.phase = phase;
   show(section);
   title();
+  const agreed = claims.role === 'performer' && state.agreedVersion !== null
+    && ['prefs', 'queued', 'offered', 'matched'].includes(phase);
+  $('my-consent').classList.toggle('hidden', !agreed);
+  if (agreed && !myConsent) {
+    myConsent = new MyConsent(token);
+    myConsent.load();
+  }
 }
 
 /** "en, de ,, fr" -> ["en", "de", "fr"], without duplicates. */
