@@ -92,6 +92,22 @@ class DatasetApiEndToEndTest {
             assertEquals(1, json(server.admin("GET", "/api/exports", null)).path("exports").size());
             assertEquals(404, server.admin("GET", "/api/exports/nope", null).statusCode());
             assertEquals("name", json(server.admin("POST", "/api/exports", "{\"name\":\"first\"}")).path("field").asText());
+
+            // the operator CLI starts one and follows it to the end
+            Path key = data.resolve("cli-admin-key");
+            java.nio.file.Files.writeString(key, "test-admin-key\n");
+            java.io.StringWriter out = new java.io.StringWriter();
+            int code = dev.improv.server.cli.OperatorCli.run(new java.io.PrintWriter(out), new java.io.PrintWriter(out),
+                    "export", "--format", "webdataset", "--name", "from-cli", "--scope", "training",
+                    "--server", server.httpBase(), "--admin-key-file", key.toString());
+            assertEquals(0, code, out.toString());
+            assertTrue(out.toString().contains("done: 4 samples in 1 shards"), out.toString());
+            assertTrue(ManifestVerifier.verify(data.resolve("exports/from-cli"), null).ok());
+            out.getBuffer().setLength(0);
+            assertEquals(1, dev.improv.server.cli.OperatorCli.run(new java.io.PrintWriter(out),
+                    new java.io.PrintWriter(out), "export", "--format", "webdataset", "--scope", "mining",
+                    "--server", server.httpBase(), "--admin-key-file", key.toString()), out.toString());
+            assertTrue(out.toString().contains("unknown consent scope 'mining'"), out.toString());
         }
     }
 }
