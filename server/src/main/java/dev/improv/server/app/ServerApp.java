@@ -98,18 +98,17 @@ public final class ServerApp implements AutoCloseable {
         }
         SessionJournal journal = log == null ? SessionJournal.none() : log.journal();
         // webhooks: the rooms' journal also feeds the durable outbox
-        WebhookFeature webhooks = config.webhooks().file() == null ? null : new WebhookFeature(config, metrics);
-        if (webhooks != null) {
-            features.add(webhooks); // closed after the rooms: their last events are in its outbox by then
-            journal = webhooks.journal(journal);
-        }
+        WebhookFeature webhooks = new WebhookFeature(config, metrics); // endpoints from the file and the admin API
+        features.add(webhooks); // closed after the rooms: their last events are in its outbox by then
+        journal = webhooks.journal(journal);
         this.rooms = new RoomRegistry(transport::nextLoop, transport.frames(), clock, metrics, journal,
                 ServerCommand.serverVersion());
         JoinLinks links = new JoinLinks(tokens, config.publicUrl(), config.linkTtlSeconds(), Clock.systemUTC());
         LobbyThread lobbyThread = new LobbyThread(); // pools off the I/O loops; closed before the log
         features.add(lobbyThread);
         this.lobbies = new LobbyRegistry(lobbyThread::executor, rooms, links, config.roomLimits(), clock,
-                config.roomLimits().resumeWindowMs(), log == null ? LobbyJournal.NONE : log.lobbyJournal());
+                config.roomLimits().resumeWindowMs(), new LobbyWaitTimer(webhooks.lobbyJournal(
+                        log == null ? LobbyJournal.NONE : log.lobbyJournal(), clock), clock, metrics.registry()));
         if (log != null) {
             log.recover(rooms, lobbies); // rooms and pools the log kept, back under their ids before the port opens
         }

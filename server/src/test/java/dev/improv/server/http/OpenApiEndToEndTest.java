@@ -107,6 +107,14 @@ class OpenApiEndToEndTest {
             server.admin("GET", "/api/exports", null);
             server.admin("GET", "/api/exports/nope", null);
             // webhooks: the room.started of the room above waits for its retry (the endpoint is a closed port)
+            assertEquals(201, server.admin("POST", "/api/webhooks", "{\"id\":\"backend\",\"url\":"
+                    + "\"http://127.0.0.1:9/b\",\"events\":[\"room.ended\"]}").statusCode());
+            server.admin("POST", "/api/webhooks", "{\"id\":\"backend\",\"url\":\"http://127.0.0.1:9/b\","
+                    + "\"events\":[\"*\"]}"); // 409
+            server.admin("POST", "/api/webhooks", "{\"id\":\"b2\",\"url\":\"mailto:x\",\"events\":[\"*\"]}");
+            server.admin("DELETE", "/api/webhooks/studio", null); // 409: from the file
+            server.admin("DELETE", "/api/webhooks/backend", null);
+            server.admin("DELETE", "/api/webhooks/backend", null); // 404
             var hooks = server.admin("GET", "/api/webhooks", null);
             assertTrue(hooks.body().contains("\"id\":\"studio\"") && !hooks.body().contains("whsec_"),
                     hooks.body());
