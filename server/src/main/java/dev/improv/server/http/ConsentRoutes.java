@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
 
 /**
@@ -168,23 +167,7 @@ public final class ConsentRoutes {
         }
     }
 
-    @FunctionalInterface
-    private interface DiskWork {
-        void run() throws IOException;
-    }
-
     private void onDisk(HttpExchange ex, DiskWork work) {
-        try {
-            disk.execute(() -> {
-                try {
-                    work.run();
-                } catch (Exception e) {
-                    ex.fail(e);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            ex.error(HttpResponseStatus.SERVICE_UNAVAILABLE, new ApiError("SERVER_SHUTDOWN", null,
-                    "the server is shutting down"));
-        }
+        DiskWork.offThread(ex, disk, work);
     }
 }

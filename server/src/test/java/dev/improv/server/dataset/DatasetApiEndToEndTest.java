@@ -59,6 +59,10 @@ class DatasetApiEndToEndTest {
             assertEquals(link.path("participantId").asText(), json(w).path("pid").asText());
             assertEquals(1, json(server.admin("GET", "/api/consent/withdrawals", null)).path("withdrawals").size());
             assertEquals(401, server.request("GET", "/api/consent/mine?token=forged", null, null).statusCode());
+            JsonNode myPay = json(server.request("GET", "/api/pay/mine?token=" + token, null, null));
+            assertEquals("pool-en", myPay.path("pool").asText());
+            assertEquals(0, myPay.path("days").size());
+            assertEquals(401, server.request("GET", "/api/pay/mine?token=forged", null, null).statusCode());
 
             // a pay statement of a pool nobody played in yet: no lines; CSV with its header; bad input named
             assertEquals(0, json(server.admin("GET", "/api/pools/pool-en/pay", null)).path("days").size());

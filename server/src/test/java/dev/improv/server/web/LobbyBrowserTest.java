@@ -316,5 +316,18 @@ class LobbyBrowserTest {
         assertEquals("[\"training\"]", w.path("scopes").toString());
         assertEquals("performer", w.path("via").asText());
         rig.screenshot(dana, "lobby-my-consent");
+        // her own time: none before she queues, lobby time once she waits
+        await("no time yet").until(() -> rig.on(dana).findElement(By.id("my-pay-status")).getText()
+                .equals("No time recorded yet."));
+        click(dana, "queue");
+        await("queued").until(() -> phase(dana).equals("queued"));
+        Thread.sleep(1_100);
+        click(dana, "my-pay-refresh");
+        await("her lobby time is shown").until(() -> {
+            String text = rig.on(dana).findElement(By.id("my-pay-status")).getText();
+            return text.matches("In all: 0:00 in scenes, 0 scenes completed, \\d+:\\d\\d waiting\\.")
+                    && !text.endsWith(" 0:00 waiting.");
+        });
+        assertEquals(1, rig.on(dana).findElements(By.cssSelector("#my-pay-table tbody tr")).size());
     }
 }
