@@ -135,6 +135,28 @@ final class DatasetDocs {
         return b.toString();
     }
 
+    /** {@code LICENSE.md}: the terms the card links to — the consent texts the exported performers agreed to. */
+    static String licence(Summary s, List<ConsentTexts.ConsentText> texts) {
+        StringBuilder b = new StringBuilder("# Licence\n\n");
+        b.append("The recordings in this export are commercially licensed from the performers, each under the consent "
+                + "text they agreed to (its version is in `tables/participants.parquet` and in every sample's `.json`). "
+                + "This export is licensed for: ").append(String.join(", ", s.request().scopes().stream().sorted()
+                .map(ConsentScope::wireName).toList())).append(". Uses outside a sample's `permissions` are not "
+                + "licensed. Withdrawals (`withdrawals.jsonl`, and those listed by later exports) end the licence for "
+                + "the uses withdrawn.\n");
+        for (ConsentTexts.ConsentText t : texts) {
+            b.append("\n## Consent text version ").append(t.version()).append("\n\nScopes: ")
+                    .append(t.scopes().isEmpty() ? "none" : String.join(", ", t.scopes()))
+                    .append(". On withdrawal: ").append(t.onWithdrawal().equals(ConsentTexts.ON_WITHDRAWAL_INTERACTION)
+                            ? "the whole interaction leaves later exports" : "the performer's files leave later exports")
+                    .append(".\n\n");
+            for (String line : t.text().split("\n", -1)) {
+                b.append("> ").append(line).append('\n');
+            }
+        }
+        return b.toString();
+    }
+
     static Map<String, Object> euSummary(Summary s) {
         return map("modalities", List.of("audio", "text (prompts)", "time series (voice activity, turns)"),
                 "samples", s.samples(), "audioHours", s.audioHours(), "bytes", s.shardBytes(),

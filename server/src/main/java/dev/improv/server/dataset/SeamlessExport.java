@@ -489,6 +489,9 @@ public final class SeamlessExport {
             Files.writeString(work.resolve("croissant.json"), PRETTY.writeValueAsString(
                     DatasetDocs.croissant(summary, tableSha)));
             Files.writeString(work.resolve("README.md"), DatasetDocs.card(summary));
+            List<ConsentTexts.ConsentText> used = new ArrayList<>();
+            textCache.values().forEach(t -> t.ifPresent(used::add));
+            Files.writeString(work.resolve("LICENSE.md"), DatasetDocs.licence(summary, used));
             deleteTree(spool);
 
             Map<String, Object> manifest = new LinkedHashMap<>();

@@ -142,6 +142,10 @@ class SeamlessExportTest {
         assertTrue(card.contains("task_categories:") && card.contains("size_categories:\n- n<1K")
                 && card.contains("language:\n- en"), card);
 
+        String licence = Files.readString(dir.resolve("LICENSE.md"));
+        assertTrue(licence.contains("## Consent text version 1") && licence.contains("> I agree to training use."),
+                licence);
+
         // provenance: the PROV chain reaches from the performer to the file
         JsonNode prov = manifest.path("prov");
         assertTrue(prov.path("agent").has("improv:performer/p-a"));
