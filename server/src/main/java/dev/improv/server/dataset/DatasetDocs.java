@@ -36,7 +36,8 @@ final class DatasetDocs {
             int64("start_us"), int64("end_us"), float64("duration_s"), bool("has_audio"), int64("audio_frames"),
             int64("recorded_frames"), string("vad_source"), int64("turns"), int64("speech_segments"),
             int64("consent_version"), string("consent_scopes"), bool("training"), bool("synthetic_voice"),
-            bool("commercial_use"), string("wav_sha256"));
+            bool("commercial_use"), string("wav_sha256"), float64("speech_ratio"), float64("overlap_ratio"),
+            float64("longest_silence_s"), float64("speaking_balance"), int64("turn_gap_median_ms"), string("qc_flags"));
 
     /** The numbers the card, the Croissant file and the manifest share. Times in server µs. */
     record Summary(String exportId, ExportRequest request, int sessions, int interactions, int samples, int shards,

@@ -114,6 +114,8 @@ class SeamlessExportTest {
             assertTrue(meta.path("permissions").path("training").asBoolean());
             assertFalse(meta.path("permissions").path("synthetic_voice").asBoolean());
             assertEquals("audio", meta.path("vad").path("source").asText());
+            assertEquals(0.375, meta.path("quality").path("speechRatio").asDouble(), meta.path("quality").toString());
+            assertEquals("[]", meta.path("quality").path("flags").toString());
         }
 
         // the Parquet table, read back with parquet-java
@@ -122,6 +124,8 @@ class SeamlessExportTest {
         assertEquals(key, rows.get(0).getString("key", 0));
         assertEquals("improv-000000.tar", rows.get(0).getString("shard", 0));
         assertTrue(rows.get(0).getBoolean("has_audio", 0));
+        assertEquals(0.375, rows.get(0).getDouble("speech_ratio", 0));
+        assertEquals(0.0, rows.get(0).getDouble("overlap_ratio", 0));
         assertEquals(ScriptedSessions.SCENE_US * 48_000 / 1_000_000, rows.get(0).getLong("recorded_frames", 0));
         assertEquals(2, readParquet(dir.resolve("tables/interactions.parquet")).size());
         assertEquals("Prompt 2: a lighthouse keeper",
