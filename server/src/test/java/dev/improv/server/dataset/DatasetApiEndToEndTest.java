@@ -32,7 +32,10 @@ class DatasetApiEndToEndTest {
     @Test
     void consentLifecycleAndAnExportJob() throws Exception {
         ScriptedSessions.write(data, "20251202T000000Z-room1-aaaa", 0, "pool-en", 1, 6);
+        Path abandoned = java.nio.file.Files.createDirectories(data.resolve("exports/old.partial-0123abcd/shards"));
+        java.nio.file.Files.writeString(abandoned.resolve("improv-000000.tar"), "cut short by a crash");
         try (TestServer server = TestServer.startWithLog(data)) {
+            assertTrue(!java.nio.file.Files.exists(abandoned.getParent()), "an unfinished export is removed at start");
             String text = "{\"version\":1,\"text\":\"I agree to training use.\",\"scopes\":[\"training\"]}";
             assertEquals(201, server.admin("POST", "/api/consent/texts", text).statusCode());
             assertEquals(200, server.admin("POST", "/api/consent/texts", text).statusCode());
