@@ -255,6 +255,12 @@ class SeamlessExportTest {
         ExportException none = assertThrows(ExportException.class, () -> exporter.select(new ExportRequest(null, null,
                 LocalDate.parse("2030-01-01"), null, null, null, 0, null, null)));
         assertTrue(none.getMessage().startsWith("nothing to export"), none.getMessage());
+        Withdrawals many = new Withdrawals(data);
+        for (int i = 0; i < Withdrawals.MAX_PER_PARTICIPANT; i++) {
+            many.withdraw("p-flood", Set.of(ConsentScope.SYNTHETIC_VOICE), "performer", null, i);
+        }
+        assertThrows(IllegalStateException.class, () -> many.withdraw("p-flood", Set.of(), "performer", null, 99));
+        assertEquals(Withdrawals.MAX_PER_PARTICIPANT, many.of("p-flood").size());
         IllegalArgumentException scope = assertThrows(IllegalArgumentException.class,
                 () -> ConsentScope.parse("mining"));
         assertTrue(scope.getMessage().contains("unknown consent scope 'mining'"));
