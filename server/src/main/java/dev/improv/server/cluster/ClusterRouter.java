@@ -67,11 +67,17 @@ final class ClusterRouter implements Router {
     /** Finds the room's owner, waiting while its lease is expired or being taken over. */
     private CompletableFuture<Place> locate(String roomId) {
         CompletableFuture<Place> out = new CompletableFuture<>();
+        // Answered by the deadline even when the lease thread is held up (a KV call waits out a JetStream election
+        // there for seconds): a join must hear "come back" (1001) before its join timeout cuts it (4410).
+        out.completeOnTimeout(Place.UNSETTLED, TAKEOVER_WAIT_MS, TimeUnit.MILLISECONDS);
         locate(roomId, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TAKEOVER_WAIT_MS), out);
         return out;
     }
 
     private void locate(String roomId, long deadline, CompletableFuture<Place> out) {
+        if (out.isDone()) {
+            return; // answered by the deadline already
+        }
         if (rooms.get(roomId) != null) {
             out.complete(new Place(true, node.name(), false));
             return;

@@ -1,6 +1,7 @@
 package dev.improv.server.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -10,8 +11,8 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Closes a connection whose peer may still be sending (an answer given before the request body was read)
- * without losing the answer. Closing a socket with unread input makes the kernel send RST, and a client
+ * Closes a connection whose peer may still be sending (an HTTP answer given before the request body was read, a
+ * WebSocket close frame to a member that is still sending) without losing the answer. Closing a socket with unread input makes the kernel send RST, and a client
  * still uploading then drops the answer it had already received ("header parser received no bytes"). So:
  * the answer is flushed, the output is shut (the client sees the end of the answer), and whatever else
  * arrives is read and dropped until the client closes, {@code maxBytes} have been dropped or
@@ -32,23 +33,32 @@ public final class LingeringClose extends ChannelInboundHandlerAdapter {
 
     /** Once {@code answer} is written, shuts the output and drains the input before closing. */
     public static void after(ChannelFuture answer, ChannelHandlerContext ctx) {
-        after(answer, ctx, DEFAULT_LINGER_MS, DEFAULT_MAX_BYTES);
+        after(answer, ctx.channel());
     }
 
-    static void after(ChannelFuture answer, ChannelHandlerContext ctx, long lingerMs, long maxBytes) {
-        if (ctx.pipeline().get(NAME) == null) {
-            ctx.pipeline().addFirst(NAME, new LingeringClose(maxBytes)); // drops input from now on
+    /** The same for a channel (any thread: the pipeline change runs on the channel's event loop). */
+    public static void after(ChannelFuture answer, Channel channel) {
+        after(answer, channel, DEFAULT_LINGER_MS, DEFAULT_MAX_BYTES);
+    }
+
+    static void after(ChannelFuture answer, Channel channel, long lingerMs, long maxBytes) {
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(() -> after(answer, channel, lingerMs, maxBytes));
+            return;
         }
-        ctx.channel().config().setAutoRead(true); // flow control may have paused reads; draining needs them
+        if (channel.pipeline().get(NAME) == null) {
+            channel.pipeline().addFirst(NAME, new LingeringClose(maxBytes)); // drops input from now on
+        }
+        channel.config().setAutoRead(true); // flow control may have paused reads; draining needs them
         answer.addListener(written -> {
-            if (!written.isSuccess() || !(ctx.channel() instanceof DuplexChannel duplex)) {
-                ctx.channel().close();
+            if (!written.isSuccess() || !(channel instanceof DuplexChannel duplex)) {
+                channel.close();
                 return;
             }
             duplex.shutdownOutput().addListener(shut -> {
-                ScheduledFuture<?> deadline = ctx.channel().eventLoop().schedule(
-                        () -> ctx.channel().close(), lingerMs, TimeUnit.MILLISECONDS);
-                ctx.channel().closeFuture().addListener(closed -> deadline.cancel(false));
+                ScheduledFuture<?> deadline = channel.eventLoop().schedule(
+                        () -> channel.close(), lingerMs, TimeUnit.MILLISECONDS);
+                channel.closeFuture().addListener(closed -> deadline.cancel(false));
             });
         });
     }

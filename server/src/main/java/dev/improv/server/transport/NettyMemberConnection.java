@@ -1,12 +1,12 @@
 package dev.improv.server.transport;
 
+import dev.improv.server.http.LingeringClose;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.ErrorCode;
 import dev.improv.server.protocol.ServerMessage;
 import dev.improv.server.room.MemberConnection;
 import dev.improv.server.room.SharedFrame;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import java.nio.charset.StandardCharsets;
@@ -154,7 +154,10 @@ final class NettyMemberConnection implements MemberConnection {
         }
         closing = true;
         int status = code.closesConnection() ? code.closeCode() : BAD_REQUEST_CLOSE;
-        channel.writeAndFlush(new CloseWebSocketFrame(status, clip(reason))).addListener(ChannelFutureListener.CLOSE);
+        // Closing at once would reset a connection whose member is still sending, and the reset throws away the
+        // close frame it already received (the member sees an error, not the code that says what to do): shut the
+        // output after the frame and drain until the member closes, as the closing handshake wants.
+        LingeringClose.after(channel.writeAndFlush(new CloseWebSocketFrame(status, clip(reason))), channel);
         // A slow consumer may never take the close frame off the socket: do not wait for it forever.
         channel.eventLoop().schedule(() -> {
             channel.close();
