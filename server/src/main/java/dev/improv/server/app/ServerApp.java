@@ -103,6 +103,10 @@ public final class ServerApp implements AutoCloseable {
             features.add(webhooks); // closed after the rooms: their last events are in its outbox by then
             journal = webhooks.journal(journal);
         }
+        // local takes: scenes open and close them, seen in the rooms' journal (docs/recording.md)
+        TakeFeature takes = new TakeFeature(config, metrics);
+        features.add(takes); // closed after the rooms
+        journal = takes.journal(journal);
         this.rooms = new RoomRegistry(transport::nextLoop, transport.frames(), clock, metrics, journal,
                 ServerCommand.serverVersion());
         JoinLinks links = new JoinLinks(tokens, config.publicUrl(), config.linkTtlSeconds(), Clock.systemUTC());
@@ -113,6 +117,7 @@ public final class ServerApp implements AutoCloseable {
         if (log != null) {
             log.recover(rooms, lobbies); // rooms and pools the log kept, back under their ids before the port opens
         }
+        takes.start(rooms, tokens);
         LobbyGauges.register(metrics.registry(), lobbies);
         keepRoomsOnStop = log != null;
         Router router = new LocalRouter(rooms, lobbies);
