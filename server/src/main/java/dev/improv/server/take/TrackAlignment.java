@@ -82,7 +82,12 @@ public final class TrackAlignment {
         // one chunk, or chunks too close together to see a drift: the nominal rate
         boolean measurable = n >= 3 && sxx > 0 && (last.sample() - first.sample()) >= 5L * SAMPLE_RATE;
         double b = measurable ? sxy / sxx : US_PER_SAMPLE;
-        double a = my - b * mx; // µs after first.clientUs at sample first.sample()
+        // The stamps are upper bounds (a sample is stamped when it reached the page, never before it was
+        // captured), so the line goes through the earliest of them: the lower envelope at the fitted slope.
+        double a = Double.MAX_VALUE; // µs after first.clientUs at sample first.sample()
+        for (ChunkMeta c : chunks) {
+            a = Math.min(a, c.clientUs() - first.clientUs() - b * (c.sample() - first.sample()));
+        }
         long maxResidual = 0;
         for (ChunkMeta c : chunks) {
             double predicted = a + b * (c.sample() - first.sample());
