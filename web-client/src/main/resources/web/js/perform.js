@@ -98,7 +98,9 @@ async function startCheck() {
     return;
   }
   try {
+    const asked = nowMicros();
     state.stream = await navigator.mediaDevices.getUserMedia({ video: VIDEO, audio: AUDIO });
+    state.devicesOpened = [asked, nowMicros()]; // diagnostics: when the devices started, on this page's clock
   } catch (e) {
     page.fail(CAMERA_TEXT[e.name] || `The camera or microphone could not be opened (${e.name}). Reload the page to try again.`,
       () => { page.clearFatal(); startCheck(); });
@@ -757,6 +759,7 @@ page.expose({
   take: () => (state.takes ? { ...state.takes.numbers(), stamps: state.takes.stats.stamps, dropped: state.takes.stats.dropped,
     segment: state.takes.stats.segment, duplicates: state.takes.stats.duplicates } : null),
   consent: () => state.consent,
+  devicesOpened: () => state.devicesOpened || null,
   holdUploads: (on) => state.takes && state.takes.hold(on),
   micTrack: () => (state.stream ? state.stream.getAudioTracks()[0] || null : null),
 });

@@ -1,11 +1,11 @@
 package dev.improv.server.take;
 
+import dev.improv.server.room.ForwardingJournalSession;
 import dev.improv.server.room.RoomLimits;
 import dev.improv.server.room.SessionJournal;
 import dev.improv.server.room.SessionMeta;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * The rooms' journal with takes on the side: every call goes to the real journal, and the events that open and
@@ -39,31 +39,19 @@ public final class TakeJournal implements SessionJournal {
         return new Watching(delegate.resume(roomId, sessionId, listener), roomId, sessionId);
     }
 
-    /** Forwards every method, defaults included (a default left to the interface would drop what the log keeps). */
-    private final class Watching implements JournalSession {
-        private final JournalSession inner;
+    /** The session's journal with the take events handed to the takes thread. */
+    private final class Watching extends ForwardingJournalSession {
         private final String roomId;
         private final String sessionId;
 
         Watching(JournalSession inner, String roomId, String sessionId) {
-            this.inner = inner;
+            super(inner);
             this.roomId = roomId;
             this.sessionId = sessionId;
         }
 
         @Override
-        public void append(long seq, byte[] eventJson) {
-            inner.append(seq, eventJson);
-            watch(eventJson);
-        }
-
-        @Override
-        public void append(long seq, byte[] eventJson, String originPid, String cid) {
-            inner.append(seq, eventJson, originPid, cid);
-            watch(eventJson);
-        }
-
-        private void watch(byte[] json) {
+        protected void appended(long seq, byte[] json) {
             for (byte[] prefix : WATCHED) {
                 if (json.length > prefix.length && java.util.Arrays.equals(json, 0, prefix.length, prefix, 0,
                         prefix.length)) {
@@ -71,37 +59,6 @@ public final class TakeJournal implements SessionJournal {
                     return;
                 }
             }
-        }
-
-        @Override
-        public void fact(String kind, String participantId) {
-            inner.fact(kind, participantId);
-        }
-
-        @Override
-        public boolean backlogged() {
-            return inner.backlogged();
-        }
-
-        @Override
-        public long reservedUpTo() {
-            return inner.reservedUpTo();
-        }
-
-        @Override
-        public void updateMeta(SessionMeta updated) {
-            inner.updateMeta(updated);
-        }
-
-        @Override
-        public void close(SessionMeta finalMeta) {
-            inner.close(finalMeta);
-        }
-
-        @Override
-        public void readBack(long fromSeq, long toSeqExclusive, Consumer<List<byte[]>> done,
-                             Consumer<Exception> failed) {
-            inner.readBack(fromSeq, toSeqExclusive, done, failed);
         }
     }
 }
