@@ -279,10 +279,10 @@ class LocalTakeBrowserTest {
             String row = String.valueOf(rig.js(console, "return document.querySelector('#takes tbody tr')"
                     + ".textContent"));
             assertTrue(row.startsWith("AnaAgreed"), row);
-            rig.js(console, "document.getElementById('takes').scrollIntoView()");
+            rig.js(console, "document.getElementById('takes-title').scrollIntoView()");
             for (org.openqa.selenium.Dimension size : BrowserRig.SIZES) {
                 rig.driver().manage().window().setSize(size);
-                rig.js(console, "document.getElementById('takes').scrollIntoView()");
+                rig.js(console, "document.getElementById('takes-title').scrollIntoView()");
                 rig.screenshot(console, "console-takes-" + size.getWidth() + "x" + size.getHeight());
             }
             double[] opened2 = devicesOpened(ana);
