@@ -98,11 +98,9 @@ public final class ServerApp implements AutoCloseable {
         }
         SessionJournal journal = log == null ? SessionJournal.none() : log.journal();
         // webhooks: the rooms' journal also feeds the durable outbox
-        WebhookFeature webhooks = config.webhooks().file() == null ? null : new WebhookFeature(config, metrics);
-        if (webhooks != null) {
-            features.add(webhooks); // closed after the rooms: their last events are in its outbox by then
-            journal = webhooks.journal(journal);
-        }
+        WebhookFeature webhooks = new WebhookFeature(config, metrics); // endpoints from the file and the admin API
+        features.add(webhooks); // closed after the rooms: their last events are in its outbox by then
+        journal = webhooks.journal(journal);
         // local takes: scenes open and close them, seen in the rooms' journal (docs/recording.md)
         TakeFeature takes = new TakeFeature(config, metrics);
         features.add(takes); // closed after the rooms
@@ -113,7 +111,8 @@ public final class ServerApp implements AutoCloseable {
         LobbyThread lobbyThread = new LobbyThread(); // pools off the I/O loops; closed before the log
         features.add(lobbyThread);
         this.lobbies = new LobbyRegistry(lobbyThread::executor, rooms, links, config.roomLimits(), clock,
-                config.roomLimits().resumeWindowMs(), log == null ? LobbyJournal.NONE : log.lobbyJournal());
+                config.roomLimits().resumeWindowMs(), new LobbyWaitTimer(webhooks.lobbyJournal(
+                        log == null ? LobbyJournal.NONE : log.lobbyJournal(), clock), clock, metrics.registry()));
         if (log != null) {
             log.recover(rooms, lobbies); // rooms and pools the log kept, back under their ids before the port opens
         }
@@ -137,6 +136,8 @@ public final class ServerApp implements AutoCloseable {
         features.add(Feature.ofRoutes(new PoolRoutes(router, links).routes()));
         features.add(Feature.ofRoutes(prompts.routes(admin)));
         features.add(Feature.ofRoutes(new TokenRoutes(tokens, config.tokens()).routes()));
+        features.add(new ConsentFeature(config.dataDir(), tokens, router)); // consent texts, withdrawals
+        features.add(Feature.ofRoutes(new dev.improv.server.http.PayRoutes(router).routes()));
         if (media != null) {
             features.add(media);
         }

@@ -39,6 +39,7 @@ final class SessionLogFeature implements Feature {
     private final FileWriteAheadLog log;
     private final ExecutorService diskReads;
     private final SessionRoutes routes;
+    private final dev.improv.server.dataset.ExportJobs exports;
 
     /** {@code storage}: where the log is written; {@code null} for the data dir's files. */
     SessionLogFeature(ServerConfig config, ServerMetrics metrics, WalStorage storage) {
@@ -59,7 +60,14 @@ final class SessionLogFeature implements Feature {
             t.setDaemon(true);
             return t;
         });
-        this.routes = new SessionRoutes(new SessionArchive(files, log), files, diskReads);
+        SessionArchive archive = new SessionArchive(files, log);
+        try {
+            this.exports = new dev.improv.server.dataset.ExportJobs(config.dataDir(), archive,
+                    dev.improv.server.config.ServerCommand.serverVersion());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the dataset signing key under " + config.dataDir(), e);
+        }
+        this.routes = new SessionRoutes(archive, files, diskReads, exports);
     }
 
     SessionJournal journal() {
@@ -112,6 +120,7 @@ final class SessionLogFeature implements Feature {
     @Override
     public void close() {
         diskReads.shutdown();
+        exports.close();
         log.close();
         try {
             diskReads.awaitTermination(2, TimeUnit.SECONDS);

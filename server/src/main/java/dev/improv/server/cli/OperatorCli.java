@@ -15,13 +15,13 @@ import picocli.CommandLine.Command;
         versionProvider = OperatorCli.Version.class,
         description = "Operator commands against a running server (without a subcommand: start the server).",
         subcommands = {RoomsCommand.class, LinksCommand.class, PoolsCommand.class, SessionsCommand.class,
-                SessionExportCommand.class, TokensCommand.class, KeysCommand.class},
+                SessionExportCommand.class, TokensCommand.class, KeysCommand.class, DatasetCommand.class},
         footer = {"", "Exit codes: 0 done; 1 refused by the server (the message says why); 2 bad usage or no key "
                 + "file; 3 server not reachable; 4 wrong admin key; 5 no such room, pool or session."})
 public final class OperatorCli {
     /** The first words that select the CLI instead of the server. */
     public static final Set<String> COMMANDS = Set.of("rooms", "links", "pools", "sessions", "export", "tokens",
-            "keys");
+            "keys", "dataset");
 
     private OperatorCli() {
     }

@@ -1,5 +1,9 @@
 package dev.improv.server.http;
 
+import dev.improv.server.dataset.ConsentScope;
+import dev.improv.server.dataset.ExportException;
+import dev.improv.server.dataset.ExportJobs;
+import dev.improv.server.dataset.ExportRequest;
 import dev.improv.server.eventlog.SessionArchive;
 import dev.improv.server.eventlog.SessionFiles;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -17,6 +21,7 @@ import java.util.concurrent.RejectedExecutionException;
  *   <li>{@code GET /api/sessions/{id}}: the session's metadata</li>
  *   <li>{@code GET /api/sessions/{id}/log}: the log as JSONL ({@code application/x-ndjson}), without a torn tail</li>
  *   <li>{@code GET /api/sessions/{id}/dataset}: the training view (see {@code docs/dataset.md})</li>
+ *   <li>{@code POST /api/exports}, {@code GET /api/exports[/{id}]}: dataset exports, run by {@link ExportJobs}</li>
  * </ul>
  * The id must match {@link SessionFiles#ID} before it reaches the file system, and no symbolic link under the
  * sessions folder is followed (a link planted there could point anywhere). Checks run on the I/O thread; file
@@ -28,19 +33,93 @@ public final class SessionRoutes {
     private final SessionArchive archive;
     private final SessionFiles files;
     private final Executor diskReads;
+    /** Dataset exports (docs/dataset.md); null: the export routes are not served. */
+    private final ExportJobs exports;
 
     public SessionRoutes(SessionFiles files, Executor diskReads) {
-        this(new SessionArchive(files), files, diskReads);
+        this(new SessionArchive(files), files, diskReads, null);
     }
 
     /** Routes over an archive that also reads sessions not yet exported from the node's log. */
-    public SessionRoutes(SessionArchive archive, SessionFiles files, Executor diskReads) {
+    public SessionRoutes(SessionArchive archive, SessionFiles files, Executor diskReads, ExportJobs exports) {
         this.files = files;
         this.archive = archive;
         this.diskReads = diskReads;
+        this.exports = exports;
+    }
+
+    /** The body of {@code POST /api/exports}: every field optional (see docs/dataset.md, "Exporting"). */
+    public record ExportBody(List<String> sessions, List<String> pools, String from, String to, List<String> scopes,
+                             String vendor, Long shardBytes, List<String> languages, String license, String name) {
+        ExportRequest request() {
+            try {
+                return new ExportRequest(sessions, pools == null ? null : java.util.Set.copyOf(pools), date("from", from),
+                        date("to", to), ConsentScope.parseAll(scopes == null ? List.of() : scopes), vendor,
+                        shardBytes == null ? 0 : shardBytes, languages, license);
+            } catch (ExportException e) {
+                throw ApiError.invalid(e.field(), e.getMessage());
+            } catch (IllegalArgumentException e) {
+                throw ApiError.invalid("scopes", e.getMessage());
+            }
+        }
+
+        private static java.time.LocalDate date(String field, String value) {
+            try {
+                return value == null ? null : java.time.LocalDate.parse(value);
+            } catch (java.time.format.DateTimeParseException e) {
+                throw ApiError.invalid(field, "a UTC date as yyyy-mm-dd, not '" + value + "'");
+            }
+        }
+    }
+
+    /** {@code GET /api/exports}. */
+    public record ExportList(List<ExportJobs.Job> exports) {
+    }
+
+    private List<Route> exportRoutes() {
+        if (exports == null) {
+            return List.of();
+        }
+        return List.of(
+                Route.post("/api/exports", Route.Access.ADMIN, ex -> {
+                    ExportBody body = ex.body(ExportBody.class);
+                    ExportRequest req = body.request();
+                    offThread(ex, () -> {
+                        try {
+                            ex.json(HttpResponseStatus.ACCEPTED, exports.start(req, body.name()));
+                        } catch (ExportException e) {
+                            throw ApiError.invalid(e.field(), e.getMessage());
+                        } catch (RejectedExecutionException e) {
+                            ex.error(HttpResponseStatus.TOO_MANY_REQUESTS, new ApiError("EXPORTS_BUSY", null,
+                                    "exports already wait; try again when one is done"));
+                        }
+                    });
+                }).documented(ApiDoc.of("Start a dataset export (WebDataset shards, Parquet, card, Croissant, "
+                                + "signed manifest) into the data directory's exports/ folder")
+                        .describe("Checked at once (unknown session or pool, empty date range, unknown scope: 400 "
+                                + "naming the field), then run on the export thread; poll GET /api/exports/{id}. "
+                                + "See docs/dataset.md.")
+                        .body(ExportBody.class)
+                        .answers(202, "the job, queued", ExportJobs.Job.class)
+                        .fails(400, "a field is wrong or nothing matches").fails(429, "exports already wait")),
+                Route.get("/api/exports", Route.Access.ADMIN, ex -> ex.json(HttpResponseStatus.OK,
+                        new ExportList(exports.list())))
+                        .documented(ApiDoc.of("The recent dataset exports and their progress")
+                                .answers(200, "the jobs", ExportList.class)),
+                Route.get("/api/exports/{id}", Route.Access.ADMIN, ex -> ex.json(HttpResponseStatus.OK,
+                        exports.get(ex.param("id")).orElseThrow(() -> ApiError.notFound("EXPORT_NOT_FOUND",
+                                "no export job '" + ex.param("id") + "'"))))
+                        .documented(ApiDoc.of("One dataset export: state, sessions done, bytes, manifest sha256")
+                                .answers(200, "the job", ExportJobs.Job.class).fails(404, "no such job")));
     }
 
     public List<Route> routes() {
+        List<Route> all = new java.util.ArrayList<>(sessionRoutes());
+        all.addAll(exportRoutes());
+        return all;
+    }
+
+    private List<Route> sessionRoutes() {
         String noSession = "no session with this id (`SESSION_NOT_FOUND`)";
         String badId = "the id is not a session id (letters, digits and '-')";
         return List.of(

@@ -38,7 +38,12 @@ public final class StaticFiles {
         try {
             URI uri = marker.toURI();
             if ("jar".equals(uri.getScheme())) {
-                try (FileSystem fs = FileSystems.newFileSystem(uri, Map.of())) {
+                // A file system of its own, opened from the jar's path: the URI form registers one per jar for the
+                // whole JVM, and a second server starting at the same moment (tests, an embedding program) failed
+                // with FileSystemAlreadyExistsException.
+                String spec = uri.getRawSchemeSpecificPart();
+                Path jar = Path.of(new URI(spec.substring(0, spec.indexOf("!/"))));
+                try (FileSystem fs = FileSystems.newFileSystem(jar, Map.of())) {
                     return new StaticFiles(readTree(fs.getPath("/" + root)));
                 }
             }

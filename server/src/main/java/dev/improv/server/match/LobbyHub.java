@@ -152,6 +152,18 @@ public final class LobbyHub {
         });
     }
 
+    /** Every performer's time per UTC day (pay statement lines), read on the owner thread. */
+    public void allDays(Consumer<List<TimeAccounting.DayTime>> reply) {
+        execute(() -> {
+            long now = nowMs();
+            List<TimeAccounting.DayTime> out = new ArrayList<>();
+            for (String pid : performersSeen) {
+                out.addAll(lobby.timeAccounting().days(pid, now));
+            }
+            reply.accept(out);
+        });
+    }
+
     // ------------------------------------------------------------------ connections
 
     /** A verified lobby token connected. Performers then send {@code lobby_join}; moderators are available. */

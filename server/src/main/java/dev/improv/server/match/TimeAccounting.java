@@ -18,7 +18,19 @@ public final class TimeAccounting {
     public record PerformerTime(String pid, long lobbyMs, long offerMs, long sceneMs, int scenesCompleted) {
     }
 
+    /**
+     * A performer's time on one UTC day ({@code yyyy-mm-dd}): an interval that spans midnight counts on each day
+     * for its part; a scene counts as completed on the day it ended. The lines of a pay statement.
+     */
+    public record DayTime(String pid, String day, long lobbyMs, long offerMs, long sceneMs, int scenesCompleted) {
+    }
+
     private static final long CLOSED = Long.MIN_VALUE;
+    private static final long DAY_MS = 86_400_000L;
+    private static final int LOBBY = 0;
+    private static final int OFFER = 1;
+    private static final int SCENE = 2;
+    private static final int SCENES_COMPLETED = 3;
 
     private static final class Totals {
         long lobbyMs;
@@ -29,6 +41,22 @@ public final class TimeAccounting {
         long offerSince = CLOSED;
         /** Open scene intervals by room id. */
         final Map<String, Long> sceneSince = new HashMap<>();
+        /** Closed time per UTC day (epoch day → lobby, offer, scene ms, scenes completed). */
+        final java.util.TreeMap<Long, long[]> days = new java.util.TreeMap<>();
+
+        void add(int kind, long since, long now) {
+            addSplit(days, kind, since, now);
+        }
+    }
+
+    /** Adds {@code [since, now)} to {@code days}, split at UTC midnights. */
+    private static void addSplit(java.util.TreeMap<Long, long[]> days, int kind, long since, long now) {
+        while (since < now) {
+            long day = Math.floorDiv(since, DAY_MS);
+            long end = Math.min(now, (day + 1) * DAY_MS);
+            days.computeIfAbsent(day, d -> new long[4])[kind] += end - since;
+            since = end;
+        }
     }
 
     private static final class Scene {
@@ -101,6 +129,7 @@ public final class TimeAccounting {
             Long since = t.sceneSince.remove(roomId);
             if (since != null) {
                 t.sceneMs += elapsed(since, now);
+                t.add(SCENE, since, now);
             }
         }
     }
@@ -116,8 +145,10 @@ public final class TimeAccounting {
             Long since = t.sceneSince.remove(roomId);
             if (since != null) {
                 t.sceneMs += elapsed(since, now);
+                t.add(SCENE, since, now);
             }
             t.scenesCompleted++;
+            t.days.computeIfAbsent(Math.floorDiv(now, DAY_MS), d -> new long[4])[SCENES_COMPLETED]++;
         }
     }
 
@@ -136,6 +167,32 @@ public final class TimeAccounting {
         return new PerformerTime(pid, lobby, offer, scene, t.scenesCompleted);
     }
 
+    /**
+     * {@code pid}'s time per UTC day, oldest first, open intervals counted up to {@code now}; the days add up to
+     * {@link #snapshot}. Days without any time are left out.
+     */
+    public List<DayTime> days(String pid, long now) {
+        Totals t = totals.get(pid);
+        if (t == null) {
+            return List.of();
+        }
+        java.util.TreeMap<Long, long[]> days = new java.util.TreeMap<>();
+        t.days.forEach((d, v) -> days.put(d, v.clone()));
+        if (t.lobbySince != CLOSED) {
+            addSplit(days, LOBBY, t.lobbySince, now);
+        }
+        if (t.offerSince != CLOSED) {
+            addSplit(days, OFFER, t.offerSince, now);
+        }
+        for (long since : t.sceneSince.values()) {
+            addSplit(days, SCENE, since, now);
+        }
+        List<DayTime> out = new java.util.ArrayList<>();
+        days.forEach((d, v) -> out.add(new DayTime(pid, java.time.LocalDate.ofEpochDay(d).toString(), v[LOBBY],
+                v[OFFER], v[SCENE], (int) v[SCENES_COMPLETED])));
+        return out;
+    }
+
     private Totals of(String pid) {
         return totals.computeIfAbsent(pid, k -> new Totals());
     }
@@ -143,6 +200,7 @@ public final class TimeAccounting {
     private static void closeLobby(Totals t, long now) {
         if (t.lobbySince != CLOSED) {
             t.lobbyMs += elapsed(t.lobbySince, now);
+            t.add(LOBBY, t.lobbySince, now);
             t.lobbySince = CLOSED;
         }
     }
@@ -150,6 +208,7 @@ public final class TimeAccounting {
     private static void closeOffer(Totals t, long now) {
         if (t.offerSince != CLOSED) {
             t.offerMs += elapsed(t.offerSince, now);
+            t.add(OFFER, t.offerSince, now);
             t.offerSince = CLOSED;
         }
     }

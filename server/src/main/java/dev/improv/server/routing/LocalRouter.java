@@ -112,6 +112,17 @@ public final class LocalRouter implements Router {
     }
 
     @Override
+    public CompletableFuture<Optional<List<TimeAccounting.DayTime>>> poolDays(String poolId) {
+        LobbyHub hub = lobbies.get(poolId);
+        if (hub == null) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        CompletableFuture<Optional<List<TimeAccounting.DayTime>>> out = new CompletableFuture<>();
+        hub.allDays(days -> out.complete(Optional.of(days)));
+        return out;
+    }
+
+    @Override
     public CompletableFuture<Optional<TimeAccounting.PerformerTime>> performerTime(String poolId,
                                                                                    String participantId) {
         LobbyHub hub = lobbies.get(poolId);

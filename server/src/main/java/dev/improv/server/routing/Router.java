@@ -59,6 +59,15 @@ public interface Router {
     /** One performer's time in a pool; empty when there is no such pool. */
     CompletableFuture<Optional<TimeAccounting.PerformerTime>> performerTime(String poolId, String participantId);
 
+    /**
+     * A pool's pay statement lines: every performer's lobby, offer and scene time and scenes completed per UTC day,
+     * from the same facts as {@link #poolTimes}; empty when there is no such pool. A router that cannot answer it
+     * fails the future with {@link UnsupportedOperationException}.
+     */
+    default CompletableFuture<Optional<List<TimeAccounting.DayTime>>> poolDays(String poolId) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("pay statements by day"));
+    }
+
     /** Connects a verified performer or moderator to a pool's lobby. Refusal: {@code POOL_NOT_FOUND}. */
     CompletableFuture<Joined<LobbyRequest>> joinPool(PoolJoin join, MemberConnection connection);
 }

@@ -37,6 +37,7 @@ final class WebhookDispatcher implements AutoCloseable {
         final WebhookEndpoint endpoint;
         final ArrayDeque<Delivery> queue = new ArrayDeque<>();
         boolean busy;
+        boolean removed;
         int attempts;
         volatile int pending;
         volatile long oldestCreatedMs;
@@ -54,7 +55,10 @@ final class WebhookDispatcher implements AutoCloseable {
         }
     }
 
+    /** Dispatch thread only. */
     private final Map<String, Lane> lanes = new LinkedHashMap<>();
+    /** The lanes in endpoint order, for readers on other threads (the admin API, the gauges). */
+    private volatile List<Lane> published = List.of();
     private final Retry retry;
     private final Clock clock;
     private final WebhookMetrics metrics;
@@ -73,12 +77,38 @@ final class WebhookDispatcher implements AutoCloseable {
         this.finished = finished;
         this.http = HttpClient.newBuilder().executor(httpThreads).followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(Duration.ofMillis(retry.timeoutMs())).build();
-        for (WebhookEndpoint e : endpoints) {
-            Lane lane = new Lane(e);
-            lanes.put(e.id(), lane);
-            metrics.endpoint(e.id(), () -> lane.pending, () -> lane.retrying,
-                    () -> lane.oldestCreatedMs == 0 ? 0 : (clock.millis() - lane.oldestCreatedMs) / 1000.0);
-        }
+        endpoints.forEach(this::addLane);
+    }
+
+    /** Dispatch thread (or the constructor). */
+    private void addLane(WebhookEndpoint e) {
+        Lane lane = new Lane(e);
+        lanes.put(e.id(), lane);
+        published = List.copyOf(lanes.values());
+        metrics.endpoint(e.id(), () -> lane.pending, () -> lane.retrying,
+                () -> lane.oldestCreatedMs == 0 ? 0 : (clock.millis() - lane.oldestCreatedMs) / 1000.0);
+    }
+
+    /**
+     * Any thread: an endpoint added or removed (registered through the admin API). Queued on the dispatch thread
+     * before any delivery the outbox hands over after it, so a new endpoint's lane exists before its first delivery.
+     */
+    void endpointsChanged(WebhookEndpoint added, WebhookEndpoint removed) {
+        thread.execute(() -> {
+            if (removed != null) {
+                Lane lane = lanes.remove(removed.id());
+                if (lane != null) {
+                    lane.removed = true; // an attempt in flight ends without a retry
+                    lane.queue.clear();
+                    lane.publish();
+                    metrics.removeEndpoint(removed.id());
+                }
+                published = List.copyOf(lanes.values());
+            }
+            if (added != null && !lanes.containsKey(added.id())) {
+                addLane(added);
+            }
+        });
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -105,7 +135,7 @@ final class WebhookDispatcher implements AutoCloseable {
     }
 
     private void pump(Lane lane) {
-        if (lane.busy || stopped) {
+        if (lane.busy || stopped || lane.removed) {
             return;
         }
         Delivery d = lane.queue.peek();
@@ -136,6 +166,9 @@ final class WebhookDispatcher implements AutoCloseable {
     }
 
     private void attempted(Lane lane, Delivery d, boolean ok, String why) {
+        if (lane.removed) {
+            return; // removed meanwhile: its deliveries were dropped from the outbox
+        }
         if (ok) {
             lane.queue.poll();
             lane.attempts = 0;
@@ -180,18 +213,22 @@ final class WebhookDispatcher implements AutoCloseable {
     List<EndpointState> states() {
         List<EndpointState> out = new java.util.ArrayList<>();
         long now = clock.millis();
-        for (Lane lane : lanes.values()) { // the map is filled in the constructor only
+        for (Lane lane : published) {
             long oldest = lane.oldestCreatedMs;
-            out.add(new EndpointState(lane.endpoint.id(), lane.endpoint.url().toString(),
-                    lane.endpoint.events().stream().map(WebhookEventType::wireName).sorted().toList(),
-                    lane.pending, lane.retrying, oldest == 0 ? 0 : (now - oldest) / 1000.0));
+            out.add(new EndpointState(lane.endpoint.id(), lane.endpoint.url().toString(), lane.endpoint.eventNames(),
+                    lane.endpoint.fromFile() ? "file" : "api", lane.pending, lane.retrying,
+                    oldest == 0 ? 0 : (now - oldest) / 1000.0));
         }
         return out;
     }
 
-    /** One endpoint as the admin API shows it: never its secret. */
-    public record EndpointState(String id, String url, List<String> events, int pending, int retrying,
-                                double oldestPendingAgeSeconds) {
+    /**
+     * One endpoint as the admin API shows it: never its secret.
+     *
+     * @param source {@code file} (the {@code --webhooks} file) or {@code api} (registered through the admin API)
+     */
+    public record EndpointState(String id, String url, List<String> events, String source, int pending,
+                                int retrying, double oldestPendingAgeSeconds) {
     }
 
     @Override

@@ -8,7 +8,8 @@ public enum WebhookEventType {
     PARTICIPANT_LEFT("participant.left"),
     SCENE_STARTED("scene.started"),
     SCENE_ENDED("scene.ended"),
-    CONSENT_RECORDED("consent.recorded");
+    CONSENT_RECORDED("consent.recorded"),
+    LOBBY_MATCHED("lobby.matched");
 
     private final String wireName;
 

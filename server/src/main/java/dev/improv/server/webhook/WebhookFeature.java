@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.improv.server.config.ServerConfig;
 import dev.improv.server.app.Feature;
 import dev.improv.server.http.ApiDoc;
+import dev.improv.server.http.ApiError;
 import dev.improv.server.http.Route;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import dev.improv.server.metrics.ServerMetrics;
@@ -14,12 +15,15 @@ import dev.improv.server.room.SessionMeta;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Signed webhooks as a server feature: the rooms' journal is wrapped so that room
+ * Signed webhooks as a server feature, always on (with no endpoint it queues nothing): the rooms' journal is
+ * wrapped so that room
  * started / ended, participant joined / left, scene started / ended and consent recorded become events; each is
  * written to the durable outbox and delivered to every endpoint that wants it, at least once, signed, retried.
  * Nothing here runs on an event loop or a room thread beyond a non-blocking queue offer.
@@ -34,28 +38,71 @@ public final class WebhookFeature implements Feature, WebhookJournal.Sink {
 
     private final WebhookOutbox outbox;
     private final WebhookDispatcher dispatcher;
+    /**
+     * The kinds some endpoint wants, published by the outbox's writer after every change: with none, the rooms'
+     * events are not even queued (the feature is always on, so most servers pay nothing for it).
+     */
+    private volatile Set<WebhookEventType> wanted;
 
     /**
-     * Reads the endpoints file, recovers the outbox and starts delivering (start-up thread, blocking I/O).
+     * Reads the endpoints file (if any) and the endpoints registered through the admin API, recovers the outbox and
+     * starts delivering (start-up thread, blocking I/O).
      *
      * @throws IllegalArgumentException when the endpoints file or the outbox cannot be used, with the reason
      */
     public WebhookFeature(ServerConfig config, ServerMetrics metrics) {
         ServerConfig.WebhookSettings s = config.webhooks();
-        List<WebhookEndpoint> endpoints;
         WebhookMetrics meters = new WebhookMetrics(metrics.registry());
         Clock clock = Clock.systemUTC();
         try {
-            endpoints = WebhookEndpoint.load(s.file());
-            this.outbox = new WebhookOutbox(config.dataDir().resolve("webhooks"), endpoints, s.maxPending(), clock,
+            List<WebhookEndpoint> fromFile = s.file() == null ? List.of() : WebhookEndpoint.load(s.file());
+            this.outbox = new WebhookOutbox(config.dataDir().resolve("webhooks"), fromFile, s.maxPending(), clock,
                     meters);
         } catch (IOException e) {
             throw new IllegalArgumentException("webhooks: " + e.getMessage(), e);
         }
+        List<WebhookEndpoint> endpoints = outbox.endpointsAtStart();
+        this.wanted = kinds(endpoints);
         this.dispatcher = new WebhookDispatcher(endpoints, new WebhookDispatcher.Retry(s.retryBaseMs(),
                 s.retryMaxMs(), s.maxAttempts(), s.timeoutMs()), clock, meters, outbox::offer);
-        dispatcher.submit(outbox.start(dispatcher::submit));
-        LOG.info("webhooks to {}", endpoints); // ids, URLs and kinds; never the secrets
+        dispatcher.submit(outbox.start(dispatcher::submit, (all, added, removed) -> {
+            wanted = kinds(all);
+            dispatcher.endpointsChanged(added, removed);
+        }));
+        if (!endpoints.isEmpty()) {
+            LOG.info("webhooks to {}", endpoints); // ids, URLs and kinds; never the secrets
+        }
+    }
+
+    private static Set<WebhookEventType> kinds(List<WebhookEndpoint> endpoints) {
+        Set<WebhookEventType> out = EnumSet.noneOf(WebhookEventType.class);
+        endpoints.forEach(e -> out.addAll(e.events()));
+        return Set.copyOf(out);
+    }
+
+    /**
+     * The lobby pools' journal: {@code inner} (the log, or none) with {@code lobby.matched} on the side, sent when
+     * a room is made from a confirmed match. Called on the lobby thread: one non-blocking queue offer.
+     */
+    public dev.improv.server.match.LobbyJournal lobbyJournal(dev.improv.server.match.LobbyJournal inner,
+                                                              dev.improv.server.room.MicrosClock clock) {
+        return (pool, fact) -> {
+            inner.record(pool, fact);
+            if (fact instanceof dev.improv.server.match.LobbyFact.RoomOpened opened
+                    && wanted.contains(WebhookEventType.LOBBY_MATCHED)) {
+                long at = clock.nowMicros();
+                outbox.offer(new WebhookOutbox.Deferred(() -> {
+                    ObjectNode data = ProtocolCodec.mapper().createObjectNode();
+                    data.put("pool", pool);
+                    data.put("room", opened.roomId());
+                    data.put("offer", opened.offerId());
+                    opened.pids().forEach(data.putArray("performers")::add);
+                    data.put("moderator", opened.moderatorId());
+                    return event(WebhookEventType.LOBBY_MATCHED, "evt_lobby_" + pool + "_" + opened.offerId(), at,
+                            data);
+                }));
+            }
+        };
     }
 
     /** The rooms' journal: {@code inner} (the session log, or none) with webhooks on the side. */
@@ -63,24 +110,111 @@ public final class WebhookFeature implements Feature, WebhookJournal.Sink {
         return new WebhookJournal(inner, this);
     }
 
-    /** {@code GET /api/webhooks}: the endpoints with their delivery backlog (endpoints come from the file). */
+    /**
+     * {@code GET /api/webhooks}: the endpoints with their delivery backlog; {@code POST /api/webhooks} registers
+     * one, {@code DELETE /api/webhooks/{id}} removes one that was registered so (the file's stay until the file
+     * changes). Registration answers once the endpoint is durable (written by the outbox's thread, never here).
+     */
     @Override
     public List<Route> routes() {
         return List.of(Route.get("/api/webhooks", Route.Access.ADMIN, ex -> ex.json(HttpResponseStatus.OK,
                         new Endpoints(dispatcher.states())))
                 .documented(ApiDoc.of("The webhook endpoints and their delivery backlog (never the secrets)")
-                        .describe("Endpoints are configured in the file of `--webhooks` (docs/integration.md); "
-                                + "the counters are in /metrics as improv_webhook_*.")
-                        .answers(200, "per endpoint: URL, event kinds, pending and retrying deliveries, age of the "
-                                + "oldest pending one", Endpoints.class)));
+                        .describe("Endpoints come from the file of `--webhooks` (source `file`) and from "
+                                + "`POST /api/webhooks` (source `api`); docs/integration.md. The counters are in "
+                                + "/metrics as improv_webhook_*.")
+                        .answers(200, "per endpoint: URL, event kinds, source, pending and retrying deliveries, age "
+                                + "of the oldest pending one", Endpoints.class)),
+                Route.post("/api/webhooks", Route.Access.ADMIN, this::register)
+                        .documented(ApiDoc.of("Register a webhook endpoint")
+                                .describe("Events the server makes after the answer are delivered to it, signed with "
+                                        + "its secret. Without a `secret` the server makes one and answers it once "
+                                        + "(it is never shown again). Kept in the data directory across restarts. "
+                                        + "At most " + WebhookEndpoint.MAX_ENDPOINTS + " endpoints in all.")
+                                .body(Registration.class, "id", "url", "events")
+                                .answers(201, "registered; `secret` only when the server made it", Registered.class)
+                                .fails(409, "an endpoint with this id exists (`WEBHOOK_EXISTS`), or there are "
+                                        + WebhookEndpoint.MAX_ENDPOINTS + " already (`TOO_MANY_WEBHOOKS`)")),
+                Route.delete("/api/webhooks/{id}", Route.Access.ADMIN, this::remove)
+                        .documented(ApiDoc.of("Remove a webhook endpoint registered through the API")
+                                .describe("Its pending deliveries are dropped. Endpoints of the `--webhooks` file "
+                                        + "are removed by editing the file and restarting.")
+                                .answers(200, "removed", Removed.class)
+                                .fails(404, "no endpoint with this id (`WEBHOOK_NOT_FOUND`)")
+                                .fails(409, "the endpoint comes from the `--webhooks` file (`WEBHOOK_FROM_FILE`)")));
     }
 
     /** The answer of {@code GET /api/webhooks}. */
     public record Endpoints(List<WebhookDispatcher.EndpointState> endpoints) {
     }
 
+    /**
+     * The body of {@code POST /api/webhooks}.
+     *
+     * @param events event kinds ({@code room.started}, …) or {@code ["*"]} for all
+     * @param secret {@code whsec_} and the base64 of 24-64 random bytes; null: the server makes one
+     */
+    public record Registration(String id, String url, List<String> events, String secret) {
+    }
+
+    /** The answer of {@code POST /api/webhooks}. */
+    public record Registered(String id, String url, List<String> events,
+                             @com.fasterxml.jackson.annotation.JsonInclude(
+                                     com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) String secret) {
+    }
+
+    /** The answer of {@code DELETE /api/webhooks/{id}}. */
+    public record Removed(String removed) {
+    }
+
+    private void register(dev.improv.server.http.HttpExchange ex) {
+        Registration r = ex.body(Registration.class);
+        boolean made = r.secret() == null;
+        String secret = made ? WebhookEndpoint.newSecret() : r.secret();
+        WebhookEndpoint endpoint;
+        try {
+            endpoint = WebhookEndpoint.of(r.id(), r.url(), r.events(), secret, false);
+        } catch (WebhookEndpoint.InvalidField bad) {
+            throw ApiError.invalid(bad.field(), bad.getMessage());
+        }
+        java.util.concurrent.CompletableFuture<WebhookEndpoint> done = new java.util.concurrent.CompletableFuture<>();
+        outbox.offer(new WebhookOutbox.Register(endpoint, done));
+        ex.reply(done.exceptionallyCompose(WebhookFeature::refusal), e -> ex.json(HttpResponseStatus.CREATED,
+                new Registered(e.id(), e.url().toString(), e.eventNames(), made ? secret : null)));
+    }
+
+    private void remove(dev.improv.server.http.HttpExchange ex) {
+        java.util.concurrent.CompletableFuture<WebhookEndpoint> done = new java.util.concurrent.CompletableFuture<>();
+        outbox.offer(new WebhookOutbox.Remove(ex.param("id"), done));
+        ex.reply(done.exceptionallyCompose(WebhookFeature::refusal),
+                e -> ex.json(HttpResponseStatus.OK, new Removed(e.id())));
+    }
+
+    /** The outbox's refusals as API errors (anything else stays a failure: a 500, logged). */
+    private static java.util.concurrent.CompletionStage<WebhookEndpoint> refusal(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (!(cause instanceof WebhookOutbox.Refused refused)) {
+            return java.util.concurrent.CompletableFuture.failedFuture(cause);
+        }
+        ApiError.Failure answer = switch (refused.why) {
+            case EXISTS -> new ApiError.Failure(HttpResponseStatus.CONFLICT,
+                    new ApiError("WEBHOOK_EXISTS", "id", refused.getMessage()));
+            case TOO_MANY -> new ApiError.Failure(HttpResponseStatus.CONFLICT,
+                    new ApiError("TOO_MANY_WEBHOOKS", null, refused.getMessage()));
+            case NOT_FOUND -> new ApiError.Failure(HttpResponseStatus.NOT_FOUND,
+                    new ApiError("WEBHOOK_NOT_FOUND", "id", refused.getMessage()));
+            case FROM_FILE -> new ApiError.Failure(HttpResponseStatus.CONFLICT,
+                    new ApiError("WEBHOOK_FROM_FILE", "id", refused.getMessage()));
+        };
+        return java.util.concurrent.CompletableFuture.failedFuture(answer);
+    }
+
     @Override
     public void roomStarted(SessionMeta meta) {
+        if (!wanted.contains(WebhookEventType.ROOM_STARTED)) {
+            return;
+        }
         outbox.offer(new WebhookOutbox.Deferred(() -> {
             ObjectNode data = data(meta.roomId(), meta.sessionId());
             data.put("name", meta.roomName());
@@ -90,6 +224,9 @@ public final class WebhookFeature implements Feature, WebhookJournal.Sink {
 
     @Override
     public void roomEvent(String roomId, String sessionId, long seq, byte[] eventJson) {
+        if (wanted.isEmpty()) {
+            return; // the kind is known only once the event is parsed, on the outbox's thread
+        }
         outbox.offer(new WebhookOutbox.Deferred(() -> {
             JsonNode event;
             try {
@@ -98,7 +235,7 @@ public final class WebhookFeature implements Feature, WebhookJournal.Sink {
                 throw new IllegalStateException("unreadable room event", e);
             }
             WebhookEventType type = WebhookEventType.ofRoomEvent(event.path("type").asText());
-            if (type == null) {
+            if (type == null || !wanted.contains(type)) {
                 return null;
             }
             ObjectNode data = data(roomId, sessionId);
@@ -109,6 +246,9 @@ public final class WebhookFeature implements Feature, WebhookJournal.Sink {
 
     @Override
     public void roomEnded(SessionMeta finalMeta) {
+        if (!wanted.contains(WebhookEventType.ROOM_ENDED)) {
+            return;
+        }
         outbox.offer(new WebhookOutbox.Deferred(() -> {
             ObjectNode data = data(finalMeta.roomId(), finalMeta.sessionId());
             data.put("participants", finalMeta.participants().size());

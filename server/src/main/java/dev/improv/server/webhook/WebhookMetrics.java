@@ -3,12 +3,14 @@ package dev.improv.server.webhook;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * The webhook meters, per endpoint (tag {@code endpoint}: operator-configured ids, a bounded set): delivered,
+ * The webhook meters, per endpoint (tag {@code endpoint}: operator-configured ids, at most
+ * {@link WebhookEndpoint#MAX_ENDPOINTS}): delivered,
  * failed attempts, given up, pending, retrying, oldest pending age; plus events dropped and outbox write failures.
  */
 final class WebhookMetrics {
@@ -42,6 +44,18 @@ final class WebhookMetrics {
                 .description("Webhook deliveries waiting for a retry after a failed attempt").register(registry);
         Gauge.builder("improv_webhook_oldest_pending_age_seconds", oldestAgeSeconds).tag("endpoint", id)
                 .description("Age of the oldest webhook delivery not yet delivered").register(registry);
+    }
+
+    /** An endpoint removed through the admin API: its meters go (ids may be registered again later). */
+    void removeEndpoint(String id) {
+        for (String name : List.of("improv_webhook_delivered", "improv_webhook_failed_attempts",
+                "improv_webhook_given_up", "improv_webhook_pending", "improv_webhook_retrying",
+                "improv_webhook_oldest_pending_age_seconds")) {
+            registry.find(name).tag("endpoint", id).meters().forEach(registry::remove);
+        }
+        delivered.remove(id);
+        failed.remove(id);
+        dead.remove(id);
     }
 
     void delivered(String endpoint) {

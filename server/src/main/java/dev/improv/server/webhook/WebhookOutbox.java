@@ -53,9 +53,41 @@ final class WebhookOutbox implements AutoCloseable {
     record Finished(Delivery delivery, boolean delivered) implements Command {
     }
 
+    /**
+     * Adds an endpoint through the admin API: kept in {@code endpoints.json} (fsynced) before {@code done}
+     * completes; events the outbox takes after it are delivered to it too.
+     */
+    record Register(WebhookEndpoint endpoint, java.util.concurrent.CompletableFuture<WebhookEndpoint> done)
+            implements Command {
+    }
+
+    /** Removes an endpoint added through the admin API; its pending deliveries are dropped. */
+    record Remove(String id, java.util.concurrent.CompletableFuture<WebhookEndpoint> done) implements Command {
+    }
+
+    /** Why a registration or removal was refused. */
+    static final class Refused extends RuntimeException {
+        enum Why { EXISTS, TOO_MANY, NOT_FOUND, FROM_FILE }
+
+        final Why why;
+
+        Refused(Why why, String message) {
+            super(message, null, false, false);
+            this.why = why;
+        }
+    }
+
+    /** Told (on the writer thread) the endpoints in force after every change, in order. */
+    interface EndpointsListener {
+        void changed(List<WebhookEndpoint> endpoints, WebhookEndpoint added, WebhookEndpoint removed);
+    }
+
     private final Path file;
     private final Path dir;
+    private final Path registeredFile;
+    /** Writer thread only (and the constructor): the file's endpoints, then the registered ones, in order. */
     private final List<WebhookEndpoint> endpoints;
+    private volatile EndpointsListener endpointsListener = (all, added, removed) -> { };
     private final int maxPending;
     private final Clock clock;
     private final WebhookMetrics metrics;
@@ -79,20 +111,35 @@ final class WebhookOutbox implements AutoCloseable {
             throws IOException {
         this.dir = dir;
         this.file = dir.resolve("outbox.jsonl");
-        this.endpoints = List.copyOf(endpoints);
+        this.registeredFile = dir.resolve("endpoints.json");
         this.maxPending = maxPending;
         this.clock = clock;
         this.metrics = metrics;
         this.queue = new ArrayBlockingQueue<>(Math.max(1024, Math.min(maxPending, 65_536)));
         OwnerOnly.createDirectories(dir); // the outbox holds event bodies: owner-only like the rest of the data dir
+        this.endpoints = new ArrayList<>(endpoints);
+        for (WebhookEndpoint registered : loadRegistered()) {
+            if (endpoints.stream().anyMatch(e -> e.id().equals(registered.id()))) {
+                LOG.warn("webhooks: the file now names '{}', which the admin API had registered; the file's wins",
+                        registered.id());
+            } else {
+                this.endpoints.add(registered);
+            }
+        }
         recover();
         this.writer = new Thread(this::run, "webhook-outbox");
         this.writer.setDaemon(true);
     }
 
+    /** The endpoints in force at start: the file's, then those registered through the admin API. */
+    List<WebhookEndpoint> endpointsAtStart() {
+        return List.copyOf(endpoints);
+    }
+
     /** Starts the writer; {@code dispatch} gets every delivery once it is durable (first the recovered ones). */
-    List<Delivery> start(Consumer<List<Delivery>> dispatch) {
+    List<Delivery> start(Consumer<List<Delivery>> dispatch, EndpointsListener onEndpoints) {
         this.dispatcher = dispatch;
+        this.endpointsListener = onEndpoints;
         List<Delivery> recovered = new ArrayList<>();
         for (String line : pendingLines.values()) {
             recovered.add(parseAdd(line));
@@ -104,7 +151,11 @@ final class WebhookOutbox implements AutoCloseable {
     /** Any thread, never blocks: false (and a counted drop) when the queue is full or the outbox closed. */
     boolean offer(Command command) {
         if (closing || !queue.offer(command)) {
-            if (!(command instanceof Finished)) {
+            if (command instanceof Register r) {
+                r.done().completeExceptionally(new IllegalStateException("the webhook outbox is closing or full"));
+            } else if (command instanceof Remove r) {
+                r.done().completeExceptionally(new IllegalStateException("the webhook outbox is closing or full"));
+            } else if (!(command instanceof Finished)) {
                 metrics.eventDropped();
             }
             return false; // a lost Finished only means one more delivery after a restart
@@ -169,11 +220,7 @@ final class WebhookOutbox implements AutoCloseable {
             out.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true); // the rename itself is durable
-        } catch (IOException e) {
-            LOG.debug("cannot fsync the outbox directory: {}", e.toString());
-        }
+        fsyncDirectory();
         channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         linesInFile = pendingLines.size();
     }
@@ -209,6 +256,7 @@ final class WebhookOutbox implements AutoCloseable {
     private void writeBatch(List<Command> batch) {
         StringBuilder lines = new StringBuilder();
         List<Delivery> added = new ArrayList<>();
+        List<Runnable> answers = new ArrayList<>(); // registrations answered once this batch is durable
         long now = clock.millis();
         for (Command command : batch) {
             Command c = command;
@@ -237,6 +285,10 @@ final class WebhookOutbox implements AutoCloseable {
                     lines.append(line).append('\n');
                     added.add(d);
                 }
+            } else if (c instanceof Register r) {
+                answers.add(register(r));
+            } else if (c instanceof Remove r) {
+                answers.add(remove(r, lines));
             } else if (c instanceof Finished f) {
                 if (pendingLines.remove(f.delivery().key()) != null) {
                     ObjectNode done = ProtocolCodec.mapper().createObjectNode();
@@ -255,12 +307,126 @@ final class WebhookOutbox implements AutoCloseable {
         if (!added.isEmpty()) {
             dispatcher.accept(added);
         }
+        answers.forEach(Runnable::run);
         if (linesInFile > COMPACT_AFTER_LINES && linesInFile > 4L * pendingLines.size()) {
             try {
                 rewrite();
             } catch (IOException e) {
                 LOG.warn("webhook outbox: compaction failed, appending on: {}", e.toString());
             }
+        }
+    }
+
+    /** Writer thread: adds a registered endpoint and keeps the list durably; returns how to answer. */
+    private Runnable register(Register r) {
+        WebhookEndpoint e = r.endpoint();
+        if (endpoints.stream().anyMatch(x -> x.id().equals(e.id()))) {
+            return () -> r.done().completeExceptionally(new Refused(Refused.Why.EXISTS,
+                    "an endpoint with id '" + e.id() + "' exists; remove it first or choose another id"));
+        }
+        if (endpoints.size() >= WebhookEndpoint.MAX_ENDPOINTS) {
+            return () -> r.done().completeExceptionally(new Refused(Refused.Why.TOO_MANY,
+                    "at most " + WebhookEndpoint.MAX_ENDPOINTS + " webhook endpoints"));
+        }
+        List<WebhookEndpoint> next = new ArrayList<>(endpoints);
+        next.add(e);
+        try {
+            saveRegistered(next);
+        } catch (IOException failed) {
+            metrics.outboxWriteFailed();
+            return () -> r.done().completeExceptionally(failed);
+        }
+        endpoints.add(e);
+        endpointsListener.changed(List.copyOf(endpoints), e, null);
+        LOG.info("webhooks: endpoint registered through the admin API: {}", e); // never the secret
+        return () -> r.done().complete(e);
+    }
+
+    /** Writer thread: removes a registered endpoint and drops its pending deliveries (lines marked dead). */
+    private Runnable remove(Remove r, StringBuilder lines) {
+        WebhookEndpoint e = endpoints.stream().filter(x -> x.id().equals(r.id())).findFirst().orElse(null);
+        if (e == null) {
+            return () -> r.done().completeExceptionally(new Refused(Refused.Why.NOT_FOUND,
+                    "no webhook endpoint with id '" + r.id() + "'"));
+        }
+        if (e.fromFile()) {
+            return () -> r.done().completeExceptionally(new Refused(Refused.Why.FROM_FILE, "endpoint '" + r.id()
+                    + "' comes from the --webhooks file; remove it there and restart"));
+        }
+        List<WebhookEndpoint> next = new ArrayList<>(endpoints);
+        next.remove(e);
+        try {
+            saveRegistered(next);
+        } catch (IOException failed) {
+            metrics.outboxWriteFailed();
+            return () -> r.done().completeExceptionally(failed);
+        }
+        endpoints.remove(e);
+        pendingLines.entrySet().removeIf(entry -> {
+            Delivery d = parseAdd(entry.getValue());
+            if (!d.endpointId().equals(e.id())) {
+                return false;
+            }
+            ObjectNode dead = ProtocolCodec.mapper().createObjectNode();
+            dead.put("op", "dead");
+            dead.put("endpoint", d.endpointId());
+            dead.put("event", d.eventId());
+            lines.append(dead).append('\n');
+            return true;
+        });
+        endpointsListener.changed(List.copyOf(endpoints), null, e);
+        LOG.info("webhooks: endpoint removed through the admin API: {}", e);
+        return () -> r.done().complete(e);
+    }
+
+    /** The endpoints registered through the admin API, from {@code endpoints.json} (start-up). */
+    private List<WebhookEndpoint> loadRegistered() throws IOException {
+        if (!Files.exists(registeredFile)) {
+            return List.of();
+        }
+        JsonNode root = ProtocolCodec.mapper().readTree(Files.readAllBytes(registeredFile));
+        List<WebhookEndpoint> out = new ArrayList<>();
+        for (JsonNode e : root.path("endpoints")) {
+            try {
+                out.add(WebhookEndpoint.fromJson(e, false));
+            } catch (WebhookEndpoint.InvalidField bad) {
+                throw new IOException("webhook endpoints " + registeredFile + ", endpoint '" + e.path("id").asText()
+                        + "': " + bad.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /** Writes the registered endpoints (with their secrets: the file is owner-only) atomically and durably. */
+    private void saveRegistered(List<WebhookEndpoint> all) throws IOException {
+        ObjectNode root = ProtocolCodec.mapper().createObjectNode();
+        com.fasterxml.jackson.databind.node.ArrayNode list = root.putArray("endpoints");
+        for (WebhookEndpoint e : all) {
+            if (e.fromFile()) {
+                continue;
+            }
+            ObjectNode n = list.addObject();
+            n.put("id", e.id());
+            n.put("url", e.url().toString());
+            n.put("secret", e.secret());
+            e.eventNames().forEach(n.putArray("events")::add);
+        }
+        Path tmp = dir.resolve("endpoints.json.tmp");
+        Files.deleteIfExists(tmp);
+        try (FileChannel out = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE), OwnerOnly.file())) {
+            writeFully(out, ProtocolCodec.mapper().writeValueAsBytes(root));
+            out.force(true);
+        }
+        Files.move(tmp, registeredFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        fsyncDirectory();
+    }
+
+    private void fsyncDirectory() {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true); // a rename is durable only once its directory is
+        } catch (IOException e) {
+            LOG.debug("cannot fsync the webhooks directory: {}", e.toString());
         }
     }
 

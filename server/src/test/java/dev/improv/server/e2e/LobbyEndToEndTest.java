@@ -90,6 +90,10 @@ class LobbyEndToEndTest {
             }
             Set<String> rooms = new HashSet<>(roomOf.values());
             assertEquals(5, rooms.size());
+            // the dashboard's wait time: one sample per performer who got a room
+            String metrics = server.metrics();
+            assertTrue(metrics.contains("improv_lobby_wait_seconds_count 10"), metrics.lines()
+                    .filter(l -> l.startsWith("improv_lobby_wait")).toList().toString());
             for (String room : rooms) {
                 assertEquals(2, roomOf.values().stream().filter(room::equals).count());
             }

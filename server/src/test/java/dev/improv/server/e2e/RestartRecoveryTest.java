@@ -107,6 +107,11 @@ class RestartRecoveryTest {
                 assertTrue(t.path("sceneMs").asLong() >= 250, t.toString());
                 timeBefore.put(pid, t);
             }
+            // the pay statement adds up to the same time accounting
+            JsonNode payBefore = first.adminJson("GET", "/api/pools/" + POOL + "/pay", null);
+            for (Map.Entry<String, JsonNode> t : timeBefore.entrySet()) {
+                assertSameTime(t.getValue(), payTotal(payBefore, t.getKey()));
+            }
 
             // a room of the admin API with a moderator pushing prompts while the server dies
             JsonNode created = first.adminJson("POST", "/api/rooms", "{}");
@@ -245,6 +250,14 @@ class RestartRecoveryTest {
                 assertEquals(t.getValue().path("sceneMs").asLong(), now.path("sceneMs").asLong(), now.toString());
                 assertEquals(1, now.path("scenesCompleted").asInt(), now.toString());
             }
+            JsonNode payAfter = second.adminJson("GET", "/api/pools/" + POOL + "/pay", null);
+            for (Map.Entry<String, JsonNode> t : timeBefore.entrySet()) {
+                JsonNode total = payTotal(payAfter, t.getKey());
+                assertEquals(t.getValue().path("sceneMs").asLong(), total.path("sceneMs").asLong(), payAfter.toString());
+                assertEquals(1, total.path("scenesCompleted").asInt(), payAfter.toString());
+                assertSameTime(second.adminJson("GET", "/api/pools/" + POOL + "/performers/" + t.getKey() + "/time",
+                        null), total);
+            }
 
             // partner history: once their room is closed, p1 and p2 queue again and are not paired again
             assertEquals(200, second.admin("DELETE", "/api/rooms/" + scenedRoom, null).statusCode());
@@ -263,6 +276,22 @@ class RestartRecoveryTest {
             for (TestClient c : List.of(prompter, again, p1, p2, p3, p4)) {
                 c.abort();
             }
+        }
+    }
+
+    /** A performer's totals in a pay statement (GET /api/pools/{id}/pay). */
+    private static JsonNode payTotal(JsonNode statement, String pid) {
+        for (JsonNode t : statement.path("totals")) {
+            if (t.path("pid").asText().equals(pid)) {
+                return t;
+            }
+        }
+        throw new AssertionError("no pay total for " + pid + " in " + statement);
+    }
+
+    private static void assertSameTime(JsonNode time, JsonNode payTotal) {
+        for (String f : List.of("lobbyMs", "offerMs", "sceneMs", "scenesCompleted")) {
+            assertEquals(time.path(f).asLong(), payTotal.path(f).asLong(), f + ": " + time + " vs " + payTotal);
         }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.improv.server.testing.ServerProcess;
+import dev.improv.server.testing.TestLocks;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * Clients that make the server produce bytes and never read them, against a server in its own small JVM
@@ -39,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * during the attack and after it.
  */
 @Tag("integration")
+@ResourceLock(TestLocks.CPU)
 class BackPressureEndToEndTest {
     private static final String KEY = "hostile-admin-key";
     /**

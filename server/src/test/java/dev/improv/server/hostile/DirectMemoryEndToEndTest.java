@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.improv.server.testing.ServerProcess;
+import dev.improv.server.testing.TestLocks;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * Direct-memory exhaustion on the I/O thread of a room, reproduced: a server with 32 MiB of direct memory and one I/O
@@ -42,6 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * are held to BackPressureEndToEndTest's bound.
  */
 @Tag("integration")
+@ResourceLock(TestLocks.CPU)
 class DirectMemoryEndToEndTest {
     private static final String KEY = "direct-memory-admin-key";
     private static final int ADDRESSES = 8;

@@ -84,8 +84,12 @@ class OpenApiEndToEndTest {
             server.admin("GET", "/api/pools", null);
             server.admin("GET", "/api/pools/contract", null);
             server.admin("GET", "/api/pools/none", null);
-            server.admin("POST", "/api/pools/contract/links", "{\"role\":\"performer\"}");
+            String lobbyToken = java.net.URLEncoder.encode(ProtocolCodec.mapper().readTree(server.admin("POST",
+                    "/api/pools/contract/links", "{\"role\":\"performer\"}").body()).path("token").asText(),
+                    StandardCharsets.UTF_8);
             server.admin("GET", "/api/pools/contract/time", null);
+            server.admin("GET", "/api/pools/contract/pay", null);
+            server.admin("GET", "/api/pools/contract/pay.csv", null);
             server.admin("GET", "/api/pools/contract/performers/p-unknown/time", null);
             // keys
             server.admin("GET", "/api/keys", null);
@@ -99,7 +103,25 @@ class OpenApiEndToEndTest {
             server.admin("GET", "/api/sessions/" + session + "/dataset", null);
             server.admin("GET", "/api/sessions/no-such-session", null);
             server.admin("GET", "/api/sessions/bad%20id", null);
+            // consent and dataset exports
+            server.admin("POST", "/api/consent/texts", "{\"version\":1,\"text\":\"ok\",\"scopes\":[\"training\"]}");
+            server.admin("GET", "/api/consent/texts", null);
+            server.admin("POST", "/api/consent/withdrawals", "{\"pid\":\"p-x\",\"scopes\":[\"synthetic_voice\"]}");
+            server.admin("GET", "/api/consent/withdrawals", null);
+            server.request("GET", "/api/consent/mine?token=" + lobbyToken, null, null);
+            server.request("POST", "/api/consent/mine/withdrawals?token=" + lobbyToken, "{}", null);
+            server.admin("POST", "/api/exports", "{\"sessions\":[\"nope\"]}");
+            server.admin("GET", "/api/exports", null);
+            server.admin("GET", "/api/exports/nope", null);
             // webhooks: the room.started of the room above waits for its retry (the endpoint is a closed port)
+            assertEquals(201, server.admin("POST", "/api/webhooks", "{\"id\":\"backend\",\"url\":"
+                    + "\"http://127.0.0.1:9/b\",\"events\":[\"room.ended\"]}").statusCode());
+            server.admin("POST", "/api/webhooks", "{\"id\":\"backend\",\"url\":\"http://127.0.0.1:9/b\","
+                    + "\"events\":[\"*\"]}"); // 409
+            server.admin("POST", "/api/webhooks", "{\"id\":\"b2\",\"url\":\"mailto:x\",\"events\":[\"*\"]}");
+            server.admin("DELETE", "/api/webhooks/studio", null); // 409: from the file
+            server.admin("DELETE", "/api/webhooks/backend", null);
+            server.admin("DELETE", "/api/webhooks/backend", null); // 404
             var hooks = server.admin("GET", "/api/webhooks", null);
             assertTrue(hooks.body().contains("\"id\":\"studio\"") && !hooks.body().contains("whsec_"),
                     hooks.body());

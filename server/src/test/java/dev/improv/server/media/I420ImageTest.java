@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.testing.TestLocks;
 import dev.onvoid.webrtc.media.video.I420Buffer;
 import dev.onvoid.webrtc.media.video.VideoFrameBuffer;
 import java.awt.image.BufferedImage;
@@ -16,9 +17,11 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /** I420 → RGB → JPEG, checked by decoding the JPEG again; and the video writer's files. */
 @Tag("media")
+@ResourceLock(TestLocks.CPU)
 class I420ImageTest {
     static final int W = 64;
     static final int H = 48;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.protocol.ProtocolCodec;
+import dev.improv.server.testing.TestLocks;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * Two synthetic performers send a known tone pattern over WebRTC, signalled through our server, to the media
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * pair (10.203.0.1/30 - 10.203.0.2/30) so that host candidates exist. No traffic leaves the namespace.
  */
 @Tag("media")
+@ResourceLock(TestLocks.CPU)
 class MediaRecorderEndToEndTest {
     /** Unique per test JVM, so that two checkouts can run this test on one machine at the same time. */
     private static final String NAMESPACE = "improv-media-" + ProcessHandle.current().pid();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.improv.server.testing.TestLocks;
 import dev.onvoid.webrtc.CreateSessionDescriptionObserver;
 import dev.onvoid.webrtc.PeerConnectionFactory;
 import dev.onvoid.webrtc.PeerConnectionObserver;
@@ -28,12 +29,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The answer to an audio + video offer (what recorder.js now sends): video m-line {@code inactive} with video off,
  * {@code recvonly} with video on; audio always {@code recvonly}. Only signalling, no network needed.
  */
 @Tag("media")
+@ResourceLock(TestLocks.CPU)
 class PeerSessionAnswerTest {
     static PeerConnectionFactory factory;
 

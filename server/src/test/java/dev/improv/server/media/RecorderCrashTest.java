@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.testing.TestClient;
+import dev.improv.server.testing.TestLocks;
 import dev.improv.server.testing.TestServer;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -13,9 +14,11 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /** The recorder is just another client: its socket dying or the recorder stopping never stops the room. */
 @Tag("media")
+@ResourceLock(TestLocks.CPU)
 class RecorderCrashTest {
     @TempDir
     Path data;

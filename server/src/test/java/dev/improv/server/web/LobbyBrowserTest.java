@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.testing.TestClient;
+import dev.improv.server.testing.TestLocks;
 import dev.improv.server.testing.TestServer;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.openqa.selenium.By;
 
 /**
@@ -33,6 +35,7 @@ import org.openqa.selenium.By;
  * offers its microphone to a media recorder, again after the recorder reconnects.
  */
 @Tag("browser")
+@ResourceLock(TestLocks.CPU)
 class LobbyBrowserTest {
     @TempDir
     static Path temp;

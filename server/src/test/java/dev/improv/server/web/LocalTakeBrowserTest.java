@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.testing.TestClient;
+import dev.improv.server.testing.TestLocks;
 import dev.improv.server.testing.TestServer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.openqa.selenium.By;
 
 /**
@@ -39,6 +41,7 @@ import org.openqa.selenium.By;
  * uploaded afterwards and the take is complete.
  */
 @Tag("browser")
+@ResourceLock(TestLocks.CPU)
 class LocalTakeBrowserTest {
     static final int RATE = 48_000;
     /** Beeps: 60 ms of 1 kHz at half scale every 500 ms, from 0.25 s; the file loops. */

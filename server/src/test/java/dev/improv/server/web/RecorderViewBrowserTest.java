@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.testing.TestClient;
+import dev.improv.server.testing.TestLocks;
 import dev.improv.server.testing.TestServer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.WebElement;
@@ -33,6 +35,7 @@ import org.openqa.selenium.support.ui.Select;
  * prompts), so the page has what drowned the old view: many speaking marks.
  */
 @Tag("browser")
+@ResourceLock(TestLocks.CPU)
 class RecorderViewBrowserTest {
     @TempDir
     static Path temp;

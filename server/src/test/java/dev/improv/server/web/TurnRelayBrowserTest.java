@@ -3,6 +3,7 @@ package dev.improv.server.web;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.testing.TestLocks;
 import dev.improv.server.testing.TestServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * Two performer pages connect through a TURN relay only: a real coturn inside the browser's namespace on
@@ -25,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the server is expected to offer it) answering {@code iceTransportPolicy: "relay"}.
  */
 @Tag("browser")
+@ResourceLock(TestLocks.CPU)
 class TurnRelayBrowserTest {
     static final String TURNSERVER = "/usr/bin/turnserver";
     static final byte[] SECRET = "improv-test-turn-secret".getBytes(StandardCharsets.UTF_8);

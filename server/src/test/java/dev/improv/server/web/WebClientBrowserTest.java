@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.auth.JoinClaims;
 import dev.improv.server.protocol.Role;
 import dev.improv.server.testing.TestClient;
+import dev.improv.server.testing.TestLocks;
 import dev.improv.server.testing.TestServer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
@@ -36,6 +38,7 @@ import org.openqa.selenium.interactions.Actions;
  * each test has its own room.
  */
 @Tag("browser")
+@ResourceLock(TestLocks.CPU)
 class WebClientBrowserTest {
     @TempDir
     static Path temp;

@@ -27,6 +27,7 @@ class WebhookOutboxTest {
             EnumSet.allOf(WebhookEventType.class));
     static final WebhookEndpoint JOINS = new WebhookEndpoint("joins", URI.create("http://127.0.0.1:9/y"), new byte[32],
             EnumSet.of(WebhookEventType.PARTICIPANT_JOINED));
+    static final WebhookOutbox.EndpointsListener NO_LISTENER = (all, added, removed) -> { };
     @TempDir
     Path dir;
 
@@ -43,7 +44,7 @@ class WebhookOutboxTest {
     void pendingDeliveriesSurviveARestartAndDoneOnesDoNot() throws Exception {
         List<Delivery> dispatched = new CopyOnWriteArrayList<>();
         WebhookOutbox outbox = open(List.of(ALL, JOINS), 100);
-        assertTrue(outbox.start(dispatched::addAll).isEmpty());
+        assertTrue(outbox.start(dispatched::addAll, NO_LISTENER).isEmpty());
         outbox.offer(event(WebhookEventType.ROOM_STARTED, "e1"));
         outbox.offer(event(WebhookEventType.PARTICIPANT_JOINED, "e2"));
         outbox.offer(event(WebhookEventType.SCENE_STARTED, "e3"));
@@ -55,7 +56,7 @@ class WebhookOutboxTest {
         Files.writeString(dir.resolve("outbox.jsonl"), "{\"op\":\"done\",\"endpo", StandardOpenOption.APPEND);
 
         WebhookOutbox again = open(List.of(ALL, JOINS), 100);
-        List<Delivery> recovered = again.start(d -> { });
+        List<Delivery> recovered = again.start(d -> { }, NO_LISTENER);
         assertEquals(List.of("all e2", "joins e2", "all e3"), recovered.stream().map(Delivery::key).toList());
         assertEquals("{\"id\":\"e2\"}", new String(recovered.get(0).body(), StandardCharsets.UTF_8));
         again.close();
@@ -69,12 +70,12 @@ class WebhookOutboxTest {
     void anEndpointRemovedFromTheConfigurationLosesItsPendingDeliveries() throws Exception {
         WebhookOutbox outbox = open(List.of(ALL, JOINS), 100);
         List<Delivery> dispatched = new CopyOnWriteArrayList<>();
-        outbox.start(dispatched::addAll);
+        outbox.start(dispatched::addAll, NO_LISTENER);
         outbox.offer(event(WebhookEventType.PARTICIPANT_JOINED, "e1"));
         Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> dispatched.size() == 2);
         outbox.close();
         WebhookOutbox again = open(List.of(ALL), 100);
-        assertEquals(List.of("all e1"), again.start(d -> { }).stream().map(Delivery::key).toList());
+        assertEquals(List.of("all e1"), again.start(d -> { }, NO_LISTENER).stream().map(Delivery::key).toList());
         again.close();
     }
 
@@ -83,7 +84,7 @@ class WebhookOutboxTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         WebhookOutbox outbox = new WebhookOutbox(dir, List.of(ALL), 2, Clock.systemUTC(), new WebhookMetrics(registry));
         List<Delivery> dispatched = new CopyOnWriteArrayList<>();
-        outbox.start(dispatched::addAll);
+        outbox.start(dispatched::addAll, NO_LISTENER);
         for (int i = 0; i < 5; i++) {
             outbox.offer(event(WebhookEventType.ROOM_STARTED, "e" + i));
         }
@@ -91,5 +92,79 @@ class WebhookOutboxTest {
                 .until(() -> registry.counter("improv_webhook_events_dropped").count() == 3);
         assertEquals(2, dispatched.size());
         outbox.close();
+    }
+
+    static WebhookEndpoint registered(String id) {
+        return WebhookEndpoint.of(id, "http://127.0.0.1:9/" + id, List.of("*"), WebhookEndpoint.newSecret(), false);
+    }
+
+    static WebhookEndpoint await(java.util.concurrent.CompletableFuture<WebhookEndpoint> done) throws Exception {
+        return done.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void anEndpointRegisteredThroughTheApiGetsTheEventsAfterItAndIsKeptAcrossARestart() throws Exception {
+        List<Delivery> dispatched = new CopyOnWriteArrayList<>();
+        List<String> changes = new CopyOnWriteArrayList<>();
+        WebhookOutbox outbox = open(List.of(JOINS), 100);
+        outbox.start(dispatched::addAll, (all, added, removed) -> changes.add(
+                all.stream().map(WebhookEndpoint::id).toList() + " +" + (added == null ? "" : added.id())));
+        outbox.offer(event(WebhookEventType.ROOM_STARTED, "before"));
+        java.util.concurrent.CompletableFuture<WebhookEndpoint> done = new java.util.concurrent.CompletableFuture<>();
+        outbox.offer(new WebhookOutbox.Register(registered("studio"), done));
+        assertEquals("studio", await(done).id());
+        assertTrue(Files.readString(dir.resolve("endpoints.json")).contains("\"studio\""), "durable before the answer");
+        assertEquals(List.of("[joins, studio] +studio"), changes);
+        outbox.offer(event(WebhookEventType.ROOM_STARTED, "after"));
+        Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> dispatched.size() == 1);
+        assertEquals("studio after", dispatched.get(0).key(), "nothing from before the registration");
+
+        java.util.concurrent.CompletableFuture<WebhookEndpoint> twice = new java.util.concurrent.CompletableFuture<>();
+        outbox.offer(new WebhookOutbox.Register(registered("studio"), twice));
+        java.util.concurrent.ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> await(twice));
+        assertEquals(WebhookOutbox.Refused.Why.EXISTS, ((WebhookOutbox.Refused) refused.getCause()).why);
+        outbox.close();
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve("endpoints.json"))), "it holds the secret: owner-only");
+
+        WebhookOutbox again = open(List.of(JOINS), 100);
+        assertEquals(List.of("joins", "studio"), again.endpointsAtStart().stream().map(WebhookEndpoint::id).toList());
+        assertFalse(again.endpointsAtStart().get(1).fromFile());
+        assertEquals(List.of("studio after"), again.start(d -> { }, NO_LISTENER).stream().map(Delivery::key).toList());
+        again.close();
+    }
+
+    @Test
+    void removingARegisteredEndpointDropsItsPendingDeliveriesAndTheFilesEndpointsStay() throws Exception {
+        List<Delivery> dispatched = new CopyOnWriteArrayList<>();
+        WebhookOutbox outbox = open(List.of(JOINS), 100);
+        outbox.start(dispatched::addAll, NO_LISTENER);
+        java.util.concurrent.CompletableFuture<WebhookEndpoint> added = new java.util.concurrent.CompletableFuture<>();
+        outbox.offer(new WebhookOutbox.Register(registered("studio"), added));
+        await(added);
+        outbox.offer(event(WebhookEventType.PARTICIPANT_JOINED, "e1"));
+        Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> dispatched.size() == 2);
+
+        java.util.concurrent.CompletableFuture<WebhookEndpoint> fromFile = new java.util.concurrent.CompletableFuture<>();
+        outbox.offer(new WebhookOutbox.Remove("joins", fromFile));
+        java.util.concurrent.ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> await(fromFile));
+        assertEquals(WebhookOutbox.Refused.Why.FROM_FILE, ((WebhookOutbox.Refused) refused.getCause()).why);
+        java.util.concurrent.CompletableFuture<WebhookEndpoint> gone = new java.util.concurrent.CompletableFuture<>();
+        outbox.offer(new WebhookOutbox.Remove("studio", gone));
+        assertEquals("studio", await(gone).id());
+        java.util.concurrent.CompletableFuture<WebhookEndpoint> again = new java.util.concurrent.CompletableFuture<>();
+        outbox.offer(new WebhookOutbox.Remove("studio", again));
+        refused = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> await(again));
+        assertEquals(WebhookOutbox.Refused.Why.NOT_FOUND, ((WebhookOutbox.Refused) refused.getCause()).why);
+        outbox.close();
+
+        WebhookOutbox reopened = open(List.of(JOINS), 100);
+        assertEquals(List.of("joins"), reopened.endpointsAtStart().stream().map(WebhookEndpoint::id).toList());
+        assertEquals(List.of("joins e1"), reopened.start(d -> { }, NO_LISTENER).stream().map(Delivery::key).toList(),
+                "the removed endpoint's delivery is gone, the file endpoint's is pending");
+        reopened.close();
     }
 }

@@ -1,0 +1,306 @@
+package dev.improv.server.dataset;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.eventlog.SessionArchive;
+import dev.improv.server.eventlog.SessionFiles;
+import dev.improv.server.protocol.ProtocolCodec;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarFile;
+import org.apache.parquet.ParquetReadOptions;
+import org.apache.parquet.column.page.PageReadStore;
+import org.apache.parquet.conf.PlainParquetConfiguration;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.convert.GroupRecordConverter;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.io.ColumnIOFactory;
+import org.apache.parquet.io.LocalInputFile;
+import org.apache.parquet.io.RecordReader;
+import org.apache.parquet.schema.MessageType;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A scripted session exported and read back with the standard tools' libraries; withdrawal; bad input. */
+@Tag("integration")
+class SeamlessExportTest {
+    @TempDir
+    Path data;
+    @TempDir
+    Path outs;
+
+    private SeamlessExport exporter;
+    private static final String S1 = "20251202T000000Z-room1-aaaa";
+
+    @BeforeEach
+    void setUp() throws IOException {
+        new ConsentTexts(data).put(new ConsentTexts.ConsentText(1, "I agree to training use.",
+                List.of("training", "commercial_use"), "tracks", 1L));
+        new ConsentTexts(data).put(new ConsentTexts.ConsentText(2, "Training; whole take on withdrawal.",
+                List.of("training"), "interaction", 1L));
+        ScriptedSessions.write(data, S1, 0, "pool-en", 1, 12);
+        exporter = new SeamlessExport(data, new SessionArchive(new SessionFiles(data)), "test-exporter");
+    }
+
+    private static ExportRequest request(List<String> sessions, Set<String> pools, long shardBytes) {
+        return new ExportRequest(sessions, pools, null, null, null, "01", shardBytes, List.of("en"), null);
+    }
+
+    @Test
+    void exportIsReadBackWithTheStandardLibraries() throws Exception {
+        List<String> progress = new ArrayList<>();
+        SeamlessExport.Result r = exporter.export(request(List.of(), Set.of(), 0), outs.resolve("e1"),
+                (id, done, total, bytes) -> progress.add(id + " " + done + "/" + total));
+        assertEquals(List.of(S1 + " 1/1"), progress);
+        assertEquals(1, r.sessions());
+        assertEquals(2, r.interactions());
+        assertEquals(4, r.samples());
+        Path dir = r.dir();
+        JsonNode manifest = ProtocolCodec.mapper().readTree(dir.resolve("manifest.json").toFile());
+
+        // tar members: listed, grouped by key, equal to the manifest's entries byte for byte
+        Map<String, JsonNode> listed = new HashMap<>();
+        manifest.path("members").forEach(m -> listed.put(m.path("name").asText(), m));
+        List<String> names = new ArrayList<>();
+        Path shard = dir.resolve("shards/improv-000000.tar");
+        try (TarFile tar = new TarFile(shard)) {
+            for (TarArchiveEntry e : tar.getEntries()) {
+                names.add(e.getName());
+                JsonNode m = listed.get(e.getName());
+                assertNotNull(m, e.getName() + " is in the manifest");
+                byte[] body = tar.getInputStream(e).readAllBytes();
+                assertEquals(m.path("sha256").asText(), SeamlessExport.sha256(body), e.getName());
+            }
+        }
+        assertEquals(listed.size(), names.size());
+        String key = "V01_S" + S1 + "_I0001_Pp-a";
+        assertEquals(List.of(key + ".json", key + ".wav", key + ".vad.jsonl", key + ".turns.jsonl"),
+                names.subList(0, 4));
+
+        // the WAV is the performer's own track, cut at the scene start on the server timeline
+        try (TarFile tar = new TarFile(shard)) {
+            TarArchiveEntry wav = tar.getEntries().stream().filter(e -> e.getName().equals(key + ".wav")).findFirst()
+                    .orElseThrow();
+            ByteBuffer b = ByteBuffer.wrap(tar.getInputStream(wav).readAllBytes()).order(ByteOrder.LITTLE_ENDIAN);
+            assertEquals(48_000, b.getInt(24));
+            assertEquals(16, b.getShort(34));
+            long frames = ScriptedSessions.SCENE_US * 48_000 / 1_000_000;
+            assertEquals(frames * 2, b.getInt(40));
+            long firstSample = 500_000 * 48_000L / 1_000_000; // the track starts 0.5 s before scene 1
+            assertEquals(ScriptedSessions.sample(0, firstSample), b.getShort(44));
+            assertEquals(ScriptedSessions.sample(0, firstSample + 1234), b.getShort(44 + 2 * 1234));
+            JsonNode meta = ProtocolCodec.mapper().readTree(tar.getInputStream(tar.getEntries().get(0)));
+            assertEquals("Prompt 1: a lighthouse keeper", meta.path("prompts").path(0).path("text").asText());
+            assertTrue(meta.path("permissions").path("training").asBoolean());
+            assertFalse(meta.path("permissions").path("synthetic_voice").asBoolean());
+            assertEquals("audio", meta.path("vad").path("source").asText());
+        }
+
+        // the Parquet table, read back with parquet-java
+        List<Group> rows = readParquet(dir.resolve("tables/samples.parquet"));
+        assertEquals(4, rows.size());
+        assertEquals(key, rows.get(0).getString("key", 0));
+        assertEquals("improv-000000.tar", rows.get(0).getString("shard", 0));
+        assertTrue(rows.get(0).getBoolean("has_audio", 0));
+        assertEquals(ScriptedSessions.SCENE_US * 48_000 / 1_000_000, rows.get(0).getLong("recorded_frames", 0));
+        assertEquals(2, readParquet(dir.resolve("tables/interactions.parquet")).size());
+        assertEquals("Prompt 2: a lighthouse keeper",
+                readParquet(dir.resolve("tables/interactions.parquet")).get(1).getString("lead_in_prompt", 0));
+
+        // Croissant: JSON-LD with the RAI fields and the tables' sha256
+        JsonNode croissant = ProtocolCodec.mapper().readTree(dir.resolve("croissant.json").toFile());
+        assertEquals("http://mlcommons.org/croissant/RAI/", croissant.path("@context").path("rai").asText());
+        assertTrue(croissant.path("conformsTo").toString().contains("croissant/RAI/1.0"));
+        for (String f : List.of("rai:dataCollection", "rai:dataCollectionTimeframe", "rai:personalSensitiveInformation",
+                "rai:dataUseCases")) {
+            assertFalse(croissant.path(f).isMissingNode(), f);
+        }
+        JsonNode samples = croissant.path("distribution").get(3);
+        assertEquals(SeamlessExport.sha256(dir.resolve("tables/samples.parquet")), samples.path("sha256").asText());
+        String card = Files.readString(dir.resolve("README.md"));
+        assertTrue(card.startsWith("---\nlicense: other\n"), card);
+        assertTrue(card.contains("task_categories:") && card.contains("size_categories:\n- n<1K")
+                && card.contains("language:\n- en"), card);
+
+        // provenance: the PROV chain reaches from the performer to the file
+        JsonNode prov = manifest.path("prov");
+        assertTrue(prov.path("agent").has("improv:performer/p-a"));
+        assertTrue(prov.path("entity").has("improv:consent/" + S1 + "/p-a"));
+        assertTrue(prov.path("entity").has("improv:file/improv-000000.tar/" + key + ".wav"));
+        assertTrue(manifest.path("euTrainingContentSummary").path("modalities").toString().contains("audio"));
+
+        ManifestVerifier.Report ok = ManifestVerifier.verify(dir, null);
+        assertTrue(ok.ok(), ok.problems().toString());
+        assertEquals(16, ok.membersChecked());
+    }
+
+    @Test
+    void verifyNamesTheFirstChangedFileOfAShard() throws Exception {
+        SeamlessExport.Result r = exporter.export(request(List.of(S1), Set.of(), 0), outs.resolve("e1"),
+                SeamlessExport.Progress.none());
+        Path shard = r.dir().resolve("shards/improv-000000.tar");
+        String victim = "V01_S" + S1 + "_I0002_Pp-b.wav";
+        long offset;
+        try (TarFile tar = new TarFile(shard)) {
+            offset = tar.getEntries().stream().filter(e -> e.getName().equals(victim)).findFirst().orElseThrow()
+                    .getDataOffset() + 1000;
+        }
+        try (RandomAccessFile f = new RandomAccessFile(shard.toFile(), "rw")) {
+            f.seek(offset);
+            int b = f.read();
+            f.seek(offset);
+            f.write(b ^ 0x01);
+        }
+        ManifestVerifier.Report bad = ManifestVerifier.verify(shard, r.dir().resolve("signing-key.pub"));
+        assertFalse(bad.ok());
+        assertEquals("shards/improv-000000.tar/" + victim, bad.firstChanged(), bad.problems().toString());
+        java.io.StringWriter out = new java.io.StringWriter();
+        int exit = dev.improv.server.cli.OperatorCli.run(new java.io.PrintWriter(out), new java.io.PrintWriter(out),
+                "dataset", "verify", shard.toString());
+        assertEquals(1, exit, out.toString());
+        assertTrue(out.toString().contains("CHANGED: shards/improv-000000.tar/" + victim), out.toString());
+
+        // a changed manifest fails its signature
+        Path m = r.dir().resolve("manifest.json");
+        Files.writeString(m, Files.readString(m).replace("\"exporterVersion\" : \"test-exporter\"",
+                "\"exporterVersion\" : \"forged\""));
+        assertEquals("manifest.json", ManifestVerifier.verify(r.dir(), null).firstChanged());
+    }
+
+    @Test
+    void aWithdrawalLeavesThePerformerOutOfLaterExportsOnly() throws Exception {
+        SeamlessExport.Result before = exporter.export(request(List.of(), Set.of(), 0), outs.resolve("before"),
+                SeamlessExport.Progress.none());
+        byte[] beforeManifest = Files.readAllBytes(before.dir().resolve("manifest.json"));
+        new Withdrawals(data).withdraw("p-b", Set.of(ConsentScope.TRAINING), "admin", "changed my mind", 5L);
+
+        SeamlessExport.Result after = exporter.export(request(List.of(), Set.of(), 0), outs.resolve("after"),
+                SeamlessExport.Progress.none());
+        assertEquals(2, after.samples());
+        JsonNode manifest = ProtocolCodec.mapper().readTree(after.dir().resolve("manifest.json").toFile());
+        manifest.path("members").forEach(m -> assertFalse(m.path("name").asText().contains("_Pp-b."), m.toString()));
+        assertTrue(manifest.path("excluded").toString().contains("\"V01_S" + S1 + "_I0001_Pp-b\",\"reason\":\"withdrawn\""),
+                manifest.path("excluded").toString());
+        List<String> listedWithdrawals = Files.readAllLines(after.dir().resolve("withdrawals.jsonl"));
+        assertEquals(1, listedWithdrawals.size());
+        assertTrue(listedWithdrawals.get(0).contains("\"pid\":\"p-b\""));
+        // the earlier export is untouched and still verifies
+        assertEquals(new String(beforeManifest), Files.readString(before.dir().resolve("manifest.json")));
+        assertTrue(ManifestVerifier.verify(before.dir(), null).ok());
+        assertTrue(ManifestVerifier.verify(after.dir(), null).ok());
+
+        // a text that says "interaction" takes the partner's files of those takes out too
+        ScriptedSessions.write(data, "20251203T000000Z-room2-bbbb", 1, "pool-fr", 2, 12);
+        new Withdrawals(data).withdraw("p-a", Set.of(), "performer", null, 6L);
+        SeamlessExport.Result fr = exporter.export(request(List.of("20251203T000000Z-room2-bbbb"), Set.of(), 0),
+                outs.resolve("fr"), SeamlessExport.Progress.none());
+        assertEquals(0, fr.samples());
+        assertTrue(Files.readString(fr.dir().resolve("manifest.json")).contains("withdrawn_interaction"));
+    }
+
+    @Test
+    void shardsAreBoundedAndFiltersSelect() throws Exception {
+        ScriptedSessions.write(data, "20251210T000000Z-room3-cccc", 8, "pool-fr", 1, 12);
+        ExportRequest small = new ExportRequest(List.of(), Set.of("pool-en"), null, null, null, "01", 600_000,
+                List.of(), null);
+        SeamlessExport.Result r = exporter.export(small, outs.resolve("small"), SeamlessExport.Progress.none());
+        assertEquals(1, r.sessions());
+        assertEquals(4, r.shards()); // a sample is ~385 kB of audio: one per shard at 600 kB
+        try (Stream<Path> shards = Files.list(r.dir().resolve("shards"))) {
+            for (Path s : shards.toList()) {
+                assertTrue(Files.size(s) <= 600_000, s + " is " + Files.size(s));
+            }
+        }
+        ExportRequest dates = new ExportRequest(List.of(), Set.of(), LocalDate.parse("2025-12-05"), null, null, null,
+                0, List.of(), null);
+        assertEquals(List.of("20251210T000000Z-room3-cccc"), exporter.select(dates));
+    }
+
+    @Test
+    void badInputIsRefusedNamingTheField() throws Exception {
+        assertEquals("sessions", assertThrows(ExportException.class, () -> exporter.export(
+                request(List.of("nope"), Set.of(), 0), outs.resolve("x"), SeamlessExport.Progress.none())).field());
+        assertEquals("pools", assertThrows(ExportException.class, () -> exporter.select(
+                request(List.of(), Set.of("no-such-pool"), 0))).field());
+        assertEquals("from", assertThrows(ExportException.class, () -> new ExportRequest(null, null,
+                LocalDate.parse("2025-12-09"), LocalDate.parse("2025-12-01"), null, null, 0, null, null)).field());
+        ExportException none = assertThrows(ExportException.class, () -> exporter.select(new ExportRequest(null, null,
+                LocalDate.parse("2030-01-01"), null, null, null, 0, null, null)));
+        assertTrue(none.getMessage().startsWith("nothing to export"), none.getMessage());
+        IllegalArgumentException scope = assertThrows(IllegalArgumentException.class,
+                () -> ConsentScope.parse("mining"));
+        assertTrue(scope.getMessage().contains("unknown consent scope 'mining'"));
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream oldErr = System.err;
+        int exit;
+        try {
+            System.setErr(new java.io.PrintStream(err, true));
+            exit = new picocli.CommandLine(new dev.improv.server.eventlog.ExportCommand()).execute("--data-dir",
+                    data.toString(), "--format", "webdataset", "--scope", "mining", "--out", outs.resolve("y").toString());
+        } finally {
+            System.setErr(oldErr);
+        }
+        assertEquals(1, exit);
+        assertTrue(err.toString().contains("--scope: unknown consent scope 'mining'"), err.toString());
+        Files.createDirectories(outs.resolve("taken"));
+        assertEquals("out", assertThrows(ExportException.class, () -> exporter.export(request(List.of(), Set.of(), 0),
+                outs.resolve("taken"), SeamlessExport.Progress.none())).field());
+        assertFalse(Files.exists(outs.resolve("x")));
+    }
+
+    @Test
+    void aFullDiskLeavesNoExportThatLooksComplete() throws Exception {
+        Path mount = Files.createTempDirectory("improv-full-" + ProcessHandle.current().pid());
+        Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.toString())
+                .redirectErrorStream(true).start();
+        Assumptions.assumeTrue(p.waitFor() == 0, "needs root to mount a small tmpfs");
+        try {
+            ExportException e = assertThrows(ExportException.class, () -> exporter.export(request(List.of(), Set.of(),
+                    0), mount.resolve("full"), SeamlessExport.Progress.none()));
+            assertTrue(e.getMessage().contains("nothing was kept") && e.getMessage().contains("No space left"),
+                    e.getMessage());
+            try (Stream<Path> left = Files.list(mount)) {
+                assertEquals(List.of(), left.toList());
+            }
+        } finally {
+            new ProcessBuilder("umount", mount.toString()).start().waitFor();
+            Files.deleteIfExists(mount);
+        }
+    }
+
+    static List<Group> readParquet(Path file) throws IOException {
+        List<Group> out = new ArrayList<>();
+        try (ParquetFileReader r = new ParquetFileReader(new LocalInputFile(file),
+                ParquetReadOptions.builder(new PlainParquetConfiguration()).build())) {
+            MessageType schema = r.getFooter().getFileMetaData().getSchema();
+            for (PageReadStore pages = r.readNextRowGroup(); pages != null; pages = r.readNextRowGroup()) {
+                RecordReader<Group> rows = new ColumnIOFactory().getColumnIO(schema).getRecordReader(pages,
+                        new GroupRecordConverter(schema));
+                for (long i = 0; i < pages.getRowCount(); i++) {
+                    out.add(rows.read());
+                }
+            }
+        }
+        return out;
+    }
+}
