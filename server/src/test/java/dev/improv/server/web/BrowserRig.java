@@ -178,6 +178,12 @@ final class BrowserRig implements AutoCloseable {
         return p;
     }
 
+    /** Takes the browser's network link down or up again (a cut network: connections stall, nothing is refused). */
+    void browserLink(boolean up) throws IOException, InterruptedException {
+        String nsIf = hostIf.substring(0, hostIf.length() - 1) + "b";
+        must(List.of("ip", "netns", "exec", netns, "ip", "link", "set", nsIf, up ? "up" : "down"));
+    }
+
     Path dataDir() {
         return dataDir;
     }
