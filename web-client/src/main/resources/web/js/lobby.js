@@ -5,6 +5,8 @@
 import { LobbyConnection } from './lobby-connection.js';
 import { Page, $ } from './page.js';
 import { FATAL_TEXT, LOBBY_LOST_TEXT, el } from './messages.js';
+import { MyConsent } from './my-consent.js';
+import { MyPay } from './my-pay.js';
 
 const page = new Page({ roles: ['performer', 'moderator'], linkName: 'lobby link', scope: 'pool' });
 const { token, claims } = page;
@@ -78,10 +80,25 @@ function show(section) {
   for (const id of SECTIONS) $(id).classList.toggle('hidden', id !== section);
 }
 
+/** The performer's own consent and pay panels: shown once they agreed on this page (docs/dataset.md). */
+let myConsent = null;
+let myPay = null;
+
 function setPhase(phase, section = phase) {
   state.phase = phase;
   show(section);
   title();
+  const agreed = claims.role === 'performer' && state.agreedVersion !== null
+    && ['prefs', 'queued', 'offered', 'matched'].includes(phase);
+  $('my-consent').classList.toggle('hidden', !agreed);
+  $('my-pay').classList.toggle('hidden', !agreed);
+  if (agreed && !myConsent) {
+    myConsent = new MyConsent(token);
+    myConsent.load();
+    myPay = new MyPay(token);
+  }
+  if (agreed) myPay.load(); // each step may have added time
+
 }
 
 /** "en, de ,, fr" -> ["en", "de", "fr"], without duplicates. */

@@ -1,4 +1,5 @@
-// One WebSocket that reconnects by itself: backoff with jitter (0.5 s doubling to 10 s), "connected" only once
+// One WebSocket that reconnects by itself: backoff with jitter (RECONNECT of protocol.js, the same rules the
+// server's ReconnectRules give every client: 0.5 s doubling to 10 s), "connected" only once
 // the server's welcome message arrived, and final refusals (the close codes of FATAL_CLOSE_CODES, or an error
 // naming one of them just before the close) end it instead of retrying. The room connection (connection.js)
 // and the lobby connection (lobby-connection.js) are both built on it.
@@ -8,9 +9,7 @@
 // {detail: {code, message}} when the server refused us for good.
 
 import { FATAL_CLOSE_CODES } from './messages.js';
-
-const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 10000;
+import { RECONNECT } from './protocol.js';
 
 /** The close code that goes with an error code ('KICKED' -> 4408), or 0. */
 function closeCodeOf(code) {
@@ -108,7 +107,8 @@ export class ReconnectingSocket extends EventTarget {
   scheduleReconnect() {
     this.attempt++;
     this.setState('reconnecting');
-    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(this.attempt - 1, 6));
+    const ceiling = Math.min(RECONNECT.maxDelayMs,
+      RECONNECT.minDelayMs * 2 ** Math.min(this.attempt - 1, RECONNECT.maxDoublings));
     const delay = ceiling / 2 + Math.random() * ceiling / 2;
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => { if (!this.stopped) this.open(); }, delay);

@@ -137,7 +137,7 @@ public final class ServerApp implements AutoCloseable {
         features.add(Feature.ofRoutes(prompts.routes(admin)));
         features.add(Feature.ofRoutes(new TokenRoutes(tokens, config.tokens()).routes()));
         features.add(new ConsentFeature(config.dataDir(), tokens, router)); // consent texts, withdrawals
-        features.add(Feature.ofRoutes(new dev.improv.server.http.PayRoutes(router).routes()));
+        features.add(Feature.ofRoutes(new dev.improv.server.http.PayRoutes(router, tokens).routes()));
         if (media != null) {
             features.add(media);
         }

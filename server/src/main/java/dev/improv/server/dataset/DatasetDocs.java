@@ -36,7 +36,8 @@ final class DatasetDocs {
             int64("start_us"), int64("end_us"), float64("duration_s"), bool("has_audio"), int64("audio_frames"),
             int64("recorded_frames"), string("vad_source"), int64("turns"), int64("speech_segments"),
             int64("consent_version"), string("consent_scopes"), bool("training"), bool("synthetic_voice"),
-            bool("commercial_use"), string("wav_sha256"));
+            bool("commercial_use"), string("wav_sha256"), float64("speech_ratio"), float64("overlap_ratio"),
+            float64("longest_silence_s"), float64("speaking_balance"), int64("turn_gap_median_ms"), string("qc_flags"));
 
     /** The numbers the card, the Croissant file and the manifest share. Times in server µs. */
     record Summary(String exportId, ExportRequest request, int sessions, int interactions, int samples, int shards,
@@ -132,6 +133,28 @@ final class DatasetDocs {
                 + "pseudonymous ids. Prompts are the moderators' own text.\n\n");
         b.append("## Licence\n\nCommercially licensed from the performers under their consent texts; see "
                 + "`participants.parquet` for the version each performer agreed to.\n");
+        return b.toString();
+    }
+
+    /** {@code LICENSE.md}: the terms the card links to — the consent texts the exported performers agreed to. */
+    static String licence(Summary s, List<ConsentTexts.ConsentText> texts) {
+        StringBuilder b = new StringBuilder("# Licence\n\n");
+        b.append("The recordings in this export are commercially licensed from the performers, each under the consent "
+                + "text they agreed to (its version is in `tables/participants.parquet` and in every sample's `.json`). "
+                + "This export is licensed for: ").append(String.join(", ", s.request().scopes().stream().sorted()
+                .map(ConsentScope::wireName).toList())).append(". Uses outside a sample's `permissions` are not "
+                + "licensed. Withdrawals (`withdrawals.jsonl`, and those listed by later exports) end the licence for "
+                + "the uses withdrawn.\n");
+        for (ConsentTexts.ConsentText t : texts) {
+            b.append("\n## Consent text version ").append(t.version()).append("\n\nScopes: ")
+                    .append(t.scopes().isEmpty() ? "none" : String.join(", ", t.scopes()))
+                    .append(". On withdrawal: ").append(t.onWithdrawal().equals(ConsentTexts.ON_WITHDRAWAL_INTERACTION)
+                            ? "the whole interaction leaves later exports" : "the performer's files leave later exports")
+                    .append(".\n\n");
+            for (String line : t.text().split("\n", -1)) {
+                b.append("> ").append(line).append('\n');
+            }
+        }
         return b.toString();
     }
 

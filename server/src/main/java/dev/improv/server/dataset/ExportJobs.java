@@ -43,6 +43,7 @@ public final class ExportJobs implements AutoCloseable {
     public ExportJobs(Path dataDir, SessionArchive archive, String version) throws IOException {
         this.dataDir = dataDir;
         this.exporter = new SeamlessExport(dataDir, archive, version);
+        removeAbandoned(dataDir.resolve("exports"));
         this.thread = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(MAX_QUEUED),
                 r -> {
                     Thread t = new Thread(r, "dataset-export");
@@ -75,6 +76,19 @@ public final class ExportJobs implements AutoCloseable {
             put(queued);
         }
         return queued;
+    }
+
+    /** An export cut short by a stop or a crash left a {@code *.partial-*} folder: never an export, so it goes. */
+    static void removeAbandoned(Path exports) throws IOException {
+        if (!java.nio.file.Files.isDirectory(exports)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> dirs = java.nio.file.Files.list(exports)) {
+            for (Path d : dirs.filter(p -> p.getFileName().toString().matches(".+\\.partial-[0-9a-f]{8}")).toList()) {
+                LOG.warn("removing {}: an export that did not finish (server stopped or crashed during it)", d);
+                SeamlessExport.deleteTree(d);
+            }
+        }
     }
 
     private void run(String id, ExportRequest req, Path out) {

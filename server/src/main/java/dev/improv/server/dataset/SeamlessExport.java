@@ -422,6 +422,8 @@ public final class SeamlessExport {
                     "channels", 1, "bitsPerSample", 16, "frames", frames));
             meta.put("vad", map("file", key + ".vad.jsonl", "frameMs", 10, "source", vadSource));
             meta.put("turns", map("file", key + ".turns.jsonl", "turns", counts[0], "speech", counts[1]));
+            TakeQuality q = TakeQuality.of(scene, t);
+            meta.put("quality", q);
             meta.put("consent", map("version", c.version(), "pool", c.pool(), "acceptedAt", c.acceptedAt(),
                     "scopes", text.scopes(), "logSeq", c.seq()));
             meta.put("permissions", permissions);
@@ -459,7 +461,8 @@ public final class SeamlessExport {
                     audio == null ? null : recorded[0], vadSource, (long) counts[0], (long) counts[1],
                     (long) c.version(), String.join(",", text.scopes()), permissions.get("training"),
                     permissions.get("synthetic_voice"), permissions.get("commercial_use"),
-                    wav == null ? null : wav.sha256()});
+                    wav == null ? null : wav.sha256(), q.speechRatio(), q.overlapRatio(), q.longestSilenceS(),
+                    q.speakingBalance(), q.turnGapMedianMs(), String.join(",", q.flags())});
         }
 
         Result finish() throws IOException {
@@ -489,6 +492,9 @@ public final class SeamlessExport {
             Files.writeString(work.resolve("croissant.json"), PRETTY.writeValueAsString(
                     DatasetDocs.croissant(summary, tableSha)));
             Files.writeString(work.resolve("README.md"), DatasetDocs.card(summary));
+            List<ConsentTexts.ConsentText> used = new ArrayList<>();
+            textCache.values().forEach(t -> t.ifPresent(used::add));
+            Files.writeString(work.resolve("LICENSE.md"), DatasetDocs.licence(summary, used));
             deleteTree(spool);
 
             Map<String, Object> manifest = new LinkedHashMap<>();

@@ -28,6 +28,8 @@ public final class Withdrawals {
     private static final Logger LOG = LoggerFactory.getLogger(Withdrawals.class);
     private static final ObjectMapper JSON = ProtocolCodec.mapper();
     public static final int MAX_REASON_CHARS = 500;
+    /** Withdrawals one participant may record: a withdrawal is rare, and a performer's link must not fill the disk. */
+    public static final int MAX_PER_PARTICIPANT = 16;
 
     /**
      * One withdrawal: participant {@code pid} withdraws {@code scopes} (every scope when it names all of them) from
@@ -61,6 +63,10 @@ public final class Withdrawals {
         List<String> names = (scopes.isEmpty() ? Set.of(ConsentScope.values()) : scopes).stream()
                 .sorted().map(ConsentScope::wireName).toList();
         List<Withdrawal> all = all();
+        if (all.stream().filter(x -> x.pid().equals(pid)).count() >= MAX_PER_PARTICIPANT) {
+            throw new IllegalStateException("participant " + pid + " has recorded " + MAX_PER_PARTICIPANT
+                    + " withdrawals, the most one participant may; the studio can help");
+        }
         Withdrawal w = new Withdrawal(all.size() + 1L, pid, names, now, via, reason);
         OwnerOnly.createDirectories(file.getParent());
         try (FileChannel out = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),

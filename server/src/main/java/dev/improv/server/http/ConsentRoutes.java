@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
 
 /**
@@ -102,7 +101,8 @@ public final class ConsentRoutes {
                 }).documented(ApiDoc.of("Record a performer's withdrawal of consent (all scopes when none are named)")
                         .describe("Forced to the consent log before the answer; later exports leave the performer out.")
                         .body(NewWithdrawal.class, "pid")
-                        .answers(201, "recorded", Withdrawals.Withdrawal.class).fails(400, "a field is wrong")),
+                        .answers(201, "recorded", Withdrawals.Withdrawal.class).fails(400, "a field is wrong")
+                        .fails(409, "the participant has recorded the most withdrawals one may (16)")),
                 Route.get("/api/consent/mine", Route.Access.PUBLIC, ex -> {
                     JoinClaims claims = performer(ex);
                     ex.reply(router.pool(claims.pool()), pool -> onDisk(ex, () -> {
@@ -128,6 +128,7 @@ public final class ConsentRoutes {
                         .body(NewWithdrawal.class)
                         .answers(201, "recorded", Withdrawals.Withdrawal.class)
                         .fails(400, "a field is wrong").fails(401, "no or a bad token")
+                        .fails(409, "the most withdrawals one participant may (16) are recorded")
                         .fails(403, "not a performer's lobby token")));
     }
 
@@ -153,8 +154,14 @@ public final class ConsentRoutes {
         if (pid.length() > 128) {
             throw ApiError.invalid("pid", "at most 128 characters");
         }
-        onDisk(ex, () -> ex.json(HttpResponseStatus.CREATED, withdrawals.withdraw(pid, scopes, via, body.reason(),
-                clock.getAsLong())));
+        onDisk(ex, () -> {
+            try {
+                ex.json(HttpResponseStatus.CREATED, withdrawals.withdraw(pid, scopes, via, body.reason(),
+                        clock.getAsLong()));
+            } catch (IllegalStateException e) {
+                ex.error(HttpResponseStatus.CONFLICT, new ApiError("WITHDRAWAL_LIMIT", "pid", e.getMessage()));
+            }
+        });
     }
 
     private static ConsentTexts.ConsentText text(NewText body) {
@@ -168,23 +175,7 @@ public final class ConsentRoutes {
         }
     }
 
-    @FunctionalInterface
-    private interface DiskWork {
-        void run() throws IOException;
-    }
-
     private void onDisk(HttpExchange ex, DiskWork work) {
-        try {
-            disk.execute(() -> {
-                try {
-                    work.run();
-                } catch (Exception e) {
-                    ex.fail(e);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            ex.error(HttpResponseStatus.SERVICE_UNAVAILABLE, new ApiError("SERVER_SHUTDOWN", null,
-                    "the server is shutting down"));
-        }
+        DiskWork.offThread(ex, disk, work);
     }
 }

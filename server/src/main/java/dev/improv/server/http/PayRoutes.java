@@ -23,9 +23,11 @@ public final class PayRoutes {
     static final String CSV = "text/csv; charset=utf-8";
     static final String CSV_HEADER = "pool,performer,day,lobby_ms,offer_ms,scene_ms,scenes_completed";
     private final Router router;
+    private final dev.improv.server.auth.TokenService tokens;
 
-    public PayRoutes(Router router) {
+    public PayRoutes(Router router, dev.improv.server.auth.TokenService tokens) {
         this.router = router;
+        this.tokens = tokens;
     }
 
     /** One performer's totals over the statement's days. */
@@ -59,7 +61,26 @@ public final class PayRoutes {
                                 .query("to", false, "last UTC day, yyyy-mm-dd")
                                 .query("performer", false, "only this participant id")
                                 .answers(200, "CSV with a header line", new ApiDoc.Text(CSV))
-                                .fails(400, "a bad date or an empty range").fails(404, "no such pool")));
+                                .fails(400, "a bad date or an empty range").fails(404, "no such pool")),
+                Route.get("/api/pay/mine", Route.Access.PUBLIC, this::mine)
+                        .documented(ApiDoc.of("A performer's own pay statement in their pool, per UTC day")
+                                .query("token", true, "the performer's lobby link token")
+                                .answers(200, "the performer's lines and total", PayStatement.class)
+                                .fails(401, "no or a bad token").fails(403, "not a performer's lobby token")
+                                .fails(404, "the pool is closed")));
+    }
+
+    /** The performer of a lobby token sees only their own lines. */
+    private void mine(HttpExchange ex) {
+        dev.improv.server.auth.JoinClaims claims = ex.joinToken(tokens);
+        if (claims.pool() == null || claims.role() != dev.improv.server.protocol.Role.PERFORMER) {
+            throw new ApiError.Failure(HttpResponseStatus.FORBIDDEN, ApiError.of(ErrorCode.NOT_AUTHORIZED, "token",
+                    "a pay statement is read with a performer's lobby link"));
+        }
+        ex.reply(router.poolDays(claims.pool()), days -> ex.json(HttpResponseStatus.OK, build(claims.pool(),
+                days.orElseThrow(() -> new ApiError.Failure(HttpResponseStatus.NOT_FOUND, ApiError.of(
+                        ErrorCode.POOL_NOT_FOUND, "token", "the pool of this link is closed"))), null, null,
+                claims.pid())));
     }
 
     private void statement(HttpExchange ex, java.util.function.Consumer<PayStatement> answer) {

@@ -166,11 +166,6 @@ public final class SessionRoutes {
     }
 
     @FunctionalInterface
-    private interface DiskWork {
-        void run() throws IOException;
-    }
-
-    @FunctionalInterface
     private interface SessionWork {
         void run(String id) throws IOException;
     }
@@ -200,17 +195,6 @@ public final class SessionRoutes {
 
     /** Runs {@code work} on the disk executor; it answers from there. */
     private void offThread(HttpExchange ex, DiskWork work) {
-        try {
-            diskReads.execute(() -> {
-                try {
-                    work.run();
-                } catch (Exception e) {
-                    ex.fail(e);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            ex.error(HttpResponseStatus.SERVICE_UNAVAILABLE, new ApiError("SERVER_SHUTDOWN", null,
-                    "the server is shutting down"));
-        }
+        DiskWork.offThread(ex, diskReads, work);
     }
 }

@@ -330,11 +330,9 @@ final class WebhookOutbox implements AutoCloseable {
         }
         List<WebhookEndpoint> next = new ArrayList<>(endpoints);
         next.add(e);
-        try {
-            saveRegistered(next);
-        } catch (IOException failed) {
-            metrics.outboxWriteFailed();
-            return () -> r.done().completeExceptionally(failed);
+        Runnable failed = save(next, r.done());
+        if (failed != null) {
+            return failed;
         }
         endpoints.add(e);
         endpointsListener.changed(List.copyOf(endpoints), e, null);
@@ -355,11 +353,9 @@ final class WebhookOutbox implements AutoCloseable {
         }
         List<WebhookEndpoint> next = new ArrayList<>(endpoints);
         next.remove(e);
-        try {
-            saveRegistered(next);
-        } catch (IOException failed) {
-            metrics.outboxWriteFailed();
-            return () -> r.done().completeExceptionally(failed);
+        Runnable failed = save(next, r.done());
+        if (failed != null) {
+            return failed;
         }
         endpoints.remove(e);
         pendingLines.entrySet().removeIf(entry -> {
@@ -377,6 +373,17 @@ final class WebhookOutbox implements AutoCloseable {
         endpointsListener.changed(List.copyOf(endpoints), null, e);
         LOG.info("webhooks: endpoint removed through the admin API: {}", e);
         return () -> r.done().complete(e);
+    }
+
+    /** Keeps {@code next} as the registered endpoints; null when written, else how to answer the failure. */
+    private Runnable save(List<WebhookEndpoint> next, java.util.concurrent.CompletableFuture<WebhookEndpoint> done) {
+        try {
+            saveRegistered(next);
+            return null;
+        } catch (IOException e) {
+            metrics.outboxWriteFailed();
+            return () -> done.completeExceptionally(e);
+        }
     }
 
     /** The endpoints registered through the admin API, from {@code endpoints.json} (start-up). */

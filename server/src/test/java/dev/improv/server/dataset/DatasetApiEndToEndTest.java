@@ -32,7 +32,10 @@ class DatasetApiEndToEndTest {
     @Test
     void consentLifecycleAndAnExportJob() throws Exception {
         ScriptedSessions.write(data, "20251202T000000Z-room1-aaaa", 0, "pool-en", 1, 6);
+        Path abandoned = java.nio.file.Files.createDirectories(data.resolve("exports/old.partial-0123abcd/shards"));
+        java.nio.file.Files.writeString(abandoned.resolve("improv-000000.tar"), "cut short by a crash");
         try (TestServer server = TestServer.startWithLog(data)) {
+            assertTrue(!java.nio.file.Files.exists(abandoned.getParent()), "an unfinished export is removed at start");
             String text = "{\"version\":1,\"text\":\"I agree to training use.\",\"scopes\":[\"training\"]}";
             assertEquals(201, server.admin("POST", "/api/consent/texts", text).statusCode());
             assertEquals(200, server.admin("POST", "/api/consent/texts", text).statusCode());
@@ -59,6 +62,10 @@ class DatasetApiEndToEndTest {
             assertEquals(link.path("participantId").asText(), json(w).path("pid").asText());
             assertEquals(1, json(server.admin("GET", "/api/consent/withdrawals", null)).path("withdrawals").size());
             assertEquals(401, server.request("GET", "/api/consent/mine?token=forged", null, null).statusCode());
+            JsonNode myPay = json(server.request("GET", "/api/pay/mine?token=" + token, null, null));
+            assertEquals("pool-en", myPay.path("pool").asText());
+            assertEquals(0, myPay.path("days").size());
+            assertEquals(401, server.request("GET", "/api/pay/mine?token=forged", null, null).statusCode());
 
             // a pay statement of a pool nobody played in yet: no lines; CSV with its header; bad input named
             assertEquals(0, json(server.admin("GET", "/api/pools/pool-en/pay", null)).path("days").size());
@@ -92,6 +99,22 @@ class DatasetApiEndToEndTest {
             assertEquals(1, json(server.admin("GET", "/api/exports", null)).path("exports").size());
             assertEquals(404, server.admin("GET", "/api/exports/nope", null).statusCode());
             assertEquals("name", json(server.admin("POST", "/api/exports", "{\"name\":\"first\"}")).path("field").asText());
+
+            // the operator CLI starts one and follows it to the end
+            Path key = data.resolve("cli-admin-key");
+            java.nio.file.Files.writeString(key, "test-admin-key\n");
+            java.io.StringWriter out = new java.io.StringWriter();
+            int code = dev.improv.server.cli.OperatorCli.run(new java.io.PrintWriter(out), new java.io.PrintWriter(out),
+                    "export", "--format", "webdataset", "--name", "from-cli", "--scope", "training",
+                    "--server", server.httpBase(), "--admin-key-file", key.toString());
+            assertEquals(0, code, out.toString());
+            assertTrue(out.toString().contains("done: 4 samples in 1 shards"), out.toString());
+            assertTrue(ManifestVerifier.verify(data.resolve("exports/from-cli"), null).ok());
+            out.getBuffer().setLength(0);
+            assertEquals(1, dev.improv.server.cli.OperatorCli.run(new java.io.PrintWriter(out),
+                    new java.io.PrintWriter(out), "export", "--format", "webdataset", "--scope", "mining",
+                    "--server", server.httpBase(), "--admin-key-file", key.toString()), out.toString());
+            assertTrue(out.toString().contains("unknown consent scope 'mining'"), out.toString());
         }
     }
 }

@@ -36,6 +36,12 @@ final class ScriptedSessions {
      */
     static String write(Path dataDir, String id, int dayOffset, String pool, int consentVersion, double audioSeconds)
             throws IOException {
+        return write(dataDir, id, dayOffset, pool, consentVersion, audioSeconds, SCENE_US);
+    }
+
+    /** The same with scenes of {@code sceneUs} (the second starts 1 s after the first ends). */
+    static String write(Path dataDir, String id, int dayOffset, String pool, int consentVersion, double audioSeconds,
+                        long sceneUs) throws IOException {
         long t = T0 + dayOffset * 86_400_000_000L;
         Path dir = Files.createDirectories(dataDir.resolve("sessions").resolve(id));
         List<String> lines = new ArrayList<>();
@@ -48,7 +54,7 @@ final class ScriptedSessions {
         }
         List<SessionMeta.SceneInfo> scenes = new ArrayList<>();
         for (int scene = 1; scene <= 2; scene++) {
-            long s0 = t + 1_000_000 + (scene - 1) * (SCENE_US + 1_000_000);
+            long s0 = t + 1_000_000 + (scene - 1) * (sceneUs + 1_000_000);
             ev.accept(s0 - 500_000, "\"type\":\"prompt\",\"seq\":$SEQ,\"ts\":$TS,\"actor\":\"m-1\",\"text\":\"Prompt "
                     + scene + ": a lighthouse keeper\",\"scene\":" + (scene - 1));
             long startSeq = seq[0] + 1;
@@ -63,10 +69,10 @@ final class ScriptedSessions {
                 ev.accept(a + 1_600_000, mark(p, "turn_end", a + 1_600_000, scene));
             }
             long endSeq = seq[0] + 1;
-            ev.accept(s0 + SCENE_US, "\"type\":\"scene_ended\",\"seq\":$SEQ,\"ts\":$TS,\"actor\":\"m-1\",\"scene\":" + scene);
-            scenes.add(new SessionMeta.SceneInfo(scene, "Take " + scene, startSeq, s0, endSeq, s0 + SCENE_US));
+            ev.accept(s0 + sceneUs, "\"type\":\"scene_ended\",\"seq\":$SEQ,\"ts\":$TS,\"actor\":\"m-1\",\"scene\":" + scene);
+            scenes.add(new SessionMeta.SceneInfo(scene, "Take " + scene, startSeq, s0, endSeq, s0 + sceneUs));
         }
-        long end = t + 12_000_000;
+        long end = t + Math.max(12_000_000, 3_000_000 + 2 * sceneUs);
         Files.write(dir.resolve("events.jsonl"), (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
         SessionMeta meta = new SessionMeta(id, "room-" + id, "Room " + id, t, end, 1, "test-1.0",
                 List.of(new SessionMeta.ParticipantInfo("p-a", "Ana", Role.PERFORMER, t, 1),

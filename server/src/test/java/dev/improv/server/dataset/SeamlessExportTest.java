@@ -114,6 +114,8 @@ class SeamlessExportTest {
             assertTrue(meta.path("permissions").path("training").asBoolean());
             assertFalse(meta.path("permissions").path("synthetic_voice").asBoolean());
             assertEquals("audio", meta.path("vad").path("source").asText());
+            assertEquals(0.375, meta.path("quality").path("speechRatio").asDouble(), meta.path("quality").toString());
+            assertEquals("[]", meta.path("quality").path("flags").toString());
         }
 
         // the Parquet table, read back with parquet-java
@@ -122,6 +124,8 @@ class SeamlessExportTest {
         assertEquals(key, rows.get(0).getString("key", 0));
         assertEquals("improv-000000.tar", rows.get(0).getString("shard", 0));
         assertTrue(rows.get(0).getBoolean("has_audio", 0));
+        assertEquals(0.375, rows.get(0).getDouble("speech_ratio", 0));
+        assertEquals(0.0, rows.get(0).getDouble("overlap_ratio", 0));
         assertEquals(ScriptedSessions.SCENE_US * 48_000 / 1_000_000, rows.get(0).getLong("recorded_frames", 0));
         assertEquals(2, readParquet(dir.resolve("tables/interactions.parquet")).size());
         assertEquals("Prompt 2: a lighthouse keeper",
@@ -141,6 +145,10 @@ class SeamlessExportTest {
         assertTrue(card.startsWith("---\nlicense: other\n"), card);
         assertTrue(card.contains("task_categories:") && card.contains("size_categories:\n- n<1K")
                 && card.contains("language:\n- en"), card);
+
+        String licence = Files.readString(dir.resolve("LICENSE.md"));
+        assertTrue(licence.contains("## Consent text version 1") && licence.contains("> I agree to training use."),
+                licence);
 
         // provenance: the PROV chain reaches from the performer to the file
         JsonNode prov = manifest.path("prov");
@@ -247,6 +255,12 @@ class SeamlessExportTest {
         ExportException none = assertThrows(ExportException.class, () -> exporter.select(new ExportRequest(null, null,
                 LocalDate.parse("2030-01-01"), null, null, null, 0, null, null)));
         assertTrue(none.getMessage().startsWith("nothing to export"), none.getMessage());
+        Withdrawals many = new Withdrawals(data);
+        for (int i = 0; i < Withdrawals.MAX_PER_PARTICIPANT; i++) {
+            many.withdraw("p-flood", Set.of(ConsentScope.SYNTHETIC_VOICE), "performer", null, i);
+        }
+        assertThrows(IllegalStateException.class, () -> many.withdraw("p-flood", Set.of(), "performer", null, 99));
+        assertEquals(Withdrawals.MAX_PER_PARTICIPANT, many.of("p-flood").size());
         IllegalArgumentException scope = assertThrows(IllegalArgumentException.class,
                 () -> ConsentScope.parse("mining"));
         assertTrue(scope.getMessage().contains("unknown consent scope 'mining'"));

@@ -109,6 +109,7 @@ class OpenApiEndToEndTest {
             server.admin("POST", "/api/consent/withdrawals", "{\"pid\":\"p-x\",\"scopes\":[\"synthetic_voice\"]}");
             server.admin("GET", "/api/consent/withdrawals", null);
             server.request("GET", "/api/consent/mine?token=" + lobbyToken, null, null);
+            server.request("GET", "/api/pay/mine?token=" + lobbyToken, null, null);
             server.request("POST", "/api/consent/mine/withdrawals?token=" + lobbyToken, "{}", null);
             server.admin("POST", "/api/exports", "{\"sessions\":[\"nope\"]}");
             server.admin("GET", "/api/exports", null);

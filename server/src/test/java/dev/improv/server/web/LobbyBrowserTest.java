@@ -286,4 +286,48 @@ class LobbyBrowserTest {
                 "const done = arguments[arguments.length - 1]; window.improv.recorderStats().then(done, e => done([]));");
         return stats.isEmpty() ? 0 : ((Number) stats.get(0).get("offers")).longValue();
     }
+    @Test
+    void aPerformerSeesWhatTheyAgreedToAndWithdraws() throws Exception {
+        String pool = "consent-call";
+        admin("POST", "/api/consent/texts", "{\"version\":3,\"text\":\"Training and commercial use.\","
+                + "\"scopes\":[\"training\",\"commercial_use\"]}", 201);
+        admin("POST", "/api/pools", "{\"id\":\"" + pool + "\",\"consentVersion\":3,\"consentText\":"
+                + "\"Training and commercial use.\",\"roomSize\":2}", 201);
+        JsonNode link = lobbyLink(pool, "performer", "Dana");
+        String dana = rig.open(rig.pageUrl(link));
+        await("consent shown").until(() -> phase(dana).equals("consent"));
+        assertTrue(rig.on(dana).findElement(By.id("my-consent")).getAttribute("class").contains("hidden"),
+                "nothing about an agreement before agreeing");
+        click(dana, "consent-check");
+        click(dana, "consent-agree");
+        await("her consent is shown").until(() -> rig.on(dana).findElement(By.id("my-consent-summary")).getText()
+                .contains("Version 3"));
+        assertTrue(rig.on(dana).findElement(By.id("my-consent-summary")).getText().contains("commercial use"));
+        click(dana, "withdraw-training");
+        click(dana, "my-consent-withdraw");
+        assertEquals("Press again to confirm", rig.on(dana).findElement(By.id("my-consent-withdraw")).getText());
+        assertEquals(0, admin("GET", "/api/consent/withdrawals", null, 200).path("withdrawals").size(),
+                "one click withdraws nothing");
+        click(dana, "my-consent-withdraw");
+        await("withdrawn").until(() -> rig.on(dana).findElement(By.id("my-consent-status")).getText()
+                .startsWith("Withdrawn and recorded"));
+        JsonNode w = admin("GET", "/api/consent/withdrawals", null, 200).path("withdrawals").get(0);
+        assertEquals(link.path("participantId").asText(), w.path("pid").asText());
+        assertEquals("[\"training\"]", w.path("scopes").toString());
+        assertEquals("performer", w.path("via").asText());
+        rig.screenshot(dana, "lobby-my-consent");
+        // her own time: none before she queues, lobby time once she waits
+        await("no time yet").until(() -> rig.on(dana).findElement(By.id("my-pay-status")).getText()
+                .equals("No time recorded yet."));
+        click(dana, "queue");
+        await("queued").until(() -> phase(dana).equals("queued"));
+        Thread.sleep(1_100);
+        click(dana, "my-pay-refresh");
+        await("her lobby time is shown").until(() -> {
+            String text = rig.on(dana).findElement(By.id("my-pay-status")).getText();
+            return text.matches("In all: 0:00 in scenes, 0 scenes completed, \\d+:\\d\\d waiting\\.")
+                    && !text.endsWith(" 0:00 waiting.");
+        });
+        assertEquals(1, rig.on(dana).findElements(By.cssSelector("#my-pay-table tbody tr")).size());
+    }
 }
