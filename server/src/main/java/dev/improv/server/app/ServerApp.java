@@ -130,7 +130,7 @@ public final class ServerApp implements AutoCloseable {
         features.add(Feature.ofRoutes(new ServerRoutes(metrics).routes()));
         features.add(Feature.ofRoutes(pages.routes()));
         features.add(Feature.ofRoutes(new RoomRoutes(router, links, config.roomLimits(),
-                media == null ? null : media.starter()).routes()));
+                media == null ? null : media.starter(), takes.roomConsent()).routes()));
         features.add(Feature.ofRoutes(new IceRoute(tokens, new IceServers(config.ice(), Clock.systemUTC()), router)
                 .routes()));
         features.add(Feature.ofRoutes(new PoolRoutes(router, links).routes()));

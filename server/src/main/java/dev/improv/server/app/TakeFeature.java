@@ -34,6 +34,12 @@ final class TakeFeature implements Feature {
         routes = new TakeRoutes(tokens, takes).routes();
     }
 
+    /** Where {@code POST /api/rooms} puts a room's own consent text. */
+    dev.improv.server.http.RoomRoutes.RoomConsent roomConsent() {
+        return (roomId, version, text) -> takes.setTerms(roomId, new dev.improv.server.take.ConsentTerms(version,
+                text));
+    }
+
     @Override
     public List<Route> routes() {
         return routes;

@@ -59,6 +59,8 @@ public final class Takes implements AutoCloseable {
     private final Map<String, Take> takes = new HashMap<>();
     /** room → its latest take's id. */
     private final Map<String, String> latest = new HashMap<>();
+    /** room → its own stage consent text (given at creation; absent: the server's). Also read by {@link #terms}. */
+    private final Map<String, ConsentTerms> roomTerms = new java.util.concurrent.ConcurrentHashMap<>();
     /** room → performer → the consent version they declined. */
     private final Map<String, Map<String, Integer>> declined = new HashMap<>();
     private long storedBytes;
@@ -350,9 +352,29 @@ public final class Takes implements AutoCloseable {
         });
     }
 
-    /** The consent text of a room's stage. */
+    /** The consent text of a room's stage: its own, or the server's. */
     public ConsentTerms terms(String roomId) {
-        return new ConsentTerms(settings.consentVersion(), settings.consentText());
+        ConsentTerms own = roomTerms.get(roomId);
+        return own != null ? own : new ConsentTerms(settings.consentVersion(), settings.consentText());
+    }
+
+    /**
+     * Gives a room its own stage consent text, kept in {@code <data>/takes/<room>/consent.json} (forced to disk
+     * before the future completes, so that a restart shows the same text).
+     */
+    public CompletableFuture<Void> setTerms(String roomId, ConsentTerms terms) {
+        return call(() -> {
+            try {
+                Path dir = Files.createDirectories(store.root().resolve(roomId));
+                TakeStore.writeDurably(dir.resolve("consent.json"), ProtocolCodec.mapper().writeValueAsBytes(terms));
+                TakeStore.forceDir(dir);
+            } catch (IOException e) {
+                throw new TakeRefusal(503, TakeRefusal.STORAGE_FAILED, "consentText",
+                        "the room's consent text could not be written: " + e.getMessage());
+            }
+            roomTerms.put(roomId, terms);
+            return null;
+        });
     }
 
     /** The stage consent and this performer's answer. */
@@ -576,6 +598,11 @@ public final class Takes implements AutoCloseable {
         }
         try (Stream<Path> roomDirs = Files.list(store.root())) {
             for (Path roomDir : (Iterable<Path>) roomDirs::iterator) {
+                Path terms = roomDir.resolve("consent.json");
+                if (Files.isRegularFile(terms)) {
+                    roomTerms.put(roomDir.getFileName().toString(),
+                            ProtocolCodec.mapper().readValue(terms.toFile(), ConsentTerms.class));
+                }
                 try (Stream<Path> sceneDirs = Files.list(roomDir)) {
                     for (Path sceneDir : (Iterable<Path>) sceneDirs::iterator) {
                         recoverTake(roomDir.getFileName().toString(), sceneDir);

@@ -200,4 +200,28 @@ class TakeUploadEndToEndTest {
             assertTrue(metrics.contains("improv_take_chunks_stored_total 5.0"), metrics);
         }
     }
+
+    @Test
+    void aRoomCreatedWithItsOwnConsentTextShowsItOnTheStageAndLogsItsVersion() throws Exception {
+        refused(server.admin("POST", "/api/rooms", "{\"consentVersion\":3}"), 400, "INVALID_FIELD", "consentText");
+        JsonNode room = server.createRoom("{\"performers\":[\"Ana\"],\"consentVersion\":3,"
+                + "\"consentText\":\"Studio X records this scene for speech research.\"}");
+        String roomId = room.path("room").path("id").asText();
+        String ana = TestServer.link(room, "performer", 0).path("token").asText();
+        JsonNode terms = ProtocolCodec.mapper().readTree(server.request("GET", "/api/stage/consent?token=" + ana, null,
+                null).body());
+        assertEquals(3, terms.path("version").asInt());
+        assertEquals("Studio X records this scene for speech research.", terms.path("text").asText());
+        refused(server.request("POST", "/api/stage/consent?token=" + ana, "{\"version\":1,\"agree\":true}", null),
+                409, "CONSENT_REQUIRED", "version");
+        try (TestClient mo = TestClient.join(server.wsUrl(roomId, TestServer.link(room, "moderator", 0)
+                .path("token").asText()))) {
+            assertEquals("agreed", ProtocolCodec.mapper().readTree(server.request("POST", "/api/stage/consent?token="
+                    + ana, "{\"version\":3,\"agree\":true}", null).body()).path("answer").asText());
+            assertEquals(3, mo.await(m -> "consent".equals(m.path("type").asText()), "the consent event")
+                    .path("consentVersion").asInt());
+        }
+        assertTrue(Files.isRegularFile(data.resolve("takes").resolve(roomId).resolve("consent.json")),
+                "kept for a restart");
+    }
 }
