@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs what the browser tests of the web client need (Debian/Ubuntu, as root): Chromium and its
 # chromedriver at /usr/bin, coturn (the relay test) and iproute2 (the tests put Chromium into its own network
-# namespace); then axe-core from npm (the accessibility check of the browser tests loads it into the pages under
-# test; it is never served by the server), pinned in server/src/test/a11y/package-lock.json.
+# namespace), nats-server (the cluster tests start a 3-node JetStream cluster on loopback); then axe-core from
+# npm (the accessibility check of the browser tests loads it into the pages under test; it is never served by the
+# server), pinned in server/src/test/a11y/package-lock.json.
 # Idempotent and non-interactive; does nothing when everything is already there.
 set -eu
 
@@ -11,6 +12,7 @@ need=""
 [ -x /usr/bin/chromedriver ] || need="$need chromium-driver"
 [ -x /usr/bin/turnserver ] || need="$need coturn"
 command -v ip >/dev/null 2>&1 || need="$need iproute2"
+command -v nats-server >/dev/null 2>&1 || need="$need nats-server"
 
 a11y_dir="$(cd "$(dirname "$0")/.." && pwd)/server/src/test/a11y"
 install_axe() {
@@ -33,7 +35,7 @@ install_axe() {
 }
 
 if [ -z "$need" ]; then
-    echo "install-test-deps: chromium, chromium-driver and iproute2 are present"
+    echo "install-test-deps: chromium, chromium-driver, coturn, iproute2 and nats-server are present"
     install_axe
     exit 0
 fi

@@ -55,6 +55,10 @@ public final class Main {
             System.err.println("invalid configuration: " + e.getMessage());
             System.exit(2);
             return;
+        } catch (dev.improv.server.cluster.ClusterUnavailableException e) {
+            System.err.println("cannot join the cluster: " + e.getMessage());
+            System.exit(3);
+            return;
         }
         if (config.port() == 0) {
             config = config.withPublicUrl(config.publicUrl().replace(":0", ":" + server.port()));

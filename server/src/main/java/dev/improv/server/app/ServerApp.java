@@ -5,6 +5,7 @@ import dev.improv.server.webhook.WebhookFeature;
 import dev.improv.server.auth.IceServers;
 import dev.improv.server.auth.JoinLinks;
 import dev.improv.server.auth.TokenService;
+import dev.improv.server.cluster.ClusterNode;
 import dev.improv.server.config.ServerCommand;
 import dev.improv.server.config.ServerConfig;
 import dev.improv.server.eventlog.WalStorage;
@@ -97,6 +98,23 @@ public final class ServerApp implements AutoCloseable {
             features.add(log);
         }
         SessionJournal journal = log == null ? SessionJournal.none() : log.journal();
+        // cluster mode: rooms' logs go to the replicated stream (the node's log keeps the pools' facts)
+        ClusterNode cluster = config.cluster() == null ? null
+                : ClusterNode.connect(config.cluster(), metrics, config.log().backlogBytes());
+        if (cluster != null) {
+            features.add(new Feature() { // closed after the rooms were suspended: flushes, hands leases back
+                @Override
+                public List<Route> routes() {
+                    return List.of();
+                }
+
+                @Override
+                public void close() {
+                    cluster.close(config.shutdownGraceMs());
+                }
+            });
+            journal = cluster.journal();
+        }
         // webhooks: the rooms' journal also feeds the durable outbox
         WebhookFeature webhooks = new WebhookFeature(config, metrics); // endpoints from the file and the admin API
         features.add(webhooks); // closed after the rooms: their last events are in its outbox by then
@@ -107,6 +125,9 @@ public final class ServerApp implements AutoCloseable {
         journal = takes.journal(journal);
         this.rooms = new RoomRegistry(transport::nextLoop, transport.frames(), clock, metrics, journal,
                 ServerCommand.serverVersion());
+        if (cluster != null) {
+            cluster.start(rooms, transport.frames());
+        }
         JoinLinks links = new JoinLinks(tokens, config.publicUrl(), config.linkTtlSeconds(), Clock.systemUTC());
         LobbyThread lobbyThread = new LobbyThread(); // pools off the I/O loops; closed before the log
         features.add(lobbyThread);
@@ -118,8 +139,9 @@ public final class ServerApp implements AutoCloseable {
         }
         takes.start(rooms, tokens);
         LobbyGauges.register(metrics.registry(), lobbies);
-        keepRoomsOnStop = log != null;
-        Router router = new LocalRouter(rooms, lobbies);
+        keepRoomsOnStop = log != null || cluster != null;
+        LocalRouter localRouter = new LocalRouter(rooms, lobbies);
+        Router router = cluster == null ? localRouter : cluster.router(localRouter, rooms);
         this.parts = new Parts(config, metrics, tokens, links, router, clock);
         this.admin = new AdminAuth(config.adminKey());
 
@@ -127,7 +149,11 @@ public final class ServerApp implements AutoCloseable {
                 ? new MediaFeature(config, (roomId, sessionId, performer) -> rooms.hasConsent(roomId, performer.id()),
                 this::loopbackBase)
                 : null;
-        features.add(Feature.ofRoutes(new ServerRoutes(metrics).routes()));
+        features.add(Feature.ofRoutes(new ServerRoutes(metrics, cluster == null ? null : () -> {
+            ClusterNode.Health h = cluster.health();
+            return new dev.improv.server.http.AdminAnswers.ClusterHealth(h.node(), h.connected(), h.nodes(),
+                    h.leasesHeld());
+        }).routes()));
         features.add(Feature.ofRoutes(pages.routes()));
         features.add(Feature.ofRoutes(new RoomRoutes(router, links, config.roomLimits(),
                 media == null ? null : media.starter(), takes.roomConsent()).routes()));

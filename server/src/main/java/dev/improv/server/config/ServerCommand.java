@@ -274,6 +274,26 @@ public class ServerCommand {
                     + "built-in text (env IMPROV_CONSENT_FILE).")
     Path consentFile;
 
+    @Option(names = "--cluster", split = ",", defaultValue = "${env:IMPROV_CLUSTER}",
+            description = "Join a cluster through these NATS JetStream servers (nats://h1:4222,nats://h2:4222,...): "
+                    + "rooms are owned through leases and logged in a replicated stream, any node takes any link "
+                    + "(docs/cluster.md). Default: one node, no external service (env IMPROV_CLUSTER).")
+    List<String> cluster;
+
+    @Option(names = "--cluster-lease-ms", defaultValue = "${env:IMPROV_CLUSTER_LEASE_MS:-3000}",
+            description = "How long a room's lease lasts unless renewed; another node takes the room over after it "
+                    + "(env IMPROV_CLUSTER_LEASE_MS).")
+    long clusterLeaseMs;
+
+    @Option(names = "--cluster-replicas", defaultValue = "${env:IMPROV_CLUSTER_REPLICAS:-3}",
+            description = "JetStream replicas of the room stream and the lease bucket (env IMPROV_CLUSTER_REPLICAS).")
+    int clusterReplicas;
+
+    @Option(names = "--cluster-node", defaultValue = "${env:IMPROV_CLUSTER_NODE}",
+            description = "This node's name in the cluster; default: host name and process id "
+                    + "(env IMPROV_CLUSTER_NODE).")
+    String clusterNode;
+
     @Option(names = "--transport", defaultValue = "${env:IMPROV_TRANSPORT:-auto}",
             description = "auto (epoll when available), epoll or nio (env IMPROV_TRANSPORT).")
     String transport;
@@ -393,11 +413,30 @@ public class ServerCommand {
                 new ServerConfig.AdminListener(adminHost, adminPort),
                 new ServerConfig.WebhookSettings(webhooks == null ? null : webhooks.toAbsolutePath(),
                         webhookRetryBaseMs, webhookRetryMaxMs, webhookMaxAttempts, webhookMaxPending, webhookTimeoutMs),
-                new ServerConfig.LogSettings(logSegmentBytes, logBacklogBytes),
+                new ServerConfig.LogSettings(logSegmentBytes, logBacklogBytes), clusterSettings(),
                 new ServerConfig.TakeSettings(takeMaxChunkBytes, takeQuotaBytes, takesDiskQuotaBytes, takeOrderWindow,
                         takeUploadGraceMs, consentVersion, consentFile == null
                                 ? ServerConfig.TakeSettings.DEFAULT_CONSENT_TEXT
                                 : java.nio.file.Files.readString(consentFile)));
+    }
+
+    private ServerConfig.ClusterSettings clusterSettings() {
+        List<String> urls = clean(cluster);
+        if (urls.isEmpty()) {
+            return null;
+        }
+        String node = clusterNode != null && !clusterNode.isBlank() ? clusterNode
+                : (hostName() + "-" + ProcessHandle.current().pid()).replaceAll("[^A-Za-z0-9_-]", "-");
+        return new ServerConfig.ClusterSettings(urls, clusterLeaseMs, clusterReplicas,
+                node.length() > 64 ? node.substring(node.length() - 64) : node);
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "node";
+        }
     }
 
     private ServerConfig.TokenSettings tokenSettings(Path data) throws IOException {

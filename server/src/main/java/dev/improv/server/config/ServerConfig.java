@@ -29,6 +29,7 @@ import java.util.List;
  *                             their own
  * @param webhooks             signed webhooks to the operator's endpoints, with their durable outbox
  * @param log                  segment size and backlog bound of the write-ahead log
+ * @param cluster              the NATS JetStream cluster this node joins, or null for the one-node default
  * @param takes                local takes: the chunk upload API's limits and the stage's default consent text
  */
 public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, TokenSettings tokens,
@@ -38,7 +39,7 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
                            long fsyncIntervalMs, String transport, int ioThreads, long shutdownGraceMs,
                            IceSettings ice, MediaSettings media, Path promptLibrary, ClientLimits clients,
                            AdminListener admin, WebhookSettings webhooks, LogSettings log,
-                           TakeSettings takes) {
+                           ClusterSettings cluster, TakeSettings takes) {
     public ServerConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
         require(port >= 0 && port <= 65535, "port must be 0..65535");
@@ -227,6 +228,32 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
     }
 
     /**
+     * Cluster mode (issue 16, docs/cluster.md): rooms owned through leases in a JetStream key-value bucket, their
+     * logs in a replicated JetStream stream.
+     *
+     * @param natsUrls  the NATS servers to connect to ({@code nats://host:port}), any of them will do
+     * @param leaseMs   a room's lease lasts this long unless its owner renews it (every third of it); another node
+     *                  takes the room over once it has not been renewed for this long
+     * @param replicas  JetStream replicas of the room stream and the lease bucket (3 in production, at most the
+     *                  number of NATS servers)
+     * @param nodeName  this node's name in leases and logs; unique per process (a restart is a new node)
+     */
+    public record ClusterSettings(List<String> natsUrls, long leaseMs, int replicas, String nodeName) {
+        public ClusterSettings {
+            natsUrls = List.copyOf(natsUrls);
+            require(!natsUrls.isEmpty(), "cluster needs at least one nats:// URL");
+            for (String u : natsUrls) {
+                require(u.startsWith("nats://") || u.startsWith("tls://"), "cluster URL must be nats:// or tls://: "
+                        + u);
+            }
+            require(leaseMs >= 500 && leaseMs <= 60_000, "cluster lease must be 500..60000 ms");
+            require(replicas >= 1 && replicas <= 5, "cluster replicas must be 1..5");
+            require(nodeName != null && nodeName.matches("[A-Za-z0-9_-]{1,64}"),
+                    "cluster node name must be 1-64 letters, digits, '-' or '_'");
+        }
+    }
+
+    /**
      * Local takes (docs/recording.md): what one chunk upload, one take and the whole server may hold on disk, and
      * the consent text rooms show on the stage unless they were created with their own.
      *
@@ -277,6 +304,6 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         return new ServerConfig(host, port, url, dataDir, adminKey, tokens, allowedOrigins, maxMessageBytes,
                 messagesPerSecond, messageBurst, roomLimits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs,
                 writeBufferHighWater, linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads,
-                shutdownGraceMs, ice, media, promptLibrary, clients, admin, webhooks, log, takes);
+                shutdownGraceMs, ice, media, promptLibrary, clients, admin, webhooks, log, cluster, takes);
     }
 }

@@ -53,6 +53,17 @@ public final class AdminAnswers {
     }
 
     /** {@code GET /healthz}. */
-    public record Health(String status, int rooms, int connections) {
+    public record Health(String status, int rooms, int connections,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) ClusterHealth cluster) {
+        public Health(String status, int rooms, int connections) {
+            this(status, rooms, connections, null);
+        }
+    }
+
+    /**
+     * {@code /healthz} in cluster mode: this node's name, whether its NATS connection is up, the server nodes
+     * heard from (itself included) and the room leases it holds.
+     */
+    public record ClusterHealth(String node, boolean connected, int nodes, int leasesHeld) {
     }
 }

@@ -126,6 +126,21 @@ public final class RoomRegistry {
     }
 
     /**
+     * Takes one room out of this registry without closing its session (see {@link Room#suspend}): its members are
+     * disconnected with {@code code} and resume wherever the room lives now (a cluster node that lost the room).
+     * False when there is no such room here.
+     */
+    public boolean suspend(String id, String reason, ErrorCode code) {
+        Room room = rooms.remove(id);
+        if (room == null) {
+            return false;
+        }
+        metrics.roomClosed();
+        room.execute(() -> room.suspend(reason, code));
+        return true;
+    }
+
+    /**
      * Server shutdown when the log keeps rooms: disconnects every member of every room (see {@link Room#suspend})
      * and waits up to the timeout; the sessions stay open in the log for the next start.
      */

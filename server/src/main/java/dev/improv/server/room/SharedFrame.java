@@ -10,6 +10,14 @@ public interface SharedFrame {
     void release();
 
     /**
+     * A copy of the frame's bytes (the event's UTF-8 JSON), for a recipient that is not a socket of this process
+     * (a member relayed to another cluster node).
+     */
+    default byte[] bytes() {
+        throw new UnsupportedOperationException("this frame does not give its bytes");
+    }
+
+    /**
      * Hands this frame to every recipient. The default sends one by one; the transport overrides it to write
      * to all members on one event loop in a single task with one flush each, instead of one task per member.
      */

@@ -48,6 +48,11 @@ public final class ByteBufFrames implements FrameFactory {
             content.release();
         }
 
+        @Override
+        public byte[] bytes() {
+            return io.netty.buffer.ByteBufUtil.getBytes(content);
+        }
+
         /**
          * Groups recipients by event loop: members on the caller's loop are written at once and flushed once
          * each; for every other loop, one task writes to all of its members and flushes them. Compared with a

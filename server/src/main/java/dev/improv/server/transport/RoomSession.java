@@ -104,6 +104,7 @@ final class RoomSession extends WebSocketSession<ClientMessage> {
             case ROOM_LOCKED -> "the room is locked; ask the moderator to unlock it";
             case KICKED -> "you were removed from this room by a moderator";
             case ROOM_CLOSED -> "this room has ended";
+            case SERVER_SHUTDOWN -> "the room's server is gone and another one is taking it over; reconnect to resume";
             default -> code.name().toLowerCase();
         };
     }

@@ -1,0 +1,233 @@
+package dev.improv.server.cluster;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.improv.server.match.LobbyConfig;
+import dev.improv.server.match.LobbyHub;
+import dev.improv.server.match.TimeAccounting;
+import dev.improv.server.protocol.ClientMessage;
+import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.protocol.LobbyRequest;
+import dev.improv.server.protocol.ProtocolCodec;
+import dev.improv.server.room.MemberConnection;
+import dev.improv.server.room.RoomLimits;
+import dev.improv.server.room.RoomRegistry;
+import dev.improv.server.room.RoomSummary;
+import dev.improv.server.routing.Joined;
+import dev.improv.server.routing.LocalRouter;
+import dev.improv.server.routing.PoolJoin;
+import dev.improv.server.routing.RoomJoin;
+import dev.improv.server.routing.Router;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The cluster's {@link Router}: rooms this node owns go to the {@link LocalRouter}; a room owned by another node
+ * is reached through the {@link Relay} (joins) or an admin query to its owner (snapshots, close, membership). A
+ * room whose owner is gone (its lease expiring) is waited for — up to {@link #TAKEOVER_WAIT_MS} — until a node
+ * has taken it over. New rooms open on the node that was asked. Lobby pools stay on the node that opened them
+ * (not failed over yet: docs/cluster.md). Every method returns at once; nothing here blocks a caller's thread.
+ */
+final class ClusterRouter implements Router {
+    /**
+     * How long a join or query waits for a room whose owner is gone to be taken over; below the join timeout
+     * (10 s by default), so that a join still waiting is answered 1001 "reconnect to resume", not cut as too slow.
+     */
+    static final long TAKEOVER_WAIT_MS = 7_000;
+    private static final long RETRY_MS = 100;
+
+    private final ClusterNode node;
+    private final LocalRouter local;
+    private final RoomRegistry rooms;
+    private final RoomLeases leases;
+    private final Relay relay;
+
+    /** An admin query between nodes. */
+    record Query(String op, String roomId, String participantId, String reason) {
+    }
+
+    ClusterRouter(ClusterNode node, LocalRouter local, RoomRegistry rooms, RoomLeases leases, Relay relay) {
+        this.node = node;
+        this.local = local;
+        this.rooms = rooms;
+        this.leases = leases;
+        this.relay = relay;
+        relay.serve(local, this::answer);
+    }
+
+    /** Where a room lives: here, on {@code owner}, nowhere, or not settled yet (its takeover still running). */
+    private record Place(boolean here, String owner, boolean unsettled) {
+        static final Place NOWHERE = new Place(false, null, false);
+        static final Place UNSETTLED = new Place(false, null, true);
+    }
+
+    /** Finds the room's owner, waiting while its lease is expired or being taken over. */
+    private CompletableFuture<Place> locate(String roomId) {
+        CompletableFuture<Place> out = new CompletableFuture<>();
+        locate(roomId, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TAKEOVER_WAIT_MS), out);
+        return out;
+    }
+
+    private void locate(String roomId, long deadline, CompletableFuture<Place> out) {
+        if (rooms.get(roomId) != null) {
+            out.complete(new Place(true, node.name(), false));
+            return;
+        }
+        RoomLeases.Observed lease = leases.observed(roomId);
+        if (lease == null) {
+            out.complete(Place.NOWHERE);
+            return;
+        }
+        boolean settled = !lease.owner().equals(node.name()) && !leases.expired(lease) && node.alive(lease.owner());
+        if (settled) {
+            out.complete(new Place(false, lease.owner(), false));
+            return;
+        }
+        if (System.nanoTime() > deadline) {
+            out.complete(Place.UNSETTLED);
+            return;
+        }
+        node.leaseThread().schedule(() -> locate(roomId, deadline, out), RETRY_MS, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public CompletableFuture<RoomSummary> createRoom(String name, RoomLimits limits) {
+        return local.createRoom(name, limits); // the journal claims the new room's lease
+    }
+
+    @Override
+    public CompletableFuture<Optional<RoomSummary>> room(String roomId) {
+        return locate(roomId).thenCompose(p -> p.here() ? local.room(roomId)
+                : p.owner() == null ? CompletableFuture.completedFuture(Optional.empty())
+                : ask(p.owner(), new Query("room", roomId, null, null), new TypeReference<Optional<RoomSummary>>() {
+                }, Optional.empty()));
+    }
+
+    @Override
+    public CompletableFuture<List<RoomSummary>> rooms() {
+        List<CompletableFuture<List<RoomSummary>>> parts = new ArrayList<>();
+        parts.add(local.rooms());
+        for (String n : node.nodes()) {
+            if (!n.equals(node.name())) {
+                parts.add(ask(n, new Query("rooms", null, null, null), new TypeReference<List<RoomSummary>>() {
+                }, List.of()));
+            }
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            List<RoomSummary> all = new ArrayList<>();
+            for (CompletableFuture<List<RoomSummary>> p : parts) {
+                all.addAll(p.join());
+            }
+            return all;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Boolean> closeRoom(String roomId, String reason) {
+        return locate(roomId).thenCompose(p -> p.here() ? local.closeRoom(roomId, reason)
+                : p.owner() == null ? CompletableFuture.completedFuture(false)
+                : ask(p.owner(), new Query("close", roomId, null, reason), new TypeReference<Boolean>() {
+                }, false));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> isMember(String roomId, String participantId) {
+        return locate(roomId).thenCompose(p -> p.here() ? local.isMember(roomId, participantId)
+                : p.owner() == null ? CompletableFuture.completedFuture(false)
+                : ask(p.owner(), new Query("isMember", roomId, participantId, null), new TypeReference<Boolean>() {
+                }, false));
+    }
+
+    @Override
+    public CompletableFuture<Joined<ClientMessage>> joinRoom(RoomJoin join, MemberConnection connection) {
+        return locate(join.roomId()).thenCompose(p -> p.here() ? local.joinRoom(join, connection)
+                : p.unsettled() ? CompletableFuture.completedFuture(Joined.refused(ErrorCode.SERVER_SHUTDOWN))
+                : p.owner() == null ? CompletableFuture.completedFuture(Joined.refused(ErrorCode.ROOM_NOT_FOUND))
+                : relay.join(p.owner(), join, connection));
+    }
+
+    /** Asks another node; its silence or an unreadable answer counts as {@code otherwise}. */
+    private <T> CompletableFuture<T> ask(String owner, Query q, TypeReference<T> type, T otherwise) {
+        byte[] body;
+        try {
+            body = ProtocolCodec.mapper().writeValueAsBytes(q);
+        } catch (IOException e) {
+            return CompletableFuture.completedFuture(otherwise);
+        }
+        return relay.ask(owner, body).handle((answer, error) -> {
+            if (error != null || answer == null || answer.length == 0) {
+                return otherwise;
+            }
+            try {
+                return ProtocolCodec.mapper().readValue(answer, type);
+            } catch (IOException e) {
+                return otherwise;
+            }
+        });
+    }
+
+    /** Answers another node's admin query about this node's rooms. */
+    private CompletableFuture<byte[]> answer(byte[] body) {
+        Query q;
+        try {
+            q = ProtocolCodec.mapper().readValue(body, Query.class);
+        } catch (IOException e) {
+            return CompletableFuture.completedFuture(new byte[0]);
+        }
+        CompletableFuture<?> result = switch (q.op()) {
+            case "room" -> local.room(q.roomId());
+            case "rooms" -> local.rooms();
+            case "close" -> local.closeRoom(q.roomId(), q.reason());
+            case "isMember" -> local.isMember(q.roomId(), q.participantId());
+            default -> CompletableFuture.completedFuture(null);
+        };
+        return result.thenApply(value -> {
+            try {
+                return value == null ? new byte[0] : ProtocolCodec.mapper().writeValueAsBytes(value);
+            } catch (IOException e) {
+                return new byte[0];
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ lobby pools: this node's only
+
+    @Override
+    public CompletableFuture<Optional<LobbyHub.Summary>> openPool(LobbyConfig config, int moderatorCapacity) {
+        return local.openPool(config, moderatorCapacity);
+    }
+
+    @Override
+    public CompletableFuture<Optional<LobbyHub.Summary>> pool(String poolId) {
+        return local.pool(poolId);
+    }
+
+    @Override
+    public CompletableFuture<List<LobbyHub.Summary>> pools() {
+        return local.pools();
+    }
+
+    @Override
+    public CompletableFuture<Optional<List<TimeAccounting.PerformerTime>>> poolTimes(String poolId) {
+        return local.poolTimes(poolId);
+    }
+
+    @Override
+    public CompletableFuture<Optional<TimeAccounting.PerformerTime>> performerTime(String poolId,
+                                                                                   String participantId) {
+        return local.performerTime(poolId, participantId);
+    }
+
+    @Override
+    public CompletableFuture<Optional<List<TimeAccounting.DayTime>>> poolDays(String poolId) {
+        return local.poolDays(poolId);
+    }
+
+    @Override
+    public CompletableFuture<Joined<LobbyRequest>> joinPool(PoolJoin join, MemberConnection connection) {
+        return local.joinPool(join, connection);
+    }
+}

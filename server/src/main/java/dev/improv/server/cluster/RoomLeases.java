@@ -1,0 +1,356 @@
+package dev.improv.server.cluster;
+
+import dev.improv.server.eventlog.SessionRecords;
+import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.room.RecoveredRoom;
+import dev.improv.server.room.RoomListener;
+import dev.improv.server.room.RoomRegistry;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.KeyValue;
+import io.nats.client.PublishOptions;
+import io.nats.client.api.KeyValueEntry;
+import io.nats.client.api.KeyValueOperation;
+import io.nats.client.api.KeyValueWatcher;
+import io.nats.client.api.PublishAck;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Room ownership through leases in the JetStream key-value bucket: key = room id, value = owner node. A room's
+ * creator makes its lease ({@code create}: only if absent); the owner renews it every third of the lease time
+ * with compare-and-set on the revision; a lease whose revision has not changed for the lease time (seen on this
+ * node's monotonic clock, so no clocks are compared) or that was handed back is taken over by compare-and-set —
+ * one node wins — which then fences the room's log (an "owner" record appended with the expected last subject
+ * sequence), folds the log back into the room and continues it. A node that finds its lease taken, or its log
+ * appended to by another, drops the room (members are told to reconnect and resume).
+ *
+ * <p>Threads: every lease call runs on {@code cluster-leases}; the watcher (jnats) only updates {@link #observed}.
+ */
+final class RoomLeases {
+    private static final Logger LOG = LoggerFactory.getLogger(RoomLeases.class);
+    /** The value of a lease its owner handed back at a clean stop: taken over at once. */
+    static final String RELEASED = "-";
+    private static final int WRONG_LAST_SEQUENCE = 10071;
+    private static final int FENCE_ATTEMPTS = 5;
+
+    /** What the watcher last saw of a lease. */
+    record Observed(String owner, long revision, long seenNanos) {
+    }
+
+    private final ClusterNode node;
+    private final RoomRegistry rooms;
+    private final StreamJournal journal;
+    private final Relay relay;
+    private final KeyValue kv;
+    private final byte[] me;
+    private final long leaseNanos;
+    /** Room id → revision of this node's lease. Lease thread only. */
+    private final Map<String, Long> owned = new HashMap<>();
+    private volatile int held;
+    /** Rooms whose lease this node took but whose log could not be read or fenced yet (JetStream electing a
+     * leader): retried on every scan while the lease is renewed. Lease thread only. */
+    private final Map<String, Long> restoring = new HashMap<>();
+    /** Rooms whose takeover failed for want of JetStream, said once. Lease thread only. */
+    private final java.util.Set<String> unreachable = new java.util.HashSet<>();
+    /** Every lease in the bucket as last seen; written by the watcher's thread, read by any. */
+    private final Map<String, Observed> observed = new ConcurrentHashMap<>();
+
+    RoomLeases(ClusterNode node, RoomRegistry rooms, StreamJournal journal, Relay relay) {
+        this.node = node;
+        this.rooms = rooms;
+        this.journal = journal;
+        this.relay = relay;
+        this.kv = node.leaseBucket();
+        this.me = node.name().getBytes(StandardCharsets.US_ASCII);
+        this.leaseNanos = TimeUnit.MILLISECONDS.toNanos(node.settings().leaseMs());
+    }
+
+    /**
+     * Until when a lease written at {@code sentNanos} surely holds: the lease time after the write was sent, less
+     * a sixth for clock rates and the other nodes' scan delay (they count from when they see the write).
+     */
+    private long validUntil(long sentNanos) {
+        return sentNanos + leaseNanos - leaseNanos / 6;
+    }
+
+    void start() {
+        try {
+            kv.watchAll(new Watcher());
+        } catch (IOException | JetStreamApiException e) {
+            throw new ClusterUnavailableException("cannot watch the lease bucket: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ClusterUnavailableException("interrupted while watching the lease bucket", e);
+        }
+        long lease = node.settings().leaseMs();
+        node.leaseThread().scheduleWithFixedDelay(this::renew, lease / 3, lease / 3, TimeUnit.MILLISECONDS);
+        long scan = Math.max(50, Math.min(250, lease / 6));
+        node.leaseThread().scheduleWithFixedDelay(this::scan, scan, scan, TimeUnit.MILLISECONDS);
+    }
+
+    /** The lease of {@code roomId} as last seen, or null when there is none. Any thread. */
+    Observed observed(String roomId) {
+        return observed.get(roomId);
+    }
+
+    /**
+     * Whether a lease may be taken over: handed back, or not renewed for the lease time while its owner is not
+     * heard from either. An owner whose heartbeats still arrive keeps its rooms even when it cannot renew (JetStream
+     * electing a leader takes seconds, during which nobody can write the bucket): taking them then would only move
+     * rooms between healthy nodes. Fencing keeps it safe either way.
+     */
+    boolean expired(Observed o) {
+        return o.owner().equals(RELEASED)
+                || (System.nanoTime() - o.seenNanos() > leaseNanos && !node.alive(o.owner()));
+    }
+
+    int held() {
+        return held;
+    }
+
+    /** A room opened on this node: its lease is created (it cannot exist: room ids are fresh). */
+    void claim(String roomId) {
+        node.leaseThread().execute(() -> {
+            try {
+                long sent = System.nanoTime();
+                owned.put(roomId, kv.create(roomId, me));
+                held = owned.size();
+                journal.leaseConfirmed(roomId, validUntil(sent));
+            } catch (JetStreamApiException e) {
+                LOG.error("cluster: room {} already has a lease ({}); this node does not own it", roomId,
+                        e.getMessage());
+                dropRoom(roomId, "its lease belongs to another node");
+            } catch (IOException e) {
+                LOG.warn("cluster: lease of room {} not created yet ({}); retrying", roomId, e.getMessage());
+                node.leaseThread().schedule(() -> claim(roomId), 200, TimeUnit.MILLISECONDS);
+            }
+        });
+    }
+
+    /** The room's session closed and its close is durable: its lease goes. */
+    void release(String roomId) {
+        node.leaseThread().execute(() -> {
+            Long rev = owned.remove(roomId);
+            held = owned.size();
+            if (rev != null) {
+                try {
+                    kv.delete(roomId, rev);
+                } catch (IOException | JetStreamApiException e) {
+                    LOG.warn("cluster: lease of closed room {} not deleted: {}", roomId, e.getMessage());
+                }
+            }
+        });
+    }
+
+    /** This node no longer owns {@code roomId} (fenced, or its lease taken): the room goes, members reconnect. */
+    void lost(String roomId, String why) {
+        node.leaseThread().execute(() -> {
+            owned.remove(roomId);
+            held = owned.size();
+            dropRoom(roomId, why);
+        });
+    }
+
+    private void dropRoom(String roomId, String why) {
+        journal.dropped(roomId);
+        if (rooms.suspend(roomId, "the room moved to another server; reconnect to resume",
+                ErrorCode.SERVER_SHUTDOWN)) {
+            node.metrics().roomLost();
+            LOG.warn("cluster: room {} dropped by node {}: {}", roomId, node.name(), why);
+        }
+    }
+
+    private void renew() {
+        for (Map.Entry<String, Long> e : new ArrayList<>(owned.entrySet())) {
+            try {
+                long sent = System.nanoTime();
+                owned.put(e.getKey(), kv.update(e.getKey(), me, e.getValue()));
+                journal.leaseConfirmed(e.getKey(), validUntil(sent));
+                restoring.computeIfPresent(e.getKey(), (k, v) -> sent); // a rebuild after it counts from here
+            } catch (JetStreamApiException ex) {
+                if (ex.getApiErrorCode() == WRONG_LAST_SEQUENCE) {
+                    owned.remove(e.getKey());
+                    dropRoom(e.getKey(), "its lease was taken over");
+                } else {
+                    LOG.warn("cluster: lease of room {} not renewed: {}", e.getKey(), ex.getMessage());
+                }
+            } catch (IOException ex) {
+                LOG.warn("cluster: lease of room {} not renewed: {}", e.getKey(), ex.getMessage());
+            }
+        }
+        held = owned.size();
+    }
+
+    /** Takes over the rooms whose leases expired. */
+    private void scan() {
+        for (Map.Entry<String, Long> e : new ArrayList<>(restoring.entrySet())) {
+            if (!owned.containsKey(e.getKey())) {
+                restoring.remove(e.getKey()); // the lease went meanwhile
+            } else {
+                rebuild(e.getKey(), "(retry)", e.getValue());
+            }
+        }
+        for (Map.Entry<String, Observed> e : observed.entrySet()) {
+            if (!owned.containsKey(e.getKey()) && expired(e.getValue())) {
+                takeOver(e.getKey(), e.getValue());
+            }
+        }
+        relay.checkLiveness();
+    }
+
+    private void takeOver(String roomId, Observed lease) {
+        long rev;
+        long sent = System.nanoTime();
+        try {
+            rev = kv.update(roomId, me, lease.revision());
+        } catch (JetStreamApiException e) {
+            return; // another node was faster; the watcher shows who
+        } catch (IOException e) {
+            if (unreachable.add(roomId)) { // once per streak: the scan retries every few hundred ms
+                LOG.info("cluster: lease of room {} (expired {} ms ago) not taken yet: {}", roomId,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lease.seenNanos() - leaseNanos),
+                        e.toString());
+            }
+            return;
+        }
+        unreachable.remove(roomId);
+        owned.put(roomId, rev);
+        held = owned.size();
+        rebuild(roomId, lease.owner(), sent);
+    }
+
+    /** Fences and rebuilds a room whose lease this node holds; on failure it is retried on the next scan. */
+    private void rebuild(String roomId, String from, long leaseSent) {
+        long start = System.nanoTime();
+        try {
+            boolean rebuilt = restore(roomId, leaseSent);
+            restoring.remove(roomId);
+            if (rebuilt) {
+                node.metrics().tookOver();
+                LOG.info("cluster: node {} took room {} over from {} in {} ms", node.name(), roomId, from,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            }
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            if (restoring.put(roomId, leaseSent) == null) {
+                LOG.warn("cluster: room {} not rebuilt yet, retrying while its lease is held: {}", roomId,
+                        e.toString());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Fences the room's log and rebuilds the room from it. False when there is nothing to rebuild (no session,
+     * or it closed): the lease is deleted.
+     */
+    private boolean restore(String roomId, long leaseSent)
+            throws IOException, JetStreamApiException, InterruptedException {
+        for (int attempt = 1; attempt <= FENCE_ATTEMPTS; attempt++) {
+            RoomStream.Contents log = RoomStream.read(node, roomId);
+            SessionRecords.Fold fold = new SessionRecords.Fold();
+            for (var r : log.records()) {
+                fold.add(r);
+            }
+            for (String problem : fold.problems()) {
+                LOG.warn("cluster: room {}: {}", roomId, problem);
+            }
+            if (fold.room() == null || fold.closed()) {
+                Long rev = owned.remove(roomId);
+                held = owned.size();
+                if (rev != null) {
+                    kv.delete(roomId, rev);
+                }
+                return false;
+            }
+            byte[] fence = SessionRecords.frames(List.of(SessionRecords.fact(fold.sessionId(), "owner",
+                    node.name())));
+            PublishAck ack;
+            try {
+                ack = node.js().publish(StreamJournal.subject(roomId), fence, PublishOptions.builder()
+                        .expectedLastSubjectSequence(log.lastSubjectSeq())
+                        .messageId(fold.sessionId() + "-owner-" + UUID.randomUUID()).build());
+            } catch (JetStreamApiException e) {
+                if (e.getApiErrorCode() == WRONG_LAST_SEQUENCE) {
+                    continue; // the old owner appended meanwhile: read again
+                }
+                throw e;
+            }
+            RecoveredRoom room = fold.room();
+            journal.adopt(roomId, fold.sessionId(), ack.getSeqno(), room.lastSeq(), room.reservedSeq(),
+                    validUntil(leaseSent));
+            rooms.restore(room, RoomListener.NONE);
+            return true;
+        }
+        throw new IOException("room " + roomId + ": its log kept moving while it was fenced");
+    }
+
+    /** Shutdown: hands every lease back (value {@link #RELEASED}), so that another node takes the rooms at once. */
+    void releaseAll(long graceMs) {
+        CountDownLatch done = new CountDownLatch(1);
+        try {
+            node.leaseThread().execute(() -> {
+                for (Map.Entry<String, Long> e : owned.entrySet()) {
+                    try {
+                        kv.update(e.getKey(), RELEASED.getBytes(StandardCharsets.US_ASCII), e.getValue());
+                    } catch (IOException | JetStreamApiException ex) {
+                        LOG.warn("cluster: lease of room {} not handed back: {}", e.getKey(), ex.getMessage());
+                    }
+                }
+                owned.clear();
+                held = 0;
+                done.countDown();
+            });
+            done.await(graceMs, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // already stopped
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Keeps {@link #observed} current; tells the relay and this node when a room changes hands. */
+    private final class Watcher implements KeyValueWatcher {
+        @Override
+        public void watch(KeyValueEntry entry) {
+            String roomId = entry.getKey();
+            if (entry.getOperation() != KeyValueOperation.PUT) {
+                observed.remove(roomId);
+                relay.ownerChanged(roomId, null);
+                return;
+            }
+            String owner = new String(entry.getValue(), StandardCharsets.US_ASCII);
+            Observed before = observed.get(roomId);
+            if (before != null && before.revision() == entry.getRevision()) {
+                return;
+            }
+            observed.put(roomId, new Observed(owner, entry.getRevision(), System.nanoTime()));
+            if (before != null && !before.owner().equals(owner)) {
+                relay.ownerChanged(roomId, owner);
+                if (!owner.equals(node.name()) && !owner.equals(RELEASED)) {
+                    node.leaseThread().execute(() -> {
+                        if (owned.containsKey(roomId)) {
+                            owned.remove(roomId);
+                            held = owned.size();
+                            dropRoom(roomId, "node " + owner + " holds its lease now");
+                        }
+                    });
+                }
+            }
+        }
+
+        @Override
+        public void endOfData() {
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.improv.server.cluster;
+
+import dev.improv.server.eventlog.SessionRecords;
+import dev.improv.server.eventlog.WalRecord;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamSubscription;
+import io.nats.client.Message;
+import io.nats.client.PushSubscribeOptions;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads one room's subject of the room stream back, front to back, with an ordered consumer: every record and
+ * the stream sequence of the subject's last message (what the next append must expect). Blocking network reads:
+ * on the cluster's own threads only.
+ */
+final class RoomStream {
+    /** No message on the subject (JetStream's "no message found"). */
+    private static final int NO_MESSAGE = 10037;
+    private static final Duration NEXT_MESSAGE = Duration.ofSeconds(5);
+
+    private RoomStream() {
+    }
+
+    /** The records of a room's subject in stream order, and the subject's last stream sequence (0: none). */
+    record Contents(List<WalRecord> records, long lastSubjectSeq) {
+        /** Events [fromSeq, toSeqExclusive) of a session, one entry per seq; a seq with no event is empty. */
+        List<byte[]> events(String sessionId, long fromSeq, long toSeqExclusive) {
+            Map<Long, byte[]> bySeq = new HashMap<>();
+            for (WalRecord r : records) {
+                if (r.type() == WalRecord.Type.EVENT && r.key().equals(sessionId) && r.seq() >= fromSeq
+                        && r.seq() < toSeqExclusive) {
+                    bySeq.put(r.seq(), r.body());
+                }
+            }
+            List<byte[]> out = new ArrayList<>((int) Math.max(0, toSeqExclusive - fromSeq));
+            for (long s = fromSeq; s < toSeqExclusive; s++) {
+                out.add(bySeq.getOrDefault(s, new byte[0]));
+            }
+            return out;
+        }
+    }
+
+    static Contents read(ClusterNode node, String roomId) throws IOException, JetStreamApiException,
+            InterruptedException {
+        String subject = StreamJournal.subject(roomId);
+        long last;
+        try {
+            last = node.jsm().getLastMessage(ClusterNode.STREAM, subject).getSeq();
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() == NO_MESSAGE) {
+                return new Contents(List.of(), 0);
+            }
+            throw e;
+        }
+        List<WalRecord> records = new ArrayList<>();
+        JetStreamSubscription sub = node.js().subscribe(subject,
+                PushSubscribeOptions.builder().stream(ClusterNode.STREAM).ordered(true).build());
+        try {
+            long seq = 0;
+            while (seq < last) {
+                Message m = sub.nextMessage(NEXT_MESSAGE);
+                if (m == null) {
+                    throw new IOException("room " + roomId + ": the stream stopped before sequence " + last
+                            + " (at " + seq + ")");
+                }
+                seq = m.metaData().streamSequence();
+                records.addAll(SessionRecords.unframe(m.getData()));
+            }
+            return new Contents(records, seq);
+        } finally {
+            sub.unsubscribe();
+        }
+    }
+}

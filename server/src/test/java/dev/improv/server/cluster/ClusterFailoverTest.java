@@ -1,0 +1,433 @@
+package dev.improv.server.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.eventlog.SessionRecords;
+import dev.improv.server.eventlog.WalRecord;
+import dev.improv.server.protocol.ProtocolCodec;
+import dev.improv.server.testing.KillableServer;
+import dev.improv.server.testing.TestClient;
+import dev.improv.server.testing.TestServer;
+import io.nats.client.Connection;
+import io.nats.client.JetStreamSubscription;
+import io.nats.client.Message;
+import io.nats.client.PushSubscribeOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The cluster with real processes: a 3-node NATS JetStream cluster and two server nodes, each in its own JVM.
+ * Members of one room sit on both nodes; the owner is killed (SIGKILL) mid-scene, or paused (SIGSTOP) past its
+ * lease and resumed; a NATS server is killed; the room's stream is read back and checked: every acknowledged event in it, seqs in order
+ * with no gap but the one a takeover declares, no seq twice, nothing of a fenced node after the fence.
+ */
+@Tag("integration")
+class ClusterFailoverTest {
+    private static final String LEASE_MS = "2000";
+
+    @TempDir
+    static Path dir;
+    private static NatsClusterRig nats;
+    private static Path secret;
+
+    @BeforeAll
+    static void natsCluster() throws Exception {
+        nats = NatsClusterRig.start(dir, 3);
+        secret = dir.resolve("token-secret");
+        byte[] key = new byte[32];
+        ThreadLocalRandom.current().nextBytes(key);
+        Files.writeString(secret, Base64.getEncoder().encodeToString(key));
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        if (nats != null) {
+            nats.close();
+        }
+    }
+
+    private static KillableServer node(String name) throws Exception {
+        Path data = Files.createDirectories(dir.resolve(name + "-" + System.nanoTime()));
+        return KillableServer.start(data, "--cluster", nats.urls(), "--cluster-lease-ms", LEASE_MS,
+                "--cluster-node", name, "--token-secret-file", secret.toString());
+    }
+
+    private static String join(KillableServer node, String roomId, JsonNode link, long lastSeq) {
+        return node.ws("/ws/rooms/" + roomId + "?token=" + link.path("token").asText()
+                + (lastSeq >= 0 ? "&lastSeq=" + lastSeq : ""));
+    }
+
+    @Test
+    void natsLeaderThenOwnerKilledMidSceneLoseNothingAcknowledgedAndMembersResumeOnTheOtherNode() throws Exception {
+        try (KillableServer a = node("fa" + ProcessHandle.current().pid());
+             KillableServer b = node("fb" + ProcessHandle.current().pid())) {
+          try {
+            JsonNode created = a.adminJson("POST", "/api/rooms", "{\"name\":\"Failover\"}");
+            String roomId = created.path("room").path("id").asText();
+            String session = created.path("room").path("sessionId").asText();
+            JsonNode modLink = TestServer.link(created, "moderator", 0);
+            JsonNode anaLink = TestServer.link(created, "performer", 0);
+            JsonNode benLink = TestServer.link(created, "performer", 1);
+            JsonNode recLink = TestServer.link(created, "recorder", 0);
+            TestClient ana = TestClient.join(join(a, roomId, anaLink, -1));   // on the owner
+            TestClient mod = TestClient.join(join(b, roomId, modLink, -1));   // relayed through b
+            TestClient ben = TestClient.join(join(b, roomId, benLink, -1));
+            TestClient rec = TestClient.join(join(b, roomId, recLink, -1));
+
+            // members on different nodes: signals reach exactly one peer, marks and prompts reach everyone in order
+            ben.send("{\"type\":\"signal\",\"to\":\"" + ana.welcomeId() + "\",\"kind\":\"offer\",\"data\":{\"sdp\":"
+                    + "\"v=0\"}}");
+            JsonNode signal = ana.await("signal");
+            assertEquals(ben.welcomeId(), signal.path("from").asText());
+            ana.send("{\"type\":\"mark\",\"kind\":\"turn_start\",\"clientTs\":1,\"cid\":\"m0\"}");
+            mod.send("{\"type\":\"scene_start\",\"cid\":\"s0\"}");
+            mod.await(m -> m.path("type").asText().equals("ack") && m.path("cid").asText().equals("s0"), "scene ack");
+            for (TestClient c : List.of(ana, mod, ben, rec)) {
+                c.await("mark");
+                c.await("scene_started");
+            }
+            assertTrue(mod.ofType("signal").isEmpty() && rec.ofType("signal").isEmpty(), "a signal goes to one peer");
+
+            // prompts from b (relayed) and marks on a stream while a is killed
+            AtomicBoolean stop = new AtomicBoolean();
+            CompletableFuture<Void> prompts = CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < 20_000 && !stop.get() && !mod.isClosed(); i++) {
+                    try {
+                        mod.send("{\"type\":\"prompt\",\"text\":\"take " + i + "\",\"cid\":\"k" + i + "\"}");
+                        Thread.sleep(2);
+                    } catch (RuntimeException | InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            CompletableFuture<Void> marks = CompletableFuture.runAsync(() -> {
+                for (int i = 1; i < 5_000 && !stop.get() && !ana.isClosed(); i++) {
+                    try {
+                        ana.send("{\"type\":\"mark\",\"kind\":\"turn_start\",\"clientTs\":" + i + ",\"cid\":\"m" + i
+                                + "\"}");
+                        Thread.sleep(5);
+                    } catch (RuntimeException | InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> mod.ofType("ack").size() >= 300);
+            // the room stream's leader (a NATS node) dies first: appends stall during the election, the owner's
+            // log queues up — and nothing queued may have been acknowledged when the owner dies in turn
+            int natsLeader = streamLeader();
+            nats.kill(natsLeader);
+            Thread.sleep(300);
+            a.kill();
+            long killedAt = System.nanoTime();
+            stop.set(true);
+            prompts.get(10, TimeUnit.SECONDS);
+            marks.get(10, TimeUnit.SECONDS);
+
+            // b lets its relayed members go (1001); everyone resumes on b with lastSeq, once b took the room over
+            assertEquals(1001, mod.awaitClose(), "relayed members are told to reconnect: " + mod.closeReason());
+            List<TestClient> before = List.of(mod, ana, ben, rec);
+            List<JsonNode> links = List.of(modLink, anaLink, benLink, recLink);
+            List<TestClient> after = new ArrayList<>();
+            for (int i = 0; i < before.size(); i++) {
+                before.get(i).abort();
+                // NATS elects new leaders first (seconds on a loaded box): reconnect as the pages do until welcome
+                after.add(resume(join(b, roomId, links.get(i), lastSeq(before.get(i)))));
+            }
+            long restartedAt = after.get(0).awaitArrival(m -> m.path("type").asText().equals("server_restarted"),
+                    "the takeover on the timeline");
+            System.out.printf("cluster failover: stream leader SIGKILL, owner SIGKILL 300 ms later -> server_restarted at a member on the new owner: "
+                    + "%d ms%n", TimeUnit.NANOSECONDS.toMillis(restartedAt - killedAt));
+            TestClient mod2 = after.get(0);
+            for (int i = 0; i < 20; i++) {
+                mod2.send("{\"type\":\"prompt\",\"text\":\"after " + i + "\",\"cid\":\"a" + i + "\"}");
+            }
+            Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> mod2.ofType("ack").size() >= 20);
+            nats.restart(natsLeader);
+
+            List<Map.Entry<Long, String>> acked = new ArrayList<>(); // not a map: one seq acked twice must show
+            for (TestClient c : List.of(mod, mod2)) {
+                for (JsonNode ack : c.ofType("ack")) {
+                    String cid = ack.path("cid").asText();
+                    if (cid.startsWith("k") || cid.startsWith("a")) {
+                        acked.add(Map.entry(ack.path("eventSeq").asLong(), (cid.startsWith("k") ? "take " : "after ")
+                                + cid.substring(1)));
+                    }
+                }
+            }
+            List<WalRecord> events = checkedEvents(roomId, session);
+            Map<Long, JsonNode> bySeq = new HashMap<>();
+            for (WalRecord e : events) {
+                bySeq.put(e.seq(), ProtocolCodec.mapper().readTree(e.body()));
+            }
+            for (Map.Entry<Long, String> ack : acked) {
+                JsonNode e = bySeq.get(ack.getKey());
+                assertTrue(e != null, "acknowledged seq " + ack.getKey() + " is in the stream");
+                assertEquals(ack.getValue(), e.path("text").asText(), "acknowledged seq " + ack.getKey());
+            }
+            assertTrue(acked.size() >= 300, "acks: " + acked.size());
+
+            // the recorder saw every seq once, in order, and everything the stream holds (once its replay is done)
+            long lastInStream = events.get(events.size() - 1).seq();
+            Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> lastSeq(after.get(3)) >= lastInStream);
+            List<Long> recorded = new ArrayList<>();
+            recorded.addAll(eventSeqs(rec));
+            recorded.addAll(eventSeqs(after.get(3)));
+            for (int i = 1; i < recorded.size(); i++) {
+                assertTrue(recorded.get(i) > recorded.get(i - 1), "recorder: seq " + recorded.get(i) + " after "
+                        + recorded.get(i - 1));
+            }
+            Set<Long> seen = new HashSet<>(recorded);
+            for (WalRecord e : events) {
+                assertTrue(seen.contains(e.seq()), "the recorder has seq " + e.seq());
+            }
+            System.out.printf("cluster failover: %d acknowledged, %d events in the stream, recorder %d events%n",
+                    acked.size(), events.size(), recorded.size());
+            closeAndAwaitLeaseGone(b, roomId);
+            after.forEach(TestClient::abort);
+            b.output().stream().filter(l -> l.contains("RoomLeases")).forEach(l -> System.out.println("node b: " + l));
+          } catch (Throwable e) {
+            dumpLogs(a, b);
+            throw e;
+          }
+        }
+    }
+
+    @Test
+    void natsNodeKilledThenOwnerPausedPastItsLeaseIsFencedAndWritesNothingAfterResuming() throws Exception {
+        try (KillableServer a = node("pa" + ProcessHandle.current().pid());
+             KillableServer b = node("pb" + ProcessHandle.current().pid())) {
+          try {
+            JsonNode created = a.adminJson("POST", "/api/rooms", "{\"name\":\"Paused\"}");
+            String roomId = created.path("room").path("id").asText();
+            String session = created.path("room").path("sessionId").asText();
+            JsonNode modLink = TestServer.link(created, "moderator", 0);
+            JsonNode anaLink = TestServer.link(created, "performer", 0);
+            TestClient staleMod = TestClient.join(join(a, roomId, modLink, -1));
+            TestClient ana = TestClient.join(join(b, roomId, anaLink, -1));
+            for (int i = 0; i < 10; i++) {
+                staleMod.send("{\"type\":\"prompt\",\"text\":\"early " + i + "\",\"cid\":\"e" + i + "\"}");
+            }
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> staleMod.ofType("ack").size() >= 10);
+            ana.await(m -> m.path("text").asText().equals("early 9"), "the last early prompt, relayed");
+
+            // one NATS server dies (the stream's leader): after the election, traffic goes on and is acknowledged
+            int natsLeader = streamLeader();
+            nats.kill(natsLeader);
+            for (int i = 0; i < 10; i++) {
+                staleMod.send("{\"type\":\"prompt\",\"text\":\"during " + i + "\",\"cid\":\"d" + i + "\"}");
+            }
+            Awaitility.await().atMost(40, TimeUnit.SECONDS).until(() -> staleMod.ofType("ack").size() >= 20);
+            nats.restart(natsLeader);
+
+            NatsClusterRig.signal(a.pid(), "STOP");
+            long stoppedAt = System.nanoTime();
+            try {
+                // b takes the room over once a's lease runs out; the moderator comes back through b
+                ana.awaitClose();
+                ana.abort();
+                TestClient ana2 = resume(join(b, roomId, anaLink, lastSeq(ana)));
+                long restartedAt = ana2.awaitArrival(m -> m.path("type").asText().equals("server_restarted"),
+                        "the takeover on the timeline");
+                System.out.printf("cluster failover: owner SIGSTOP -> server_restarted at a member on the new "
+                        + "owner: %d ms (lease %s ms)%n", TimeUnit.NANOSECONDS.toMillis(restartedAt - stoppedAt),
+                        LEASE_MS);
+                TestClient mod2 = resume(join(b, roomId, modLink, lastSeq(staleMod)));
+                for (int i = 0; i < 10; i++) {
+                    mod2.send("{\"type\":\"prompt\",\"text\":\"new owner " + i + "\",\"cid\":\"n" + i + "\"}");
+                }
+                Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> mod2.ofType("ack").size() >= 10);
+                // the new owner says so on /healthz and /metrics
+                JsonNode health = b.adminJson("GET", "/healthz", null).path("cluster");
+                assertTrue(health.path("connected").asBoolean() && health.path("leasesHeld").asInt() >= 1
+                        && health.path("node").asText().startsWith("pb"), health.toString());
+                String metrics = b.admin("GET", "/metrics", null).body();
+                assertTrue(metrics.contains("improv_cluster_takeovers_total 1.0")
+                        && metrics.contains("improv_cluster_leases_held"), "cluster gauges on /metrics");
+            } finally {
+                NatsClusterRig.signal(a.pid(), "CONT");
+            }
+            // the paused node wakes with the room on its books: whatever it is sent now, it must not be written
+            try {
+                staleMod.send("{\"type\":\"prompt\",\"text\":\"stale\",\"cid\":\"stale\"}");
+            } catch (java.util.concurrent.CompletionException e) {
+                // the woken node let its member go before the prompt was out: as good
+            }
+            assertEquals(1001, staleMod.awaitClose(), "the fenced node lets its members go: "
+                    + staleMod.closeReason());
+            assertTrue(staleMod.ofType("ack").stream().noneMatch(m -> m.path("cid").asText().equals("stale")),
+                    "nothing is acknowledged by a fenced node");
+            assertTrue(staleMod.received().stream().noneMatch(m -> m.path("text").asText().equals("stale")),
+                    "a node past its lease shows its members nothing another owner could number differently");
+            List<WalRecord> events = checkedEvents(roomId, session);
+            for (WalRecord e : events) {
+                assertNotEquals("stale", ProtocolCodec.mapper().readTree(e.body()).path("text").asText());
+            }
+            Set<String> texts = new HashSet<>();
+            for (WalRecord e : events) {
+                JsonNode json = ProtocolCodec.mapper().readTree(e.body());
+                if (json.path("type").asText().equals("prompt")) {
+                    assertTrue(texts.add(json.path("text").asText()), "no prompt twice: " + json);
+                }
+            }
+            assertTrue(texts.contains("new owner 9") && texts.contains("early 9") && texts.contains("during 9"),
+                    texts.toString());
+            closeAndAwaitLeaseGone(b, roomId);
+          } catch (Throwable e) {
+            dumpLogs(a, b);
+            throw e;
+          }
+        }
+    }
+
+    /** The server nodes' output, for a failure's report. */
+    private static void dumpLogs(KillableServer... servers) {
+        for (KillableServer s : servers) {
+            List<String> out = s.output();
+            System.out.println("---- server " + s.pid() + " (last 80 lines)");
+            out.subList(Math.max(0, out.size() - 80), out.size()).forEach(System.out::println);
+        }
+    }
+
+    @Test
+    void aServerThatCannotReachNatsSaysSoAndExits() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path data = Files.createDirectories(dir.resolve("unreachable-" + System.nanoTime()));
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(javaBin, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
+                "dev.improv.server.Main", "--host", "127.0.0.1", "--port", "0", "--data-dir", data.toString(),
+                "--cluster", "nats://127.0.0.1:" + port).redirectErrorStream(true).start();
+        try {
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the server gives up");
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(3, p.exitValue(), out);
+            assertTrue(out.contains("cannot join the cluster: cannot reach NATS at nats://127.0.0.1:" + port), out);
+            assertFalse(out.contains("listening on port"), out);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    /**
+     * The session's events in the room stream, checked: seqs rise by one, except where a takeover's
+     * {@code server_restarted} names exactly the seqs it skipped; nothing after the session's close.
+     */
+    private static List<WalRecord> checkedEvents(String roomId, String session) throws Exception {
+        List<WalRecord> events = new ArrayList<>();
+        try (Connection c = nats.connect()) {
+            long last = c.jetStreamManagement().getLastMessage(ClusterNode.STREAM, StreamJournal.subject(roomId))
+                    .getSeq();
+            JetStreamSubscription sub = c.jetStream().subscribe(StreamJournal.subject(roomId),
+                    PushSubscribeOptions.builder().stream(ClusterNode.STREAM).ordered(true).build());
+            for (long seq = 0; seq < last; ) {
+                Message m = sub.nextMessage(Duration.ofSeconds(10));
+                assertTrue(m != null, "the stream reads back up to " + last);
+                seq = m.metaData().streamSequence();
+                for (WalRecord r : SessionRecords.unframe(m.getData())) {
+                    if (r.type() == WalRecord.Type.EVENT && r.key().equals(session)) {
+                        events.add(r);
+                    }
+                }
+            }
+            sub.unsubscribe();
+        }
+        long expected = 1;
+        for (WalRecord e : events) {
+            if (e.seq() != expected) {
+                JsonNode json = ProtocolCodec.mapper().readTree(e.body());
+                assertTrue(json.path("type").asText().equals("server_restarted")
+                        && json.path("skippedFrom").asLong() == expected
+                        && json.path("skippedTo").asLong() == e.seq() - 1,
+                        "seq " + e.seq() + " follows " + (expected - 1) + " without a declared skip: " + json);
+            }
+            expected = e.seq() + 1;
+        }
+        return events;
+    }
+
+    /**
+     * Connects as a page does after a 1001: again, a moment later, while the room's takeover is not done (the node
+     * answers 1001 again), until welcomed — within 40 s.
+     */
+    private static TestClient resume(String url) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+        for (;;) {
+            TestClient c = TestClient.connect(url);
+            Awaitility.await().atMost(15, TimeUnit.SECONDS).until(() -> !c.ofType("welcome").isEmpty()
+                    || c.isClosed());
+            if (!c.ofType("welcome").isEmpty()) {
+                assertTrue(c.await("welcome").path("resumed").asBoolean(), c.await("welcome").toString());
+                return c;
+            }
+            assertEquals(1001, c.awaitClose(), "a join during a takeover is told to come back: " + c.received());
+            assertTrue(System.nanoTime() < until, "resumed within 40 s");
+            Thread.sleep(250);
+        }
+    }
+
+    /** Closes the room; its lease goes once the close is durable (else another test's nodes would take it over). */
+    private static void closeAndAwaitLeaseGone(KillableServer owner, String roomId) throws Exception {
+        assertEquals(200, owner.admin("DELETE", "/api/rooms/" + roomId, null).statusCode());
+        try (Connection c = nats.connect()) {
+            io.nats.client.KeyValue kv = c.keyValue(ClusterNode.LEASE_BUCKET);
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> kv.get(roomId) == null);
+        }
+    }
+
+    /** The index of the NATS node leading the room stream. */
+    private static int streamLeader() throws Exception {
+        try (Connection c = nats.connect()) {
+            String leader = c.jetStreamManagement().getStreamInfo(ClusterNode.STREAM).getClusterInfo().getLeader();
+            int i = nats.indexOf(leader);
+            assertTrue(i >= 0, "stream leader " + leader);
+            return i;
+        }
+    }
+
+    /** Seqs of the room events a client received, in arrival order. */
+    private static List<Long> eventSeqs(TestClient c) {
+        List<Long> out = new ArrayList<>();
+        for (JsonNode m : c.received()) {
+            if (m.has("seq") && !m.path("type").asText().equals("welcome")) {
+                out.add(m.path("seq").asLong());
+            }
+        }
+        return out;
+    }
+
+    private static long lastSeq(TestClient c) {
+        long last = 0;
+        for (JsonNode m : c.received()) {
+            if (m.has("seq")) {
+                last = Math.max(last, m.path("seq").asLong());
+            }
+        }
+        return last;
+    }
+}
