@@ -469,7 +469,49 @@ $('mute-all').addEventListener('click', () => {
   }
 });
 
+// ---------------------------------------------------------------------------------------------- local takes
+
+const CONSENT_WORDS = { agreed: 'Agreed', declined: 'Declined: not recorded', null: 'Not answered yet: not recorded' };
+const takeRows = new Map();
+let takeStatus = null;
+
+/** Per performer: consent and seconds recorded / uploaded / pending of the latest take (GET /api/takes/status). */
+async function pollTakes() {
+  try {
+    const r = await fetch(`/api/takes/status?token=${encodeURIComponent(page.token)}`);
+    if (r.ok) showTakes(await r.json());
+  } catch (e) { /* the next poll tries again */ }
+  setTimeout(pollTakes, 2000);
+}
+
+function showTakes(s) {
+  takeStatus = s;
+  const body = $('takes').querySelector('tbody');
+  for (const p of s.performers) {
+    let row = takeRows.get(p.participant);
+    if (!row) {
+      row = { tr: el('tr', { 'data-performer': p.participant }), cells: [] };
+      for (let i = 0; i < 5; i++) row.cells.push(row.tr.appendChild(el('td', {})));
+      body.appendChild(row.tr);
+      takeRows.set(p.participant, row);
+    }
+    const c = row.cells;
+    setText(c[0], p.name);
+    setText(c[1], CONSENT_WORDS[p.consent] || p.consent);
+    setText(c[2], `${p.recordedSeconds.toFixed(1)} s`);
+    setText(c[3], `${p.uploadedSeconds.toFixed(1)} s`);
+    setText(c[4], p.pendingSeconds > 0.05 ? `${p.pendingSeconds.toFixed(1)} s` : '—');
+  }
+  const summary = !s.take ? 'No scene yet: performers who agreed are recorded on their own page from a scene\'s start to its end.'
+    : s.state === 'recording' ? `Scene ${s.scene}: recording.`
+      : s.state === 'ended' ? `Scene ${s.scene} ended: waiting for chunks still on the performers' pages.`
+        : s.complete ? `Scene ${s.scene}: take complete, every chunk arrived.`
+          : `Scene ${s.scene}: take incomplete (${s.performers.filter((p) => p.missing.length).map((p) => `${p.name}: chunks ${p.missing.slice(0, 5).join(', ')} missing`).join('; ') || 'a track has no chunk'}).`;
+  setText($('take-summary'), summary);
+}
+
 page.expose({
+  takes: () => takeStatus,
   state: () => (state.conn ? state.conn.state : 'idle'),
   roster: () => [...state.roster.values()],
   timeline: () => timeline.counts(),
@@ -486,3 +528,4 @@ page.expose({
 });
 
 init();
+if (page.claims) pollTakes();

@@ -9,6 +9,7 @@ import { RoomConnection, nowMicros } from './connection.js';
 import { PeerMesh } from './rtc.js';
 import { RecorderLinks, isMediaRecorder } from './recorder.js';
 import { SpeakingDetector } from './speaking.js';
+import { TakeRecorder } from './take-recorder.js';
 import { fetchIceConfig } from './ice.js';
 import { Page, $ } from './page.js';
 import { CAMERA_TEXT, CONNECTION_LOST_TEXT, mediaWords, linkState, flowing, el } from './messages.js';
@@ -37,6 +38,8 @@ const state = {
   cues: [],
   chime: localStorage.getItem(CHIME_KEY) !== 'off',
   audioOut: null,
+  /** the local take (docs/recording.md) and the stage consent it needs: null (not asked), agreed, declined */
+  takes: null, consent: null, consentVersion: null, scene: { active: false, number: 0 },
 };
 
 // ---------------------------------------------------------------------------------------------- start
@@ -52,6 +55,10 @@ function init() {
   }
   $('join').classList.remove('hidden');
   $('join-button').addEventListener('click', join);
+  $('consent-agree').addEventListener('click', () => answerConsent(true));
+  $('consent-decline').addEventListener('click', () => answerConsent(false));
+  window.addEventListener('beforeunload', warnIfPending);
+  if (!state.observer) startTakes();
   if (params.get('autojoin') === '1') join(); // from the lobby: accepting the offer was the click
 }
 
@@ -91,7 +98,9 @@ async function startCheck() {
     return;
   }
   try {
+    const asked = nowMicros();
     state.stream = await navigator.mediaDevices.getUserMedia({ video: VIDEO, audio: AUDIO });
+    state.devicesOpened = [asked, nowMicros()]; // diagnostics: when the devices started, on this page's clock
   } catch (e) {
     page.fail(CAMERA_TEXT[e.name] || `The camera or microphone could not be opened (${e.name}). Reload the page to try again.`,
       () => { page.clearFatal(); startCheck(); });
@@ -102,6 +111,7 @@ async function startCheck() {
     return;
   }
   showPreview();
+  loadConsent();
   await listDevices();
   await startDetector();
   $('go').disabled = false;
@@ -228,6 +238,7 @@ function goOnStage() {
   if (state.stream) addTile('local', `${page.claims.name || 'Me'} (you)`, state.stream, true);
   applyMute(state.mutedByModerator);
   connectAll();
+  syncTake();
   if (state.detector && state.detector.speaking) sendMark('speaking_start', nowMicros()); // already talking
   try {
     if (!state.audioOut) state.audioOut = new AudioContext(); // made during the click, so the chime may play
@@ -320,6 +331,9 @@ function onMessage(msg) {
     case 'scene_ended':
       showScene(false, msg.scene);
       break;
+    case 'consent':
+      if (state.me && msg.participant === state.me.id) showConsent('agreed', msg.consentVersion);
+      break;
     case 'muted': {
       const m = state.roster.get(msg.target);
       if (m) m.muted = msg.muted;
@@ -403,9 +417,103 @@ function showScene(active, number, title) {
   const pill = $('scene');
   pill.textContent = active ? `Scene ${number}${title ? `: ${title}` : ''} — on` : number ? `Scene ${number} ended` : 'No scene yet';
   pill.className = `pill${active ? ' connected' : ''}`;
+  state.scene = { active: !!active, number: number || 0 };
+  syncTake();
 }
 
 // ---------------------------------------------------------------------------------------------- prompt
+
+// ---------------------------------------------------------------------------------------------- local take
+
+/** The uploader runs from page load: chunks an earlier page of this link left in IndexedDB go up first. */
+async function startTakes() {
+  if (!window.indexedDB || !window.AudioWorkletNode) return;
+  const takes = new TakeRecorder({ conn: { get offsetUs() { return state.conn ? state.conn.offsetUs : null; },
+    get rttUs() { return state.conn ? state.conn.rttUs : null; } }, token: page.token, participant: page.claims.pid });
+  takes.addEventListener('change', showTake);
+  try {
+    await takes.init();
+    state.takes = takes;
+  } catch (e) {
+    console.warn('local recording unavailable', e);
+  }
+  syncTake();
+}
+
+/** Records while a scene runs, this performer agreed and is on stage; stops at the scene's end. */
+function syncTake() {
+  const t = state.takes;
+  if (!t || !state.me) return;
+  const want = state.scene.active && state.consent === 'agreed' && state.phase === 'stage' && !!state.stream;
+  const take = `${page.claims.room}-${state.scene.number}`;
+  if (want) t.start(take, state.stream).catch((e) => { console.warn('take not started', e); });
+  else if (t.recording) t.stop();
+}
+
+function showTake() {
+  const pill = $('take');
+  const n = state.takes ? state.takes.numbers() : null;
+  if (!n || (!n.recording && n.pendingChunks === 0)) {
+    pill.classList.add('hidden');
+    return;
+  }
+  pill.classList.remove('hidden');
+  const waiting = n.pendingSeconds >= 1 ? ` · ${Math.round(n.pendingSeconds)} s waiting to upload` : '';
+  pill.textContent = n.recording ? `● Recording your microphone${waiting}` : `Uploading your recording${waiting}`;
+  pill.className = `pill ${n.recording ? 'take-on' : 'take-waiting'}`;
+}
+
+function warnIfPending(e) {
+  const n = state.takes ? state.takes.numbers() : null;
+  if (n && (n.recording || n.pendingChunks > 0)) {
+    e.preventDefault();
+    e.returnValue = 'Your recording is still being uploaded. Leave anyway?';
+  }
+}
+
+async function loadConsent() {
+  if (state.observer) return;
+  try {
+    const r = await fetch(`/api/stage/consent?token=${encodeURIComponent(page.token)}`);
+    if (!r.ok) return;
+    const c = await r.json();
+    $('consent-text').textContent = c.text;
+    state.consentVersion = c.version;
+    showConsent(c.answer || null, c.version);
+  } catch (e) {
+    console.warn('consent text unavailable', e);
+  }
+}
+
+function showConsent(answer, version) {
+  state.consent = answer;
+  $('consent').classList.remove('hidden');
+  $('consent-buttons').classList.toggle('hidden', answer === 'agreed');
+  $('consent-answer').textContent = answer === 'agreed'
+    ? `You agreed to be recorded (consent version ${version}). Your microphone is recorded on this page during scenes.`
+    : answer === 'declined'
+      ? 'You did not agree: nothing of you is recorded. You can still perform, or agree above at any time.'
+      : `Please read this (version ${version}) and answer. Nothing of you is recorded before you agree.`;
+  syncTake();
+}
+
+async function answerConsent(agree) {
+  try {
+    const r = await fetch(`/api/stage/consent?token=${encodeURIComponent(page.token)}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ version: state.consentVersion, agree }),
+    });
+    const c = await r.json();
+    if (!r.ok) {
+      $('consent-answer').textContent = `The server did not take your answer: ${c.message}`;
+      if (c.field === 'version') loadConsent();
+      return;
+    }
+    showConsent(c.answer, c.version);
+  } catch (e) {
+    $('consent-answer').textContent = 'Your answer did not reach the server; press the button again.';
+  }
+}
 
 function serverOffsetUs() {
   return state.conn && state.conn.offsetUs !== null ? state.conn.offsetUs : (state.offsetFromWelcome || 0);
@@ -648,6 +756,12 @@ page.expose({
   network: () => state.network,
   cues: () => [...state.cues],
   reportsSent: () => state.reportsSent,
+  take: () => (state.takes ? { ...state.takes.numbers(), stamps: state.takes.stats.stamps, dropped: state.takes.stats.dropped,
+    segment: state.takes.stats.segment, duplicates: state.takes.stats.duplicates } : null),
+  consent: () => state.consent,
+  devicesOpened: () => state.devicesOpened || null,
+  holdUploads: (on) => state.takes && state.takes.hold(on),
+  micTrack: () => (state.stream ? state.stream.getAudioTracks()[0] || null : null),
 });
 
 init();

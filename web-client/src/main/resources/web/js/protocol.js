@@ -17,7 +17,8 @@ export const SERVER_MESSAGE_TYPES = deepFreeze(["welcome", "signal", "time_sync"
 
 /** Room events: the messages that carry the room's gap-free seq (and go into the session log). */
 export const ROOM_EVENT_TYPES = deepFreeze(["member_joined", "presence", "member_left", "prompt", "mark", "scene_started", "scene_ended",
-  "muted", "room_locked", "clock", "room_closed", "consent", "server_restarted"]);
+  "muted", "room_locked", "clock", "room_closed", "consent", "server_restarted", "take_track",
+  "take_ended"]);
 
 /** Server to one lobby connection. */
 export const LOBBY_MESSAGE_TYPES = deepFreeze(["lobby_welcome", "lobby_queued", "lobby_offer", "lobby_offer_ended", "lobby_matched",

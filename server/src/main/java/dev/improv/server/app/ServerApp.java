@@ -119,6 +119,10 @@ public final class ServerApp implements AutoCloseable {
         WebhookFeature webhooks = new WebhookFeature(config, metrics); // endpoints from the file and the admin API
         features.add(webhooks); // closed after the rooms: their last events are in its outbox by then
         journal = webhooks.journal(journal);
+        // local takes: scenes open and close them, seen in the rooms' journal (docs/recording.md)
+        TakeFeature takes = new TakeFeature(config, metrics);
+        features.add(takes); // closed after the rooms
+        journal = takes.journal(journal);
         this.rooms = new RoomRegistry(transport::nextLoop, transport.frames(), clock, metrics, journal,
                 ServerCommand.serverVersion());
         if (cluster != null) {
@@ -133,6 +137,7 @@ public final class ServerApp implements AutoCloseable {
         if (log != null) {
             log.recover(rooms, lobbies); // rooms and pools the log kept, back under their ids before the port opens
         }
+        takes.start(rooms, tokens);
         LobbyGauges.register(metrics.registry(), lobbies);
         keepRoomsOnStop = log != null || cluster != null;
         LocalRouter localRouter = new LocalRouter(rooms, lobbies);
@@ -151,7 +156,7 @@ public final class ServerApp implements AutoCloseable {
         }).routes()));
         features.add(Feature.ofRoutes(pages.routes()));
         features.add(Feature.ofRoutes(new RoomRoutes(router, links, config.roomLimits(),
-                media == null ? null : media.starter()).routes()));
+                media == null ? null : media.starter(), takes.roomConsent()).routes()));
         features.add(Feature.ofRoutes(new IceRoute(tokens, new IceServers(config.ice(), Clock.systemUTC()), router)
                 .routes()));
         features.add(Feature.ofRoutes(new PoolRoutes(router, links).routes()));

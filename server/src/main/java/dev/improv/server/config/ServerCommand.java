@@ -241,6 +241,39 @@ public class ServerCommand {
                     + "with the retryable LOG_BACKLOG error, at least 1 MiB (env IMPROV_LOG_BACKLOG_BYTES).")
     long logBacklogBytes;
 
+    @Option(names = "--take-max-chunk-bytes", defaultValue = "${env:IMPROV_TAKE_MAX_CHUNK_BYTES:-65536}",
+            description = "Largest chunk of a local take (PCM bytes of one upload), 1024..65536 "
+                    + "(env IMPROV_TAKE_MAX_CHUNK_BYTES).")
+    int takeMaxChunkBytes;
+
+    @Option(names = "--take-quota-bytes", defaultValue = "${env:IMPROV_TAKE_QUOTA_BYTES:-2147483648}",
+            description = "Disk one take may use, all its tracks together (env IMPROV_TAKE_QUOTA_BYTES).")
+    long takeQuotaBytes;
+
+    @Option(names = "--takes-disk-quota-bytes", defaultValue = "${env:IMPROV_TAKES_DISK_QUOTA_BYTES:-21474836480}",
+            description = "Disk all local takes of this server may use (env IMPROV_TAKES_DISK_QUOTA_BYTES).")
+    long takesDiskQuotaBytes;
+
+    @Option(names = "--take-order-window", defaultValue = "${env:IMPROV_TAKE_ORDER_WINDOW:-64}",
+            description = "How many chunk indexes past the first missing one an upload may be "
+                    + "(env IMPROV_TAKE_ORDER_WINDOW).")
+    int takeOrderWindow;
+
+    @Option(names = "--take-upload-grace-ms", defaultValue = "${env:IMPROV_TAKE_UPLOAD_GRACE_MS:-600000}",
+            description = "After a scene ends, how long its take waits for chunks still on the pages before it is "
+                    + "assembled as incomplete (env IMPROV_TAKE_UPLOAD_GRACE_MS).")
+    long takeUploadGraceMs;
+
+    @Option(names = "--consent-version", defaultValue = "${env:IMPROV_CONSENT_VERSION:-1}",
+            description = "Version of the stage consent text of rooms created without their own "
+                    + "(env IMPROV_CONSENT_VERSION).")
+    int consentVersion;
+
+    @Option(names = "--consent-file", defaultValue = "${env:IMPROV_CONSENT_FILE}",
+            description = "UTF-8 file with the stage consent text of rooms created without their own; default: a "
+                    + "built-in text (env IMPROV_CONSENT_FILE).")
+    Path consentFile;
+
     @Option(names = "--cluster", split = ",", defaultValue = "${env:IMPROV_CLUSTER}",
             description = "Join a cluster through these NATS JetStream servers (nats://h1:4222,nats://h2:4222,...): "
                     + "rooms are owned through leases and logged in a replicated stream, any node takes any link "
@@ -380,7 +413,11 @@ public class ServerCommand {
                 new ServerConfig.AdminListener(adminHost, adminPort),
                 new ServerConfig.WebhookSettings(webhooks == null ? null : webhooks.toAbsolutePath(),
                         webhookRetryBaseMs, webhookRetryMaxMs, webhookMaxAttempts, webhookMaxPending, webhookTimeoutMs),
-                new ServerConfig.LogSettings(logSegmentBytes, logBacklogBytes), clusterSettings());
+                new ServerConfig.LogSettings(logSegmentBytes, logBacklogBytes), clusterSettings(),
+                new ServerConfig.TakeSettings(takeMaxChunkBytes, takeQuotaBytes, takesDiskQuotaBytes, takeOrderWindow,
+                        takeUploadGraceMs, consentVersion, consentFile == null
+                                ? ServerConfig.TakeSettings.DEFAULT_CONSENT_TEXT
+                                : java.nio.file.Files.readString(consentFile)));
     }
 
     private ServerConfig.ClusterSettings clusterSettings() {

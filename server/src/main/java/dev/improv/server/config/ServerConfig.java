@@ -30,6 +30,7 @@ import java.util.List;
  * @param webhooks             signed webhooks to the operator's endpoints, with their durable outbox
  * @param log                  segment size and backlog bound of the write-ahead log
  * @param cluster              the NATS JetStream cluster this node joins, or null for the one-node default
+ * @param takes                local takes: the chunk upload API's limits and the stage's default consent text
  */
 public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, TokenSettings tokens,
                            List<String> allowedOrigins, int maxMessageBytes, int messagesPerSecond, int messageBurst,
@@ -38,7 +39,7 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
                            long fsyncIntervalMs, String transport, int ioThreads, long shutdownGraceMs,
                            IceSettings ice, MediaSettings media, Path promptLibrary, ClientLimits clients,
                            AdminListener admin, WebhookSettings webhooks, LogSettings log,
-                           ClusterSettings cluster) {
+                           ClusterSettings cluster, TakeSettings takes) {
     public ServerConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
         require(port >= 0 && port <= 65535, "port must be 0..65535");
@@ -252,6 +253,41 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         }
     }
 
+    /**
+     * Local takes (docs/recording.md): what one chunk upload, one take and the whole server may hold on disk, and
+     * the consent text rooms show on the stage unless they were created with their own.
+     *
+     * @param maxChunkBytes   one chunk's PCM body, at most the HTTP body limit (64 KiB)
+     * @param maxTakeBytes    all chunks of one take (every performer's track together)
+     * @param maxServerBytes  all chunks of all takes kept under the data directory
+     * @param orderWindow     how far past the first chunk still missing a chunk index may be
+     * @param uploadGraceMs   after its scene ended, how long a take waits for chunks still pending on the pages
+     * @param consentVersion  the version of the default stage consent text
+     * @param consentText     the default stage consent text
+     */
+    public record TakeSettings(int maxChunkBytes, long maxTakeBytes, long maxServerBytes, int orderWindow,
+                               long uploadGraceMs, int consentVersion, String consentText) {
+        public TakeSettings {
+            require(maxChunkBytes >= 1024 && maxChunkBytes <= 65536, "take chunk bytes must be 1024..65536");
+            require(maxTakeBytes >= maxChunkBytes, "take quota must be at least one chunk");
+            require(maxServerBytes >= maxTakeBytes, "server take quota must be at least one take quota");
+            require(orderWindow >= 1 && orderWindow <= 100_000, "take order window must be 1..100000 chunks");
+            require(uploadGraceMs >= 1000, "take upload grace must be at least 1000 ms");
+            require(consentVersion >= 1, "consent version must be at least 1");
+            require(consentText != null && !consentText.isBlank() && consentText.length() <= 20_000,
+                    "consent text must be 1..20000 characters");
+        }
+
+        /** The built-in consent text, for servers whose operator gave none. */
+        public static final String DEFAULT_CONSENT_TEXT = "Your voice and picture in this room are recorded and "
+                + "may be sold by the studio as training data for AI models. You can stop at any time by leaving "
+                + "the room; what was recorded until then is kept.";
+
+        public static TakeSettings defaults() {
+            return new TakeSettings(65536, 2L << 30, 20L << 30, 64, 600_000, 1, DEFAULT_CONSENT_TEXT);
+        }
+    }
+
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);
@@ -268,6 +304,6 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         return new ServerConfig(host, port, url, dataDir, adminKey, tokens, allowedOrigins, maxMessageBytes,
                 messagesPerSecond, messageBurst, roomLimits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs,
                 writeBufferHighWater, linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads,
-                shutdownGraceMs, ice, media, promptLibrary, clients, admin, webhooks, log, cluster);
+                shutdownGraceMs, ice, media, promptLibrary, clients, admin, webhooks, log, cluster, takes);
     }
 }

@@ -33,8 +33,19 @@ public final class AdminBodies {
      * (null entries get a default name).
      */
     public record CreateRoom(String name, JsonNode performers, JsonNode moderators, JsonNode recorders,
-                             JsonNode observers, Integer maxPerformers, Long ttlSeconds, Boolean recordMedia) {
+                             JsonNode observers, Integer maxPerformers, Long ttlSeconds, Boolean recordMedia,
+                             Integer consentVersion, String consentText) {
         public CreateRoom {
+            if ((consentVersion == null) != (consentText == null)) {
+                throw invalid(consentVersion == null ? "consentVersion" : "consentText", "'consentVersion' and "
+                        + "'consentText' go together: the room's own stage consent text and its version");
+            }
+            if (consentVersion != null && consentVersion < 1) {
+                throw invalid("consentVersion", "'consentVersion' must be a whole number >= 1");
+            }
+            if (consentText != null && (consentText.isBlank() || consentText.length() > MAX_CONSENT_CHARS)) {
+                throw invalid("consentText", "'consentText' must be 1.." + MAX_CONSENT_CHARS + " characters");
+            }
             name = optionalName(name, "name");
             ttlSeconds = ttl(ttlSeconds);
             if (maxPerformers != null && maxPerformers < 1) {

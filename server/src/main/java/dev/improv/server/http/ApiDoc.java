@@ -12,9 +12,11 @@ import java.util.List;
  *
  * @param requiredFields fields of the request body that must be present (the record checks them in its
  *                       constructor; OpenApiDocumentTest checks that an empty body is refused naming one of them)
+ * @param rawBody        the content type of a request body that is not JSON (bytes the handler reads itself, e.g.
+ *                       a take's PCM chunk), or null
  */
 public record ApiDoc(String summary, String description, Class<?> requestBody, List<String> requiredFields,
-                     List<Query> query, List<Answer> answers) {
+                     List<Query> query, List<Answer> answers, String rawBody) {
     /** A query parameter. */
     public record Query(String name, boolean required, String description) {
     }
@@ -57,23 +59,28 @@ public record ApiDoc(String summary, String description, Class<?> requestBody, L
     }
 
     public static ApiDoc of(String summary) {
-        return new ApiDoc(summary, null, null, List.of(), List.of(), List.of());
+        return new ApiDoc(summary, null, null, List.of(), List.of(), List.of(), null);
     }
 
     /** A longer description (CommonMark). */
     public ApiDoc describe(String text) {
-        return new ApiDoc(summary, text, requestBody, requiredFields, query, answers);
+        return new ApiDoc(summary, text, requestBody, requiredFields, query, answers, rawBody);
     }
 
     /** The JSON request body is this record (an empty body reads as {@code {}}). */
     public ApiDoc body(Class<?> record, String... required) {
-        return new ApiDoc(summary, description, record, List.of(required), query, answers);
+        return new ApiDoc(summary, description, record, List.of(required), query, answers, rawBody);
+    }
+
+    /** The request body is bytes of this content type, not JSON (the route handler checks them itself). */
+    public ApiDoc rawBody(String contentType) {
+        return new ApiDoc(summary, description, requestBody, requiredFields, query, answers, contentType);
     }
 
     public ApiDoc query(String name, boolean required, String text) {
         List<Query> q = new ArrayList<>(query);
         q.add(new Query(name, required, text));
-        return new ApiDoc(summary, description, requestBody, requiredFields, q, answers);
+        return new ApiDoc(summary, description, requestBody, requiredFields, q, answers, rawBody);
     }
 
     /** An answer with a JSON body of one of {@code types}. */
@@ -98,6 +105,6 @@ public record ApiDoc(String summary, String description, Class<?> requestBody, L
         }
         List<Answer> a = new ArrayList<>(answers);
         a.add(answer);
-        return new ApiDoc(summary, description, requestBody, requiredFields, query, a);
+        return new ApiDoc(summary, description, requestBody, requiredFields, query, a, rawBody);
     }
 }

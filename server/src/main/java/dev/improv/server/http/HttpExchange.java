@@ -107,6 +107,11 @@ public final class HttpExchange {
         return ProtocolCodec.decodeStrict(body.length == 0 ? EMPTY_OBJECT : body, type);
     }
 
+    /** The body as sent, for routes whose body is not JSON ({@link ApiDoc#rawBody}). */
+    public byte[] body() {
+        return body;
+    }
+
     public boolean answered() {
         return answered.get();
     }

@@ -67,7 +67,14 @@ public final class HttpRouteHandler extends SimpleChannelInboundHandler<FullHttp
             return;
         }
         RouteTable.Found found = (RouteTable.Found) match;
-        if (request.content().isReadable() && !isJson(request.headers().get(HttpHeaderNames.CONTENT_TYPE))) {
+        String rawBody = found.route().doc() == null ? null : found.route().doc().rawBody();
+        String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        if (rawBody != null && request.content().isReadable() && !hasType(contentType, rawBody)) {
+            HttpResponses.sendError(ctx, keepAlive, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE,
+                    new ApiError(ApiError.UNSUPPORTED_MEDIA_TYPE, null, "this body is '" + rawBody + "'"));
+            return;
+        }
+        if (rawBody == null && request.content().isReadable() && !isJson(contentType)) {
             HttpResponses.sendError(ctx, keepAlive, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE,
                     new ApiError(ApiError.UNSUPPORTED_MEDIA_TYPE, null,
                             "request bodies are JSON: send 'Content-Type: application/json'"));
@@ -89,6 +96,10 @@ public final class HttpRouteHandler extends SimpleChannelInboundHandler<FullHttp
         }
         String mime = contentType.split(";", 2)[0].trim();
         return mime.equalsIgnoreCase(HttpHeaderValues.APPLICATION_JSON.toString());
+    }
+
+    private static boolean hasType(String contentType, String wanted) {
+        return contentType != null && contentType.split(";", 2)[0].trim().equalsIgnoreCase(wanted);
     }
 
     private static byte[] json(ApiError error) {

@@ -152,6 +152,12 @@ public final class OpenApiDocument {
                     + "for whole numbers are refused (400, naming the field).");
             body.putObject("content").putObject("application/json").set("schema", requestSchema(doc));
         }
+        if (doc.rawBody() != null) {
+            ObjectNode body = op.putObject("requestBody");
+            body.put("required", true);
+            body.putObject("content").putObject(doc.rawBody()).putObject("schema").put("type", "string")
+                    .put("contentEncoding", "binary");
+        }
         if (route.access() == Route.Access.ADMIN) {
             op.putArray("security").addObject().putArray("adminKey");
         }
@@ -165,6 +171,12 @@ public final class OpenApiDocument {
             answers.putIfAbsent(413, new ApiDoc.Answer(413, "the body is larger than the server takes "
                     + "(`MESSAGE_TOO_LARGE`, --max-message-bytes)", new ApiDoc.Failure()));
             answers.putIfAbsent(415, new ApiDoc.Answer(415, "the body is not `application/json`",
+                    new ApiDoc.Failure()));
+        }
+        if (doc.rawBody() != null) {
+            answers.putIfAbsent(413, new ApiDoc.Answer(413, "the body is larger than the server takes "
+                    + "(`MESSAGE_TOO_LARGE`)", new ApiDoc.Failure()));
+            answers.putIfAbsent(415, new ApiDoc.Answer(415, "the body is not `" + doc.rawBody() + "`",
                     new ApiDoc.Failure()));
         }
         if (route.access() == Route.Access.ADMIN) {

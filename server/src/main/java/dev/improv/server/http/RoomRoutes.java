@@ -22,6 +22,12 @@ public final class RoomRoutes {
         CompletionStage<Void> start(String recorderToken);
     }
 
+    /** Keeps a room's own stage consent text (local takes, docs/recording.md); answers once it is durable. */
+    @FunctionalInterface
+    public interface RoomConsent {
+        CompletionStage<Void> set(String roomId, int version, String text);
+    }
+
     /** The display name of the in-process media recorder (pages find it by its {@code media} capability). */
     public static final String MEDIA_RECORDER_NAME = "media-recorder";
 
@@ -29,13 +35,21 @@ public final class RoomRoutes {
     private final JoinLinks links;
     private final RoomLimits defaultLimits;
     private final RecorderStart recorder;
+    private final RoomConsent consent;
 
     /** @param recorder null when media recording is off */
     public RoomRoutes(Router router, JoinLinks links, RoomLimits defaultLimits, RecorderStart recorder) {
+        this(router, links, defaultLimits, recorder, null);
+    }
+
+    /** @param consent where a room's own consent text goes; null: rooms may not have one */
+    public RoomRoutes(Router router, JoinLinks links, RoomLimits defaultLimits, RecorderStart recorder,
+                      RoomConsent consent) {
         this.router = router;
         this.links = links;
         this.defaultLimits = defaultLimits;
         this.recorder = recorder;
+        this.consent = consent;
     }
 
     public List<Route> routes() {
@@ -90,8 +104,14 @@ public final class RoomRoutes {
         if (body.recordMedia() && recorder == null) {
             throw ApiError.invalid("recordMedia", "media recording is off on this server (--media-recorder)");
         }
+        if (body.consentVersion() != null && consent == null) {
+            throw ApiError.invalid("consentVersion", "this server keeps no per-room consent texts");
+        }
         long ttl = body.ttlSeconds();
-        ex.reply(router.createRoom(body.name() == null ? "Room" : body.name(), limits), room -> {
+        ex.reply(router.createRoom(body.name() == null ? "Room" : body.name(), limits).thenCompose(room ->
+                body.consentVersion() == null ? java.util.concurrent.CompletableFuture.completedFuture(room)
+                        : consent.set(room.id(), body.consentVersion(), body.consentText()).thenApply(v -> room)),
+                room -> {
             List<JoinLinks.Link> issued = new ArrayList<>();
             for (Role role : List.of(Role.PERFORMER, Role.MODERATOR, Role.RECORDER, Role.OBSERVER)) {
                 for (String name : body.linksFor(role)) {

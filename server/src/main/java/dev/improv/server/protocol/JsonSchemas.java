@@ -76,12 +76,20 @@ public final class JsonSchemas {
             array.set("items", valueSchema(p.getActualTypeArguments()[0]));
             return array;
         }
+        if (type instanceof ParameterizedType p && p.getRawType() == Map.class) {
+            ObjectNode map = NODES.objectNode().put("type", "object");
+            map.set("additionalProperties", valueSchema(p.getActualTypeArguments()[1]));
+            return map;
+        }
         Class<?> c = (Class<?>) type;
         if (c == String.class) {
             return NODES.objectNode().put("type", "string");
         }
         if (c == int.class || c == long.class || c == Integer.class || c == Long.class) {
             return NODES.objectNode().put("type", "integer");
+        }
+        if (c == double.class || c == Double.class) {
+            return NODES.objectNode().put("type", "number");
         }
         if (c == boolean.class || c == Boolean.class) {
             return NODES.objectNode().put("type", "boolean");

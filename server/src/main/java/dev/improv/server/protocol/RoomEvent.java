@@ -26,6 +26,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
         @JsonSubTypes.Type(value = RoomEvent.RoomClosed.class, name = "room_closed"),
         @JsonSubTypes.Type(value = RoomEvent.ConsentRecorded.class, name = "consent"),
         @JsonSubTypes.Type(value = RoomEvent.ServerRestarted.class, name = "server_restarted"),
+        @JsonSubTypes.Type(value = RoomEvent.TakeTrack.class, name = "take_track"),
+        @JsonSubTypes.Type(value = RoomEvent.TakeEnded.class, name = "take_ended"),
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface RoomEvent extends ServerMessage {
@@ -88,7 +90,34 @@ public sealed interface RoomEvent extends ServerMessage {
      * of theirs comes after it in the log.
      */
     record ConsentRecorded(long seq, long ts, String actor, String participant, String pool, int consentVersion,
-                           long acceptedAt) implements RoomEvent {
+                           long acceptedAt, String via) implements RoomEvent {
+        /** A consent accepted in a lobby ({@code via} absent). */
+        public ConsentRecorded(long seq, long ts, String actor, String participant, String pool, int consentVersion,
+                               long acceptedAt) {
+            this(seq, ts, actor, participant, pool, consentVersion, acceptedAt, null);
+        }
+    }
+
+    /**
+     * One performer's local track of a take, assembled on the server timeline when the take ended
+     * (docs/recording.md): {@code file} (relative to the data directory) holds 48 kHz mono PCM whose first sample
+     * was captured at server time {@code firstSampleServerUs}; {@code driftPpm} is the performer's audio clock
+     * against the server's, {@code alignErrorUs} the estimated error of that placement. {@code complete} is false
+     * when chunks are missing: {@code missing} names them (at most 100 indexes) and the track has silence there.
+     */
+    record TakeTrack(long seq, long ts, String actor, String take, int scene, String participant, boolean complete,
+                     int chunks, java.util.List<Integer> missing, long samples, Long firstSampleServerUs,
+                     Double driftPpm, Long alignErrorUs, String file) implements RoomEvent {
+    }
+
+    /**
+     * A take (the local recording of one scene) is closed: {@code complete} only when every chunk of every
+     * consenting performer's track arrived; {@code incomplete} names the tracks that miss chunks, and
+     * {@code notRecorded} the performers on stage who were not recorded, with the reason.
+     */
+    record TakeEnded(long seq, long ts, String actor, String take, int scene, boolean complete,
+                     java.util.List<String> tracks, java.util.List<String> incomplete,
+                     java.util.Map<String, String> notRecorded) implements RoomEvent {
     }
 
     /**

@@ -405,6 +405,36 @@ public final class Room {
                 consentVersion, acceptedAtMicros), null, null);
     }
 
+    /**
+     * Writes a performer's consent given on the stage of this room ({@code via} {@code "stage"}, no pool): the
+     * same {@code consent} event as the lobby's, so every reader of consents finds it.
+     */
+    public void recordStageConsent(String participantId, int consentVersion, long acceptedAtMicros) {
+        java.util.Set<String> more = new java.util.HashSet<>(consented);
+        more.add(participantId);
+        consented = java.util.Set.copyOf(more);
+        publish(new RoomEvent.ConsentRecorded(nextSeq(), clock.nowMicros(), RoomEvent.SERVER, participantId, null,
+                consentVersion, acceptedAtMicros, "stage"), null, null);
+    }
+
+    /** Makes a server event from the seq and time the room gives it. */
+    @FunctionalInterface
+    public interface ServerEvent {
+        RoomEvent make(long seq, long ts);
+    }
+
+    /**
+     * Publishes an event the server makes by itself (e.g. {@code take_*} facts) into this session: seq, log and
+     * members as any event. False when the room is closed (nothing may follow {@code room_closed}).
+     */
+    public boolean publishServerEvent(ServerEvent event) {
+        if (closed) {
+            return false;
+        }
+        publish(event.make(nextSeq(), clock.nowMicros()), null, null);
+        return true;
+    }
+
     /** Whether this participant's consent to be recorded is in the session log. Any thread. */
     public boolean hasConsent(String participantId) {
         return consented.contains(participantId);

@@ -119,6 +119,13 @@ final class HttpFlowControl extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof LastHttpContent) {
+            // the input budget sits before the codec and sees only bytes: it is told here that an answer ends
+            HttpInputBudget budget = ctx.pipeline().get(HttpInputBudget.class);
+            if (budget != null) {
+                budget.answered();
+            }
+        }
         if (answering && msg instanceof LastHttpContent) {
             ChannelPromise p = promise.unvoid();
             armTimer(ctx); // the client must take the answer in time, too

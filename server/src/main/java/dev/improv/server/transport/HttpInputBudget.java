@@ -119,6 +119,14 @@ final class HttpInputBudget extends ChannelDuplexHandler {
         ctx.write(msg, promise);
     }
 
+    /**
+     * An answer was written in full (told by {@link HttpFlowControl}, which sees the HTTP objects: this handler is
+     * before the codec, so its own {@link #write} sees only encoded bytes on a real pipeline). Its event loop only.
+     */
+    void answered() {
+        giveBack();
+    }
+
     private void giveBack() {
         if (held == 0) {
             return;

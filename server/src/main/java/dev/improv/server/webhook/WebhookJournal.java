@@ -1,11 +1,11 @@
 package dev.improv.server.webhook;
 
+import dev.improv.server.room.ForwardingJournalSession;
 import dev.improv.server.room.RoomLimits;
 import dev.improv.server.room.SessionJournal;
 import dev.improv.server.room.SessionMeta;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * The rooms' journal with webhooks on the side: every call goes to the real journal (the session log, or none),
@@ -55,70 +55,27 @@ final class WebhookJournal implements SessionJournal {
         return new Reporting(delegate.resume(roomId, sessionId, listener), roomId, sessionId);
     }
 
-    /**
-     * The session's journal with the reported events handed to the sink. Every method of {@link JournalSession}
-     * is forwarded, defaults included: a default left to the interface would silently drop what the real
-     * journal keeps (cids, bans, the backlog bound).
-     */
-    private final class Reporting implements JournalSession {
-        private final JournalSession inner;
+    /** The session's journal with the reported events handed to the sink (every call forwarded). */
+    private final class Reporting extends ForwardingJournalSession {
         private final String roomId;
         private final String sessionId;
 
         Reporting(JournalSession inner, String roomId, String sessionId) {
-            this.inner = inner;
+            super(inner);
             this.roomId = roomId;
             this.sessionId = sessionId;
         }
 
         @Override
-        public void append(long seq, byte[] eventJson) {
-            inner.append(seq, eventJson);
-            report(seq, eventJson);
-        }
-
-        @Override
-        public void append(long seq, byte[] eventJson, String originPid, String cid) {
-            inner.append(seq, eventJson, originPid, cid);
-            report(seq, eventJson);
-        }
-
-        private void report(long seq, byte[] eventJson) {
+        protected void appended(long seq, byte[] eventJson) {
             if (reported(eventJson)) {
                 sink.roomEvent(roomId, sessionId, seq, eventJson);
             }
         }
 
         @Override
-        public void fact(String kind, String participantId) {
-            inner.fact(kind, participantId);
-        }
-
-        @Override
-        public boolean backlogged() {
-            return inner.backlogged();
-        }
-
-        @Override
-        public long reservedUpTo() {
-            return inner.reservedUpTo();
-        }
-
-        @Override
-        public void updateMeta(SessionMeta updated) {
-            inner.updateMeta(updated);
-        }
-
-        @Override
-        public void close(SessionMeta finalMeta) {
-            inner.close(finalMeta);
+        protected void closed(SessionMeta finalMeta) {
             sink.roomEnded(finalMeta);
-        }
-
-        @Override
-        public void readBack(long fromSeq, long toSeqExclusive, Consumer<List<byte[]>> done,
-                             Consumer<Exception> failed) {
-            inner.readBack(fromSeq, toSeqExclusive, done, failed);
         }
     }
 

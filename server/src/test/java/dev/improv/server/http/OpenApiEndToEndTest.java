@@ -71,6 +71,13 @@ class OpenApiEndToEndTest {
             server.admin("POST", "/api/rooms/" + room + "/links", "{\"role\":\"boss\"}");
             server.admin("POST", "/api/rooms", "{\"ttlSeconds\":-1}");
             server.request("GET", "/api/rooms", null, "wrong-key");
+            // local takes (docs/recording.md): stage consent, status, one chunk for a take that does not exist
+            String ana = TestServer.link(created, "performer", 0).path("token").asText();
+            server.request("GET", "/api/stage/consent?token=" + ana, null, null);
+            server.request("POST", "/api/stage/consent?token=" + ana, "{\"version\":1,\"agree\":true}", null);
+            server.request("GET", "/api/takes/status?token=" + ana, null, null);
+            server.requestBytes("PUT", "/api/takes/" + room + "-1/tracks/p-x/chunks/0?token=" + ana + "&sha256="
+                    + "0".repeat(64) + "&sample=0&clientUs=1", new byte[2], "application/octet-stream");
             // pools
             server.admin("POST", "/api/pools", "{\"id\":\"contract\",\"consentVersion\":1,\"consentText\":\"ok\"}");
             server.admin("POST", "/api/pools", "{\"id\":\"contract\",\"consentVersion\":1,\"consentText\":\"ok\"}");

@@ -105,6 +105,16 @@ public final class TestServer implements AutoCloseable {
         return response;
     }
 
+    /** A request with a body of bytes of {@code contentType} (no admin key), checked against the contract. */
+    public HttpResponse<String> requestBytes(String method, String path, byte[] body, String contentType)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(httpBase() + path)).timeout(Duration.ofSeconds(10))
+                .method(method, HttpRequest.BodyPublishers.ofByteArray(body)).header("Content-Type", contentType);
+        HttpResponse<String> response = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        checkContract(method, path, response);
+        return response;
+    }
+
     /**
      * Every answer of a route the OpenAPI document describes is checked against the committed docs/openapi.json:
      * an end-to-end test that gets an undocumented route, status or body fails here, naming it.

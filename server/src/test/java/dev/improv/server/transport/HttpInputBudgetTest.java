@@ -68,4 +68,34 @@ class HttpInputBudgetTest {
         }
         assertEquals(0, tiny.total());
     }
+
+    /**
+     * In the real pipeline the budget is before the codec and sees the answers as bytes: the flow control after
+     * the codec tells it when an answer ends. Without that, a keep-alive connection's bytes were never given back
+     * and a client uploading take chunks (48 kB each) over one connection was closed once 64 MiB had passed.
+     */
+    @Test
+    void keepAliveRequestsOnTheRealPipelineGiveTheirBytesBackWithEachAnswer() {
+        EmbeddedChannel ch = new EmbeddedChannel(new HttpInputBudget(shared),
+                new io.netty.handler.codec.http.HttpServerCodec(),
+                new io.netty.handler.codec.http.HttpObjectAggregator(64 * KIB),
+                new HttpFlowControl(16, 10_000, new ServerMetrics(), new ClientErrorLog(new ServerMetrics(), 10)),
+                new io.netty.channel.SimpleChannelInboundHandler<io.netty.handler.codec.http.FullHttpRequest>() {
+                    @Override
+                    protected void channelRead0(io.netty.channel.ChannelHandlerContext ctx,
+                                                io.netty.handler.codec.http.FullHttpRequest req) {
+                        ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+                    }
+                });
+        byte[] body = new byte[48_000];
+        for (int i = 0; i < 60; i++) { // 2.8 MB through one connection, almost three times the budget
+            ch.writeInbound(Unpooled.wrappedBuffer(("PUT /c HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length
+                    + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII), body));
+            ch.runPendingTasks();
+            ch.releaseOutbound();
+            assertTrue(ch.isActive(), "request " + i + " answered, the connection kept");
+            assertEquals(0, shared.total(), "request " + i + "'s bytes given back with its answer");
+        }
+        assertFalse(ch.finishAndReleaseAll());
+    }
 }

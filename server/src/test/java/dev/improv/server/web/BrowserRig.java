@@ -69,6 +69,11 @@ final class BrowserRig implements AutoCloseable {
      * Starts everything. {@code extraArgs} are more server flags.
      */
     static BrowserRig start(Path tempDir, String... extraArgs) throws Exception {
+        return start(tempDir, List.of(), extraArgs);
+    }
+
+    /** Starts everything, Chromium with {@code browserArgs} more (e.g. a WAV file as the fake microphone). */
+    static BrowserRig start(Path tempDir, List<String> browserArgs, String... extraArgs) throws Exception {
         requireInCi(Files.isExecutable(Path.of(CHROMIUM)) && Files.isExecutable(Path.of(CHROMEDRIVER)),
                 "browser tests need Debian's chromium and chromium-driver: run scripts/install-test-deps.sh");
         requireInCi(run(List.of("ip", "netns", "list")) == 0 && "root".equals(System.getProperty("user.name")),
@@ -77,7 +82,7 @@ final class BrowserRig implements AutoCloseable {
         try {
             rig.network();
             rig.server(extraArgs);
-            rig.browser();
+            rig.browser(browserArgs);
         } catch (Exception | Error e) {
             rig.close();
             throw e;
@@ -122,7 +127,7 @@ final class BrowserRig implements AutoCloseable {
         server = ServerApp.start(ServerCommand.parse(args.toArray(String[]::new)).toConfig());
     }
 
-    private void browser() throws Exception {
+    private void browser(List<String> browserArgs) throws Exception {
         driverProcess = new ProcessBuilder("ip", "netns", "exec", netns, CHROMEDRIVER, "--port=" + DRIVER_PORT,
                 "--allowed-ips=" + hostIp, "--log-level=WARNING")
                 .redirectErrorStream(true)
@@ -142,6 +147,7 @@ final class BrowserRig implements AutoCloseable {
                 "--disable-backgrounding-occluded-windows", "--window-size=1280,900",
                 // camera, microphone and audio worklets need a secure context; plain http is one only on localhost
                 "--unsafely-treat-insecure-origin-as-secure=" + base());
+        options.addArguments(browserArgs);
         options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
         driver = new RemoteWebDriver(new URL("http://" + nsIp + ":" + DRIVER_PORT), options);
         driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
@@ -170,6 +176,12 @@ final class BrowserRig implements AutoCloseable {
                 .redirectOutput(dataDir.resolve(logName).toFile()).start();
         helpers.add(p);
         return p;
+    }
+
+    /** Takes the browser's network link down or up again (a cut network: connections stall, nothing is refused). */
+    void browserLink(boolean up) throws IOException, InterruptedException {
+        String nsIf = hostIf.substring(0, hostIf.length() - 1) + "b";
+        must(List.of("ip", "netns", "exec", netns, "ip", "link", "set", nsIf, up ? "up" : "down"));
     }
 
     Path dataDir() {

@@ -1,0 +1,114 @@
+package dev.improv.server.take;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.protocol.ProtocolCodec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The files of local takes under {@code <data>/takes/<room>/<scene>/}: each chunk as {@code <pid>/chunks/<i>.pcm}
+ * plus {@code <i>.json} (its description, written last: a chunk without it was never confirmed), and after
+ * assembly {@code <pid>.wav} and {@code <pid>.json}. Every write is to a temporary file, forced to disk, renamed
+ * into place and the directory forced, so a confirmed chunk survives a crash and a half-written one is never
+ * taken for a chunk. Called from the takes thread only.
+ */
+public final class TakeStore {
+    private final Path root;
+
+    public TakeStore(Path dataDir) {
+        this.root = dataDir.resolve("takes");
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    Path takeDir(String roomId, int scene) {
+        return root.resolve(roomId).resolve(Integer.toString(scene));
+    }
+
+    private Path chunkDir(String roomId, int scene, String pid) {
+        return takeDir(roomId, scene).resolve(pid).resolve("chunks");
+    }
+
+    /** Writes one chunk durably: PCM first, then its description; both forced, renamed, the folder forced. */
+    void writeChunk(String roomId, int scene, String pid, ChunkMeta meta, byte[] pcm) throws IOException {
+        Path dir = Files.createDirectories(chunkDir(roomId, scene, pid));
+        writeDurably(dir.resolve(meta.index() + ".pcm"), pcm);
+        writeDurably(dir.resolve(meta.index() + ".json"), ProtocolCodec.mapper().writeValueAsBytes(meta));
+        forceDir(dir);
+    }
+
+    byte[] readChunk(String roomId, int scene, String pid, int index) throws IOException {
+        return Files.readAllBytes(chunkDir(roomId, scene, pid).resolve(index + ".pcm"));
+    }
+
+    /** The confirmed chunks of one track on disk (start-up: takes left open by a stop or crash). */
+    List<ChunkMeta> chunksOnDisk(Path chunkDir) throws IOException {
+        List<ChunkMeta> out = new ArrayList<>();
+        try (Stream<Path> files = Files.list(chunkDir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String name = f.getFileName().toString();
+                if (name.endsWith(".json") && Files.isRegularFile(f.resolveSibling(name.replace(".json", ".pcm")))) {
+                    out.add(ProtocolCodec.mapper().readValue(f.toFile(), ChunkMeta.class));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Removes one track's chunk files once its assembled WAV is durable. */
+    void deleteChunks(String roomId, int scene, String pid) throws IOException {
+        Path dir = chunkDir(roomId, scene, pid);
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.deleteIfExists(f);
+            }
+        }
+        Files.deleteIfExists(dir);
+    }
+
+    /** Bytes of every file under the takes folder (the server quota counts them all). */
+    long bytesOnDisk() throws IOException {
+        if (!Files.isDirectory(root)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+    }
+
+    static void writeDurably(Path target, byte[] bytes) throws IOException {
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+            ch.force(true);
+        }
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    static void forceDir(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    static JsonNode readJson(Path file) throws IOException {
+        return ProtocolCodec.mapper().readTree(file.toFile());
+    }
+}

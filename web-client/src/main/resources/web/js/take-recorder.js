@@ -1,0 +1,251 @@
+// The performer's local take (docs/recording.md): the own microphone recorded in the page from scene start to
+// scene end as 48 kHz 16-bit PCM from an AudioWorklet, cut into chunks of half a second, each stamped with the
+// page clock of its first sample (and the clock offset to the server from the time sync), kept in IndexedDB and
+// uploaded one request per chunk, in order, until the server confirms it. A dropped connection or a page reload
+// loses nothing: the chunks wait in IndexedDB and go up when the server is reachable again; after a reload the
+// take goes on in a new segment (the audio clock starts anew; the server places each segment by its stamps).
+//
+// Events: 'change' whenever the numbers change (for the indicator).
+
+import { nowMicros } from './connection.js';
+import { TakeStore } from './take-store.js';
+
+export const TAKE = Object.freeze({
+  sampleRate: 48000,
+  /** Half a second: 48,000 bytes, under the server's 64 KiB request body limit. */
+  chunkSamples: 24000,
+  retryMs: [500, 1000, 2000, 5000, 10000],
+});
+
+/** Errors after which a chunk can never be stored: it is dropped (and counted), not retried. */
+const FINAL = new Set([400, 403, 404, 409, 413, 415, 507]);
+
+function toHex(buffer) {
+  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export class TakeRecorder extends EventTarget {
+  /**
+   * @param {object} opts
+   * @param {import('./connection.js').RoomConnection} opts.conn for the clock offset to the server
+   * @param {string} opts.token the join token (the upload's authority)
+   * @param {string} opts.participant our participant id (from the token)
+   */
+  constructor({ conn, token, participant }) {
+    super();
+    this.conn = conn;
+    this.token = token;
+    this.participant = participant;
+    this.store = null;
+    this.take = null;
+    this.context = null;
+    this.node = null;
+    /** chunks waiting for the server, in order: {take, index, …, pcm} */
+    this.queue = [];
+    this.uploading = false;
+    /** Diagnostics and tests: uploads wait while true, as if the server could not be reached. */
+    this.held = false;
+    this.retry = 0;
+    this.stats = { recordedSamples: 0, uploadedSamples: 0, chunksMade: 0, chunksUploaded: 0, duplicates: 0,
+      dropped: [], lastError: null, segment: 0, stamps: [] };
+  }
+
+  /** Opens IndexedDB and uploads what an earlier page of this link left there. */
+  async init() {
+    this.store = await TakeStore.open();
+    const left = await this.store.pending(this.participant);
+    left.sort((a, b) => (a.take === b.take ? a.index - b.index : a.take < b.take ? -1 : 1));
+    this.queue.push(...left);
+    this.changed();
+    this.pump();
+  }
+
+  get recording() {
+    return !!this.node;
+  }
+
+  /** Seconds recorded of the current take, confirmed by the server, and still waiting (in IndexedDB). */
+  numbers() {
+    const pendingSamples = this.queue.reduce((n, c) => n + c.samples, 0) + (this.buffer ? this.filled : 0);
+    return {
+      take: this.take, recording: this.recording,
+      recordedSeconds: this.stats.recordedSamples / TAKE.sampleRate,
+      uploadedSeconds: this.stats.uploadedSamples / TAKE.sampleRate,
+      pendingSeconds: pendingSamples / TAKE.sampleRate,
+      pendingChunks: this.queue.length, dropped: this.stats.dropped.length, lastError: this.stats.lastError,
+    };
+  }
+
+  /** Starts (or, after a reload, goes on with) recording take {@code take} from this stream's microphone. */
+  async start(take, stream) {
+    if (this.take === take && this.node) return;
+    if (this.node) await this.stop();
+    const track = stream && stream.getAudioTracks()[0];
+    if (!track) return;
+    const before = await this.store.track(take, this.participant);
+    this.take = take;
+    this.index = before ? before.nextIndex : 0;
+    this.segment = before ? before.segment + 1 : 0;
+    this.stats.recordedSamples = before ? before.recorded : 0;
+    this.stats.uploadedSamples = before ? before.uploaded || 0 : 0;
+    this.stats.segment = this.segment;
+    this.segmentSamples = 0; // samples of this segment already in chunks
+    this.originMs = Infinity;
+    this.minima = [];
+    this.minSecond = -1;
+    this.buffer = new Int16Array(TAKE.chunkSamples * 2);
+    this.filled = 0;
+    this.bufferFrame = 0;
+    this.context = new AudioContext({ sampleRate: TAKE.sampleRate, latencyHint: 'interactive' });
+    await this.context.audioWorklet.addModule(new URL('./take-worklet.js', import.meta.url));
+    const source = this.context.createMediaStreamSource(new MediaStream([track]));
+    const node = new AudioWorkletNode(this.context, 'improv-take-capture', { numberOfInputs: 1, numberOfOutputs: 1,
+      channelCount: 1, channelCountMode: 'explicit' });
+    node.port.onmessage = (e) => this.onBlock(e.data.frame, e.data.samples);
+    source.connect(node);
+    const silence = this.context.createGain();
+    silence.gain.value = 0;
+    node.connect(silence).connect(this.context.destination); // pulled by the graph, heard by nobody
+    if (this.context.state !== 'running') await this.context.resume().catch(() => {});
+    this.node = node;
+    this.changed();
+  }
+
+  /**
+   * When the sample at context frame {@code frame} was captured, on this page's clock (µs since the epoch). Each
+   * block of the worklet reaches the page after its last sample was rendered, and rendering follows the
+   * microphone; so (arrival − position of the block's end) is never earlier than the context's true origin on
+   * the page clock, and its minimum over the segment is the origin plus the shortest delivery delay (a jank only
+   * makes one arrival later; it never moves the minimum).
+   */
+  captureMicros(frame) {
+    return Math.round((performance.timeOrigin + this.originMs + frame / TAKE.sampleRate * 1000) * 1000);
+  }
+
+  /**
+   * The origin is the minimum over the last 10 s (ten one-second minima), not over the whole segment: an audio
+   * clock that drifts against the page's moves the true origin, and the window follows it (the server measures
+   * the drift from the chunk stamps).
+   */
+  trackOrigin(candidate, frame) {
+    const second = Math.floor(frame / TAKE.sampleRate);
+    if (this.minSecond !== second) {
+      this.minSecond = second;
+      this.minima.push(candidate);
+      if (this.minima.length > 10) this.minima.shift();
+    } else if (candidate < this.minima[this.minima.length - 1]) {
+      this.minima[this.minima.length - 1] = candidate;
+    }
+    this.originMs = Math.min(...this.minima);
+  }
+
+  onBlock(frame, samples) {
+    if (!this.node) return;
+    this.trackOrigin(performance.now() - (frame + samples.length) / TAKE.sampleRate * 1000, frame);
+    if (this.filled === 0) this.bufferFrame = frame;
+    this.lastBlockEnd = frame + samples.length;
+    for (let i = 0; i < samples.length; i++) {
+      const s = Math.max(-1, Math.min(1, samples[i]));
+      this.buffer[this.filled++] = s < 0 ? s * 0x8000 : s * 0x7fff;
+    }
+    this.stats.recordedSamples += samples.length;
+    // a full chunk leaves once more samples follow, so that the take's last chunk is never empty
+    if (this.filled > TAKE.chunkSamples) this.cut(TAKE.chunkSamples, false);
+  }
+
+  /** Makes a chunk of the first {@code count} buffered samples; keeps it in IndexedDB and queues it for upload. */
+  cut(count, last) {
+    const pcm = this.buffer.slice(0, count);
+    const frame = this.bufferFrame;
+    this.buffer.copyWithin(0, count, this.filled);
+    this.filled -= count;
+    this.bufferFrame = frame + count;
+    const chunk = {
+      take: this.take, participant: this.participant, index: this.index++, segment: this.segment,
+      sample: this.segmentSamples, samples: count, clientUs: this.captureMicros(frame),
+      offsetUs: this.conn.offsetUs ?? 0, rttUs: this.conn.rttUs ?? 60_000_000, last,
+      recorded: this.stats.recordedSamples - this.filled, pcm: pcm.buffer,
+    };
+    this.segmentSamples += count;
+    this.stats.chunksMade++;
+    if (this.stats.stamps.length < 2000) this.stats.stamps.push([chunk.index, chunk.segment, chunk.sample, chunk.clientUs]);
+    const position = { take: this.take, participant: this.participant, nextIndex: this.index, segment: this.segment,
+      recorded: chunk.recorded, uploaded: this.stats.uploadedSamples };
+    this.saving = (this.saving || Promise.resolve()).then(async () => {
+      chunk.sha256 = toHex(await crypto.subtle.digest('SHA-256', chunk.pcm));
+      await this.store.keep(chunk, position);
+      this.queue.push(chunk);
+      this.changed();
+      this.pump();
+    }).catch((e) => { this.stats.lastError = `could not keep a chunk: ${e}`; this.changed(); });
+  }
+
+  /** The scene ended: the rest becomes the take's last chunk. */
+  async stop() {
+    if (!this.node) return;
+    const node = this.node;
+    this.node = null;
+    node.port.postMessage('stop');
+    node.disconnect();
+    if (this.filled > 0) this.cut(this.filled, true);
+    await this.saving;
+    this.context.close().catch(() => {});
+    this.context = null;
+    this.changed();
+  }
+
+  /** Uploads the queue in order, one chunk at a time; network trouble and 5xx wait and try again. */
+  async pump() {
+    if (this.uploading) return;
+    this.uploading = true;
+    try {
+      while (this.queue.length && !this.held) {
+        const c = this.queue[0];
+        let status = 0;
+        let body = null;
+        try {
+          const q = new URLSearchParams({ token: this.token, sha256: c.sha256, sample: String(c.sample),
+            clientUs: String(c.clientUs), segment: String(c.segment), offsetUs: String(c.offsetUs),
+            rttUs: String(Math.max(0, Math.min(60_000_000, c.rttUs))), last: String(c.last),
+            recorded: String(c.recorded) });
+          const r = await fetch(`/api/takes/${encodeURIComponent(c.take)}/tracks/${encodeURIComponent(c.participant)}/chunks/${c.index}?${q}`,
+            { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: c.pcm });
+          status = r.status;
+          body = await r.json().catch(() => null);
+        } catch (e) {
+          status = 0;
+        }
+        if (status === 200 || status === 201 || FINAL.has(status)) {
+          this.queue.shift();
+          await this.store.remove(c).catch(() => {});
+          this.retry = 0;
+          if (status === 200 || status === 201) {
+            if (c.take === this.take) this.stats.uploadedSamples += c.samples;
+            this.stats.chunksUploaded++;
+            if (status === 200) this.stats.duplicates++;
+            this.stats.lastError = null;
+          } else {
+            this.stats.dropped.push({ take: c.take, index: c.index, status, code: body && body.code });
+            this.stats.lastError = (body && body.message) || `HTTP ${status}`;
+          }
+          this.changed();
+          continue;
+        }
+        this.stats.lastError = status ? (body && body.message) || `HTTP ${status}` : 'no connection to the server';
+        this.changed();
+        await new Promise((r) => setTimeout(r, TAKE.retryMs[Math.min(this.retry++, TAKE.retryMs.length - 1)]));
+      }
+    } finally {
+      this.uploading = false;
+    }
+  }
+
+  hold(on) {
+    this.held = on;
+    if (!on) this.pump();
+  }
+
+  changed() {
+    this.dispatchEvent(new CustomEvent('change', { detail: this.numbers() }));
+  }
+}
