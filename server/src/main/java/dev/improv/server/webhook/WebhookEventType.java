@@ -2,19 +2,29 @@ package dev.improv.server.webhook;
 
 /** The kinds of event an endpoint may subscribe to, with their wire names ({@code room.started}, …). */
 public enum WebhookEventType {
-    ROOM_STARTED("room.started"),
-    ROOM_ENDED("room.ended"),
-    PARTICIPANT_JOINED("participant.joined"),
-    PARTICIPANT_LEFT("participant.left"),
-    SCENE_STARTED("scene.started"),
-    SCENE_ENDED("scene.ended"),
-    CONSENT_RECORDED("consent.recorded"),
-    LOBBY_MATCHED("lobby.matched");
+    ROOM_STARTED("room.started", null),
+    ROOM_ENDED("room.ended", null),
+    PARTICIPANT_JOINED("participant.joined", "member_joined"),
+    PARTICIPANT_LEFT("participant.left", "member_left"),
+    SCENE_STARTED("scene.started", "scene_started"),
+    SCENE_ENDED("scene.ended", "scene_ended"),
+    CONSENT_RECORDED("consent.recorded", "consent"),
+    TAKE_ENDED("take.ended", "take_ended"),
+    LOBBY_MATCHED("lobby.matched", null);
 
     private final String wireName;
+    /** The room event this kind reports, as members receive it; null for kinds that are not room events. */
+    private final String roomEventType;
 
-    WebhookEventType(String wireName) {
+    WebhookEventType(String wireName, String roomEventType) {
         this.wireName = wireName;
+        this.roomEventType = roomEventType;
+    }
+
+    /** The room event types webhooks report (the journal picks them out on the room thread). */
+    static java.util.List<String> roomEventTypes() {
+        return java.util.Arrays.stream(values()).map(t -> t.roomEventType).filter(java.util.Objects::nonNull)
+                .toList();
     }
 
     public String wireName() {
@@ -33,13 +43,11 @@ public enum WebhookEventType {
 
     /** The webhook type of a room event type as members receive it ({@code member_joined}, …), or null. */
     static WebhookEventType ofRoomEvent(String roomEventType) {
-        return switch (roomEventType) {
-            case "member_joined" -> PARTICIPANT_JOINED;
-            case "member_left" -> PARTICIPANT_LEFT;
-            case "scene_started" -> SCENE_STARTED;
-            case "scene_ended" -> SCENE_ENDED;
-            case "consent" -> CONSENT_RECORDED;
-            default -> null;
-        };
+        for (WebhookEventType t : values()) {
+            if (roomEventType.equals(t.roomEventType)) {
+                return t;
+            }
+        }
+        return null;
     }
 }

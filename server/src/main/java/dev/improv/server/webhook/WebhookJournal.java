@@ -14,8 +14,7 @@ import java.util.List;
  */
 final class WebhookJournal implements SessionJournal {
     /** The room event types webhooks report, as the serialized events begin (the type is always first). */
-    private static final List<byte[]> REPORTED = List.of("member_joined", "member_left", "scene_started",
-            "scene_ended", "consent").stream()
+    private static final List<byte[]> REPORTED = WebhookEventType.roomEventTypes().stream()
             .map(t -> ("{\"type\":\"" + t).getBytes(StandardCharsets.US_ASCII)).toList();
 
     /** Told about sessions and reported events; must not block. */

@@ -171,18 +171,20 @@ class RecorderViewBrowserTest {
             mod.send("{\"type\":\"prompt\",\"text\":\"Now a storm\"}");
             ben.send("{\"type\":\"mark\",\"kind\":\"turn_end\",\"clientTs\":1700000000002000}");
             mod.send("{\"type\":\"scene_end\"}");
-            await("three events held while paused").until(() -> count(rec, "return window.improv.held()") == 3);
+            // four: the three sent, and the take_ended the server adds when a scene ends (docs/recording.md)
+            int added = 4;
+            await("four events held while paused").until(() -> count(rec, "return window.improv.held()") == added);
             assertEquals(before, shown(rec).size(), "nothing new shown while paused");
-            assertEquals("Resume (3 new)", pause.getText());
-            assertTrue(rig.on(rec).findElement(By.id("paused-note")).getText().contains("3 new events"),
+            assertEquals("Resume (" + added + " new)", pause.getText());
+            assertTrue(rig.on(rec).findElement(By.id("paused-note")).getText().contains(added + " new events"),
                     rig.on(rec).findElement(By.id("paused-note")).getText());
-            assertEquals(expected + 3, count(rec, "return window.improv.lines().length"), "received and kept");
+            assertEquals(expected + added, count(rec, "return window.improv.lines().length"), "received and kept");
             humanClick(pause);
-            await("resumed: the held events are shown").until(() -> shown(rec).size() == before + 3);
+            await("resumed: the held events are shown").until(() -> shown(rec).size() == before + added);
             assertEquals("Pause", pause.getText());
             // the held events, in the room's order (two senders: their relative order is the server's)
             List<Map<String, Object>> rows = shown(rec);
-            List<Map<String, Object>> resumed = rows.subList(before, before + 3);
+            List<Map<String, Object>> resumed = rows.subList(before, before + added);
             assertTrue(resumed.stream().anyMatch(r -> "“Now a storm”".equals(r.get("summary"))), resumed.toString());
             assertTrue(resumed.stream().anyMatch(r -> "Ben ends the turn".equals(r.get("summary"))), resumed.toString());
             for (int i = 1; i < rows.size(); i++) {
@@ -193,7 +195,7 @@ class RecorderViewBrowserTest {
             // the phone: no sideways scrolling, the chips fold away, targets a finger can hit
             rig.driver().manage().window().setSize(new Dimension(390, 844));
             rig.driver().navigate().refresh();
-            await("reloaded on the phone").until(() -> shown(rec).size() >= expected + 3);
+            await("reloaded on the phone").until(() -> shown(rec).size() >= expected + 4);
             assertEquals(Boolean.FALSE, rig.js(rec, "return document.getElementById('types-box').open"),
                     "the type chips are folded on a phone");
             rig.screenshot(rec, "recorder-view-390x844"); // what a phone shows first

@@ -20,6 +20,8 @@ class WebhookJournalTest {
         assertTrue(WebhookJournal.reported(ProtocolCodec.encode(new RoomEvent.MemberLeft(5, 1, "p-1", "p-1", "left"))));
         assertTrue(reported("{\"type\":\"member_joined\",\"seq\":1}"));
         assertTrue(reported("{\"type\":\"consent\",\"seq\":1}"));
+        assertTrue(reported("{\"type\":\"take_ended\",\"seq\":9}"));
+        assertTrue(WebhookEventType.ofRoomEvent("take_ended") == WebhookEventType.TAKE_ENDED);
         assertFalse(reported("{\"type\":\"consent_x\",\"seq\":1}"));
         assertFalse(reported("{\"type\":\"prompt\",\"seq\":1}"));
         assertFalse(WebhookJournal.reported(ProtocolCodec.encode(new RoomEvent.RoomLocked(3, 1, "m-1", true))));
