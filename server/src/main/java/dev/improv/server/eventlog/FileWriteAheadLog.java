@@ -404,6 +404,9 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                 }
                 continue;
             }
+            if (pos < 0 && s.index.released()) {
+                throw new SessionArchive.ExportedMeanwhile(s.id); // its events.jsonl is complete by now
+            }
             if (pos < 0) {
                 throw new IOException("session " + s.id + ": event " + seq + " is not in the log (last durable "
                         + s.index.lastSeq() + ")");

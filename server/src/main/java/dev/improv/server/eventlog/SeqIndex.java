@@ -87,4 +87,9 @@ final class SeqIndex {
     synchronized void release() {
         positions = null;
     }
+
+    /** True once the session was exported and its index let go. */
+    synchronized boolean released() {
+        return positions == null;
+    }
 }

@@ -112,11 +112,26 @@ public final class SessionArchive {
         void close() throws IOException;
     }
 
+    /**
+     * A live session's log was exported (and let go) while it was being read: its {@code events.jsonl} holds
+     * every event now, so the reader goes on from there.
+     */
+    public static final class ExportedMeanwhile extends IOException {
+        ExportedMeanwhile(String sessionId) {
+            super("session " + sessionId + " was exported while it was read");
+        }
+    }
+
     public LogStream openLog(String sessionId) throws IOException {
         Optional<WriteAheadLog.LiveSession> live = live(sessionId);
         if (live.isPresent()) {
-            return liveLog(live.get());
+            return liveLog(sessionId, live.get());
         }
+        return exportedLog(sessionId, 0);
+    }
+
+    /** The exported {@code events.jsonl} without a torn tail, from byte {@code from} on. */
+    private LogStream exportedLog(String sessionId, long from) throws IOException {
         java.nio.channels.FileChannel channel;
         try {
             channel = java.nio.channels.FileChannel.open(files.events(sessionId));
@@ -140,7 +155,7 @@ public final class SessionArchive {
             throw e;
         }
         return new LogStream() {
-            private long position;
+            private long position = from;
 
             @Override
             public byte[] next() throws IOException {
@@ -164,29 +179,47 @@ public final class SessionArchive {
         };
     }
 
-    private static LogStream liveLog(WriteAheadLog.LiveSession session) {
+    private LogStream liveLog(String sessionId, WriteAheadLog.LiveSession session) {
         long last = session.lastSeq();
         return new LogStream() {
             private long next = 1;
+            /** Bytes handed out so far: where the exported file goes on if the session is exported meanwhile. */
+            private long sent;
+            private LogStream exported;
 
             @Override
             public byte[] next() throws IOException {
+                if (exported != null) {
+                    return exported.next();
+                }
                 if (next > last) {
                     return null;
                 }
                 java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(CHUNK_BYTES + 4096);
-                while (next <= last && out.size() < CHUNK_BYTES) {
-                    session.events(next, next, (seq, bytes) -> {
-                        out.write(bytes);
-                        out.write('\n');
-                    });
-                    next++;
+                try {
+                    while (next <= last && out.size() < CHUNK_BYTES) {
+                        session.events(next, next, (seq, bytes) -> {
+                            out.write(bytes);
+                            out.write('\n');
+                        });
+                        next++;
+                    }
+                } catch (ExportedMeanwhile moved) {
+                    // events.jsonl holds the same lines (the stored bytes and a newline): go on after what was sent
+                    exported = exportedLog(sessionId, sent + out.size());
+                    byte[] head = out.toByteArray();
+                    sent += head.length;
+                    return head.length > 0 ? head : exported.next();
                 }
+                sent += out.size();
                 return out.toByteArray();
             }
 
             @Override
-            public void close() {
+            public void close() throws IOException {
+                if (exported != null) {
+                    exported.close();
+                }
             }
         };
     }
