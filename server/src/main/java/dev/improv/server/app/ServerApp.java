@@ -125,6 +125,8 @@ public final class ServerApp implements AutoCloseable {
         journal = takes.journal(journal);
         this.rooms = new RoomRegistry(transport::nextLoop, transport.frames(), clock, metrics, journal,
                 ServerCommand.serverVersion());
+        // live quality: every room's events measured on its own thread, qc_flag events on a timer (quality/)
+        rooms.tapEvents(new dev.improv.server.quality.LiveQuality(clock, config.qc()));
         if (cluster != null) {
             cluster.start(rooms, transport.frames());
         }

@@ -63,7 +63,7 @@ final class SessionLogFeature implements Feature {
         SessionArchive archive = new SessionArchive(files, log);
         try {
             this.exports = new dev.improv.server.dataset.ExportJobs(config.dataDir(), archive,
-                    dev.improv.server.config.ServerCommand.serverVersion());
+                    dev.improv.server.config.ServerCommand.serverVersion(), config.qc());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the dataset signing key under " + config.dataDir(), e);
         }

@@ -41,8 +41,14 @@ public final class ExportJobs implements AutoCloseable {
     private final Map<String, Job> jobs = new LinkedHashMap<>();
 
     public ExportJobs(Path dataDir, SessionArchive archive, String version) throws IOException {
+        this(dataDir, archive, version, dev.improv.server.quality.QcThresholds.DEFAULTS);
+    }
+
+    /** Export-time quality flags judged against {@code qc} (the server's live thresholds). */
+    public ExportJobs(Path dataDir, SessionArchive archive, String version, dev.improv.server.quality.QcThresholds qc)
+            throws IOException {
         this.dataDir = dataDir;
-        this.exporter = new SeamlessExport(dataDir, archive, version);
+        this.exporter = new SeamlessExport(dataDir, archive, version, qc);
         removeAbandoned(dataDir.resolve("exports"));
         this.thread = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(MAX_QUEUED),
                 r -> {
