@@ -28,8 +28,8 @@ const qcItems = new Map();
 const quality = { scene: null, active: false, raised: 0 };
 const timeline = new Timeline($('timeline'));
 
-function init() {
-  if (!page.check()) return;
+async function init() {
+  if (!(await page.check())) return;
   const { token, claims } = page;
   loadLibrary();
   $('duration').max = String(LIMITS.promptDurationMs / 1000);
@@ -577,5 +577,4 @@ page.expose({
     kind: row.li.dataset.kind, details: row.details.textContent })),
 });
 
-init();
-if (page.claims) pollTakes();
+init().then(() => { if (page.claims) pollTakes(); });
