@@ -112,6 +112,11 @@ final class SessionLogFeature implements Feature {
         }
     }
 
+    /** The dataset export jobs (webhooks hear when one ends). */
+    dev.improv.server.dataset.ExportJobs exports() {
+        return exports;
+    }
+
     @Override
     public List<Route> routes() {
         return routes.routes();
