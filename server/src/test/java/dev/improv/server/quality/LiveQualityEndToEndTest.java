@@ -53,12 +53,30 @@ class LiveQualityEndToEndTest {
     }
 
     static void mark(TestClient c, String kind) {
-        c.send("{\"type\":\"mark\",\"kind\":\"" + kind + "\",\"clientTs\":" + System.currentTimeMillis() * 1000 + "}");
+        mark(c, kind, System.currentTimeMillis() * 1000);
+    }
+
+    /** A mark at the performer's clock time {@code clientTs}: on the server timeline once their clock is synced. */
+    static void mark(TestClient c, String kind, long clientTs) {
+        c.send("{\"type\":\"mark\",\"kind\":\"" + kind + "\",\"clientTs\":" + clientTs + "}");
+    }
+
+    /** One time sync, so that marks count at their own time, not at when a loaded box delivered them. */
+    static void sync(TestClient c, TestClient watcher) {
+        long t0 = System.currentTimeMillis() * 1000;
+        c.send("{\"type\":\"time_sync\",\"clientTs\":" + t0 + "}");
+        JsonNode reply = c.await("time_sync");
+        long t3 = Math.max(t0, System.currentTimeMillis() * 1000);
+        c.send("{\"type\":\"time_sync_report\",\"clientTs\":" + t0 + ",\"serverRecvTs\":"
+                + reply.path("serverRecvTs").asLong() + ",\"serverSendTs\":" + reply.path("serverSendTs").asLong()
+                + ",\"clientRecvTs\":" + t3 + "}");
+        watcher.await(m -> "clock".equals(m.path("type").asText()) && m.path("actor").asText()
+                .equals(c.welcomeId()), "the clock of " + c.welcomeId());
     }
 
     @Test
     void aSilentPerformerAndConstantOverlapAreFlaggedLiveAndInTheExportNormalTurnsAreNot() throws Exception {
-        try (TestServer server = TestServer.startWithLog(data, "--qc-interval-ms", "200", "--qc-min-take-s", "1.5",
+        try (TestServer server = TestServer.startWithLog(data, "--qc-interval-ms", "200", "--qc-min-take-s", "2",
                 "--qc-min-speech-s", "1", "--qc-long-silence-s", "60")) {
             JsonNode room = server.createRoom("{\"performers\":[\"Ana\",\"Ben\"],\"moderators\":[\"Mo\"]}");
             String roomId = room.path("room").path("id").asText();
@@ -72,6 +90,8 @@ class LiveQualityEndToEndTest {
                  TestClient b = TestClient.join(server.wsUrl(roomId, ben))) {
                 int version = ProtocolCodec.mapper().readTree(server.request("GET", "/api/stage/consent?token=" + ana,
                         null, null).body()).path("version").asInt();
+                sync(a, mo);
+                sync(b, mo);
                 for (String token : List.of(ana, ben)) {
                     assertEquals(200, server.request("POST", "/api/stage/consent?token=" + token, "{\"version\":"
                             + version + ",\"agree\":true}", null).statusCode());
@@ -100,16 +120,20 @@ class LiveQualityEndToEndTest {
                 mo.send("{\"type\":\"scene_end\"}");
                 mo.await(m -> "scene_ended".equals(m.path("type").asText()) && m.path("scene").asInt() == 2, "end 2");
 
-                // take 3: turns of 400 ms with 200 ms between them, for 3.6 s (past the 1.5 s of judging)
+                // take 3: turns of 500 ms with 200 ms between them, for 4.2 s (past the 2 s of judging), each mark
+                // stamped with its planned time (delivery on a loaded box may lag; the time it counts at does not)
                 mo.send("{\"type\":\"scene_start\",\"title\":\"Normal\"}");
                 mo.await(m -> "scene_started".equals(m.path("type").asText()) && m.path("scene").asInt() == 3, "3");
+                long base = System.currentTimeMillis() * 1000;
                 for (int i = 0; i < 6; i++) {
                     TestClient who = i % 2 == 0 ? a : b;
-                    mark(who, "speaking_start");
-                    Thread.sleep(400);
-                    mark(who, "speaking_stop");
-                    Thread.sleep(200);
+                    long start = base + i * 700_000L;
+                    sleepUntil(start);
+                    mark(who, "speaking_start", start);
+                    sleepUntil(start + 500_000);
+                    mark(who, "speaking_stop", start + 500_000);
                 }
+                sleepUntil(base + 6 * 700_000L);
                 mo.send("{\"type\":\"scene_end\"}");
                 mo.await(m -> "scene_ended".equals(m.path("type").asText()) && m.path("scene").asInt() == 3, "end 3");
 
@@ -159,6 +183,13 @@ class LiveQualityEndToEndTest {
             assertEquals(Set.of("mostly_silent", "talks_over", ""), new TreeSet<>(liveColumn.values()).stream()
                     .flatMap(v -> Stream.of(v.split(","))).filter(v -> !v.equals("dominates"))
                     .collect(Collectors.toSet()), liveColumn.toString());
+        }
+    }
+
+    static void sleepUntil(long epochMicros) throws InterruptedException {
+        long ms = epochMicros / 1000 - System.currentTimeMillis();
+        if (ms > 0) {
+            Thread.sleep(ms);
         }
     }
 
