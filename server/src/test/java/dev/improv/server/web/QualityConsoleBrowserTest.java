@@ -7,18 +7,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.testing.TestClient;
 import dev.improv.server.testing.TestLocks;
 import dev.improv.server.testing.TestServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.openqa.selenium.By;
 
@@ -30,21 +27,9 @@ import org.openqa.selenium.By;
 @Tag("browser")
 @ResourceLock(TestLocks.CPU)
 class QualityConsoleBrowserTest {
-    @TempDir
-    static Path temp;
-    static BrowserRig rig;
-
-    @BeforeAll
-    static void start() throws Exception {
-        rig = BrowserRig.start(temp, "--qc-interval-ms", "200", "--qc-min-take-s", "1", "--qc-long-silence-s", "60");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (rig != null) {
-            rig.close();
-        }
-    }
+    @RegisterExtension
+    static final BrowserRig rig = BrowserRig.perClass(
+            "--qc-interval-ms", "200", "--qc-min-take-s", "1", "--qc-long-silence-s", "60");
 
     @Test
     void theConsoleShowsASilentPerformerAtOnceInWordsWithTheirName() throws Exception {
