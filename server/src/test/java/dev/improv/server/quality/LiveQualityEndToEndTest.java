@@ -8,6 +8,7 @@ import dev.improv.server.dataset.SeamlessExportTest;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.testing.TestClient;
 import dev.improv.server.testing.TestServer;
+import dev.improv.server.webhook.WebhookReceiver;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +29,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Live quality flags against a running server: a moderator's WebSocket sees {@code qc_flag} events while the
+ * Live quality flags against a running server (and the webhook kinds of issue 19 on the same session, to spend the
+ * server, the takes and the export once: consent.recorded, qc.flag, take.ended, export.finished, consent.withdrawn,
+ * each signed, at a real local receiver): a moderator's WebSocket sees {@code qc_flag} events while the
  * scene runs — a take where Ben says nothing raises {@code mostly_silent} for him, a take where both talk at once
  * throughout raises {@code talks_over} for both, a take of normal turn-taking raises none — and the session's
  * export carries the same flags per sample (.json and samples.parquet) next to the measures. Thresholds are
@@ -76,8 +79,15 @@ class LiveQualityEndToEndTest {
 
     @Test
     void aSilentPerformerAndConstantOverlapAreFlaggedLiveAndInTheExportNormalTurnsAreNot() throws Exception {
-        try (TestServer server = TestServer.startWithLog(data, "--qc-interval-ms", "200", "--qc-min-take-s", "2",
-                "--qc-min-speech-s", "1", "--qc-long-silence-s", "60")) {
+        byte[] key = new byte[32];
+        new java.security.SecureRandom().nextBytes(key);
+        try (WebhookReceiver receiver = new WebhookReceiver(key, 0);
+             TestServer server = TestServer.startWithLog(data, "--qc-interval-ms", "200", "--qc-min-take-s", "2",
+                "--qc-min-speech-s", "1", "--qc-long-silence-s", "60", "--take-upload-grace-ms", "1000")) {
+            assertEquals(201, server.admin("POST", "/api/webhooks", "{\"id\":\"studio\",\"url\":\""
+                    + receiver.url() + "\",\"events\":[\"consent.recorded\",\"qc.flag\",\"take.ended\","
+                    + "\"consent.withdrawn\",\"export.finished\"],\"secret\":\"whsec_"
+                    + java.util.Base64.getEncoder().encodeToString(key) + "\"}").statusCode());
             JsonNode room = server.createRoom("{\"performers\":[\"Ana\",\"Ben\"],\"moderators\":[\"Mo\"]}");
             String roomId = room.path("room").path("id").asText();
             String ana = TestServer.link(room, "performer", 0).path("token").asText();
@@ -183,7 +193,27 @@ class LiveQualityEndToEndTest {
             assertEquals(Set.of("mostly_silent", "talks_over", ""), new TreeSet<>(liveColumn.values()).stream()
                     .flatMap(v -> Stream.of(v.split(","))).filter(v -> !v.equals("dominates"))
                     .collect(Collectors.toSet()), liveColumn.toString());
+
+            // the webhooks of the same session; then a withdrawal, answered once its event is durable
+            var withdrawn = server.admin("POST", "/api/consent/withdrawals", "{\"pid\":\"" + anaId
+                    + "\",\"scopes\":[\"synthetic_voice\"],\"reason\":\"private words\"}");
+            assertEquals(201, withdrawn.statusCode(), withdrawn.body());
+            Awaitility.await("every kind at the receiver").atMost(Duration.ofSeconds(60)).until(() -> receiver
+                    .received().stream().map(d -> d.path("type").asText()).collect(Collectors.toSet())
+                    .containsAll(Set.of("consent.recorded", "qc.flag", "take.ended", "export.finished",
+                            "consent.withdrawn")));
+            JsonNode w = kind(receiver, "consent.withdrawn");
+            assertEquals(anaId, w.path("data").path("participant").asText());
+            assertEquals("[\"synthetic_voice\"]", w.path("data").path("scopes").toString());
+            assertTrue(!w.toString().contains("private words"), "the free-text reason stays on the server");
+            assertEquals("done", kind(receiver, "export.finished").path("data").path("state").asText());
+            assertEquals("qc_flag", kind(receiver, "qc.flag").path("data").path("event").path("type").asText());
+            assertEquals(0, receiver.badSignatures(), "every delivery signed with the endpoint's secret");
         }
+    }
+
+    static JsonNode kind(WebhookReceiver r, String type) {
+        return r.received().stream().filter(d -> d.path("type").asText().equals(type)).findFirst().orElseThrow();
     }
 
     static void sleepUntil(long epochMicros) throws InterruptedException {
