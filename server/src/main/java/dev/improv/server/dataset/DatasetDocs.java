@@ -39,12 +39,12 @@ final class DatasetDocs {
             bool("commercial_use"), string("wav_sha256"), float64("speech_ratio"), float64("overlap_ratio"),
             float64("longest_silence_s"), float64("speaking_balance"), int64("turn_gap_median_ms"), string("qc_flags"),
             int64("turn_gap_p90_ms"), int64("turn_gaps"), float64("muted_s"), int64("reconnects"),
-            string("qc_live_flags"));
+            string("qc_live_flags"), bool("has_video"), int64("video_frames"));
 
     /** The numbers the card, the Croissant file and the manifest share. Times in server µs. */
     record Summary(String exportId, ExportRequest request, int sessions, int interactions, int samples, int shards,
                    long shardBytes, double audioHours, long firstStartUs, long lastEndUs, int withdrawals,
-                   String exporterVersion) {
+                   String exporterVersion, long videoFrames) {
         String from() {
             return sessions == 0 ? null : Instant.ofEpochMilli(firstStartUs / 1000).toString();
         }
@@ -98,6 +98,8 @@ final class DatasetDocs {
         b.append("| interactions | ").append(s.interactions()).append(" |\n");
         b.append("| samples (performer × interaction) | ").append(s.samples()).append(" |\n");
         b.append("| audio | ").append(String.format("%.2f", s.audioHours())).append(" h, 48 kHz mono 16-bit WAV |\n");
+        b.append("| video | ").append(s.videoFrames()).append(" JPEG frames (the recorder's image sequences, as "
+                + "stored; samples without video have none) |\n");
         b.append("| shards | ").append(s.shards()).append(" WebDataset tar files, ").append(s.shardBytes())
                 .append(" bytes, at most ").append(r.shardBytes()).append(" bytes each |\n");
         b.append("| recorded | ").append(s.from()).append(" to ").append(s.to()).append(" |\n");
@@ -110,14 +112,24 @@ final class DatasetDocs {
                 + "where no audio was recorded)\n");
         b.append("- `<key>.turns.jsonl`: turns (the performer's own marks) and speech segments, times in seconds from "
                 + "the interaction start and in server microseconds\n");
-        b.append("- `<key>.json`: ids, prompts, consent, permissions and provenance of the sample\n\n");
+        b.append("- `<key>.frames.tar` (only when the performer's video was recorded): the recorder's JPEG images "
+                + "captured inside the interaction, bytes as stored, named `0.jpg`, `1.jpg`, … in capture order; "
+                + "`has_video` / `video_frames` in the samples table\n");
+        b.append("- `<key>.video.jsonl` (with the frames): one line per image, `{\"frame\",\"file\",\"offsetUs\","
+                + "\"t\",\"width\",\"height\",\"rotation\",\"serverUs\",\"stream\",\"source\"}`, `offsetUs` from the "
+                + "interaction start (images are not evenly spaced: use the time, not the number)\n");
+        b.append("- `<key>.json`: ids, prompts, consent, permissions and provenance of the sample, `video` (null "
+                + "without frames)\n\n");
         b.append("Tables (Parquet): `tables/sessions.parquet`, `interactions.parquet` (prompts), `participants.parquet` "
                 + "(consent per performer and session), `samples.parquet` (one row per sample, with its shard).\n\n");
         b.append("## Loading\n\n```python\nfrom datasets import load_dataset\n"
                 + "ds = load_dataset(\"webdataset\", data_files={\"train\": \"shards/*.tar\"}, split=\"train\")\n"
                 + "meta = load_dataset(\"parquet\", data_files=\"tables/samples.parquet\", split=\"train\")\n"
                 + "# or: import webdataset as wds; wds.WebDataset(\"shards/improv-{000000..")
-                .append(String.format("%06d", Math.max(0, s.shards() - 1))).append("}.tar\")\n```\n\n");
+                .append(String.format("%06d", Math.max(0, s.shards() - 1))).append("}.tar\")\n"
+                + "# video: a sample's frames.tar is bytes; open it with tarfile\n"
+                + "import io, tarfile\n"
+                + "frames = tarfile.open(fileobj=io.BytesIO(sample[\"frames.tar\"]))  # 0.jpg, 1.jpg, ...\n```\n\n");
         b.append("## Consent, permissions and withdrawals\n\n");
         b.append("Every performer in this export agreed to a versioned consent text whose scopes include every use "
                 + "listed above, and had withdrawn none of them when it was made. Each sample's `.json` and the samples "
@@ -131,7 +143,7 @@ final class DatasetDocs {
                 + "signed with Ed25519 (`manifest.json.sig`, key `signing-key.pub`; ask the studio for the key's "
                 + "fingerprint). Verify offline: `java -jar improv-server.jar dataset verify <folder or shard>`.\n\n");
         b.append("## Personal information\n\n");
-        b.append("Voices are personal data. Display names are not exported; participant ids are the studio's "
+        b.append("Voices and faces (video frames) are personal data. Display names are not exported; participant ids are the studio's "
                 + "pseudonymous ids. Prompts are the moderators' own text.\n\n");
         b.append("## Licence\n\nCommercially licensed from the performers under their consent texts; see "
                 + "`participants.parquet` for the version each performer agreed to.\n");
@@ -161,13 +173,19 @@ final class DatasetDocs {
     }
 
     static Map<String, Object> euSummary(Summary s) {
-        return map("modalities", List.of("audio", "text (prompts)", "time series (voice activity, turns)"),
-                "samples", s.samples(), "audioHours", s.audioHours(), "bytes", s.shardBytes(),
+        List<String> modalities = new ArrayList<>(List.of("audio", "text (prompts)",
+                "time series (voice activity, turns)"));
+        if (s.videoFrames() > 0) {
+            modalities.add("video (JPEG image sequences)");
+        }
+        return map("modalities", modalities, "samples", s.samples(), "audioHours", s.audioHours(),
+                "videoFrames", s.videoFrames(), "bytes", s.shardBytes(),
                 "collectionPeriod", map("from", s.from(), "to", s.to()),
                 "sources", "recorded by the studio with consenting performers; commercially licensed from them; "
                         + "no publicly available or scraped data",
                 "consentScopes", s.request().scopes().stream().sorted().map(ConsentScope::wireName).toList(),
-                "personalData", "voice recordings of the performers; no names",
+                "personalData", s.videoFrames() > 0 ? "voice recordings and camera images of the performers; no names"
+                        : "voice recordings of the performers; no names",
                 "withdrawalsListed", s.withdrawals());
     }
 
@@ -197,7 +215,9 @@ final class DatasetDocs {
         c.put("@type", "sc:Dataset");
         c.put("name", "improv-scenes-" + s.exportId().substring(0, 8));
         c.put("description", "Improvised two-performer scenes on live prompts: per performer and scene a 48 kHz "
-                + "WAV, 100 Hz voice activity and turns, in WebDataset shards (Seamless Interaction layout).");
+                + "WAV, 100 Hz voice activity and turns, and where video was recorded the camera's JPEG frames "
+                + "(<key>.frames.tar, indexed by <key>.video.jsonl), in WebDataset shards (Seamless Interaction "
+                + "layout). Video frames in this export: " + s.videoFrames() + ".");
         c.put("conformsTo", List.of("http://mlcommons.org/croissant/1.0", "http://mlcommons.org/croissant/RAI/1.0"));
         c.put("license", s.request().license());
         c.put("version", "1.0.0");
@@ -229,10 +249,12 @@ final class DatasetDocs {
                 + "and every event timestamped on one server timeline.");
         c.put("rai:dataCollectionType", List.of("Direct recording", "Crowdsourced (paid performers)"));
         c.put("rai:dataCollectionTimeframe", List.of(s.from(), s.to()));
-        c.put("rai:dataCollectionRawData", "Per-performer 48 kHz WAV tracks and the session's event log.");
+        c.put("rai:dataCollectionRawData", "Per-performer 48 kHz WAV tracks, per-performer JPEG image sequences "
+                + "(when video was recorded) and the session's event log.");
         c.put("rai:dataPreprocessingProtocol", "Tracks cut to scene boundaries on the server timeline; voice activity "
                 + "from the recorder (energy-based, 10 ms frames) or from the performers' speaking marks.");
-        c.put("rai:personalSensitiveInformation", "Voices of identifiable performers (biometric potential). No names; "
+        c.put("rai:personalSensitiveInformation", "Voices and, where video was recorded, faces of identifiable "
+                + "performers (biometric potential). No names; "
                 + "pseudonymous participant ids. Content is improvised fiction on the moderator's prompts.");
         c.put("rai:dataUseCases", "Licensed for: " + String.join(", ", s.request().scopes().stream().sorted()
                 .map(ConsentScope::wireName).toList()) + " (per-sample permissions in samples.parquet). Conversational "

@@ -5,10 +5,12 @@ import dev.improv.server.protocol.ProtocolCodec;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.DigestInputStream;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.PublicKey;
@@ -133,15 +135,15 @@ public final class ManifestVerifier {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(shard), 256 * 1024);
              TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
             for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry(), i++) {
-                MessageDigest md = SeamlessExport.digest();
-                byte[] buf = new byte[64 * 1024];
-                long size = 0;
-                for (int n = tar.read(buf); n >= 0; n = tar.read(buf)) {
-                    md.update(buf, 0, n);
-                    size += n;
-                }
-                String sha = HexFormat.of().formatHex(md.digest());
                 JsonNode want = i < expected.size() ? expected.get(i) : null;
+                MessageDigest md = SeamlessExport.digest();
+                CountingInput member = new CountingInput(new DigestInputStream(tar, md));
+                // a frames tar is read image by image on the way through (one pass), to name a changed image
+                String changedFrame = want != null && want.path("frames").size() > 0
+                        && want.path("name").asText().equals(e.getName()) ? changedFrame(member, want.path("frames")) : null;
+                member.transferTo(OutputStream.nullOutputStream());
+                long size = member.count;
+                String sha = HexFormat.of().formatHex(md.digest());
                 String problem = null;
                 if (want == null) {
                     problem = "not in the manifest";
@@ -151,8 +153,9 @@ public final class ManifestVerifier {
                     problem = "changed (sha256 differs)";
                 }
                 if (problem != null) {
-                    problems.add(path + ": member " + e.getName() + " " + problem);
-                    first = first == null ? path + "/" + e.getName() : first;
+                    String name = changedFrame == null ? e.getName() : e.getName() + "/" + changedFrame;
+                    problems.add(path + ": member " + name + " " + problem);
+                    first = first == null ? path + "/" + name : first;
                 }
             }
         } catch (IOException | IllegalArgumentException e) {
@@ -170,6 +173,84 @@ public final class ManifestVerifier {
             first = path;
         }
         return first;
+    }
+
+    /**
+     * Reads a frames tar from {@code in} (not past its end blocks) against the manifest's list of its images;
+     * returns the name of the first image that differs (or the first one missing or unreadable), or null.
+     */
+    private static String changedFrame(InputStream in, JsonNode frames) {
+        int i = 0;
+        try {
+            TarArchiveInputStream inner = new TarArchiveInputStream(new java.io.FilterInputStream(in) {
+                @Override
+                public void close() {
+                    // the shard's member stream stays open
+                }
+            });
+            for (TarArchiveEntry e = inner.getNextEntry(); e != null; e = inner.getNextEntry(), i++) {
+                MessageDigest md = SeamlessExport.digest();
+                long size = new DigestInputStream(inner, md).transferTo(OutputStream.nullOutputStream());
+                JsonNode want = frames.get(i);
+                if (want == null) {
+                    return e.getName();
+                }
+                if (!want.path("name").asText().equals(e.getName()) || want.path("bytes").asLong() != size
+                        || !want.path("sha256").asText().equals(HexFormat.of().formatHex(md.digest()))) {
+                    return want.path("name").asText();
+                }
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            return frames.has(i) ? frames.get(i).path("name").asText() : null;
+        }
+        return i < frames.size() ? frames.get(i).path("name").asText() : null;
+    }
+
+    private static final class CountingInput extends java.io.FilterInputStream {
+        long count;
+
+        CountingInput(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = in.read();
+            count += b < 0 ? 0 : 1;
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = in.read(b, off, len);
+            count += Math.max(0, n);
+            return n;
+        }
+
+        /** Skipped bytes are read, so that they are digested and counted too. */
+        @Override
+        public long skip(long n) throws IOException {
+            byte[] buf = new byte[(int) Math.min(8192, Math.max(1, n))];
+            long done = 0;
+            while (done < n) {
+                int r = read(buf, 0, (int) Math.min(buf.length, n - done));
+                if (r < 0) {
+                    break;
+                }
+                done += r;
+            }
+            return done;
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
+        }
+
+        @Override
+        public void close() {
+            // the tar's member stream stays open
+        }
     }
 
     static String sha256(Path file) throws IOException {

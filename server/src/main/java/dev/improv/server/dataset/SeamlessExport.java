@@ -44,7 +44,8 @@ import java.util.stream.Stream;
  * Writes closed sessions as a dataset in the layout of Meta's Seamless Interaction dataset (docs/dataset.md):
  * one sample per performer and interaction (a scene), keyed {@code V<vendor>_S<session>_I<interaction>_P<participant>},
  * with {@code .wav} (48 kHz mono 16-bit, cut from the media recorder's track), {@code .vad.jsonl} (100 Hz),
- * {@code .turns.jsonl} and {@code .json}, packed into WebDataset tar shards; Parquet tables of sessions,
+ * {@code .turns.jsonl}, {@code .json} and, when video was recorded, {@code .frames.tar} (the recorder's JPEGs of the
+ * interaction, as stored) with {@code .video.jsonl}, packed into WebDataset tar shards; Parquet tables of sessions,
  * interactions, participants and samples; a Hugging Face dataset card, a Croissant file, the withdrawal list, and
  * a manifest with every file's sha256 and the W3C PROV chain, signed with the server's Ed25519 key.
  *
@@ -257,6 +258,7 @@ public final class SeamlessExport {
         long minStart = Long.MAX_VALUE;
         long maxEnd = Long.MIN_VALUE;
         long audioFrames;
+        long videoFrames;
         int sessions;
 
         Run(ExportRequest req, Path work, String exportId) throws IOException {
@@ -410,6 +412,10 @@ public final class SeamlessExport {
             long start = scene.startTs();
             long end = scene.endTs();
             MediaTrack audio = MediaTrack.find(media, t.participant());
+            VideoFrames video = VideoFrames.find(media, t.participant());
+            List<VideoFrames.Frame> shots = video == null ? List.of() : video.within(start, end);
+            byte[] videoIndex = shots.isEmpty() ? null : VideoFrames.index(shots, start);
+            long framesTarBytes = shots.isEmpty() ? 0 : VideoFrames.tarBytes(shots);
             ConsentTexts.ConsentText text = text(c.version()).orElseThrow();
             Map<String, Object> permissions = new LinkedHashMap<>();
             for (ConsentScope s : ConsentScope.values()) {
@@ -437,6 +443,12 @@ public final class SeamlessExport {
                     "seq", p.seq())).toList());
             meta.put("audio", audio == null ? null : map("file", key + ".wav", "sampleRate", MediaTrack.RATE,
                     "channels", 1, "bitsPerSample", 16, "frames", frames));
+            meta.put("video", shots.isEmpty() ? null : map("file", key + ".frames.tar", "index", key + ".video.jsonl",
+                    "container", "tar", "format", "jpeg", "frames", shots.size(),
+                    "firstOffsetUs", shots.get(0).serverUs() - start,
+                    "lastOffsetUs", shots.get(shots.size() - 1).serverUs() - start,
+                    "width", shots.get(0).width(), "height", shots.get(0).height(),
+                    "missingInRecording", video.missing()));
             meta.put("vad", map("file", key + ".vad.jsonl", "frameMs", 10, "source", vadSource));
             meta.put("turns", map("file", key + ".turns.jsonl", "turns", counts[0], "speech", counts[1]));
             QualityColumns q = QualityColumns.of(quality);
@@ -451,7 +463,9 @@ public final class SeamlessExport {
             long sampleBytes = ShardWriter.entryBytes(key + ".json", json.length)
                     + ShardWriter.entryBytes(key + ".vad.jsonl", Files.size(vad))
                     + ShardWriter.entryBytes(key + ".turns.jsonl", Files.size(turns))
-                    + (audio == null ? 0 : ShardWriter.entryBytes(key + ".wav", MediaTrack.sliceBytes(start, end)));
+                    + (audio == null ? 0 : ShardWriter.entryBytes(key + ".wav", MediaTrack.sliceBytes(start, end)))
+                    + (shots.isEmpty() ? 0 : ShardWriter.entryBytes(key + ".frames.tar", framesTarBytes)
+                            + ShardWriter.entryBytes(key + ".video.jsonl", videoIndex.length));
             shards.beginSample(sampleBytes);
             List<ShardWriter.Member> added = new ArrayList<>();
             added.add(shards.add(key + ".json", json.length, o -> o.write(json)));
@@ -463,6 +477,13 @@ public final class SeamlessExport {
             }
             added.add(shards.add(key + ".vad.jsonl", Files.size(vad), o -> copy(vad, o)));
             added.add(shards.add(key + ".turns.jsonl", Files.size(turns), o -> copy(turns, o)));
+            List<List<VideoFrames.Packed>> packed = new ArrayList<>(List.of(List.of()));
+            if (!shots.isEmpty()) {
+                added.add(shards.add(key + ".frames.tar", framesTarBytes,
+                        o -> packed.set(0, VideoFrames.writeTar(shots, o))));
+                added.add(shards.add(key + ".video.jsonl", videoIndex.length, o -> o.write(videoIndex)));
+                videoFrames += shots.size();
+            }
             Files.delete(vad);
             Files.delete(turns);
             for (ShardWriter.Member m : added) {
@@ -470,7 +491,21 @@ public final class SeamlessExport {
                 prov.entity(fe, map("improv:sha256", m.sha256(), "improv:bytes", m.size()));
                 prov.relation("wasDerivedFrom", Map.of("prov:generatedEntity", fe, "prov:usedEntity", take));
                 prov.relation("wasGeneratedBy", Map.of("prov:entity", fe, "prov:activity", "improv:export/" + exportId));
-                memberInfo.put(m.shard() + "/" + m.name(), map("key", key, "permissions", permissions));
+                Map<String, Object> info = map("key", key, "permissions", permissions);
+                if (m.name().endsWith(".frames.tar")) {
+                    // every image of the frames tar: its own sha256 and PROV entity, a member of the tar's entity
+                    List<Map<String, Object>> inner = new ArrayList<>();
+                    for (VideoFrames.Packed p : packed.get(0)) {
+                        inner.add(map("name", p.name(), "bytes", p.bytes(), "sha256", p.sha256(), "source", p.source()));
+                        String pe = fe + "/" + p.name();
+                        prov.entity(pe, map("improv:sha256", p.sha256(), "improv:bytes", p.bytes(),
+                                "improv:recorderFile", p.source()));
+                        prov.relation("hadMember", Map.of("prov:collection", fe, "prov:entity", pe));
+                        prov.relation("wasDerivedFrom", Map.of("prov:generatedEntity", pe, "prov:usedEntity", take));
+                    }
+                    info.put("frames", inner);
+                }
+                memberInfo.put(m.shard() + "/" + m.name(), info);
             }
             ShardWriter.Member wav = audio == null ? null : added.get(1);
             sampleRows.add(new Object[] {key, shards.currentShard(), sKey, iKey, "P" + pKey, (long) scene.number(),
@@ -480,7 +515,7 @@ public final class SeamlessExport {
                     permissions.get("synthetic_voice"), permissions.get("commercial_use"),
                     wav == null ? null : wav.sha256(), q.speechRatio(), q.overlapRatio(), q.longestSilenceS(),
                     q.speakingBalance(), q.turnGapMedianMs(), q.flags(), q.turnGapP90Ms(), q.turnGaps(), q.mutedS(),
-                    q.reconnects(), q.liveFlags()});
+                    q.reconnects(), q.liveFlags(), !shots.isEmpty(), (long) shots.size()});
         }
 
         Result finish() throws IOException {
@@ -502,7 +537,7 @@ public final class SeamlessExport {
             long bytes = shards.shards().stream().mapToLong(ShardWriter.Shard::bytes).sum();
             DatasetDocs.Summary summary = new DatasetDocs.Summary(exportId, req, sessions, interactionRows.size(),
                     sampleRows.size(), shards.shards().size(), bytes, audioFrames / (double) MediaTrack.RATE / 3600,
-                    minStart, maxEnd, withdrawn.size(), exporterVersion);
+                    minStart, maxEnd, withdrawn.size(), exporterVersion, videoFrames);
             Map<String, String> tableSha = new LinkedHashMap<>();
             for (String t : List.of("sessions", "interactions", "participants", "samples")) {
                 tableSha.put(t, sha256(tables.resolve(t + ".parquet")));

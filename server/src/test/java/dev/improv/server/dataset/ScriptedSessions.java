@@ -120,4 +120,39 @@ final class ScriptedSessions {
             }
         }
     }
+
+    /**
+     * The media recorder's image sequence of {@code pid} ({@code media/<pid>.video/<n>.jpg}, 16×12 JPEGs written
+     * with javax.imageio, each a different colour) and its {@code .video.jsonl} index: image {@code n} captured at
+     * {@code firstUs + n·stepUs}. Plus one index line whose image is missing (at {@code missingAtUs}), as a crash
+     * between the line and the image would leave it. Returns the images' paths by frame number.
+     */
+    static List<Path> writeVideo(Path media, String pid, long firstUs, long stepUs, int count, long missingAtUs)
+            throws IOException {
+        Path dir = Files.createDirectories(media.resolve(pid + ".video"));
+        List<Path> out = new ArrayList<>();
+        try (BufferedWriter index = Files.newBufferedWriter(media.resolve(pid + ".video.jsonl"))) {
+            for (int n = 0; n < count; n++) {
+                java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(16, 12,
+                        java.awt.image.BufferedImage.TYPE_INT_RGB);
+                java.awt.Graphics2D g = img.createGraphics();
+                g.setColor(new java.awt.Color((n * 53) % 256, (n * 97 + 40) % 256, (255 - n * 23) % 256));
+                g.fillRect(0, 0, 16, 12);
+                g.setColor(java.awt.Color.WHITE);
+                g.fillRect(n % 16, 0, 1, 12); // and a bar at a different place: no two images alike
+                g.dispose();
+                Path jpg = dir.resolve(n + ".jpg");
+                if (!javax.imageio.ImageIO.write(img, "jpg", jpg.toFile())) {
+                    throw new IOException("no JPEG writer");
+                }
+                out.add(jpg);
+                index.write("{\"frame\":" + n + ",\"file\":\"" + pid + ".video/" + n + ".jpg\",\"serverUs\":"
+                        + (firstUs + n * stepUs) + ",\"width\":16,\"height\":12,\"rotation\":0,\"latencyUs\":40000,"
+                        + "\"stream\":0}\n");
+            }
+            index.write("{\"frame\":" + count + ",\"file\":\"" + pid + ".video/" + count + ".jpg\",\"serverUs\":"
+                    + missingAtUs + ",\"width\":16,\"height\":12,\"rotation\":0,\"latencyUs\":40000,\"stream\":0}\n");
+        }
+        return out;
+    }
 }

@@ -163,6 +163,148 @@ public class SeamlessExportTest {
     }
 
     @Test
+    void recordedVideoFramesOfTheInteractionAreExportedVerifiedAndWithdrawn() throws Exception {
+        // p-a's camera: images every 0.5 s from 0.5 s to 5.0 s; scene 1 is [1.0 s, 5.0 s), scene 2 starts at 6 s
+        long t = ScriptedSessions.T0;
+        List<Path> jpgs = ScriptedSessions.writeVideo(data.resolve("sessions").resolve(S1).resolve("media"), "p-a",
+                t + 500_000, 500_000, 10, t + 2_250_000);
+        SeamlessExport.Result r = exporter.export(request(List.of(S1), Set.of(), 0), outs.resolve("v1"),
+                SeamlessExport.Progress.none());
+        Path dir = r.dir();
+        Path shard = dir.resolve("shards/improv-000000.tar");
+        String key = "V01_S" + S1 + "_I0001_Pp-a";
+        Map<String, byte[]> members = new java.util.LinkedHashMap<>();
+        try (TarFile tar = new TarFile(shard)) {
+            for (TarArchiveEntry e : tar.getEntries()) {
+                members.put(e.getName(), tar.getInputStream(e).readAllBytes());
+            }
+        }
+        assertEquals(List.of(key + ".json", key + ".wav", key + ".vad.jsonl", key + ".turns.jsonl",
+                key + ".frames.tar", key + ".video.jsonl"), members.keySet().stream().filter(n -> n.startsWith(key + "."))
+                .toList());
+        for (String other : List.of("_I0002_Pp-a", "_I0001_Pp-b", "_I0002_Pp-b")) {
+            assertFalse(members.containsKey("V01_S" + S1 + other + ".frames.tar"), other);
+            assertFalse(members.containsKey("V01_S" + S1 + other + ".video.jsonl"), other);
+        }
+
+        // the frames tar: images 1..8 (1.0 s to 4.5 s; 0.5 s is before the scene, 5.0 s is its end), bytes as stored
+        List<String> inner = new ArrayList<>();
+        try (org.apache.commons.compress.archivers.tar.TarArchiveInputStream tar =
+                     new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+                             new java.io.ByteArrayInputStream(members.get(key + ".frames.tar")))) {
+            for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+                byte[] body = tar.readAllBytes();
+                int n = inner.size();
+                inner.add(e.getName());
+                assertTrue(java.util.Arrays.equals(Files.readAllBytes(jpgs.get(n + 1)), body), e.getName());
+                assertEquals(16, javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(body)).getWidth());
+            }
+        }
+        assertEquals(List.of("0.jpg", "1.jpg", "2.jpg", "3.jpg", "4.jpg", "5.jpg", "6.jpg", "7.jpg"), inner);
+        List<JsonNode> index = new ArrayList<>();
+        for (String line : new String(members.get(key + ".video.jsonl"), java.nio.charset.StandardCharsets.UTF_8)
+                .split("\n")) {
+            index.add(ProtocolCodec.mapper().readTree(line));
+        }
+        assertEquals(8, index.size());
+        for (int i = 0; i < 8; i++) {
+            assertEquals(i, index.get(i).path("frame").asInt());
+            assertEquals(i + ".jpg", index.get(i).path("file").asText());
+            assertEquals(i * 500_000L, index.get(i).path("offsetUs").asLong(), index.get(i).toString());
+            assertEquals(16, index.get(i).path("width").asInt());
+            assertEquals(12, index.get(i).path("height").asInt());
+            assertEquals("p-a.video/" + (i + 1) + ".jpg", index.get(i).path("source").asText());
+        }
+        JsonNode video = ProtocolCodec.mapper().readTree(members.get(key + ".json")).path("video");
+        assertEquals(8, video.path("frames").asInt(), video.toString());
+        assertEquals(key + ".frames.tar", video.path("file").asText());
+        assertEquals(key + ".video.jsonl", video.path("index").asText());
+        assertEquals(1, video.path("missingInRecording").asInt()); // the index line at 2.25 s has no image
+        assertTrue(ProtocolCodec.mapper().readTree(members.get("V01_S" + S1 + "_I0002_Pp-a.json")).path("video")
+                .isNull());
+
+        // the manifest lists the frames tar, the index, and every image with its sha256 and PROV entity
+        JsonNode manifest = ProtocolCodec.mapper().readTree(dir.resolve("manifest.json").toFile());
+        JsonNode framesEntry = null;
+        for (JsonNode m : manifest.path("members")) {
+            String name = m.path("name").asText();
+            assertEquals(SeamlessExport.sha256(members.get(name)), m.path("sha256").asText(), name);
+            if (name.equals(key + ".frames.tar")) {
+                framesEntry = m;
+            }
+        }
+        assertEquals(members.size(), manifest.path("members").size());
+        assertNotNull(framesEntry);
+        assertEquals(8, framesEntry.path("frames").size());
+        for (int i = 0; i < 8; i++) {
+            assertEquals(SeamlessExport.sha256(jpgs.get(i + 1)), framesEntry.path("frames").get(i).path("sha256")
+                    .asText());
+        }
+        JsonNode entities = manifest.path("prov").path("entity");
+        assertTrue(entities.has("improv:file/improv-000000.tar/" + key + ".video.jsonl"));
+        assertEquals(SeamlessExport.sha256(jpgs.get(4)), entities.path("improv:file/improv-000000.tar/" + key
+                + ".frames.tar/3.jpg").path("improv:sha256").asText());
+        assertTrue(manifest.path("prov").path("hadMember").toString().contains(key + ".frames.tar/7.jpg"));
+        assertTrue(manifest.path("euTrainingContentSummary").path("modalities").toString().contains("video"));
+        assertEquals(8, manifest.path("euTrainingContentSummary").path("videoFrames").asInt());
+
+        // samples.parquet: has_video / video_frames per row; Croissant and card name the new fields
+        for (Group row : readParquet(dir.resolve("tables/samples.parquet"))) {
+            boolean withVideo = row.getString("key", 0).equals(key);
+            assertEquals(withVideo, row.getBoolean("has_video", 0), row.getString("key", 0));
+            assertEquals(withVideo ? 8 : 0, row.getLong("video_frames", 0));
+        }
+        String croissant = Files.readString(dir.resolve("croissant.json"));
+        assertTrue(croissant.contains("\"samples/has_video\"") && croissant.contains("\"samples/video_frames\"")
+                && croissant.contains("frames.tar"), croissant);
+        assertTrue(Files.readString(dir.resolve("README.md")).contains("| video | 8 JPEG frames"));
+        ManifestVerifier.Report ok = ManifestVerifier.verify(dir, null);
+        assertTrue(ok.ok(), ok.problems().toString());
+
+        // one flipped byte in image 3 (the recorder's 4.jpg) is named by the verify command
+        byte[] shardBytes = Files.readAllBytes(shard);
+        byte[] victim = Files.readAllBytes(jpgs.get(4));
+        int at = indexOf(shardBytes, victim);
+        assertTrue(at > 0);
+        shardBytes[at + victim.length / 2] ^= 0x01;
+        Files.write(shard, shardBytes);
+        ManifestVerifier.Report bad = ManifestVerifier.verify(dir, null);
+        assertEquals("shards/improv-000000.tar/" + key + ".frames.tar/3.jpg", bad.firstChanged(),
+                bad.problems().toString());
+        java.io.StringWriter out = new java.io.StringWriter();
+        assertEquals(1, dev.improv.server.cli.OperatorCli.run(new java.io.PrintWriter(out),
+                new java.io.PrintWriter(out), "dataset", "verify", shard.toString()), out.toString());
+        assertTrue(out.toString().contains("CHANGED: shards/improv-000000.tar/" + key + ".frames.tar/3.jpg"),
+                out.toString());
+
+        // withdrawn: the performer's frames leave later exports with their audio
+        new Withdrawals(data).withdraw("p-a", Set.of(ConsentScope.TRAINING), "admin", null, 7L);
+        SeamlessExport.Result after = exporter.export(request(List.of(S1), Set.of(), 0), outs.resolve("v2"),
+                SeamlessExport.Progress.none());
+        assertEquals(2, after.samples());
+        try (TarFile tar = new TarFile(after.dir().resolve("shards/improv-000000.tar"))) {
+            for (TarArchiveEntry e : tar.getEntries()) {
+                assertFalse(e.getName().contains("_Pp-a.") || e.getName().endsWith(".frames.tar"), e.getName());
+            }
+        }
+        assertFalse(Files.readString(after.dir().resolve("manifest.json")).contains(".jpg"));
+        assertTrue(ManifestVerifier.verify(after.dir(), null).ok());
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    @Test
     void verifyNamesTheFirstChangedFileOfAShard() throws Exception {
         SeamlessExport.Result r = exporter.export(request(List.of(S1), Set.of(), 0), outs.resolve("e1"),
                 SeamlessExport.Progress.none());
