@@ -241,7 +241,7 @@ public class ServerCommand {
                     + "with the retryable LOG_BACKLOG error, at least 1 MiB (env IMPROV_LOG_BACKLOG_BYTES).")
     long logBacklogBytes;
 
-    @Option(names = "--log-checkpoint-bytes", defaultValue = "${env:IMPROV_LOG_CHECKPOINT_BYTES:-16777216}",
+    @Option(names = "--log-checkpoint-bytes", defaultValue = "${env:IMPROV_LOG_CHECKPOINT_BYTES:-67108864}",
             description = "Log bytes after the last checkpoint at which the next is written; a start reads the "
                     + "checkpoint and scans only the log after it. At least 4096 (env IMPROV_LOG_CHECKPOINT_BYTES).")
     long logCheckpointBytes;

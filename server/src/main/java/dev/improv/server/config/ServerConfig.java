@@ -224,7 +224,7 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         }
 
         public LogSettings(long segmentBytes, long backlogBytes) {
-            this(segmentBytes, backlogBytes, 16L << 20);
+            this(segmentBytes, backlogBytes, 64L << 20);
         }
 
         public static LogSettings defaults() {

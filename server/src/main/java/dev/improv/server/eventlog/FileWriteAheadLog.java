@@ -87,7 +87,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                            long closeTimeoutMs, long segmentBytes, long backlogBytes, long checkpointBytes) {
         public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
         public static final long DEFAULT_BACKLOG_BYTES = 64L << 20;
-        public static final long DEFAULT_CHECKPOINT_BYTES = 16L << 20;
+        public static final long DEFAULT_CHECKPOINT_BYTES = 64L << 20;
 
         public Settings {
             java.util.Objects.requireNonNull(fsync, "fsync");
@@ -832,6 +832,8 @@ public final class FileWriteAheadLog implements WriteAheadLog {
      */
     boolean writeCheckpoint(long last, long end) {
         long started = System.nanoTime();
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        long cpuStarted = cpu.getCurrentThreadCpuTime();
         try {
             StringBuilder why = new StringBuilder();
             WalCheckpoint.Loaded previous = WalCheckpoint.load(segments, why);
@@ -848,10 +850,11 @@ public final class FileWriteAheadLog implements WriteAheadLog {
             }
             fold.problems.addAll(scan.problems());
             WalCheckpoint.write(segments, fold, last, end);
-            LOG.info("write-ahead log: checkpoint at segment {} offset {} ({} records, {} sessions; {} after the "
-                            + "previous one) in {} ms", WalFormat.segmentOf(end), WalFormat.offsetOf(end), fold.records,
-                    fold.sessions.size(), previous == null ? "from the start" : "went on",
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+            LOG.info("write-ahead log: checkpoint at segment {} offset {} ({} records, {} sessions; {}) in {} ms, "
+                            + "{} ms of CPU", WalFormat.segmentOf(end), WalFormat.offsetOf(end), fold.records,
+                    fold.sessions.size(), previous == null ? "the log folded from its start"
+                            : "went on from the previous one", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
+                    TimeUnit.NANOSECONDS.toMillis(cpu.getCurrentThreadCpuTime() - cpuStarted));
             return true;
         } catch (IOException | RuntimeException e) {
             LOG.warn("write-ahead log: checkpoint at segment {} offset {} not written ({}); a start scans more of "
