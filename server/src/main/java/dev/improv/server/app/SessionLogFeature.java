@@ -64,7 +64,7 @@ final class SessionLogFeature implements Feature {
         SessionArchive archive = new SessionArchive(files, log);
         try {
             this.exports = new dev.improv.server.dataset.ExportJobs(config.dataDir(), archive,
-                    dev.improv.server.config.ServerCommand.serverVersion());
+                    dev.improv.server.config.ServerCommand.serverVersion(), config.qc());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the dataset signing key under " + config.dataDir(), e);
         }
@@ -111,6 +111,11 @@ final class SessionLogFeature implements Feature {
             LOG.info("recovered from the log: {} rooms, {} pools, {} sessions closed as crashed, in {} ms", restored,
                     pools, crashed, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         }
+    }
+
+    /** The dataset export jobs (webhooks hear when one ends). */
+    dev.improv.server.dataset.ExportJobs exports() {
+        return exports;
     }
 
     @Override
