@@ -47,7 +47,8 @@ final class SessionLogFeature implements Feature {
         try {
             FileWriteAheadLog.Settings settings = FileWriteAheadLog.Settings.of(config.fsync(),
                     config.fsyncIntervalMs()).withSegmentBytes(config.log().segmentBytes())
-                    .withBacklogBytes(config.log().backlogBytes());
+                    .withBacklogBytes(config.log().backlogBytes())
+                    .withCheckpointBytes(config.log().checkpointBytes());
             WalSegments segments = new WalSegments(config.dataDir());
             this.log = new FileWriteAheadLog(segments, storage != null ? storage : new FileWalStorage(segments),
                     files, settings, metrics);

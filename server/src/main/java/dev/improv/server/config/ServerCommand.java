@@ -241,6 +241,11 @@ public class ServerCommand {
                     + "with the retryable LOG_BACKLOG error, at least 1 MiB (env IMPROV_LOG_BACKLOG_BYTES).")
     long logBacklogBytes;
 
+    @Option(names = "--log-checkpoint-bytes", defaultValue = "${env:IMPROV_LOG_CHECKPOINT_BYTES:-67108864}",
+            description = "Log bytes after the last checkpoint at which the next is written; a start reads the "
+                    + "checkpoint and scans only the log after it. At least 4096 (env IMPROV_LOG_CHECKPOINT_BYTES).")
+    long logCheckpointBytes;
+
     @Option(names = "--take-max-chunk-bytes", defaultValue = "${env:IMPROV_TAKE_MAX_CHUNK_BYTES:-65536}",
             description = "Largest chunk of a local take (PCM bytes of one upload), 1024..65536 "
                     + "(env IMPROV_TAKE_MAX_CHUNK_BYTES).")
@@ -471,7 +476,7 @@ public class ServerCommand {
                 new ServerConfig.AdminListener(adminHost, adminPort),
                 new ServerConfig.WebhookSettings(webhooks == null ? null : webhooks.toAbsolutePath(),
                         webhookRetryBaseMs, webhookRetryMaxMs, webhookMaxAttempts, webhookMaxPending, webhookTimeoutMs),
-                new ServerConfig.LogSettings(logSegmentBytes, logBacklogBytes), clusterSettings(),
+                new ServerConfig.LogSettings(logSegmentBytes, logBacklogBytes, logCheckpointBytes), clusterSettings(),
                 new ServerConfig.TakeSettings(takeMaxChunkBytes, takeQuotaBytes, takesDiskQuotaBytes, takeOrderWindow,
                         takeUploadGraceMs, consentVersion, consentFile == null
                                 ? ServerConfig.TakeSettings.DEFAULT_CONSENT_TEXT

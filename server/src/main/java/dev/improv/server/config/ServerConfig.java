@@ -219,10 +219,15 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
      * @param backlogBytes bytes accepted by the log and not yet durable beyond which rooms refuse client messages
      *                     with the retryable {@code LOG_BACKLOG} error
      */
-    public record LogSettings(long segmentBytes, long backlogBytes) {
+    public record LogSettings(long segmentBytes, long backlogBytes, long checkpointBytes) {
         public LogSettings {
             require(segmentBytes >= 1 << 20, "log segment bytes must be at least 1 MiB");
             require(backlogBytes >= 1 << 20, "log backlog bytes must be at least 1 MiB");
+            require(checkpointBytes >= 4096, "log checkpoint bytes must be at least 4096");
+        }
+
+        public LogSettings(long segmentBytes, long backlogBytes) {
+            this(segmentBytes, backlogBytes, 64L << 20);
         }
 
         public static LogSettings defaults() {
