@@ -177,8 +177,8 @@ final class ShardWriter implements AutoCloseable {
         }
     }
 
-    /** Lets a member's writer close its stream without closing the tar. */
-    private static final class NonClosing extends FilterOutputStream {
+    /** Lets a member's writer (or a tar nested in a member) close its stream without closing the one below. */
+    static final class NonClosing extends FilterOutputStream {
         NonClosing(OutputStream out) {
             super(out);
         }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.improv.server.protocol.ProtocolCodec;
 import java.io.BufferedReader;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -137,7 +136,8 @@ final class VideoFrames {
      */
     static List<Packed> writeTar(List<Frame> frames, OutputStream out) throws IOException {
         List<Packed> packed = new ArrayList<>();
-        TarArchiveOutputStream tar = new TarArchiveOutputStream(new KeepOpen(out), ShardWriter.BLOCK, "UTF-8");
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(new ShardWriter.NonClosing(out), ShardWriter.BLOCK,
+                "UTF-8");
         for (int i = 0; i < frames.size(); i++) {
             Frame f = frames.get(i);
             TarArchiveEntry e = new TarArchiveEntry(name(i));
@@ -148,7 +148,7 @@ final class VideoFrames {
             MessageDigest md = SeamlessExport.digest();
             long copied;
             try (InputStream in = Files.newInputStream(f.file())) {
-                copied = in.transferTo(new DigestOutputStream(new KeepOpen(tar), md));
+                copied = in.transferTo(new DigestOutputStream(new ShardWriter.NonClosing(tar), md));
             }
             if (copied != f.bytes()) {
                 throw new IOException(f.file() + ": changed size while exporting (" + copied + " bytes, was "
@@ -158,7 +158,7 @@ final class VideoFrames {
             packed.add(new Packed(name(i), f.bytes(), HexFormat.of().formatHex(md.digest()), f.source()));
         }
         tar.finish();
-        tar.close(); // closes KeepOpen only: flushes into the shard member
+        tar.close(); // closes NonClosing only: flushes into the shard member
         return packed;
     }
 
@@ -181,22 +181,5 @@ final class VideoFrames {
             b.append(JSON.writeValueAsString(m)).append('\n');
         }
         return b.toString().getBytes(StandardCharsets.UTF_8);
-    }
-
-    /** Lets a nested stream be closed without closing the one it writes into. */
-    private static final class KeepOpen extends FilterOutputStream {
-        KeepOpen(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            out.flush();
-        }
     }
 }
