@@ -9,7 +9,9 @@ import { MyConsent } from './my-consent.js';
 import { MyPay } from './my-pay.js';
 
 const page = new Page({ roles: ['performer', 'moderator'], linkName: 'lobby link', scope: 'pool' });
-const { token, claims } = page;
+const { token } = page;
+/** What the server said the link is (page.check); null until then. */
+let claims = null;
 const MAX_LIST = 16;
 const MAX_ITEM_CHARS = 40;
 
@@ -140,11 +142,12 @@ export function roomHref(url, fallbackPage, roomToken) {
 
 // ---------------------------------------------------------------------------------------------- start
 
-function init() {
-  if (!page.check()) {
+async function init() {
+  if (!(await page.check())) {
     state.phase = 'fatal';
     return;
   }
+  claims = page.claims;
   $('who').textContent = `${claims.name || ''} · ${claims.role}`;
   $('pool-title').textContent = `Open call: ${claims.pool}`;
   title();

@@ -25,8 +25,8 @@ const tiles = new Map();
 const pairRows = new Map();
 const timeline = new Timeline($('timeline'));
 
-function init() {
-  if (!page.check()) return;
+async function init() {
+  if (!(await page.check())) return;
   const { token, claims } = page;
   loadLibrary();
   $('duration').max = String(LIMITS.promptDurationMs / 1000);
@@ -527,5 +527,4 @@ page.expose({
     kind: row.li.dataset.kind, details: row.details.textContent })),
 });
 
-init();
-if (page.claims) pollTakes();
+init().then(() => { if (page.claims) pollTakes(); });

@@ -1,7 +1,10 @@
-// What every page does the same way: read and check the join link, the banner for messages to the person, the
-// connection pill in the header, and the debug hook on window.improv. One copy here instead of one per page.
+// What every page does the same way: check the join link with the server, the banner for messages to the person,
+// the connection pill in the header, and the debug hook on window.improv. One copy here instead of one per page.
+//
+// Pages never read a token themselves: the server verifies it and says what it is for (GET /api/token-info), so
+// the token format and its keys can change without touching a page, and a tampered, expired or retired link is
+// refused before the page asks for a camera or opens a socket.
 
-import { tokenFromPage, expired } from './token.js';
 import { FATAL_TEXT, el } from './messages.js';
 
 export const $ = (id) => document.getElementById(id);
@@ -20,19 +23,44 @@ export class Page {
     this.linkName = linkName;
     this.scope = scope;
     this.fatal = null;
-    const { token, claims } = tokenFromPage();
-    this.token = token;
-    this.claims = claims;
+    this.token = new URLSearchParams(window.location.search).get('token');
+    /** What the server said the link is: {room|pool, role, pid, name, exp, scopes}; null until check() passed. */
+    this.claims = null;
   }
 
-  /** Checks the link; on a problem says so and returns false (the page then does nothing more). */
-  check() {
-    const c = this.claims;
-    if (!this.token || !c) return this.fail(`This page needs your ${this.linkName} (it ends with ?token=…). Open that link again.`);
+  /**
+   * Asks the server what the link is for and checks it fits this page; on a problem says so and resolves false
+   * (the page then does nothing more). A network failure offers "Try again", which resolves the same promise.
+   */
+  async check() {
+    if (!this.token) return this.fail(`This page needs your ${this.linkName} (it ends with ?token=…). Open that link again.`);
+    const info = await this.tokenInfo();
+    if (info.retry) {
+      return new Promise((resolve) => this.fail(info.retry, () => { this.clearFatal(); this.check().then(resolve); }));
+    }
+    if (info.refused) return this.fail(FATAL_TEXT[info.refused.code] || info.refused.message || FATAL_TEXT.TOKEN_INVALID);
+    const c = info.claims;
     if (this.scope === 'pool' ? !c.pool : !c.room) return this.fail('This link is for another page. Open the link you were sent as it is.');
     if (!this.roles.includes(c.role)) return this.fail(`This link is not a ${this.linkName}. Open the link you were sent as it is.`);
-    if (expired(c)) return this.fail(FATAL_TEXT.TOKEN_EXPIRED);
+    this.claims = c;
     return true;
+  }
+
+  /** {claims} when the server accepts the token, {refused: {code, message}} when it does not, {retry: text} when it cannot be asked. */
+  async tokenInfo() {
+    let res;
+    try {
+      res = await fetch(`/api/token-info?token=${encodeURIComponent(this.token)}`, { cache: 'no-store' });
+    } catch (e) {
+      return { retry: 'The server cannot be reached to check your link. Check your connection, then press "Try again".' };
+    }
+    const body = await res.json().catch(() => null);
+    if (res.ok && body) {
+      return { claims: { room: body.room, pool: body.pool, role: body.role, pid: body.participant, name: body.name,
+        exp: body.expiresAt, scopes: body.scopes || [] } };
+    }
+    if (body && body.code && res.status < 500) return { refused: body };
+    return { retry: `The server could not check your link (HTTP ${res.status}). Press "Try again" in a moment.` };
   }
 
   /** The banner under the header: kind error | warn | info, text (and more nodes); no text hides it. */

@@ -23,7 +23,8 @@ const CHIME_KEY = 'improv.promptChime';
 const state = {
   /** join | joining | check | stage | ended */
   phase: 'join',
-  observer: page.claims && page.claims.role === 'observer',
+  /** set once the server said what the link is (page.check) */
+  observer: false,
   conn: null, mesh: null, recorders: null, detector: null, stream: null, me: null, roster: new Map(), prompt: null,
   mutedByModerator: false, micOn: true, welcomes: [], myTurn: false,
   marksSent: { speaking_start: 0, speaking_stop: 0 },
@@ -44,9 +45,10 @@ const state = {
 
 // ---------------------------------------------------------------------------------------------- start
 
-function init() {
+async function init() {
   setChime(state.chime);
-  if (!page.check()) return;
+  if (!(await page.check())) return;
+  state.observer = page.claims.role === 'observer';
   const name = page.claims.name || '';
   $('join-text').textContent = `Hello ${name}! You are about to ${state.observer ? 'watch the scene' : 'go on stage'}.`;
   if (state.observer) {

@@ -238,7 +238,7 @@ function download() {
   setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 }
 
-function init() {
+async function init() {
   for (const [group] of GROUPS) chip(group);
   // on a phone the chips would take half the screen: folded until asked for
   if (window.matchMedia('(max-width: 600px)').matches) $('types-box').open = false;
@@ -256,7 +256,7 @@ function init() {
     state.performer = $('performer').value;
     render();
   });
-  if (!page.check()) return;
+  if (!(await page.check())) return;
   const { token, claims } = page;
   const conn = new RoomConnection({ roomId: claims.room, token, initialLastSeq: 0 });
   state.conn = conn;

@@ -163,7 +163,20 @@ final class NettyMemberConnection implements MemberConnection {
         // Closing at once would reset a connection whose member is still sending, and the reset throws away the
         // close frame it already received (the member sees an error, not the code that says what to do): shut the
         // output after the frame and drain until the member closes, as the closing handshake wants.
-        LingeringClose.after(channel.writeAndFlush(new CloseWebSocketFrame(status, clip(reason))), channel);
+        // The frame and the drain start in one task on the channel's loop: with the drain added in a later task,
+        // the member's answering close frame could be read in between, and Netty's protocol handler would echo
+        // it: a second close frame, which a browser fails as "Close received after close" (a 1006 instead of the
+        // code: a performer pressing Leave on a loaded box got "Reconnecting…").
+        String text = clip(reason);
+        if (channel.eventLoop().inEventLoop()) {
+            closeOnLoop(status, text);
+        } else {
+            channel.eventLoop().execute(() -> closeOnLoop(status, text));
+        }
+    }
+
+    private void closeOnLoop(int status, String reason) {
+        LingeringClose.after(channel.writeAndFlush(new CloseWebSocketFrame(status, reason)), channel);
         // A slow consumer may never take the close frame off the socket: do not wait for it forever.
         channel.eventLoop().schedule(() -> {
             channel.close();

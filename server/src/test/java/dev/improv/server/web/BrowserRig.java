@@ -48,6 +48,7 @@ final class BrowserRig implements AutoCloseable {
     private final Path profileDir;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private ServerApp server;
+    private List<String> serverArgs;
     private Process driverProcess;
     private final List<Process> helpers = new ArrayList<>();
     private RemoteWebDriver driver;
@@ -122,9 +123,23 @@ final class BrowserRig implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("--host", hostIp, "--port", Integer.toString(port),
                 "--public-url", "http://" + hostIp + ":" + port, "--data-dir", dataDir.toString(),
                 "--admin-key", "test-admin-key", "--shutdown-grace-ms", "1000",
-                "--max-messages-per-second", "200", "--message-burst", "400", "--no-session-log"));
+                "--max-messages-per-second", "200", "--message-burst", "400"));
+        if (!List.of(extraArgs).contains("--session-log")) {
+            args.add("--no-session-log"); // most browser tests need no log; a restart test asks for it
+        }
         args.addAll(List.of(extraArgs));
+        serverArgs = List.copyOf(args);
         server = ServerApp.start(ServerCommand.parse(args.toArray(String[]::new)).toConfig());
+    }
+
+    /** Stops the server as a deploy does (a clean stop: members are told, the log is flushed). */
+    void stopServer() {
+        server.close();
+    }
+
+    /** Starts the server again with the same flags: same address, port, data dir and keys (old links work). */
+    void startServerAgain() throws Exception {
+        server = ServerApp.start(ServerCommand.parse(serverArgs.toArray(String[]::new)).toConfig());
     }
 
     private void browser(List<String> browserArgs) throws Exception {

@@ -163,8 +163,12 @@ class WebClientBrowserTest {
                 "return document.getElementById('leave-dialog').open")));
         assertEquals("connected", rig.js(ana, "return window.improv.state()"), "still in the room");
         rig.js(ana, "document.getElementById('leave').focus()");
-        new Actions(rig.driver()).sendKeys(Keys.ENTER).pause(Duration.ofMillis(300)).sendKeys(Keys.TAB)
-                .sendKeys(Keys.ENTER).perform();
+        // as a person does: press Enter, see the question (on a loaded box it can take longer than a fixed pause:
+        // a Tab sent before the dialog opened moved the focus on the page instead), then Tab and Enter
+        new Actions(rig.driver()).sendKeys(Keys.ENTER).perform();
+        await("the leave question again").until(() -> "leave-stay".equals(rig.js(ana,
+                "return document.getElementById('leave-dialog').open ? document.activeElement.id : null")));
+        new Actions(rig.driver()).sendKeys(Keys.TAB).pause(Duration.ofMillis(150)).sendKeys(Keys.ENTER).perform();
         await("Ana left").until(() -> text(ana, "banner").contains("You left the room"));
         assertEquals(List.of(), rig.js(ana, "return window.improv.devices()"), "camera and microphone released");
         await("Ben sees Ana go").until(() -> !((String) rig.js(ben,
@@ -259,6 +263,16 @@ class WebClientBrowserTest {
         assertEquals(List.of(), rig.js(late, "return window.improv.devices()"), "no camera asked for");
         assertTrue(rig.on(late).findElements(By.id("join-button")).stream().noneMatch(WebElement::isDisplayed));
         rig.screenshot(late, "perform-expired");
+
+        // a tampered link: its claims read fine, but the page asks the server, which refuses the signature
+        String good = rig.server().parts().tokens().issue(JoinClaims.forRoom(roomId, Role.PERFORMER,
+                "p-tamperer01", "Tampering Tom", Instant.now().getEpochSecond() + 3600));
+        int at = good.length() - 5; // inside the signature, clear of the last character's unused bits
+        String tampered = good.substring(0, at) + (good.charAt(at) == 'A' ? 'B' : 'A') + good.substring(at + 1);
+        String forged = rig.open(rig.base() + "/perform.html?token=" + tampered);
+        await("the invalid-link message").until(() -> text(forged, "banner").contains("This link is not valid"));
+        assertTrue(rig.on(forged).findElements(By.id("join-button")).stream().noneMatch(WebElement::isDisplayed),
+                "no join offered for a link the server refused");
 
         // the server's refusal path: a locked room
         String mod = rig.open(rig.pageUrl(TestServer.link(room, "moderator", 0)));
