@@ -136,6 +136,29 @@ export function pairWords(a, b, ab, ba) {
   return { ...summary, details: details.map((d) => d.text) };
 }
 
+/** Words for a qc_flag event (a live quality condition of a performer in the running scene), with their name. */
+export function qcText(e, nameOf = (id) => id) {
+  const who = nameOf(e.participant);
+  const pct = (v) => `${Math.round(v * 100)} %`;
+  const secs = (v) => `${Math.round(v)} s`;
+  if (!e.raised) {
+    const back = { mostly_silent: 'speaks enough again', talks_over: 'no longer talks over the others',
+      long_silence: 'speaks again', dominates: 'no longer holds most of the speech',
+      slow_turns: 'answers at a normal pace again' }[e.flag] || 'is fine again';
+    return `${who} ${back}.`;
+  }
+  switch (e.flag) {
+    case 'mostly_silent': return `${who} says very little: speaking ${pct(e.value)} of the scene so far (below ${pct(e.threshold)}).`;
+    case 'talks_over': return `${who} talks over the others: ${pct(e.value)} of what they say overlaps someone (more than ${pct(e.threshold)}).`;
+    case 'long_silence': return `${who} has not spoken for ${secs(e.value)}.`;
+    case 'dominates': return `${who} does most of the talking: ${pct(e.value)} of all speech in this scene (more than ${pct(e.threshold)}).`;
+    case 'slow_turns': return `${who} is slow to answer: usually ${Math.round(e.value)} ms before their turn (a conversation's norm is about 200 ms).`;
+    case 'muted_long': return `${who} has been muted for ${secs(e.value)} of this scene.`;
+    case 'reconnects': return `${who}'s connection dropped and came back ${Math.round(e.value)} times in this scene.`;
+    default: return `${who}: ${e.flag}.`;
+  }
+}
+
 export const LOBBY_LOST_TEXT = 'Connection to the lobby lost. Reconnecting by itself (you keep your place for a short while); check your network (Wi-Fi, cable) if this lasts.';
 
 export const CONNECTION_LOST_TEXT = 'Connection to the room lost. Reconnecting by itself; check your network (Wi-Fi, cable) if this lasts.';

@@ -11,7 +11,7 @@ import { PeerMesh } from './rtc.js';
 import { isMediaRecorder } from './recorder.js';
 import { Timeline } from './timeline.js';
 import { Page, $ } from './page.js';
-import { CONNECTION_LOST_TEXT, LIMITS, refusalText, mediaWords, pairWords, flowing, el } from './messages.js';
+import { CONNECTION_LOST_TEXT, LIMITS, refusalText, mediaWords, pairWords, flowing, el, qcText } from './messages.js';
 
 const page = new Page({ roles: ['moderator'], linkName: 'moderator link' });
 const state = { conn: null, mesh: null, me: null, roster: new Map(), speaking: new Map(), locked: false,
@@ -23,6 +23,9 @@ const rows = new Map();
 const tiles = new Map();
 /** "a|b" (ids in roster order) -> the pair's list item, made once. */
 const pairRows = new Map();
+/** The live quality flags of the scene shown: "participant|flag" -> its list item (raised and not cleared). */
+const qcItems = new Map();
+const quality = { scene: null, active: false, raised: 0 };
 const timeline = new Timeline($('timeline'));
 
 async function init() {
@@ -128,9 +131,15 @@ function onMessage(msg) {
       break;
     case 'scene_started':
       setScene(true, msg.scene, msg.title);
+      showQualityOf(msg.scene, true);
       break;
     case 'scene_ended':
       setScene(false, msg.scene);
+      if (quality.scene === msg.scene) quality.active = false;
+      updateQualitySummary();
+      break;
+    case 'qc_flag':
+      onQcFlag(msg);
       break;
     case 'prompt':
       showCurrent(msg);
@@ -150,6 +159,47 @@ function onMessage(msg) {
     default:
   }
   if (ROOM_EVENT_TYPES.has(msg.type) && msg.type !== 'mark') timeline.render(state.conn.serverNowMicros());
+}
+
+// ---------------------------------------------------------------------------------------------- quality
+
+/** Starts the Quality panel afresh for scene {@code n}. */
+function showQualityOf(n, active) {
+  quality.scene = n;
+  quality.active = active;
+  quality.raised = 0;
+  for (const item of qcItems.values()) item.remove();
+  qcItems.clear();
+  updateQualitySummary();
+}
+
+/** A live quality flag: shown at once, in words, with the performer's name; a cleared one goes away. */
+function onQcFlag(msg) {
+  if (quality.scene !== msg.scene) showQualityOf(msg.scene, state.sceneActive);
+  const key = `${msg.participant}|${msg.flag}`;
+  let item = qcItems.get(key);
+  if (msg.raised) {
+    if (!item) {
+      item = el('li', { class: 'qc-flag', dataset: { participant: msg.participant, flag: msg.flag } });
+      qcItems.set(key, item);
+      $('quality-flags').append(item);
+    }
+    setText(item, qcText(msg, nameOf));
+    quality.raised++;
+  } else if (item) {
+    item.remove();
+    qcItems.delete(key);
+  }
+  updateQualitySummary();
+}
+
+function updateQualitySummary() {
+  if (quality.scene === null) return;
+  const now = qcItems.size;
+  const head = `Scene ${quality.scene}${quality.active ? '' : ' (ended)'}: `;
+  setText($('quality-summary'), now > 0 ? `${head}${now === 1 ? 'one thing' : `${now} things`} to look at.`
+    : quality.raised > 0 ? `${head}nothing to look at now (${quality.raised} raised and cleared).`
+      : `${head}nothing to report${quality.active ? ' so far' : ''}.`);
 }
 
 /** A refused message: say so to the moderator, next to what they did. */

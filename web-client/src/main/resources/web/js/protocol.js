@@ -18,7 +18,7 @@ export const SERVER_MESSAGE_TYPES = deepFreeze(["welcome", "signal", "time_sync"
 /** Room events: the messages that carry the room's gap-free seq (and go into the session log). */
 export const ROOM_EVENT_TYPES = deepFreeze(["member_joined", "presence", "member_left", "prompt", "mark", "scene_started", "scene_ended",
   "muted", "room_locked", "clock", "room_closed", "consent", "server_restarted", "take_track",
-  "take_ended"]);
+  "take_ended", "qc_flag"]);
 
 /** Server to one lobby connection. */
 export const LOBBY_MESSAGE_TYPES = deepFreeze(["lobby_welcome", "lobby_queued", "lobby_offer", "lobby_offer_ended", "lobby_matched",
@@ -48,6 +48,10 @@ export const MARK_KINDS = deepFreeze(["turn_start", "turn_end", "speaking_start"
 
 /** Media link states of media_state. */
 export const MEDIA_LINK_STATES = deepFreeze(["connecting", "connected", "interrupted", "failed"]);
+
+/** Quality conditions of qc_flag. */
+export const QC_FLAGS = deepFreeze(["mostly_silent", "talks_over", "long_silence", "dominates", "slow_turns", "muted_long",
+  "reconnects"]);
 
 /** Every error code: the WebSocket close code when the error ends the connection (null: it stays open), and whether trying again later may succeed (reconnecting by itself, or resending). */
 export const ERROR_CODES = deepFreeze({

@@ -9,7 +9,7 @@
 import { RoomConnection, ROOM_EVENT_TYPES } from './connection.js';
 import { isMediaRecorder } from './recorder.js';
 import { Page, $ } from './page.js';
-import { CONNECTION_LOST_TEXT, clockText, el } from './messages.js';
+import { CONNECTION_LOST_TEXT, clockText, el, qcText } from './messages.js';
 
 const page = new Page({ roles: ['recorder'], linkName: 'recorder link' });
 
@@ -21,7 +21,7 @@ const GROUPS = [
   ['member_joined', 'Joined'], ['presence', 'Connection'], ['member_left', 'Left'], ['prompt', 'Prompts'],
   ['scene_started', 'Scene start'], ['scene_ended', 'Scene end'], ['mark:turn', 'Turn marks'],
   ['mark:speaking', 'Speaking marks'], ['muted', 'Mute'], ['room_locked', 'Lock'], ['clock', 'Clock'],
-  ['consent', 'Consent'], ['server_restarted', 'Server restart'], ['room_closed', 'Room closed'],
+  ['consent', 'Consent'], ['qc_flag', 'Quality'], ['server_restarted', 'Server restart'], ['room_closed', 'Room closed'],
 ];
 const LABELS = new Map(GROUPS);
 
@@ -84,6 +84,7 @@ export function summary(e, name = nameOf) {
     case 'consent': return `${name(e.participant)} consented to recording (version ${e.consentVersion}, open call ${e.pool})`;
     case 'server_restarted': return `The server restarted; nothing was recorded since ${clockText(e.lastEventTs)}`;
     case 'room_closed': return `Room closed (${e.reason})`;
+    case 'qc_flag': return qcText(e, name);
     default: return '';
   }
 }

@@ -24,14 +24,21 @@ interface Dialect {
      */
     Kind classify(Channel channel, Plan.Member member, ByteBuf text);
 
-    /** A broadcast prompt of about {@code bytes} bytes carrying {@code key}. */
-    String prompt(long key, int bytes);
+    /**
+     * A broadcast prompt of about {@code bytes} bytes carrying {@code key}; by default the room protocol's, which
+     * the relays (bare, Node) speak too.
+     */
+    default String prompt(long key, int bytes) {
+        return "{\"type\":\"prompt\",\"text\":\"" + padded(key, bytes - 30) + "\"}";
+    }
 
     /** A signal of about {@code bytes} bytes to {@code to}, carrying {@code key}. */
     String signal(Plan.Member to, long key, int bytes);
 
-    /** A performer's mark carrying {@code key}. */
-    String mark(long key);
+    /** A performer's mark carrying {@code key}; by default the room protocol's. */
+    default String mark(long key) {
+        return "{\"type\":\"mark\",\"kind\":\"turn_start\",\"clientTs\":" + (key + 1) + "}";
+    }
 
     /** True when room events come back to their sender too (our server: every member gets every event). */
     boolean echoesToSender();

@@ -117,19 +117,9 @@ final class ImprovDialect implements Dialect {
     }
 
     @Override
-    public String prompt(long key, int bytes) {
-        return "{\"type\":\"prompt\",\"text\":\"" + Dialect.padded(key, bytes - 30) + "\"}";
-    }
-
-    @Override
     public String signal(Plan.Member to, long key, int bytes) {
         return "{\"type\":\"signal\",\"to\":\"" + to.peerId() + "\",\"kind\":\"offer\",\"data\":{\"sdp\":\""
                 + Dialect.padded(key, bytes - 80) + "\"}}";
-    }
-
-    @Override
-    public String mark(long key) {
-        return "{\"type\":\"mark\",\"kind\":\"turn_start\",\"clientTs\":" + (key + 1) + "}";
     }
 
     @Override

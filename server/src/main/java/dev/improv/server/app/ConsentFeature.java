@@ -6,6 +6,7 @@ import dev.improv.server.dataset.Withdrawals;
 import dev.improv.server.http.ConsentRoutes;
 import dev.improv.server.http.Route;
 import dev.improv.server.routing.Router;
+import dev.improv.server.webhook.WebhookFeature;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -24,9 +25,22 @@ final class ConsentFeature implements Feature {
     });
     private final ConsentRoutes routes;
 
-    ConsentFeature(Path dataDir, TokenService tokens, Router router) {
-        this.routes = new ConsentRoutes(new ConsentTexts(dataDir), new Withdrawals(dataDir), tokens, router, disk,
-                System::currentTimeMillis);
+    private final Withdrawals withdrawals;
+
+    /** Every withdrawal also goes to the webhooks' durable outbox ({@code consent.withdrawn}). */
+    ConsentFeature(Path dataDir, TokenService tokens, Router router, WebhookFeature webhooks) {
+        this.withdrawals = new Withdrawals(dataDir);
+        this.routes = new ConsentRoutes(new ConsentTexts(dataDir), withdrawals, tokens, router, disk,
+                System::currentTimeMillis, w -> webhooks.consentWithdrawn(event(w)));
+    }
+
+    static WebhookFeature.Withdrawn event(Withdrawals.Withdrawal w) {
+        return new WebhookFeature.Withdrawn(w.number(), w.pid(), w.scopes(), w.at(), w.via());
+    }
+
+    /** Every withdrawal so far, as webhooks report them (start-up: the outbox catches up after a crash). */
+    List<WebhookFeature.Withdrawn> all() throws java.io.IOException {
+        return withdrawals.all().stream().map(ConsentFeature::event).toList();
     }
 
     @Override

@@ -125,6 +125,8 @@ public final class ServerApp implements AutoCloseable {
         journal = takes.journal(journal);
         this.rooms = new RoomRegistry(transport::nextLoop, transport.frames(), clock, metrics, journal,
                 ServerCommand.serverVersion());
+        // live quality: every room's events measured on its own thread, qc_flag events on a timer (quality/)
+        rooms.tapEvents(new dev.improv.server.quality.LiveQuality(clock, config.qc()));
         if (cluster != null) {
             cluster.start(rooms, transport.frames());
         }
@@ -162,10 +164,35 @@ public final class ServerApp implements AutoCloseable {
         features.add(Feature.ofRoutes(new PoolRoutes(router, links).routes()));
         features.add(Feature.ofRoutes(prompts.routes(admin)));
         features.add(Feature.ofRoutes(new TokenRoutes(tokens, config.tokens()).routes()));
-        features.add(new ConsentFeature(config.dataDir(), tokens, router)); // consent texts, withdrawals
+        ConsentFeature consent = new ConsentFeature(config.dataDir(), tokens, router, webhooks);
+        features.add(consent); // consent texts, withdrawals (and consent.withdrawn webhooks)
+        if (log != null) {
+            log.exports().onFinished(j -> webhooks.exportFinished(new WebhookFeature.ExportDone(j.name(), j.id(),
+                    j.state(), j.samples(), j.shards(), j.bytes(), j.manifestSha256(), j.error()),
+                    System.currentTimeMillis()));
+        }
+        try { // facts a crash kept from the outbox: withdrawals past its cursor, exports never announced
+            webhooks.catchUp(consent.all(), finishedExports(config.dataDir().resolve("exports")));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("webhooks: cannot read the consent withdrawals: " + e.getMessage(), e);
+        }
         features.add(Feature.ofRoutes(new dev.improv.server.http.PayRoutes(router, tokens).routes()));
         if (media != null) {
             features.add(media);
+        }
+    }
+
+    /** The exports a finished run left under {@code dir} (their manifest is written last, then the folder renamed). */
+    private static List<WebhookFeature.ExportDone> finishedExports(java.nio.file.Path dir) throws IOException {
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> all = java.nio.file.Files.list(dir)) {
+            return all.filter(p -> !p.getFileName().toString().contains(".partial-")
+                            && java.nio.file.Files.isRegularFile(p.resolve("manifest.json")))
+                    .map(p -> new WebhookFeature.ExportDone(p.getFileName().toString(), null, "done", null, null, null,
+                            null, null))
+                    .sorted(java.util.Comparator.comparing(WebhookFeature.ExportDone::name)).toList();
         }
     }
 

@@ -47,7 +47,8 @@ final class SessionLogFeature implements Feature {
         try {
             FileWriteAheadLog.Settings settings = FileWriteAheadLog.Settings.of(config.fsync(),
                     config.fsyncIntervalMs()).withSegmentBytes(config.log().segmentBytes())
-                    .withBacklogBytes(config.log().backlogBytes());
+                    .withBacklogBytes(config.log().backlogBytes())
+                    .withCheckpointBytes(config.log().checkpointBytes());
             WalSegments segments = new WalSegments(config.dataDir());
             this.log = new FileWriteAheadLog(segments, storage != null ? storage : new FileWalStorage(segments),
                     files, settings, metrics);
@@ -63,7 +64,7 @@ final class SessionLogFeature implements Feature {
         SessionArchive archive = new SessionArchive(files, log);
         try {
             this.exports = new dev.improv.server.dataset.ExportJobs(config.dataDir(), archive,
-                    dev.improv.server.config.ServerCommand.serverVersion());
+                    dev.improv.server.config.ServerCommand.serverVersion(), config.qc());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the dataset signing key under " + config.dataDir(), e);
         }
@@ -110,6 +111,11 @@ final class SessionLogFeature implements Feature {
             LOG.info("recovered from the log: {} rooms, {} pools, {} sessions closed as crashed, in {} ms", restored,
                     pools, crashed, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         }
+    }
+
+    /** The dataset export jobs (webhooks hear when one ends). */
+    dev.improv.server.dataset.ExportJobs exports() {
+        return exports;
     }
 
     @Override

@@ -254,6 +254,11 @@ public class ServerCommand {
                     + "with the retryable LOG_BACKLOG error, at least 1 MiB (env IMPROV_LOG_BACKLOG_BYTES).")
     long logBacklogBytes;
 
+    @Option(names = "--log-checkpoint-bytes", defaultValue = "${env:IMPROV_LOG_CHECKPOINT_BYTES:-67108864}",
+            description = "Log bytes after the last checkpoint at which the next is written; a start reads the "
+                    + "checkpoint and scans only the log after it. At least 4096 (env IMPROV_LOG_CHECKPOINT_BYTES).")
+    long logCheckpointBytes;
+
     @Option(names = "--take-max-chunk-bytes", defaultValue = "${env:IMPROV_TAKE_MAX_CHUNK_BYTES:-65536}",
             description = "Largest chunk of a local take (PCM bytes of one upload), 1024..65536 "
                     + "(env IMPROV_TAKE_MAX_CHUNK_BYTES).")
@@ -276,6 +281,64 @@ public class ServerCommand {
             description = "After a scene ends, how long its take waits for chunks still on the pages before it is "
                     + "assembled as incomplete (env IMPROV_TAKE_UPLOAD_GRACE_MS).")
     long takeUploadGraceMs;
+
+    @Option(names = "--qc-interval-ms", defaultValue = "${env:IMPROV_QC_INTERVAL_MS:-1000}",
+            description = "How often a room with a running scene evaluates its live quality flags, 100..60000 "
+                    + "(env IMPROV_QC_INTERVAL_MS).")
+    long qcIntervalMs;
+
+    @Option(names = "--qc-min-take-s", defaultValue = "${env:IMPROV_QC_MIN_TAKE_S:-30}",
+            description = "Seconds of a performer's part of a take before mostly_silent and dominates are judged "
+                    + "(env IMPROV_QC_MIN_TAKE_S).")
+    double qcMinTakeS;
+
+    @Option(names = "--qc-mostly-silent-below", defaultValue = "${env:IMPROV_QC_MOSTLY_SILENT_BELOW:-0.2}",
+            description = "mostly_silent when a performer's speech ratio is below this (env "
+                    + "IMPROV_QC_MOSTLY_SILENT_BELOW).")
+    double qcMostlySilentBelow;
+
+    @Option(names = "--qc-talks-over-above", defaultValue = "${env:IMPROV_QC_TALKS_OVER_ABOVE:-0.5}",
+            description = "talks_over when more than this share of a performer's speech overlaps a partner's "
+                    + "(env IMPROV_QC_TALKS_OVER_ABOVE).")
+    double qcTalksOverAbove;
+
+    @Option(names = "--qc-min-speech-s", defaultValue = "${env:IMPROV_QC_MIN_SPEECH_S:-5}",
+            description = "Seconds of a performer's own speech before talks_over is judged (env IMPROV_QC_MIN_SPEECH_S).")
+    double qcMinSpeechS;
+
+    @Option(names = "--qc-long-silence-s", defaultValue = "${env:IMPROV_QC_LONG_SILENCE_S:-30}",
+            description = "long_silence when a performer has not spoken for longer than this (env "
+                    + "IMPROV_QC_LONG_SILENCE_S).")
+    double qcLongSilenceS;
+
+    @Option(names = "--qc-dominates-above", defaultValue = "${env:IMPROV_QC_DOMINATES_ABOVE:-0.8}",
+            description = "dominates when one performer holds more than this share of all speech (env "
+                    + "IMPROV_QC_DOMINATES_ABOVE).")
+    double qcDominatesAbove;
+
+    @Option(names = "--qc-slow-turns-ms", defaultValue = "${env:IMPROV_QC_SLOW_TURNS_MS:-1500}",
+            description = "slow_turns when the median gap before a performer's turns is longer than this (env "
+                    + "IMPROV_QC_SLOW_TURNS_MS).")
+    long qcSlowTurnsMs;
+
+    @Option(names = "--qc-min-turn-gaps", defaultValue = "${env:IMPROV_QC_MIN_TURN_GAPS:-5}",
+            description = "Turn gaps measured before slow_turns is judged (env IMPROV_QC_MIN_TURN_GAPS).")
+    int qcMinTurnGaps;
+
+    @Option(names = "--qc-muted-long-s", defaultValue = "${env:IMPROV_QC_MUTED_LONG_S:-30}",
+            description = "muted_long when a performer was muted longer than this in a take (env "
+                    + "IMPROV_QC_MUTED_LONG_S).")
+    double qcMutedLongS;
+
+    @Option(names = "--qc-max-reconnects", defaultValue = "${env:IMPROV_QC_MAX_RECONNECTS:-3}",
+            description = "reconnects when a performer's connection came back more often than this in a take "
+                    + "(env IMPROV_QC_MAX_RECONNECTS).")
+    int qcMaxReconnects;
+
+    @Option(names = "--qc-hysteresis", defaultValue = "${env:IMPROV_QC_HYSTERESIS:-0.05}",
+            description = "How far past its threshold a ratio must come back before its flag clears, 0..0.5 (env "
+                    + "IMPROV_QC_HYSTERESIS).")
+    double qcHysteresis;
 
     @Option(names = "--consent-version", defaultValue = "${env:IMPROV_CONSENT_VERSION:-1}",
             description = "Version of the stage consent text of rooms created without their own "
@@ -427,11 +490,14 @@ public class ServerCommand {
                 new ServerConfig.AdminListener(adminHost, adminPort),
                 new ServerConfig.WebhookSettings(webhooks == null ? null : webhooks.toAbsolutePath(),
                         webhookRetryBaseMs, webhookRetryMaxMs, webhookMaxAttempts, webhookMaxPending, webhookTimeoutMs),
-                new ServerConfig.LogSettings(logSegmentBytes, logBacklogBytes), clusterSettings(),
+                new ServerConfig.LogSettings(logSegmentBytes, logBacklogBytes, logCheckpointBytes), clusterSettings(),
                 new ServerConfig.TakeSettings(takeMaxChunkBytes, takeQuotaBytes, takesDiskQuotaBytes, takeOrderWindow,
                         takeUploadGraceMs, consentVersion, consentFile == null
                                 ? ServerConfig.TakeSettings.DEFAULT_CONSENT_TEXT
-                                : java.nio.file.Files.readString(consentFile)));
+                                : java.nio.file.Files.readString(consentFile)),
+                new dev.improv.server.quality.QcThresholds(qcIntervalMs, qcMinTakeS, qcMostlySilentBelow,
+                        qcTalksOverAbove, qcMinSpeechS, qcLongSilenceS, qcDominatesAbove, qcSlowTurnsMs, qcMinTurnGaps,
+                        qcMutedLongS, qcMaxReconnects, qcHysteresis));
     }
 
     private ServerConfig.ClusterSettings clusterSettings() {

@@ -31,6 +31,7 @@ import java.util.List;
  * @param log                  segment size and backlog bound of the write-ahead log
  * @param cluster              the NATS JetStream cluster this node joins, or null for the one-node default
  * @param takes                local takes: the chunk upload API's limits and the stage's default consent text
+ * @param qc                   thresholds of the live quality flags ({@code qc_flag} events)
  */
 public record ServerConfig(String host, int port, String publicUrl, Path dataDir, String adminKey, TokenSettings tokens,
                            List<String> allowedOrigins, int maxMessageBytes, int messagesPerSecond, int messageBurst,
@@ -39,7 +40,8 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
                            long fsyncIntervalMs, String transport, int ioThreads, long shutdownGraceMs,
                            IceSettings ice, MediaSettings media, Path promptLibrary, ClientLimits clients,
                            AdminListener admin, WebhookSettings webhooks, LogSettings log,
-                           ClusterSettings cluster, TakeSettings takes) {
+                           ClusterSettings cluster, TakeSettings takes,
+                           dev.improv.server.quality.QcThresholds qc) {
     public ServerConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
         require(port >= 0 && port <= 65535, "port must be 0..65535");
@@ -54,6 +56,7 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         require(List.of("auto", "epoll", "nio").contains(transport), "transport must be auto, epoll or nio");
         require(ioThreads >= 0, "io threads must not be negative");
         require(clients != null, "client limits are required");
+        require(qc != null, "quality thresholds are required");
     }
 
     /**
@@ -227,10 +230,15 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
      * @param backlogBytes bytes accepted by the log and not yet durable beyond which rooms refuse client messages
      *                     with the retryable {@code LOG_BACKLOG} error
      */
-    public record LogSettings(long segmentBytes, long backlogBytes) {
+    public record LogSettings(long segmentBytes, long backlogBytes, long checkpointBytes) {
         public LogSettings {
             require(segmentBytes >= 1 << 20, "log segment bytes must be at least 1 MiB");
             require(backlogBytes >= 1 << 20, "log backlog bytes must be at least 1 MiB");
+            require(checkpointBytes >= 4096, "log checkpoint bytes must be at least 4096");
+        }
+
+        public LogSettings(long segmentBytes, long backlogBytes) {
+            this(segmentBytes, backlogBytes, 64L << 20);
         }
 
         public static LogSettings defaults() {
@@ -315,6 +323,6 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
         return new ServerConfig(host, port, url, dataDir, adminKey, tokens, allowedOrigins, maxMessageBytes,
                 messagesPerSecond, messageBurst, roomLimits, joinTimeoutMs, idleTimeoutMs, pingIntervalMs,
                 writeBufferHighWater, linkTtlSeconds, sessionLog, fsync, fsyncIntervalMs, transport, ioThreads,
-                shutdownGraceMs, ice, media, promptLibrary, clients, admin, webhooks, log, cluster, takes);
+                shutdownGraceMs, ice, media, promptLibrary, clients, admin, webhooks, log, cluster, takes, qc);
     }
 }

@@ -37,7 +37,9 @@ final class DatasetDocs {
             int64("recorded_frames"), string("vad_source"), int64("turns"), int64("speech_segments"),
             int64("consent_version"), string("consent_scopes"), bool("training"), bool("synthetic_voice"),
             bool("commercial_use"), string("wav_sha256"), float64("speech_ratio"), float64("overlap_ratio"),
-            float64("longest_silence_s"), float64("speaking_balance"), int64("turn_gap_median_ms"), string("qc_flags"));
+            float64("longest_silence_s"), float64("speaking_balance"), int64("turn_gap_median_ms"), string("qc_flags"),
+            int64("turn_gap_p90_ms"), int64("turn_gaps"), float64("muted_s"), int64("reconnects"),
+            string("qc_live_flags"));
 
     /** The numbers the card, the Croissant file and the manifest share. Times in server µs. */
     record Summary(String exportId, ExportRequest request, int sessions, int interactions, int samples, int shards,

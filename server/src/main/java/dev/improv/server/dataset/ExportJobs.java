@@ -39,10 +39,18 @@ public final class ExportJobs implements AutoCloseable {
     private final SeamlessExport exporter;
     private final ThreadPoolExecutor thread;
     private final Map<String, Job> jobs = new LinkedHashMap<>();
+    /** Told on the export thread when a job ends, done or failed (webhooks' export.finished). */
+    private volatile java.util.function.Consumer<Job> finished = j -> { };
 
     public ExportJobs(Path dataDir, SessionArchive archive, String version) throws IOException {
+        this(dataDir, archive, version, dev.improv.server.quality.QcThresholds.DEFAULTS);
+    }
+
+    /** Export-time quality flags judged against {@code qc} (the server's live thresholds). */
+    public ExportJobs(Path dataDir, SessionArchive archive, String version, dev.improv.server.quality.QcThresholds qc)
+            throws IOException {
         this.dataDir = dataDir;
-        this.exporter = new SeamlessExport(dataDir, archive, version);
+        this.exporter = new SeamlessExport(dataDir, archive, version, qc);
         removeAbandoned(dataDir.resolve("exports"));
         this.thread = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(MAX_QUEUED),
                 r -> {
@@ -107,12 +115,25 @@ public final class ExportJobs implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             fail(id, null, e.toString());
         }
+        ended(id);
     }
 
     private void fail(String id, String field, String message) {
         LOG.warn("dataset export {} failed: {}", id, message);
         update(id, j -> new Job(j.id(), j.name(), "failed", j.dir(), j.sessionsDone(), j.sessionsTotal(), j.bytes(),
                 null, null, null, null, field, message));
+    }
+
+    /** Who hears about every job that ends (composition root, before the first job). */
+    public void onFinished(java.util.function.Consumer<Job> listener) {
+        this.finished = listener;
+    }
+
+    private void ended(String id) {
+        Job j = get(id).orElse(null);
+        if (j != null) {
+            finished.accept(j);
+        }
     }
 
     public synchronized Optional<Job> get(String id) {

@@ -85,8 +85,16 @@ public final class SeamlessExport {
     private final Withdrawals withdrawals;
     private final SigningKey key;
     private final String exporterVersion;
+    /** The thresholds of the export-time quality flags (the server's {@code --qc-*}; the defaults offline). */
+    private final dev.improv.server.quality.QcThresholds qc;
 
     public SeamlessExport(Path dataDir, SessionArchive archive, String exporterVersion) throws IOException {
+        this(dataDir, archive, exporterVersion, dev.improv.server.quality.QcThresholds.DEFAULTS);
+    }
+
+    public SeamlessExport(Path dataDir, SessionArchive archive, String exporterVersion,
+                          dev.improv.server.quality.QcThresholds qc) throws IOException {
+        this.qc = qc;
         this.files = new SessionFiles(dataDir);
         this.archive = archive;
         this.texts = new ConsentTexts(dataDir);
@@ -100,7 +108,8 @@ public final class SeamlessExport {
     }
 
     /** The facts of a session the dataset view does not carry: consents and the log's seq range. */
-    record SessionFacts(SessionMeta meta, Map<String, Consent> consents, long firstSeq, long lastSeq, long events) {
+    record SessionFacts(SessionMeta meta, Map<String, Consent> consents, long firstSeq, long lastSeq, long events,
+                        dev.improv.server.quality.SessionQuality quality) {
     }
 
     /** Checks the request against the data and lists the sessions it selects, in id order; no file is written. */
@@ -180,7 +189,13 @@ public final class SeamlessExport {
         SessionMeta meta = archive.meta(id).orElse(null);
         Map<String, Consent> consents = new LinkedHashMap<>();
         long[] range = {Long.MAX_VALUE, 0, 0};
+        dev.improv.server.quality.SessionQuality quality = new dev.improv.server.quality.SessionQuality(qc);
+        if (meta != null) {
+            meta.participants().stream().filter(p -> p.role() == dev.improv.server.protocol.Role.PERFORMER)
+                    .forEach(p -> quality.performer(p.id(), p.joinedAt()));
+        }
         forEachEvent(id, node -> {
+            quality.accept(node);
             long seq = node.path("seq").asLong();
             range[0] = Math.min(range[0], seq);
             range[1] = Math.max(range[1], seq);
@@ -193,7 +208,7 @@ public final class SeamlessExport {
                 }
             }
         });
-        return new SessionFacts(meta, consents, range[2] == 0 ? 0 : range[0], range[1], range[2]);
+        return new SessionFacts(meta, consents, range[2] == 0 ? 0 : range[0], range[1], range[2], quality.finish());
     }
 
     @FunctionalInterface
@@ -363,7 +378,8 @@ public final class SeamlessExport {
                         continue;
                     }
                     Consent c = f.consents().get(t.participant());
-                    sample(id, key, sKey, iKey, pKey, scene, prompts, t, c, media, take, serverVersion);
+                    sample(id, key, sKey, iKey, pKey, scene, prompts, t, c, media, take, serverVersion,
+                            f.quality().take(scene.number(), t.participant()));
                     participantsIn.add(t.participant());
                     samplesHere++;
                 }
@@ -389,7 +405,8 @@ public final class SeamlessExport {
 
         void sample(String id, String key, String sKey, String iKey, String pKey, DatasetBuilder.Scene scene,
                     List<DatasetBuilder.Prompt> prompts, DatasetBuilder.PerformerTrack t, Consent c, Path media,
-                    String take, String serverVersion) throws IOException {
+                    String take, String serverVersion, dev.improv.server.quality.SessionQuality.Take quality)
+                throws IOException {
             long start = scene.startTs();
             long end = scene.endTs();
             MediaTrack audio = MediaTrack.find(media, t.participant());
@@ -422,8 +439,8 @@ public final class SeamlessExport {
                     "channels", 1, "bitsPerSample", 16, "frames", frames));
             meta.put("vad", map("file", key + ".vad.jsonl", "frameMs", 10, "source", vadSource));
             meta.put("turns", map("file", key + ".turns.jsonl", "turns", counts[0], "speech", counts[1]));
-            TakeQuality q = TakeQuality.of(scene, t);
-            meta.put("quality", q);
+            QualityColumns q = QualityColumns.of(quality);
+            meta.put("quality", q.json());
             meta.put("consent", map("version", c.version(), "pool", c.pool(), "acceptedAt", c.acceptedAt(),
                     "scopes", text.scopes(), "logSeq", c.seq()));
             meta.put("permissions", permissions);
@@ -462,7 +479,8 @@ public final class SeamlessExport {
                     (long) c.version(), String.join(",", text.scopes()), permissions.get("training"),
                     permissions.get("synthetic_voice"), permissions.get("commercial_use"),
                     wav == null ? null : wav.sha256(), q.speechRatio(), q.overlapRatio(), q.longestSilenceS(),
-                    q.speakingBalance(), q.turnGapMedianMs(), String.join(",", q.flags())});
+                    q.speakingBalance(), q.turnGapMedianMs(), q.flags(), q.turnGapP90Ms(), q.turnGaps(), q.mutedS(),
+                    q.reconnects(), q.liveFlags()});
         }
 
         Result finish() throws IOException {

@@ -80,18 +80,27 @@ public final class FileWriteAheadLog implements WriteAheadLog {
      * @param closeTimeoutMs  how long {@link #close()} keeps retrying a failing disk before giving up
      * @param segmentBytes    a segment is closed and the next one started once it holds this many bytes
      * @param backlogBytes    bytes accepted and not yet durable beyond which rooms refuse client messages
+     * @param checkpointBytes log bytes after the last checkpoint at which the next one is written (a start scans
+     *                        at most about this much of the log after the checkpoint)
      */
     public record Settings(FsyncPolicy fsync, long fsyncIntervalMs, long retryMinMs, long retryMaxMs,
-                           long closeTimeoutMs, long segmentBytes, long backlogBytes) {
+                           long closeTimeoutMs, long segmentBytes, long backlogBytes, long checkpointBytes) {
         public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
         public static final long DEFAULT_BACKLOG_BYTES = 64L << 20;
+        public static final long DEFAULT_CHECKPOINT_BYTES = 64L << 20;
 
         public Settings {
             java.util.Objects.requireNonNull(fsync, "fsync");
             if (fsyncIntervalMs < 1 || retryMinMs < 1 || retryMaxMs < retryMinMs || closeTimeoutMs < 0
-                    || segmentBytes < 4096 || backlogBytes < 4096) {
+                    || segmentBytes < 4096 || backlogBytes < 4096 || checkpointBytes < 4096) {
                 throw new IllegalArgumentException("invalid write-ahead log settings");
             }
+        }
+
+        public Settings(FsyncPolicy fsync, long fsyncIntervalMs, long retryMinMs, long retryMaxMs,
+                        long closeTimeoutMs, long segmentBytes, long backlogBytes) {
+            this(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, segmentBytes, backlogBytes,
+                    DEFAULT_CHECKPOINT_BYTES);
         }
 
         public static Settings of(FsyncPolicy fsync, long fsyncIntervalMs) {
@@ -99,20 +108,25 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                     DEFAULT_BACKLOG_BYTES);
         }
 
+        public Settings withCheckpointBytes(long bytes) {
+            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, segmentBytes,
+                    backlogBytes, bytes);
+        }
+
         public Settings withRetry(long minMs, long maxMs) {
-            return new Settings(fsync, fsyncIntervalMs, minMs, maxMs, closeTimeoutMs, segmentBytes, backlogBytes);
+            return new Settings(fsync, fsyncIntervalMs, minMs, maxMs, closeTimeoutMs, segmentBytes, backlogBytes, checkpointBytes);
         }
 
         public Settings withSegmentBytes(long bytes) {
-            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, bytes, backlogBytes);
+            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, bytes, backlogBytes, checkpointBytes);
         }
 
         public Settings withBacklogBytes(long bytes) {
-            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, segmentBytes, bytes);
+            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, segmentBytes, bytes, checkpointBytes);
         }
 
         public Settings withCloseTimeout(long ms) {
-            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, ms, segmentBytes, backlogBytes);
+            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, ms, segmentBytes, backlogBytes, checkpointBytes);
         }
     }
 
@@ -128,6 +142,17 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         t.setDaemon(true);
         return t;
     });
+
+    /** Writes checkpoints ({@link WalCheckpoint}) from the finished part of the log; never the writer thread. */
+    private final java.util.concurrent.ExecutorService checkpointer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "wal-checkpoint");
+        t.setDaemon(true);
+        t.setPriority(Thread.NORM_PRIORITY - 1);
+        return t;
+    });
+    /** A checkpoint is being written (the writer sets it, the checkpoint thread clears it). */
+    private final java.util.concurrent.atomic.AtomicBoolean checkpointing =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
     /** Bytes accepted and not yet durable; producers add, the writer subtracts. */
@@ -157,6 +182,10 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     private long backoffMs;
     private long retryAt;
     private long lastWatch = System.nanoTime();
+    /** The last durable record (position, and the end of it) and the log bytes after the last checkpoint. */
+    private long lastRecord;
+    private long lastRecordEnd;
+    private long sinceCheckpoint;
 
     /**
      * Opens the log under {@code dataDir}: scans every segment, cuts a torn tail off the last one, folds what it
@@ -177,12 +206,24 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         this.settings = settings;
         this.metrics = metrics;
         long started = System.nanoTime();
-        WalRecovery fold = new WalRecovery();
-        WalSegments.ScanResult scan = segments.scan(fold, true);
+        StringBuilder unusable = new StringBuilder();
+        WalCheckpoint.Loaded checkpoint = WalCheckpoint.load(segments, unusable);
+        if (checkpoint == null && !unusable.isEmpty()) {
+            LOG.warn("write-ahead log: {}; scanning the whole log instead", unusable);
+        }
+        WalRecovery fold = checkpoint != null ? checkpoint.fold() : new WalRecovery();
+        long from = checkpoint != null ? checkpoint.covered() : 0;
+        long recordsBefore = fold.records;
+        WalSegments.ScanResult scan = segments.scan(fold, true, from, Long.MAX_VALUE, null);
         storage.openAppend(scan.lastSegment(), scan.end());
         this.committed = storage.offset();
+        List<Integer> onDisk = segments.list();
+        fold.uses.keySet().retainAll(new java.util.HashSet<>(onDisk)); // retention deleted the others
         this.uses = fold.uses;
-        for (int segment : segments.list()) {
+        this.lastRecord = fold.lastPosition;
+        this.lastRecordEnd = fold.coveredTo;
+        this.sinceCheckpoint = fold.records - recordsBefore == 0 ? 0 : logBytes(onDisk, from, fold.coveredTo);
+        for (int segment : onDisk) {
             if (segment < storage.segment()) {
                 segments.hold(segment); // watched: deleted or replaced, it is noticed and written anew
             }
@@ -205,8 +246,10 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         List<String> problems = new ArrayList<>(scan.problems());
         problems.addAll(fold.problems);
         this.recovered = new Recovered(fold.openRooms(), fold.pools, problems);
-        LOG.info("write-ahead log {}: {} records in {} segments scanned in {} ms; {} open sessions, {} pools, "
+        LOG.info("write-ahead log {}: {} records in {} segments{} in {} ms; {} open sessions, {} pools, "
                         + "{} closed sessions to export{}", segments.dir(), fold.records, uses.size(),
+                checkpoint == null ? " scanned" : " (" + recordsBefore + " from the checkpoint, "
+                        + (fold.records - recordsBefore) + " scanned after it)",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), recovered.rooms().size(),
                 recovered.pools().size(), toExport.size(), scan.cutBytes() > 0 ? "; torn tail of "
                         + scan.cutBytes() + " bytes cut" : "");
@@ -503,6 +546,15 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         if (thread.isAlive()) {
             LOG.error("write-ahead log writer did not stop in time");
         }
+        checkpointer.shutdown();
+        try {
+            checkpointer.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!thread.isAlive() && !failing && sinceCheckpoint > 0 && lastRecordEnd > 0) {
+            writeCheckpoint(lastRecord, lastRecordEnd); // the next start reads it and nothing of the log after it
+        }
         segments.close();
     }
 
@@ -535,6 +587,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
             try {
                 int drained = drain();
                 long now = System.nanoTime();
+                maybeCheckpoint();
                 if (!unwritten.isEmpty() || !unforced.isEmpty() || forceOwed) {
                     if (!failing || now - retryAt >= 0) {
                         flush(now);
@@ -738,6 +791,100 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         }
         touched.clear();
         backlog.addAndGet(-bytes);
+        Pending last = durable.get(durable.size() - 1);
+        lastRecord = last.position;
+        lastRecordEnd = last.position + last.bytes;
+        sinceCheckpoint += bytes;
+        maybeCheckpoint();
+    }
+
+    /**
+     * Hands a checkpoint of the log up to the last durable record to the checkpoint thread once
+     * {@link Settings#checkpointBytes} were written after the last one (one at a time; writer thread).
+     */
+    private void maybeCheckpoint() {
+        if (sinceCheckpoint < settings.checkpointBytes() || lastRecordEnd == 0 || closing
+                || !checkpointing.compareAndSet(false, true)) {
+            return;
+        }
+        long last = lastRecord;
+        long end = lastRecordEnd;
+        sinceCheckpoint = 0;
+        try {
+            checkpointer.execute(() -> {
+                try {
+                    writeCheckpoint(last, end);
+                } finally {
+                    checkpointing.set(false);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            checkpointing.set(false);
+        }
+    }
+
+    /**
+     * Writes the checkpoint covering the log up to {@code end} (the end of the record at {@code last}): the last
+     * checkpoint's fold, plus the records after it folded by the same code a start runs, so a start from it is
+     * the start from the whole log. Nothing is written when the log up to {@code end} cannot be read whole (the
+     * next start then scans it and reports what is wrong). Blocking file I/O: the checkpoint thread, or
+     * {@link #close()} once the writer has stopped. Returns whether a checkpoint now covers {@code end}.
+     */
+    boolean writeCheckpoint(long last, long end) {
+        long started = System.nanoTime();
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        long cpuStarted = cpu.getCurrentThreadCpuTime();
+        try {
+            StringBuilder why = new StringBuilder();
+            WalCheckpoint.Loaded previous = WalCheckpoint.load(segments, why);
+            if (previous != null && previous.covered() >= end) {
+                return previous.covered() == end;
+            }
+            WalRecovery fold = previous != null ? previous.fold() : new WalRecovery();
+            long from = previous != null ? previous.covered() : 0;
+            WalSegments.ScanResult scan = segments.scan(fold, false, from, end, null);
+            if (fold.coveredTo != end || fold.lastPosition != last) {
+                LOG.warn("write-ahead log: no checkpoint at segment {} offset {}: the log up to there could not be "
+                        + "read whole {}", WalFormat.segmentOf(end), WalFormat.offsetOf(end), scan.problems());
+                return false;
+            }
+            fold.problems.addAll(scan.problems());
+            WalCheckpoint.write(segments, fold, last, end);
+            LOG.info("write-ahead log: checkpoint at segment {} offset {} ({} records, {} sessions; {}) in {} ms, "
+                            + "{} ms of CPU", WalFormat.segmentOf(end), WalFormat.offsetOf(end), fold.records,
+                    fold.sessions.size(), previous == null ? "the log folded from its start"
+                            : "went on from the previous one", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
+                    TimeUnit.NANOSECONDS.toMillis(cpu.getCurrentThreadCpuTime() - cpuStarted));
+            return true;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("write-ahead log: checkpoint at segment {} offset {} not written ({}); a start scans more of "
+                    + "the log", WalFormat.segmentOf(end), WalFormat.offsetOf(end), e.toString());
+            return false;
+        }
+    }
+
+    /** Log bytes from position {@code from} (0: the start) to {@code to}, over the segments on disk. */
+    private long logBytes(List<Integer> onDisk, long from, long to) {
+        if (to <= from) {
+            return 0;
+        }
+        int fromSegment = from == 0 ? 0 : WalFormat.segmentOf(from);
+        int toSegment = WalFormat.segmentOf(to);
+        long total = 0;
+        for (int segment : onDisk) {
+            if (segment < fromSegment || segment > toSegment) {
+                continue;
+            }
+            long start = segment == fromSegment && from != 0 ? WalFormat.offsetOf(from) : WalFormat.HEADER;
+            long stop;
+            try {
+                stop = segment == toSegment ? WalFormat.offsetOf(to) : java.nio.file.Files.size(segments.path(segment));
+            } catch (IOException e) {
+                stop = start;
+            }
+            total += Math.max(0, stop - start);
+        }
+        return total;
     }
 
     private void failed(Exception e, long now) {

@@ -84,6 +84,33 @@ final class SeqIndex {
         return firstSeq < 0 ? 0 : firstSeq + size - 1;
     }
 
+    /** Writes the index for a checkpoint ({@link #readFrom} reads it into an empty one). */
+    synchronized void writeTo(java.io.DataOutput out) throws java.io.IOException {
+        out.writeLong(firstSeq);
+        out.writeInt(positions == null ? -1 : size);
+        for (int i = 0; positions != null && i < size; i++) {
+            out.writeLong(positions[i]);
+        }
+    }
+
+    synchronized void readFrom(ByteBufferInput in) throws java.io.IOException {
+        if (size != 0 || firstSeq >= 0) {
+            throw new IllegalStateException("an index is read into an empty one only");
+        }
+        firstSeq = in.readLong();
+        int n = in.readInt();
+        if (n < 0) {
+            positions = null;
+            return;
+        }
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new java.io.IOException("index of " + n);
+        }
+        positions = new long[Math.max(64, n)];
+        in.readLongs(positions, n);
+        size = n;
+    }
+
     synchronized void release() {
         positions = null;
     }

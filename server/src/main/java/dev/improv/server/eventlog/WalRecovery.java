@@ -23,6 +23,8 @@ final class WalRecovery implements WalSegments.Visitor {
         final String id;
         final SeqIndex index = new SeqIndex();
         RecoveredRoom room;
+        /** The session's opening record's body: the room fold's arguments, for a checkpoint. */
+        byte[] openBody;
         SessionMeta meta;
         byte[] closeBody;
         /** The last seq reservation in the log: the restarted room goes on above it. */
@@ -37,10 +39,15 @@ final class WalRecovery implements WalSegments.Visitor {
 
     final Map<String, SessionFold> sessions = new LinkedHashMap<>();
     final Map<String, List<LobbyFact>> pools = new LinkedHashMap<>();
+    /** The pools' facts as stored (what a checkpoint keeps), in the same order as {@link #pools}. */
+    final Map<String, List<byte[]>> poolBodies = new LinkedHashMap<>();
     final Map<Integer, FileWriteAheadLog.SegmentUse> uses = new HashMap<>();
     final List<String> problems = new ArrayList<>();
     long records;
     private int orphans;
+    /** Position of the last record folded, and the end of it (the log position this fold covers); 0 before any. */
+    long lastPosition;
+    long coveredTo;
     /** The segment being scanned and what it holds (records come segment by segment). */
     private FileWriteAheadLog.SegmentUse use;
     private int useSegment;
@@ -48,6 +55,8 @@ final class WalRecovery implements WalSegments.Visitor {
     @Override
     public void record(WalRecord r, long position) throws IOException {
         records++;
+        lastPosition = position;
+        coveredTo = position + r.frameBytes();
         int segment = WalFormat.segmentOf(position);
         if (use == null || segment != useSegment) {
             use = uses.computeIfAbsent(segment, k -> new FileWriteAheadLog.SegmentUse());
@@ -55,12 +64,7 @@ final class WalRecovery implements WalSegments.Visitor {
         }
         if (r.type() == WalRecord.Type.POOL_FACT) {
             use.poolFacts = true;
-            try {
-                pools.computeIfAbsent(r.key(), k -> new ArrayList<>())
-                        .add(ProtocolCodec.mapper().readValue(r.body(), LobbyFact.class));
-            } catch (IOException e) {
-                problem("pool " + r.key() + ": unreadable fact skipped (" + e.getMessage() + ")");
-            }
+            poolFact(r.key(), r.body());
             return;
         }
         if (r.type() != WalRecord.Type.SESSION_OPEN) {
@@ -75,12 +79,8 @@ final class WalRecovery implements WalSegments.Visitor {
             use.sessions.add(r.key());
         }
         if (r.type() == WalRecord.Type.SESSION_OPEN) {
-            WalFacts.SessionOpened o = ProtocolCodec.mapper().readValue(r.body(), WalFacts.SessionOpened.class);
-            SessionFold f = new SessionFold(r.key());
+            SessionFold f = opened(r.key(), r.body());
             f.notedIn = segment;
-            f.room = new RecoveredRoom(o.sessionId(), o.roomId(), o.roomName(), o.startedAt(), o.limits().toLimits());
-            f.meta = new SessionMeta(o.sessionId(), o.roomId(), o.roomName(), o.startedAt(), null,
-                    dev.improv.server.protocol.ServerMessage.PROTOCOL_VERSION, null, List.of(), List.of());
             sessions.put(r.key(), f);
             return;
         }
@@ -124,6 +124,112 @@ final class WalRecovery implements WalSegments.Visitor {
                 // META: rebuilt from the events
             }
         }
+    }
+
+    private void poolFact(String pool, byte[] body) {
+        try {
+            LobbyFact fact = ProtocolCodec.mapper().readValue(body, LobbyFact.class);
+            pools.computeIfAbsent(pool, k -> new ArrayList<>()).add(fact);
+            poolBodies.computeIfAbsent(pool, k -> new ArrayList<>()).add(body);
+        } catch (IOException e) {
+            problem("pool " + pool + ": unreadable fact skipped (" + e.getMessage() + ")");
+        }
+    }
+
+    /** A session's fold from its opening record: an open room with nothing in it yet. */
+    private static SessionFold opened(String id, byte[] openBody) throws IOException {
+        WalFacts.SessionOpened o = ProtocolCodec.mapper().readValue(openBody, WalFacts.SessionOpened.class);
+        SessionFold f = new SessionFold(id);
+        f.openBody = openBody;
+        f.room = new RecoveredRoom(o.sessionId(), o.roomId(), o.roomName(), o.startedAt(), o.limits().toLimits());
+        f.meta = new SessionMeta(o.sessionId(), o.roomId(), o.roomName(), o.startedAt(), null,
+                dev.improv.server.protocol.ServerMessage.PROTOCOL_VERSION, null, List.of(), List.of());
+        return f;
+    }
+
+    // ---- checkpoint state (WalCheckpoint): everything above, written and read back exactly ----
+
+    void writeState(java.io.DataOutputStream out) throws IOException {
+        out.writeLong(records);
+        out.writeInt(orphans);
+        out.writeInt(problems.size());
+        for (String p : problems) {
+            RecoveredRoom.writeString(out, p);
+        }
+        out.writeInt(uses.size());
+        for (Map.Entry<Integer, FileWriteAheadLog.SegmentUse> u : uses.entrySet()) {
+            out.writeInt(u.getKey());
+            out.writeBoolean(u.getValue().poolFacts);
+            out.writeInt(u.getValue().sessions.size());
+            for (String id : u.getValue().sessions) {
+                RecoveredRoom.writeString(out, id);
+            }
+        }
+        out.writeInt(poolBodies.size());
+        for (Map.Entry<String, List<byte[]>> p : poolBodies.entrySet()) {
+            RecoveredRoom.writeString(out, p.getKey());
+            out.writeInt(p.getValue().size());
+            for (byte[] body : p.getValue()) {
+                RecoveredRoom.writeBytes(out, body);
+            }
+        }
+        out.writeInt(sessions.size());
+        for (SessionFold f : sessions.values()) {
+            RecoveredRoom.writeString(out, f.id);
+            RecoveredRoom.writeBytes(out, f.openBody);
+            RecoveredRoom.writeBytes(out, f.closeBody);
+            out.writeLong(f.reserved);
+            out.writeInt(f.notedIn);
+            f.index.writeTo(out);
+            out.writeBoolean(f.room != null);
+            if (f.room != null) {
+                f.room.writeState(out);
+            }
+        }
+    }
+
+    static WalRecovery readState(ByteBufferInput in) throws IOException {
+        WalRecovery w = new WalRecovery();
+        w.records = in.readLong();
+        w.orphans = in.readInt();
+        for (int n = in.readInt(); n > 0; n--) {
+            w.problems.add(RecoveredRoom.readString(in));
+        }
+        for (int n = in.readInt(); n > 0; n--) {
+            FileWriteAheadLog.SegmentUse use = new FileWriteAheadLog.SegmentUse();
+            int segment = in.readInt();
+            use.poolFacts = in.readBoolean();
+            for (int m = in.readInt(); m > 0; m--) {
+                use.sessions.add(RecoveredRoom.readString(in));
+            }
+            w.uses.put(segment, use);
+        }
+        for (int n = in.readInt(); n > 0; n--) {
+            String pool = RecoveredRoom.readString(in);
+            for (int m = in.readInt(); m > 0; m--) {
+                w.poolFact(pool, RecoveredRoom.readBytes(in));
+            }
+        }
+        for (int n = in.readInt(); n > 0; n--) {
+            String id = RecoveredRoom.readString(in);
+            byte[] openBody = RecoveredRoom.readBytes(in);
+            SessionFold f = opened(id, openBody);
+            f.closeBody = RecoveredRoom.readBytes(in);
+            f.reserved = in.readLong();
+            f.notedIn = in.readInt();
+            f.index.readFrom(in);
+            boolean open = in.readBoolean();
+            if (open) {
+                f.room.readState(in);
+            } else {
+                f.room = null;
+            }
+            if (f.closeBody != null) {
+                f.meta = ProtocolCodec.mapper().readValue(f.closeBody, SessionMeta.class);
+            }
+            w.sessions.put(id, f);
+        }
+        return w;
     }
 
     private void problem(String what) {

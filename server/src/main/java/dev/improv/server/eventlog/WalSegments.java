@@ -89,19 +89,35 @@ public final class WalSegments implements AutoCloseable {
      * (reported) and the scan goes on with the next segment.
      */
     public ScanResult scan(Visitor visitor, boolean repair) throws IOException {
+        return scan(visitor, repair, 0, Long.MAX_VALUE, null);
+    }
+
+    /**
+     * {@link #scan(Visitor, boolean)} of the records from log position {@code from} (0: the start; else the end of
+     * a record, as a checkpoint covers it) up to {@code to} (a record end, or {@code Long.MAX_VALUE}: the end of the
+     * log). Keys are made through {@code keys} when given (a scan that goes on from a checkpoint's fold).
+     */
+    ScanResult scan(Visitor visitor, boolean repair, long from, long to, AsciiInterner keys) throws IOException {
         List<Integer> all = list();
         List<String> problems = new ArrayList<>();
-        AsciiInterner keys = new AsciiInterner();
+        keys = keys != null ? keys : new AsciiInterner();
+        int fromSegment = from == 0 ? 0 : WalFormat.segmentOf(from);
+        int toSegment = to == Long.MAX_VALUE ? Integer.MAX_VALUE : WalFormat.segmentOf(to);
         long end = 0;
         long cut = 0;
         for (int i = 0; i < all.size(); i++) {
             int segment = all.get(i);
+            if (segment < fromSegment || segment > toSegment) {
+                continue;
+            }
             boolean last = i == all.size() - 1;
+            long start = segment == fromSegment && from != 0 ? WalFormat.offsetOf(from) : WalFormat.HEADER;
+            long stop = segment == toSegment && to != Long.MAX_VALUE ? WalFormat.offsetOf(to) : Long.MAX_VALUE;
             try (FileChannel ch = FileChannel.open(path(segment), last && repair
                     ? new StandardOpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE}
                     : new StandardOpenOption[] {StandardOpenOption.READ})) {
-                long valid = scanSegment(segment, ch, visitor, keys);
-                long size = ch.size();
+                long valid = scanSegment(segment, ch, visitor, keys, start, stop);
+                long size = Math.min(ch.size(), stop);
                 if (valid < size) {
                     String what = "segment " + path(segment).getFileName() + ": " + (size - valid)
                             + " bytes after offset " + valid + " are not valid records";
@@ -134,8 +150,8 @@ public final class WalSegments implements AutoCloseable {
     }
 
     /** Visits the valid records of one segment; returns the offset after the last one. */
-    private static long scanSegment(int segment, FileChannel ch, Visitor visitor, AsciiInterner keys)
-            throws IOException {
+    private static long scanSegment(int segment, FileChannel ch, Visitor visitor, AsciiInterner keys, long start,
+                                    long stop) throws IOException {
         ByteBuffer magic = ByteBuffer.allocate(WalFormat.HEADER);
         readFully(ch, magic, 0);
         if (magic.position() < WalFormat.HEADER || !Arrays.equals(magic.array(), WalFormat.MAGIC)) {
@@ -143,9 +159,9 @@ public final class WalSegments implements AutoCloseable {
         }
         ByteBuffer buf = ByteBuffer.allocate(WINDOW);
         buf.limit(0);
-        long fileRead = WalFormat.HEADER; // file offset of the byte after what buf holds
-        long offset = WalFormat.HEADER;   // file offset of buf's position
-        while (true) {
+        long fileRead = start; // file offset of the byte after what buf holds
+        long offset = start;   // file offset of buf's position
+        while (offset < stop) {
             if (buf.remaining() < WalFormat.HEADER) {
                 fileRead = refill(ch, buf, fileRead, WalFormat.HEADER);
                 if (buf.remaining() < WalFormat.HEADER) {
@@ -174,10 +190,14 @@ public final class WalSegments implements AutoCloseable {
             if (record == null) {
                 return offset;
             }
+            if (offset + frame > stop) {
+                return offset; // a record across the bound: the bound is not a record's end
+            }
             visitor.record(record, WalFormat.position(segment, offset));
             buf.position(buf.position() + frame);
             offset += frame;
         }
+        return offset;
     }
 
     /** Moves what is left to the front of {@code buf} and reads more; returns the new file read offset. */

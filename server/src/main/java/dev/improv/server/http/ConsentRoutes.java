@@ -29,9 +29,21 @@ public final class ConsentRoutes {
     private final Router router;
     private final Executor disk;
     private final LongSupplier clock;
+    /** Tells the webhooks about a withdrawal; completes once that is durable. */
+    private final java.util.function.Function<Withdrawals.Withdrawal, java.util.concurrent.CompletionStage<?>> announce;
 
     public ConsentRoutes(ConsentTexts texts, Withdrawals withdrawals, TokenService tokens, Router router, Executor disk,
                          LongSupplier clock) {
+        this(texts, withdrawals, tokens, router, disk, clock,
+                w -> java.util.concurrent.CompletableFuture.completedFuture(null));
+    }
+
+    /** With {@code announce} told about each withdrawal once it is forced; the answer waits for its stage. */
+    public ConsentRoutes(ConsentTexts texts, Withdrawals withdrawals, TokenService tokens, Router router, Executor disk,
+                         LongSupplier clock,
+                         java.util.function.Function<Withdrawals.Withdrawal, java.util.concurrent.CompletionStage<?>>
+                                 announce) {
+        this.announce = announce;
         this.texts = texts;
         this.withdrawals = withdrawals;
         this.tokens = tokens;
@@ -156,8 +168,9 @@ public final class ConsentRoutes {
         }
         onDisk(ex, () -> {
             try {
-                ex.json(HttpResponseStatus.CREATED, withdrawals.withdraw(pid, scopes, via, body.reason(),
-                        clock.getAsLong()));
+                Withdrawals.Withdrawal w = withdrawals.withdraw(pid, scopes, via, body.reason(), clock.getAsLong());
+                // answered once its webhook event is durable too (consent.withdrawn): a crash loses neither
+                announce.apply(w).whenComplete((ok, failed) -> ex.json(HttpResponseStatus.CREATED, w));
             } catch (IllegalStateException e) {
                 ex.error(HttpResponseStatus.CONFLICT, new ApiError("WITHDRAWAL_LIMIT", "pid", e.getMessage()));
             }

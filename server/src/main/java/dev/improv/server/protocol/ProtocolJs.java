@@ -57,6 +57,7 @@ public final class ProtocolJs {
         constant(js, "Mark kinds.", "MARK_KINDS", JsonSchemas.wireNames(MarkKind.class));
         constant(js, "Media link states of media_state.", "MEDIA_LINK_STATES",
                 JsonSchemas.wireNames(MediaLinkState.class));
+        constant(js, "Quality conditions of qc_flag.", "QC_FLAGS", JsonSchemas.wireNames(QcFlagKind.class));
         Map<String, Object> errors = new LinkedHashMap<>();
         Map<String, Object> closes = new LinkedHashMap<>();
         for (ErrorCode code : ErrorCode.values()) {

@@ -28,6 +28,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
         @JsonSubTypes.Type(value = RoomEvent.ServerRestarted.class, name = "server_restarted"),
         @JsonSubTypes.Type(value = RoomEvent.TakeTrack.class, name = "take_track"),
         @JsonSubTypes.Type(value = RoomEvent.TakeEnded.class, name = "take_ended"),
+        @JsonSubTypes.Type(value = RoomEvent.QcFlag.class, name = "qc_flag"),
 })
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface RoomEvent extends ServerMessage {
@@ -134,5 +135,15 @@ public sealed interface RoomEvent extends ServerMessage {
 
     /** The room session ended; no event follows. */
     record RoomClosed(long seq, long ts, String actor, String reason) implements RoomEvent {
+    }
+
+    /**
+     * A live quality condition of a running take (scene {@code scene}) for one performer, computed by the server
+     * from the timeline (docs/dataset.md, "Quality flags"): {@code raised} true when it starts to hold, false when it
+     * stops holding. {@code value} is the measure at that moment and {@code threshold} the limit it was held against
+     * (units per {@link QcFlagKind}). Raised once per condition, performer and take; cleared only on a real change.
+     */
+    record QcFlag(long seq, long ts, String actor, int scene, String participant, QcFlagKind flag, boolean raised,
+                  double value, double threshold) implements RoomEvent {
     }
 }

@@ -317,6 +317,203 @@ public final class RecoveredRoom {
         }
     }
 
+    // ---- checkpoint state: what the fold holds, written and read back exactly (eventlog.WalCheckpoint) ----
+
+    /**
+     * Writes everything this fold holds beyond its constructor's arguments (which the checkpoint keeps as the
+     * session's opening record), so that {@link #readState} on a new fold of the same session continues exactly
+     * where this one is.
+     */
+    public void writeState(java.io.DataOutput out) throws java.io.IOException {
+        out.writeInt(members.size());
+        for (Member m : members.values()) {
+            writeString(out, m.id());
+            writeString(out, m.name());
+            writeString(out, m.role().wireName());
+            out.writeLong(m.joinedAt());
+            out.writeBoolean(m.connected());
+            out.writeBoolean(m.muted());
+            out.writeInt(m.capabilities().size());
+            for (Capability c : m.capabilities()) {
+                writeString(out, c.wireName());
+            }
+        }
+        writeStrings(out, banned);
+        writeStrings(out, consented);
+        out.writeInt(everJoined.size());
+        for (SessionMeta.ParticipantInfo p : everJoined) {
+            writeString(out, p.id());
+            writeString(out, p.name());
+            writeString(out, p.role().wireName());
+            out.writeLong(p.joinedAt());
+            out.writeLong(p.joinedSeq());
+        }
+        out.writeInt(scenes.size());
+        for (SessionMeta.SceneInfo s : scenes) {
+            out.writeInt(s.number());
+            writeString(out, s.title());
+            out.writeLong(s.startSeq());
+            out.writeLong(s.startTs());
+            out.writeLong(s.endSeq() == null ? -1 : s.endSeq());
+            out.writeLong(s.endTs() == null ? -1 : s.endTs());
+        }
+        out.writeInt(cids.size()); // in access order: least recently active first
+        for (Map.Entry<String, CidRing> e : cids.entrySet()) {
+            writeString(out, e.getKey());
+            CidRing r = e.getValue();
+            out.writeInt(r.cid.length);
+            out.writeInt(r.next);
+            out.writeInt(r.size);
+            for (int i = 0; i < r.cid.length; i++) {
+                writeString(out, r.cid[i]);
+                out.writeLong(r.seq[i]);
+            }
+        }
+        out.writeInt(recent.size());
+        for (Object[] e : recent) {
+            out.writeLong((Long) e[0]);
+            writeBytes(out, (byte[]) e[1]);
+        }
+        out.writeLong(seq);
+        out.writeLong(reserved);
+        out.writeLong(lastTs);
+        writeBytes(out, lastEvent);
+        out.writeBoolean(locked);
+        out.writeInt(scene);
+        out.writeBoolean(sceneActive);
+        writeString(out, sceneTitle);
+        writeBytes(out, lastPromptBytes);
+        out.writeBoolean(closed);
+        writeString(out, damage);
+    }
+
+    /** Reads what {@link #writeState} wrote into this new fold (nothing folded in yet). */
+    public void readState(java.io.DataInput in) throws java.io.IOException {
+        if (seq != 0 || !members.isEmpty()) {
+            throw new IllegalStateException("state is read into a new fold only");
+        }
+        for (int n = count(in); n > 0; n--) {
+            String id = readString(in);
+            String name = readString(in);
+            Role role = Role.fromWire(readString(in));
+            long joinedAt = in.readLong();
+            boolean connected = in.readBoolean();
+            boolean muted = in.readBoolean();
+            List<Capability> capabilities = new ArrayList<>();
+            for (int c = count(in); c > 0; c--) {
+                Capability known = Capability.fromWire(readString(in));
+                if (known != null) {
+                    capabilities.add(known);
+                }
+            }
+            members.put(id, new Member(id, name, role, joinedAt, connected, muted, List.copyOf(capabilities)));
+        }
+        readStrings(in, banned);
+        readStrings(in, consented);
+        for (int n = count(in); n > 0; n--) {
+            everJoined.add(new SessionMeta.ParticipantInfo(readString(in), readString(in),
+                    Role.fromWire(readString(in)), in.readLong(), in.readLong()));
+        }
+        for (int n = count(in); n > 0; n--) {
+            int number = in.readInt();
+            String title = readString(in);
+            long startSeq = in.readLong();
+            long startTs = in.readLong();
+            long endSeq = in.readLong();
+            long endTs = in.readLong();
+            scenes.add(new SessionMeta.SceneInfo(number, title, startSeq, startTs, endSeq < 0 ? null : endSeq,
+                    endTs < 0 ? null : endTs));
+        }
+        for (int n = count(in); n > 0; n--) {
+            String pid = readString(in);
+            CidRing r = new CidRing();
+            int length = in.readInt();
+            if (length < 1 || length > AppliedCids.PER_PARTICIPANT) {
+                throw new java.io.IOException("cid ring of " + length);
+            }
+            r.cid = new String[length];
+            r.seq = new long[length];
+            r.next = in.readInt();
+            r.size = in.readInt();
+            if (r.next < 0 || r.next >= length || r.size < 0 || r.size > length) {
+                throw new java.io.IOException("cid ring position " + r.next + "/" + r.size + " of " + length);
+            }
+            for (int i = 0; i < length; i++) {
+                r.cid[i] = readString(in);
+                r.seq[i] = in.readLong();
+            }
+            cids.put(pid, r);
+        }
+        for (int n = count(in); n > 0; n--) {
+            long s = in.readLong();
+            recent.addLast(new Object[] {s, readBytes(in)});
+        }
+        seq = in.readLong();
+        reserved = in.readLong();
+        lastTs = in.readLong();
+        lastEvent = readBytes(in);
+        locked = in.readBoolean();
+        scene = in.readInt();
+        sceneActive = in.readBoolean();
+        sceneTitle = readString(in);
+        lastPromptBytes = readBytes(in);
+        closed = in.readBoolean();
+        damage = readString(in);
+    }
+
+    private static void writeStrings(java.io.DataOutput out, Set<String> values) throws java.io.IOException {
+        out.writeInt(values.size());
+        for (String v : values) {
+            writeString(out, v);
+        }
+    }
+
+    private static void readStrings(java.io.DataInput in, Set<String> into) throws java.io.IOException {
+        for (int n = count(in); n > 0; n--) {
+            into.add(readString(in));
+        }
+    }
+
+    /** A count written by {@link #writeState}: never negative, never more than a session could hold. */
+    private static int count(java.io.DataInput in) throws java.io.IOException {
+        int n = in.readInt();
+        if (n < 0 || n > 1 << 24) {
+            throw new java.io.IOException("count " + n + " out of range");
+        }
+        return n;
+    }
+
+    public static void writeString(java.io.DataOutput out, String s) throws java.io.IOException {
+        writeBytes(out, s == null ? null : s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    public static String readString(java.io.DataInput in) throws java.io.IOException {
+        byte[] b = readBytes(in);
+        return b == null ? null : new String(b, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    public static void writeBytes(java.io.DataOutput out, byte[] b) throws java.io.IOException {
+        if (b == null) {
+            out.writeInt(-1);
+            return;
+        }
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    public static byte[] readBytes(java.io.DataInput in) throws java.io.IOException {
+        int n = in.readInt();
+        if (n == -1) {
+            return null;
+        }
+        if (n < 0 || n > 16 << 20) {
+            throw new java.io.IOException("byte string of " + n);
+        }
+        byte[] b = new byte[n];
+        in.readFully(b);
+        return b;
+    }
+
     /** A participant was banned (kicked) from the room. */
     public void ban(String participantId) {
         banned.add(participantId);

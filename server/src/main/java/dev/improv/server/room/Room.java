@@ -37,6 +37,8 @@ public final class Room {
     private final String serverVersion;
     private final RoomCommands commands;
     private final RoomListener listener;
+    /** Sees every published event (live quality); set once by the registry before the room is shared. */
+    private RoomTap tap = RoomTap.NONE;
 
     // ---- owner thread only ----
     private final Map<String, Participant> participants = new LinkedHashMap<>();
@@ -554,9 +556,16 @@ public final class Room {
         journal.append(event.seq(), json, origin != null && cid != null ? origin.id() : null, cid);
         if (!held.isEmpty() || event.seq() > journal.reservedUpTo()) {
             held.add(event, json); // shown once its seq is durably reserved
+            tap.published(event);
             return;
         }
         deliver(json, event, start);
+        tap.published(event);
+    }
+
+    /** Registry only, before the room is shared: who sees every event this room publishes. */
+    void tap(RoomTap tap) {
+        this.tap = tap;
     }
 
     /** Hands one event's frame to every connected member that is not catching up. */
@@ -625,7 +634,8 @@ public final class Room {
         return frames;
     }
 
-    java.util.concurrent.ScheduledFuture<?> schedule(Runnable task, long delayMs) {
+    /** Runs {@code task} on the owner thread after {@code delayMs}; for the room's own timers and its taps. */
+    public java.util.concurrent.ScheduledFuture<?> schedule(Runnable task, long delayMs) {
         return owner.schedule(task, delayMs, TimeUnit.MILLISECONDS);
     }
 

@@ -27,6 +27,8 @@ public final class RoomRegistry {
     private final SessionJournal journal;
     private final String serverVersion;
     private final SecureRandom random = new SecureRandom();
+    /** Set once while the server is built, before any room exists. */
+    private volatile RoomTap.Factory taps = room -> RoomTap.NONE;
 
     public RoomRegistry(Supplier<ScheduledExecutorService> owners, FrameFactory frames, MicrosClock clock,
                         ServerMetrics metrics, SessionJournal journal, String serverVersion) {
@@ -36,6 +38,14 @@ public final class RoomRegistry {
         this.metrics = metrics;
         this.journal = journal;
         this.serverVersion = serverVersion;
+    }
+
+    /**
+     * Who sees the events of every room made or restored from now on, on the room's thread (live quality).
+     * Composition root only, before the first room.
+     */
+    public void tapEvents(RoomTap.Factory factory) {
+        this.taps = factory;
     }
 
     /** Opens a room with a fresh id and a fresh session. */
@@ -58,6 +68,7 @@ public final class RoomRegistry {
         String sessionId = sessionIdFor(id);
         Room room = new Room(id, name, sessionId, limits, owners.get(), frames, clock, metrics, journal,
                 serverVersion, listener);
+        room.tap(taps.open(room));
         metrics.roomOpened();
         return room;
     }
@@ -77,6 +88,7 @@ public final class RoomRegistry {
     public Room restore(RecoveredRoom r, RoomListener listener) {
         Room room = new Room(r.roomId(), r.roomName(), r.sessionId(), r.limits(), owners.get(), frames, clock,
                 metrics, journal, serverVersion, listener, r);
+        room.tap(taps.open(room));
         if (r.damage() != null || r.closed()) {
             room.execute(() -> room.closeCrashed(r.lastTs(), r.closed()));
             return null;

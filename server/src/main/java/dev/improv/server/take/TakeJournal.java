@@ -1,11 +1,10 @@
 package dev.improv.server.take;
 
+import dev.improv.server.room.EventTypePrefix;
 import dev.improv.server.room.ForwardingJournalSession;
 import dev.improv.server.room.RoomLimits;
 import dev.improv.server.room.SessionJournal;
 import dev.improv.server.room.SessionMeta;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 /**
  * The rooms' journal with takes on the side: every call goes to the real journal, and the events that open and
@@ -13,8 +12,7 @@ import java.util.List;
  * the room's owner thread this costs a prefix comparison and, for those few events, one queue offer.
  */
 public final class TakeJournal implements SessionJournal {
-    private static final List<byte[]> WATCHED = List.of("scene_started", "scene_ended", "room_closed").stream()
-            .map(t -> ("{\"type\":\"" + t + "\"").getBytes(StandardCharsets.US_ASCII)).toList();
+    private static final EventTypePrefix WATCHED = EventTypePrefix.of("scene_started", "scene_ended", "room_closed");
 
     private final SessionJournal delegate;
     private final Takes takes;
@@ -52,12 +50,8 @@ public final class TakeJournal implements SessionJournal {
 
         @Override
         protected void appended(long seq, byte[] json) {
-            for (byte[] prefix : WATCHED) {
-                if (json.length > prefix.length && java.util.Arrays.equals(json, 0, prefix.length, prefix, 0,
-                        prefix.length)) {
-                    takes.roomEvent(roomId, sessionId, json);
-                    return;
-                }
+            if (WATCHED.matches(json)) {
+                takes.roomEvent(roomId, sessionId, json);
             }
         }
     }

@@ -10,7 +10,10 @@ public enum WebhookEventType {
     SCENE_ENDED("scene.ended", "scene_ended"),
     CONSENT_RECORDED("consent.recorded", "consent"),
     TAKE_ENDED("take.ended", "take_ended"),
-    LOBBY_MATCHED("lobby.matched", null);
+    LOBBY_MATCHED("lobby.matched", null),
+    QC_FLAG("qc.flag", "qc_flag"),
+    CONSENT_WITHDRAWN("consent.withdrawn", null),
+    EXPORT_FINISHED("export.finished", null);
 
     private final String wireName;
     /** The room event this kind reports, as members receive it; null for kinds that are not room events. */

@@ -38,6 +38,8 @@ public final class WebhookFeature implements Feature, WebhookJournal.Sink {
 
     private final WebhookOutbox outbox;
     private final WebhookDispatcher dispatcher;
+    /** Start-up thread until {@link #catchUp}, then the outbox's writer thread only. */
+    private final WebhookFeeds feeds;
     /**
      * The kinds some endpoint wants, published by the outbox's writer after every change: with none, the rooms'
      * events are not even queued (the feature is always on, so most servers pay nothing for it).
@@ -58,6 +60,7 @@ public final class WebhookFeature implements Feature, WebhookJournal.Sink {
             List<WebhookEndpoint> fromFile = s.file() == null ? List.of() : WebhookEndpoint.load(s.file());
             this.outbox = new WebhookOutbox(config.dataDir().resolve("webhooks"), fromFile, s.maxPending(), clock,
                     meters);
+            this.feeds = new WebhookFeeds(config.dataDir().resolve("webhooks"));
         } catch (IOException e) {
             throw new IllegalArgumentException("webhooks: " + e.getMessage(), e);
         }
@@ -103,6 +106,74 @@ public final class WebhookFeature implements Feature, WebhookJournal.Sink {
                 }));
             }
         };
+    }
+
+    /** A consent withdrawal as {@code consent.withdrawn} reports it (never its free-text reason). */
+    public record Withdrawn(long number, String participant, List<String> scopes, long atMs, String via) {
+    }
+
+    /** A dataset export that ended ({@code state} {@code done} or {@code failed}), as {@code export.finished}. */
+    public record ExportDone(String name, String job, String state, Integer samples, Integer shards, Long bytes,
+                             String manifestSha256, String error) {
+    }
+
+    /**
+     * {@code consent.withdrawn}: call once the withdrawal is forced to the consent log; the answer completes once
+     * the event is durable in the outbox (answer the performer then). A crash in between is caught up at the next
+     * start ({@link #catchUp}). Never blocks.
+     */
+    public java.util.concurrent.CompletableFuture<Void> consentWithdrawn(Withdrawn w) {
+        java.util.concurrent.CompletableFuture<Void> durable = new java.util.concurrent.CompletableFuture<>();
+        boolean queued = outbox.offer(new WebhookOutbox.Deferred(() -> {
+            ObjectNode data = ProtocolCodec.mapper().createObjectNode();
+            data.put("number", w.number());
+            data.put("participant", w.participant());
+            w.scopes().forEach(data.putArray("scopes")::add);
+            data.put("via", w.via());
+            return event(WebhookEventType.CONSENT_WITHDRAWN, "evt_withdrawal_" + w.number(), w.atMs() * 1000, data);
+        }, () -> {
+            feeds.withdrawalQueued(w.number());
+            durable.complete(null);
+        }));
+        if (!queued) {
+            durable.complete(null); // the withdrawal itself is kept; the next start queues its event (catchUp)
+        }
+        return durable;
+    }
+
+    /** {@code export.finished}: call when an export job ends (its thread). Never blocks. */
+    public void exportFinished(ExportDone e, long atMs) {
+        outbox.offer(new WebhookOutbox.Deferred(() -> {
+            ObjectNode data = ProtocolCodec.mapper().valueToTree(e);
+            return event(WebhookEventType.EXPORT_FINISHED, "evt_export_" + e.name(), atMs * 1000, data);
+        }, () -> {
+            if ("done".equals(e.state())) {
+                feeds.exportQueued(e.name());
+            }
+        }));
+    }
+
+    /**
+     * Start-up, before the listeners open: queues the facts a crash kept from the outbox — withdrawals past the
+     * cursor, and finished exports on disk ({@code exportsOnDisk}) that were never announced. On the first start in
+     * a data dir, what is there is taken as already announced.
+     */
+    public void catchUp(List<Withdrawn> withdrawals, List<ExportDone> exportsOnDisk) {
+        if (!feeds.existed()) {
+            withdrawals.forEach(w -> feeds.withdrawalQueued(w.number()));
+            exportsOnDisk.forEach(e -> feeds.exportQueued(e.name()));
+            feeds.save();
+            return;
+        }
+        long cursor = feeds.withdrawals(); // read before anything is queued: the writer moves it on
+        List<Withdrawn> lateWithdrawals = withdrawals.stream().filter(w -> w.number() > cursor).toList();
+        List<ExportDone> lateExports = exportsOnDisk.stream().filter(e -> !feeds.announced(e.name())).toList();
+        lateWithdrawals.forEach(this::consentWithdrawn);
+        lateExports.forEach(e -> exportFinished(e, System.currentTimeMillis()));
+        int queued = lateWithdrawals.size() + lateExports.size();
+        if (queued > 0) {
+            LOG.info("webhooks: {} withdrawals and exports from before a crash queued again", queued);
+        }
     }
 
     /** The rooms' journal: {@code inner} (the session log, or none) with webhooks on the side. */

@@ -1,11 +1,10 @@
 package dev.improv.server.webhook;
 
+import dev.improv.server.room.EventTypePrefix;
 import dev.improv.server.room.ForwardingJournalSession;
 import dev.improv.server.room.RoomLimits;
 import dev.improv.server.room.SessionJournal;
 import dev.improv.server.room.SessionMeta;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 /**
  * The rooms' journal with webhooks on the side: every call goes to the real journal (the session log, or none),
@@ -14,8 +13,7 @@ import java.util.List;
  */
 final class WebhookJournal implements SessionJournal {
     /** The room event types webhooks report, as the serialized events begin (the type is always first). */
-    private static final List<byte[]> REPORTED = WebhookEventType.roomEventTypes().stream()
-            .map(t -> ("{\"type\":\"" + t).getBytes(StandardCharsets.US_ASCII)).toList();
+    private static final EventTypePrefix REPORTED = EventTypePrefix.of(WebhookEventType.roomEventTypes());
 
     /** Told about sessions and reported events; must not block. */
     interface Sink {
@@ -79,24 +77,6 @@ final class WebhookJournal implements SessionJournal {
     }
 
     static boolean reported(byte[] json) {
-        for (byte[] prefix : REPORTED) {
-            if (startsWith(json, prefix)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** True when the event's type is exactly the prefix's: {@code {"type":"consent"}, not {@code consent_x}. */
-    private static boolean startsWith(byte[] json, byte[] prefix) {
-        if (json.length <= prefix.length) {
-            return false;
-        }
-        for (int i = 0; i < prefix.length; i++) {
-            if (json[i] != prefix[i]) {
-                return false;
-            }
-        }
-        return json[prefix.length] == '"';
+        return REPORTED.matches(json);
     }
 }

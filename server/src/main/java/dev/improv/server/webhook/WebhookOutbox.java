@@ -46,8 +46,15 @@ final class WebhookOutbox implements AutoCloseable {
     record NewEvent(WebhookEventType type, String eventId, byte[] body) implements Command {
     }
 
-    /** An event whose body the writer thread builds (so producers only queue a reference); null = no event. */
-    record Deferred(java.util.function.Supplier<NewEvent> build) implements Command {
+    /**
+     * An event whose body the writer thread builds (so producers only queue a reference); null = no event.
+     * {@code durable}, when given, runs on the writer thread once the event's deliveries are fsynced (at once when
+     * no endpoint wants it): what a fact kept outside the room journals needs to move its cursor on.
+     */
+    record Deferred(java.util.function.Supplier<NewEvent> build, Runnable durable) implements Command {
+        Deferred(java.util.function.Supplier<NewEvent> build) {
+            this(build, null);
+        }
     }
 
     record Finished(Delivery delivery, boolean delivered) implements Command {
@@ -257,10 +264,14 @@ final class WebhookOutbox implements AutoCloseable {
         StringBuilder lines = new StringBuilder();
         List<Delivery> added = new ArrayList<>();
         List<Runnable> answers = new ArrayList<>(); // registrations answered once this batch is durable
+        List<Runnable> durable = new ArrayList<>();
         long now = clock.millis();
         for (Command command : batch) {
             Command c = command;
             if (c instanceof Deferred deferred) {
+                if (deferred.durable() != null) {
+                    durable.add(deferred.durable());
+                }
                 try {
                     c = deferred.build().get();
                 } catch (RuntimeException e) {
@@ -308,6 +319,13 @@ final class WebhookOutbox implements AutoCloseable {
             dispatcher.accept(added);
         }
         answers.forEach(Runnable::run);
+        for (Runnable r : durable) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.warn("webhook outbox: a fact's cursor could not be moved on: {}", e.toString());
+            }
+        }
         if (linesInFile > COMPACT_AFTER_LINES && linesInFile > 4L * pendingLines.size()) {
             try {
                 rewrite();

@@ -43,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** A scripted session exported and read back with the standard tools' libraries; withdrawal; bad input. */
 @Tag("integration")
-class SeamlessExportTest {
+public class SeamlessExportTest {
     @TempDir
     Path data;
     @TempDir
@@ -302,7 +302,7 @@ class SeamlessExportTest {
         }
     }
 
-    static List<Group> readParquet(Path file) throws IOException {
+    public static List<Group> readParquet(Path file) throws IOException {
         List<Group> out = new ArrayList<>();
         try (ParquetFileReader r = new ParquetFileReader(new LocalInputFile(file),
                 ParquetReadOptions.builder(new PlainParquetConfiguration()).build())) {

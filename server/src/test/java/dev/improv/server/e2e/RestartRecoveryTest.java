@@ -36,6 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("integration")
 class RestartRecoveryTest {
     private static final String POOL = "restart-pool";
+    /** Prompts the sender keeps unacknowledged at most. */
+    private static final int IN_FLIGHT = 64;
 
     @TempDir
     Path data;
@@ -50,8 +52,16 @@ class RestartRecoveryTest {
         restartAndCheck(false);
     }
 
+    private long t0;
+
+    private void phase(String what) {
+        System.out.printf("restart test phase: %-20s %6d ms%n", what, (System.nanoTime() - t0) / 1_000_000);
+    }
+
     private void restartAndCheck(boolean sigkill) throws Exception {
-        String[] flags = {"--resume-window-ms", "60000"};
+        t0 = System.nanoTime();
+        // checkpoints every 4 KiB of log: the SIGKILL leaves a checkpoint and log after it, the SIGTERM one at the end
+        String[] flags = {"--resume-window-ms", "60000", "--log-checkpoint-bytes", "4096"};
         Map<String, String> lobbyLinks = new HashMap<>();
         Map<String, JsonNode> timeBefore = new HashMap<>();
         String roomUrlMod;
@@ -63,6 +73,7 @@ class RestartRecoveryTest {
         Map<Long, String> acked = new HashMap<>();
         String sessionId;
         try (KillableServer first = KillableServer.start(data, flags)) {
+            phase("first started");
             assertEquals(201, first.admin("POST", "/api/pools", "{\"id\":\"" + POOL + "\",\"consentVersion\":1,"
                     + "\"consentText\":\"recorded\",\"roomSize\":2}").statusCode());
             for (String who : List.of("mod", "p1", "p2", "p3", "p4")) {
@@ -84,6 +95,7 @@ class RestartRecoveryTest {
             JsonNode m2 = p2.await("lobby_matched");
             scenedRoom = m1.path("roomId").asText();
             JsonNode modMatched = mod.await("lobby_matched");
+            phase("matched");
             TestClient r1 = TestClient.join(first.ws("/ws/rooms/" + scenedRoom + "?token=" + m1.path("token").asText()));
             TestClient r2 = TestClient.join(first.ws("/ws/rooms/" + scenedRoom + "?token=" + m2.path("token").asText()));
             TestClient rm = TestClient.join(first.ws("/ws/rooms/" + scenedRoom + "?token="
@@ -94,6 +106,7 @@ class RestartRecoveryTest {
             rm.send("{\"type\":\"scene_end\"}");
             r1.await("scene_ended");
             r2.await("scene_ended");
+            phase("scene done");
             // p3 and p4 wait, in this order (no common language: they cannot be matched)
             TestClient p3 = queue(lobbyLinks.get("p3"), "fr");
             assertEquals(1, p3.await("lobby_queued").path("position").asInt());
@@ -109,6 +122,7 @@ class RestartRecoveryTest {
             }
             // the pay statement adds up to the same time accounting
             JsonNode payBefore = first.adminJson("GET", "/api/pools/" + POOL + "/pay", null);
+            phase("time+pay before");
             for (Map.Entry<String, JsonNode> t : timeBefore.entrySet()) {
                 assertSameTime(t.getValue(), payTotal(payBefore, t.getKey()));
             }
@@ -123,19 +137,30 @@ class RestartRecoveryTest {
                     + TestServer.link(created, "performer", 0).path("token").asText());
             TestClient prompter = TestClient.join(roomUrlMod);
             TestClient watcher = TestClient.join(roomUrlPerf);
+            // At most IN_FLIGHT prompts not yet acknowledged: the kill still comes mid-traffic (prompts sent, not
+            // yet durable), but the session stays a few hundred events however slow the box is. Unbounded, a loaded
+            // box let the sender run thousands of prompts ahead of the fsyncs, and every later step (replays, the
+            // log fetched and checked line by line against the OpenAPI contract) grew with them.
             CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
                 for (int i = 0; i < 20_000 && !prompter.isClosed(); i++) {
                     try {
+                        while (i - prompter.ofType("ack").size() >= IN_FLIGHT && !prompter.isClosed()) {
+                            Thread.sleep(1);
+                        }
                         prompter.send("{\"type\":\"prompt\",\"text\":\"take " + i + "\",\"cid\":\"k" + i + "\"}");
                         if (!sigkill && i >= 300) {
                             return; // a clean stop: the traffic ends first
                         }
                     } catch (RuntimeException e) {
                         return; // the server is gone
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
                     }
                 }
             });
             Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> prompter.ofType("ack").size() >= 200);
+            phase("200 acks");
             if (sigkill) {
                 first.kill();
             } else {
@@ -144,6 +169,7 @@ class RestartRecoveryTest {
                 first.terminate();
             }
             sender.get(30, TimeUnit.SECONDS);
+            phase("stopped");
             for (JsonNode ack : prompter.ofType("ack")) {
                 acked.put(ack.path("eventSeq").asLong(), "take " + ack.path("cid").asText().substring(1));
             }
@@ -161,6 +187,9 @@ class RestartRecoveryTest {
         }
 
         try (KillableServer second = KillableServer.start(data, flags)) {
+            phase("second started");
+            assertTrue(second.output().stream().anyMatch(l -> l.contains("from the checkpoint")),
+                    "the start read a checkpoint and the log after it");
             // old links resume with lastSeq, gap-free, through the restart marker, and seq continues
             TestClient prompter = TestClient.connect(retarget(roomUrlMod, second) + "&lastSeq=" + modLastSeen);
             JsonNode welcome = prompter.await("welcome");
@@ -169,6 +198,7 @@ class RestartRecoveryTest {
             Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> lastSeq(prompter) >= seqAtWelcome);
             List<JsonNode> replayed = roomEvents(prompter);
             assertRun(replayed, modLastSeen + 1);
+            phase("resumed");
             JsonNode marker = replayed.stream().filter(e -> e.path("type").asText().equals("server_restarted"))
                     .findFirst().orElseThrow(() -> new AssertionError("the restart is on the timeline"));
             long restartSeq = marker.path("seq").asLong();
@@ -193,6 +223,7 @@ class RestartRecoveryTest {
             Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> lastSeq(again) >= ack.path("eventSeq").asLong());
             List<JsonNode> whole = roomEvents(again);
             assertRun(whole, 1);
+            phase("full replay");
             int same = 0;
             for (JsonNode e : whole) {
                 JsonNode before = seenBefore.get(e.path("seq").asLong());
@@ -211,7 +242,9 @@ class RestartRecoveryTest {
 
             // every acknowledged prompt is in the log at its seq
             String log = second.admin("GET", "/api/sessions/" + sessionId + "/log", null).body();
+            phase("log 1");
             Map<Long, String> texts = new HashMap<>();
+            System.out.printf("restart test: the session log has %d lines%n", log.split("\n").length);
             for (String line : log.split("\n")) {
                 JsonNode e = ProtocolCodec.mapper().readTree(line);
                 texts.put(e.path("seq").asLong(), e.path("text").asText());
@@ -233,10 +266,12 @@ class RestartRecoveryTest {
             assertTrue(dup.path("duplicate").asBoolean(), dup.toString());
             assertEquals(lastPromptSeq, dup.path("eventSeq").asLong());
             String after = second.admin("GET", "/api/sessions/" + sessionId + "/log", null).body();
+            phase("log 2");
             assertFalse(after.contains("\"again\""), "the resent cid was not applied");
 
             // the pool is back with its queue in order
             JsonNode pool = second.adminJson("GET", "/api/pools/" + POOL, null);
+            phase("pool");
             assertEquals(2, pool.path("waiting").asInt(), pool.toString());
             TestClient p3 = queue(retarget(lobbyLinks.get("p3"), second), "fr");
             assertEquals(1, p3.await("lobby_queued").path("position").asInt());
@@ -251,6 +286,7 @@ class RestartRecoveryTest {
                 assertEquals(1, now.path("scenesCompleted").asInt(), now.toString());
             }
             JsonNode payAfter = second.adminJson("GET", "/api/pools/" + POOL + "/pay", null);
+            phase("time after + pay");
             for (Map.Entry<String, JsonNode> t : timeBefore.entrySet()) {
                 JsonNode total = payTotal(payAfter, t.getKey());
                 assertEquals(t.getValue().path("sceneMs").asLong(), total.path("sceneMs").asLong(), payAfter.toString());
@@ -271,6 +307,7 @@ class RestartRecoveryTest {
             p2.send("{\"type\":\"lobby_join\",\"languages\":[\"en\"],\"consentVersion\":1}");
             p2.await("lobby_queued");
             Thread.sleep(1_500); // six lobby ticks: time enough to pair them if the history were gone
+            phase("partners");
             assertTrue(p1.ofType("lobby_offer").isEmpty() && p2.ofType("lobby_offer").isEmpty(),
                     "recent partners are not paired again");
             for (TestClient c : List.of(prompter, again, p1, p2, p3, p4)) {

@@ -15,6 +15,8 @@ import java.util.Map;
 /**
  * Restart cost of a big log. Not a test (Surefire runs only *Test classes). {@code write DIR SESSIONS EVENTS}
  * fills DIR's log with SESSIONS open room sessions of EVENTS events each (interleaved, as live rooms write them);
+ * ({@code write DIR SESSIONS EVENTS crash}: then halts the JVM as a SIGKILL would, so the start finds the last
+ * checkpoint written while running and the log after it; without it the clean stop writes one at the end);
  * {@code open DIR} opens it as a start does (scan and fold, then every room rebuilt with its restart marker) and
  * prints the times, the process CPU time and the heap after it. It publishes a restart marker in every session:
  * run {@code write} again for the next measurement. Run:
@@ -32,22 +34,27 @@ public final class WalRestartBenchmark {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[1]);
         if (args[0].equals("write")) {
-            write(dir, Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            write(dir, Integer.parseInt(args[2]), Integer.parseInt(args[3]), args.length > 4 && args[4].equals("crash"));
         } else {
             open(dir);
         }
     }
 
-    private static void write(Path dir, int sessions, int events) throws Exception {
+    private static void write(Path dir, int sessions, int events, boolean crash) throws Exception {
         long t0 = System.nanoTime();
         RoomLimits limits = new RoomLimits(64, Map.of(), 30_000, 4096);
+        java.util.concurrent.CountDownLatch written = new java.util.concurrent.CountDownLatch(sessions);
         try (FileWriteAheadLog log = FileWriteAheadLog.open(dir, FileWriteAheadLog.Settings.of(FsyncPolicy.OFF, 50),
                 new ServerMetrics())) {
             List<SessionJournal.JournalSession> open = new ArrayList<>();
             for (int s = 0; s < sessions; s++) {
                 String id = String.format("20261201T000000Z-room%05d-abcd", s);
                 open.add(log.open(new SessionMeta(id, "room" + s, "Room " + s, 1_700_000_000_000_000L, null, 1,
-                        "bench", List.of(), List.of()), limits, seq -> { }));
+                        "bench", List.of(), List.of()), limits, seq -> {
+                            if (seq == events) {
+                                written.countDown();
+                            }
+                        }));
             }
             for (int e = 1; e <= events; e++) {
                 for (int s = 0; s < sessions; s++) {
@@ -56,6 +63,12 @@ public final class WalRestartBenchmark {
                 if (e % 20 == 0) {
                     Thread.sleep(20); // let the writer drain (OFF: no fsync, it keeps up)
                 }
+            }
+            written.await();
+            if (crash) { // as a SIGKILL leaves it: no clean stop, no checkpoint at the end (the last is older)
+                System.out.printf("wrote %d sessions x %d events in %d ms, then halted%n", sessions, events,
+                        (System.nanoTime() - t0) / 1_000_000);
+                Runtime.getRuntime().halt(0);
             }
         }
         System.out.printf("wrote %d sessions x %d events in %d ms%n", sessions, events,
@@ -83,6 +96,8 @@ public final class WalRestartBenchmark {
         com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
                 java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         long cpu0 = os.getProcessCpuTime();
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long mainCpu0 = threads.getCurrentThreadCpuTime();
         long t0 = System.nanoTime();
         List<java.util.concurrent.ScheduledExecutorService> owners = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
@@ -93,6 +108,7 @@ public final class WalRestartBenchmark {
                 new ServerMetrics())) {
             WriteAheadLog.Recovered r = log.takeRecovered();
             long folded = System.nanoTime();
+            long foldCpu = threads.getCurrentThreadCpuTime() - mainCpu0;
             // what a start does next, before the port opens: rebuild every room (its restart marker included)
             dev.improv.server.room.RoomRegistry rooms = new dev.improv.server.room.RoomRegistry(
                     () -> owners.get(next.getAndIncrement() % owners.size()), bytes -> () -> { },
@@ -108,13 +124,17 @@ public final class WalRestartBenchmark {
             }
             long serving = System.nanoTime();
             long cpu = os.getProcessCpuTime() - cpu0;
+            long mainCpu = threads.getCurrentThreadCpuTime() - mainCpu0;
             r = null;
             System.gc();
             Runtime rt = Runtime.getRuntime();
-            System.out.printf("scan + fold: %d ms; rooms rebuilt: %d ms; to serving: %d ms; process CPU %d ms; "
-                            + "%d open rooms (%d rebuilt), heap after GC %d MiB (rooms held)%n",
-                    (folded - t0) / 1_000_000, (serving - folded) / 1_000_000, (serving - t0) / 1_000_000,
-                    cpu / 1_000_000, rooms.all().size(), restored, (rt.totalMemory() - rt.freeMemory()) >> 20);
+            System.out.printf("scan + fold: %d ms (main thread CPU %d ms); rooms rebuilt: %d ms; to serving: %d ms "
+                            + "(main thread CPU %d ms); process CPU %d ms; %d open rooms (%d rebuilt), heap after GC "
+                            + "%d MiB (rooms held); /proc/loadavg %s%n",
+                    (folded - t0) / 1_000_000, foldCpu / 1_000_000, (serving - folded) / 1_000_000,
+                    (serving - t0) / 1_000_000, mainCpu / 1_000_000, cpu / 1_000_000, rooms.all().size(), restored,
+                    (rt.totalMemory() - rt.freeMemory()) >> 20,
+                    java.nio.file.Files.readString(Path.of("/proc/loadavg")).trim());
             if (restored == 0) {
                 throw new IllegalStateException("nothing recovered");
             }

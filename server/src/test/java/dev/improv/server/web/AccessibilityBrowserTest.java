@@ -16,11 +16,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.openqa.selenium.By;
 
@@ -35,21 +33,8 @@ import org.openqa.selenium.By;
 @Tag("browser")
 @ResourceLock(TestLocks.CPU)
 class AccessibilityBrowserTest {
-    @TempDir
-    static Path temp;
-    static BrowserRig rig;
-
-    @BeforeAll
-    static void start() throws Exception {
-        rig = BrowserRig.start(temp);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (rig != null) {
-            rig.close();
-        }
-    }
+    @RegisterExtension
+    static final BrowserRig rig = BrowserRig.perClass();
 
     static ConditionFactory await(String what) {
         return Awaitility.await(what).atMost(60, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(300));

@@ -21,6 +21,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -33,9 +37,16 @@ import org.openqa.selenium.remote.RemoteWebDriver;
  * class. Chromium runs inside a namespace the rig creates, joined to the host by a veth pair: WebRTC then only
  * finds the namespace's loopback and veth addresses, so no test traffic goes to the machine's real interfaces.
  * The server listens on the host end of the veth pair only. Needs root and iproute2; otherwise the tests are
- * skipped with the reason.
+ * skipped with the reason (and fail in CI, where a skip would hide a broken setup).
+ *
+ * <p>A test class registers one as a JUnit extension, which starts it before the class's tests, saves each page's
+ * console and closes the windows after each test, and stops everything after the last:
+ * <pre>{@code
+ * @RegisterExtension
+ * static final BrowserRig rig = BrowserRig.perClass("--session-log");  // more server flags, if any
+ * }</pre>
  */
-final class BrowserRig implements AutoCloseable {
+final class BrowserRig implements AutoCloseable, BeforeAllCallback, AfterEachCallback, AfterAllCallback {
     static final String CHROMIUM = "/usr/bin/chromium";
     static final String CHROMEDRIVER = "/usr/bin/chromedriver";
     private static final int DRIVER_PORT = 9515;
@@ -44,8 +55,12 @@ final class BrowserRig implements AutoCloseable {
     private final String hostIf;
     final String hostIp;
     final String nsIp;
-    private final Path dataDir;
-    private final Path profileDir;
+    private final List<String> serverFlags;
+    private BrowserArgs browserArgs = folder -> List.of();
+    private String consolePrefix = "";
+    private Path folder;
+    private Path dataDir;
+    private Path profileDir;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private ServerApp server;
     private List<String> serverArgs;
@@ -54,7 +69,7 @@ final class BrowserRig implements AutoCloseable {
     private RemoteWebDriver driver;
     private String blankWindow;
 
-    private BrowserRig(Path tempDir) throws IOException {
+    private BrowserRig(String... serverFlags) {
         String tag = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
         this.netns = "ivw" + tag;
         this.hostIf = "ivw" + tag + "a";
@@ -62,33 +77,69 @@ final class BrowserRig implements AutoCloseable {
         int b = ThreadLocalRandom.current().nextInt(256);
         this.hostIp = "10." + a + "." + b + ".1";
         this.nsIp = "10." + a + "." + b + ".2";
-        this.dataDir = Files.createDirectories(tempDir.resolve("data"));
-        this.profileDir = Files.createDirectories(tempDir.resolve("chromium-profile"));
+        this.serverFlags = List.of(serverFlags);
     }
 
-    /**
-     * Starts everything. {@code extraArgs} are more server flags.
-     */
-    static BrowserRig start(Path tempDir, String... extraArgs) throws Exception {
-        return start(tempDir, List.of(), extraArgs);
+    /** A rig for one test class; {@code serverFlags} are more server flags. Register it with {@code @RegisterExtension}. */
+    static BrowserRig perClass(String... serverFlags) {
+        return new BrowserRig(serverFlags);
     }
 
-    /** Starts everything, Chromium with {@code browserArgs} more (e.g. a WAV file as the fake microphone). */
-    static BrowserRig start(Path tempDir, List<String> browserArgs, String... extraArgs) throws Exception {
+    /** More Chromium flags, made in the rig's own folder before the browser starts (e.g. a WAV as the fake microphone). */
+    BrowserRig browserArgs(BrowserArgs args) {
+        this.browserArgs = args;
+        return this;
+    }
+
+    /** What goes before the test method's name in the saved console file's name. */
+    BrowserRig consolePrefix(String prefix) {
+        this.consolePrefix = prefix;
+        return this;
+    }
+
+    /** Chromium flags that need the rig's folder to exist first. */
+    @FunctionalInterface
+    interface BrowserArgs {
+        List<String> in(Path folder) throws IOException;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
         requireInCi(Files.isExecutable(Path.of(CHROMIUM)) && Files.isExecutable(Path.of(CHROMEDRIVER)),
                 "browser tests need Debian's chromium and chromium-driver: run scripts/install-test-deps.sh");
         requireInCi(run(List.of("ip", "netns", "list")) == 0 && "root".equals(System.getProperty("user.name")),
                 "browser tests need root and iproute2 to put Chromium into its own network namespace");
-        BrowserRig rig = new BrowserRig(tempDir);
+        folder = Files.createTempDirectory("improv-browser-rig-");
+        dataDir = Files.createDirectories(folder.resolve("data"));
+        profileDir = Files.createDirectories(folder.resolve("chromium-profile"));
         try {
-            rig.network();
-            rig.server(extraArgs);
-            rig.browser(browserArgs);
+            network();
+            server(serverFlags.toArray(String[]::new));
+            browser(browserArgs.in(folder));
         } catch (Exception | Error e) {
-            rig.close();
+            close();
             throw e;
         }
-        return rig;
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws Exception {
+        if (driver != null) {
+            saveConsole(consolePrefix + context.getRequiredTestMethod().getName());
+            closeWindows();
+        }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        close();
+        if (folder != null) {
+            try (var paths = Files.walk(folder)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            } catch (IOException ignored) {
+                // a temporary folder left behind is not a test failure
+            }
+        }
     }
 
     /** Skips a developer's run that lacks the tools, but fails in CI, where a skip would hide a broken setup. */

@@ -20,11 +20,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.openqa.selenium.By;
 
@@ -48,23 +46,12 @@ class LocalTakeBrowserTest {
     /** Beeps: 60 ms of 1 kHz at half scale every 500 ms, from 0.25 s; the file loops. */
     static final double BEEP_EVERY_S = 0.5;
 
-    @TempDir
-    static Path temp;
-    static BrowserRig rig;
-
-    @BeforeAll
-    static void start() throws Exception {
-        Path wav = temp.resolve("beeps.wav");
+    @RegisterExtension
+    static final BrowserRig rig = BrowserRig.perClass().browserArgs(folder -> {
+        Path wav = folder.resolve("beeps.wav");
         writeBeeps(wav, 10);
-        rig = BrowserRig.start(temp, List.of("--use-file-for-fake-audio-capture=" + wav.toAbsolutePath()));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (rig != null) {
-            rig.close();
-        }
-    }
+        return List.of("--use-file-for-fake-audio-capture=" + wav.toAbsolutePath());
+    });
 
     static void writeBeeps(Path file, int seconds) throws IOException {
         int n = seconds * RATE;

@@ -14,11 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.openqa.selenium.By;
 import org.openqa.selenium.ScriptTimeoutException;
@@ -38,21 +36,8 @@ import org.openqa.selenium.ScriptTimeoutException;
 class NegotiationBrowserTest {
     static final int JOINS = Integer.getInteger("negotiation.joins", 30);
 
-    @TempDir
-    static Path temp;
-    static BrowserRig rig;
-
-    @BeforeAll
-    static void start() throws Exception {
-        rig = BrowserRig.start(temp);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (rig != null) {
-            rig.close();
-        }
-    }
+    @RegisterExtension
+    static final BrowserRig rig = BrowserRig.perClass();
 
     static List<Map<String, Object>> stats(String window) {
         try {
@@ -137,7 +122,6 @@ class NegotiationBrowserTest {
             log.append("  ").append(String.join("\n  ", traces)).append('\n');
             Files.writeString(out, log);
         }
-        rig.closeWindows();
         assertEquals(List.of(), failed, "joins that did not connect (see target/negotiation.log)");
         assertTrue(forcedWithCollision > 0, "the forced joins really made both pages offer at once");
     }

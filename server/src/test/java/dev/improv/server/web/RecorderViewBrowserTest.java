@@ -8,19 +8,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.testing.TestClient;
 import dev.improv.server.testing.TestLocks;
 import dev.improv.server.testing.TestServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
@@ -37,29 +33,8 @@ import org.openqa.selenium.support.ui.Select;
 @Tag("browser")
 @ResourceLock(TestLocks.CPU)
 class RecorderViewBrowserTest {
-    @TempDir
-    static Path temp;
-    static BrowserRig rig;
-
-    @BeforeAll
-    static void start() throws Exception {
-        rig = BrowserRig.start(temp);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (rig != null) {
-            rig.close();
-        }
-    }
-
-    @AfterEach
-    void closeWindows(org.junit.jupiter.api.TestInfo test) throws Exception {
-        if (rig != null) {
-            rig.saveConsole("recorder-view-" + test.getTestMethod().orElseThrow().getName());
-            rig.closeWindows();
-        }
-    }
+    @RegisterExtension
+    static final BrowserRig rig = BrowserRig.perClass().consolePrefix("recorder-view-");
 
     static ConditionFactory await(String what) {
         return Awaitility.await(what).atMost(40, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200));

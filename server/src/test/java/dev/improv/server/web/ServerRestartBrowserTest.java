@@ -7,18 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.testing.TestLocks;
 import dev.improv.server.testing.TestServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.openqa.selenium.By;
 
@@ -31,21 +28,8 @@ import org.openqa.selenium.By;
 @Tag("browser")
 @ResourceLock(TestLocks.CPU)
 class ServerRestartBrowserTest {
-    @TempDir
-    static Path temp;
-    static BrowserRig rig;
-
-    @BeforeAll
-    static void start() throws Exception {
-        rig = BrowserRig.start(temp, "--session-log");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (rig != null) {
-            rig.close();
-        }
-    }
+    @RegisterExtension
+    static final BrowserRig rig = BrowserRig.perClass("--session-log");
 
     static ConditionFactory await(String what) {
         return Awaitility.await(what).atMost(40, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(250));

@@ -13,12 +13,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
@@ -33,30 +32,21 @@ class TurnRelayBrowserTest {
     static final byte[] SECRET = "improv-test-turn-secret".getBytes(StandardCharsets.UTF_8);
     static final int TURN_PORT = 3478;
 
-    @TempDir
-    static Path temp;
-    static BrowserRig rig;
+    // The server's own /api/ice hands out relay-only ICE with TURN REST credentials for this coturn.
+    @RegisterExtension
+    static final BrowserRig rig = BrowserRig.perClass(
+            "--turn-urls", "turn:127.0.0.1:" + TURN_PORT + "?transport=udp",
+            "--turn-secret", new String(SECRET, StandardCharsets.UTF_8), "--turn-credential-ttl-seconds", "600",
+            "--relay-only");
 
     @BeforeAll
-    static void start() throws Exception {
+    static void startTurnServer() throws Exception {
         BrowserRig.requireInCi(Files.isExecutable(Path.of(TURNSERVER)), "the relay test needs coturn: run scripts/install-test-deps.sh");
-        // The server's own /api/ice hands out relay-only ICE with TURN REST credentials for this coturn.
-        rig = BrowserRig.start(temp,
-                "--turn-urls", "turn:127.0.0.1:" + TURN_PORT + "?transport=udp",
-                "--turn-secret", new String(SECRET, StandardCharsets.UTF_8), "--turn-credential-ttl-seconds", "600",
-                "--relay-only");
         rig.startInNamespace("turnserver.log", TURNSERVER, "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
                 "--listening-port=" + TURN_PORT, "--min-port=49160", "--max-port=49200", "--use-auth-secret",
                 "--static-auth-secret=" + new String(SECRET, StandardCharsets.UTF_8), "--realm=improv.test",
                 "--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls", "--no-multicast-peers",
                 "--log-file=stdout", "--pidfile=" + rig.dataDir().resolve("turnserver.pid"));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (rig != null) {
-            rig.close();
-        }
     }
 
     @Test

@@ -9,7 +9,6 @@ import dev.improv.server.protocol.Role;
 import dev.improv.server.testing.TestClient;
 import dev.improv.server.testing.TestLocks;
 import dev.improv.server.testing.TestServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -18,12 +17,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
@@ -40,29 +36,8 @@ import org.openqa.selenium.interactions.Actions;
 @Tag("browser")
 @ResourceLock(TestLocks.CPU)
 class WebClientBrowserTest {
-    @TempDir
-    static Path temp;
-    static BrowserRig rig;
-
-    @BeforeAll
-    static void start() throws Exception {
-        rig = BrowserRig.start(temp);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (rig != null) {
-            rig.close();
-        }
-    }
-
-    @AfterEach
-    void closeWindows(org.junit.jupiter.api.TestInfo test) throws Exception {
-        if (rig != null) {
-            rig.saveConsole(test.getTestMethod().orElseThrow().getName());
-            rig.closeWindows();
-        }
-    }
+    @RegisterExtension
+    static final BrowserRig rig = BrowserRig.perClass();
 
     static ConditionFactory await(String what) {
         return Awaitility.await(what).atMost(40, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(250));

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Webhooks), keeps the first copy of each id (dedupe), counts duplicates, can fail the first N requests, and can
  * go down and come back on the same port.
  */
-final class WebhookReceiver implements AutoCloseable {
+public final class WebhookReceiver implements AutoCloseable {
     final byte[] key;
     private final int failFirst;
     private final AtomicInteger requests = new AtomicInteger();
@@ -27,7 +27,7 @@ final class WebhookReceiver implements AutoCloseable {
     private HttpServer server;
     private int port;
 
-    WebhookReceiver(byte[] key, int failFirst) throws IOException {
+    public WebhookReceiver(byte[] key, int failFirst) throws IOException {
         this.key = key;
         this.failFirst = failFirst;
         start(0);
@@ -65,7 +65,7 @@ final class WebhookReceiver implements AutoCloseable {
         port = server.getAddress().getPort();
     }
 
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + port + "/hooks";
     }
 
@@ -77,11 +77,11 @@ final class WebhookReceiver implements AutoCloseable {
         start(port);
     }
 
-    synchronized List<JsonNode> received() {
+    public synchronized List<JsonNode> received() {
         return new ArrayList<>(byId.values());
     }
 
-    int badSignatures() {
+    public int badSignatures() {
         return badSignatures.get();
     }
 
