@@ -89,6 +89,7 @@ export const ERROR_CODES = deepFreeze({
   PROTOCOL_ERROR: {"closeCode":1002,"retryable":true},
   INVALID_UTF8: {"closeCode":1007,"retryable":true},
   FRAME_TOO_LARGE: {"closeCode":1009,"retryable":true},
+  INPUT_BUDGET: {"closeCode":1013,"retryable":true},
   HTTP_TIMEOUT: {"closeCode":null,"retryable":true},
   SERVER_SHUTDOWN: {"closeCode":1001,"retryable":true},
   INTERNAL: {"closeCode":1011,"retryable":true},
@@ -115,6 +116,7 @@ export const CLOSE_CODES = deepFreeze({
   PROTOCOL_ERROR: 1002,
   INVALID_UTF8: 1007,
   FRAME_TOO_LARGE: 1009,
+  INPUT_BUDGET: 1013,
   SERVER_SHUTDOWN: 1001,
   INTERNAL: 1011,
 });

@@ -165,6 +165,11 @@ public final class TokenService {
         if (token.length() > MAX_TOKEN_CHARS) {
             throw new TokenException(Reason.MALFORMED, "the token is too long to be a join token");
         }
+        if (!canonicalBase64Url(token.substring(token.lastIndexOf('.') + 1))) {
+            // base64url decoding ignores the unused low bits of the last character: without this check four spellings
+            // of every signature are accepted (a token that differs from the one issued would still work)
+            throw new TokenException(Reason.SIGNATURE, "the token's signature does not match: it was changed");
+        }
         long dots = token.chars().filter(c -> c == '.').count();
         JoinClaims claims = dots == 1 ? verifyLegacy(token) : verifyJwt(token);
         if (!claims.allows(needed)) {
@@ -314,6 +319,15 @@ public final class TokenService {
             }
         }
         return null;
+    }
+
+    /** Whether {@code part} is base64url without padding exactly as an encoder writes it (no stray low bits). */
+    static boolean canonicalBase64Url(String part) {
+        try {
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(B64D.decode(part)).equals(part);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** The links made before JWT: {@code base64url(claims JSON) "." base64url(HMAC-SHA256)} with the default key. */

@@ -210,6 +210,19 @@ public class ServerCommand {
                     + "(env IMPROV_HTTP_INPUT_BUDGET_BYTES).")
     long httpInputBudgetBytes;
 
+    @Option(names = "--ws-input-budget-bytes", defaultValue = "${env:IMPROV_WS_INPUT_BUDGET_BYTES:--1}",
+            description = "Bytes of unfinished WebSocket messages all sessions together may make the server hold "
+                    + "(copied to the heap, never in direct memory); over it, the sessions holding the most are "
+                    + "closed with 1013. -1: an eighth of the heap, at most 64 MiB; 0: no limit "
+                    + "(env IMPROV_WS_INPUT_BUDGET_BYTES).")
+    long wsInputBudgetBytes;
+
+    @Option(names = "--ws-output-budget-bytes", defaultValue = "${env:IMPROV_WS_OUTPUT_BUDGET_BYTES:--1}",
+            description = "Bytes all WebSocket sessions together may have queued and not yet written (direct "
+                    + "memory); over it, the sessions with the most queued are cut as slow consumers. -1: half of "
+                    + "the JVM's direct memory; 0: no limit (env IMPROV_WS_OUTPUT_BUDGET_BYTES).")
+    long wsOutputBudgetBytes;
+
     @Option(names = "--write-buffer-high-water", defaultValue = "${env:IMPROV_WRITE_BUFFER_HIGH_WATER:-1048576}",
             description = "Bytes queued for one connection before it is cut off as a slow consumer "
                     + "(env IMPROV_WRITE_BUFFER_HIGH_WATER).")
@@ -472,7 +485,8 @@ public class ServerCommand {
                 promptLibrary == null ? null : promptLibrary.toAbsolutePath(),
                 new ServerConfig.ClientLimits(httpMaxPipelined, httpRequestTimeoutMs, maxConnectionsPerAddress,
                         upgradesPerSecondPerAddress, upgradeBurstPerAddress, reconnectsPerMinute, reconnectBurst,
-                        trackedAddresses, protocolErrorLogsPerMinute, httpInputBudgetBytes),
+                        trackedAddresses, protocolErrorLogsPerMinute, httpInputBudgetBytes,
+                        wsInputBudgetBytes, wsOutputBudgetBytes),
                 new ServerConfig.AdminListener(adminHost, adminPort),
                 new ServerConfig.WebhookSettings(webhooks == null ? null : webhooks.toAbsolutePath(),
                         webhookRetryBaseMs, webhookRetryMaxMs, webhookMaxAttempts, webhookMaxPending, webhookTimeoutMs),

@@ -79,11 +79,18 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
      * @param httpInputBudgetBytes       bytes of HTTP input (unfinished requests, copied to the heap) all
      *                                   connections of a listener may make the server hold at once; -1 = an eighth
      *                                   of the heap, at most 64 MiB; 0 = no limit (and no copy)
+     * @param wsInputBudgetBytes         bytes of unfinished WebSocket messages (copied to the heap) all sessions of
+     *                                   the server may make it hold at once; over it, the sessions holding the most
+     *                                   are closed with 1013; -1 = an eighth of the heap, at most 64 MiB; 0 = no
+     *                                   limit (and no copy)
+     * @param wsOutputBudgetBytes        bytes all WebSocket sessions together may have queued and not yet written
+     *                                   (direct memory); over it, the sessions with the most queued are cut as slow
+     *                                   consumers; -1 = half of the JVM's direct memory; 0 = no limit
      */
     public record ClientLimits(int httpMaxPipelined, long httpRequestTimeoutMs, int maxConnectionsPerAddress,
                                int upgradesPerSecondPerAddress, int upgradeBurstPerAddress, int reconnectsPerMinute,
                                int reconnectBurst, int trackedAddresses, int protocolErrorLogsPerMinute,
-                               long httpInputBudgetBytes) {
+                               long httpInputBudgetBytes, long wsInputBudgetBytes, long wsOutputBudgetBytes) {
         public ClientLimits {
             require(httpMaxPipelined >= 1 && httpMaxPipelined <= 1024, "HTTP max pipelined must be 1..1024");
             require(httpRequestTimeoutMs >= 100, "HTTP request timeout must be at least 100 ms");
@@ -96,10 +103,14 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
             require(protocolErrorLogsPerMinute >= 0, "protocol error logs per minute must not be negative");
             require(httpInputBudgetBytes == -1 || httpInputBudgetBytes == 0 || httpInputBudgetBytes >= 1 << 20,
                     "HTTP input budget must be -1 (auto), 0 (off) or at least 1 MiB");
+            require(wsInputBudgetBytes == -1 || wsInputBudgetBytes == 0 || wsInputBudgetBytes >= 1 << 20,
+                    "WebSocket input budget must be -1 (auto), 0 (off) or at least 1 MiB");
+            require(wsOutputBudgetBytes == -1 || wsOutputBudgetBytes == 0 || wsOutputBudgetBytes >= 1 << 20,
+                    "WebSocket output budget must be -1 (auto), 0 (off) or at least 1 MiB");
         }
 
         public static ClientLimits defaults() {
-            return new ClientLimits(16, 10_000, 256, 20, 200, 30, 10, 100_000, 60, -1);
+            return new ClientLimits(16, 10_000, 256, 20, 200, 30, 10, 100_000, 60, -1, -1, -1);
         }
     }
 

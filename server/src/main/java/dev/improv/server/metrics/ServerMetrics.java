@@ -9,6 +9,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
@@ -16,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /** Every meter of the server, behind verbs. */
 public final class ServerMetrics {
@@ -75,6 +78,13 @@ public final class ServerMetrics {
                 .register(registry);
         logFsyncs = Counter.builder("improv_log_fsyncs")
                 .description("fsyncs of the write-ahead log (one per batch under --fsync BATCH)").register(registry);
+        for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+            if (pool.getName().equals("direct")) {
+                Gauge.builder("improv_direct_memory_used_bytes", pool, BufferPoolMXBean::getMemoryUsed)
+                        .description("Bytes of direct buffers the JVM holds, Netty's pools included (the limit is "
+                                + "-XX:MaxDirectMemorySize)").register(registry);
+            }
+        }
         roomTasksRejected = Counter.builder("improv_room_tasks_rejected")
                 .description("Work for a room refused because its owner thread was shut down").register(registry);
     }
@@ -124,6 +134,19 @@ public final class ServerMetrics {
 
     public void error(ErrorCode code) {
         errorsByCode.get(code).increment();
+    }
+
+    public void errors(ErrorCode code, int count) {
+        if (count > 0) {
+            errorsByCode.get(code).increment(count);
+        }
+    }
+
+    /** What unfinished WebSocket messages hold over all sessions (the transport's input budget). */
+    public void watchWebSocketInput(LongSupplier heldBytes) {
+        Gauge.builder("improv_websocket_input_held_bytes", heldBytes, LongSupplier::getAsLong).strongReference(true)
+                .description("Bytes of unfinished WebSocket messages held over all sessions (--ws-input-budget-bytes)")
+                .register(registry);
     }
 
     public void fannedOut(long nanos, int recipients) {

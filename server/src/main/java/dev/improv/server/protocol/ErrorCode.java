@@ -48,6 +48,11 @@ public enum ErrorCode {
     INVALID_UTF8(1007),
     /** A frame, or a fragmented message put together, over the frame limit (4x the message limit). */
     FRAME_TOO_LARGE(1009),
+    /**
+     * The server holds too many bytes of unfinished messages from all members together (--ws-input-budget-bytes);
+     * the connections holding the most are closed with 1013 (try again later): reconnect and send again.
+     */
+    INPUT_BUDGET(1013),
     /** An HTTP request not complete, or an answer not taken by the client, within the request timeout. */
     HTTP_TIMEOUT(0),
     SERVER_SHUTDOWN(1001),
@@ -86,8 +91,8 @@ public enum ErrorCode {
     public boolean retryable() {
         return switch (this) {
             case RATE_LIMITED, UNKNOWN_PEER, REPLAY_UNAVAILABLE, LOG_UNAVAILABLE, SLOW_CONSUMER, JOIN_TIMEOUT,
-                 IDLE_TIMEOUT, TOO_MANY_CONNECTIONS, PROTOCOL_ERROR, INVALID_UTF8, FRAME_TOO_LARGE, HTTP_TIMEOUT,
-                 SERVER_SHUTDOWN, INTERNAL -> true;
+                 IDLE_TIMEOUT, TOO_MANY_CONNECTIONS, PROTOCOL_ERROR, INVALID_UTF8, FRAME_TOO_LARGE, INPUT_BUDGET,
+                 HTTP_TIMEOUT, SERVER_SHUTDOWN, INTERNAL -> true;
             default -> false;
         };
     }

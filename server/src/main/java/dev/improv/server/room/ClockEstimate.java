@@ -11,6 +11,8 @@ final class ClockEstimate {
     private final long[] rtts = new long[WINDOW];
     private int count;
     private int next;
+    /** Server minus client time (µs) at the first mark sent before any time sync; MIN_VALUE until then. */
+    private long unsyncedAnchor = Long.MIN_VALUE;
 
     /** Adds a sample; returns true when the best estimate changed. */
     boolean add(long offsetUs, long rttUs) {
@@ -20,6 +22,18 @@ final class ClockEstimate {
         next = (next + 1) % WINDOW;
         count = Math.min(count + 1, WINDOW);
         return before != bestOffset();
+    }
+
+    /**
+     * For a mark sent before any time sync: the offset the first such mark implied (its client time taken as the
+     * server's time of its arrival). Later unsynced marks are put against it, so the client's clock must run with
+     * the server's. Both stamps are at most 2^53: no overflow.
+     */
+    long unsyncedOffset(long clientTs, long nowUs) {
+        if (unsyncedAnchor == Long.MIN_VALUE) {
+            unsyncedAnchor = nowUs - clientTs;
+        }
+        return unsyncedAnchor;
     }
 
     boolean known() {

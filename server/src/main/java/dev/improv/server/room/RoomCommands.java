@@ -128,6 +128,13 @@ final class RoomCommands {
                     + " s from the server's time (after your clock offset)", m.cid());
             return;
         }
+        // Before any time sync there is no offset: the first such mark anchors the client's clock, and later ones
+        // must keep to it within the same window (a clock that jumps is not a clock; send time_sync first).
+        if (serverTs == null && Math.abs(m.clientTs() + clock.unsyncedOffset(m.clientTs(), now) - now) > windowUs) {
+            refuse(p, ErrorCode.INVALID_FIELD, "clientTs", "'clientTs' is more than " + windowUs / 1_000_000
+                    + " s from where your first mark puts your clock now (no time_sync yet)", m.cid());
+            return;
+        }
         room.publish(new RoomEvent.MarkRecorded(room.nextSeq(), now, p.id(), m.kind(),
                 m.clientTs(), serverTs, offset, room.scene()), p, m.cid());
     }

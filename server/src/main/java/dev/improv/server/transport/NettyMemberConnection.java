@@ -42,6 +42,8 @@ final class NettyMemberConnection implements MemberConnection {
     /** Who waits for replay credit; set by the room's thread, run by whichever thread sees credit first. */
     private final AtomicReference<Runnable> creditWaiter = new AtomicReference<>();
     private final long replayWindow;
+    /** The server-wide bound on queued bytes this connection is watched by, or null; set once at the handshake. */
+    private volatile WebSocketOutputBudget outputBudget;
 
     NettyMemberConnection(Channel channel, ServerMetrics metrics) {
         this.channel = channel;
@@ -142,6 +144,10 @@ final class NettyMemberConnection implements MemberConnection {
         if (!channel.isWritable()) {
             metrics.error(ErrorCode.SLOW_CONSUMER);
             close(ErrorCode.SLOW_CONSUMER, "too slow to receive the room's events; reconnect to resume");
+            WebSocketOutputBudget budget = outputBudget;
+            if (budget != null) {
+                budget.sweep(); // its queue stays until the close is done: see whether all of them together fit
+            }
             return false;
         }
         return true;
@@ -175,6 +181,19 @@ final class NettyMemberConnection implements MemberConnection {
         channel.eventLoop().schedule(() -> {
             channel.close();
         }, FORCE_CLOSE_AFTER_MS, TimeUnit.MILLISECONDS);
+    }
+
+    void watchedBy(WebSocketOutputBudget budget) {
+        this.outputBudget = budget;
+    }
+
+    /**
+     * Cut at once, without a close frame, for the server-wide output budget: what is queued for it is dropped now
+     * (a member that does not read would not see the frame anyway; its page reconnects and resumes). Any thread.
+     */
+    void cutForMemory() {
+        closing = true;
+        channel.close();
     }
 
     boolean closing() {

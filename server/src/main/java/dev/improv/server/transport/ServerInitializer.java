@@ -40,6 +40,10 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     private final AddressLimits addressLimits;
     private final ClientErrorLog clientErrors;
     private final HttpInputBudget.Shared inputBudget;
+    /** Null on a listener without WebSockets. */
+    private final WebSocketInputBudget.Budget webSocketInput;
+    /** Null on a listener without WebSockets. */
+    private final WebSocketOutputBudget webSocketOutput;
 
     /** With {@code router} null: HTTP only, no WebSocket upgrades. */
     ServerInitializer(ServerConfig config, TokenService tokens, Router router, ServerMetrics metrics,
@@ -54,6 +58,10 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         this.addressLimits = new AddressLimits(config.clients());
         this.clientErrors = new ClientErrorLog(metrics, config.clients().protocolErrorLogsPerMinute());
         this.inputBudget = new HttpInputBudget.Shared(config.clients().httpInputBudgetBytes(), metrics);
+        this.webSocketInput = router == null ? null
+                : new WebSocketInputBudget.Budget(config.clients().wsInputBudgetBytes(), metrics);
+        this.webSocketOutput = router == null ? null
+                : new WebSocketOutputBudget(config.clients().wsOutputBudgetBytes(), metrics);
         this.webSocketConfig = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(WEBSOCKET_PATH)
                 .checkStartsWith(true)
@@ -116,12 +124,22 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         p.remove("api");
         p.remove(HttpFlowControl.NAME);
         if (p.get(HttpInputBudget.NAME) != null) {
-            p.remove(HttpInputBudget.NAME); // a session's frames are bounded by the frame limit, not this budget
+            p.remove(HttpInputBudget.NAME); // unfinished messages count against the WebSocket budget from here on
         }
         // One bucket per connection for messages and pings alike.
         TokenBucket bucket = new TokenBucket(config.messagesPerSecond(), config.messageBurst(), System.nanoTime());
         p.addAfter(after, WebSocketKeepAlive.NAME, new WebSocketKeepAlive(config.pingIntervalMs(),
                 config.idleTimeoutMs(), bucket));
+        if (webSocketOutput.enabled()) {
+            p.channel().attr(WebSocketOutputBudget.KEY).set(webSocketOutput);
+        }
+        if (webSocketInput.enabled()) {
+            // first in the pipeline; its frame counter comes right after the frame decoder the handshake adds in
+            // front of the HTTP codec, so before the keep-alive, which takes pings and pongs
+            WebSocketInputBudget input = new WebSocketInputBudget(webSocketInput);
+            p.addFirst(WebSocketInputBudget.NAME, input);
+            p.addBefore(WebSocketKeepAlive.NAME, WebSocketInputBudget.FRAMES_NAME, input.frameCounter());
+        }
         p.addAfter(WebSocketKeepAlive.NAME, "ws", new WebSocketServerProtocolHandler(webSocketConfig));
         p.addAfter("ws", "ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
         p.addAfter("ws-aggregator", "encoder", ServerMessageEncoder.INSTANCE);

@@ -5,6 +5,7 @@ import dev.improv.server.protocol.ErrorCode;
 import dev.improv.server.protocol.ServerMessage;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import java.util.List;
@@ -54,12 +55,22 @@ abstract class WebSocketSession<M> extends SimpleChannelInboundHandler<InboundMe
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete handshake) {
             connection = new NettyMemberConnection(ctx.channel(), metrics);
+            WebSocketOutputBudget output = ctx.channel().attr(WebSocketOutputBudget.KEY).get();
+            if (output != null) {
+                output.watch(connection, ctx.channel().eventLoop());
+            }
             ctx.channel().config().setAutoRead(false); // nothing to do with messages until bound
             WebSocketKeepAlive.start(ctx);
             bind(ctx, new QueryStringDecoder(handshake.requestUri()));
         } else if (evt instanceof JoinTimeoutHandler.JoinTimeoutExpired) {
             if (connection != null) {
                 connection.close(ErrorCode.JOIN_TIMEOUT, "did not join in time");
+            }
+        } else if (evt instanceof WebSocketInputBudget.OverBudget) {
+            if (connection != null) { // counted by the budget
+                connection.close(ErrorCode.INPUT_BUDGET, "the server holds too much unfinished input; send again");
+            } else {
+                ctx.close();
             }
         } else if (evt instanceof WebSocketKeepAlive.IdleTimeoutExpired) {
             metrics.error(ErrorCode.IDLE_TIMEOUT);
@@ -128,8 +139,9 @@ abstract class WebSocketSession<M> extends SimpleChannelInboundHandler<InboundMe
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof java.io.IOException) {
-            // the peer went away (reset, or a write raced our own close frame): nothing to tell anyone
+        if (cause instanceof java.io.IOException || cause instanceof PrematureChannelClosureException) {
+            // the peer went away (reset, a write raced our own close frame, or it left in the middle of a
+            // fragmented message): nothing to tell anyone, and no stack trace (256 of them stalled the I/O thread)
             LOG.debug("connection {}: {}", ctx.channel().remoteAddress(), cause.toString());
             ctx.close();
             return;

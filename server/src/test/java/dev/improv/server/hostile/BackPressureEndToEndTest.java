@@ -65,9 +65,7 @@ class BackPressureEndToEndTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = ServerProcess.start(List.of("-Xmx256m", "-XX:MaxDirectMemorySize=128m", "-Xlog:gc:stdout"),
-                List.of("--host", "127.0.0.1", "--port", "0", "--data-dir", data.toString(), "--admin-key", KEY,
-                        "--io-threads", "1", "--fsync", "OFF"));
+        server = SmallServer.start(data, KEY, 128);
     }
 
     @AfterEach

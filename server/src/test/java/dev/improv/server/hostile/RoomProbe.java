@@ -22,6 +22,8 @@ import java.util.concurrent.TimeUnit;
  * real sockets. Used by every hostile-client test to show that the room kept working.
  */
 final class RoomProbe implements AutoCloseable {
+    /** One client for every request of the probes, so that polling /metrics does not open a connection each time. */
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
     private final TestClient moderator;
     private final TestClient performer;
     private final List<TestClient> others = new ArrayList<>();
@@ -38,18 +40,29 @@ final class RoomProbe implements AutoCloseable {
 
     /** Creates a room through the admin API at {@code httpBase} and joins a moderator and a performer. */
     static RoomProbe open(int port, String adminKey, String body) throws Exception {
-        HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        JsonNode room = create(port, adminKey, body);
+        String wsBase = "ws://127.0.0.1:" + port;
+        TestClient mod = TestClient.join(urlOf(wsBase, room, "moderator", 0));
+        TestClient perf = TestClient.join(urlOf(wsBase, room, "performer", 0));
+        return new RoomProbe(wsBase, room, mod, perf);
+    }
+
+    /** Creates a room through the admin API ({@code body}: POST /api/rooms); the answer with its links. */
+    static JsonNode create(int port, String adminKey, String body) throws Exception {
+        HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + port + "/api/rooms")).timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + adminKey).POST(HttpRequest.BodyPublishers.ofString(body))
                 .build(), HttpResponse.BodyHandlers.ofString());
         if (created.statusCode() != 201) {
             throw new IllegalStateException("room not created: " + created.statusCode() + " " + created.body());
         }
-        JsonNode room = ProtocolCodec.mapper().readTree(created.body());
-        String wsBase = "ws://127.0.0.1:" + port;
-        TestClient mod = TestClient.join(urlOf(wsBase, room, "moderator", 0));
-        TestClient perf = TestClient.join(urlOf(wsBase, room, "performer", 0));
-        return new RoomProbe(wsBase, room, mod, perf);
+        return ProtocolCodec.mapper().readTree(created.body());
+    }
+
+    /** The path and query a member of {@code room} opens its WebSocket with. */
+    static String pathOf(JsonNode room, String role, int index) {
+        return "/ws/rooms/" + room.path("room").path("id").asText() + "?token="
+                + TestServer.link(room, role, index).path("token").asText();
     }
 
     static String urlOf(String wsBase, JsonNode room, String role, int index) {
@@ -92,6 +105,18 @@ final class RoomProbe implements AutoCloseable {
         return c;
     }
 
+    /** A prompt that did not arrive within the probe's 10 s wait, as {@link #promptOrMissed} records it. */
+    static final double MISSED_MS = 10_000;
+
+    /** {@link #promptLatencyMs}, or {@link #MISSED_MS} when the prompt did not arrive in 10 s (a stalled room). */
+    double promptOrMissed() {
+        try {
+            return promptLatencyMs();
+        } catch (RuntimeException timedOut) {
+            return MISSED_MS;
+        }
+    }
+
     /** One prompt, moderator to performer: its latency in milliseconds. Fails after 10 s without it. */
     double promptLatencyMs() {
         String text = "probe " + (next++) + " " + System.nanoTime();
@@ -124,6 +149,17 @@ final class RoomProbe implements AutoCloseable {
             Thread.sleep(everyMs);
         }
         return latencies;
+    }
+
+    /** GET {@code path} on the server; the body (any status). */
+    static String get(int port, String path) throws Exception {
+        return get(port, path, 30);
+    }
+
+    /** The same, failing (HttpTimeoutException) when no answer came within {@code timeoutSeconds}. */
+    static String get(int port, String path, int timeoutSeconds) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(timeoutSeconds)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     static double percentile(List<Double> values, double p) {

@@ -69,4 +69,26 @@ class RoomRangesTest {
         assertTrue(refusal.contains("\"code\":\"INVALID_FIELD\"") && refusal.contains("\"field\":\"clientTs\""),
                 refusal);
     }
+
+    @Test
+    void marksBeforeAnyTimeSyncMustKeepToTheClockTheirFirstMarkSet() throws Exception {
+        RoomTest.Recording ana = new RoomTest.Recording();
+        assertNull(onOwner(() -> room.join("a", "a", Role.PERFORMER, -1, ana)));
+        long client = 42; // any clock: performance.now() of a page, a counter; the first mark anchors it
+        onOwner(() -> {
+            room.handle("a", ana, new ClientMessage.Mark("first", MarkKind.TURN_START, client), NOW);
+            room.handle("a", ana, new ClientMessage.Mark("in", MarkKind.TURN_END, client + WINDOW_MS * 1000), NOW);
+            room.handle("a", ana, new ClientMessage.Mark("jump", MarkKind.TURN_START,
+                    client + (WINDOW_MS + 1) * 1000), NOW);
+            room.handle("a", ana, new ClientMessage.Mark("huge", MarkKind.TURN_START, (1L << 53) - 1), NOW);
+            return null;
+        });
+        assertEquals(2, ana.ofType("mark").size(), "the first and the one within the window: " + ana.received);
+        for (String cid : new String[] {"jump", "huge"}) {
+            String refusal = ana.ofType("error").stream().filter(e -> e.contains("\"" + cid + "\"")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no refusal of " + cid + ": " + ana.received));
+            assertTrue(refusal.contains("\"code\":\"INVALID_FIELD\"") && refusal.contains("\"field\":\"clientTs\"")
+                    && refusal.contains("no time_sync yet"), refusal);
+        }
+    }
 }

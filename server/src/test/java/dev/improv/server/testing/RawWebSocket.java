@@ -28,18 +28,37 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Opens TCP only; {@code receiveBuffer} > 0 shrinks the socket's receive buffer (slow consumers). */
     public static RawWebSocket tcp(int port, int receiveBuffer) throws IOException {
+        return tcp(null, port, receiveBuffer);
+    }
+
+    /** The same from {@code localAddress} (another loopback address such as 127.0.0.5; null: any). */
+    public static RawWebSocket tcp(String localAddress, int port, int receiveBuffer) throws IOException {
         Socket s = new Socket();
-        if (receiveBuffer > 0) {
-            s.setReceiveBufferSize(receiveBuffer);
+        try {
+            if (receiveBuffer > 0) {
+                s.setReceiveBufferSize(receiveBuffer);
+            }
+            if (localAddress != null) {
+                s.bind(new InetSocketAddress(localAddress, 0));
+            }
+            s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            s.setSoTimeout(10_000);
+        } catch (IOException e) {
+            s.close();
+            throw e;
         }
-        s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
-        s.setSoTimeout(10_000);
         return new RawWebSocket(s);
     }
 
     /** Opens TCP and completes the WebSocket handshake for {@code pathAndQuery}. */
     public static RawWebSocket open(int port, String pathAndQuery, int receiveBuffer) throws IOException {
-        RawWebSocket ws = tcp(port, receiveBuffer);
+        return open(null, port, pathAndQuery, receiveBuffer);
+    }
+
+    /** The same from {@code localAddress} (null: any). */
+    public static RawWebSocket open(String localAddress, int port, String pathAndQuery, int receiveBuffer)
+            throws IOException {
+        RawWebSocket ws = tcp(localAddress, port, receiveBuffer);
         String key = Base64.getEncoder().encodeToString(new byte[16]);
         ws.writeRaw("GET " + pathAndQuery + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
                 + "Connection: Upgrade\r\nSec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n");
@@ -61,7 +80,8 @@ public final class RawWebSocket implements AutoCloseable {
         out.flush();
     }
 
-    private String readHttpHead() throws IOException {
+    /** Reads an HTTP answer's head (up to the blank line), for a handshake the server refuses. */
+    public String readHttpHead() throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
         byte[] end = {'\r', '\n', '\r', '\n'};
@@ -99,32 +119,49 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** One masked client frame of any opcode, final or not (fragments, control frames, broken frames). */
     public void sendFrame(int opcode, byte[] payload, boolean fin) throws IOException {
-        ByteArrayOutputStream frame = new ByteArrayOutputStream();
-        frame.write((fin ? 0x80 : 0) | (opcode & 0x0f));
-        if (payload.length < 126) {
-            frame.write(0x80 | payload.length);
-        } else if (payload.length < 65536) {
-            frame.write(0x80 | 126);
-            frame.write(payload.length >>> 8);
-            frame.write(payload.length & 0xff);
-        } else {
-            frame.write(0x80 | 127);
-            for (int i = 7; i >= 0; i--) {
-                frame.write((int) ((long) payload.length >>> (8 * i)) & 0xff);
-            }
-        }
-        byte[] mask = new byte[4];
-        ThreadLocalRandom.current().nextBytes(mask);
-        frame.write(mask);
-        for (int i = 0; i < payload.length; i++) {
-            frame.write(payload[i] ^ mask[i % 4]);
-        }
         try {
-            out.write(frame.toByteArray());
+            out.write(maskedFrame(opcode, fin, payload.length, payload));
             out.flush();
         } catch (IOException e) {
             // the server may close while a large message is still being sent: the close frame tells why
         }
+    }
+
+    /**
+     * The head of a masked frame that announces {@code declaredLength} payload bytes, and only the first
+     * {@code sentBytes} of them (spaces): a frame the server has to hold until the rest arrives, which it never
+     * does. Throws when the server closed the connection.
+     */
+    public void sendFrameStart(int opcode, boolean fin, int declaredLength, int sentBytes) throws IOException {
+        byte[] payload = new byte[sentBytes];
+        java.util.Arrays.fill(payload, (byte) ' ');
+        out.write(maskedFrame(opcode, fin, declaredLength, payload));
+        out.flush();
+    }
+
+    /** A masked client frame whose head announces {@code length} bytes, with {@code payload} (all or a start). */
+    public static byte[] maskedFrame(int opcode, boolean fin, int length, byte[] payload) {
+        ByteArrayOutputStream frame = new ByteArrayOutputStream();
+        frame.write((fin ? 0x80 : 0) | (opcode & 0x0f));
+        if (length < 126) {
+            frame.write(0x80 | length);
+        } else if (length < 65536) {
+            frame.write(0x80 | 126);
+            frame.write(length >>> 8);
+            frame.write(length & 0xff);
+        } else {
+            frame.write(0x80 | 127);
+            for (int i = 7; i >= 0; i--) {
+                frame.write((int) ((long) length >>> (8 * i)) & 0xff);
+            }
+        }
+        byte[] mask = new byte[4];
+        ThreadLocalRandom.current().nextBytes(mask);
+        frame.write(mask, 0, 4);
+        for (int i = 0; i < payload.length; i++) {
+            frame.write(payload[i] ^ mask[i % 4]);
+        }
+        return frame.toByteArray();
     }
 
     /** One server frame: opcode and payload. */
