@@ -223,6 +223,12 @@ public class ServerCommand {
                     + "the JVM's direct memory; 0: no limit (env IMPROV_WS_OUTPUT_BUDGET_BYTES).")
     long wsOutputBudgetBytes;
 
+    @Option(names = "--ws-read-bytes-per-second", defaultValue = "${env:IMPROV_WS_READ_BYTES_PER_SECOND:-262144}",
+            description = "Bytes per second the server reads from one WebSocket connection (a burst of four seconds' "
+                    + "worth); over it, the connection's reads pause until the rate has paid for them, so TCP holds "
+                    + "the sender back. 0: no limit (env IMPROV_WS_READ_BYTES_PER_SECOND).")
+    long wsReadBytesPerSecond;
+
     @Option(names = "--write-buffer-high-water", defaultValue = "${env:IMPROV_WRITE_BUFFER_HIGH_WATER:-1048576}",
             description = "Bytes queued for one connection before it is cut off as a slow consumer "
                     + "(env IMPROV_WRITE_BUFFER_HIGH_WATER).")
@@ -486,7 +492,7 @@ public class ServerCommand {
                 new ServerConfig.ClientLimits(httpMaxPipelined, httpRequestTimeoutMs, maxConnectionsPerAddress,
                         upgradesPerSecondPerAddress, upgradeBurstPerAddress, reconnectsPerMinute, reconnectBurst,
                         trackedAddresses, protocolErrorLogsPerMinute, httpInputBudgetBytes,
-                        wsInputBudgetBytes, wsOutputBudgetBytes),
+                        wsInputBudgetBytes, wsOutputBudgetBytes, wsReadBytesPerSecond),
                 new ServerConfig.AdminListener(adminHost, adminPort),
                 new ServerConfig.WebhookSettings(webhooks == null ? null : webhooks.toAbsolutePath(),
                         webhookRetryBaseMs, webhookRetryMaxMs, webhookMaxAttempts, webhookMaxPending, webhookTimeoutMs),

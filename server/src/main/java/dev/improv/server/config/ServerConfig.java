@@ -86,11 +86,15 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
      * @param wsOutputBudgetBytes        bytes all WebSocket sessions together may have queued and not yet written
      *                                   (direct memory); over it, the sessions with the most queued are cut as slow
      *                                   consumers; -1 = half of the JVM's direct memory; 0 = no limit
+     * @param wsReadBytesPerSecond       bytes per second the server reads from one WebSocket connection (a burst of
+     *                                   four seconds' worth); over it, its reads pause until the rate has paid for
+     *                                   them (TCP holds the sender back); 0 = no limit
      */
     public record ClientLimits(int httpMaxPipelined, long httpRequestTimeoutMs, int maxConnectionsPerAddress,
                                int upgradesPerSecondPerAddress, int upgradeBurstPerAddress, int reconnectsPerMinute,
                                int reconnectBurst, int trackedAddresses, int protocolErrorLogsPerMinute,
-                               long httpInputBudgetBytes, long wsInputBudgetBytes, long wsOutputBudgetBytes) {
+                               long httpInputBudgetBytes, long wsInputBudgetBytes, long wsOutputBudgetBytes,
+                               long wsReadBytesPerSecond) {
         public ClientLimits {
             require(httpMaxPipelined >= 1 && httpMaxPipelined <= 1024, "HTTP max pipelined must be 1..1024");
             require(httpRequestTimeoutMs >= 100, "HTTP request timeout must be at least 100 ms");
@@ -107,10 +111,12 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
                     "WebSocket input budget must be -1 (auto), 0 (off) or at least 1 MiB");
             require(wsOutputBudgetBytes == -1 || wsOutputBudgetBytes == 0 || wsOutputBudgetBytes >= 1 << 20,
                     "WebSocket output budget must be -1 (auto), 0 (off) or at least 1 MiB");
+            require(wsReadBytesPerSecond == 0 || (wsReadBytesPerSecond >= 4096 && wsReadBytesPerSecond <= 1L << 29),
+                    "WebSocket read bytes per second must be 0 (off) or 4096..536870912");
         }
 
         public static ClientLimits defaults() {
-            return new ClientLimits(16, 10_000, 256, 20, 200, 30, 10, 100_000, 60, -1, -1, -1);
+            return new ClientLimits(16, 10_000, 256, 20, 200, 30, 10, 100_000, 60, -1, -1, -1, 256 * 1024);
         }
     }
 

@@ -37,6 +37,7 @@ public final class ServerMetrics {
     private final Counter logFsyncs;
     private final AtomicLong logQueueDepth = new AtomicLong();
     private final Counter roomTasksRejected;
+    private final Counter webSocketReadsPaused;
 
     public ServerMetrics() {
         this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
@@ -87,6 +88,14 @@ public final class ServerMetrics {
         }
         roomTasksRejected = Counter.builder("improv_room_tasks_rejected")
                 .description("Work for a room refused because its owner thread was shut down").register(registry);
+        webSocketReadsPaused = Counter.builder("improv_websocket_reads_paused")
+                .description("Times a WebSocket connection's reads were paused for sending more bytes per second "
+                        + "than --ws-read-bytes-per-second").register(registry);
+    }
+
+    /** A connection's reads were paused by its byte rate ({@code transport.InboundByteRate}). */
+    public void webSocketReadsPaused() {
+        webSocketReadsPaused.increment();
     }
 
     public MeterRegistry registry() {

@@ -140,6 +140,16 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
             p.addFirst(WebSocketInputBudget.NAME, input);
             p.addBefore(WebSocketKeepAlive.NAME, WebSocketInputBudget.FRAMES_NAME, input.frameCounter());
         }
+        long readRate = config.clients().wsReadBytesPerSecond();
+        if (readRate > 0) {
+            // on raw bytes, before any decoding: over its rate a connection is not read, so it costs no work
+            InboundByteRate rate = new InboundByteRate(readRate, metrics);
+            if (p.get(WebSocketInputBudget.NAME) != null) {
+                p.addAfter(WebSocketInputBudget.NAME, InboundByteRate.NAME, rate);
+            } else {
+                p.addFirst(InboundByteRate.NAME, rate);
+            }
+        }
         p.addAfter(WebSocketKeepAlive.NAME, "ws", new WebSocketServerProtocolHandler(webSocketConfig));
         p.addAfter("ws", "ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
         p.addAfter("ws-aggregator", "encoder", ServerMessageEncoder.INSTANCE);

@@ -18,15 +18,29 @@ final class TokenBucket {
     }
 
     boolean tryTake(long nowNanos) {
-        long elapsed = nowNanos - lastRefill;
-        if (elapsed > 0) {
-            tokens = Math.min(capacity, tokens + elapsed * perNano);
-            lastRefill = nowNanos;
-        }
+        refill(nowNanos);
         if (tokens >= 1) {
             tokens -= 1;
             return true;
         }
         return false;
+    }
+
+    /**
+     * Takes {@code n} tokens even when fewer are left (the bucket goes into debt: what was read has been read);
+     * returns how many nanoseconds the refill needs to pay the debt back, 0 when there is none.
+     */
+    long takeOwing(long n, long nowNanos) {
+        refill(nowNanos);
+        tokens -= n;
+        return tokens >= 0 ? 0 : (long) Math.ceil(-tokens / perNano);
+    }
+
+    private void refill(long nowNanos) {
+        long elapsed = nowNanos - lastRefill;
+        if (elapsed > 0) {
+            tokens = Math.min(capacity, tokens + elapsed * perNano);
+            lastRefill = nowNanos;
+        }
     }
 }
