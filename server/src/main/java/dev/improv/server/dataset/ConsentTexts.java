@@ -1,6 +1,7 @@
 package dev.improv.server.dataset;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.improv.server.config.AtomicFiles;
 import dev.improv.server.config.OwnerOnly;
 import dev.improv.server.protocol.ProtocolCodec;
 import java.io.IOException;

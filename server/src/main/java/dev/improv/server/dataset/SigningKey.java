@@ -1,5 +1,6 @@
 package dev.improv.server.dataset;
 
+import dev.improv.server.config.AtomicFiles;
 import dev.improv.server.config.OwnerOnly;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -2,15 +2,11 @@ package dev.improv.server.webhook;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.improv.server.config.OwnerOnly;
+import dev.improv.server.config.AtomicFiles;
 import dev.improv.server.protocol.ProtocolCodec;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
@@ -77,21 +73,8 @@ final class WebhookFeeds {
         ObjectNode n = ProtocolCodec.mapper().createObjectNode();
         n.put("withdrawals", withdrawals);
         exports.forEach(n.putArray("exports")::add);
-        Path tmp = file.resolveSibling("feeds.json.tmp");
         try {
-            Files.deleteIfExists(tmp);
-            try (FileChannel out = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE), OwnerOnly.file())) {
-                ByteBuffer b = ByteBuffer.wrap(ProtocolCodec.mapper().writeValueAsBytes(n));
-                while (b.hasRemaining()) {
-                    out.write(b);
-                }
-                out.force(true);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            try (FileChannel d = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
-                d.force(true);
-            }
+            AtomicFiles.write(file, ProtocolCodec.mapper().writeValueAsBytes(n));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("webhook feeds " + file, e); // the next start queues again
         }

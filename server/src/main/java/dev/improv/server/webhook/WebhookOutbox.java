@@ -2,6 +2,7 @@ package dev.improv.server.webhook;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.improv.server.config.AtomicFiles;
 import dev.improv.server.config.OwnerOnly;
 import dev.improv.server.protocol.ProtocolCodec;
 import java.io.IOException;
@@ -436,15 +437,7 @@ final class WebhookOutbox implements AutoCloseable {
             n.put("secret", e.secret());
             e.eventNames().forEach(n.putArray("events")::add);
         }
-        Path tmp = dir.resolve("endpoints.json.tmp");
-        Files.deleteIfExists(tmp);
-        try (FileChannel out = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.WRITE), OwnerOnly.file())) {
-            writeFully(out, ProtocolCodec.mapper().writeValueAsBytes(root));
-            out.force(true);
-        }
-        Files.move(tmp, registeredFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        fsyncDirectory();
+        AtomicFiles.write(registeredFile, ProtocolCodec.mapper().writeValueAsBytes(root));
     }
 
     private void fsyncDirectory() {

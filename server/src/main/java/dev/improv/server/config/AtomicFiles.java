@@ -1,6 +1,5 @@
-package dev.improv.server.dataset;
+package dev.improv.server.config;
 
-import dev.improv.server.config.OwnerOnly;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,12 +10,16 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Set;
 
-/** Small files written whole: temporary file, forced, renamed, so a reader sees the old file or the new one. */
-final class AtomicFiles {
+/**
+ * Small files written whole and owner-only: a temporary file, forced, renamed over the old one, and the folder
+ * forced (a rename is durable only once its folder is), so a reader or a restart sees the old file or the new one.
+ * The one way the features write their small state files (webhook endpoints and cursor, consent texts, keys).
+ */
+public final class AtomicFiles {
     private AtomicFiles() {
     }
 
-    static void write(Path path, byte[] bytes) throws IOException {
+    public static void write(Path path, byte[] bytes) throws IOException {
         Path tmp = path.resolveSibling(path.getFileName() + ".tmp");
         try (FileChannel out = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING), OwnerOnly.file())) {
@@ -30,6 +33,9 @@ final class AtomicFiles {
             Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
+        }
+        try (FileChannel dir = FileChannel.open(path.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
+            dir.force(true);
         }
     }
 }
