@@ -151,6 +151,26 @@ final class RoomProbe implements AutoCloseable {
         return latencies;
     }
 
+    /** Whether the probe's members are still connected, or how they were closed: for failure messages. */
+    String members() {
+        return "moderator " + moderator.state() + ", performer " + performer.state();
+    }
+
+    /**
+     * GET {@code path} on a connection of its own that is closed after the answer: for counting connections, where
+     * the shared client's pooled keep-alive connections would count themselves.
+     */
+    static String getOnce(int port, String path) throws java.io.IOException {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
+                    + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String answer = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int body = answer.indexOf("\r\n\r\n");
+            return body < 0 ? answer : answer.substring(body + 4);
+        }
+    }
+
     /** GET {@code path} on the server; the body (any status). */
     static String get(int port, String path) throws Exception {
         return get(port, path, 30);

@@ -106,6 +106,11 @@ public final class TestClient implements AutoCloseable {
         return closeReason;
     }
 
+    /** "open", or how the connection ended (code and reason): for failure messages. */
+    public String state() {
+        return closed.isDone() ? "closed " + closed.join()[0] + " " + closeReason : "open";
+    }
+
     public String welcomeId() {
         return await("welcome").path("you").path("id").asText();
     }
