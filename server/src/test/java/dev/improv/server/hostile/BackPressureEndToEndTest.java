@@ -103,8 +103,9 @@ class BackPressureEndToEndTest {
             pool.shutdownNow();
             List<Double> after = room.prompts(50, 20);
             System.out.printf("pipelining attack: before %s; during %s; after %s; p99 bound %.1f ms; healthz %.1f ms; "
-                            + "RSS %d -> peak %d MiB%n", RoomProbe.summary(before), RoomProbe.summary(during),
-                    RoomProbe.summary(after), BOUND_MS + 2 * noise(before, after), healthMs, rssBefore, peakRss.get());
+                            + "RSS %d -> peak %d MiB; %s%n", RoomProbe.summary(before), RoomProbe.summary(during),
+                    RoomProbe.summary(after), BOUND_MS + 2 * noise(before, after), healthMs, rssBefore, peakRss.get(),
+                    SmallServer.gcPauses(server.output()));
             assertEquals(200, health.statusCode());
             assertWithin(during, before, after, "during the attack");
             assertWithin(after, before, after, "after the attack");
