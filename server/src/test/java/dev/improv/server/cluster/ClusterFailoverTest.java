@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -301,6 +302,107 @@ class ClusterFailoverTest {
             throw e;
           }
         }
+    }
+
+    /**
+     * Every NATS server dies while a room runs (a data-centre power cut, a botched NATS upgrade): nothing can be made
+     * durable, so nothing may be acknowledged; the room's moderator is told the log is unavailable; once NATS is back
+     * the room goes on (members resume if the node let them go) and every acknowledged event is in the stream.
+     */
+    @Test
+    void natsLostEntirelyWhileRunningAcknowledgesNothingUntilItIsBackAndLosesNothingAcknowledged() throws Exception {
+        try (KillableServer a = node("la" + ProcessHandle.current().pid())) {
+          try {
+            JsonNode created = a.adminJson("POST", "/api/rooms", "{\"name\":\"Blackout\"}");
+            String roomId = created.path("room").path("id").asText();
+            String session = created.path("room").path("sessionId").asText();
+            JsonNode modLink = TestServer.link(created, "moderator", 0);
+            JsonNode anaLink = TestServer.link(created, "performer", 0);
+            TestClient mod = TestClient.join(join(a, roomId, modLink, -1));
+            TestClient ana = TestClient.join(join(a, roomId, anaLink, -1));
+            for (int i = 0; i < 10; i++) {
+                mod.send("{\"type\":\"prompt\",\"text\":\"lit " + i + "\",\"cid\":\"l" + i + "\"}");
+            }
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> mod.ofType("ack").size() >= 10);
+
+            for (int i = 0; i < nats.size(); i++) {
+                nats.kill(i);
+            }
+            long darkAt = System.nanoTime();
+            for (int i = 0; i < 10; i++) {
+                mod.send("{\"type\":\"prompt\",\"text\":\"dark " + i + "\",\"cid\":\"d" + i + "\"}");
+            }
+            // the moderator hears why nothing is acknowledged (or the node lets the room go: members must resume)
+            Awaitility.await("a log notice, or the room let go").atMost(30, TimeUnit.SECONDS)
+                    .until(() -> mod.isClosed() || mod.received().stream().anyMatch(m -> m.path("type").asText()
+                            .equals("notice") && m.path("code").asText().equals("LOG_UNAVAILABLE")));
+            System.out.printf("cluster blackout: %s after %d ms; acks of dark prompts while NATS was down: %d%n",
+                    mod.isClosed() ? "room let go (" + mod.state() + ")" : "LOG_UNAVAILABLE notice",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - darkAt), darkAcks(mod).size());
+            List<String> ackedWhileDark = darkAcks(mod);
+
+            nats.restartDead();
+            long backAt = System.nanoTime();
+            TestClient mod2 = mod;
+            if (mod.isClosed()) {
+                assertEquals(1001, mod.awaitClose(), "a room let go tells its members to reconnect: "
+                        + mod.closeReason());
+                mod2 = resume(join(a, roomId, modLink, lastSeq(mod)));
+            }
+            TestClient modAfter = mod2;
+            for (int i = 0; i < 10; i++) {
+                modAfter.send("{\"type\":\"prompt\",\"text\":\"back " + i + "\",\"cid\":\"b" + i + "\"}");
+            }
+            Awaitility.await("prompts acknowledged once NATS is back").atMost(60, TimeUnit.SECONDS)
+                    .until(() -> modAfter.ofType("ack").stream().filter(m -> m.path("cid").asText().startsWith("b"))
+                            .count() >= 10);
+            System.out.printf("cluster blackout: NATS back -> 10 new prompts acknowledged in %d ms%n",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - backAt));
+
+            List<Map.Entry<Long, String>> acked = new ArrayList<>();
+            for (TestClient c : new LinkedHashSet<>(List.of(mod, modAfter))) {
+                for (JsonNode ack : c.ofType("ack")) {
+                    String cid = ack.path("cid").asText();
+                    String text = cid.startsWith("l") ? "lit " : cid.startsWith("d") ? "dark " : "back ";
+                    acked.add(Map.entry(ack.path("eventSeq").asLong(), text + cid.substring(1)));
+                }
+            }
+            List<WalRecord> events = checkedEvents(roomId, session);
+            Map<Long, JsonNode> bySeq = new HashMap<>();
+            Set<String> texts = new HashSet<>();
+            for (WalRecord e : events) {
+                JsonNode json = ProtocolCodec.mapper().readTree(e.body());
+                bySeq.put(e.seq(), json);
+                if (json.path("type").asText().equals("prompt")) {
+                    assertTrue(texts.add(json.path("text").asText()), "no prompt twice: " + json);
+                }
+            }
+            for (Map.Entry<Long, String> ack : acked) {
+                JsonNode e = bySeq.get(ack.getKey());
+                assertTrue(e != null, "acknowledged seq " + ack.getKey() + " is in the stream");
+                assertEquals(ack.getValue(), e.path("text").asText(), "acknowledged seq " + ack.getKey());
+            }
+            assertTrue(ackedWhileDark.isEmpty(), "nothing acknowledged while no NATS server ran: " + ackedWhileDark);
+            assertTrue(ana.isClosed() || ana.received().stream().anyMatch(m -> m.path("text").asText()
+                    .equals("back 9")), "the performer still gets the room's prompts: " + ana.state());
+            System.out.printf("cluster blackout: %d acknowledged, %d events in the stream%n", acked.size(),
+                    events.size());
+            closeAndAwaitLeaseGone(a, roomId);
+            mod.abort();
+            modAfter.abort();
+            ana.abort();
+          } catch (Throwable e) {
+            dumpLogs(a);
+            throw e;
+          } finally {
+            nats.restartDead(); // the next test needs the whole cluster
+          }
+        }
+    }
+
+    /** The cids of "dark" prompts acknowledged so far. */
+    private static List<String> darkAcks(TestClient mod) {
+        return mod.ofType("ack").stream().map(m -> m.path("cid").asText()).filter(c -> c.startsWith("d")).toList();
     }
 
     /** The server nodes' output, for a failure's report. */

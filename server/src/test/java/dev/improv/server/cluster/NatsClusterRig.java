@@ -96,6 +96,20 @@ final class NatsClusterRig implements AutoCloseable {
         awaitJetStream();
     }
 
+    /** Starts every killed node again (all of them may be down: a quorum comes back together). */
+    void restartDead() throws Exception {
+        for (int i = 0; i < nodes.size(); i++) {
+            if (!nodes.get(i).isAlive()) {
+                nodes.set(i, launch(i));
+            }
+        }
+        awaitJetStream();
+    }
+
+    int size() {
+        return nodes.size();
+    }
+
     /** The index of the node named {@code serverName} (as JetStream reports leaders), or -1. */
     int indexOf(String serverName) {
         return names.indexOf(serverName);
