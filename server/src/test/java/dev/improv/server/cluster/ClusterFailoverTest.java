@@ -71,10 +71,56 @@ class ClusterFailoverTest {
         }
     }
 
-    private static KillableServer node(String name) throws Exception {
+    private static KillableServer node(String name, String... flags) throws Exception {
         Path data = Files.createDirectories(dir.resolve(name + "-" + System.nanoTime()));
-        return KillableServer.start(data, "--cluster", nats.urls(), "--cluster-lease-ms", LEASE_MS,
-                "--cluster-node", name, "--token-secret-file", secret.toString());
+        List<String> args = new ArrayList<>(List.of("--cluster", nats.urls(), "--cluster-lease-ms", LEASE_MS,
+                "--cluster-node", name, "--token-secret-file", secret.toString()));
+        args.addAll(List.of(flags));
+        return KillableServer.start(data, args.toArray(String[]::new));
+    }
+
+    /**
+     * A recorder that reaches a room through another node (relayed) and joins with {@code lastSeq=0} is sent the
+     * room's whole history: it must get every event, in order, and not be cut, however large the history (on one
+     * node this is CatchUpEndToEndTest's flow control; relayed, the owner's replay crosses NATS first).
+     */
+    @Test
+    void aRelayedRecorderCatchesUpOnALargeHistoryWithoutBeingCut() throws Exception {
+        String[] fast = {"--max-messages-per-second", "100000", "--message-burst", "100000",
+                "--ws-read-bytes-per-second", "0"};
+        try (KillableServer a = node("ra" + ProcessHandle.current().pid(), fast);
+             KillableServer b = node("rb" + ProcessHandle.current().pid(), fast)) {
+          try {
+            JsonNode created = a.adminJson("POST", "/api/rooms", "{\"name\":\"History\"}");
+            String roomId = created.path("room").path("id").asText();
+            TestClient mod = TestClient.join(join(a, roomId, TestServer.link(created, "moderator", 0), -1));
+            String text = "x".repeat(1990);
+            int prompts = 2_500; // ~10 MB of room events
+            for (int i = 0; i < prompts; i++) {
+                mod.send("{\"type\":\"prompt\",\"text\":\"" + i + text + "\",\"meta\":{\"pad\":\""
+                        + "m".repeat(2000) + "\"}}");
+            }
+            Awaitility.await().atMost(60, TimeUnit.SECONDS).until(() -> mod.ofType("prompt").size() >= prompts);
+            long last = lastSeq(mod);
+            long start = System.nanoTime();
+            TestClient rec = TestClient.join(join(b, roomId, TestServer.link(created, "recorder", 0), 0));
+            Awaitility.await("the relayed recorder caught up or was cut").atMost(90, TimeUnit.SECONDS)
+                    .until(() -> lastSeq(rec) >= last || rec.isClosed());
+            System.out.printf("cluster catch-up: %d events relayed to a recorder on another node in %d ms; %s%n",
+                    last, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), rec.state());
+            assertFalse(rec.isClosed(), "the relayed recorder was not cut: " + rec.state());
+            List<Long> seqs = eventSeqs(rec);
+            for (int i = 0; i < seqs.size(); i++) {
+                assertEquals(i + 1, seqs.get(i), "seq in order, none missing");
+            }
+            closeAndAwaitLeaseGone(a, roomId);
+            mod.abort();
+            rec.abort();
+          } catch (Throwable e) {
+            dumpLogs(a, b);
+            throw e;
+          }
+        }
     }
 
     private static String join(KillableServer node, String roomId, JsonNode link, long lastSeq) {

@@ -51,7 +51,8 @@ public final class KillableServer implements AutoCloseable {
             } catch (IOException ignored) {
                 // process gone
             }
-            found.completeExceptionally(new IllegalStateException("the server exited before listening"));
+            found.completeExceptionally(new IllegalStateException("the server exited before listening; its last "
+                    + "lines: " + String.join("\n", output.subList(Math.max(0, output.size() - 15), output.size()))));
         }, "server-process-drain");
         drain.setDaemon(true);
         drain.start();
@@ -65,16 +66,32 @@ public final class KillableServer implements AutoCloseable {
 
     /** {@link #start} with a maximum heap of {@code heap} (a {@code -Xmx} value) for the server process. */
     public static KillableServer startWithHeap(Path data, String heap, String... extra) throws Exception {
+        return launch(heap, List.of("-cp", System.getProperty("java.class.path"), "dev.improv.server.Main"), data,
+                extra);
+    }
+
+    /** The same server started as an operator starts it: {@code java -jar jar} (what {@code mvn package} built). */
+    public static KillableServer startJar(Path jar, Path data, String... extra) throws Exception {
+        return launch("256m", List.of("-jar", jar.toString()), data, extra);
+    }
+
+    private static KillableServer launch(String heap, List<String> program, Path data, String... extra)
+            throws Exception {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
         // C1 only and the serial collector: a server start costs ~3 CPU-seconds instead of ~6 (C2 and the
         // parallel GC threads fight the tests for 2 shared cores). These processes prove durability, not speed.
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-cp", System.getProperty("java.class.path"),
-                "dev.improv.server.Main", "--host", "127.0.0.1", "--port", "0", "--data-dir", data.toString(),
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        cmd.addAll(program);
+        cmd.addAll(List.of("--host", "127.0.0.1", "--port", "0", "--data-dir", data.toString(),
                 "--admin-key", ADMIN_KEY, "--max-messages-per-second", "100000", "--message-burst", "100000",
                 "--fsync", "BATCH", "--shutdown-grace-ms", "3000"));
         cmd.addAll(List.of(extra));
         return new KillableServer(new ProcessBuilder(cmd).redirectErrorStream(true).start());
+    }
+
+    /** The process's exit code once it has stopped (after {@link #terminate} or {@link #kill}). */
+    public int exitValue() {
+        return process.exitValue();
     }
 
     public int port() {
