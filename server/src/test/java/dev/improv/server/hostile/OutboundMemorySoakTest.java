@@ -29,7 +29,6 @@ import org.junit.jupiter.api.parallel.ResourceLock;
  * half a minute):
  * {@code mvn -B -o -pl server -am verify -DskipUTs -Dslow.test.groups=soak -Dit.test='OutboundMemorySoakTest'}.
  */
-// Known to fail in its after-phase (session 5, undiagnosed; README's quarantine paragraph): a bug report, not noise.
 @Tag("soak")
 @ResourceLock(TestLocks.CPU)
 class OutboundMemorySoakTest {
