@@ -94,7 +94,9 @@ class ClusterFailoverTest {
             String roomId = created.path("room").path("id").asText();
             TestClient mod = TestClient.join(join(a, roomId, TestServer.link(created, "moderator", 0), -1));
             String text = "x".repeat(1990);
-            int prompts = 5_000; // ~20 MB of room events
+            // ~6 MB of room events: six times the per-member 1 MiB write bound that cuts slow consumers (the 20 MB
+            // of CatchUpEndToEndTest, replicated three times by JetStream, cost the parallel browser tests a minute)
+            int prompts = 1_500;
             long filling = System.nanoTime();
             for (int i = 0; i < prompts; i++) {
                 mod.send("{\"type\":\"prompt\",\"text\":\"" + i + text + "\",\"meta\":{\"pad\":\""
@@ -123,7 +125,7 @@ class ClusterFailoverTest {
             closeAndAwaitLeaseGone(a, roomId);
             mod.abort();
             rec.abort();
-            // 20 MB less in the shared stream for the tests after this one (JetStream re-replicates a stream to a
+            // 6 MB less in the shared stream for the tests after this one (JetStream re-replicates a stream to a
             // NATS server that comes back: a larger stream makes the other tests' elections slower)
             try (Connection c = nats.connect()) {
                 c.jetStreamManagement().purgeStream(ClusterNode.STREAM, io.nats.client.PurgeOptions.subject(
