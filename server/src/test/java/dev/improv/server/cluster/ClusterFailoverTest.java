@@ -224,33 +224,13 @@ class ClusterFailoverTest {
             System.out.printf("cluster failover: stream leader SIGKILL, owner SIGKILL 300 ms later -> server_restarted at a member on the new owner: "
                     + "%d ms%n", TimeUnit.NANOSECONDS.toMillis(restartedAt - killedAt));
             TestClient mod2 = after.get(0);
-            for (int i = 0; i < 20; i++) {
-                mod2.send("{\"type\":\"prompt\",\"text\":\"after " + i + "\",\"cid\":\"a" + i + "\"}");
-            }
+            prompts(mod2, "after", "a", 20);
             Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> mod2.ofType("ack").size() >= 20);
             nats.restart(natsLeader);
 
-            List<Map.Entry<Long, String>> acked = new ArrayList<>(); // not a map: one seq acked twice must show
-            for (TestClient c : List.of(mod, mod2)) {
-                for (JsonNode ack : c.ofType("ack")) {
-                    String cid = ack.path("cid").asText();
-                    if (cid.startsWith("k") || cid.startsWith("a")) {
-                        acked.add(Map.entry(ack.path("eventSeq").asLong(), (cid.startsWith("k") ? "take " : "after ")
-                                + cid.substring(1)));
-                    }
-                }
-            }
             List<WalRecord> events = checkedEvents(roomId, session);
-            Map<Long, JsonNode> bySeq = new HashMap<>();
-            for (WalRecord e : events) {
-                bySeq.put(e.seq(), ProtocolCodec.mapper().readTree(e.body()));
-            }
-            for (Map.Entry<Long, String> ack : acked) {
-                JsonNode e = bySeq.get(ack.getKey());
-                assertTrue(e != null, "acknowledged seq " + ack.getKey() + " is in the stream");
-                assertEquals(ack.getValue(), e.path("text").asText(), "acknowledged seq " + ack.getKey());
-            }
-            assertTrue(acked.size() >= 300, "acks: " + acked.size());
+            int acked = assertAcknowledgedInStream(List.of(mod, mod2), Map.of("k", "take", "a", "after"), events);
+            assertTrue(acked >= 300, "acks: " + acked);
 
             // the recorder saw every seq once, in order, and everything the stream holds (once its replay is done)
             long lastInStream = events.get(events.size() - 1).seq();
@@ -267,7 +247,7 @@ class ClusterFailoverTest {
                 assertTrue(seen.contains(e.seq()), "the recorder has seq " + e.seq());
             }
             System.out.printf("cluster failover: %d acknowledged, %d events in the stream, recorder %d events%n",
-                    acked.size(), events.size(), recorded.size());
+                    acked, events.size(), recorded.size());
             closeAndAwaitLeaseGone(b, roomId);
             after.forEach(TestClient::abort);
             b.output().stream().filter(l -> l.contains("RoomLeases")).forEach(l -> System.out.println("node b: " + l));
@@ -290,18 +270,14 @@ class ClusterFailoverTest {
             JsonNode anaLink = TestServer.link(created, "performer", 0);
             TestClient staleMod = TestClient.join(join(a, roomId, modLink, -1));
             TestClient ana = TestClient.join(join(b, roomId, anaLink, -1));
-            for (int i = 0; i < 10; i++) {
-                staleMod.send("{\"type\":\"prompt\",\"text\":\"early " + i + "\",\"cid\":\"e" + i + "\"}");
-            }
+            prompts(staleMod, "early", "e", 10);
             Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> staleMod.ofType("ack").size() >= 10);
             ana.await(m -> m.path("text").asText().equals("early 9"), "the last early prompt, relayed");
 
             // one NATS server dies (the stream's leader): after the election, traffic goes on and is acknowledged
             int natsLeader = streamLeader();
             nats.kill(natsLeader);
-            for (int i = 0; i < 10; i++) {
-                staleMod.send("{\"type\":\"prompt\",\"text\":\"during " + i + "\",\"cid\":\"d" + i + "\"}");
-            }
+            prompts(staleMod, "during", "d", 10);
             Awaitility.await().atMost(40, TimeUnit.SECONDS).until(() -> staleMod.ofType("ack").size() >= 20);
             nats.restart(natsLeader);
 
@@ -318,9 +294,7 @@ class ClusterFailoverTest {
                         + "owner: %d ms (lease %s ms)%n", TimeUnit.NANOSECONDS.toMillis(restartedAt - stoppedAt),
                         LEASE_MS);
                 TestClient mod2 = resume(join(b, roomId, modLink, lastSeq(staleMod)));
-                for (int i = 0; i < 10; i++) {
-                    mod2.send("{\"type\":\"prompt\",\"text\":\"new owner " + i + "\",\"cid\":\"n" + i + "\"}");
-                }
+                prompts(mod2, "new owner", "n", 10);
                 Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> mod2.ofType("ack").size() >= 10);
                 // the new owner says so on /healthz and /metrics
                 JsonNode health = b.adminJson("GET", "/healthz", null).path("cluster");
@@ -381,18 +355,14 @@ class ClusterFailoverTest {
             JsonNode anaLink = TestServer.link(created, "performer", 0);
             TestClient mod = TestClient.join(join(a, roomId, modLink, -1));
             TestClient ana = TestClient.join(join(a, roomId, anaLink, -1));
-            for (int i = 0; i < 10; i++) {
-                mod.send("{\"type\":\"prompt\",\"text\":\"lit " + i + "\",\"cid\":\"l" + i + "\"}");
-            }
+            prompts(mod, "lit", "l", 10);
             Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> mod.ofType("ack").size() >= 10);
 
             for (int i = 0; i < nats.size(); i++) {
                 nats.kill(i);
             }
             long darkAt = System.nanoTime();
-            for (int i = 0; i < 10; i++) {
-                mod.send("{\"type\":\"prompt\",\"text\":\"dark " + i + "\",\"cid\":\"d" + i + "\"}");
-            }
+            prompts(mod, "dark", "d", 10);
             // the moderator hears why nothing is acknowledged (or the node lets the room go: members must resume)
             Awaitility.await("a log notice, or the room let go").atMost(30, TimeUnit.SECONDS)
                     .until(() -> mod.isClosed() || mod.received().stream().anyMatch(m -> m.path("type").asText()
@@ -411,44 +381,28 @@ class ClusterFailoverTest {
                 mod2 = resume(join(a, roomId, modLink, lastSeq(mod)));
             }
             TestClient modAfter = mod2;
-            for (int i = 0; i < 10; i++) {
-                modAfter.send("{\"type\":\"prompt\",\"text\":\"back " + i + "\",\"cid\":\"b" + i + "\"}");
-            }
+            prompts(modAfter, "back", "b", 10);
             Awaitility.await("prompts acknowledged once NATS is back").atMost(60, TimeUnit.SECONDS)
                     .until(() -> modAfter.ofType("ack").stream().filter(m -> m.path("cid").asText().startsWith("b"))
                             .count() >= 10);
             System.out.printf("cluster blackout: NATS back -> 10 new prompts acknowledged in %d ms%n",
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - backAt));
 
-            List<Map.Entry<Long, String>> acked = new ArrayList<>();
-            for (TestClient c : new LinkedHashSet<>(List.of(mod, modAfter))) {
-                for (JsonNode ack : c.ofType("ack")) {
-                    String cid = ack.path("cid").asText();
-                    String text = cid.startsWith("l") ? "lit " : cid.startsWith("d") ? "dark " : "back ";
-                    acked.add(Map.entry(ack.path("eventSeq").asLong(), text + cid.substring(1)));
-                }
-            }
             List<WalRecord> events = checkedEvents(roomId, session);
-            Map<Long, JsonNode> bySeq = new HashMap<>();
+            int acked = assertAcknowledgedInStream(new LinkedHashSet<>(List.of(mod, modAfter)),
+                    Map.of("l", "lit", "d", "dark", "b", "back"), events);
             Set<String> texts = new HashSet<>();
             for (WalRecord e : events) {
                 JsonNode json = ProtocolCodec.mapper().readTree(e.body());
-                bySeq.put(e.seq(), json);
                 if (json.path("type").asText().equals("prompt")) {
                     assertTrue(texts.add(json.path("text").asText()), "no prompt twice: " + json);
                 }
-            }
-            for (Map.Entry<Long, String> ack : acked) {
-                JsonNode e = bySeq.get(ack.getKey());
-                assertTrue(e != null, "acknowledged seq " + ack.getKey() + " is in the stream");
-                assertEquals(ack.getValue(), e.path("text").asText(), "acknowledged seq " + ack.getKey());
             }
             assertTrue(ackedWhileDark.isEmpty(), "nothing acknowledged while no NATS server ran: " + ackedWhileDark);
             Awaitility.await("the performer still gets the room's prompts").atMost(20, TimeUnit.SECONDS)
                     .until(() -> ana.isClosed() || ana.received().stream().anyMatch(m -> m.path("text").asText()
                             .equals("back 9")));
-            System.out.printf("cluster blackout: %d acknowledged, %d events in the stream%n", acked.size(),
-                    events.size());
+            System.out.printf("cluster blackout: %d acknowledged, %d events in the stream%n", acked, events.size());
             closeAndAwaitLeaseGone(a, roomId);
             mod.abort();
             modAfter.abort();
@@ -459,6 +413,43 @@ class ClusterFailoverTest {
           } finally {
             nats.restartDead(); // the next test needs the whole cluster
           }
+        }
+    }
+
+    /**
+     * Every prompt the {@code moderators} had acknowledged whose cid starts with a key of {@code textOf} is in the
+     * stream at the acknowledged seq, with the text "textOf(first letter) rest-of-cid"; how many there were.
+     * (Checked ack by ack, not through a map of acks: one seq acknowledged twice must show.)
+     */
+    private static int assertAcknowledgedInStream(java.util.Collection<TestClient> moderators,
+                                                  Map<String, String> textOf, List<WalRecord> events)
+            throws Exception {
+        Map<Long, JsonNode> bySeq = new HashMap<>();
+        for (WalRecord e : events) {
+            bySeq.put(e.seq(), ProtocolCodec.mapper().readTree(e.body()));
+        }
+        int acked = 0;
+        for (TestClient c : moderators) {
+            for (JsonNode ack : c.ofType("ack")) {
+                String cid = ack.path("cid").asText();
+                String text = cid.isEmpty() ? null : textOf.get(cid.substring(0, 1));
+                if (text == null) {
+                    continue;
+                }
+                acked++;
+                long seq = ack.path("eventSeq").asLong();
+                JsonNode e = bySeq.get(seq);
+                assertTrue(e != null, "acknowledged seq " + seq + " (" + cid + ") is in the stream");
+                assertEquals(text + " " + cid.substring(1), e.path("text").asText(), "acknowledged seq " + seq);
+            }
+        }
+        return acked;
+    }
+
+    /** Sends {@code count} prompts "{@code text} i" with cids "{@code cid}i", i from 0. */
+    private static void prompts(TestClient client, String text, String cid, int count) {
+        for (int i = 0; i < count; i++) {
+            client.send("{\"type\":\"prompt\",\"text\":\"" + text + " " + i + "\",\"cid\":\"" + cid + i + "\"}");
         }
     }
 
