@@ -27,7 +27,7 @@ final class MediaTrack {
     private static final int COPY = 64 * 1024;
     private static final ObjectMapper JSON = ProtocolCodec.mapper();
 
-    /** One segment: its WAV, the sample count on disk, its sync points ({sample, serverUs}), its VAD file. */
+    /** One segment: its WAV, the sample count on disk, its sync points ({sample, serverUs}), its VAD file (or null). */
     record Segment(Path wav, long frames, List<long[]> sync, Path vad) {
         /** The sample of this file captured at server time {@code us}, by the last sync point at or before it. */
         long sampleAt(long us) {
@@ -56,6 +56,17 @@ final class MediaTrack {
 
     private MediaTrack(List<Segment> segments) {
         this.segments = segments;
+    }
+
+    /**
+     * A WAV whose sample {@code i} was captured at {@code firstSampleServerUs + i / 48 kHz} (a local take: its
+     * capture runs already placed, gaps already silence), without VAD.
+     */
+    static MediaTrack placed(Path wav, long firstSampleServerUs) throws IOException {
+        long frames = Math.max(0, (Files.size(wav) - HEADER_BYTES) / 2);
+        List<long[]> sync = new ArrayList<>();
+        sync.add(new long[] {0, firstSampleServerUs});
+        return new MediaTrack(List.of(new Segment(wav, frames, sync, null)));
     }
 
     /** The recording of {@code pid} under {@code mediaDir}, or null when there is none (not recorded, no consent). */
@@ -144,7 +155,7 @@ final class MediaTrack {
         int frames = (int) Math.max(0, Math.floorDiv(endUs - startUs + 9_999, 10_000));
         int next = 0;
         for (Segment s : segments) {
-            if (!Files.isRegularFile(s.vad()) || s.endUs() <= startUs || s.startUs() >= endUs) {
+            if (s.vad() == null || !Files.isRegularFile(s.vad()) || s.endUs() <= startUs || s.startUs() >= endUs) {
                 continue;
             }
             try (BufferedReader in = Files.newBufferedReader(s.vad(), StandardCharsets.UTF_8)) {
