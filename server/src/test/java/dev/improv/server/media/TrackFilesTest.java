@@ -1,0 +1,84 @@
+package dev.improv.server.media;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.improv.server.protocol.ProtocolCodec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The recorder's files of one performer, written from chunks whose arrival times the test chooses. */
+@Tag("integration")
+class TrackFilesTest {
+    static final long T0 = 1_764_633_600_000_000L;
+
+    @TempDir
+    Path dir;
+
+    /** 10 ms chunks, a 1 kHz tone in every other 100 ms; chunk {@code k} arrives at {@code T0 + k · stepUs}. */
+    static void feed(TrackFiles files, int chunks, long stepUs) throws IOException {
+        for (int k = 0; k < chunks; k++) {
+            short[] samples = new short[480];
+            if ((k / 10) % 2 == 0) {
+                for (int i = 0; i < samples.length; i++) {
+                    samples[i] = (short) (8000 * Math.sin(2 * Math.PI * 1000 * i / 48_000.0));
+                }
+            }
+            files.append(new AudioChunk("p", samples, T0 + k * stepUs, 0, 0));
+        }
+    }
+
+    static List<JsonNode> lines(Path file) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) {
+            out.add(ProtocolCodec.mapper().readTree(line));
+        }
+        return out;
+    }
+
+    @Test
+    void voiceActivityTimesAreInterpolatedBetweenTheSyncPointsAroundThem() throws Exception {
+        // the performer's audio clock runs 1 % slow against the server's: 10 ms of samples every 10.1 ms
+        try (TrackFiles files = new TrackFiles(dir, "p", "p", ProtocolCodec.mapper(), 0, 0)) {
+            feed(files, 500, 10_100);
+        }
+        List<SampleTimeline.SyncPoint> points = new ArrayList<>();
+        for (JsonNode n : lines(dir.resolve("p.sync.jsonl"))) {
+            if (n.has("sample") && !"end".equals(n.path("kind").asText())) {
+                points.add(new SampleTimeline.SyncPoint(n.path("sample").asLong(), n.path("serverUs").asLong()));
+            }
+        }
+        assertTrue(points.size() >= 5, points.toString());
+        SampleTimeline timeline = new SampleTimeline(points, 48_000);
+        List<JsonNode> vad = lines(dir.resolve("p.vad.jsonl"));
+        assertEquals(500, vad.size(), "one line per 10 ms frame");
+        long lastPoint = points.get(points.size() - 1).sample();
+        long worst = 0;
+        long worstNominal = 0;
+        for (JsonNode f : vad) {
+            long sample = f.path("frame").asLong() * 480;
+            if (sample >= lastPoint) {
+                continue; // after the last point both ways are the same extrapolation
+            }
+            worst = Math.max(worst, Math.abs(f.path("serverUs").asLong() - timeline.serverMicros(sample)));
+            // what extrapolating from the point before at the nominal rate gives (the old way)
+            SampleTimeline.SyncPoint before = points.get(0);
+            for (SampleTimeline.SyncPoint p : points) {
+                if (p.sample() <= sample) {
+                    before = p;
+                }
+            }
+            long nominal = before.serverUs() + (sample - before.sample()) * 1_000_000L / 48_000;
+            worstNominal = Math.max(worstNominal, Math.abs(nominal - timeline.serverMicros(sample)));
+        }
+        assertTrue(worst <= 1, "VAD frames on the sync points' timeline, off by at most " + worst + " µs");
+        assertTrue(worstNominal >= 5_000, "the case tells the two apart: extrapolation is off by " + worstNominal + " µs");
+    }
+}
