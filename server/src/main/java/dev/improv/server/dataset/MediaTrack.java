@@ -2,6 +2,7 @@ package dev.improv.server.dataset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.improv.server.media.SampleTimeline;
 import dev.improv.server.protocol.ProtocolCodec;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -29,17 +30,17 @@ final class MediaTrack {
 
     /** One segment: its WAV, the sample count on disk, its sync points ({sample, serverUs}), its VAD file (or null). */
     record Segment(Path wav, long frames, List<long[]> sync, Path vad) {
-        /** The sample of this file captured at server time {@code us}, by the last sync point at or before it. */
+        /**
+         * The sample of this file captured at server time {@code us}: between two sync points on the line through
+         * them, as the recorder's {@link SampleTimeline} reads its files (its audio clock is not the server's: a
+         * file held 0.5-2.3 % fewer samples than the time that passed, issue 17), at the nominal rate outside.
+         */
         long sampleAt(long us) {
-            long[] ref = sync.get(0);
+            List<SampleTimeline.SyncPoint> points = new ArrayList<>(sync.size());
             for (long[] p : sync) {
-                if (p[1] <= us) {
-                    ref = p;
-                } else {
-                    break;
-                }
+                points.add(new SampleTimeline.SyncPoint(p[0], p[1]));
             }
-            return ref[0] + Math.floorDiv((us - ref[1]) * RATE, 1_000_000L);
+            return new SampleTimeline(points, RATE).sampleAt(us);
         }
 
         long startUs() {
@@ -102,7 +103,8 @@ final class MediaTrack {
                 } catch (IOException e) {
                     break; // a torn last line
                 }
-                if (n.has("sample") && n.has("serverUs") && !"end".equals(n.path("kind").asText())) {
+                if (n.has("sample") && n.has("serverUs") && !"end".equals(n.path("kind").asText())
+                        && (out.isEmpty() || n.get("sample").asLong() > out.get(out.size() - 1)[0])) {
                     out.add(new long[] {n.get("sample").asLong(), n.get("serverUs").asLong()});
                 }
             }

@@ -45,6 +45,9 @@ final class TrackFiles implements AutoCloseable {
     private long lastArrivalUs;
     private long lastChunkSamples;
     private long gapsFilledSamples;
+    private long leadingSilenceSkipped;
+    /** The stream whose leading digital silence is being skipped (until its first sound), or -1. */
+    private int skippingStream = -1;
     private long latencyUs;
 
     TrackFiles(Path dir, String participantId, String baseName, ObjectMapper json, long clockOffsetUs,
@@ -66,6 +69,23 @@ final class TrackFiles implements AutoCloseable {
         long n = chunk.samples().length;
         if (n == 0) {
             return;
+        }
+        // A remote track plays out digital silence from the moment it exists, before its connection delivers
+        // anything (issue 17: 0.2-0.8 s at the start of each file, placed before the connection existed): a
+        // stream's leading silence is not recorded. The file starts with its first sound, the sync points place
+        // it by its arrival, and a later stream's start is a gap filled by time as before.
+        if (chunk.stream() != stream && chunk.stream() != skippingStream) {
+            skippingStream = chunk.stream();
+        }
+        if (skippingStream == chunk.stream()) {
+            if (silent(chunk.samples())) {
+                leadingSilenceSkipped += n;
+                return;
+            }
+            skippingStream = -1;
+            if (leadingSilenceSkipped > 0) {
+                vad.backgroundWasSilence();
+            }
         }
         latencyUs = chunk.latencyUs();
         long start = wav.frames();
@@ -101,6 +121,15 @@ final class TrackFiles implements AutoCloseable {
         if (end - windowStart >= SYNC_EVERY_SAMPLES) {
             closeWindow(end, "sync");
         }
+    }
+
+    private static boolean silent(short[] samples) {
+        for (short v : samples) {
+            if (v != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Writes a sync point for sample {@code at} from the current window, and starts a new window. */
@@ -182,7 +211,8 @@ final class TrackFiles implements AutoCloseable {
                         .put("serverUs", mapToServer(wav.frames()))
                         .put("arrivalSpanUs", lastArrivalUs - firstArrivalUs
                                 + lastChunkSamples * 1_000_000L / RATE)
-                        .put("silenceFilledSamples", gapsFilledSamples));
+                        .put("silenceFilledSamples", gapsFilledSamples)
+                        .put("leadingSilenceSkippedSamples", leadingSilenceSkipped));
             }
         } finally {
             try (wav; sync; vadOut) {

@@ -81,4 +81,39 @@ class TrackFilesTest {
         assertTrue(worst <= 1, "VAD frames on the sync points' timeline, off by at most " + worst + " µs");
         assertTrue(worstNominal >= 5_000, "the case tells the two apart: extrapolation is off by " + worstNominal + " µs");
     }
+
+    @Test
+    void aStreamsLeadingSilenceIsNotRecordedAndItsFirstSoundStartsTheFile() throws Exception {
+        // 0.5 s of digital silence played out before the connection delivered anything, in real time, then sound;
+        // then a second stream (a reconnect) that also starts with 0.3 s of silence, 1 s after the first ended
+        try (TrackFiles files = new TrackFiles(dir, "p", "p", ProtocolCodec.mapper(), 0, 0)) {
+            short[] tone = new short[480];
+            for (int i = 0; i < tone.length; i++) {
+                tone[i] = (short) (8000 * Math.sin(2 * Math.PI * 1000 * i / 48_000.0));
+            }
+            for (int k = 0; k < 250; k++) {
+                boolean sound = k >= 50;
+                files.append(new AudioChunk("p", sound ? tone : new short[480], T0 + k * 10_000L, 0, 0));
+            }
+            long second = T0 + 3_500_000;
+            for (int k = 0; k < 100; k++) {
+                files.append(new AudioChunk("p", k >= 30 ? tone : new short[480], second + k * 10_000L, 0, 1));
+            }
+        }
+        List<JsonNode> sync = lines(dir.resolve("p.sync.jsonl"));
+        JsonNode start = sync.get(1);
+        assertEquals("start", start.path("kind").asText());
+        assertEquals(T0 + 500_000, start.path("serverUs").asLong(), "sample 0 is the first sound, placed by its arrival");
+        JsonNode resume = sync.stream().filter(n -> "resume".equals(n.path("kind").asText())).findFirst().orElseThrow();
+        // the second stream's first sound at 3.8 s: the time between is filled silence, as for any gap
+        assertEquals(T0 + 3_800_000, resume.path("serverUs").asLong(), resume.toString());
+        assertEquals(3_300_000 * 48L / 1000, resume.path("sample").asLong(), resume.toString());
+        JsonNode end = sync.get(sync.size() - 1);
+        assertEquals((50 + 30) * 480, end.path("leadingSilenceSkippedSamples").asLong(), end.toString());
+        long wavFrames = (Files.size(dir.resolve("p.wav")) - WavWriter.HEADER_BYTES) / 2;
+        assertEquals(end.path("sample").asLong(), wavFrames);
+        assertEquals((200 + 70) * 480 + end.path("silenceFilledSamples").asLong(), wavFrames);
+        // the first sound is voice: the skipped silence, not the sound, is the VAD's background
+        assertEquals(1, lines(dir.resolve("p.vad.jsonl")).get(0).path("voiced").asInt());
+    }
 }
