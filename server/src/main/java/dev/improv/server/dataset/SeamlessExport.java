@@ -418,6 +418,7 @@ public final class SeamlessExport {
             // the performer's own local take is the primary audio; the media recorder's track is then the backup
             MediaTrack audio = local != null ? local.audio() : recorded;
             MediaTrack backup = local != null ? recorded : null;
+            String recorderFile = "sessions/" + id + "/media/" + t.participant() + ".wav";
             VideoFrames video = VideoFrames.find(media, t.participant());
             List<VideoFrames.Frame> shots = video == null ? List.of() : video.within(start, end);
             byte[] videoIndex = shots.isEmpty() ? null : VideoFrames.index(shots, start);
@@ -449,11 +450,11 @@ public final class SeamlessExport {
                     "seq", p.seq())).toList());
             meta.put("audio", audio == null ? null : map("file", key + ".wav", "sampleRate", MediaTrack.RATE,
                     "channels", 1, "bitsPerSample", 16, "frames", frames, "source", local != null ? "local" : "server",
-                    "sourceFile", local != null ? local.source() : "sessions/" + id + "/media/" + t.participant() + ".wav",
+                    "sourceFile", local != null ? local.source() : recorderFile,
                     "alignment", local != null ? local.alignment() : null));
             meta.put("backupAudio", backup == null ? null : map("file", key + ".backup.wav", "sampleRate",
                     MediaTrack.RATE, "channels", 1, "bitsPerSample", 16, "frames", frames, "source", "server",
-                    "sourceFile", "sessions/" + id + "/media/" + t.participant() + ".wav"));
+                    "sourceFile", recorderFile));
             meta.put("video", shots.isEmpty() ? null : map("file", key + ".frames.tar", "index", key + ".video.jsonl",
                     "container", "tar", "format", "jpeg", "frames", shots.size(),
                     "firstOffsetUs", shots.get(0).serverUs() - start,
