@@ -138,7 +138,7 @@ export class TakeRecorder extends EventTarget {
     const chunk = {
       take: this.take, participant: this.participant, index: this.index++, segment: this.segment,
       sample: this.segmentSamples, samples: count, clientUs: this.capture.stampUs(this.segmentSamples),
-      offsetUs: this.conn.offsetUs ?? 0, rttUs: this.conn.rttUs ?? 60_000_000, last,
+      offsetUs: this.conn.offsetUs ?? 0, rttUs: this.conn.rttUs ?? 60_000_000, last, capture: this.capture.kind,
       recorded: this.stats.recordedSamples - this.filled, pcm: pcm.buffer,
     };
     this.segmentSamples += count;
@@ -181,6 +181,7 @@ export class TakeRecorder extends EventTarget {
             clientUs: String(c.clientUs), segment: String(c.segment), offsetUs: String(c.offsetUs),
             rttUs: String(Math.max(0, Math.min(60_000_000, c.rttUs))), last: String(c.last),
             recorded: String(c.recorded) });
+          if (c.capture) q.set('capture', c.capture);
           const r = await fetch(`/api/takes/${encodeURIComponent(c.take)}/tracks/${encodeURIComponent(c.participant)}/chunks/${c.index}?${q}`,
             { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: c.pcm });
           status = r.status;

@@ -45,7 +45,7 @@ record LocalTake(MediaTrack audio, String source, Map<String, Object> alignment)
         }
         Map<String, Object> alignment = new LinkedHashMap<>();
         for (String field : new String[] {"firstSampleServerUs", "offsetFromSceneStartUs", "driftPpm", "alignErrorUs",
-                "clockOffsetUs", "clockRttUs", "complete", "chunks", "missing"}) {
+                "clockOffsetUs", "clockRttUs", "capture", "complete", "chunks", "missing"}) {
             JsonNode v = meta.path(field);
             alignment.put(field, v.isMissingNode() || v.isNull() ? null : ProtocolCodec.mapper().treeToValue(v, Object.class));
         }

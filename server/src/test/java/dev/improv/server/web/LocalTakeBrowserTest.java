@@ -476,6 +476,10 @@ class LocalTakeBrowserTest {
             }
             assertTrue(capture1.contains("\"processor\"") && status.contains("\"processor\""), report);
             assertTrue(capture4.contains("\"worklet\""), report);
+            // the track says which capture its samples came from (the dataset export carries it)
+            assertEquals("processor", meta1.path("capture").asText(), meta1.toString());
+            assertEquals("worklet", ProtocolCodec.mapper().readTree(rig.dataDir().resolve(track4.path("file").asText()
+                    .replace(".wav", ".json")).toFile()).path("capture").asText());
             // the server's alignErrorUs bounds what the time sync added (the rest it cannot see)
             assertTrue(Math.abs(idle.timeSyncErrorMs()) * 1000 <= track1.path("alignErrorUs").asLong(), report);
             assertTrue(Math.abs(loaded.timeSyncErrorMs()) * 1000 <= track3.path("alignErrorUs").asLong(), report);
