@@ -8,7 +8,6 @@ import dev.improv.server.protocol.ProtocolCodec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -35,29 +34,16 @@ class TrackFilesTest {
         }
     }
 
-    static List<JsonNode> lines(Path file) throws IOException {
-        List<JsonNode> out = new ArrayList<>();
-        for (String line : Files.readAllLines(file)) {
-            out.add(ProtocolCodec.mapper().readTree(line));
-        }
-        return out;
-    }
-
     @Test
     void voiceActivityTimesAreInterpolatedBetweenTheSyncPointsAroundThem() throws Exception {
         // the performer's audio clock runs 1 % slow against the server's: 10 ms of samples every 10.1 ms
         try (TrackFiles files = new TrackFiles(dir, "p", "p", ProtocolCodec.mapper(), 0, 0)) {
             feed(files, 500, 10_100);
         }
-        List<SampleTimeline.SyncPoint> points = new ArrayList<>();
-        for (JsonNode n : lines(dir.resolve("p.sync.jsonl"))) {
-            if (n.has("sample") && !"end".equals(n.path("kind").asText())) {
-                points.add(new SampleTimeline.SyncPoint(n.path("sample").asLong(), n.path("serverUs").asLong()));
-            }
-        }
+        SampleTimeline timeline = MediaFiles.timeline(dir.resolve("p.sync.jsonl"));
+        List<SampleTimeline.SyncPoint> points = timeline.points();
         assertTrue(points.size() >= 5, points.toString());
-        SampleTimeline timeline = new SampleTimeline(points, 48_000);
-        List<JsonNode> vad = lines(dir.resolve("p.vad.jsonl"));
+        List<JsonNode> vad = MediaFiles.lines(dir.resolve("p.vad.jsonl"));
         assertEquals(500, vad.size(), "one line per 10 ms frame");
         long lastPoint = points.get(points.size() - 1).sample();
         long worst = 0;
@@ -100,7 +86,7 @@ class TrackFilesTest {
                 files.append(new AudioChunk("p", k >= 30 ? tone : new short[480], second + k * 10_000L, 0, 1));
             }
         }
-        List<JsonNode> sync = lines(dir.resolve("p.sync.jsonl"));
+        List<JsonNode> sync = MediaFiles.lines(dir.resolve("p.sync.jsonl"));
         JsonNode start = sync.get(1);
         assertEquals("start", start.path("kind").asText());
         assertEquals(T0 + 500_000, start.path("serverUs").asLong(), "sample 0 is the first sound, placed by its arrival");
@@ -114,6 +100,6 @@ class TrackFilesTest {
         assertEquals(end.path("sample").asLong(), wavFrames);
         assertEquals((200 + 70) * 480 + end.path("silenceFilledSamples").asLong(), wavFrames);
         // the first sound is voice: the skipped silence, not the sound, is the VAD's background
-        assertEquals(1, lines(dir.resolve("p.vad.jsonl")).get(0).path("voiced").asInt());
+        assertEquals(1, MediaFiles.lines(dir.resolve("p.vad.jsonl")).get(0).path("voiced").asInt());
     }
 }
