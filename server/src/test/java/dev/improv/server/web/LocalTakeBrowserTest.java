@@ -36,7 +36,9 @@ import org.openqa.selenium.By;
  * could not be reached) and the page is reloaded: the chunks in IndexedDB are uploaded afterwards and the take is
  * complete. In the next take the browser's network is cut for 10 s: every chunk arrives once afterwards and the
  * track has no gap. A last take uses the AudioWorklet fallback (for browsers without MediaStreamTrackProcessor):
- * bounded at 300 ms, as measured (docs/recording.md).
+ * bounded at 300 ms, as measured (docs/recording.md). The room also has the server-side media recorder: its
+ * onsets of the same beeps, through its sync points, are printed next to the local take's (not asserted: it is
+ * the backup, and its own end-to-end test bounds it).
  */
 @Tag("browser")
 @ResourceLock(TestLocks.CPU)
@@ -257,6 +259,66 @@ class LocalTakeBrowserTest {
                 abs.isEmpty() ? Double.NaN : abs.get(abs.size() - 1), errors, timeSyncError, slips);
     }
 
+    /**
+     * The server-side media recorder's onsets of the same performer (every segment of its files), as server µs
+     * through their sync points, each against the reference's nearest beep: the backup's error in the same run.
+     */
+    static String serverSidePeer(List<JsonNode> tracks, List<List<Double>> truthPerTake) throws IOException {
+        String pid = tracks.get(0).path("participant").asText();
+        List<Double> onsetsUs = new ArrayList<>();
+        try (var dirs = Files.list(rig.dataDir().resolve("sessions"))) {
+            for (Path session : (Iterable<Path>) dirs::iterator) {
+                Path media = session.resolve("media");
+                if (!Files.isDirectory(media)) {
+                    continue;
+                }
+                try (var files = Files.list(media)) {
+                    for (Path wav : (Iterable<Path>) files::iterator) {
+                        String name = wav.getFileName().toString();
+                        Path sync = wav.resolveSibling(name.replace(".wav", ".sync.jsonl"));
+                        if (name.startsWith(pid) && name.endsWith(".wav") && Files.isRegularFile(sync)
+                                && !dev.improv.server.media.MediaFiles.lines(sync).isEmpty()) {
+                            var timeline = dev.improv.server.media.MediaFiles.timeline(sync);
+                            for (long s : onsets(wav)) {
+                                onsetsUs.add((double) timeline.serverMicros(s));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        StringBuilder out = new StringBuilder("server-side peer (same run, same reference):");
+        String[] labels = {"idle", "network cut", "two spinning processes"};
+        for (int k = 0; k < truthPerTake.size(); k++) {
+            List<Double> truth = truthPerTake.get(k);
+            if (truth.isEmpty()) {
+                continue;
+            }
+            // the take's own time, as its local track covers it
+            double from = tracks.get(k).path("firstSampleServerUs").asDouble();
+            double to = from + tracks.get(k).path("samples").asDouble() * 1e6 / RATE;
+            List<Double> abs = new ArrayList<>();
+            for (double at : onsetsUs) {
+                if (at < from || at > to) {
+                    continue;
+                }
+                double best = Double.MAX_VALUE;
+                for (double t : truth) {
+                    if (Math.abs(at - t) < Math.abs(best)) {
+                        best = at - t;
+                    }
+                }
+                if (Math.abs(best) < BEEP_EVERY_S * 1e6 / 2) { // else a beep the reference did not read (a reload)
+                    abs.add(Math.abs(best) / 1000);
+                }
+            }
+            abs.sort(null);
+            out.append(String.format(" %s: %d beeps, |error| p50 %.1f ms, max %.1f ms;", labels[k], abs.size(),
+                    abs.isEmpty() ? Double.NaN : abs.get(abs.size() / 2), abs.isEmpty() ? Double.NaN : abs.get(abs.size() - 1)));
+        }
+        return out.toString();
+    }
+
     void onStage(String window, boolean agree) {
         rig.humanClick(rig.on(window).findElement(By.id("join-button")));
         rig.awaitCheck(window);
@@ -323,7 +385,9 @@ class LocalTakeBrowserTest {
 
     @Test
     void aTakeIsUploadedAcrossAReloadAndItsBeepsArePlacedOnTheTimeline() throws Exception {
-        JsonNode room = rig.createRoom("{\"name\":\"Takes\",\"performers\":[\"Ana\"],\"moderators\":[\"Mo\",\"Console\"]}");
+        // recordMedia: the server-side peer records the same microphone, measured against the same reference
+        JsonNode room = rig.createRoom("{\"name\":\"Takes\",\"performers\":[\"Ana\"],\"moderators\":[\"Mo\",\"Console\"],"
+                + "\"recordMedia\":true}");
         String roomId = room.path("room").path("id").asText();
         JsonNode link = TestServer.link(room, "performer", 0);
         try (TestClient mo = TestClient.join(rig.roomSocketUrl(room, TestServer.link(room, "moderator", 0)))) {
@@ -418,7 +482,8 @@ class LocalTakeBrowserTest {
                         + ": " + cutOnsets);
             }
             assertTrue(cut.path("samples").asLong() >= 11 * RATE, "the whole take: " + cut);
-            Errors cutErrors = compare(cut, truth(ana, page2), page2);
+            List<Double> truth2 = truth(ana, page2);
+            Errors cutErrors = compare(cut, truth2, page2);
 
             // take 3: both cores busy (two spinning processes) for the whole take
             List<Double> truth3;
@@ -428,7 +493,7 @@ class LocalTakeBrowserTest {
             try {
                 rig.js(ana, TRUTH);
                 mo.send("{\"type\":\"scene_start\",\"title\":\"Loaded\"}");
-                Thread.sleep(8000);
+                Thread.sleep(11_000); // 22 beeps: the issue asks for at least 20
                 load = Files.readString(Path.of("/proc/loadavg")).trim();
                 truth3 = truth(ana, page2);
                 mo.send("{\"type\":\"scene_end\"}");
@@ -460,11 +525,12 @@ class LocalTakeBrowserTest {
                             + truthGaps + " times under load",
                     "true server - page clock offset " + Math.round(page1.trueOffsetUs()) + " µs; the page's: "
                             + meta1.path("clockOffsetUs") + " µs (round trip " + meta1.path("clockRttUs") + " µs)",
-                    implied);
+                    implied, serverSidePeer(List.of(track1, cut, track3), List.of(truth1, truth2, truth3)));
             Files.writeString(Files.createDirectories(Path.of("target")).resolve("local-take.log"), report + "\n");
             System.out.println(report);
             assertTrue(idle.beeps() + cutErrors.beeps() >= 20, report);
-            assertTrue(loaded.beeps() >= 10, report);
+            assertTrue(idle.beeps() >= 20 && loaded.beeps() >= 20, "issue 17: at least 20 beeps idle and under load "
+                    + report);
             assertTrue(fallback.beeps() >= 8, report);
             for (Errors e : List.of(idle, cutErrors, loaded)) {
                 // issue 17: within 10 ms of the server times, idle and under load (measured: under 0.3 ms)
