@@ -302,6 +302,17 @@ final class BrowserRig implements AutoCloseable, BeforeAllCallback, AfterEachCal
         return driver.switchTo().window(window);
     }
 
+    /** A Chrome DevTools Protocol command on a window's page (chromedriver's goog/cdp endpoint): its result. */
+    JsonNode cdp(String window, String command) throws IOException, InterruptedException {
+        on(window);
+        URI uri = URI.create("http://" + nsIp + ":" + DRIVER_PORT + "/session/" + driver.getSessionId()
+                + "/goog/cdp/execute");
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString("{\"cmd\":\"" + command
+                        + "\",\"params\":{}}")).build(), HttpResponse.BodyHandlers.ofString());
+        return ProtocolCodec.mapper().readTree(r.body()).path("value");
+    }
+
     Object js(String window, String script, Object... args) {
         on(window);
         return driver.executeScript(script, args);
