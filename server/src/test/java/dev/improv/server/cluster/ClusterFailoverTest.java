@@ -57,11 +57,17 @@ class ClusterFailoverTest {
     @BeforeAll
     static void natsCluster() throws Exception {
         nats = NatsClusterRig.start(dir, 3);
-        secret = dir.resolve("token-secret");
+        secret = tokenSecret(dir);
+    }
+
+    /** A token secret file that every node of a test's cluster reads (links signed by one work on all). */
+    static Path tokenSecret(Path dir) throws java.io.IOException {
+        Path secret = dir.resolve("token-secret");
         byte[] key = new byte[32];
         ThreadLocalRandom.current().nextBytes(key);
         Files.writeString(secret, Base64.getEncoder().encodeToString(key));
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        return secret;
     }
 
     @AfterAll
@@ -138,7 +144,7 @@ class ClusterFailoverTest {
         }
     }
 
-    private static String join(KillableServer node, String roomId, JsonNode link, long lastSeq) {
+    static String join(KillableServer node, String roomId, JsonNode link, long lastSeq) {
         return node.ws("/ws/rooms/" + roomId + "?token=" + link.path("token").asText()
                 + (lastSeq >= 0 ? "&lastSeq=" + lastSeq : ""));
     }
@@ -447,7 +453,7 @@ class ClusterFailoverTest {
     }
 
     /** Sends {@code count} prompts "{@code text} i" with cids "{@code cid}i", i from 0. */
-    private static void prompts(TestClient client, String text, String cid, int count) {
+    static void prompts(TestClient client, String text, String cid, int count) {
         for (int i = 0; i < count; i++) {
             client.send("{\"type\":\"prompt\",\"text\":\"" + text + " " + i + "\",\"cid\":\"" + cid + i + "\"}");
         }
@@ -530,7 +536,7 @@ class ClusterFailoverTest {
      * Connects as a page does after a 1001: again, a moment later, while the room's takeover is not done (the node
      * answers 1001 again), until welcomed — within 40 s.
      */
-    private static TestClient resume(String url) throws InterruptedException {
+    static TestClient resume(String url) throws InterruptedException {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
         for (;;) {
             TestClient c = TestClient.connect(url);
@@ -576,7 +582,7 @@ class ClusterFailoverTest {
         return out;
     }
 
-    private static long lastSeq(TestClient c) {
+    static long lastSeq(TestClient c) {
         long last = 0;
         for (JsonNode m : c.received()) {
             if (m.has("seq")) {
