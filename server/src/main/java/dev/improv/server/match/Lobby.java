@@ -108,6 +108,11 @@ public final class Lobby {
         return time;
     }
 
+    /** Who played with whom recently (read-only use: tests and the pool's state). */
+    PartnerHistory partnerHistory() {
+        return history;
+    }
+
     /** Performers waiting to be matched (not those holding an offer). */
     public int waitingCount() {
         return pool.size();
