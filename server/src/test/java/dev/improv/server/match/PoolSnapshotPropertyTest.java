@@ -87,7 +87,8 @@ class PoolSnapshotPropertyTest {
     /** What a pool shows, after driving it on: the same inputs on both sides, every answer collected. */
     private static List<Object> probe(PoolFold fold, Generated g) {
         List<Object> seen = new ArrayList<>();
-        long t = g.end;
+        long t = g.end + g.config.offerTimeoutMs();
+        seen.add(fold.apply(new LobbyFact.Ticked(t))); // every open offer ends: who had accepted waits again
         List<String> offers = new ArrayList<>();
         for (String pid : g.performers) {
             List<LobbyEvent> answer = fold.apply(new LobbyFact.Joined(pid, Set.of("en"), Set.of(), false, Set.of(),
@@ -120,6 +121,12 @@ class PoolSnapshotPropertyTest {
             seen.add(fold.apply(new LobbyFact.Ticked(t + later)));
         }
         t += 400_000;
+        for (var room : g.roomPids.entrySet()) { // performers come back, the scenes running there end
+            for (String pid : room.getValue()) {
+                seen.add(fold.apply(new LobbyFact.PerformerPresent(room.getKey(), pid, ++t)));
+            }
+            seen.add(fold.apply(new LobbyFact.SceneEnded(room.getKey(), t += 1_000)));
+        }
         for (String offerId : g.offerIds) {
             seen.add(fold.apply(new LobbyFact.RoomClosed(offerId, "room-" + offerId)));
         }
@@ -151,6 +158,8 @@ class PoolSnapshotPropertyTest {
         final Set<String> performers = new TreeSet<>();
         final Set<String> moderators = new TreeSet<>();
         final Set<String> offerIds = new LinkedHashSet<>();
+        /** Every room opened, by room id, with its performers. */
+        final java.util.Map<String, List<String>> roomPids = new java.util.LinkedHashMap<>();
         long end;
     }
 
@@ -229,6 +238,7 @@ class PoolSnapshotPropertyTest {
                         live.apply(opened);
                         g.facts.add(opened);
                         openRooms.add(c.offerId());
+                        g.roomPids.put("room-" + c.offerId(), c.pids());
                     }
                 }
             }
