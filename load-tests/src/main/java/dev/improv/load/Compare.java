@@ -33,9 +33,9 @@ public final class Compare {
             }
         }
         System.out.println("| case | target | rounds | p50 CO | p90 CO | p99 CO | p99 CO best round | p99.9 CO | max CO | lost (sum) "
-                + "| CPU gen | CPU server | server µs CPU / delivery | server ctx switches / delivery "
+                + "| CPU gen | CPU server | server µs CPU / delivery | µs / delivery without JIT | server ctx switches / delivery "
                 + "| load at start (each round) |");
-        System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         for (var e : byKey.entrySet()) {
             List<JsonNode> rs = e.getValue();
             StringBuilder loads = new StringBuilder();
@@ -44,13 +44,14 @@ public final class Compare {
                 loads.append(r.path("loadAvgStart").asText().split(" ")[0]).append(' ');
                 lost += r.path("lost").asLong();
             }
-            System.out.printf(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s|%n",
+            System.out.printf(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s|%n",
                     e.getKey(),
                     rs.size(), med(rs, "latencyCorrected", "p50"), med(rs, "latencyCorrected", "p90"),
                     med(rs, "latencyCorrected", "p99"), min(rs, "latencyCorrected", "p99"),
                     med(rs, "latencyCorrected", "p999"),
                     med(rs, "latencyCorrected", "max"), lost, med(rs, "cpu", "generatorPct"),
                     med(rs, "cpu", "serverPct"), med(rs, "cpu", "serverCpuMicrosPerDelivery"),
+                    med(rs, "cpu", "serverCpuMicrosPerDeliveryWithoutJit"),
                     med(rs, "cpu", "serverSwitchesPerDelivery"), loads);
         }
     }

@@ -135,9 +135,14 @@ final class FlowScenario implements WsClients.Listener {
         long switches = out.path("cpu").path("serverContextSwitches").asLong(-1);
         if (switches >= 0 && deliveries > 0) {
             ((ObjectNode) out.get("cpu")).put("serverSwitchesPerDelivery", Measure.round((double) switches / deliveries));
-            ((ObjectNode) out.get("cpu")).put("serverCpuMicrosPerDelivery", Measure.round(
-                    out.path("cpu").path("serverPct").asDouble() / 100 * out.path("cpu").path("seconds").asDouble()
-                            * 1e6 / deliveries));
+            ObjectNode cpu = (ObjectNode) out.get("cpu");
+            double seconds = cpu.path("seconds").asDouble();
+            double serverPct = cpu.path("serverPct").asDouble();
+            cpu.put("serverCpuMicrosPerDelivery", Measure.round(serverPct / 100 * seconds * 1e6 / deliveries));
+            if (cpu.has("serverJitPct")) {
+                cpu.put("serverCpuMicrosPerDeliveryWithoutJit", Measure.round(
+                        (serverPct - cpu.path("serverJitPct").asDouble()) / 100 * seconds * 1e6 / deliveries));
+            }
         }
         long drainEnd = System.nanoTime() + drainNanos;
         while (System.nanoTime() < drainEnd && received.sum() < expected.sum()) {

@@ -13,6 +13,7 @@ final class Measure {
     private long startNanos;
     private double genStart;
     private double serverStart;
+    private double serverJitStart;
     private String loadStart;
     private long serverSwitchesStart;
     private long genSwitchesStart;
@@ -25,6 +26,7 @@ final class Measure {
         startNanos = System.nanoTime();
         genStart = ProcStats.cpuSeconds(selfPid);
         serverStart = serverPid > 0 ? ProcStats.cpuSeconds(serverPid) : -1;
+        serverJitStart = serverPid > 0 ? ProcStats.jitCpuSeconds(serverPid) : -1;
         loadStart = ProcStats.loadAverage();
         genSwitchesStart = ProcStats.contextSwitches(selfPid);
         serverSwitchesStart = serverPid > 0 ? ProcStats.contextSwitches(serverPid) : -1;
@@ -40,6 +42,10 @@ final class Measure {
         if (serverPid > 0) {
             double srv = ProcStats.cpuSeconds(serverPid) - serverStart;
             cpu.put("serverPct", round(100 * srv / seconds));
+            double jit = ProcStats.jitCpuSeconds(serverPid) - serverJitStart;
+            if (serverJitStart >= 0 && jit >= 0) {
+                cpu.put("serverJitPct", round(100 * jit / seconds));
+            }
             out.put("serverRssMiB", round(ProcStats.rssBytes(serverPid) / 1048576.0));
             cpu.put("serverContextSwitches", ProcStats.contextSwitches(serverPid) - serverSwitchesStart);
         }

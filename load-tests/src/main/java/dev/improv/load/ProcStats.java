@@ -30,6 +30,35 @@ final class ProcStats {
     }
 
     /**
+     * CPU seconds of a JVM's just-in-time compiler threads ({@code C1/C2 CompilerThread*}), summed over its threads,
+     * or -1. Reported apart because it is warm-up, not work per message: a server with more code keeps compiling
+     * for tens of seconds after the load starts (ours: a C2 thread at 20 % of a core 15 s in, 8 % at 45 s), and a
+     * short benchmark would charge that to every delivery. Other processes (Node) have no such threads here: V8
+     * compiles on its worker threads, which this cannot tell from its GC work.
+     */
+    static double jitCpuSeconds(long pid) {
+        long ticks = 0;
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path t : tasks.toList()) {
+                try {
+                    String name = Files.readString(t.resolve("comm"));
+                    if (!name.startsWith("C") || !name.contains("CompilerThre")) {
+                        continue;
+                    }
+                    String stat = Files.readString(t.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                } catch (IOException e) {
+                    // the thread ended while we listed (compiler threads come and go): its time is lost for both
+                }
+            }
+            return ticks / TICKS_PER_SECOND;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
      * Context switches (voluntary + involuntary) summed over the threads of a process, or -1. A thread that wakes
      * another (a task handed to an event loop parked in epoll_wait) shows up here, which is why this is reported
      * per delivered message.

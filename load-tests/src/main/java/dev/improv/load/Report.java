@@ -50,9 +50,10 @@ public final class Report {
                 + "(lower is better; best peer = lowest CO p99).\n\n");
         md.append("| case | target | p50 raw | p90 raw | p99 raw | p99.9 raw | max raw | p50 CO | p90 CO | p99 CO "
                 + "| p99.9 CO | max CO | sent | expected | received | lost | unexpected | CPU gen | CPU server "
-                + "| server µs CPU / delivery | server ctx switches / delivery | server RSS MiB | load |\n");
+                + "| server µs CPU / delivery | of it JIT compiler % | µs / delivery without JIT "
+                + "| server ctx switches / delivery | server RSS MiB | load |\n");
         md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
-                + "|---:|---:|---:|---|\n");
+                + "|---:|---:|---:|---:|---:|---|\n");
         List<String> ratios = new ArrayList<>();
         for (var e : byCase.entrySet()) {
             List<JsonNode> flow = e.getValue().stream().filter(r -> r.has("latencyCorrected")).toList();
@@ -60,14 +61,15 @@ public final class Report {
                 JsonNode raw = r.path("latencyRaw");
                 JsonNode co = r.path("latencyCorrected");
                 md.append(String.format(Locale.ROOT,
-                        "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s |%n",
+                        "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |%n",
                         e.getKey(), r.path("target").asText(), n(raw, "p50"), n(raw, "p90"), n(raw, "p99"),
                         n(raw, "p999"), n(raw, "max"), n(co, "p50"), n(co, "p90"), n(co, "p99"), n(co, "p999"),
                         n(co, "max"), r.path("sent").asLong(), r.path("expected").asLong(),
                         r.path("received").asLong(), r.path("lost").asLong(), r.path("unexpected").asLong(),
                         n(r.path("cpu"), "generatorPct"), n(r.path("cpu"), "serverPct"),
-                        n(r.path("cpu"), "serverCpuMicrosPerDelivery"), n(r.path("cpu"), "serverSwitchesPerDelivery"),
-                        n(r, "serverRssMiB"), load(r)));
+                        n(r.path("cpu"), "serverCpuMicrosPerDelivery"), n(r.path("cpu"), "serverJitPct"),
+                        n(r.path("cpu"), "serverCpuMicrosPerDeliveryWithoutJit"),
+                        n(r.path("cpu"), "serverSwitchesPerDelivery"), n(r, "serverRssMiB"), load(r)));
             }
             JsonNode best = bestPeer(flow);
             for (JsonNode ours : flow.stream().filter(Report::ours).toList()) {
@@ -193,6 +195,29 @@ public final class Report {
                 continue;
             }
             verdict(md, verdicts, name, ok, evidence);
+        }
+        // #12: signal CPU per delivery <= 1.3x the bare relay's, in the same run.
+        for (JsonNode r : runs) {
+            if (!ours(r) || !r.path("scenario").asText().equals("signal")) {
+                continue;
+            }
+            JsonNode bare = runs.stream().filter(x -> x.path("case").equals(r.path("case"))
+                    && x.path("target").asText().equals("bare")).findFirst().orElse(null);
+            if (bare == null) {
+                continue;
+            }
+            double ourCpu = r.path("cpu").path("serverCpuMicrosPerDelivery").asDouble();
+            double bareCpu = bare.path("cpu").path("serverCpuMicrosPerDelivery").asDouble();
+            if (ourCpu <= 0 || bareCpu <= 0) {
+                continue;
+            }
+            double ourSteady = r.path("cpu").path("serverCpuMicrosPerDeliveryWithoutJit").asDouble(ourCpu);
+            double bareSteady = bare.path("cpu").path("serverCpuMicrosPerDeliveryWithoutJit").asDouble(bareCpu);
+            verdict(md, verdicts, r.path("case").asText() + " (" + r.path("target").asText()
+                            + "): server CPU per delivery ≤ 1.3× the bare relay's", ourCpu <= 1.3 * bareCpu,
+                    String.format(Locale.ROOT, "%.1f vs %.1f µs (×%.2f); without the JIT compiler's threads %.1f vs "
+                                    + "%.1f µs (×%.2f)", ourCpu, bareCpu, ourCpu / bareCpu, ourSteady, bareSteady,
+                            ourSteady / bareSteady));
         }
         JsonNode bareIdle = runs.stream().filter(r -> r.path("scenario").asText().equals("idle")
                 && r.path("target").asText().startsWith("bare")).findFirst().orElse(null);
