@@ -34,18 +34,27 @@ class PoolCompactionRestartTest {
     private static final String POOL = "compacted-pool";
     /** Join and leave cycles of the churning performer: ~1.5 KB of log per join, ~4 MB in all. */
     private static final int CYCLES = 2_600;
+    private static final int BURST = 260;
 
     @TempDir
     Path data;
 
+    private long t0;
+
+    private void phase(String what) {
+        System.out.printf("pool compaction test phase: %-22s %6d ms%n", what, (System.nanoTime() - t0) / 1_000_000);
+    }
+
     @Test
     void oldSegmentsGoAndThePoolComesBackFromItsSnapshot() throws Exception {
+        t0 = System.nanoTime();
         String[] flags = {"--log-segment-bytes", "1048576", "--log-checkpoint-bytes", "1048576",
                 "--ws-read-bytes-per-second", "67108864", "--resume-window-ms", "60000"};
         Map<String, String> links = new HashMap<>();
         Map<String, JsonNode> timeBefore = new HashMap<>();
         Map<Integer, Long> segmentsBefore;
         try (KillableServer first = KillableServer.start(data, flags)) {
+            phase("first started");
             assertEquals(201, first.admin("POST", "/api/pools", "{\"id\":\"" + POOL + "\",\"consentVersion\":1,"
                     + "\"consentText\":\"recorded\",\"roomSize\":2}").statusCode());
             for (String who : List.of("mod", "p1", "p2", "p3", "p4", "churn")) {
@@ -76,6 +85,7 @@ class PoolCompactionRestartTest {
             rm.send("{\"type\":\"scene_end\"}");
             r2.await("scene_ended");
             assertEquals(200, first.admin("DELETE", "/api/rooms/" + room, null).statusCode());
+            phase("scene played");
             // p3 and p4 wait, in this order (no common language)
             TestClient p3 = queue(first, links.get("p3"), "fr");
             assertEquals(1, p3.await("lobby_queued").path("position").asInt());
@@ -86,11 +96,19 @@ class PoolCompactionRestartTest {
             TestClient churn = TestClient.connect(first.ws(links.get("churn")));
             churn.await("lobby_welcome");
             String join = bigJoin();
-            for (int i = 0; i < CYCLES; i++) {
-                churn.send(join);
-                churn.send("{\"type\":\"lobby_leave\"}");
+            // in bursts of under half a segment with a pause of more than a lobby tick after each: every roll is
+            // answered by a snapshot before the next one (answering two rolls with one is fine, but then which
+            // segments go is harder to predict)
+            for (int burst = 0; burst * BURST < CYCLES; burst++) {
+                for (int i = 0; i < BURST; i++) {
+                    churn.send(join);
+                    churn.send("{\"type\":\"lobby_leave\"}");
+                }
+                int done = (burst + 1) * BURST;
+                Awaitility.await().atMost(60, TimeUnit.SECONDS).until(() -> churn.ofType("lobby_left").size() >= done);
+                Thread.sleep(300);
             }
-            Awaitility.await().atMost(60, TimeUnit.SECONDS).until(() -> churn.ofType("lobby_left").size() >= CYCLES);
+            phase("churn done");
             // retention deletes the first segments once later snapshots of the pool are durable
             Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> !segments().containsKey(1)
                     && !segments().containsKey(2));
@@ -105,6 +123,7 @@ class PoolCompactionRestartTest {
                     "the server log says which segment retention deleted");
             first.output().stream().filter(l -> l.contains("deleted") || l.contains("checkpoint at"))
                     .forEach(l -> System.out.println("first server: " + l));
+            phase("segments deleted");
             first.kill();
             for (TestClient c : List.of(mod, p1, p2, p3, p4, churn, r1, r2, rm)) {
                 c.abort();
@@ -118,6 +137,7 @@ class PoolCompactionRestartTest {
         assertTrue(last >= 4, "the churn rolled several segments: " + segmentsBefore);
 
         try (KillableServer second = KillableServer.start(data, flags)) {
+            phase("second started");
             JsonNode pool = second.adminJson("GET", "/api/pools/" + POOL, null);
             assertEquals(2, pool.path("waiting").asInt(), pool.toString());
             assertFalse(second.output().stream().anyMatch(l -> l.contains("not rebuilt")), "the pool had a start");
@@ -141,6 +161,7 @@ class PoolCompactionRestartTest {
                     assertEquals(before.path("lobbyMs").asLong(), now.path("lobbyMs").asLong(), before + " " + now);
                 }
             }
+            phase("queue and time");
             // partner history: p1 and p2 queue again and are not paired again
             TestClient p1 = queue(second, links.get("p1"), "en");
             TestClient p2 = queue(second, links.get("p2"), "en");
