@@ -87,6 +87,7 @@ public final class ClusterNode implements AutoCloseable {
             this.jsm = nats.jetStreamManagement();
             this.js = nats.jetStream();
             this.leasesBucket = setUp();
+            makeContexts();
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             nats.close();
             throw e;
@@ -224,6 +225,40 @@ public final class ClusterNode implements AutoCloseable {
 
     JetStreamManagement jsm() {
         return jsm;
+    }
+
+    /**
+     * JetStream contexts whose requests give up after {@code timeout} instead of the connection's 5 s; one of
+     * {@link #REQUEST_TIMEOUTS}. A takeover reads the room's subject while JetStream may still be electing the
+     * leader that a dead NATS server held: a request sent then gets no answer and waits its whole timeout, although
+     * the next one, sent a moment after the election, is answered in milliseconds. Made when the node joins:
+     * making a key-value handle asks JetStream about its stream, which is what fails during an election.
+     */
+    Contexts withTimeout(Duration timeout) {
+        Contexts c = contexts.get(timeout);
+        if (c == null) {
+            throw new IllegalArgumentException("no JetStream contexts for a " + timeout + " timeout");
+        }
+        return c;
+    }
+
+    /** The request timeouts a takeover uses (see {@link #withTimeout}). */
+    static final List<Duration> REQUEST_TIMEOUTS = List.of(Duration.ofSeconds(1), Duration.ofSeconds(2),
+            Duration.ofSeconds(5));
+
+    record Contexts(JetStream js, JetStreamManagement jsm, KeyValue leases) {
+    }
+
+    private final Map<Duration, Contexts> contexts = new java.util.HashMap<>();
+
+    private void makeContexts() throws IOException {
+        for (Duration timeout : REQUEST_TIMEOUTS) {
+            io.nats.client.JetStreamOptions options = io.nats.client.JetStreamOptions.builder()
+                    .requestTimeout(timeout).build();
+            contexts.put(timeout, new Contexts(nats.jetStream(options), nats.jetStreamManagement(options),
+                    nats.keyValue(LEASE_BUCKET, io.nats.client.KeyValueOptions.builder().jetStreamOptions(options)
+                            .build())));
+        }
     }
 
     KeyValue leaseBucket() {

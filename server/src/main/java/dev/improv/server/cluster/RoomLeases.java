@@ -14,6 +14,7 @@ import io.nats.client.api.KeyValueWatcher;
 import io.nats.client.api.PublishAck;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -42,6 +43,15 @@ final class RoomLeases {
     static final String RELEASED = "-";
     private static final int WRONG_LAST_SEQUENCE = 10071;
     private static final int FENCE_ATTEMPTS = 5;
+    /**
+     * Each request of a takeover (the lease update, the reads, the fence) waits 1 s for its answer, 2 s after 12
+     * failed attempts and the usual 5 s after 20. JetStream electing the leaders that a dead NATS server held
+     * answers nothing for seconds (4-17 s here, measured by the attempts that failed); a request sent then waits
+     * its whole timeout although the next one, sent just after the election, is answered in milliseconds. With
+     * 5 s from the start (ClusterFailoverTest, stream leader then owner killed) the room came back 7.4-12.4 s after
+     * the kill in 4 runs, the attempt after the first timeout taking 0.1-0.4 s. Growing in the end, so that a
+     * JetStream that is merely slow (a loaded box) is still read.
+     */
 
     /** What the watcher last saw of a lease. */
     record Observed(String owner, long revision, long seenNanos) {
@@ -60,6 +70,10 @@ final class RoomLeases {
     /** Rooms whose lease this node took but whose log could not be read or fenced yet (JetStream electing a
      * leader): retried on every scan while the lease is renewed. Lease thread only. */
     private final Map<String, Long> restoring = new HashMap<>();
+    /** Failed rebuild attempts of the rooms in {@link #restoring}. Lease thread only. */
+    private final Map<String, Integer> failedAttempts = new HashMap<>();
+    /** Failed attempts to take an expired lease, per room, while they fail. Lease thread only. */
+    private final Map<String, Integer> takeoverFailures = new HashMap<>();
     /** Rooms whose takeover failed for want of JetStream, said once. Lease thread only. */
     private final java.util.Set<String> unreachable = new java.util.HashSet<>();
     /** Every lease in the bucket as last seen; written by the watcher's thread, read by any. */
@@ -83,6 +97,12 @@ final class RoomLeases {
         return sentNanos + leaseNanos - leaseNanos / 6;
     }
 
+    /** How long each request of a takeover may wait after {@code failedBefore} failed attempts. */
+    private static Duration patience(int failedBefore) {
+        List<Duration> steps = ClusterNode.REQUEST_TIMEOUTS; // 1 s, 2 s, 5 s
+        return failedBefore < 12 ? steps.get(0) : failedBefore < 20 ? steps.get(1) : steps.get(2);
+    }
+
     void start() {
         try {
             kv.watchAll(new Watcher());
@@ -93,9 +113,11 @@ final class RoomLeases {
             throw new ClusterUnavailableException("interrupted while watching the lease bucket", e);
         }
         long lease = node.settings().leaseMs();
-        node.leaseThread().scheduleWithFixedDelay(this::renew, lease / 3, lease / 3, TimeUnit.MILLISECONDS);
+        node.leaseThread().scheduleWithFixedDelay(everyTime("a lease renewal", this::renew), lease / 3, lease / 3,
+                TimeUnit.MILLISECONDS);
         long scan = Math.max(50, Math.min(250, lease / 6));
-        node.leaseThread().scheduleWithFixedDelay(this::scan, scan, scan, TimeUnit.MILLISECONDS);
+        node.leaseThread().scheduleWithFixedDelay(everyTime("a lease scan", this::scan), scan, scan,
+                TimeUnit.MILLISECONDS);
     }
 
     /** The lease of {@code roomId} as last seen, or null when there is none. Any thread. */
@@ -170,6 +192,21 @@ final class RoomLeases {
         }
     }
 
+    /**
+     * A periodic task of the lease thread that never ends its schedule: {@link java.util.concurrent.ScheduledExecutorService} cancels a
+     * task for good when it throws, and a node whose scan had thrown once would never again take a room over or
+     * notice a dead owner.
+     */
+    private static Runnable everyTime(String what, Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (RuntimeException | Error e) {
+                LOG.error("cluster: {} failed; carrying on at the next one", what, e);
+            }
+        };
+    }
+
     private void renew() {
         for (Map.Entry<String, Long> e : new ArrayList<>(owned.entrySet())) {
             try {
@@ -196,10 +233,12 @@ final class RoomLeases {
         for (Map.Entry<String, Long> e : new ArrayList<>(restoring.entrySet())) {
             if (!owned.containsKey(e.getKey())) {
                 restoring.remove(e.getKey()); // the lease went meanwhile
+                failedAttempts.remove(e.getKey());
             } else {
                 rebuild(e.getKey(), "(retry)", e.getValue());
             }
         }
+        takeoverFailures.keySet().removeIf(roomId -> !observed.containsKey(roomId));
         for (Map.Entry<String, Observed> e : observed.entrySet()) {
             if (!owned.containsKey(e.getKey()) && expired(e.getValue())) {
                 takeOver(e.getKey(), e.getValue());
@@ -212,10 +251,18 @@ final class RoomLeases {
         long rev;
         long sent = System.nanoTime();
         try {
-            rev = kv.update(roomId, me, lease.revision());
+            // the bucket's leader may be the NATS server that died: the same short, growing patience as the reads
+            rev = node.withTimeout(patience(takeoverFailures.getOrDefault(roomId, 0))).leases()
+                    .update(roomId, me, lease.revision());
+            takeoverFailures.remove(roomId);
+            LOG.info("cluster: lease of room {} taken from {} (last renewal seen {} ms ago; the update took {} ms)",
+                    roomId, lease.owner(), TimeUnit.NANOSECONDS.toMillis(sent - lease.seenNanos()),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent));
         } catch (JetStreamApiException e) {
+            takeoverFailures.remove(roomId);
             return; // another node was faster; the watcher shows who
         } catch (IOException e) {
+            takeoverFailures.merge(roomId, 1, Integer::sum);
             if (unreachable.add(roomId)) { // once per streak: the scan retries every few hundred ms
                 LOG.info("cluster: lease of room {} (expired {} ms ago) not taken yet: {}", roomId,
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lease.seenNanos() - leaseNanos),
@@ -232,18 +279,25 @@ final class RoomLeases {
     /** Fences and rebuilds a room whose lease this node holds; on failure it is retried on the next scan. */
     private void rebuild(String roomId, String from, long leaseSent) {
         long start = System.nanoTime();
+        int failed = failedAttempts.getOrDefault(roomId, 0);
+        Duration patience = patience(failed);
         try {
-            boolean rebuilt = restore(roomId, leaseSent);
+            boolean rebuilt = restore(roomId, leaseSent, patience);
             restoring.remove(roomId);
+            failedAttempts.remove(roomId);
             if (rebuilt) {
                 node.metrics().tookOver();
-                LOG.info("cluster: node {} took room {} over from {} in {} ms", node.name(), roomId, from,
-                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+                LOG.info("cluster: node {} took room {} over from {} in {} ms (after {} failed attempts)",
+                        node.name(), roomId, from, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), failed);
             }
         } catch (IOException | JetStreamApiException | RuntimeException e) {
-            if (restoring.put(roomId, leaseSent) == null) {
-                LOG.warn("cluster: room {} not rebuilt yet, retrying while its lease is held: {}", roomId,
-                        e.toString());
+            restoring.put(roomId, leaseSent);
+            failedAttempts.put(roomId, failed + 1);
+            // the first failure and then every fourth: a JetStream outage retries every scan for as long as it lasts
+            if (failed % 4 == 0) {
+                LOG.warn("cluster: room {} not rebuilt yet (attempt {}, {} ms, requests bounded by {} ms), "
+                                + "retrying while its lease is held: {}", roomId, failed + 1,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), patience.toMillis(), e.toString());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -254,10 +308,10 @@ final class RoomLeases {
      * Fences the room's log and rebuilds the room from it. False when there is nothing to rebuild (no session,
      * or it closed): the lease is deleted.
      */
-    private boolean restore(String roomId, long leaseSent)
+    private boolean restore(String roomId, long leaseSent, Duration patience)
             throws IOException, JetStreamApiException, InterruptedException {
         for (int attempt = 1; attempt <= FENCE_ATTEMPTS; attempt++) {
-            RoomStream.Contents log = RoomStream.read(node, roomId);
+            RoomStream.Contents log = RoomStream.read(node, roomId, patience);
             SessionRecords.Fold fold = new SessionRecords.Fold();
             for (var r : log.records()) {
                 fold.add(r);
@@ -277,9 +331,9 @@ final class RoomLeases {
                     node.name())));
             PublishAck ack;
             try {
-                ack = node.js().publish(StreamJournal.subject(roomId), fence, PublishOptions.builder()
-                        .expectedLastSubjectSequence(log.lastSubjectSeq())
-                        .messageId(fold.sessionId() + "-owner-" + UUID.randomUUID()).build());
+                ack = node.withTimeout(patience).js().publish(StreamJournal.subject(roomId), fence,
+                        PublishOptions.builder().expectedLastSubjectSequence(log.lastSubjectSeq())
+                                .messageId(fold.sessionId() + "-owner-" + UUID.randomUUID()).build());
             } catch (JetStreamApiException e) {
                 if (e.getApiErrorCode() == WRONG_LAST_SEQUENCE) {
                     continue; // the old owner appended meanwhile: read again

@@ -21,7 +21,8 @@ import java.util.Map;
 final class RoomStream {
     /** No message on the subject (JetStream's "no message found"). */
     private static final int NO_MESSAGE = 10037;
-    private static final Duration NEXT_MESSAGE = Duration.ofSeconds(5);
+    /** How long a read waits for the next message of the subject (or any request) unless told otherwise. */
+    static final Duration PATIENCE = Duration.ofSeconds(5);
 
     private RoomStream() {
     }
@@ -47,26 +48,42 @@ final class RoomStream {
 
     static Contents read(ClusterNode node, String roomId) throws IOException, JetStreamApiException,
             InterruptedException {
+        return read(node, roomId, PATIENCE);
+    }
+
+    /** As {@link #read(ClusterNode, String)}, each request and each wait for a message bounded by {@code patience}. */
+    static Contents read(ClusterNode node, String roomId, Duration patience) throws IOException,
+            JetStreamApiException, InterruptedException {
+        ClusterNode.Contexts jet = node.withTimeout(patience);
         String subject = StreamJournal.subject(roomId);
+        long start = System.nanoTime();
         long last;
         try {
-            last = node.jsm().getLastMessage(ClusterNode.STREAM, subject).getSeq();
+            last = jet.jsm().getLastMessage(ClusterNode.STREAM, subject).getSeq();
         } catch (JetStreamApiException e) {
             if (e.getApiErrorCode() == NO_MESSAGE) {
                 return new Contents(List.of(), 0);
             }
             throw e;
+        } catch (IOException e) {
+            throw phase("asking for the subject's last message", start, e);
         }
         List<WalRecord> records = new ArrayList<>();
-        JetStreamSubscription sub = node.js().subscribe(subject,
-                PushSubscribeOptions.builder().stream(ClusterNode.STREAM).ordered(true).build());
+        JetStreamSubscription sub;
+        long subscribing = System.nanoTime();
+        try {
+            sub = jet.js().subscribe(subject,
+                    PushSubscribeOptions.builder().stream(ClusterNode.STREAM).ordered(true).build());
+        } catch (IOException e) {
+            throw phase("creating the ordered consumer", subscribing, e);
+        }
         try {
             long seq = 0;
             while (seq < last) {
-                Message m = sub.nextMessage(NEXT_MESSAGE);
+                Message m = sub.nextMessage(patience);
                 if (m == null) {
                     throw new IOException("room " + roomId + ": the stream stopped before sequence " + last
-                            + " (at " + seq + ")");
+                            + " (at " + seq + ", " + patience.toMillis() + " ms without a message)");
                 }
                 seq = m.metaData().streamSequence();
                 records.addAll(SessionRecords.unframe(m.getData()));
@@ -75,5 +92,11 @@ final class RoomStream {
         } finally {
             sub.unsubscribe();
         }
+    }
+
+    /** Which request failed and after how long: a takeover's time goes to the requests that timed out. */
+    private static IOException phase(String what, long startNanos, IOException cause) {
+        return new IOException(what + " failed after " + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(
+                System.nanoTime() - startNanos) + " ms: " + cause.getMessage(), cause);
     }
 }
