@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Pool facts are compacted, for real: a server process with 1 MiB log segments runs a pool whose queue holds two
- * performers while a third joins and leaves thousands of times (about 4 MB of pool facts, several segment rolls,
+ * performers while a third joins and leaves 1,600 times (about 4 MB of pool facts, several segment rolls,
  * a pool snapshot after each). The segments that held only facts older than the pool's snapshots (and a session
  * that was exported) are deleted while it runs; after a SIGKILL and a restart the pool is back from its last
  * snapshot and the facts after it: the same queue order, waiting time that went on, the same partner history and
@@ -32,9 +32,10 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("integration")
 class PoolCompactionRestartTest {
     private static final String POOL = "compacted-pool";
-    /** Join and leave cycles of the churning performer: ~1.5 KB of log per join, ~4 MB in all. */
-    private static final int CYCLES = 2_600;
-    private static final int BURST = 260;
+    /** Join and leave cycles of the churning performer: ~2.4 KB of log per cycle, ~3.9 MB in all. */
+    private static final int CYCLES = 1_600;
+    /** Cycles per burst: under half a segment of log. */
+    private static final int BURST = 200;
 
     @TempDir
     Path data;
@@ -92,7 +93,7 @@ class PoolCompactionRestartTest {
             TestClient p4 = queue(first, links.get("p4"), "de");
             assertEquals(2, p4.await("lobby_queued").path("position").asInt());
 
-            // the churn: big joins (16 tags, 16 avoids of 40 characters) and leaves, pipelined
+            // the churn: big joins (16 languages, tags and avoids of 40 characters) and leaves, pipelined
             TestClient churn = TestClient.connect(first.ws(links.get("churn")));
             churn.await("lobby_welcome");
             String join = bigJoin();
@@ -192,15 +193,18 @@ class PoolCompactionRestartTest {
     }
 
     private static String bigJoin() {
-        StringBuilder tags = new StringBuilder();
-        StringBuilder avoid = new StringBuilder();
+        return "{\"type\":\"lobby_join\",\"languages\":[" + sixteen("l") + "],\"tags\":[" + sixteen("t")
+                + "],\"avoid\":[" + sixteen("a") + "],\"consentVersion\":1}";
+    }
+
+    /** The most a lobby_join list may hold: 16 items of 40 characters, starting with {@code prefix}. */
+    private static String sixteen(String prefix) {
+        StringBuilder out = new StringBuilder();
         for (int i = 0; i < 16; i++) {
-            String pad = "x".repeat(36);
-            tags.append(i == 0 ? "" : ",").append("\"t").append(String.format("%02d", i)).append(pad).append('"');
-            avoid.append(i == 0 ? "" : ",").append("\"a").append(String.format("%02d", i)).append(pad).append('"');
+            out.append(i == 0 ? "" : ",").append('"').append(prefix).append(String.format("%02d", i))
+                    .append("x".repeat(37)).append('"');
         }
-        return "{\"type\":\"lobby_join\",\"languages\":[\"xx\"],\"tags\":[" + tags + "],\"avoid\":[" + avoid
-                + "],\"consentVersion\":1}";
+        return out.toString();
     }
 
     private static TestClient queue(KillableServer server, String path, String language) {
