@@ -429,9 +429,10 @@ function showScene(active, number, title) {
 
 /** The uploader runs from page load: chunks an earlier page of this link left in IndexedDB go up first. */
 async function startTakes() {
-  if (!window.indexedDB || !window.AudioWorkletNode) return;
+  if (!window.indexedDB || !(window.MediaStreamTrackProcessor || window.AudioWorkletNode)) return;
   const takes = new TakeRecorder({ conn: { get offsetUs() { return state.conn ? state.conn.offsetUs : null; },
-    get rttUs() { return state.conn ? state.conn.rttUs : null; } }, token: page.token, participant: page.claims.pid });
+    get rttUs() { return state.conn ? state.conn.rttUs : null; },
+    sync() { if (state.conn) state.conn.sendTimeSync(); } }, token: page.token, participant: page.claims.pid });
   takes.addEventListener('change', showTake);
   try {
     await takes.init();
@@ -759,10 +760,12 @@ page.expose({
   cues: () => [...state.cues],
   reportsSent: () => state.reportsSent,
   take: () => (state.takes ? { ...state.takes.numbers(), stamps: state.takes.stats.stamps, dropped: state.takes.stats.dropped,
-    segment: state.takes.stats.segment, duplicates: state.takes.stats.duplicates } : null),
+    segment: state.takes.stats.segment, duplicates: state.takes.stats.duplicates, capture: state.takes.stats.capture } : null),
   consent: () => state.consent,
   devicesOpened: () => state.devicesOpened || null,
   holdUploads: (on) => state.takes && state.takes.hold(on),
+  /** Diagnostics and tests: 'worklet' makes the next take use the fallback capture (take-capture.js). */
+  preferCapture: (kind) => { if (state.takes) state.takes.prefer = kind; },
   micTrack: () => (state.stream ? state.stream.getAudioTracks()[0] || null : null),
 });
 

@@ -1,20 +1,27 @@
 // The performer's local take (docs/recording.md): the own microphone recorded in the page from scene start to
-// scene end as 48 kHz 16-bit PCM from an AudioWorklet, cut into chunks of half a second, each stamped with the
-// page clock of its first sample (and the clock offset to the server from the time sync), kept in IndexedDB and
-// uploaded one request per chunk, in order, until the server confirms it. A dropped connection or a page reload
+// scene end as 48 kHz 16-bit PCM (from the capture path's own frames and stamps where the browser has a
+// MediaStreamTrackProcessor, else from an AudioWorklet: take-capture.js), cut into chunks of half a second, each
+// stamped with the page clock of its first sample's capture (and the clock offset to the server from the time
+// sync), kept in IndexedDB and uploaded one request per chunk, in order, until the server confirms it. A dropped connection or a page reload
 // loses nothing: the chunks wait in IndexedDB and go up when the server is reachable again; after a reload the
 // take goes on in a new segment (the audio clock starts anew; the server places each segment by its stamps).
 //
 // Events: 'change' whenever the numbers change (for the indicator).
 
-import { nowMicros } from './connection.js';
 import { TakeStore } from './take-store.js';
+import { captureFor } from './take-capture.js';
 
 export const TAKE = Object.freeze({
   sampleRate: 48000,
   /** Half a second: 48,000 bytes, under the server's 64 KiB request body limit. */
   chunkSamples: 24000,
   retryMs: [500, 1000, 2000, 5000, 10000],
+  /**
+   * While recording, one time-sync exchange a second: the room connection's own (three, then one per 10 s) often
+   * happen while the page is busy (its start, a reload) and their round trips were 6-21 ms here; the server
+   * places the whole track with the estimate of the smallest round trip among its chunks.
+   */
+  syncEveryMs: 1000,
 });
 
 /** Errors after which a chunk can never be stored: it is dropped (and counted), not retried. */
@@ -38,8 +45,9 @@ export class TakeRecorder extends EventTarget {
     this.participant = participant;
     this.store = null;
     this.take = null;
-    this.context = null;
-    this.node = null;
+    /** the running capture (take-capture.js); 'worklet' in {@code prefer} forces the fallback (diagnostics) */
+    this.capture = null;
+    this.prefer = 'processor';
     /** chunks waiting for the server, in order: {take, index, …, pcm} */
     this.queue = [];
     this.uploading = false;
@@ -61,7 +69,7 @@ export class TakeRecorder extends EventTarget {
   }
 
   get recording() {
-    return !!this.node;
+    return !!this.capture;
   }
 
   /** Seconds recorded of the current take, confirmed by the server, and still waiting (in IndexedDB). */
@@ -78,8 +86,8 @@ export class TakeRecorder extends EventTarget {
 
   /** Starts (or, after a reload, goes on with) recording take {@code take} from this stream's microphone. */
   async start(take, stream) {
-    if (this.take === take && this.node) return;
-    if (this.node) await this.stop();
+    if (this.take === take && this.capture) return;
+    if (this.capture) await this.stop();
     const track = stream && stream.getAudioTracks()[0];
     if (!track) return;
     const before = await this.store.track(take, this.participant);
@@ -90,80 +98,47 @@ export class TakeRecorder extends EventTarget {
     this.stats.uploadedSamples = before ? before.uploaded || 0 : 0;
     this.stats.segment = this.segment;
     this.segmentSamples = 0; // samples of this segment already in chunks
-    this.originMs = Infinity;
-    this.minima = [];
-    this.minSecond = -1;
     this.buffer = new Int16Array(TAKE.chunkSamples * 2);
     this.filled = 0;
-    this.bufferFrame = 0;
-    this.context = new AudioContext({ sampleRate: TAKE.sampleRate, latencyHint: 'interactive' });
-    await this.context.audioWorklet.addModule(new URL('./take-worklet.js', import.meta.url));
-    const source = this.context.createMediaStreamSource(new MediaStream([track]));
-    const node = new AudioWorkletNode(this.context, 'improv-take-capture', { numberOfInputs: 1, numberOfOutputs: 1,
-      channelCount: 1, channelCountMode: 'explicit' });
-    node.port.onmessage = (e) => this.onBlock(e.data.frame, e.data.samples);
-    source.connect(node);
-    const silence = this.context.createGain();
-    silence.gain.value = 0;
-    node.connect(silence).connect(this.context.destination); // pulled by the graph, heard by nobody
-    if (this.context.state !== 'running') await this.context.resume().catch(() => {});
-    this.node = node;
+    const capture = captureFor(track, (samples) => this.onSamples(capture, samples), this.prefer);
+    if (!capture) return;
+    this.capture = capture; // before it starts: its first samples may come at once
+    this.stats.capture = capture.info;
+    try {
+      await capture.start();
+    } catch (e) {
+      this.capture = null;
+      throw e;
+    }
+    if (this.conn.sync) this.syncTimer = setInterval(() => this.conn.sync(), TAKE.syncEveryMs);
     this.changed();
   }
 
-  /**
-   * When the sample at context frame {@code frame} was captured, on this page's clock (µs since the epoch). Each
-   * block of the worklet reaches the page after its last sample was rendered, and rendering follows the
-   * microphone; so (arrival − position of the block's end) is never earlier than the context's true origin on
-   * the page clock, and its minimum over the segment is the origin plus the shortest delivery delay (a jank only
-   * makes one arrival later; it never moves the minimum).
-   */
-  captureMicros(frame) {
-    return Math.round((performance.timeOrigin + this.originMs + frame / TAKE.sampleRate * 1000) * 1000);
-  }
-
-  /**
-   * The origin is the minimum over the last 10 s (ten one-second minima), not over the whole segment: an audio
-   * clock that drifts against the page's moves the true origin, and the window follows it (the server measures
-   * the drift from the chunk stamps).
-   */
-  trackOrigin(candidate, frame) {
-    const second = Math.floor(frame / TAKE.sampleRate);
-    if (this.minSecond !== second) {
-      this.minSecond = second;
-      this.minima.push(candidate);
-      if (this.minima.length > 10) this.minima.shift();
-    } else if (candidate < this.minima[this.minima.length - 1]) {
-      this.minima[this.minima.length - 1] = candidate;
+  onSamples(capture, samples) {
+    if (this.capture !== capture) return;
+    if (this.filled + samples.length > this.buffer.length) { // a long burst after a stall: room for it
+      const bigger = new Int16Array(this.filled + samples.length + TAKE.chunkSamples);
+      bigger.set(this.buffer.subarray(0, this.filled));
+      this.buffer = bigger;
     }
-    this.originMs = Math.min(...this.minima);
-  }
-
-  onBlock(frame, samples) {
-    if (!this.node) return;
-    this.trackOrigin(performance.now() - (frame + samples.length) / TAKE.sampleRate * 1000, frame);
-    if (this.filled === 0) this.bufferFrame = frame;
-    this.lastBlockEnd = frame + samples.length;
     for (let i = 0; i < samples.length; i++) {
       const s = Math.max(-1, Math.min(1, samples[i]));
       this.buffer[this.filled++] = s < 0 ? s * 0x8000 : s * 0x7fff;
     }
     this.stats.recordedSamples += samples.length;
     // a full chunk leaves once more samples follow, so that the take's last chunk is never empty
-    if (this.filled > TAKE.chunkSamples) this.cut(TAKE.chunkSamples, false);
+    while (this.filled > TAKE.chunkSamples) this.cut(TAKE.chunkSamples, false);
   }
 
   /** Makes a chunk of the first {@code count} buffered samples; keeps it in IndexedDB and queues it for upload. */
   cut(count, last) {
     const pcm = this.buffer.slice(0, count);
-    const frame = this.bufferFrame;
     this.buffer.copyWithin(0, count, this.filled);
     this.filled -= count;
-    this.bufferFrame = frame + count;
     const chunk = {
       take: this.take, participant: this.participant, index: this.index++, segment: this.segment,
-      sample: this.segmentSamples, samples: count, clientUs: this.captureMicros(frame),
-      offsetUs: this.conn.offsetUs ?? 0, rttUs: this.conn.rttUs ?? 60_000_000, last,
+      sample: this.segmentSamples, samples: count, clientUs: this.capture.stampUs(this.segmentSamples),
+      offsetUs: this.conn.offsetUs ?? 0, rttUs: this.conn.rttUs ?? 60_000_000, last, capture: this.capture.kind,
       recorded: this.stats.recordedSamples - this.filled, pcm: pcm.buffer,
     };
     this.segmentSamples += count;
@@ -182,15 +157,13 @@ export class TakeRecorder extends EventTarget {
 
   /** The scene ended: the rest becomes the take's last chunk. */
   async stop() {
-    if (!this.node) return;
-    const node = this.node;
-    this.node = null;
-    node.port.postMessage('stop');
-    node.disconnect();
+    const capture = this.capture;
+    if (!capture) return;
+    clearInterval(this.syncTimer);
+    await capture.stop(); // its last samples still come in
     if (this.filled > 0) this.cut(this.filled, true);
+    this.capture = null;
     await this.saving;
-    this.context.close().catch(() => {});
-    this.context = null;
     this.changed();
   }
 
@@ -208,6 +181,7 @@ export class TakeRecorder extends EventTarget {
             clientUs: String(c.clientUs), segment: String(c.segment), offsetUs: String(c.offsetUs),
             rttUs: String(Math.max(0, Math.min(60_000_000, c.rttUs))), last: String(c.last),
             recorded: String(c.recorded) });
+          if (c.capture) q.set('capture', c.capture);
           const r = await fetch(`/api/takes/${encodeURIComponent(c.take)}/tracks/${encodeURIComponent(c.participant)}/chunks/${c.index}?${q}`,
             { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: c.pcm });
           status = r.status;

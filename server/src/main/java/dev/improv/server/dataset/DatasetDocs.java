@@ -39,7 +39,9 @@ final class DatasetDocs {
             bool("commercial_use"), string("wav_sha256"), float64("speech_ratio"), float64("overlap_ratio"),
             float64("longest_silence_s"), float64("speaking_balance"), int64("turn_gap_median_ms"), string("qc_flags"),
             int64("turn_gap_p90_ms"), int64("turn_gaps"), float64("muted_s"), int64("reconnects"),
-            string("qc_live_flags"), bool("has_video"), int64("video_frames"));
+            string("qc_live_flags"), bool("has_video"), int64("video_frames"), string("audio_source"),
+            int64("align_offset_us"), float64("align_drift_ppm"), int64("align_error_us"), bool("has_backup_audio"),
+            string("backup_wav_sha256"), int64("backup_recorded_frames"));
 
     /** The numbers the card, the Croissant file and the manifest share. Times in server µs. */
     record Summary(String exportId, ExportRequest request, int sessions, int interactions, int samples, int shards,
@@ -107,7 +109,12 @@ final class DatasetDocs {
                 .map(ConsentScope::wireName).toList())).append(" |\n\n");
         b.append("## Files of a sample\n\n");
         b.append("- `<key>.wav`: the performer's own microphone, cut to the interaction (silence where nothing was "
-                + "recorded; `recorded_frames` in the samples table says how much was)\n");
+                + "recorded; `recorded_frames` in the samples table says how much was): the **local take** recorded in "
+                + "the performer's browser where there is one (`audio_source` `local`; its placement on the server "
+                + "timeline in `align_offset_us`, `align_drift_ppm`, `align_error_us` and the sample's `audio.alignment`), "
+                + "else the server's recording of what the network delivered (`server`)\n");
+        b.append("- `<key>.backup.wav` (only next to a local take that the server also recorded): the server's "
+                + "recording of the same interaction, cut the same way (`has_backup_audio`)\n");
         b.append("- `<key>.vad.jsonl`: voice activity at 100 Hz, `{\"frame\",\"t\",\"voiced\",\"db\"}` (`voiced` null "
                 + "where no audio was recorded)\n");
         b.append("- `<key>.turns.jsonl`: turns (the performer's own marks) and speech segments, times in seconds from "
@@ -245,8 +252,9 @@ final class DatasetDocs {
         c.put("recordSet", List.of(map("@type", "cr:RecordSet", "@id", "samples", "name", "samples",
                 "key", Map.of("@id", "samples/key"), "field", fields)));
         c.put("rai:dataCollection", "Live sessions on the studio's improv room server: performers matched in a "
-                + "lobby, a moderator pushing prompts, each performer's microphone recorded server-side (WebRTC) "
-                + "and every event timestamped on one server timeline.");
+                + "lobby, a moderator pushing prompts, each performer's microphone recorded in their own browser "
+                + "(uploaded while the scene runs) and server-side (WebRTC, the backup), and every event timestamped "
+                + "on one server timeline.");
         c.put("rai:dataCollectionType", List.of("Direct recording", "Crowdsourced (paid performers)"));
         c.put("rai:dataCollectionTimeframe", List.of(s.from(), s.to()));
         c.put("rai:dataCollectionRawData", "Per-performer 48 kHz WAV tracks, per-performer JPEG image sequences "

@@ -2,6 +2,7 @@ package dev.improv.server.dataset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.improv.server.media.SampleTimeline;
 import dev.improv.server.protocol.ProtocolCodec;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -27,19 +28,19 @@ final class MediaTrack {
     private static final int COPY = 64 * 1024;
     private static final ObjectMapper JSON = ProtocolCodec.mapper();
 
-    /** One segment: its WAV, the sample count on disk, its sync points ({sample, serverUs}), its VAD file. */
+    /** One segment: its WAV, the sample count on disk, its sync points ({sample, serverUs}), its VAD file (or null). */
     record Segment(Path wav, long frames, List<long[]> sync, Path vad) {
-        /** The sample of this file captured at server time {@code us}, by the last sync point at or before it. */
+        /**
+         * The sample of this file captured at server time {@code us}: between two sync points on the line through
+         * them, as the recorder's {@link SampleTimeline} reads its files (its audio clock is not the server's: a
+         * file held 0.5-2.3 % fewer samples than the time that passed, issue 17), at the nominal rate outside.
+         */
         long sampleAt(long us) {
-            long[] ref = sync.get(0);
+            List<SampleTimeline.SyncPoint> points = new ArrayList<>(sync.size());
             for (long[] p : sync) {
-                if (p[1] <= us) {
-                    ref = p;
-                } else {
-                    break;
-                }
+                points.add(new SampleTimeline.SyncPoint(p[0], p[1]));
             }
-            return ref[0] + Math.floorDiv((us - ref[1]) * RATE, 1_000_000L);
+            return new SampleTimeline(points, RATE).sampleAt(us);
         }
 
         long startUs() {
@@ -56,6 +57,17 @@ final class MediaTrack {
 
     private MediaTrack(List<Segment> segments) {
         this.segments = segments;
+    }
+
+    /**
+     * A WAV whose sample {@code i} was captured at {@code firstSampleServerUs + i / 48 kHz} (a local take: its
+     * capture runs already placed, gaps already silence), without VAD.
+     */
+    static MediaTrack placed(Path wav, long firstSampleServerUs) throws IOException {
+        long frames = Math.max(0, (Files.size(wav) - HEADER_BYTES) / 2);
+        List<long[]> sync = new ArrayList<>();
+        sync.add(new long[] {0, firstSampleServerUs});
+        return new MediaTrack(List.of(new Segment(wav, frames, sync, null)));
     }
 
     /** The recording of {@code pid} under {@code mediaDir}, or null when there is none (not recorded, no consent). */
@@ -91,7 +103,8 @@ final class MediaTrack {
                 } catch (IOException e) {
                     break; // a torn last line
                 }
-                if (n.has("sample") && n.has("serverUs") && !"end".equals(n.path("kind").asText())) {
+                if (n.has("sample") && n.has("serverUs") && !"end".equals(n.path("kind").asText())
+                        && (out.isEmpty() || n.get("sample").asLong() > out.get(out.size() - 1)[0])) {
                     out.add(new long[] {n.get("sample").asLong(), n.get("serverUs").asLong()});
                 }
             }
@@ -144,7 +157,7 @@ final class MediaTrack {
         int frames = (int) Math.max(0, Math.floorDiv(endUs - startUs + 9_999, 10_000));
         int next = 0;
         for (Segment s : segments) {
-            if (!Files.isRegularFile(s.vad()) || s.endUs() <= startUs || s.startUs() >= endUs) {
+            if (s.vad() == null || !Files.isRegularFile(s.vad()) || s.endUs() <= startUs || s.startUs() >= endUs) {
                 continue;
             }
             try (BufferedReader in = Files.newBufferedReader(s.vad(), StandardCharsets.UTF_8)) {

@@ -81,6 +81,7 @@ public final class SeamlessExport {
     }
 
     private final SessionFiles files;
+    private final Path dataDir;
     private final SessionArchive archive;
     private final ConsentTexts texts;
     private final Withdrawals withdrawals;
@@ -97,6 +98,7 @@ public final class SeamlessExport {
                           dev.improv.server.quality.QcThresholds qc) throws IOException {
         this.qc = qc;
         this.files = new SessionFiles(dataDir);
+        this.dataDir = dataDir;
         this.archive = archive;
         this.texts = new ConsentTexts(dataDir);
         this.withdrawals = new Withdrawals(dataDir);
@@ -381,7 +383,8 @@ public final class SeamlessExport {
                     }
                     Consent c = f.consents().get(t.participant());
                     sample(id, key, sKey, iKey, pKey, scene, prompts, t, c, media, take, serverVersion,
-                            f.quality().take(scene.number(), t.participant()));
+                            f.quality().take(scene.number(), t.participant()),
+                            LocalTake.find(dataDir, d.roomId(), id, scene.number(), t.participant()));
                     participantsIn.add(t.participant());
                     samplesHere++;
                 }
@@ -407,11 +410,15 @@ public final class SeamlessExport {
 
         void sample(String id, String key, String sKey, String iKey, String pKey, DatasetBuilder.Scene scene,
                     List<DatasetBuilder.Prompt> prompts, DatasetBuilder.PerformerTrack t, Consent c, Path media,
-                    String take, String serverVersion, dev.improv.server.quality.SessionQuality.Take quality)
-                throws IOException {
+                    String take, String serverVersion, dev.improv.server.quality.SessionQuality.Take quality,
+                    LocalTake local) throws IOException {
             long start = scene.startTs();
             long end = scene.endTs();
-            MediaTrack audio = MediaTrack.find(media, t.participant());
+            MediaTrack recorded = MediaTrack.find(media, t.participant());
+            // the performer's own local take is the primary audio; the media recorder's track is then the backup
+            MediaTrack audio = local != null ? local.audio() : recorded;
+            MediaTrack backup = local != null ? recorded : null;
+            String recorderFile = "sessions/" + id + "/media/" + t.participant() + ".wav";
             VideoFrames video = VideoFrames.find(media, t.participant());
             List<VideoFrames.Frame> shots = video == null ? List.of() : video.within(start, end);
             byte[] videoIndex = shots.isEmpty() ? null : VideoFrames.index(shots, start);
@@ -423,7 +430,7 @@ public final class SeamlessExport {
                 permissions.put(s.wireName(), text.allows(s) && !withdrawnHere);
             }
             Path vad = spool.resolve(key + ".vad.jsonl");
-            String vadSource = writeVad(vad, audio, t, start, end);
+            String vadSource = writeVad(vad, recorded, t, start, end);
             Path turns = spool.resolve(key + ".turns.jsonl");
             int[] counts = writeTurns(turns, t, start);
             long frames = MediaTrack.frames(start, end);
@@ -442,7 +449,12 @@ public final class SeamlessExport {
             meta.put("prompts", prompts.stream().map(p -> map("text", p.text(), "offsetS", (p.ts() - start) / 1e6,
                     "seq", p.seq())).toList());
             meta.put("audio", audio == null ? null : map("file", key + ".wav", "sampleRate", MediaTrack.RATE,
-                    "channels", 1, "bitsPerSample", 16, "frames", frames));
+                    "channels", 1, "bitsPerSample", 16, "frames", frames, "source", local != null ? "local" : "server",
+                    "sourceFile", local != null ? local.source() : recorderFile,
+                    "alignment", local != null ? local.alignment() : null));
+            meta.put("backupAudio", backup == null ? null : map("file", key + ".backup.wav", "sampleRate",
+                    MediaTrack.RATE, "channels", 1, "bitsPerSample", 16, "frames", frames, "source", "server",
+                    "sourceFile", recorderFile));
             meta.put("video", shots.isEmpty() ? null : map("file", key + ".frames.tar", "index", key + ".video.jsonl",
                     "container", "tar", "format", "jpeg", "frames", shots.size(),
                     "firstOffsetUs", shots.get(0).serverUs() - start,
@@ -464,16 +476,25 @@ public final class SeamlessExport {
                     + ShardWriter.entryBytes(key + ".vad.jsonl", Files.size(vad))
                     + ShardWriter.entryBytes(key + ".turns.jsonl", Files.size(turns))
                     + (audio == null ? 0 : ShardWriter.entryBytes(key + ".wav", MediaTrack.sliceBytes(start, end)))
+                    + (backup == null ? 0 : ShardWriter.entryBytes(key + ".backup.wav", MediaTrack.sliceBytes(start, end)))
                     + (shots.isEmpty() ? 0 : ShardWriter.entryBytes(key + ".frames.tar", framesTarBytes)
                             + ShardWriter.entryBytes(key + ".video.jsonl", videoIndex.length));
             shards.beginSample(sampleBytes);
             List<ShardWriter.Member> added = new ArrayList<>();
             added.add(shards.add(key + ".json", json.length, o -> o.write(json)));
-            long[] recorded = {0};
+            long[] recordedFrames = {0, 0};
+            ShardWriter.Member wav = null;
+            ShardWriter.Member backupWav = null;
             if (audio != null) {
-                added.add(shards.add(key + ".wav", MediaTrack.sliceBytes(start, end),
-                        o -> recorded[0] = audio.writeSlice(start, end, o)));
+                wav = shards.add(key + ".wav", MediaTrack.sliceBytes(start, end),
+                        o -> recordedFrames[0] = audio.writeSlice(start, end, o));
+                added.add(wav);
                 audioFrames += frames;
+            }
+            if (backup != null) {
+                backupWav = shards.add(key + ".backup.wav", MediaTrack.sliceBytes(start, end),
+                        o -> recordedFrames[1] = backup.writeSlice(start, end, o));
+                added.add(backupWav);
             }
             added.add(shards.add(key + ".vad.jsonl", Files.size(vad), o -> copy(vad, o)));
             added.add(shards.add(key + ".turns.jsonl", Files.size(turns), o -> copy(turns, o)));
@@ -507,15 +528,18 @@ public final class SeamlessExport {
                 }
                 memberInfo.put(m.shard() + "/" + m.name(), info);
             }
-            ShardWriter.Member wav = audio == null ? null : added.get(1);
             sampleRows.add(new Object[] {key, shards.currentShard(), sKey, iKey, "P" + pKey, (long) scene.number(),
                     start, end, (end - start) / 1e6, audio != null, audio == null ? null : frames,
-                    audio == null ? null : recorded[0], vadSource, (long) counts[0], (long) counts[1],
+                    audio == null ? null : recordedFrames[0], vadSource, (long) counts[0], (long) counts[1],
                     (long) c.version(), String.join(",", text.scopes()), permissions.get("training"),
                     permissions.get("synthetic_voice"), permissions.get("commercial_use"),
                     wav == null ? null : wav.sha256(), q.speechRatio(), q.overlapRatio(), q.longestSilenceS(),
                     q.speakingBalance(), q.turnGapMedianMs(), q.flags(), q.turnGapP90Ms(), q.turnGaps(), q.mutedS(),
-                    q.reconnects(), q.liveFlags(), !shots.isEmpty(), (long) shots.size()});
+                    q.reconnects(), q.liveFlags(), !shots.isEmpty(), (long) shots.size(),
+                    audio == null ? null : local != null ? "local" : "server", local == null ? null : local.offsetUs(),
+                    local == null ? null : local.driftPpm(), local == null ? null : local.alignErrorUs(),
+                    backup != null, backupWav == null ? null : backupWav.sha256(),
+                    backup == null ? null : recordedFrames[1]});
         }
 
         Result finish() throws IOException {

@@ -42,8 +42,13 @@ public final class SampleTimeline {
         }
         SyncPoint a = points.get(i);
         SyncPoint b = points.get(i + 1);
-        double fraction = (double) (sample - a.sample()) / (b.sample() - a.sample());
-        return a.serverUs() + Math.round(fraction * (b.serverUs() - a.serverUs()));
+        return interpolate(a.sample(), a.serverUs(), b.sample(), b.serverUs(), sample);
+    }
+
+    /** Server µs of {@code sample} on the straight line through two sync points (the writer uses it for VAD). */
+    static long interpolate(long aSample, long aServerUs, long bSample, long bServerUs, long sample) {
+        double fraction = (double) (sample - aSample) / (bSample - aSample);
+        return aServerUs + Math.round(fraction * (bServerUs - aServerUs));
     }
 
     /** The sample played at server time {@code serverUs} (the inverse, for looking up an event in the audio). */

@@ -19,7 +19,8 @@ import java.util.List;
  * larger, so the smallest estimate of each one-second window is kept and written as a sync point. A chunk that
  * arrives more than {@link #GAP_US} later than the current mapping expects means the stream stopped (performer
  * reconnecting, network cut): the gap is filled with silence so that the file stays on the server timeline,
- * and a sync point is written right after it. Writer thread only.
+ * and a sync point is written right after it. A VAD frame is written once the sync point after it is: its time is
+ * interpolated between the two points around it, as {@link SampleTimeline} reads the file. Writer thread only.
  */
 final class TrackFiles implements AutoCloseable {
     static final int RATE = 48_000;
@@ -44,6 +45,9 @@ final class TrackFiles implements AutoCloseable {
     private long lastArrivalUs;
     private long lastChunkSamples;
     private long gapsFilledSamples;
+    private long leadingSilenceSkipped;
+    /** The stream whose leading digital silence is being skipped (until its first sound), or -1. */
+    private int skippingStream = -1;
     private long latencyUs;
 
     TrackFiles(Path dir, String participantId, String baseName, ObjectMapper json, long clockOffsetUs,
@@ -65,6 +69,23 @@ final class TrackFiles implements AutoCloseable {
         long n = chunk.samples().length;
         if (n == 0) {
             return;
+        }
+        // A remote track plays out digital silence from the moment it exists, before its connection delivers
+        // anything (issue 17: 0.2-0.8 s at the start of each file, placed before the connection existed): a
+        // stream's leading silence is not recorded. The file starts with its first sound, the sync points place
+        // it by its arrival, and a later stream's start is a gap filled by time as before.
+        if (chunk.stream() != stream && chunk.stream() != skippingStream) {
+            skippingStream = chunk.stream();
+        }
+        if (skippingStream == chunk.stream()) {
+            if (silent(chunk.samples())) {
+                leadingSilenceSkipped += n;
+                return;
+            }
+            skippingStream = -1;
+            if (leadingSilenceSkipped > 0) {
+                vad.backgroundWasSilence();
+            }
         }
         latencyUs = chunk.latencyUs();
         long start = wav.frames();
@@ -102,6 +123,15 @@ final class TrackFiles implements AutoCloseable {
         }
     }
 
+    private static boolean silent(short[] samples) {
+        for (short v : samples) {
+            if (v != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Writes a sync point for sample {@code at} from the current window, and starts a new window. */
     private void closeWindow(long at, String kind) throws IOException {
         if (windowMinOrigin == Long.MAX_VALUE) {
@@ -118,34 +148,39 @@ final class TrackFiles implements AutoCloseable {
     }
 
     private void writeSync(long sample, long serverUs, String kind) throws IOException {
+        long previousSample = lastSyncSample;
+        long previousServerUs = lastSyncServerUs;
         lastSyncSample = sample;
         lastSyncServerUs = serverUs;
         line(sync, json.createObjectNode().put("kind", kind).put("sample", sample).put("serverUs", serverUs)
                 .put("latencyUs", latencyUs).put("stream", stream));
-        for (VoiceActivityDetector.Frame f : vadPending) {
-            writeVad(f);
+        if (previousSample < 0) {
+            return; // the first point: the frames wait for the next one
         }
-        vadPending.clear();
+        // the frames since the previous point are placed between it and this one, as SampleTimeline reads the
+        // file (interpolated, not extrapolated from the previous point at the nominal rate)
+        int written = 0;
+        for (VoiceActivityDetector.Frame f : vadPending) {
+            long at = f.index() * VoiceActivityDetector.FRAME_SAMPLES;
+            if (at >= sample) {
+                break;
+            }
+            writeVad(f, SampleTimeline.interpolate(previousSample, previousServerUs, sample, serverUs, at));
+            written++;
+        }
+        vadPending.subList(0, written).clear();
     }
 
     private long mapToServer(long sample) {
         return lastSyncServerUs + (sample - lastSyncSample) * 1_000_000L / RATE;
     }
 
+    /** Frames wait for the sync point after them (about a second): their time is interpolated between two points. */
     private void onVadFrame(VoiceActivityDetector.Frame frame) {
-        if (lastSyncSample < 0) {
-            vadPending.add(frame); // its server time is known once the first sync point is
-            return;
-        }
-        try {
-            writeVad(frame);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        vadPending.add(frame);
     }
 
-    private void writeVad(VoiceActivityDetector.Frame f) throws IOException {
-        long serverUs = mapToServer(f.index() * VoiceActivityDetector.FRAME_SAMPLES);
+    private void writeVad(VoiceActivityDetector.Frame f, long serverUs) throws IOException {
         line(vadOut, json.createObjectNode().put("frame", f.index()).put("serverUs", serverUs)
                 .put("voiced", f.voiced() ? 1 : 0).put("db", f.energyDb()));
     }
@@ -165,14 +200,19 @@ final class TrackFiles implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
+            vad.flush(); // its last frames, before the last sync point places them
             closeWindow(wav.frames(), "sync");
-            vad.flush();
             if (lastSyncSample >= 0) {
+                for (VoiceActivityDetector.Frame f : vadPending) { // after the last point: nothing to interpolate to
+                    writeVad(f, mapToServer(f.index() * VoiceActivityDetector.FRAME_SAMPLES));
+                }
+                vadPending.clear();
                 line(sync, json.createObjectNode().put("kind", "end").put("sample", wav.frames())
                         .put("serverUs", mapToServer(wav.frames()))
                         .put("arrivalSpanUs", lastArrivalUs - firstArrivalUs
                                 + lastChunkSamples * 1_000_000L / RATE)
-                        .put("silenceFilledSamples", gapsFilledSamples));
+                        .put("silenceFilledSamples", gapsFilledSamples)
+                        .put("leadingSilenceSkippedSamples", leadingSilenceSkipped));
             }
         } finally {
             try (wav; sync; vadOut) {

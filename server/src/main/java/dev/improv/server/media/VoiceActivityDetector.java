@@ -42,9 +42,21 @@ public final class VoiceActivityDetector {
     private final double[] heldDb = new double[HANGOVER_FRAMES];
     private int held;
     private boolean lastWasLoud;
+    private boolean backgroundKnown;
 
     public VoiceActivityDetector(FrameListener listener) {
         this.listener = listener;
+    }
+
+    /**
+     * The background before the first frame was digital silence that is not in the file (the recorder skips a
+     * stream's leading silence): the floor starts at {@link #INITIAL_FLOOR_DB}, as that silence would have set it,
+     * instead of at the first frame, which is sound.
+     */
+    public void backgroundWasSilence() {
+        if (frameIndex == 0 && inFrame == 0) {
+            backgroundKnown = true;
+        }
     }
 
     /** Feeds mono samples; calls the listener once per completed 10 ms frame. */
@@ -70,7 +82,7 @@ public final class VoiceActivityDetector {
     private void decide() {
         double rms = Math.sqrt(sumSquares / FRAME_SAMPLES);
         double db = rms <= 1e-5 ? -100.0 : Math.round(20 * Math.log10(rms) * 10) / 10.0;
-        if (frameIndex == 0) {
+        if (frameIndex == 0 && !backgroundKnown) {
             floorDb = Math.max(db, INITIAL_FLOOR_DB); // the first frame is taken as background
         }
         boolean loud = db >= ABSOLUTE_MIN_DB && db >= floorDb + ON_ABOVE_FLOOR_DB;

@@ -12,9 +12,14 @@ package dev.improv.server.take;
  * @param rttUs    the round trip of that estimate
  * @param sha256   of the PCM bytes, lowercase hex
  * @param last     the page says no chunk follows in this take
+ * @param capture  where the page took the samples and their stamps: {@code processor} (the capture path's own
+ *                 timestamps) or {@code worklet} (the fallback, stamped by the render clock); null from older pages
  */
 public record ChunkMeta(int index, int segment, long sample, int samples, long clientUs, long offsetUs, long rttUs,
-                        String sha256, boolean last) {
+                        String sha256, boolean last, String capture) {
+    /** The values {@code capture} may take. */
+    public static final java.util.Set<String> CAPTURES = java.util.Set.of("processor", "worklet");
+
     /** Server time of the first sample by the page's own estimate. */
     public long serverUs() {
         return clientUs + offsetUs;

@@ -561,6 +561,9 @@ public final class Takes implements AutoCloseable {
             json.put("alignErrorUs", p.alignErrorUs());
             json.put("clockOffsetUs", p.offsetUs());
             json.put("clockRttUs", p.rttUs());
+            // which capture the samples came from: the fallback's alignErrorUs cannot see its WebAudio offset
+            json.put("capture", p.segments().stream().map(TrackAlignment.Segment::capture)
+                    .map(c -> c == null ? "unknown" : c).distinct().reduce((a, b) -> a + "," + b).orElse(null));
             json.put("segments", p.segments());
         }
         json.put("stamps", chunks.stream().map(c -> List.of(c.index(), c.segment(), c.sample(), c.clientUs(),

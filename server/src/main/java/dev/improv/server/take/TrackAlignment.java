@@ -15,9 +15,9 @@ public final class TrackAlignment {
     public static final int SAMPLE_RATE = 48_000;
     private static final double US_PER_SAMPLE = 1e6 / SAMPLE_RATE;
 
-    /** One capture segment's fit. */
+    /** One capture segment's fit; {@code capture} as its first chunk said (null from older pages). */
     public record Segment(int segment, int firstChunk, long firstSample, long samples, long serverUs,
-                          Double driftPpm, long maxResidualUs) {
+                          Double driftPpm, long maxResidualUs, String capture) {
     }
 
     /** The track's placement. */
@@ -96,6 +96,7 @@ public final class TrackAlignment {
         }
         long serverUs = first.clientUs() + offset + Math.round(a);
         Double drift = measurable ? (b / US_PER_SAMPLE - 1) * 1e6 : null;
-        return new Segment(first.segment(), first.index(), first.sample(), samples, serverUs, drift, maxResidual);
+        return new Segment(first.segment(), first.index(), first.sample(), samples, serverUs, drift, maxResidual,
+                first.capture());
     }
 }

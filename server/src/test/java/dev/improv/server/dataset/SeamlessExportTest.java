@@ -162,6 +162,118 @@ public class SeamlessExportTest {
         assertEquals(16, ok.membersChecked());
     }
 
+    /** A local take as the take assembly leaves it: {@code takes/<room>/<scene>/<pid>.wav} and {@code .json}. */
+    static void writeLocalTake(Path data, String session, int scene, String pid, long firstSampleServerUs,
+                               long samples) throws IOException {
+        Path dir = Files.createDirectories(data.resolve("takes/room-" + S1 + "/" + scene));
+        try (dev.improv.server.media.WavWriter wav = new dev.improv.server.media.WavWriter(dir.resolve(pid + ".wav"),
+                48_000, 1)) {
+            short[] buf = new short[(int) samples];
+            for (int i = 0; i < buf.length; i++) {
+                buf[i] = localSample(i);
+            }
+            wav.write(buf, 0, buf.length);
+        }
+        long sceneStart = ScriptedSessions.T0 + 1_000_000 + (scene - 1) * (ScriptedSessions.SCENE_US + 1_000_000);
+        Files.writeString(dir.resolve(pid + ".json"), "{\"take\":\"room-" + S1 + "-" + scene + "\",\"room\":\"room-"
+                + S1 + "\",\"session\":\"" + session + "\",\"scene\":" + scene + ",\"participant\":\"" + pid
+                + "\",\"file\":\"" + pid + ".wav\",\"sampleRate\":48000,\"channels\":1,\"samples\":" + samples
+                + ",\"complete\":true,\"chunks\":6,\"missing\":[],\"sceneStartedUs\":" + sceneStart
+                + ",\"firstSampleServerUs\":" + firstSampleServerUs + ",\"offsetFromSceneStartUs\":"
+                + (firstSampleServerUs - sceneStart) + ",\"driftPpm\":1.5,\"alignErrorUs\":900,\"clockOffsetUs\":-42,"
+                + "\"clockRttUs\":1600,\"segments\":[{\"segment\":0}],\"stamps\":[]}");
+    }
+
+    /** Sample {@code i} of the local takes: unlike any of the recorder's ({@link ScriptedSessions#sample}). */
+    static short localSample(long i) {
+        return (short) (21_000 + i % 7);
+    }
+
+    @Test
+    void aLocalTakeIsThePrimaryAudioAndTheRecordersTrackTheBackup() throws Exception {
+        // p-a's local take of scene 1 ([1.0 s, 5.0 s)): its first sample 0.2 s before the scene, 3 s long;
+        // p-b's take in that folder was made in another session of the same room id: not this session's
+        long sceneStart = ScriptedSessions.T0 + 1_000_000;
+        writeLocalTake(data, S1, 1, "p-a", sceneStart - 200_000, 3 * 48_000);
+        writeLocalTake(data, "another-session", 1, "p-b", sceneStart, 3 * 48_000);
+        SeamlessExport.Result r = exporter.export(request(List.of(S1), Set.of(), 0), outs.resolve("l1"),
+                SeamlessExport.Progress.none());
+        Path dir = r.dir();
+        String key = "V01_S" + S1 + "_I0001_Pp-a";
+        Map<String, byte[]> members = new java.util.LinkedHashMap<>();
+        try (TarFile tar = new TarFile(dir.resolve("shards/improv-000000.tar"))) {
+            for (TarArchiveEntry e : tar.getEntries()) {
+                members.put(e.getName(), tar.getInputStream(e).readAllBytes());
+            }
+        }
+        assertEquals(List.of(key + ".json", key + ".wav", key + ".backup.wav", key + ".vad.jsonl", key + ".turns.jsonl"),
+                members.keySet().stream().filter(n -> n.startsWith(key + ".")).toList());
+        for (String other : List.of("_I0002_Pp-a", "_I0001_Pp-b", "_I0002_Pp-b")) {
+            assertFalse(members.containsKey("V01_S" + S1 + other + ".backup.wav"), other);
+        }
+
+        // the primary: the local take cut at the scene start on the server timeline (its sample 9,600 = 0.2 s),
+        // recorded up to its end at 2.8 s into the scene, silence after
+        long frames = ScriptedSessions.SCENE_US * 48_000 / 1_000_000;
+        ByteBuffer wav = ByteBuffer.wrap(members.get(key + ".wav")).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(frames * 2, wav.getInt(40));
+        assertEquals(localSample(9_600), wav.getShort(44));
+        assertEquals(localSample(9_600 + 1234), wav.getShort(44 + 2 * 1234));
+        long recordedLocal = 3 * 48_000 - 9_600;
+        assertEquals(localSample(3 * 48_000 - 1), wav.getShort(44 + 2 * (int) (recordedLocal - 1)));
+        assertEquals(0, wav.getShort(44 + 2 * (int) recordedLocal));
+        // the backup: the recorder's track (it starts 0.5 s before scene 1), cut the same way
+        ByteBuffer backup = ByteBuffer.wrap(members.get(key + ".backup.wav")).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(frames * 2, backup.getInt(40));
+        assertEquals(ScriptedSessions.sample(0, 24_000), backup.getShort(44));
+        assertEquals(ScriptedSessions.sample(0, 24_000 + 1234), backup.getShort(44 + 2 * 1234));
+
+        // the sample's metadata: where the audio came from and how it was placed
+        JsonNode meta = ProtocolCodec.mapper().readTree(members.get(key + ".json"));
+        JsonNode audio = meta.path("audio");
+        assertEquals("local", audio.path("source").asText(), audio.toString());
+        assertEquals("takes/room-" + S1 + "/1/p-a.wav", audio.path("sourceFile").asText());
+        assertEquals(-200_000, audio.path("alignment").path("offsetFromSceneStartUs").asLong());
+        assertEquals(sceneStart - 200_000, audio.path("alignment").path("firstSampleServerUs").asLong());
+        assertEquals(1.5, audio.path("alignment").path("driftPpm").asDouble());
+        assertEquals(900, audio.path("alignment").path("alignErrorUs").asLong());
+        assertEquals(1600, audio.path("alignment").path("clockRttUs").asLong());
+        assertTrue(audio.path("alignment").path("complete").asBoolean());
+        assertEquals(key + ".backup.wav", meta.path("backupAudio").path("file").asText());
+        assertEquals("server", meta.path("backupAudio").path("source").asText());
+        assertEquals("audio", meta.path("vad").path("source").asText(), "the VAD is still the recorder's");
+        JsonNode ben = ProtocolCodec.mapper().readTree(members.get("V01_S" + S1 + "_I0001_Pp-b.json"));
+        assertEquals("server", ben.path("audio").path("source").asText(), ben.toString());
+        assertTrue(ben.path("backupAudio").isNull(), ben.toString());
+
+        JsonNode manifest = ProtocolCodec.mapper().readTree(dir.resolve("manifest.json").toFile());
+        Map<String, String> sha = new HashMap<>();
+        manifest.path("members").forEach(m -> sha.put(m.path("name").asText(), m.path("sha256").asText()));
+        Map<String, Group> rows = new HashMap<>();
+        for (Group row : readParquet(dir.resolve("tables/samples.parquet"))) {
+            rows.put(row.getString("key", 0), row);
+        }
+        Group ana = rows.get(key);
+        assertEquals("local", ana.getString("audio_source", 0));
+        assertEquals(-200_000, ana.getLong("align_offset_us", 0));
+        assertEquals(1.5, ana.getDouble("align_drift_ppm", 0));
+        assertEquals(900, ana.getLong("align_error_us", 0));
+        assertEquals(recordedLocal, ana.getLong("recorded_frames", 0));
+        assertTrue(ana.getBoolean("has_backup_audio", 0));
+        assertEquals(frames, ana.getLong("backup_recorded_frames", 0));
+        assertEquals(sha.get(key + ".wav"), ana.getString("wav_sha256", 0));
+        assertEquals(sha.get(key + ".backup.wav"), ana.getString("backup_wav_sha256", 0));
+        Group benRow = rows.get("V01_S" + S1 + "_I0001_Pp-b");
+        assertEquals("server", benRow.getString("audio_source", 0));
+        assertFalse(benRow.getBoolean("has_backup_audio", 0));
+        assertEquals(0, benRow.getFieldRepetitionCount("align_offset_us"));
+        assertTrue(Files.readString(dir.resolve("README.md")).contains("<key>.backup.wav"));
+
+        ManifestVerifier.Report ok = ManifestVerifier.verify(dir, null);
+        assertTrue(ok.ok(), ok.problems().toString());
+        assertEquals(17, ok.membersChecked());
+    }
+
     @Test
     void recordedVideoFramesOfTheInteractionAreExportedVerifiedAndWithdrawn() throws Exception {
         // p-a's camera: images every 0.5 s from 0.5 s to 5.0 s; scene 1 is [1.0 s, 5.0 s), scene 2 starts at 6 s

@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Reads the recorder's files back, as a dataset user would; for tests. */
-final class MediaFiles {
+public final class MediaFiles {
     private MediaFiles() {
     }
 
@@ -24,7 +24,7 @@ final class MediaFiles {
         return out;
     }
 
-    static List<JsonNode> lines(Path jsonl) throws IOException {
+    public static List<JsonNode> lines(Path jsonl) throws IOException {
         List<JsonNode> out = new ArrayList<>();
         for (String line : Files.readAllLines(jsonl)) {
             out.add(ProtocolCodec.mapper().readTree(line));
@@ -32,7 +32,7 @@ final class MediaFiles {
         return out;
     }
 
-    static SampleTimeline timeline(Path syncJsonl) throws IOException {
+    public static SampleTimeline timeline(Path syncJsonl) throws IOException {
         List<SampleTimeline.SyncPoint> points = new ArrayList<>();
         for (JsonNode n : lines(syncJsonl)) {
             String kind = n.path("kind").asText();

@@ -129,6 +129,8 @@ class TakeUploadEndToEndTest {
             refused(put(take, anaId, 1, pcm(4096, 1), ana, "&sample=2000"), 400, "INVALID_FIELD", "sample");
             refused(put(take, anaId, 1, pcm(4098, 1), ana, "&sample=2048"), 413, "MESSAGE_TOO_LARGE", "body");
             refused(put(take, anaId, 1, pcm(4095, 1), ana, "&sample=2048"), 400, "INVALID_FIELD", "body");
+            refused(put(take, anaId, 1, pcm(4096, 1), ana, "&sample=2048&capture=webaudio"), 400, "INVALID_FIELD",
+                    "capture");
             byte[] body = pcm(4096, 1);
             refused(server.requestBytes("PUT", "/api/takes/" + take + "/tracks/" + anaId + "/chunks/1?token=" + ana
                     + "&sha256=" + Takes.sha256(pcm(4096, 2)) + "&sample=2048&clientUs=1795320805100000", body,

@@ -12,7 +12,7 @@ class TrackAlignmentTest {
     static final long T0 = 1_795_320_805_000_000L;
 
     static ChunkMeta chunk(int index, int segment, long sample, long clientUs, long offsetUs, long rttUs) {
-        return new ChunkMeta(index, segment, sample, 24_000, clientUs, offsetUs, rttUs, "x", false);
+        return new ChunkMeta(index, segment, sample, 24_000, clientUs, offsetUs, rttUs, "x", false, "processor");
     }
 
     @Test

@@ -16,9 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -29,15 +27,18 @@ import org.openqa.selenium.By;
 /**
  * Issue 17: the performer page records its own microphone (a WAV the test makes, with beeps at known times, played
  * by Chromium's fake capture device), uploads it chunk by chunk, and the server assembles the take on its
- * timeline. The beep onsets of the assembled track are compared with the capture device's own timestamps of the
- * same beeps (a {@code MediaStreamTrackProcessor} on the same microphone, put into the page by the test: its
- * {@code AudioData.timestamp}s put on the page clock by the earliest delivery of a frame), on the page's clock
- * (the track moved back with the clock offset the server used; the time sync's error is reported apart). Issue 17
- * asks for 10 ms; that is not met (docs/recording.md, "Accuracy"): the test prints the errors and bounds them at
- * 300 ms, which catches a broken pipeline, not a 10 ms miss. Idle, and while two threads keep both cores busy. Mid-take the
- * uploads are held (as if the server could not be reached) and the page is reloaded: the chunks in IndexedDB are
- * uploaded afterwards and the take is complete. In the next take the browser's network is cut for 10 s: every
- * chunk arrives once afterwards and the track has no gap.
+ * timeline. Each beep onset of the assembled track is compared, in server time, with the capture device's own
+ * timestamp of the same beep, put on the server's clock by the test alone ({@link PageClock}: DevTools'
+ * navigation start on CLOCK_MONOTONIC and the test's own time sync with the server), so the page's clock mapping,
+ * its time sync and the server's alignment are all inside the measured error. Issue 17 asks for 10 ms: asserted,
+ * idle and while two spinning processes keep both cores busy, and the capture path's own part within 1 ms. The
+ * errors are printed and written to {@code target/local-take.log}. Mid-take the uploads are held (as if the server
+ * could not be reached) and the page is reloaded: the chunks in IndexedDB are uploaded afterwards and the take is
+ * complete. In the next take the browser's network is cut for 10 s: every chunk arrives once afterwards and the
+ * track has no gap. A last take uses the AudioWorklet fallback (for browsers without MediaStreamTrackProcessor):
+ * bounded at 300 ms, as measured (docs/recording.md). The room also has the server-side media recorder: its
+ * onsets of the same beeps, through its sync points, are printed next to the local take's (not asserted: it is
+ * the backup, and its own end-to-end test bounds it).
  */
 @Tag("browser")
 @ResourceLock(TestLocks.CPU)
@@ -68,19 +69,23 @@ class LocalTakeBrowserTest {
         Files.write(file, b.array());
     }
 
-    /** Collects the capture device's timestamps of every beep onset on the page's microphone (test code only). */
+    /**
+     * Collects the capture device's own timestamps of every beep onset on the page's microphone (test code only):
+     * {@code AudioData.timestamp}s on the page's {@code performance.now()} time base, raw (µs), and whether the
+     * reader missed frames.
+     */
     static final String TRUTH = """
-            window.__truth = { raw: [], originMs: Infinity };
-            const proc = new MediaStreamTrackProcessor({ track: window.improv.micTrack().clone() });
+            window.__truth = { raw: [], gaps: 0 };
+            const proc = new MediaStreamTrackProcessor({ track: window.improv.micTrack().clone(), maxBufferSize: 300 });
             const reader = proc.readable.getReader();
             let quiet = 0;
+            let next = null;
             (async () => { for (;;) {
               const { value, done } = await reader.read();
               if (done) break;
               const n = value.numberOfFrames;
-              // the capture timestamps' origin on the page clock: the earliest delivery of a frame after its end
-              window.__truth.originMs = Math.min(window.__truth.originMs,
-                performance.now() - (value.timestamp + n * 1e6 / value.sampleRate) / 1000);
+              if (next !== null && value.timestamp - next > 5000) window.__truth.gaps++;
+              next = value.timestamp + n * 1e6 / value.sampleRate;
               const buf = new Float32Array(n);
               value.copyTo(buf, { planeIndex: 0, format: 'f32-planar' });
               for (let i = 0; i < n; i++) {
@@ -92,6 +97,61 @@ class LocalTakeBrowserTest {
               value.close();
             } })();
             """;
+
+    /**
+     * The test's own clock reference, independent of the page's clock mapping, its time sync and the server's
+     * alignment: Chromium stamps {@code AudioData} on {@code performance.now()}, whose zero is the document's
+     * navigation start on {@code CLOCK_MONOTONIC} (DevTools' {@code Performance.getMetrics} NavigationStart);
+     * the server's clock is this JVM's {@code System.nanoTime()} (the same clock) plus a constant that the test
+     * measures with its own time-sync exchanges. So a device stamp {@code ts} was captured at server µs
+     * {@code navigationStartMonoUs + ts + serverMinusMonoUs}.
+     */
+    record PageClock(long navigationStartMonoUs, double timeOriginUs, long serverMinusMonoUs) {
+        double serverUs(double deviceStampUs) {
+            return navigationStartMonoUs + deviceStampUs + serverMinusMonoUs;
+        }
+
+        /** The true server − page clock offset (what the page's time sync estimates). */
+        double trueOffsetUs() {
+            return navigationStartMonoUs + serverMinusMonoUs - timeOriginUs;
+        }
+    }
+
+    /** server µs − System.nanoTime() µs, from the best of 8 time syncs of the test's own socket. */
+    static long serverMinusMonoUs(TestClient client) {
+        long best = Long.MAX_VALUE;
+        long value = 0;
+        for (int i = 0; i < 8; i++) {
+            long sent = System.nanoTime();
+            long id = sent / 1000;
+            client.send("{\"type\":\"time_sync\",\"clientTs\":" + id + "}");
+            java.util.function.Predicate<JsonNode> reply = m -> "time_sync".equals(m.path("type").asText())
+                    && m.path("clientTs").asLong() == id;
+            long arrived = client.awaitArrival(reply, "time_sync reply");
+            JsonNode r = client.await(reply, "time_sync reply");
+            long rtt = arrived - sent;
+            if (rtt < best) {
+                best = rtt;
+                value = (r.path("serverRecvTs").asLong() + r.path("serverSendTs").asLong()) / 2 - (sent + arrived) / 2000;
+            }
+        }
+        System.out.println("test's time sync with the server: best round trip " + best / 1000 + " µs");
+        return value;
+    }
+
+    static PageClock pageClock(String window, long serverMinusMonoUs) throws Exception {
+        rig.cdp(window, "Performance.enable");
+        JsonNode metrics = rig.cdp(window, "Performance.getMetrics").path("metrics");
+        long nav = -1;
+        for (JsonNode m : metrics) {
+            if ("NavigationStart".equals(m.path("name").asText())) {
+                nav = Math.round(m.path("value").asDouble() * 1e6);
+            }
+        }
+        assertTrue(nav > 0, "DevTools gives NavigationStart: " + metrics);
+        double origin = ((Number) rig.js(window, "return performance.timeOrigin")).doubleValue() * 1000;
+        return new PageClock(nav, origin, serverMinusMonoUs);
+    }
 
     /** Onsets (sample index) in a 16-bit mono WAV: above 0.1 of full scale after at least 100 ms below. */
     static List<Long> onsets(Path wav) throws IOException {
@@ -111,11 +171,11 @@ class LocalTakeBrowserTest {
         return out;
     }
 
+    /** The beeps the device captured since TRUTH was put into the page, as server µs by the test's reference. */
     @SuppressWarnings("unchecked")
-    static List<Double> truth(String window) {
-        List<Object> raw = (List<Object>) rig.js(window, "const t = window.__truth; return t ? t.raw.map((ts) => "
-                + "(performance.timeOrigin + t.originMs + ts / 1000) * 1000) : []");
-        return raw.stream().map(o -> ((Number) o).doubleValue()).toList();
+    static List<Double> truth(String window, PageClock clock) {
+        List<Object> raw = (List<Object>) rig.js(window, "const t = window.__truth; return t ? t.raw : []");
+        return raw.stream().map(o -> clock.serverUs(((Number) o).doubleValue())).toList();
     }
 
     /**
@@ -137,60 +197,126 @@ class LocalTakeBrowserTest {
                 - window[0]) / 1000) + " ms wide): " + offsets.stream().distinct().limit(8).toList();
     }
 
+    /** When the page opened its devices: the getUserMedia call and its answer, as server µs by the reference. */
     @SuppressWarnings("unchecked")
-    static double[] devicesOpened(String window) {
+    static double[] devicesOpened(String window, PageClock clock) {
         List<Object> w = (List<Object>) rig.js(window, "return window.improv.devicesOpened()");
         if (w == null) {
             return null;
         }
-        return new double[] {((Number) w.get(0)).doubleValue(), ((Number) w.get(1)).doubleValue()};
+        return new double[] {((Number) w.get(0)).doubleValue() + clock.trueOffsetUs(),
+                ((Number) w.get(1)).doubleValue() + clock.trueOffsetUs()};
     }
 
-    record Errors(int beeps, double p50Ms, double maxMs, List<Double> all, List<Double> slipsMs) {
+    /**
+     * @param errorsMs each onset of the track against the reference's nearest beep, server times (the issue's number)
+     * @param timeSyncErrorMs the clock offset the server used minus the true one: the part of each error that is
+     *                        the time sync's
+     * @param slipsMs beep spacings in the track that are not 500 ms (reference-free)
+     */
+    record Errors(int beeps, double p50Ms, double maxMs, List<Double> errorsMs, double timeSyncErrorMs,
+                  List<Double> slipsMs) {
+        String line(String label) {
+            return String.format("%s: %d beeps, |error| p50 %.2f ms, max %.2f ms (of it the time sync's %.2f ms); "
+                    + "slips %s ms; errors %s", label, beeps, p50Ms, maxMs, timeSyncErrorMs, slipsMs, errorsMs.stream().map(e -> Math.round(e * 100) / 100.0).toList());
+        }
     }
 
-    /** Each onset of the assembled track against the nearest captured beep (they are 500 ms apart). */
-    static Errors compare(JsonNode track, List<Double> truthMono) throws IOException {
+    /** Each onset of the assembled track against the nearest beep of the reference (they are 500 ms apart). */
+    static Errors compare(JsonNode track, List<Double> truthServerUs, PageClock clock) throws IOException {
         Path wav = rig.dataDir().resolve(track.path("file").asText());
-        // compared on the page's clock: the track's server times moved back with the one offset the server used,
-        // so the time sync's own error (at most half its round trip, in alignErrorUs) is left out of this number
         JsonNode meta = ProtocolCodec.mapper().readTree(wav.resolveSibling(wav.getFileName().toString()
                 .replace(".wav", ".json")).toFile());
-        long first = track.path("firstSampleServerUs").asLong() - meta.path("clockOffsetUs").asLong();
+        long first = track.path("firstSampleServerUs").asLong();
+        List<Long> on = onsets(wav);
         List<Double> errors = new ArrayList<>();
-        List<Double> truthServer = truthMono;
-        for (long s : onsets(wav)) {
+        for (long s : on) {
             double at = first + s * 1e6 / RATE;
             double best = Double.MAX_VALUE;
-            for (double t : truthServer) {
+            for (double t : truthServerUs) {
                 if (Math.abs(at - t) < Math.abs(best)) {
                     best = at - t;
                 }
             }
-            if (Math.abs(best) < 200_000) {
+            if (Math.abs(best) < BEEP_EVERY_S * 1e6 / 2) {
                 errors.add(best / 1000.0);
             }
         }
-        ByteBuffer pcm = ByteBuffer.wrap(Files.readAllBytes(wav)).order(ByteOrder.LITTLE_ENDIAN);
-        int peak = 0;
-        for (int i = 44; i + 1 < pcm.limit(); i += 2) {
-            peak = Math.max(peak, Math.abs(pcm.getShort(i)));
-        }
-        System.out.println("track " + wav.getFileName() + ": peak " + peak + ", onsets " + onsets(wav).size()
-                + ", truth onsets " + truthMono.size() + " first " + truthMono.stream().limit(3).toList()
-                + " as server " + truthServer.stream().limit(3).toList() + ", track starts " + first);
-        Files.copy(wav, Path.of("target", "local-take-" + wav.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(wav, Path.of("target", "local-take-" + track.path("take").asText() + ".wav"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         List<Double> abs = errors.stream().map(Math::abs).sorted().toList();
-        List<Long> on = onsets(wav);
         List<Double> slips = new ArrayList<>();
         for (int i = 1; i < on.size(); i++) {
             double gapMs = (on.get(i) - on.get(i - 1)) * 1000.0 / RATE - BEEP_EVERY_S * 1000;
-            if (Math.abs(gapMs) > 0.05 && Math.abs(gapMs) < 250) { // a reload's gap is not a slip
-                slips.add(gapMs);
+            // a slip: the spacing off by whole device buffers (10 ms); smaller is onset jitter (the page asks for
+            // noise suppression and gain control, which shape a beep's first milliseconds); a reload's gap is not one
+            if (Math.abs(gapMs) > 5 && Math.abs(gapMs) < 250) {
+                slips.add(Math.round(gapMs * 100) / 100.0);
             }
         }
+        double timeSyncError = (meta.path("clockOffsetUs").asLong() - clock.trueOffsetUs()) / 1000.0;
         return new Errors(errors.size(), abs.isEmpty() ? Double.NaN : abs.get(abs.size() / 2),
-                abs.isEmpty() ? Double.NaN : abs.get(abs.size() - 1), errors, slips);
+                abs.isEmpty() ? Double.NaN : abs.get(abs.size() - 1), errors, timeSyncError, slips);
+    }
+
+    /**
+     * The server-side media recorder's onsets of the same performer (every segment of its files), as server µs
+     * through their sync points, each against the reference's nearest beep: the backup's error in the same run.
+     */
+    static String serverSidePeer(List<JsonNode> tracks, List<List<Double>> truthPerTake) throws IOException {
+        String pid = tracks.get(0).path("participant").asText();
+        List<Double> onsetsUs = new ArrayList<>();
+        try (var dirs = Files.list(rig.dataDir().resolve("sessions"))) {
+            for (Path session : (Iterable<Path>) dirs::iterator) {
+                Path media = session.resolve("media");
+                if (!Files.isDirectory(media)) {
+                    continue;
+                }
+                try (var files = Files.list(media)) {
+                    for (Path wav : (Iterable<Path>) files::iterator) {
+                        String name = wav.getFileName().toString();
+                        Path sync = wav.resolveSibling(name.replace(".wav", ".sync.jsonl"));
+                        if (name.startsWith(pid) && name.endsWith(".wav") && Files.isRegularFile(sync)
+                                && !dev.improv.server.media.MediaFiles.lines(sync).isEmpty()) {
+                            var timeline = dev.improv.server.media.MediaFiles.timeline(sync);
+                            for (long s : onsets(wav)) {
+                                onsetsUs.add((double) timeline.serverMicros(s));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        StringBuilder out = new StringBuilder("server-side peer (same run, same reference):");
+        String[] labels = {"idle", "network cut", "two spinning processes"};
+        for (int k = 0; k < truthPerTake.size(); k++) {
+            List<Double> truth = truthPerTake.get(k);
+            if (truth.isEmpty()) {
+                continue;
+            }
+            // the take's own time, as its local track covers it
+            double from = tracks.get(k).path("firstSampleServerUs").asDouble();
+            double to = from + tracks.get(k).path("samples").asDouble() * 1e6 / RATE;
+            List<Double> abs = new ArrayList<>();
+            for (double at : onsetsUs) {
+                if (at < from || at > to) {
+                    continue;
+                }
+                double best = Double.MAX_VALUE;
+                for (double t : truth) {
+                    if (Math.abs(at - t) < Math.abs(best)) {
+                        best = at - t;
+                    }
+                }
+                if (Math.abs(best) < BEEP_EVERY_S * 1e6 / 2) { // else a beep the reference did not read (a reload)
+                    abs.add(Math.abs(best) / 1000);
+                }
+            }
+            abs.sort(null);
+            out.append(String.format(" %s: %d beeps, |error| p50 %.1f ms, max %.1f ms;", labels[k], abs.size(),
+                    abs.isEmpty() ? Double.NaN : abs.get(abs.size() / 2), abs.isEmpty() ? Double.NaN : abs.get(abs.size() - 1)));
+        }
+        return out.toString();
     }
 
     void onStage(String window, boolean agree) {
@@ -210,12 +336,62 @@ class LocalTakeBrowserTest {
         return mo.await(m -> type.equals(m.path("type").asText()) && take.equals(m.path("take").asText()), type);
     }
 
+    /**
+     * Where the device runs at another rate than the take's 48 kHz (Chromium's fake device gives 44.1 kHz when the
+     * page asks for no audio processing), take-capture.js resamples: in the browser, a 1 kHz tone comes out as
+     * the same tone at 48 kHz, and an impulse at input sample 1323 (30 ms) lands on output sample 1440 (30 ms):
+     * the stamps need no correction.
+     */
+    @Test
+    void theResamplerKeepsTheSignalAndItsTimes() {
+        String w = rig.open(rig.base() + "/index.html");
+        @SuppressWarnings("unchecked")
+        List<Number> r = (List<Number>) rig.js(w, """
+                return import('/js/take-capture.js').then(({ Resampler }) => {
+                  const inRate = 44100, outRate = 48000, tone = new Resampler(inRate, outRate);
+                  const x = new Float32Array(inRate);
+                  for (let i = 0; i < x.length; i++) x[i] = Math.sin(2 * Math.PI * 1000 * i / inRate);
+                  const out = [];
+                  for (let i = 0; i < x.length; i += 441) out.push(...tone.push(x.subarray(i, i + 441)));
+                  let err = 0;
+                  for (let j = 100; j < out.length; j++) err = Math.max(err, Math.abs(out[j] - Math.sin(2 * Math.PI * 1000 * j / outRate)));
+                  const impulse = new Float32Array(4410);
+                  impulse[1323] = 1;
+                  const o = new Resampler(inRate, outRate).push(impulse);
+                  let peak = 0;
+                  for (let j = 1; j < o.length; j++) if (o[j] > o[peak]) peak = j;
+                  return [out.length, err, peak];
+                });""");
+        assertTrue(r.get(0).intValue() >= 48_000 - 20, "all but the last outputs (they wait for their neighbours): " + r);
+        assertTrue(r.get(1).doubleValue() < 1e-3, "the tone's largest error: " + r);
+        assertEquals(1440, r.get(2).intValue(), "the impulse's output sample: " + r);
+    }
+
+    /** Two spinning processes (bounded at 30 s by timeout(1)), stopped by their PIDs. */
+    static List<Process> cpuHogs() throws IOException {
+        List<Process> hogs = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            hogs.add(new ProcessBuilder("timeout", "30", "sh", "-c", "while :; do :; done").start());
+        }
+        return hogs;
+    }
+
+    static void stop(List<Process> hogs) throws InterruptedException {
+        for (Process p : hogs) {
+            p.destroy(); // SIGTERM to timeout's PID, which passes it on to its shell
+            p.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     void aTakeIsUploadedAcrossAReloadAndItsBeepsArePlacedOnTheTimeline() throws Exception {
-        JsonNode room = rig.createRoom("{\"name\":\"Takes\",\"performers\":[\"Ana\"],\"moderators\":[\"Mo\",\"Console\"]}");
+        // recordMedia: the server-side peer records the same microphone, measured against the same reference
+        JsonNode room = rig.createRoom("{\"name\":\"Takes\",\"performers\":[\"Ana\"],\"moderators\":[\"Mo\",\"Console\"],"
+                + "\"recordMedia\":true}");
         String roomId = room.path("room").path("id").asText();
         JsonNode link = TestServer.link(room, "performer", 0);
         try (TestClient mo = TestClient.join(rig.roomSocketUrl(room, TestServer.link(room, "moderator", 0)))) {
+            long serverMinusMono = serverMinusMonoUs(mo);
             String ana = rig.open(rig.pageUrl(link));
             rig.humanClick(rig.on(ana).findElement(By.id("join-button")));
             rig.awaitCheck(ana);
@@ -230,6 +406,7 @@ class LocalTakeBrowserTest {
             String console = rig.open(rig.pageUrl(TestServer.link(room, "moderator", 1)));
 
             // take 1, idle: uploads held for 3 s, then the page is reloaded with those chunks only in IndexedDB
+            PageClock page1 = pageClock(ana, serverMinusMono);
             rig.js(ana, TRUTH);
             mo.send("{\"type\":\"scene_start\",\"title\":\"Idle\"}");
             String take1 = roomId + "-1";
@@ -240,19 +417,20 @@ class LocalTakeBrowserTest {
                 rig.screenshot(ana, "stage-recording-" + size.getWidth() + "x" + size.getHeight());
             }
             Thread.sleep(4000);
-            List<Double> truth1 = new ArrayList<>(truth(ana));
             rig.js(ana, "window.improv.holdUploads(true)");
             Thread.sleep(3000);
             long held = ((Number) rig.js(ana, "return window.improv.take().pendingChunks")).longValue();
             assertTrue(held >= 4, "chunks waiting while uploads are held: " + held);
-            truth1.addAll(truth(ana));
-            double[] opened1 = devicesOpened(ana);
+            List<Double> truth1 = new ArrayList<>(truth(ana, page1));
+            String capture1 = String.valueOf(rig.js(ana, "return JSON.stringify(window.improv.take().capture)"));
+            double[] opened1 = devicesOpened(ana, page1);
             List<Double> truthBefore = List.copyOf(truth1);
             rig.on(ana).navigate().refresh();
             onStage(ana, false);
+            PageClock page2 = pageClock(ana, serverMinusMono);
             rig.js(ana, TRUTH);
             Thread.sleep(3000);
-            truth1.addAll(truth(ana));
+            truth1.addAll(truth(ana, page2));
             mo.send("{\"type\":\"scene_end\"}");
             JsonNode track1 = take(mo, "take_track", take1);
             JsonNode ended1 = take(mo, "take_ended", take1);
@@ -262,7 +440,7 @@ class LocalTakeBrowserTest {
             JsonNode meta1 = ProtocolCodec.mapper().readTree(rig.dataDir().resolve(track1.path("file").asText()
                     .replace(".wav", ".json")).toFile());
             assertEquals(2, meta1.path("segments").size(), "two capture runs: before and after the reload " + meta1);
-            Errors idle = compare(track1, truth1);
+            Errors idle = compare(track1, truth1, page1);
             // the console, as a moderator sees it: the take complete, Ana's consent and seconds
             Awaitility.await("the console shows the complete take").atMost(10, TimeUnit.SECONDS)
                     .until(() -> String.valueOf(rig.js(console, "return document.getElementById('take-summary')"
@@ -270,24 +448,14 @@ class LocalTakeBrowserTest {
             String row = String.valueOf(rig.js(console, "return document.querySelector('#takes tbody tr')"
                     + ".textContent"));
             assertTrue(row.startsWith("AnaAgreed"), row);
-            rig.js(console, "document.getElementById('takes-title').scrollIntoView()");
             for (org.openqa.selenium.Dimension size : BrowserRig.SIZES) {
                 rig.driver().manage().window().setSize(size);
                 rig.js(console, "document.getElementById('takes-title').scrollIntoView()");
                 rig.screenshot(console, "console-takes-" + size.getWidth() + "x" + size.getHeight());
             }
-            double[] opened2 = devicesOpened(ana);
-            List<Double> trackOnsets1 = new ArrayList<>();
-            long pageFirst = track1.path("firstSampleServerUs").asLong() - meta1.path("clockOffsetUs").asLong();
-            for (long o : onsets(rig.dataDir().resolve(track1.path("file").asText()))) {
-                trackOnsets1.add(pageFirst + o * 1e6 / RATE);
-            }
-            String implied = impliedStarts("reference before reload", truthBefore, opened1) + "\n"
-                    + impliedStarts("track (first segment)", trackOnsets1.subList(0, Math.min(8, trackOnsets1.size())),
-                    opened1) + "\n"
-                    + impliedStarts("track (after reload)", trackOnsets1.subList(Math.max(0, trackOnsets1.size() - 6),
-                    trackOnsets1.size()), opened2);
-            System.out.println(implied);
+            // the reference checked against the fake device's start: it plays the file from when the page opened
+            // the devices, so each beep implies a start time (modulo 500 ms) that must lie in that window
+            String implied = impliedStarts("reference before reload", truthBefore, opened1);
 
             // take 2: the browser's network is cut for 10 s mid-take; afterwards every chunk is there once, no gap
             mo.send("{\"type\":\"scene_start\",\"title\":\"Cut\"}");
@@ -314,66 +482,75 @@ class LocalTakeBrowserTest {
                         + ": " + cutOnsets);
             }
             assertTrue(cut.path("samples").asLong() >= 11 * RATE, "the whole take: " + cut);
-            Errors cutErrors = compare(cut, truth(ana));
+            List<Double> truth2 = truth(ana, page2);
+            Errors cutErrors = compare(cut, truth2, page2);
 
-            // take 3: both cores busy (two spinning threads) for the whole take
-            AtomicBoolean hog = new AtomicBoolean(true);
-            List<Thread> hogs = new ArrayList<>();
-            for (int i = 0; i < 2; i++) {
-                Thread t = new Thread(() -> {
-                    long x = 0;
-                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                    while (hog.get() && System.nanoTime() < until) {
-                        x += System.nanoTime() % 7;
-                    }
-                    if (x == 42) {
-                        System.out.print("");
-                    }
-                }, "cpu-hog-" + i);
-                t.setDaemon(true);
-                t.start();
-                hogs.add(t);
-            }
-            List<Double> truth2;
-            JsonNode track2;
+            // take 3: both cores busy (two spinning processes) for the whole take
+            List<Double> truth3;
+            JsonNode track3;
             String load;
+            List<Process> hogs = cpuHogs();
             try {
                 rig.js(ana, TRUTH);
                 mo.send("{\"type\":\"scene_start\",\"title\":\"Loaded\"}");
-                Thread.sleep(8000);
+                Thread.sleep(11_000); // 22 beeps: the issue asks for at least 20
                 load = Files.readString(Path.of("/proc/loadavg")).trim();
-                truth2 = truth(ana);
+                truth3 = truth(ana, page2);
                 mo.send("{\"type\":\"scene_end\"}");
-                track2 = take(mo, "take_track", roomId + "-3");
+                track3 = take(mo, "take_track", roomId + "-3");
             } finally {
-                hog.set(false);
+                stop(hogs);
             }
-            Errors loaded = compare(track2, truth2);
-            JsonNode status = ProtocolCodec.mapper().readTree((String) rig.js(ana,
-                    "return JSON.stringify(window.improv.take())"));
-            String report = String.format("idle: %d beeps, |error| p50 %.2f ms, max %.2f ms, errors %s, slips %s ms; "
-                            + "drift %s ppm, alignErrorUs %s%nunder CPU hog (loadavg %s): %d beeps, |error| p50 %.2f ms, "
-                            + "max %.2f ms, errors %s, slips %s ms; drift %s ppm%npage %s", idle.beeps(), idle.p50Ms(),
-                    idle.maxMs(), idle.all(), idle.slipsMs(), track1.path("driftPpm"), track1.path("alignErrorUs"),
-                    load, loaded.beeps(), loaded.p50Ms(), loaded.maxMs(), loaded.all(), loaded.slipsMs(),
-                    track2.path("driftPpm"), status) + "\n" + implied;
+            Errors loaded = compare(track3, truth3, page2);
+            String status = String.valueOf(rig.js(ana, "const t = window.improv.take(); return JSON.stringify("
+                    + "{capture: t.capture, dropped: t.dropped, duplicates: t.duplicates})"));
+
+            // take 4: the fallback (an AudioWorklet, for browsers without MediaStreamTrackProcessor), idle
+            rig.js(ana, "window.improv.preferCapture('worklet')");
+            rig.js(ana, TRUTH);
+            mo.send("{\"type\":\"scene_start\",\"title\":\"Fallback\"}");
+            Thread.sleep(6000);
+            List<Double> truth4 = truth(ana, page2);
+            String capture4 = String.valueOf(rig.js(ana, "return JSON.stringify(window.improv.take().capture)"));
+            mo.send("{\"type\":\"scene_end\"}");
+            JsonNode track4 = take(mo, "take_track", roomId + "-4");
+            Errors fallback = compare(track4, truth4, page2);
+            long truthGaps = ((Number) rig.js(ana, "return window.__truth.gaps")).longValue();
+            String report = String.join("\n", idle.line("idle (with a reload)"), cutErrors.line("network cut 10 s"),
+                    loaded.line("two spinning processes, loadavg " + load), fallback.line("fallback " + capture4),
+                    "drift ppm idle/cut/loaded: " + track1.path("driftPpm") + " / " + cut.path("driftPpm") + " / "
+                            + track3.path("driftPpm") + "; alignErrorUs " + track1.path("alignErrorUs") + " / "
+                            + cut.path("alignErrorUs") + " / " + track3.path("alignErrorUs"),
+                    "page: first run " + capture1 + ", now " + status + "; reference reader missed frames "
+                            + truthGaps + " times under load",
+                    "true server - page clock offset " + Math.round(page1.trueOffsetUs()) + " µs; the page's: "
+                            + meta1.path("clockOffsetUs") + " µs (round trip " + meta1.path("clockRttUs") + " µs)",
+                    implied, serverSidePeer(List.of(track1, cut, track3), List.of(truth1, truth2, truth3)));
             Files.writeString(Files.createDirectories(Path.of("target")).resolve("local-take.log"), report + "\n");
             System.out.println(report);
-            report += String.format("%nnetwork cut take: %d beeps, |error| p50 %.2f ms, max %.2f ms, slips %s ms",
-                    cutErrors.beeps(), cutErrors.p50Ms(), cutErrors.maxMs(), cutErrors.slipsMs());
-            Files.writeString(Path.of("target", "local-take.log"), report + "\n");
-            System.out.println(report);
             assertTrue(idle.beeps() + cutErrors.beeps() >= 20, report);
-            assertTrue(cutErrors.maxMs() <= 300, report);
-            // under the hog the reference's reader misses frames (MediaStreamTrackProcessor drops what it cannot
-            // deliver in time), so fewer beeps can be compared
-            assertTrue(loaded.beeps() >= 10, report);
-            // Issue 17 asks for 10 ms. NOT met: measured here, an offset per capture run between -145 and +27 ms
-            // against the reference (constant within the run to 0.1 ms) and 10-20 ms slips where WebAudio's input
-            // buffer pads or drops (docs/recording.md, "Accuracy"). The bound catches a broken stamp pipeline (a wrong
-            // clock, a lost offset, a misplaced segment: seconds off), not a 10 ms miss.
-            assertTrue(idle.maxMs() <= 300, report);
-            assertTrue(loaded.maxMs() <= 300, report);
+            assertTrue(idle.beeps() >= 20 && loaded.beeps() >= 20, "issue 17: at least 20 beeps idle and under load "
+                    + report);
+            assertTrue(fallback.beeps() >= 8, report);
+            for (Errors e : List.of(idle, cutErrors, loaded)) {
+                // issue 17: within 10 ms of the server times, idle and under load (measured: under 0.3 ms)
+                assertTrue(e.maxMs() <= 10, report);
+                // the capture path's own part (against the device's stamps on the page clock): measured <= 0.1 ms
+                for (double error : e.errorsMs()) {
+                    assertTrue(Math.abs(error - e.timeSyncErrorMs()) <= 1, report);
+                }
+            }
+            assertTrue(capture1.contains("\"processor\"") && status.contains("\"processor\""), report);
+            assertTrue(capture4.contains("\"worklet\""), report);
+            // the track says which capture its samples came from (the dataset export carries it)
+            assertEquals("processor", meta1.path("capture").asText(), meta1.toString());
+            assertEquals("worklet", ProtocolCodec.mapper().readTree(rig.dataDir().resolve(track4.path("file").asText()
+                    .replace(".wav", ".json")).toFile()).path("capture").asText());
+            // the server's alignErrorUs bounds what the time sync added (the rest it cannot see)
+            assertTrue(Math.abs(idle.timeSyncErrorMs()) * 1000 <= track1.path("alignErrorUs").asLong(), report);
+            assertTrue(Math.abs(loaded.timeSyncErrorMs()) * 1000 <= track3.path("alignErrorUs").asLong(), report);
+            // the fallback follows WebAudio's render clock: an offset of its own per AudioContext (docs/recording.md)
+            assertTrue(fallback.maxMs() <= 300, report);
         }
     }
 }

@@ -71,6 +71,8 @@ public final class TakeRoutes {
                         .query("rttUs", false, "the round trip of that estimate (µs)")
                         .query("last", false, "`true` on the take's last chunk of this track")
                         .query("recorded", false, "samples the page has recorded of this take so far")
+                        .query("capture", false, "where the samples and stamps came from: `processor` "
+                                + "(MediaStreamTrackProcessor, the device's timestamps) or `worklet` (the fallback)")
                         .answers(201, "stored durably", TakeAnswers.ChunkStored.class)
                         .answers(200, "already stored (a retry): nothing changed", TakeAnswers.ChunkStored.class)
                         .fails(400, "a parameter or the body is wrong (`INVALID_FIELD`/`MISSING_FIELD` naming it): "
@@ -129,9 +131,13 @@ public final class TakeRoutes {
         if (last != null && !last.equals("true") && !last.equals("false")) {
             throw ApiError.invalid("last", "'last' must be true or false");
         }
+        String capture = ex.query("capture");
+        if (capture != null && !ChunkMeta.CAPTURES.contains(capture)) {
+            throw ApiError.invalid("capture", "'capture' must be processor or worklet");
+        }
         byte[] body = ex.body();
         ChunkMeta meta = new ChunkMeta(index, segment, sample, body.length / 2, clientUs, offsetUs, rttUs, sha,
-                "true".equals(last));
+                "true".equals(last), capture);
         answer(ex, takes.upload(who.room(), who.pid(), who.role(), ex.param("take"), ex.param("participant"), meta,
                 body, recorded), stored -> ex.json(stored.duplicate() ? HttpResponseStatus.OK
                 : HttpResponseStatus.CREATED, stored));
