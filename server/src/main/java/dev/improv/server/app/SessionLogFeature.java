@@ -89,6 +89,7 @@ final class SessionLogFeature implements Feature {
         for (String problem : r.problems()) {
             LOG.warn("write-ahead log: {}", problem);
         }
+        lobbies.snapshotWhen(log::segmentRolls); // pools snapshot at each segment roll: their older facts can go
         int pools = 0;
         for (List<LobbyFact> facts : r.pools().values()) {
             if (lobbies.restore(facts) != null) {

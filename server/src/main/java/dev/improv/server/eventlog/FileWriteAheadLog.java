@@ -3,6 +3,7 @@ package dev.improv.server.eventlog;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.improv.server.config.FsyncPolicy;
 import dev.improv.server.match.LobbyFact;
+import dev.improv.server.match.PoolSnapshot;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.room.RoomLimits;
@@ -165,13 +166,17 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     /** Set by {@link #close()} once exports are done: the writer stops when nothing is left. */
     private volatile boolean stopping;
     private volatile Recovered recovered;
+    /** Segment rolls so far: the writer thread writes, pools' threads read ({@link #segmentRolls}). */
+    private volatile long segmentRolls;
 
     // ---- writer thread only ----
     private final ArrayDeque<Pending> unwritten = new ArrayDeque<>();
     private final ArrayDeque<Pending> unforced = new ArrayDeque<>();
     private final Set<SessionState> touched = new LinkedHashSet<>();
-    /** Per segment: which sessions have records there, and whether pool facts do (which keep it forever). */
+    /** Per segment: which sessions have records there, and the pools' last record there (for retention). */
     private final Map<Integer, SegmentUse> uses;
+    /** Per pool: positions of its last two durable snapshots (see {@link WalRecovery#snapshots}). */
+    private final Map<String, long[]> poolSnapshots;
     private ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES);
     /** Offset in the current segment up to which every record is acknowledged. */
     private long committed;
@@ -220,6 +225,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         List<Integer> onDisk = segments.list();
         fold.uses.keySet().retainAll(new java.util.HashSet<>(onDisk)); // retention deleted the others
         this.uses = fold.uses;
+        this.poolSnapshots = fold.snapshots;
         this.lastRecord = fold.lastPosition;
         this.lastRecordEnd = fold.coveredTo;
         this.sinceCheckpoint = fold.records - recordsBefore == 0 ? 0 : logBytes(onDisk, from, fold.coveredTo);
@@ -245,6 +251,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         }
         List<String> problems = new ArrayList<>(scan.problems());
         problems.addAll(fold.problems);
+        problems.addAll(fold.poolsWithoutStart());
         this.recovered = new Recovered(fold.openRooms(), fold.pools, problems);
         LOG.info("write-ahead log {}: {} records in {} segments{} in {} ms; {} open sessions, {} pools, "
                         + "{} closed sessions to export{}", segments.dir(), fold.records, uses.size(),
@@ -310,7 +317,26 @@ public final class FileWriteAheadLog implements WriteAheadLog {
 
     @Override
     public void record(String pool, LobbyFact fact) {
-        enqueue(WalRecord.of(WalRecord.Type.POOL_FACT, pool, json(fact)), null);
+        if (!(fact instanceof PoolSnapshot)) {
+            enqueue(WalRecord.of(WalRecord.Type.POOL_FACT, pool, json(fact)), null);
+            return;
+        }
+        WalRecord snapshot = WalRecord.of(WalRecord.Type.POOL_SNAPSHOT, pool, json(fact));
+        if (snapshot.frameBytes() > WalFormat.MAX_RECORD_BYTES) { // the pool's facts keep their segments instead
+            LOG.warn("pool {}: snapshot of {} bytes is over the record limit, not written", pool,
+                    snapshot.body().length);
+            return;
+        }
+        enqueue(snapshot, null);
+    }
+
+    /**
+     * How many times the writer has rolled to a new segment since the log opened: when it moves, each pool writes
+     * a snapshot (if it wrote facts since its last one), so that the segment just finished stops holding pool
+     * facts once the snapshots after it are durable. Any thread; never blocks.
+     */
+    public long segmentRolls() {
+        return segmentRolls;
     }
 
     private void enqueue(WalRecord record, SessionState session) {
@@ -663,6 +689,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                 storage.roll();
                 segments.hold(finished);
                 committed = storage.offset();
+                segmentRolls++; // only this thread writes it; the pools see it at their next tick
                 deleteRetiredSegments();
             }
             List<Pending> written = write();
@@ -741,13 +768,18 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         }
         long now = System.nanoTime();
         long bytes = 0;
+        boolean snapshotDurable = false;
         for (Pending p : durable) {
             bytes += p.bytes;
             int segment = WalFormat.segmentOf(p.position);
             SegmentUse use = uses.computeIfAbsent(segment, k -> new SegmentUse());
             SessionState s = p.session;
             if (s == null) {
-                use.poolFacts = true;
+                use.pools.put(p.record.key(), p.position);
+                if (p.record.type() == WalRecord.Type.POOL_SNAPSHOT) {
+                    WalRecovery.snapshotAt(poolSnapshots, p.record.key(), p.position);
+                    snapshotDurable = true;
+                }
                 continue;
             }
             use.sessions.add(s.id);
@@ -790,6 +822,9 @@ public final class FileWriteAheadLog implements WriteAheadLog {
             }
         }
         touched.clear();
+        if (snapshotDurable) {
+            deleteRetiredSegments();
+        }
         backlog.addAndGet(-bytes);
         Pending last = durable.get(durable.size() - 1);
         lastRecord = last.position;
@@ -910,7 +945,8 @@ public final class FileWriteAheadLog implements WriteAheadLog {
 
     /**
      * Retention: a segment before the current one is deleted once every session with records in it is exported
-     * and it holds no pool facts (those are the pools' only copy).
+     * and every pool record in it is superseded: it comes before the pool's second-to-last durable snapshot (so
+     * that an unreadable last snapshot still leaves the one before it and every fact since on disk).
      */
     private void deleteRetiredSegments() {
         Iterator<Map.Entry<Integer, SegmentUse>> it = uses.entrySet().iterator();
@@ -918,7 +954,11 @@ public final class FileWriteAheadLog implements WriteAheadLog {
             Map.Entry<Integer, SegmentUse> e = it.next();
             int segment = e.getKey();
             SegmentUse use = e.getValue();
-            if (segment >= storage.segment() || use.poolFacts) {
+            if (segment >= storage.segment()) {
+                continue;
+            }
+            use.pools.entrySet().removeIf(p -> WalRecovery.superseded(poolSnapshots, p.getKey(), p.getValue()));
+            if (!use.pools.isEmpty()) {
                 continue;
             }
             use.sessions.removeIf(id -> !sessions.containsKey(id));
@@ -927,7 +967,8 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                     segments.release(segment);
                     java.nio.file.Files.deleteIfExists(segments.path(segment));
                     it.remove();
-                    LOG.info("write-ahead log: deleted {} (every session in it is exported)",
+                    LOG.info("write-ahead log: deleted {} (every session in it is exported, every pool fact in it "
+                                    + "is in a later snapshot)",
                             segments.path(segment).getFileName());
                 } catch (IOException ex) {
                     LOG.warn("write-ahead log: could not delete {}: {}", segments.path(segment), ex.toString());
@@ -1030,6 +1071,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     /** What one segment holds, for retention. Writer thread (and the constructor's scan). */
     static final class SegmentUse {
         final Set<String> sessions = new LinkedHashSet<>();
-        boolean poolFacts;
+        /** Pools with records here, each with the position of its last one here; dropped once superseded. */
+        final Map<String, Long> pools = new LinkedHashMap<>();
     }
 }

@@ -23,10 +23,11 @@ import java.util.zip.CheckedOutputStream;
  * The start-up fold ({@link WalRecovery}) as of a log position, in one file, {@code <dataDir>/wal/checkpoint}: a
  * start reads it and scans only the log after the position it covers, instead of every segment from the first.
  * <pre>
- *   8 bytes  "IMPCKP1\n"
+ *   8 bytes  "IMPCKP2\n" (a version-1 checkpoint is of another format: ignored, the log scanned)
  *   body     covered position (int64: the end of the last record folded), that record's position (int64) and
- *            frame checksum (int32), records folded (int64), then the fold: problems, segment uses, pools (their
- *            facts' stored bytes, in order), sessions (opening record, reservation, index, room fold)
+ *            frame checksum (int32), records folded (int64), then the fold: problems, segment uses (sessions, and
+ *            each pool's last record there), pools' last two snapshot positions, pools (their facts' stored
+ *            bytes from the last readable snapshot on, in order), sessions (opening record, reservation, index, room fold)
  *   int64    body length
  *   int32    CRC-32C of the body
  * </pre>
@@ -38,7 +39,8 @@ import java.util.zip.CheckedOutputStream;
  */
 final class WalCheckpoint {
     static final String FILE = "checkpoint";
-    private static final byte[] MAGIC = {'I', 'M', 'P', 'C', 'K', 'P', '1', '\n'};
+    /** Version 2: segment uses name each pool's last record, and pools' snapshot positions are kept. */
+    private static final byte[] MAGIC = {'I', 'M', 'P', 'C', 'K', 'P', '2', '\n'};
     private static final int BUFFER = 1 << 16;
 
     private WalCheckpoint() {

@@ -7,7 +7,7 @@ import java.util.Objects;
  * One record of the node's write-ahead log.
  *
  * @param type what the record is
- * @param key  the session id (session records) or the pool id ({@link Type#POOL_FACT}); ASCII, at most 255 bytes
+ * @param key  the session id (session records) or the pool id ({@link Type#POOL_FACT}, {@link Type#POOL_SNAPSHOT}); ASCII, at most 255 bytes
  * @param seq  the room event's seq ({@link Type#EVENT}), the reserved bound ({@link Type#SEQ_RESERVE}); 0 otherwise
  * @param tag  for {@link Type#EVENT}: "{@code <origin participant id> <cid>}" when the event applied a client
  *             message id, else empty; UTF-8, at most 65,535 bytes
@@ -35,7 +35,13 @@ public record WalRecord(Type type, String key, long seq, String tag, byte[] body
          * durable reservation, and a restart continues above it, so a seq a member saw is never given to another
          * event. The last one in the log counts (a clean stop gives the unused rest back).
          */
-        SEQ_RESERVE(8);
+        SEQ_RESERVE(8),
+        /**
+         * A pool's whole state ({@code match.PoolSnapshot} JSON, a {@code pool_snapshot} fact): the fold of every
+         * fact of the pool before it. A start folds the pool from its last readable snapshot on; once a later one
+         * is durable, the pool's records before this one no longer keep their segments.
+         */
+        POOL_SNAPSHOT(9);
 
         final byte code;
 

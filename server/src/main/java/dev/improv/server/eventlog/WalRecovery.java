@@ -1,6 +1,7 @@
 package dev.improv.server.eventlog;
 
 import dev.improv.server.match.LobbyFact;
+import dev.improv.server.match.PoolSnapshot;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.room.RecoveredRoom;
 import dev.improv.server.room.SessionMeta;
@@ -13,7 +14,8 @@ import java.util.Map;
 
 /**
  * The start-up fold of the log, one record at a time in log order: per session not yet exported, its index and
- * (while it is open) a {@link RecoveredRoom}; per pool, its facts; per segment, what it holds (for retention).
+ * (while it is open) a {@link RecoveredRoom}; per pool, its facts from its last readable snapshot on (a snapshot
+ * is the fold of every fact before it, so those are dropped); per segment, what it holds (for retention).
  * A session whose close is in the log drops its room fold at once, so memory follows open sessions only.
  * Start-up thread only.
  */
@@ -41,6 +43,11 @@ final class WalRecovery implements WalSegments.Visitor {
     final Map<String, List<LobbyFact>> pools = new LinkedHashMap<>();
     /** The pools' facts as stored (what a checkpoint keeps), in the same order as {@link #pools}. */
     final Map<String, List<byte[]>> poolBodies = new LinkedHashMap<>();
+    /**
+     * Per pool, the log positions of its last two snapshots ({@code [previous, last]}, -1 for none), readable or
+     * not: a pool record before the previous one is superseded (retention may delete it).
+     */
+    final Map<String, long[]> snapshots = new HashMap<>();
     final Map<Integer, FileWriteAheadLog.SegmentUse> uses = new HashMap<>();
     final List<String> problems = new ArrayList<>();
     long records;
@@ -62,9 +69,12 @@ final class WalRecovery implements WalSegments.Visitor {
             use = uses.computeIfAbsent(segment, k -> new FileWriteAheadLog.SegmentUse());
             useSegment = segment;
         }
-        if (r.type() == WalRecord.Type.POOL_FACT) {
-            use.poolFacts = true;
-            poolFact(r.key(), r.body());
+        if (r.type() == WalRecord.Type.POOL_FACT || r.type() == WalRecord.Type.POOL_SNAPSHOT) {
+            use.pools.put(r.key(), position);
+            if (r.type() == WalRecord.Type.POOL_SNAPSHOT) {
+                snapshotAt(snapshots, r.key(), position);
+            }
+            poolFact(r.key(), r.body(), r.type() == WalRecord.Type.POOL_SNAPSHOT, position);
             return;
         }
         if (r.type() != WalRecord.Type.SESSION_OPEN) {
@@ -126,14 +136,69 @@ final class WalRecovery implements WalSegments.Visitor {
         }
     }
 
-    private void poolFact(String pool, byte[] body) {
+    /**
+     * Adds a pool's fact (a {@link PoolSnapshot} replaces every fact before it). One that cannot be read is
+     * skipped and reported; for a snapshot that means the pool is folded from its previous snapshot (or its
+     * opening) and every fact since, as if the snapshot had not been written — retention keeps those on disk.
+     * {@code snapshotRecord}: whether the record was a {@link WalRecord.Type#POOL_SNAPSHOT}, null when not known
+     * (from a checkpoint: the body says); {@code position}: where the record is in the log, or -1.
+     */
+    private void poolFact(String pool, byte[] body, Boolean snapshotRecord, long position) {
+        String where = position < 0 ? "" : " at segment " + WalFormat.segmentOf(position) + " offset "
+                + WalFormat.offsetOf(position);
         try {
             LobbyFact fact = ProtocolCodec.mapper().readValue(body, LobbyFact.class);
-            pools.computeIfAbsent(pool, k -> new ArrayList<>()).add(fact);
-            poolBodies.computeIfAbsent(pool, k -> new ArrayList<>()).add(body);
-        } catch (IOException e) {
-            problem("pool " + pool + ": unreadable fact skipped (" + e.getMessage() + ")");
+            if (snapshotRecord != null && snapshotRecord != fact instanceof PoolSnapshot) {
+                throw new IOException("a " + (snapshotRecord ? "snapshot record" : "fact record") + " holding "
+                        + fact.getClass().getSimpleName());
+            }
+            List<LobbyFact> facts = pools.computeIfAbsent(pool, k -> new ArrayList<>());
+            List<byte[]> bodies = poolBodies.computeIfAbsent(pool, k -> new ArrayList<>());
+            if (fact instanceof PoolSnapshot) {
+                facts.clear();
+                bodies.clear();
+            }
+            facts.add(fact);
+            bodies.add(body);
+        } catch (IOException | RuntimeException e) {
+            boolean snapshot = Boolean.TRUE.equals(snapshotRecord);
+            problem("pool " + pool + ": unreadable " + (snapshot ? "snapshot" : "fact") + where + " skipped ("
+                    + e.getMessage() + ")" + (snapshot ? "; the pool is folded from its previous snapshot or its "
+                    + "opening and every fact since" : ""));
         }
+    }
+
+    /** Notes a snapshot of {@code pool} at {@code position} (the last two count). */
+    static void snapshotAt(Map<String, long[]> snapshots, String pool, long position) {
+        long[] s = snapshots.computeIfAbsent(pool, k -> new long[] {-1, -1});
+        s[0] = s[1];
+        s[1] = position;
+    }
+
+    /**
+     * Whether a record of {@code pool} at {@code position} is no longer needed: it comes before the pool's
+     * second-to-last snapshot. (The last one alone would do while it is readable; keeping one more means an
+     * unreadable last snapshot still finds the previous one and every fact since.)
+     */
+    static boolean superseded(Map<String, long[]> snapshots, String pool, long position) {
+        long[] s = snapshots.get(pool);
+        return s != null && s[0] >= 0 && position < s[0];
+    }
+
+    /**
+     * One sentence per pool whose facts do not start with its opening or a snapshot (the start of its history
+     * was deleted after a snapshot that cannot be read now, or lost to damage): such a pool is not rebuilt.
+     */
+    List<String> poolsWithoutStart() {
+        List<String> out = new ArrayList<>();
+        pools.forEach((pool, facts) -> {
+            if (!facts.isEmpty() && !(facts.get(0) instanceof LobbyFact.PoolOpened)
+                    && !(facts.get(0) instanceof PoolSnapshot)) {
+                out.add("pool " + pool + ": its facts in the log do not start with pool_opened or a readable "
+                        + "snapshot (" + facts.size() + " facts after the gap); the pool is not rebuilt");
+            }
+        });
+        return out;
     }
 
     /** A session's fold from its opening record: an open room with nothing in it yet. */
@@ -159,11 +224,21 @@ final class WalRecovery implements WalSegments.Visitor {
         out.writeInt(uses.size());
         for (Map.Entry<Integer, FileWriteAheadLog.SegmentUse> u : uses.entrySet()) {
             out.writeInt(u.getKey());
-            out.writeBoolean(u.getValue().poolFacts);
+            out.writeInt(u.getValue().pools.size());
+            for (Map.Entry<String, Long> p : u.getValue().pools.entrySet()) {
+                RecoveredRoom.writeString(out, p.getKey());
+                out.writeLong(p.getValue());
+            }
             out.writeInt(u.getValue().sessions.size());
             for (String id : u.getValue().sessions) {
                 RecoveredRoom.writeString(out, id);
             }
+        }
+        out.writeInt(snapshots.size());
+        for (Map.Entry<String, long[]> s : snapshots.entrySet()) {
+            RecoveredRoom.writeString(out, s.getKey());
+            out.writeLong(s.getValue()[0]);
+            out.writeLong(s.getValue()[1]);
         }
         out.writeInt(poolBodies.size());
         for (Map.Entry<String, List<byte[]>> p : poolBodies.entrySet()) {
@@ -198,16 +273,22 @@ final class WalRecovery implements WalSegments.Visitor {
         for (int n = in.readInt(); n > 0; n--) {
             FileWriteAheadLog.SegmentUse use = new FileWriteAheadLog.SegmentUse();
             int segment = in.readInt();
-            use.poolFacts = in.readBoolean();
+            for (int m = in.readInt(); m > 0; m--) {
+                use.pools.put(RecoveredRoom.readString(in), in.readLong());
+            }
             for (int m = in.readInt(); m > 0; m--) {
                 use.sessions.add(RecoveredRoom.readString(in));
             }
             w.uses.put(segment, use);
         }
         for (int n = in.readInt(); n > 0; n--) {
+            w.snapshots.put(RecoveredRoom.readString(in), new long[] {in.readLong(), in.readLong()});
+        }
+        for (int n = in.readInt(); n > 0; n--) {
             String pool = RecoveredRoom.readString(in);
             for (int m = in.readInt(); m > 0; m--) {
-                w.poolFact(pool, RecoveredRoom.readBytes(in));
+                byte[] body = RecoveredRoom.readBytes(in);
+                w.poolFact(pool, body, null, -1);
             }
         }
         for (int n = in.readInt(); n > 0; n--) {

@@ -113,9 +113,17 @@ public final class WalSegments implements AutoCloseable {
             boolean last = i == all.size() - 1;
             long start = segment == fromSegment && from != 0 ? WalFormat.offsetOf(from) : WalFormat.HEADER;
             long stop = segment == toSegment && to != Long.MAX_VALUE ? WalFormat.offsetOf(to) : Long.MAX_VALUE;
-            try (FileChannel ch = FileChannel.open(path(segment), last && repair
-                    ? new StandardOpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE}
-                    : new StandardOpenOption[] {StandardOpenOption.READ})) {
+            FileChannel opened;
+            try {
+                opened = FileChannel.open(path(segment), last && repair
+                        ? new StandardOpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE}
+                        : new StandardOpenOption[] {StandardOpenOption.READ});
+            } catch (NoSuchFileException gone) {
+                // deleted by retention since it was listed (a checkpoint folding while the writer runs): nothing in
+                // it is needed any more
+                continue;
+            }
+            try (FileChannel ch = opened) {
                 long valid = scanSegment(segment, ch, visitor, keys, start, stop);
                 long size = Math.min(ch.size(), stop);
                 if (valid < size) {

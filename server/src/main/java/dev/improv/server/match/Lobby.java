@@ -108,6 +108,11 @@ public final class Lobby {
         return time;
     }
 
+    /** Who played with whom recently (read-only use: tests and the pool's state). */
+    PartnerHistory partnerHistory() {
+        return history;
+    }
+
     /** Performers waiting to be matched (not those holding an offer). */
     public int waitingCount() {
         return pool.size();
@@ -319,6 +324,73 @@ public final class Lobby {
         if (rooms.remove(offerId) != null) {
             release(offerId);
         }
+    }
+
+    /**
+     * This lobby's whole state for a {@link PoolSnapshot}, in a fixed order (so that equal lobbies give equal
+     * snapshots). Not kept: what {@link #restore} rebuilds (see {@link PoolSnapshot}).
+     */
+    PoolSnapshot.LobbyState snapshot() {
+        List<PoolSnapshot.Member> ms = new ArrayList<>();
+        for (Member m : new TreeMap<>(members).values()) {
+            ms.add(new PoolSnapshot.Member(m.performer.id(), m.performer.prefs(), m.performer.arrivedAt(),
+                    m.consent.consentVersion(), m.consent.acceptedAt(), m.offerId, m.toldPosition, m.toldEstimate));
+        }
+        List<PoolSnapshot.Offer> os = new ArrayList<>();
+        for (Offer o : offers.values()) {
+            os.add(new PoolSnapshot.Offer(o.id, o.pids, o.expiresAt, Set.copyOf(o.accepted), o.moderatorId));
+        }
+        List<PoolSnapshot.Room> rs = new ArrayList<>();
+        rooms.forEach((offerId, pids) -> rs.add(new PoolSnapshot.Room(offerId, pids)));
+        List<PoolSnapshot.Moderator> mods = new ArrayList<>();
+        for (Moderator m : moderators.values()) {
+            mods.add(new PoolSnapshot.Moderator(m.id, m.capacity, List.copyOf(m.watching)));
+        }
+        return new PoolSnapshot.LobbyState(offerSeq, ms, os, rs, mods, List.copyOf(unmoderated),
+                estimator.samples(), history.sessions(), time.snapshot());
+    }
+
+    /**
+     * A lobby in the state {@code s} (from {@link #snapshot}): every waiting performer is tried again in the next
+     * round, which forms the groups the incremental rounds would have formed; the next position pass looks at
+     * everyone and tells only who moved, as it would have.
+     */
+    static Lobby restore(LobbyConfig config, PoolSnapshot.LobbyState s) {
+        Lobby l = new Lobby(config);
+        l.offerSeq = s.offerSeq();
+        for (PoolSnapshot.Member m : s.members()) {
+            Member member = new Member(new WaitingPerformer(m.pid(), m.prefs(), m.arrivedAt()),
+                    new ConsentRecord(m.pid(), m.consentVersion(), m.consentAt()));
+            member.toldPosition = m.toldPosition();
+            member.toldEstimate = m.toldEstimate();
+            l.members.put(m.pid(), member);
+            if (m.offerId() != null) {
+                member.state = State.OFFERED;
+                member.offerId = m.offerId();
+            } else {
+                l.pool.add(member.performer);
+            }
+        }
+        for (PoolSnapshot.Offer o : s.offers()) {
+            Offer offer = new Offer(o.id(), o.pids(), o.expiresAt());
+            offer.accepted.addAll(o.accepted());
+            offer.moderatorId = o.moderatorId();
+            l.offers.put(o.id(), offer);
+        }
+        for (PoolSnapshot.Room r : s.rooms()) {
+            l.rooms.put(r.offerId(), r.pids());
+        }
+        for (PoolSnapshot.Moderator m : s.moderators()) {
+            Moderator mod = new Moderator(m.id(), m.capacity());
+            mod.watching.addAll(m.watching());
+            m.watching().forEach(offerId -> l.moderatorOf.put(offerId, m.id()));
+            l.moderators.put(m.id(), mod);
+        }
+        l.unmoderated.addAll(s.unmoderated());
+        l.estimator.restore(s.matchedAt());
+        l.history.restore(s.partners());
+        l.time.restore(s.time());
+        return l;
     }
 
     // ---- internals ----

@@ -11,7 +11,8 @@ import java.util.Set;
  * order: {@link LobbyHub#replay} feeds the inputs of the pure {@link Lobby} (joins, leaves, accepts, declines,
  * moderators, ticks that changed something — each with its {@code now}) back in, so the queue comes back in its
  * original order with the original arrival times, offers and matches as they were, partner history and time
- * accounting as they were. Times are epoch millis.
+ * accounting as they were. Times are epoch millis. A {@link PoolSnapshot} is the fold of every fact before it:
+ * folding goes on from it as from those facts.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.PROPERTY, property = "fact")
 @JsonSubTypes({
@@ -30,14 +31,18 @@ import java.util.Set;
         @JsonSubTypes.Type(value = LobbyFact.SceneEnded.class, name = "scene_ended"),
         @JsonSubTypes.Type(value = LobbyFact.PerformerPresent.class, name = "performer_present"),
         @JsonSubTypes.Type(value = LobbyFact.PerformerAbsent.class, name = "performer_absent"),
+        @JsonSubTypes.Type(value = PoolSnapshot.class, name = "pool_snapshot"),
 })
-public sealed interface LobbyFact {
-    /** The pool was opened with this configuration. Always its first fact. */
+public sealed interface LobbyFact permits LobbyFact.PoolOpened, LobbyFact.Connected, LobbyFact.Joined,
+        LobbyFact.Left, LobbyFact.Accepted, LobbyFact.Declined, LobbyFact.ModeratorAvailable, LobbyFact.ModeratorGone,
+        LobbyFact.Ticked, LobbyFact.RoomOpened, LobbyFact.RoomClosed, LobbyFact.SceneStarted, LobbyFact.SceneEnded,
+        LobbyFact.PerformerPresent, LobbyFact.PerformerAbsent, PoolSnapshot {
     /** When the fact happened (epoch millis) for facts that carry a time; 0 for the others. */
     default long now() {
         return 0;
     }
 
+    /** The pool was opened with this configuration. Its first fact (until a snapshot stands for it). */
     record PoolOpened(LobbyConfig config, int moderatorCapacity) implements LobbyFact {
     }
 

@@ -23,6 +23,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,52 +44,53 @@ public final class LobbyHub {
     private record Member(String id, String name, Role role, MemberConnection connection) {
     }
 
-    private record MatchedRoom(String offerId, String roomId, List<String> performers, String moderator) {
-    }
-
-    private final Lobby lobby;
+    private final PoolFold fold;
     private final ScheduledExecutorService owner;
     private final RoomRegistry rooms;
     private final JoinLinks links;
     private final RoomLimits roomLimits;
     private final MicrosClock clock;
     private final long graceMs;
-    private final int moderatorCapacity;
     private final LobbyJournal journal;
+    /** Counts the log's requests for snapshots (segment rolls); read on the owner thread at each tick. */
+    private final LongSupplier snapshotRequests;
 
     // ---- owner thread only ----
     private final Map<String, Member> members = new LinkedHashMap<>();
     private final Map<String, ScheduledFuture<?>> graceTimers = new HashMap<>();
-    private final Map<String, MatchedRoom> matchedByOffer = new LinkedHashMap<>();
-    private final Map<String, String> offerByRoom = new HashMap<>();
-    private final Map<String, String> names = new HashMap<>();
-    /** Every performer this pool has seen, for time accounting exports. */
-    private final java.util.Set<String> performersSeen = new java.util.LinkedHashSet<>();
     private ScheduledFuture<?> ticker;
-    /** True while {@link #replay} folds the log back in: nothing is written, no room is opened. */
-    private boolean replaying;
+    /** Facts written since this pool's last snapshot (a pool with none has nothing to snapshot). */
+    private long factsSinceSnapshot;
+    /** The value of {@link #snapshotRequests} the last snapshot answered. */
+    private long snapshotRequestSeen;
 
     /** Written on the owner thread, read by any. */
     private volatile Summary summary;
 
     public LobbyHub(LobbyConfig config, ScheduledExecutorService owner, RoomRegistry rooms, JoinLinks links,
                     RoomLimits roomLimits, MicrosClock clock, long graceMs, int moderatorCapacity) {
-        this(config, owner, rooms, links, roomLimits, clock, graceMs, moderatorCapacity, LobbyJournal.NONE);
+        this(config, owner, rooms, links, roomLimits, clock, graceMs, moderatorCapacity, LobbyJournal.NONE, () -> 0);
     }
 
-    /** A hub whose facts go to {@code journal} (the node's log), so that a restart can rebuild it. */
+    /**
+     * A hub whose facts go to {@code journal} (the node's log), so that a restart can rebuild it. Whenever
+     * {@code snapshotRequests} has moved since the last snapshot (the log rolled a segment), the next tick writes a
+     * {@link PoolSnapshot} to the journal if any fact was written since the last one.
+     */
     public LobbyHub(LobbyConfig config, ScheduledExecutorService owner, RoomRegistry rooms, JoinLinks links,
                     RoomLimits roomLimits, MicrosClock clock, long graceMs, int moderatorCapacity,
-                    LobbyJournal journal) {
+                    LobbyJournal journal, LongSupplier snapshotRequests) {
         this.journal = journal;
-        this.lobby = new Lobby(config);
+        this.snapshotRequests = snapshotRequests;
+        this.snapshotRequestSeen = snapshotRequests.getAsLong();
+        this.factsSinceSnapshot = 1; // its pool_opened
+        this.fold = new PoolFold(config, moderatorCapacity);
         this.owner = owner;
         this.rooms = rooms;
         this.links = links;
         this.roomLimits = roomLimits.withMaxFor(Role.PERFORMER, config.rules().roomSize());
         this.clock = clock;
         this.graceMs = graceMs;
-        this.moderatorCapacity = moderatorCapacity;
         refreshSummary();
     }
 
@@ -99,11 +101,29 @@ public final class LobbyHub {
 
     private void tick() {
         long now = nowMs();
-        List<LobbyEvent> events = lobby.tick(now);
+        LobbyFact.Ticked ticked = new LobbyFact.Ticked(now);
+        List<LobbyEvent> events = fold.apply(ticked);
         if (!events.isEmpty()) {
-            journal.record(pool(), new LobbyFact.Ticked(now));
+            record(ticked);
         }
         dispatch(events);
+        long requests = snapshotRequests.getAsLong();
+        if (requests != snapshotRequestSeen) {
+            snapshotRequestSeen = requests;
+            if (factsSinceSnapshot > 0) {
+                writeSnapshot();
+            }
+        }
+    }
+
+    /**
+     * Writes this pool's whole state to the journal as one {@link PoolSnapshot}: a restart starts from it, and
+     * the log no longer needs the facts before it. On the owner thread, so it is exactly the fold of every fact
+     * written before it (they are all written here) and of none after it.
+     */
+    void writeSnapshot() {
+        journal.record(pool(), fold.snapshot());
+        factsSinceSnapshot = 0;
     }
 
     public void stop() {
@@ -119,7 +139,7 @@ public final class LobbyHub {
     }
 
     public String pool() {
-        return lobby.config().pool();
+        return fold.lobby().config().pool();
     }
 
     public Summary summary() {
@@ -137,7 +157,7 @@ public final class LobbyHub {
 
     /** Reads this pool's time accounting on the owner thread and hands the answer to {@code reply} there. */
     public void timeOf(String pid, Consumer<TimeAccounting.PerformerTime> reply) {
-        execute(() -> reply.accept(lobby.timeAccounting().snapshot(pid, nowMs())));
+        execute(() -> reply.accept(fold.lobby().timeAccounting().snapshot(pid, nowMs())));
     }
 
     /** Every performer this pool has seen, with their time. */
@@ -145,8 +165,8 @@ public final class LobbyHub {
         execute(() -> {
             long now = nowMs();
             List<TimeAccounting.PerformerTime> out = new ArrayList<>();
-            for (String pid : performersSeen) {
-                out.add(lobby.timeAccounting().snapshot(pid, now));
+            for (String pid : fold.performersSeen()) {
+                out.add(fold.lobby().timeAccounting().snapshot(pid, now));
             }
             reply.accept(out);
         });
@@ -157,8 +177,8 @@ public final class LobbyHub {
         execute(() -> {
             long now = nowMs();
             List<TimeAccounting.DayTime> out = new ArrayList<>();
-            for (String pid : performersSeen) {
-                out.addAll(lobby.timeAccounting().days(pid, now));
+            for (String pid : fold.performersSeen()) {
+                out.addAll(fold.lobby().timeAccounting().days(pid, now));
             }
             reply.accept(out);
         });
@@ -177,19 +197,19 @@ public final class LobbyHub {
             grace.cancel(false);
         }
         members.put(pid, new Member(pid, name, role, conn));
-        journal.record(pool(), new LobbyFact.Connected(pid, name, role));
-        known(pid, name, role);
+        input(new LobbyFact.Connected(pid, name, role));
+        LobbyConfig config = fold.lobby().config();
         conn.send(new LobbyMessage.Welcome(ServerMessage.PROTOCOL_VERSION, pool(),
                 new ServerMessage.Member(pid, name, role, true, false),
-                new LobbyMessage.Consent(lobby.config().consentVersion(), lobby.config().consentText()),
+                new LobbyMessage.Consent(config.consentVersion(), config.consentText()),
                 clock.nowMicros()));
-        MatchedRoom alreadyMatched = matchedRoomOf(pid);
+        PoolFold.MatchedRoom alreadyMatched = fold.matchedRoomOf(pid);
         if (role == Role.PERFORMER && alreadyMatched != null) {
             sendRoomLink(pid, alreadyMatched, Role.PERFORMER); // lost the connection between match and link
         }
         if (role == Role.MODERATOR) {
-            dispatch(input(new LobbyFact.ModeratorAvailable(pid, moderatorCapacity)));
-            for (MatchedRoom r : matchedByOffer.values()) {
+            dispatch(input(new LobbyFact.ModeratorAvailable(pid, fold.moderatorCapacity())));
+            for (PoolFold.MatchedRoom r : fold.matchedRooms()) {
                 if (pid.equals(r.moderator())) {
                     sendRoomLink(pid, r, Role.MODERATOR);
                 }
@@ -211,7 +231,7 @@ public final class LobbyHub {
             return;
         }
         long now = nowMs();
-        MatchedRoom matched = matchedRoomOf(pid);
+        PoolFold.MatchedRoom matched = fold.matchedRoomOf(pid);
         if (matched != null && request instanceof LobbyRequest.Join) {
             sendRoomLink(pid, matched, Role.PERFORMER); // already matched: the room, not the queue
             return;
@@ -256,75 +276,50 @@ public final class LobbyHub {
 
     // ------------------------------------------------------------------ facts: written live, folded on restart
 
-    /** Writes a lobby input to the log, then applies it. */
+    /** Writes a fact to the log, then applies it (the same step a restart runs). */
     private List<LobbyEvent> input(LobbyFact fact) {
+        record(fact);
+        return fold.apply(fact);
+    }
+
+    private void record(LobbyFact fact) {
         journal.record(pool(), fact);
-        return apply(fact);
-    }
-
-    /** Applies a lobby input to the pure lobby; the same code runs live and on replay. */
-    private List<LobbyEvent> apply(LobbyFact fact) {
-        if (fact instanceof LobbyFact.Joined j) {
-            return lobby.join(j.pid(), new Preferences(j.languages(), j.tags(), j.wantsTagOverlap(), j.avoid()),
-                    j.consentVersion(), j.now());
-        } else if (fact instanceof LobbyFact.Left l) {
-            return lobby.leave(l.pid(), l.now());
-        } else if (fact instanceof LobbyFact.Accepted a) {
-            return lobby.accept(a.pid(), a.offerId(), a.now());
-        } else if (fact instanceof LobbyFact.Declined d) {
-            return lobby.decline(d.pid(), d.offerId(), d.now());
-        } else if (fact instanceof LobbyFact.ModeratorAvailable ma) {
-            return lobby.moderatorAvailable(ma.mid(), ma.capacity());
-        } else if (fact instanceof LobbyFact.ModeratorGone mg) {
-            return lobby.moderatorGone(mg.mid(), mg.now());
-        } else if (fact instanceof LobbyFact.Ticked t) {
-            return lobby.tick(t.now());
-        }
-        return List.of();
-    }
-
-    private void known(String pid, String name, Role role) {
-        names.put(pid, name);
-        if (role == Role.PERFORMER) {
-            performersSeen.add(pid);
-        }
+        factsSinceSnapshot++;
     }
 
     /**
      * Folds this pool's facts back in after a restart, in log order, before {@link #start}: the queue, offers,
-     * matches, rooms, partner history and time accounting come back as they were. Runs on the caller's thread
-     * before the hub is shared (the executor hand-off of {@link #start} publishes the state).
+     * matches, rooms, partner history and time accounting come back as they were. The facts may start with a
+     * {@link PoolSnapshot} (or hold one anywhere): folding goes on from it. Nobody is connected yet, so nothing
+     * is sent and no room is opened. Runs on the caller's thread before the hub is shared (the executor hand-off
+     * of {@link #start} publishes the state).
      */
     public void replay(List<LobbyFact> facts) {
-        replaying = true;
-        long lastFact = 0;
-        try {
-            for (LobbyFact fact : facts) {
-                lastFact = Math.max(lastFact, fact.now());
-                if (fact instanceof LobbyFact.Connected c) {
-                    known(c.pid(), c.name(), c.role());
-                } else if (fact instanceof LobbyFact.RoomOpened r) {
-                    matchedByOffer.put(r.offerId(), new MatchedRoom(r.offerId(), r.roomId(), r.pids(), r.moderatorId()));
-                    offerByRoom.put(r.roomId(), r.offerId());
-                } else if (fact instanceof LobbyFact.RoomClosed r) {
-                    roomGone(r.offerId(), r.roomId());
-                } else if (!applyTime(fact)) {
-                    dispatch(apply(fact));
-                }
+        for (LobbyFact fact : facts) {
+            try {
+                fold.apply(fact);
+            } catch (RuntimeException e) { // a fact the lobby refuses (it was written by another version)
+                LOG.warn("lobby {}: fact {} could not be applied, skipped: {}", pool(), fact, e.toString());
             }
-        } finally {
-            replaying = false;
+        }
+        factsSinceSnapshot = 0;
+        for (int i = facts.size() - 1; i >= 0 && !(facts.get(i) instanceof PoolSnapshot); i--) {
+            factsSinceSnapshot++;
+        }
+        if (factsSinceSnapshot > 0) {
+            snapshotRequestSeen = snapshotRequests.getAsLong() - 1; // the first tick writes one: older facts can go
         }
         // Offers open at the crash get back the time the server was down (at most: since the last fact); waiting
         // time and places need nothing (see docs/lobby.md, "Across a restart").
+        long lastFact = fold.lastFactAt();
         if (lastFact > 0) {
-            lobby.resumeAfterDowntime(nowMs() - lastFact);
+            fold.lobby().resumeAfterDowntime(nowMs() - lastFact);
         }
         // Everyone the pool knew is disconnected now: each keeps its place for the grace period, as after a drop.
-        for (String pid : lobby.performerIds()) {
+        for (String pid : fold.lobby().performerIds()) {
             startGrace(pid, Role.PERFORMER);
         }
-        for (String mid : lobby.moderatorIds()) {
+        for (String mid : fold.lobby().moderatorIds()) {
             startGrace(mid, Role.MODERATOR);
         }
         refreshSummary();
@@ -332,30 +327,8 @@ public final class LobbyHub {
 
     /** The time listener of a room this pool opened before a restart, or null when it is not one of ours. */
     public RoomListener recoveredRoomListener(String roomId) {
-        String offerId = offerByRoom.get(roomId);
+        String offerId = fold.offerOfRoom(roomId);
         return offerId == null ? null : new TimeListener(offerId);
-    }
-
-    private boolean applyTime(LobbyFact fact) {
-        TimeAccounting time = lobby.timeAccounting();
-        if (fact instanceof LobbyFact.SceneStarted s) {
-            time.sceneStarted(s.roomId(), s.pids(), s.now());
-        } else if (fact instanceof LobbyFact.SceneEnded s) {
-            time.sceneEnded(s.roomId(), s.now());
-        } else if (fact instanceof LobbyFact.PerformerPresent p) {
-            time.performerJoinedRoom(p.roomId(), p.pid(), p.now());
-        } else if (fact instanceof LobbyFact.PerformerAbsent p) {
-            time.performerLeftRoom(p.roomId(), p.pid(), p.now());
-        } else {
-            return false;
-        }
-        return true;
-    }
-
-    private void roomGone(String offerId, String roomId) {
-        lobby.roomClosed(offerId);
-        matchedByOffer.remove(offerId);
-        offerByRoom.remove(roomId);
     }
 
     // ------------------------------------------------------------------ lobby events to messages and rooms
@@ -378,9 +351,7 @@ public final class LobbyHub {
             } else if (event instanceof LobbyEvent.Accepted) {
                 continue; // the performer's page already shows "waiting for the others"
             } else if (event instanceof LobbyEvent.Confirmed c) {
-                if (!replaying) {
-                    openRoom(c); // on replay the room exists already: its RoomOpened fact follows
-                }
+                openRoom(c);
             } else if (event instanceof LobbyEvent.OfferExpired x) {
                 String cause = x.cause().name().toLowerCase();
                 x.droppedPids().forEach(pid -> send(pid, new LobbyMessage.OfferEnded(x.offerId(), cause, false)));
@@ -389,16 +360,15 @@ public final class LobbyHub {
                 boolean consent = r.reason() == LobbyEvent.RefusalReason.CONSENT_VERSION_MISMATCH;
                 send(r.pid(), new ServerMessage.Error(consent ? ErrorCode.CONSENT_REQUIRED : ErrorCode.OFFER_UNAVAILABLE,
                         consent ? "consentVersion" : "offerId", consent
-                        ? "accept the current consent text (version " + lobby.config().consentVersion() + ") to queue"
+                        ? "accept the current consent text (version " + fold.lobby().config().consentVersion()
+                        + ") to queue"
                         : "this offer is no longer open (" + r.reason().name().toLowerCase() + ")", null));
             } else if (event instanceof LobbyEvent.ModeratorMissing mm) {
                 LOG.warn("lobby {}: offer or room {} has no moderator and none is free", pool(), mm.offerId());
             } else if (event instanceof LobbyEvent.ModeratorAssigned ma) {
-                MatchedRoom r = matchedByOffer.get(ma.offerId());
+                PoolFold.MatchedRoom r = fold.matchedRoom(ma.offerId()); // the fold gave it its new moderator
                 if (r != null) {
-                    MatchedRoom moved = new MatchedRoom(r.offerId(), r.roomId(), r.performers(), ma.moderatorId());
-                    matchedByOffer.put(r.offerId(), moved);
-                    sendRoomLink(ma.moderatorId(), moved, Role.MODERATOR);
+                    sendRoomLink(ma.moderatorId(), r, Role.MODERATOR);
                 }
             }
         }
@@ -416,10 +386,8 @@ public final class LobbyHub {
                 room.recordConsent(consent.pid(), pool(), consent.consentVersion(), consent.acceptedAt() * 1000);
             }
         });
-        MatchedRoom matched = new MatchedRoom(c.offerId(), room.id(), c.pids(), c.moderatorId());
-        journal.record(pool(), new LobbyFact.RoomOpened(c.offerId(), room.id(), c.pids(), c.moderatorId()));
-        matchedByOffer.put(c.offerId(), matched);
-        offerByRoom.put(room.id(), c.offerId());
+        input(new LobbyFact.RoomOpened(c.offerId(), room.id(), c.pids(), c.moderatorId()));
+        PoolFold.MatchedRoom matched = fold.matchedRoom(c.offerId());
         for (String pid : c.pids()) {
             sendRoomLink(pid, matched, Role.PERFORMER);
         }
@@ -429,17 +397,8 @@ public final class LobbyHub {
         LOG.info("lobby {}: room {} opened for {} (moderator {})", pool(), room.id(), c.pids(), c.moderatorId());
     }
 
-    private MatchedRoom matchedRoomOf(String performerId) {
-        for (MatchedRoom r : matchedByOffer.values()) {
-            if (r.performers().contains(performerId)) {
-                return r;
-            }
-        }
-        return null;
-    }
-
-    private void sendRoomLink(String pid, MatchedRoom r, Role role) {
-        JoinLinks.Link link = links.forParticipant(r.roomId(), role, pid, names.get(pid), 0);
+    private void sendRoomLink(String pid, PoolFold.MatchedRoom r, Role role) {
+        JoinLinks.Link link = links.forParticipant(r.roomId(), role, pid, fold.name(pid), 0);
         send(pid, new LobbyMessage.Matched(r.offerId(), r.roomId(), link.token(), link.url()));
     }
 
@@ -451,11 +410,12 @@ public final class LobbyHub {
     }
 
     private LobbyMessage.State state() {
-        return new LobbyMessage.State(pool(), lobby.waitingCount(), lobby.pendingOfferCount(), roomRefs());
+        return new LobbyMessage.State(pool(), fold.lobby().waitingCount(), fold.lobby().pendingOfferCount(),
+                roomRefs());
     }
 
     private List<LobbyMessage.RoomRef> roomRefs() {
-        return matchedByOffer.values().stream()
+        return fold.matchedRooms().stream()
                 .map(r -> new LobbyMessage.RoomRef(r.roomId(), r.performers(), r.moderator(),
                         people(r.performers(), r.moderator()))).toList();
     }
@@ -464,10 +424,10 @@ public final class LobbyHub {
     private List<LobbyMessage.Person> people(List<String> performers, String moderator) {
         List<LobbyMessage.Person> out = new ArrayList<>();
         for (String pid : performers) {
-            out.add(new LobbyMessage.Person(pid, names.get(pid)));
+            out.add(new LobbyMessage.Person(pid, fold.name(pid)));
         }
         if (moderator != null) {
-            out.add(new LobbyMessage.Person(moderator, names.get(moderator)));
+            out.add(new LobbyMessage.Person(moderator, fold.name(moderator)));
         }
         return out;
     }
@@ -486,6 +446,7 @@ public final class LobbyHub {
     }
 
     private void refreshSummary() {
+        Lobby lobby = fold.lobby();
         summary = new Summary(pool(), lobby.config().consentVersion(), lobby.waitingCount(),
                 lobby.pendingOfferCount(), members.size(), roomRefs());
     }
@@ -502,8 +463,8 @@ public final class LobbyHub {
             this.offerId = offerId;
         }
 
-        // Called on the room's thread: the fact goes into the log right there (after the room event that caused
-        // it, in the same queue), then the hub applies it on its own thread.
+        // Called on the room's thread; the fact is written and applied on the hub's thread, so that the log holds
+        // this pool's facts in the order they were applied (a snapshot is the fold of exactly those before it).
         @Override
         public void sceneStarted(String roomId, List<String> performersPresent, long ts) {
             time(new LobbyFact.SceneStarted(roomId, List.copyOf(performersPresent), ts / 1000));
@@ -525,15 +486,13 @@ public final class LobbyHub {
         }
 
         private void time(LobbyFact fact) {
-            journal.record(pool(), fact);
-            execute(() -> applyTime(fact));
+            execute(() -> input(fact));
         }
 
         @Override
         public void roomClosed(String roomId, long ts) {
-            journal.record(pool(), new LobbyFact.RoomClosed(offerId, roomId));
             execute(() -> {
-                roomGone(offerId, roomId);
+                input(new LobbyFact.RoomClosed(offerId, roomId));
                 broadcastStateToModerators();
             });
         }

@@ -2,7 +2,9 @@ package dev.improv.server.match;
 
 /**
  * Where pools write their facts so that a restart can rebuild them (the node's write-ahead log). Called on a
- * pool's owner thread and, for time-accounting facts, on the room threads that cause them; never blocks.
+ * pool's owner thread (time-accounting facts from rooms are handed to it first, so that a pool's facts are in the
+ * log in the order they were applied: a {@link PoolSnapshot} written there is the fold of exactly the facts before
+ * it), and with a pool's {@code pool_opened} by whoever opens it; never blocks.
  */
 public interface LobbyJournal {
     /** Keeps nothing: pools start empty after a restart. */

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /** The open pools of this server, by id. Thread-safe; each pool's hub is pinned to one owner executor. */
@@ -21,6 +22,8 @@ public final class LobbyRegistry {
     private final MicrosClock clock;
     private final long graceMs;
     private final LobbyJournal journal;
+    /** Counts the log's requests for pool snapshots; every pool's tick reads it. Set once, before pools open. */
+    private volatile LongSupplier snapshotRequests = () -> 0;
 
     public LobbyRegistry(Supplier<ScheduledExecutorService> owners, RoomRegistry rooms, JoinLinks links,
                          RoomLimits roomLimits, MicrosClock clock, long graceMs) {
@@ -39,6 +42,15 @@ public final class LobbyRegistry {
         this.graceMs = graceMs;
     }
 
+    /**
+     * From now on every pool writes a {@link PoolSnapshot} to the journal soon after {@code requests} moves (the
+     * log counts its segment rolls there), if it wrote any fact since its last one. Call before pools open or are
+     * restored; {@code requests} is read on the pools' thread and must not block.
+     */
+    public void snapshotWhen(LongSupplier requests) {
+        this.snapshotRequests = requests;
+    }
+
     /** Opens a pool; returns null when one with this id is already open. */
     public LobbyHub open(LobbyConfig config, int moderatorCapacity) {
         LobbyHub hub = newHub(config, moderatorCapacity);
@@ -52,20 +64,29 @@ public final class LobbyRegistry {
 
     private LobbyHub newHub(LobbyConfig config, int moderatorCapacity) {
         return new LobbyHub(config, owners.get(), rooms, links, roomLimits, clock, graceMs, moderatorCapacity,
-                journal);
+                journal, () -> snapshotRequests.getAsLong());
     }
 
     /**
-     * Rebuilds a pool from its facts in log order (the first must be {@link LobbyFact.PoolOpened}) and starts it.
-     * Start-up only, before the server accepts connections. Returns null when the facts do not open a pool.
+     * Rebuilds a pool from its facts in log order (the first must be {@link LobbyFact.PoolOpened} or a
+     * {@link PoolSnapshot}) and starts it. Start-up only, before the server accepts connections. Returns null
+     * when the facts do not open a pool.
      */
     public LobbyHub restore(List<LobbyFact> facts) {
-        if (facts.isEmpty() || !(facts.get(0) instanceof LobbyFact.PoolOpened opened)) {
+        LobbyConfig config;
+        int moderatorCapacity;
+        if (!facts.isEmpty() && facts.get(0) instanceof LobbyFact.PoolOpened opened) {
+            config = opened.config();
+            moderatorCapacity = opened.moderatorCapacity();
+        } else if (!facts.isEmpty() && facts.get(0) instanceof PoolSnapshot snapshot) {
+            config = snapshot.config();
+            moderatorCapacity = snapshot.moderatorCapacity();
+        } else {
             return null;
         }
-        LobbyHub hub = newHub(opened.config(), opened.moderatorCapacity());
-        hub.replay(facts.subList(1, facts.size()));
-        if (hubs.putIfAbsent(opened.config().pool(), hub) != null) {
+        LobbyHub hub = newHub(config, moderatorCapacity);
+        hub.replay(facts);
+        if (hubs.putIfAbsent(config.pool(), hub) != null) {
             return null;
         }
         hub.start();

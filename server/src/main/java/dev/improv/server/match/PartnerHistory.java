@@ -38,6 +38,28 @@ public final class PartnerHistory {
         }
     }
 
+    /** Each performer's remembered sessions, oldest first, by performer id (for a {@link PoolSnapshot}). */
+    Map<String, List<Set<String>>> sessions() {
+        Map<String, List<Set<String>>> out = new java.util.TreeMap<>();
+        recent.forEach((pid, mine) -> out.put(pid, List.copyOf(mine)));
+        return out;
+    }
+
+    /** Starts over with these sessions (from {@link #sessions}); each performer keeps at most its last N. */
+    void restore(Map<String, List<Set<String>>> sessionsByPid) {
+        recent.clear();
+        if (sessions == 0) {
+            return;
+        }
+        sessionsByPid.forEach((pid, list) -> {
+            ArrayDeque<Set<String>> mine = new ArrayDeque<>(sessions + 1);
+            for (Set<String> partners : list.subList(Math.max(0, list.size() - sessions), list.size())) {
+                mine.addLast(Set.copyOf(partners));
+            }
+            recent.put(pid, mine);
+        });
+    }
+
     /** True if {@code a} and {@code b} played together within either one's last N sessions. */
     public boolean recentlyPaired(String a, String b) {
         return contains(recent.get(a), b) || contains(recent.get(b), a);

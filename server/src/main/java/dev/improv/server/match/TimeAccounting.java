@@ -193,6 +193,47 @@ public final class TimeAccounting {
         return out;
     }
 
+    /** Every performer's totals, open intervals and days, and the running scenes (for a {@link PoolSnapshot}). */
+    PoolSnapshot.TimeState snapshot() {
+        List<PoolSnapshot.PerformerTotals> performers = new java.util.ArrayList<>();
+        new java.util.TreeMap<>(totals).forEach((pid, t) -> {
+            List<PoolSnapshot.Day> days = new java.util.ArrayList<>();
+            t.days.forEach((d, v) -> days.add(new PoolSnapshot.Day(d, v[LOBBY], v[OFFER], v[SCENE],
+                    v[SCENES_COMPLETED])));
+            performers.add(new PoolSnapshot.PerformerTotals(pid, t.lobbyMs, t.offerMs, t.sceneMs, t.scenesCompleted,
+                    t.lobbySince == CLOSED ? null : t.lobbySince, t.offerSince == CLOSED ? null : t.offerSince,
+                    new java.util.TreeMap<>(t.sceneSince), days));
+        });
+        List<PoolSnapshot.Scene> running = new java.util.ArrayList<>();
+        new java.util.TreeMap<>(scenes).forEach((roomId, scene) -> running.add(new PoolSnapshot.Scene(roomId,
+                new java.util.TreeSet<>(scene.present))));
+        return new PoolSnapshot.TimeState(performers, running);
+    }
+
+    /** Starts over with the state {@code s} (from {@link #snapshot}). */
+    void restore(PoolSnapshot.TimeState s) {
+        totals.clear();
+        scenes.clear();
+        for (PoolSnapshot.PerformerTotals p : s.performers()) {
+            Totals t = of(p.pid());
+            t.lobbyMs = p.lobbyMs();
+            t.offerMs = p.offerMs();
+            t.sceneMs = p.sceneMs();
+            t.scenesCompleted = p.scenesCompleted();
+            t.lobbySince = p.lobbySince() == null ? CLOSED : p.lobbySince();
+            t.offerSince = p.offerSince() == null ? CLOSED : p.offerSince();
+            t.sceneSince.putAll(p.sceneSince());
+            for (PoolSnapshot.Day d : p.days()) {
+                t.days.put(d.epochDay(), new long[] {d.lobbyMs(), d.offerMs(), d.sceneMs(), d.scenesCompleted()});
+            }
+        }
+        for (PoolSnapshot.Scene sc : s.scenes()) {
+            Scene scene = new Scene();
+            scene.present.addAll(sc.present());
+            scenes.put(sc.roomId(), scene);
+        }
+    }
+
     private Totals of(String pid) {
         return totals.computeIfAbsent(pid, k -> new Totals());
     }

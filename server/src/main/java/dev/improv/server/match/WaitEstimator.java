@@ -17,6 +17,18 @@ final class WaitEstimator {
         return version;
     }
 
+    /** The window's samples, oldest first (for a {@link PoolSnapshot}). */
+    java.util.List<Long> samples() {
+        return java.util.List.copyOf(matchedAt);
+    }
+
+    /** Starts over with these samples (from {@link #samples}), oldest first. */
+    void restore(java.util.List<Long> samples) {
+        matchedAt.clear();
+        matchedAt.addAll(samples.subList(Math.max(0, samples.size() - SAMPLES), samples.size()));
+        version++;
+    }
+
     void matched(int performers, long now) {
         version++;
         for (int i = 0; i < performers; i++) {

@@ -9,6 +9,8 @@
  * accounting are owned by one thread, like a room: every call on them must run on that thread.
  * {@link dev.improv.server.match.LobbyHub} is the thin live part (still no Netty): it owns one pool's lobby on an
  * executor (the server's one lobby thread, never an I/O loop), ticks it, turns its events into messages for member
- * connections, and opens the confirmed rooms.
+ * connections, and opens the confirmed rooms. Its state is {@link dev.improv.server.match.PoolFold}, the fold of
+ * the pool's {@link dev.improv.server.match.LobbyFact}s, which a {@link dev.improv.server.match.PoolSnapshot}
+ * captures whole (the log writes one at each segment roll, so older facts can be deleted).
  */
 package dev.improv.server.match;

@@ -70,7 +70,10 @@ class WalCheckpointTest {
                 + "\",\"scene\":1}";
     }
 
-    /** Every kind of record the fold reads, over three sessions (one closed and exported, one closed) and a pool. */
+    /**
+     * Every kind of record the fold reads, over three sessions (one closed and exported, one closed) and a pool
+     * (facts, a snapshot, facts after it).
+     */
     private List<WalRecord> log() throws Exception {
         List<WalRecord> out = new ArrayList<>();
         out.add(WalRecord.of(WalRecord.Type.POOL_FACT, "pool-1", json(new LobbyFact.Ticked(5))));
@@ -81,6 +84,7 @@ class WalCheckpointTest {
         out.add(event(A, 2, joined(2, "p", "performer"), ""));
         out.add(event(B, 1, joined(1, "m2", "moderator"), ""));
         out.add(WalRecord.of(WalRecord.Type.POOL_FACT, "pool-1", json(new LobbyFact.Left("p9", 7))));
+        out.add(WalRecord.of(WalRecord.Type.POOL_SNAPSHOT, "pool-1", json(PoolSnapshots.empty("pool-1", 7))));
         out.add(event(A, 3, "{\"type\":\"scene_started\",\"seq\":3,\"ts\":1003,\"actor\":\"m\",\"scene\":1,"
                 + "\"title\":\"one\"}", ""));
         for (long s = 4; s < 40; s++) {
