@@ -42,7 +42,7 @@ class RoomSeqReservationTest {
      * Reserves what the test says; keeps the events appended (and, for a resumed session, the ones "in the log":
      * read back with empty entries for seqs that no event has).
      */
-    static final class ReservingJournal implements SessionJournal {
+    static class ReservingJournal implements SessionJournal {
         volatile long reserved;
         volatile DurabilityListener listener;
         final Map<Long, byte[]> stored = new java.util.concurrent.ConcurrentHashMap<>();
@@ -93,6 +93,58 @@ class RoomSeqReservationTest {
         void reserve(long upTo) {
             reserved = upTo;
             listener.seqsReserved(upTo);
+        }
+    }
+
+    /**
+     * A journal whose writer reports the first reservation durable while the room is still being constructed (a
+     * fast disk and a preempted creating thread): the owner thread runs the news before the room has its journal.
+     * It must not fail there (it threw a NullPointerException on the owner loop), and the room works afterwards.
+     */
+    @Test
+    void aReservationReportedDuringConstructionIsHarmless() throws Exception {
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ScheduledExecutorService fast = new java.util.concurrent.ScheduledThreadPoolExecutor(1) {
+            @Override
+            protected void afterExecute(Runnable r, Throwable t) {
+                if (t == null && r instanceof java.util.concurrent.Future<?> f && f.isDone()) {
+                    try {
+                        f.get();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        t = e.getCause();
+                    } catch (InterruptedException | java.util.concurrent.CancellationException e) {
+                        // not a failure of the task
+                    }
+                }
+                if (t != null) {
+                    failures.add(t);
+                }
+            }
+        };
+        try {
+            ReservingJournal early = new ReservingJournal() {
+                @Override
+                public JournalSession open(SessionMeta meta, DurabilityListener l) {
+                    JournalSession session = super.open(meta, l);
+                    reserved = 100;
+                    l.seqsReserved(100);
+                    try { // the owner thread handles the news now, inside the room's constructor
+                        fast.submit(() -> { }).get(RoomTest.OWNER_TASK_BOUND_SECONDS, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                    return session;
+                }
+            };
+            RoomRegistry rooms = new RoomRegistry(() -> fast, RoomTest.BytesFrame::new, () -> 1_000_000L,
+                    new ServerMetrics(), early, "test");
+            Room r = rooms.create("Early", limits);
+            RoomTest.Recording mod = new RoomTest.Recording();
+            assertNull(fast.submit(() -> r.join("m", "m", Role.MODERATOR, -1, mod)).get(
+                    RoomTest.OWNER_TASK_BOUND_SECONDS, TimeUnit.SECONDS));
+            assertEquals(List.of(), failures, "tasks on the owner thread failed");
+        } finally {
+            fast.shutdownNow();
         }
     }
 
