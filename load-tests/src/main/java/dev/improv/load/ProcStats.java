@@ -18,15 +18,18 @@ final class ProcStats {
     /** utime + stime in seconds, or -1 when the process is not readable. */
     static double cpuSeconds(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            // The command name (field 2) may contain spaces; fields after its closing parenthesis are fixed.
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long utime = Long.parseLong(f[11]);
-            long stime = Long.parseLong(f[12]);
-            return (utime + stime) / TICKS_PER_SECOND;
+            return cpuTicks(Path.of("/proc", Long.toString(pid), "stat")) / TICKS_PER_SECOND;
         } catch (IOException | RuntimeException e) {
             return -1;
         }
+    }
+
+    /** utime + stime in clock ticks from a process's or a thread's {@code stat} file. */
+    private static long cpuTicks(Path statFile) throws IOException {
+        String stat = Files.readString(statFile);
+        // The command name (field 2) may contain spaces; fields after its closing parenthesis are fixed.
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     /**
@@ -45,9 +48,7 @@ final class ProcStats {
                     if (!name.startsWith("C") || !name.contains("CompilerThre")) {
                         continue;
                     }
-                    String stat = Files.readString(t.resolve("stat"));
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    ticks += cpuTicks(t.resolve("stat"));
                 } catch (IOException e) {
                     // the thread ended while we listed (compiler threads come and go): its time is lost for both
                 }

@@ -49,7 +49,7 @@ final class RoomLeases {
      * answers nothing for seconds (4-17 s here, measured by the attempts that failed); a request sent then waits
      * its whole timeout although the next one, sent just after the election, is answered in milliseconds. With
      * 5 s from the start (ClusterFailoverTest, stream leader then owner killed) the room came back 7.4-12.4 s after
-     * the kill in 4 runs, the attempt after the first timeout taking 0.1-0.4 s. Growing in the end, so that a
+     * the kill in 5 runs, the attempt after the first timeout taking 0.1-0.4 s. Growing in the end, so that a
      * JetStream that is merely slow (a loaded box) is still read.
      */
 

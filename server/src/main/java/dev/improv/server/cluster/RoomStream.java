@@ -22,7 +22,7 @@ final class RoomStream {
     /** No message on the subject (JetStream's "no message found"). */
     private static final int NO_MESSAGE = 10037;
     /** How long a read waits for the next message of the subject (or any request) unless told otherwise. */
-    static final Duration PATIENCE = Duration.ofSeconds(5);
+    static final Duration PATIENCE = ClusterNode.REQUEST_TIMEOUTS.get(ClusterNode.REQUEST_TIMEOUTS.size() - 1);
 
     private RoomStream() {
     }
