@@ -126,7 +126,32 @@ public final class RawJson {
                 return new RawJson(copy.toByteArray());
             }
             long end = p.currentLocation().getByteOffset();
+            // Jackson skips the strings inside without decoding them, so their bytes are checked here: relayed as
+            // received, they must be UTF-8 (the fuzzer found an overlong "\xc0\xaf" accepted, then re-encoded
+            // differently). Nearly all signal data is ASCII, which needs no decoder.
+            if (!utf8((int) start, (int) end, source)) {
+                throw new ProtocolViolation(ErrorCode.BAD_JSON, field, "'" + field + "' is not valid UTF-8");
+            }
             return new RawJson(Arrays.copyOfRange(source, (int) start, (int) end));
+        }
+
+        private static boolean utf8(int from, int to, byte[] bytes) {
+            int i = from;
+            while (i < to && bytes[i] >= 0) {
+                i++;
+            }
+            if (i == to) {
+                return true;
+            }
+            try {
+                java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                        .decode(java.nio.ByteBuffer.wrap(bytes, i, to - i));
+                return true;
+            } catch (java.nio.charset.CharacterCodingException e) {
+                return false;
+            }
         }
     }
 
