@@ -51,15 +51,23 @@ public final class LobbyRegistry {
         this.snapshotRequests = requests;
     }
 
-    /** Opens a pool; returns null when one with this id is already open. */
+    /**
+     * Opens a pool; returns null when one with this id is already open. Its {@code pool_opened} is handed to the
+     * journal before the hub can be reached ({@link #get} sees it only once the mapping below has returned), so no
+     * fact of a connection can come before it in the log. The journal's {@code record} never blocks.
+     */
     public LobbyHub open(LobbyConfig config, int moderatorCapacity) {
-        LobbyHub hub = newHub(config, moderatorCapacity);
-        if (hubs.putIfAbsent(config.pool(), hub) != null) {
+        LobbyHub[] made = new LobbyHub[1];
+        hubs.computeIfAbsent(config.pool(), id -> {
+            journal.record(id, new LobbyFact.PoolOpened(config, moderatorCapacity));
+            made[0] = newHub(config, moderatorCapacity);
+            return made[0];
+        });
+        if (made[0] == null) {
             return null;
         }
-        journal.record(config.pool(), new LobbyFact.PoolOpened(config, moderatorCapacity));
-        hub.start();
-        return hub;
+        made[0].start();
+        return made[0];
     }
 
     private LobbyHub newHub(LobbyConfig config, int moderatorCapacity) {
