@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -151,6 +152,21 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         t.setPriority(Thread.NORM_PRIORITY - 1);
         return t;
     });
+    /**
+     * Encodes pool snapshots (JSON, then chunks of {@link #SNAPSHOT_CHUNK_BYTES}) and queues them, off the pools'
+     * threads and never on the writer; a pool's facts recorded meanwhile wait behind its snapshot ({@link PoolLane}).
+     */
+    private final java.util.concurrent.ExecutorService snapshotter = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "wal-snapshot");
+        t.setDaemon(true);
+        t.setPriority(Thread.NORM_PRIORITY - 1);
+        return t;
+    });
+    /** Per pool, the order its records go to the queue in while a snapshot of it is encoded. Any thread. */
+    private final Map<String, PoolLane> lanes = new ConcurrentHashMap<>();
+    /** Names the chunked snapshots of this process (with the start time: unique across restarts). */
+    private final AtomicLong chunkedSnapshots = new AtomicLong();
+    private final String snapshotIdPrefix = Long.toString(System.currentTimeMillis(), 36) + ".";
     /** A checkpoint is being written (the writer sets it, the checkpoint thread clears it). */
     private final java.util.concurrent.atomic.AtomicBoolean checkpointing =
             new java.util.concurrent.atomic.AtomicBoolean();
@@ -177,6 +193,11 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     private final Map<Integer, SegmentUse> uses;
     /** Per pool: positions of its last two durable snapshots (see {@link WalRecovery#snapshots}). */
     private final Map<String, long[]> poolSnapshots;
+    /**
+     * Per pool whose chunked snapshot is durable in part: the position of its first chunk. No checkpoint is taken
+     * while one is (a checkpoint ends at a whole record of every pool, never inside a snapshot).
+     */
+    private final Map<String, Long> chunkedUnderway = new HashMap<>();
     private ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES);
     /** Offset in the current segment up to which every record is acknowledged. */
     private long committed;
@@ -249,6 +270,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                 toExport.add(s);
             }
         }
+        fold.endOfLog();
         List<String> problems = new ArrayList<>(scan.problems());
         problems.addAll(fold.problems);
         problems.addAll(fold.poolsWithoutStart());
@@ -315,19 +337,82 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         return new Handle(state);
     }
 
+    /**
+     * A pool's fact is encoded here and queued; a {@link PoolSnapshot} is handed to the {@code wal-snapshot}
+     * thread, which encodes it and queues it (whole, or as chunks when it is bigger than
+     * {@link #SNAPSHOT_CHUNK_BYTES}), and the pool's facts recorded until then are queued after it, in order. So
+     * the pool's thread spends only the snapshot's copy (its {@code PoolFold.snapshot}), and the log still holds
+     * the snapshot exactly where the pool took it. Never blocks (the lane's lock is held for a queue operation).
+     */
     @Override
     public void record(String pool, LobbyFact fact) {
-        if (!(fact instanceof PoolSnapshot)) {
-            enqueue(WalRecord.of(WalRecord.Type.POOL_FACT, pool, json(fact)), null);
+        Object item = fact instanceof PoolSnapshot snapshot ? snapshot
+                : WalRecord.of(WalRecord.Type.POOL_FACT, pool, json(fact));
+        PoolLane lane = lanes.computeIfAbsent(pool, k -> new PoolLane());
+        synchronized (lane) {
+            if (lane.busy) {
+                lane.held.addLast(item);
+                return;
+            }
+            if (item instanceof WalRecord r) {
+                enqueue(r, null); // under the lane's lock: ordered against a drain that is about to start
+                return;
+            }
+            lane.busy = true;
+            lane.held.addLast(item);
+        }
+        try {
+            snapshotter.execute(() -> drain(pool, lane));
+        } catch (RejectedExecutionException e) {
+            drain(pool, lane); // the log is closing: on the caller's thread, so that nothing is left behind
+        }
+    }
+
+    /** Queues a busy lane's records in order, encoding its snapshots, until it is empty (wal-snapshot thread). */
+    private void drain(String pool, PoolLane lane) {
+        while (true) {
+            Object item;
+            synchronized (lane) {
+                item = lane.held.pollFirst();
+                if (item == null) {
+                    lane.busy = false;
+                    return;
+                }
+            }
+            try {
+                if (item instanceof WalRecord r) {
+                    enqueue(r, null);
+                } else {
+                    enqueueSnapshot(pool, (PoolSnapshot) item);
+                }
+            } catch (RuntimeException e) { // a snapshot that cannot be encoded: its facts keep their segments
+                LOG.error("pool {}: snapshot not written", pool, e);
+            }
+        }
+    }
+
+    /**
+     * Chunk size of a pool snapshot: one bigger than this is written as several {@link WalRecord.Type#POOL_SNAPSHOT}
+     * records of at most this many body bytes, tagged {@code "<snapshot id> <index>/<count>"} (see
+     * {@link WalRecovery}); a start uses it only when every chunk is there and readable.
+     */
+    static final int SNAPSHOT_CHUNK_BYTES = 4 << 20;
+
+    private void enqueueSnapshot(String pool, PoolSnapshot snapshot) {
+        byte[] body = json(snapshot);
+        if (body.length <= SNAPSHOT_CHUNK_BYTES) {
+            enqueue(WalRecord.of(WalRecord.Type.POOL_SNAPSHOT, pool, body), null);
             return;
         }
-        WalRecord snapshot = WalRecord.of(WalRecord.Type.POOL_SNAPSHOT, pool, json(fact));
-        if (snapshot.frameBytes() > WalFormat.MAX_RECORD_BYTES) { // the pool's facts keep their segments instead
-            LOG.warn("pool {}: snapshot of {} bytes is over the record limit, not written", pool,
-                    snapshot.body().length);
-            return;
+        int count = (body.length + SNAPSHOT_CHUNK_BYTES - 1) / SNAPSHOT_CHUNK_BYTES;
+        String id = snapshotIdPrefix + chunkedSnapshots.incrementAndGet();
+        for (int i = 0; i < count; i++) {
+            int from = i * SNAPSHOT_CHUNK_BYTES;
+            byte[] chunk = java.util.Arrays.copyOfRange(body, from, Math.min(body.length, from + SNAPSHOT_CHUNK_BYTES));
+            enqueue(new WalRecord(WalRecord.Type.POOL_SNAPSHOT, pool, 0, WalRecovery.chunkTag(id, i, count), chunk),
+                    null);
         }
-        enqueue(snapshot, null);
+        LOG.info("pool {}: snapshot of {} bytes written as {} chunks", pool, body.length, count);
     }
 
     /**
@@ -553,6 +638,16 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         closing = true;
         releaseReservations();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.closeTimeoutMs());
+        snapshotter.shutdown(); // the snapshots handed over are queued first (later ones: on their pool's thread)
+        try {
+            if (!snapshotter.awaitTermination(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())),
+                    TimeUnit.MILLISECONDS)) {
+                LOG.error("write-ahead log: pool snapshots still being encoded at close; their pools' later facts "
+                        + "are not written");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         awaitEmpty(deadline);
         reader.shutdown(); // runs the exports already scheduled now, the retries never
         try {
@@ -578,7 +673,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (!thread.isAlive() && !failing && sinceCheckpoint > 0 && lastRecordEnd > 0) {
+        if (!thread.isAlive() && !failing && sinceCheckpoint > 0 && lastRecordEnd > 0 && chunkedUnderway.isEmpty()) {
             writeCheckpoint(lastRecord, lastRecordEnd); // the next start reads it and nothing of the log after it
         }
         segments.close();
@@ -775,10 +870,14 @@ public final class FileWriteAheadLog implements WriteAheadLog {
             SegmentUse use = uses.computeIfAbsent(segment, k -> new SegmentUse());
             SessionState s = p.session;
             if (s == null) {
-                use.pools.put(p.record.key(), p.position);
+                String pool = p.record.key();
+                use.pools.put(pool, p.position);
                 if (p.record.type() == WalRecord.Type.POOL_SNAPSHOT) {
-                    WalRecovery.snapshotAt(poolSnapshots, p.record.key(), p.position);
-                    snapshotDurable = true;
+                    long start = snapshotStart(pool, p);
+                    if (start >= 0) {
+                        WalRecovery.snapshotAt(poolSnapshots, pool, start);
+                        snapshotDurable = true;
+                    }
                 }
                 continue;
             }
@@ -834,12 +933,31 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     }
 
     /**
+     * The position a durable snapshot record completes a snapshot at (its own, or its first chunk's for the last
+     * chunk of a chunked one), or -1 while a chunked one is still underway (writer thread).
+     */
+    private long snapshotStart(String pool, Pending p) {
+        WalRecovery.Chunk chunk = WalRecovery.Chunk.of(p.record.tag());
+        if (chunk == null) {
+            return p.position;
+        }
+        if (chunk.index() == 0) {
+            chunkedUnderway.put(pool, p.position);
+        }
+        if (chunk.index() < chunk.count() - 1) {
+            return -1;
+        }
+        Long start = chunkedUnderway.remove(pool);
+        return start == null ? -1 : start;
+    }
+
+    /**
      * Hands a checkpoint of the log up to the last durable record to the checkpoint thread once
      * {@link Settings#checkpointBytes} were written after the last one (one at a time; writer thread).
      */
     private void maybeCheckpoint() {
         if (sinceCheckpoint < settings.checkpointBytes() || lastRecordEnd == 0 || closing
-                || !checkpointing.compareAndSet(false, true)) {
+                || !chunkedUnderway.isEmpty() || !checkpointing.compareAndSet(false, true)) {
             return;
         }
         long last = lastRecord;
@@ -1066,6 +1184,16 @@ public final class FileWriteAheadLog implements WriteAheadLog {
             this.listener = listener;
             this.index = index;
         }
+    }
+
+    /**
+     * One pool's order of records while a snapshot of it is encoded: {@code held} are its facts (encoded records)
+     * and snapshots still to be queued, in the order the pool recorded them; {@code busy} while the
+     * {@code wal-snapshot} thread drains them. Guarded by the lane's monitor.
+     */
+    private static final class PoolLane {
+        final ArrayDeque<Object> held = new ArrayDeque<>();
+        boolean busy;
     }
 
     /** What one segment holds, for retention. Writer thread (and the constructor's scan). */
