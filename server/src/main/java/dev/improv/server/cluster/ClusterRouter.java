@@ -233,6 +233,11 @@ final class ClusterRouter implements Router {
     }
 
     @Override
+    public CompletableFuture<Optional<LobbyHub.Closed>> closePool(String poolId) {
+        return local.closePool(poolId);
+    }
+
+    @Override
     public CompletableFuture<Joined<LobbyRequest>> joinPool(PoolJoin join, MemberConnection connection) {
         return local.joinPool(join, connection);
     }

@@ -347,7 +347,8 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     @Override
     public void record(String pool, LobbyFact fact) {
         Object item = fact instanceof PoolSnapshot snapshot ? snapshot
-                : WalRecord.of(WalRecord.Type.POOL_FACT, pool, json(fact));
+                : new WalRecord(WalRecord.Type.POOL_FACT, pool, 0,
+                        fact instanceof LobbyFact.PoolClosed ? WalRecovery.CLOSED_TAG : "", json(fact));
         PoolLane lane = lanes.computeIfAbsent(pool, k -> new PoolLane());
         synchronized (lane) {
             if (lane.busy) {
@@ -872,7 +873,10 @@ public final class FileWriteAheadLog implements WriteAheadLog {
             if (s == null) {
                 String pool = p.record.key();
                 use.pools.put(pool, p.position);
-                if (p.record.type() == WalRecord.Type.POOL_SNAPSHOT) {
+                if (WalRecovery.CLOSED_TAG.equals(p.record.tag())) { // none of the pool's records is needed now
+                    WalRecovery.closedAt(poolSnapshots, pool, p.position);
+                    snapshotDurable = true;
+                } else if (p.record.type() == WalRecord.Type.POOL_SNAPSHOT) {
                     long start = snapshotStart(pool, p);
                     if (start >= 0) {
                         WalRecovery.snapshotAt(poolSnapshots, pool, start);

@@ -76,6 +76,12 @@ final class WalRecovery implements WalSegments.Visitor {
                 return;
             }
             abandonChunks(r.key());
+            if (r.type() == WalRecord.Type.POOL_FACT && CLOSED_TAG.equals(r.tag())) {
+                closedAt(snapshots, r.key(), position);
+                pools.remove(r.key());
+                poolBodies.remove(r.key());
+                return;
+            }
             if (r.type() == WalRecord.Type.POOL_SNAPSHOT) {
                 snapshotAt(snapshots, r.key(), position);
             }
@@ -280,6 +286,18 @@ final class WalRecovery implements WalSegments.Visitor {
         for (String pool : List.copyOf(chunking.keySet())) {
             abandonChunks(pool);
         }
+    }
+
+    /** The tag of a pool's {@code pool_closed} fact record: the writer and a start see the close without parsing. */
+    static final String CLOSED_TAG = "closed";
+
+    /**
+     * Notes that {@code pool} closed at {@code position}: every record of it up to there, the close included, is
+     * superseded — kept as two snapshot marks just after the close, so the rule of {@link #superseded} and the
+     * checkpoint's format stay as they are. A pool opened again under the same id starts after it.
+     */
+    static void closedAt(Map<String, long[]> snapshots, String pool, long position) {
+        snapshots.put(pool, new long[] {position + 1, position + 1});
     }
 
     /** Notes a snapshot of {@code pool} at {@code position} (the last two count). */

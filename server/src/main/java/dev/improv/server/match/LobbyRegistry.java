@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -118,6 +119,24 @@ public final class LobbyRegistry {
 
     public Collection<LobbyHub> all() {
         return List.copyOf(hubs.values());
+    }
+
+    /**
+     * Closes one pool ({@link LobbyHub#close}): once it went through, the pool is gone from this registry (its id
+     * may be opened again). {@code reply} gets null when no pool has this id, else the outcome, on the pool's thread.
+     */
+    public void close(String pool, Consumer<LobbyHub.Closed> reply) {
+        LobbyHub hub = hubs.get(pool);
+        if (hub == null) {
+            reply.accept(null);
+            return;
+        }
+        hub.close(outcome -> {
+            if (!outcome.refused()) {
+                hubs.remove(pool, hub);
+            }
+            reply.accept(outcome);
+        });
     }
 
     /** Stops every pool's ticking and closes its connections (server shutdown). */

@@ -206,6 +206,30 @@ class PoolSnapshotLogTest {
         assertEquals(List.of(), r.problems());
     }
 
+    @Test
+    void aClosedPoolIsNotRebuiltAndItsRecordsStopHoldingSegments() throws Exception {
+        WalSegments segments = new WalSegments(dataDir);
+        try (FileWriteAheadLog log = FileWriteAheadLog.open(dataDir, FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH,
+                100).withSegmentBytes(4096), metrics)) {
+            log.record(POOL, new LobbyFact.PoolOpened(LobbyConfig.of(POOL, 1, "consent"), 2));
+            long now = 0;
+            while (log.segmentRolls() == 0) { // segment 1: the pool's opening and facts, one per batch; no snapshot
+                long before = Files.size(segments.path(1));
+                log.record(POOL, joined("p" + now + "-" + "x".repeat(200), ++now));
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> segments.list().size() > 1
+                        || Files.size(segments.path(1)) != before);
+            }
+            Thread.sleep(300);
+            assertTrue(segments.list().contains(1), "an open pool without a snapshot keeps its segments");
+            log.record(POOL, new LobbyFact.Left("p0-" + "x".repeat(200), ++now));
+            log.record(POOL, new LobbyFact.PoolClosed(++now));
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !segments.list().contains(1));
+        }
+        WriteAheadLog.Recovered r = recover();
+        assertEquals(null, r.pools().get(POOL), "a closed pool is not rebuilt");
+        assertEquals(List.of(), r.problems());
+    }
+
     /** The tags of the chunk records in segment 1, in order. */
     private List<String> chunkTags() throws Exception {
         return chunkTagsIn(new WalSegments(dataDir));
