@@ -84,9 +84,14 @@ public final class FileWriteAheadLog implements WriteAheadLog {
      * @param backlogBytes    bytes accepted and not yet durable beyond which rooms refuse client messages
      * @param checkpointBytes log bytes after the last checkpoint at which the next one is written (a start scans
      *                        at most about this much of the log after the checkpoint)
+     * @param lingerMicros    for {@link FsyncPolicy#BATCH}: least time from the end of one force to the start of the
+     *                        next (0: force as soon as anything is written). Records that come meanwhile join the
+     *                        next batch: fewer forces (each costs the kernel hundreds of microseconds of CPU here),
+     *                        acknowledgements later by up to this much; never before their force
      */
     public record Settings(FsyncPolicy fsync, long fsyncIntervalMs, long retryMinMs, long retryMaxMs,
-                           long closeTimeoutMs, long segmentBytes, long backlogBytes, long checkpointBytes) {
+                           long closeTimeoutMs, long segmentBytes, long backlogBytes, long checkpointBytes,
+                           long lingerMicros) {
         public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
         public static final long DEFAULT_BACKLOG_BYTES = 64L << 20;
         public static final long DEFAULT_CHECKPOINT_BYTES = 64L << 20;
@@ -94,7 +99,8 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         public Settings {
             java.util.Objects.requireNonNull(fsync, "fsync");
             if (fsyncIntervalMs < 1 || retryMinMs < 1 || retryMaxMs < retryMinMs || closeTimeoutMs < 0
-                    || segmentBytes < 4096 || backlogBytes < 4096 || checkpointBytes < 4096) {
+                    || segmentBytes < 4096 || backlogBytes < 4096 || checkpointBytes < 4096 || lingerMicros < 0
+                    || lingerMicros > 100_000) {
                 throw new IllegalArgumentException("invalid write-ahead log settings");
             }
         }
@@ -102,7 +108,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         public Settings(FsyncPolicy fsync, long fsyncIntervalMs, long retryMinMs, long retryMaxMs,
                         long closeTimeoutMs, long segmentBytes, long backlogBytes) {
             this(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, segmentBytes, backlogBytes,
-                    DEFAULT_CHECKPOINT_BYTES);
+                    DEFAULT_CHECKPOINT_BYTES, 0);
         }
 
         public static Settings of(FsyncPolicy fsync, long fsyncIntervalMs) {
@@ -112,23 +118,28 @@ public final class FileWriteAheadLog implements WriteAheadLog {
 
         public Settings withCheckpointBytes(long bytes) {
             return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, segmentBytes,
-                    backlogBytes, bytes);
+                    backlogBytes, bytes, lingerMicros);
+        }
+
+        public Settings withLingerMicros(long micros) {
+            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, segmentBytes,
+                    backlogBytes, checkpointBytes, micros);
         }
 
         public Settings withRetry(long minMs, long maxMs) {
-            return new Settings(fsync, fsyncIntervalMs, minMs, maxMs, closeTimeoutMs, segmentBytes, backlogBytes, checkpointBytes);
+            return new Settings(fsync, fsyncIntervalMs, minMs, maxMs, closeTimeoutMs, segmentBytes, backlogBytes, checkpointBytes, lingerMicros);
         }
 
         public Settings withSegmentBytes(long bytes) {
-            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, bytes, backlogBytes, checkpointBytes);
+            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, bytes, backlogBytes, checkpointBytes, lingerMicros);
         }
 
         public Settings withBacklogBytes(long bytes) {
-            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, segmentBytes, bytes, checkpointBytes);
+            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, segmentBytes, bytes, checkpointBytes, lingerMicros);
         }
 
         public Settings withCloseTimeout(long ms) {
-            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, ms, segmentBytes, backlogBytes, checkpointBytes);
+            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, ms, segmentBytes, backlogBytes, checkpointBytes, lingerMicros);
         }
     }
 
@@ -202,6 +213,8 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     /** Offset in the current segment up to which every record is acknowledged. */
     private long committed;
     private long lastIntervalForce = System.nanoTime();
+    /** BATCH: when the last force ended (the linger counts from there). */
+    private long lastForceEnd = System.nanoTime() - TimeUnit.SECONDS.toNanos(1);
     private boolean failing;
     /** INTERVAL: records were written since the last force. */
     private boolean forceOwed;
@@ -711,7 +724,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                 long now = System.nanoTime();
                 maybeCheckpoint();
                 if (!unwritten.isEmpty() || !unforced.isEmpty() || forceOwed) {
-                    if (!failing || now - retryAt >= 0) {
+                    if ((!failing || now - retryAt >= 0) && lingerLeft(now) <= 0) {
                         flush(now);
                     }
                 }
@@ -752,6 +765,10 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         } else if (forceOwed) {
             wait = lastIntervalForce + intervalNanos() - now;
         } else if (!unwritten.isEmpty()) {
+            long linger = lingerLeft(now);
+            if (linger > 0) { // producers do not wake it meanwhile: what they queue joins this batch
+                LockSupport.parkNanos(this, linger);
+            }
             return;
         }
         if (wait <= 0) {
@@ -762,6 +779,18 @@ public final class FileWriteAheadLog implements WriteAheadLog {
             LockSupport.parkNanos(this, closing ? Math.min(wait, TimeUnit.MILLISECONDS.toNanos(5)) : wait);
         }
         writerParked = false;
+    }
+
+    /**
+     * BATCH with a linger: nanoseconds until the next force may start (0 or less: now). Not while the log closes,
+     * while a failure is retried, or once a batch's worth of bytes waits.
+     */
+    private long lingerLeft(long now) {
+        if (settings.lingerMicros() == 0 || settings.fsync() != FsyncPolicy.BATCH || closing || failing
+                || !unforced.isEmpty() || unwritten.size() >= MAX_RECORDS_PER_BATCH) {
+            return 0;
+        }
+        return lastForceEnd + TimeUnit.MICROSECONDS.toNanos(settings.lingerMicros()) - now;
     }
 
     private int drain() {
@@ -794,6 +823,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                 // Acknowledged only after the force; a failure before it writes them again.
                 unforced.addAll(written);
                 storage.force();
+                lastForceEnd = System.nanoTime();
                 metrics.logForced();
                 storage.checkIntact();
                 durable = new ArrayList<>(unforced);
