@@ -183,14 +183,7 @@ class PoolSnapshotLogTest {
         WalSegments segments = new WalSegments(dataDir);
         try (FileWriteAheadLog log = FileWriteAheadLog.open(dataDir, FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH,
                 100).withSegmentBytes(4096), metrics)) {
-            log.record(POOL, new LobbyFact.PoolOpened(LobbyConfig.of(POOL, 1, "consent"), 2));
-            long now = 0;
-            while (log.segmentRolls() == 0) { // segment 1: the pool's opening and facts, one per batch
-                long before = Files.size(segments.path(1));
-                log.record(POOL, joined("p" + now + "-" + "x".repeat(200), ++now));
-                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> segments.list().size() > 1
-                        || Files.size(segments.path(1)) != before);
-            }
+            long now = openAndFillFirstSegment(log, segments);
             log.record(POOL, PoolSnapshots.withNames(POOL, now, 5 << 20)); // two chunks
             log.record(POOL, joined("after-first", ++now));
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> chunkTagsIn(segments).size() == 2);
@@ -211,14 +204,7 @@ class PoolSnapshotLogTest {
         WalSegments segments = new WalSegments(dataDir);
         try (FileWriteAheadLog log = FileWriteAheadLog.open(dataDir, FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH,
                 100).withSegmentBytes(4096), metrics)) {
-            log.record(POOL, new LobbyFact.PoolOpened(LobbyConfig.of(POOL, 1, "consent"), 2));
-            long now = 0;
-            while (log.segmentRolls() == 0) { // segment 1: the pool's opening and facts, one per batch; no snapshot
-                long before = Files.size(segments.path(1));
-                log.record(POOL, joined("p" + now + "-" + "x".repeat(200), ++now));
-                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> segments.list().size() > 1
-                        || Files.size(segments.path(1)) != before);
-            }
+            long now = openAndFillFirstSegment(log, segments); // no snapshot
             Thread.sleep(300);
             assertTrue(segments.list().contains(1), "an open pool without a snapshot keeps its segments");
             log.record(POOL, new LobbyFact.Left("p0-" + "x".repeat(200), ++now));
@@ -228,6 +214,22 @@ class PoolSnapshotLogTest {
         WriteAheadLog.Recovered r = recover();
         assertEquals(null, r.pools().get(POOL), "a closed pool is not rebuilt");
         assertEquals(List.of(), r.problems());
+    }
+
+    /**
+     * Opens the pool and records its facts one per batch until the writer rolls: segment 1 then holds the
+     * pool's opening and facts. Returns the last fact's time.
+     */
+    private static long openAndFillFirstSegment(FileWriteAheadLog log, WalSegments segments) throws Exception {
+        log.record(POOL, new LobbyFact.PoolOpened(LobbyConfig.of(POOL, 1, "consent"), 2));
+        long now = 0;
+        while (log.segmentRolls() == 0) {
+            long before = Files.size(segments.path(1));
+            log.record(POOL, joined("p" + now + "-" + "x".repeat(200), ++now));
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> segments.list().size() > 1
+                    || Files.size(segments.path(1)) != before);
+        }
+        return now;
     }
 
     /** The tags of the chunk records in segment 1, in order. */
