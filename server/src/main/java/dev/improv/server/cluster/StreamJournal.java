@@ -491,7 +491,7 @@ public final class StreamJournal implements SessionJournal {
             try {
                 reader.execute(() -> {
                     try {
-                        done.accept(RoomStream.read(node, log.roomId).events(log.sessionId, fromSeq,
+                        done.accept(RoomStream.readPatiently(node, log.roomId).events(log.sessionId, fromSeq,
                                 toSeqExclusive));
                     } catch (Exception e) {
                         failed.accept(e);
