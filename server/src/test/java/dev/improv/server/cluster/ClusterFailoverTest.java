@@ -90,57 +90,48 @@ class ClusterFailoverTest {
      * room's whole history: it must get every event, in order, and not be cut, however large the history (on one
      * node this is CatchUpEndToEndTest's flow control; relayed, the owner's replay crosses NATS first).
      */
-    @Test
-    void aRelayedRecorderCatchesUpOnALargeHistoryWithoutBeingCut() throws Exception {
-        String[] fast = {"--ws-read-bytes-per-second", "0"}; // the message rate is already lifted for these nodes
-        try (KillableServer a = node("ra" + ProcessHandle.current().pid(), fast);
-             KillableServer b = node("rb" + ProcessHandle.current().pid(), fast)) {
-          try {
-            JsonNode created = a.adminJson("POST", "/api/rooms", "{\"name\":\"History\"}");
-            String roomId = created.path("room").path("id").asText();
-            TestClient mod = TestClient.join(join(a, roomId, TestServer.link(created, "moderator", 0), -1));
-            String text = "x".repeat(1990);
-            // ~6 MB of room events: six times the per-member 1 MiB write bound that cuts slow consumers (the 20 MB
-            // of CatchUpEndToEndTest, replicated three times by JetStream, cost the parallel browser tests a minute)
-            int prompts = 1_500;
-            long filling = System.nanoTime();
-            for (int i = 0; i < prompts; i++) {
-                mod.send("{\"type\":\"prompt\",\"text\":\"" + i + text + "\",\"meta\":{\"pad\":\""
-                        + "m".repeat(2000) + "\"},\"cid\":\"h" + i + "\"}");
-                if (i % 100 == 99) { // at most 100 ahead of the acks: the log's backlog bound refuses more
-                    int sent = i + 1;
-                    Awaitility.await().atMost(60, TimeUnit.SECONDS).until(() -> mod.ofType("ack").size() >= sent);
-                }
+    private static void aRelayedRecorderCatchesUpOnALargeHistoryWithoutBeingCut(KillableServer a, KillableServer b)
+            throws Exception {
+        JsonNode created = a.adminJson("POST", "/api/rooms", "{\"name\":\"History\"}");
+        String roomId = created.path("room").path("id").asText();
+        TestClient mod = TestClient.join(join(a, roomId, TestServer.link(created, "moderator", 0), -1));
+        String text = "x".repeat(1990);
+        // ~6 MB of room events: six times the per-member 1 MiB write bound that cuts slow consumers (the 20 MB
+        // of CatchUpEndToEndTest, replicated three times by JetStream, cost the parallel browser tests a minute)
+        int prompts = 1_500;
+        long filling = System.nanoTime();
+        for (int i = 0; i < prompts; i++) {
+            mod.send("{\"type\":\"prompt\",\"text\":\"" + i + text + "\",\"meta\":{\"pad\":\""
+                    + "m".repeat(2000) + "\"},\"cid\":\"h" + i + "\"}");
+            if (i % 100 == 99) { // at most 100 ahead of the acks: the log's backlog bound refuses more
+                int sent = i + 1;
+                Awaitility.await().atMost(60, TimeUnit.SECONDS).until(() -> mod.ofType("ack").size() >= sent);
             }
-            Awaitility.await().atMost(60, TimeUnit.SECONDS).until(() -> mod.ofType("prompt").size() >= prompts);
-            assertTrue(mod.ofType("error").isEmpty(), "every prompt taken: " + mod.ofType("error"));
-            System.out.printf("cluster catch-up: %d prompts of 4 KB into the room's stream in %d ms%n", prompts,
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - filling));
-            long last = lastSeq(mod);
-            long start = System.nanoTime();
-            TestClient rec = TestClient.join(join(b, roomId, TestServer.link(created, "recorder", 0), 0));
-            Awaitility.await("the relayed recorder caught up or was cut").atMost(90, TimeUnit.SECONDS)
-                    .until(() -> lastSeq(rec) >= last || rec.isClosed());
-            System.out.printf("cluster catch-up: %d events relayed to a recorder on another node in %d ms; %s%n",
-                    last, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), rec.state());
-            assertFalse(rec.isClosed(), "the relayed recorder was not cut: " + rec.state());
-            List<Long> seqs = eventSeqs(rec);
-            for (int i = 0; i < seqs.size(); i++) {
-                assertEquals(i + 1, seqs.get(i), "seq in order, none missing");
-            }
-            closeAndAwaitLeaseGone(a, roomId);
-            mod.abort();
-            rec.abort();
-            // 6 MB less in the shared stream for the tests after this one (JetStream re-replicates a stream to a
-            // NATS server that comes back: a larger stream makes the other tests' elections slower)
-            try (Connection c = nats.connect()) {
-                c.jetStreamManagement().purgeStream(ClusterNode.STREAM, io.nats.client.PurgeOptions.subject(
-                        StreamJournal.subject(roomId)));
-            }
-          } catch (Throwable e) {
-            dumpLogs(a, b);
-            throw e;
-          }
+        }
+        Awaitility.await().atMost(60, TimeUnit.SECONDS).until(() -> mod.ofType("prompt").size() >= prompts);
+        assertTrue(mod.ofType("error").isEmpty(), "every prompt taken: " + mod.ofType("error"));
+        System.out.printf("cluster catch-up: %d prompts of 4 KB into the room's stream in %d ms%n", prompts,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - filling));
+        long last = lastSeq(mod);
+        long start = System.nanoTime();
+        TestClient rec = TestClient.join(join(b, roomId, TestServer.link(created, "recorder", 0), 0));
+        Awaitility.await("the relayed recorder caught up or was cut").atMost(90, TimeUnit.SECONDS)
+                .until(() -> lastSeq(rec) >= last || rec.isClosed());
+        System.out.printf("cluster catch-up: %d events relayed to a recorder on another node in %d ms; %s%n",
+                last, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), rec.state());
+        assertFalse(rec.isClosed(), "the relayed recorder was not cut: " + rec.state());
+        List<Long> seqs = eventSeqs(rec);
+        for (int i = 0; i < seqs.size(); i++) {
+            assertEquals(i + 1, seqs.get(i), "seq in order, none missing");
+        }
+        closeAndAwaitLeaseGone(a, roomId);
+        mod.abort();
+        rec.abort();
+        // 6 MB less in the shared stream for the tests after this one (JetStream re-replicates a stream to a
+        // NATS server that comes back: a larger stream makes the other tests' elections slower)
+        try (Connection c = nats.connect()) {
+            c.jetStreamManagement().purgeStream(ClusterNode.STREAM, io.nats.client.PurgeOptions.subject(
+                    StreamJournal.subject(roomId)));
         }
     }
 
@@ -262,6 +253,153 @@ class ClusterFailoverTest {
             throw e;
           }
         }
+    }
+
+    /**
+     * Three nodes; a room owned by a and one owned by b, each with its moderator relayed through c and its
+     * performer relayed through the other owner, prompts streaming in both. a is SIGKILLed, b 300 ms later (while
+     * a's lease is still running out): c, the last node, takes both rooms over. Every member resumes on c, every
+     * acknowledged prompt of either room is in its stream at its seq, seqs have no gap but the declared skip, and
+     * both rooms go on (prompts acknowledged on c).
+     */
+    private static void twoOwnersKilledOneAfterTheOtherTheThirdNodeTakesBothRoomsLosingNothingAcknowledged(
+            KillableServer a, KillableServer b, KillableServer c) throws Exception {
+        List<KillableServer> owners = List.of(a, b);
+        List<String> roomIds = new ArrayList<>();
+        List<String> sessions = new ArrayList<>();
+        List<JsonNode> modLinks = new ArrayList<>();
+        List<JsonNode> anaLinks = new ArrayList<>();
+        List<TestClient> mods = new ArrayList<>();
+        List<TestClient> anas = new ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+            JsonNode created = owners.get(r).adminJson("POST", "/api/rooms", "{\"name\":\"Both " + r + "\"}");
+            roomIds.add(created.path("room").path("id").asText());
+            sessions.add(created.path("room").path("sessionId").asText());
+            modLinks.add(TestServer.link(created, "moderator", 0));
+            anaLinks.add(TestServer.link(created, "performer", 0));
+            mods.add(TestClient.join(join(c, roomIds.get(r), modLinks.get(r), -1)));
+            anas.add(TestClient.join(join(owners.get(1 - r), roomIds.get(r), anaLinks.get(r), -1)));
+        }
+        AtomicBoolean stop = new AtomicBoolean();
+        List<CompletableFuture<Void>> streams = new ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+            TestClient mod = mods.get(r);
+            streams.add(CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < 5_000 && !stop.get() && !mod.isClosed(); i++) {
+                    try {
+                        mod.send("{\"type\":\"prompt\",\"text\":\"take " + i + "\",\"cid\":\"k" + i + "\"}");
+                        Thread.sleep(5);
+                    } catch (RuntimeException | InterruptedException e) {
+                        return;
+                    }
+                }
+            }));
+        }
+        Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> mods.get(0).ofType("ack").size() >= 50
+                && mods.get(1).ofType("ack").size() >= 50);
+        a.kill();
+        long killedAt = System.nanoTime();
+        Thread.sleep(300);
+        b.kill();
+        stop.set(true);
+        for (CompletableFuture<Void> f : streams) {
+            f.get(10, TimeUnit.SECONDS);
+        }
+        List<TestClient> mods2 = new ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+            assertEquals(1001, mods.get(r).awaitClose(), "c lets the relayed moderator go: "
+                    + mods.get(r).closeReason());
+            mods.get(r).abort();
+            anas.get(r).abort();
+            mods2.add(resume(join(c, roomIds.get(r), modLinks.get(r), lastSeq(mods.get(r)))));
+        }
+        for (int r = 0; r < 2; r++) {
+            long restartedAt = mods2.get(r).awaitArrival(m -> m.path("type").asText().equals("server_restarted"),
+                    "the takeover on the timeline");
+            System.out.printf("cluster failover: owners a and b SIGKILLed 300 ms apart -> room %d's "
+                    + "server_restarted on c after %d ms%n", r, TimeUnit.NANOSECONDS.toMillis(restartedAt - killedAt));
+        }
+        List<TestClient> anas2 = new ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+            anas2.add(resume(join(c, roomIds.get(r), anaLinks.get(r), lastSeq(anas.get(r)))));
+            prompts(mods2.get(r), "after", "a", 10);
+        }
+        for (int r = 0; r < 2; r++) {
+            TestClient mod2 = mods2.get(r);
+            TestClient ana2 = anas2.get(r);
+            Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> mod2.ofType("ack").size() >= 10);
+            ana2.await(m -> m.path("text").asText().equals("after 9"), "the performer on c hears the room go on");
+            List<WalRecord> events = checkedEvents(roomIds.get(r), sessions.get(r));
+            int acked = assertAcknowledgedInStream(List.of(mods.get(r), mod2), Map.of("k", "take", "a", "after"),
+                    events);
+            assertTrue(acked >= 60, "room " + r + " acks: " + acked);
+            System.out.printf("cluster failover a+b -> c: room %d: %d acknowledged, %d events in the stream%n",
+                    r, acked, events.size());
+        }
+        JsonNode health = c.adminJson("GET", "/healthz", null).path("cluster");
+        assertTrue(health.path("leasesHeld").asInt() >= 2, "c holds both rooms: " + health);
+        for (int r = 0; r < 2; r++) {
+            closeAndAwaitLeaseGone(c, roomIds.get(r));
+        }
+        mods2.forEach(TestClient::abort);
+        anas2.forEach(TestClient::abort);
+    }
+
+    /**
+     * Three nodes for two scenarios, one after the other (a node's JVM start costs seconds of CPU here: sharing them
+     * keeps the suite's time): a recorder relayed through c catches up on a large history of a room owned by a;
+     * then a and b, each owning a room, are killed one after the other and c takes both over.
+     */
+    @Test
+    void threeNodesARelayedRecorderCatchesUpThenTwoOwnersDieAndTheThirdTakesBothRooms() throws Exception {
+        long pid = ProcessHandle.current().pid();
+        long starting = System.nanoTime();
+        String[] fast = {"--ws-read-bytes-per-second", "0"}; // the message rate is already lifted for these nodes
+        List<KillableServer> three = nodes(fast, "ta" + pid, "tb" + pid, "tc" + pid);
+        System.out.printf("cluster: three nodes started in %d ms%n",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - starting));
+        try {
+            aRelayedRecorderCatchesUpOnALargeHistoryWithoutBeingCut(three.get(0), three.get(2));
+            twoOwnersKilledOneAfterTheOtherTheThirdNodeTakesBothRoomsLosingNothingAcknowledged(three.get(0),
+                    three.get(1), three.get(2));
+        } catch (Throwable e) {
+            dumpLogs(three.toArray(KillableServer[]::new));
+            throw e;
+        } finally {
+            for (KillableServer s : three) {
+                s.close();
+            }
+        }
+    }
+
+    /** Server nodes started side by side (a JVM start is seconds of CPU; in turn, three cost ~10 s here). */
+    private static List<KillableServer> nodes(String[] flags, String... names) throws Exception {
+        List<CompletableFuture<KillableServer>> starting = new ArrayList<>();
+        for (String name : names) {
+            starting.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return node(name, flags);
+                } catch (Exception e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }));
+        }
+        List<KillableServer> started = new ArrayList<>();
+        Throwable failed = null;
+        for (CompletableFuture<KillableServer> f : starting) {
+            try {
+                started.add(f.join());
+            } catch (java.util.concurrent.CompletionException e) {
+                failed = failed == null ? e.getCause() : failed;
+            }
+        }
+        if (failed != null) {
+            for (KillableServer s : started) {
+                s.close();
+            }
+            throw new IllegalStateException("a server node did not start", failed);
+        }
+        return started;
     }
 
     @Test
