@@ -82,12 +82,17 @@ final class RoomStream {
     /** Reads a room's subject once, each request and each wait for a message bounded by {@code patience}. */
     static Contents read(ClusterNode node, String roomId, Duration patience) throws IOException,
             JetStreamApiException, InterruptedException {
+        return read(node, ClusterNode.STREAM, StreamJournal.subject(roomId), patience);
+    }
+
+    /** Reads one subject of {@code stream} (a room's or a pool's log) once, as the method above. */
+    static Contents read(ClusterNode node, String stream, String subject, Duration patience) throws IOException,
+            JetStreamApiException, InterruptedException {
         ClusterNode.Contexts jet = node.withTimeout(patience);
-        String subject = StreamJournal.subject(roomId);
         long start = System.nanoTime();
         long last;
         try {
-            last = jet.jsm().getLastMessage(ClusterNode.STREAM, subject).getSeq();
+            last = jet.jsm().getLastMessage(stream, subject).getSeq();
         } catch (JetStreamApiException e) {
             if (e.getApiErrorCode() == NO_MESSAGE) {
                 return new Contents(List.of(), 0);
@@ -101,7 +106,7 @@ final class RoomStream {
         long subscribing = System.nanoTime();
         try {
             sub = jet.js().subscribe(subject,
-                    PushSubscribeOptions.builder().stream(ClusterNode.STREAM).ordered(true).build());
+                    PushSubscribeOptions.builder().stream(stream).ordered(true).build());
         } catch (IOException e) {
             throw phase("creating the ordered consumer", subscribing, e);
         }
@@ -110,7 +115,7 @@ final class RoomStream {
             while (seq < last) {
                 Message m = sub.nextMessage(patience);
                 if (m == null) {
-                    throw new IOException("room " + roomId + ": the stream stopped before sequence " + last
+                    throw new IOException(subject + ": the stream stopped before sequence " + last
                             + " (at " + seq + ", " + patience.toMillis() + " ms without a message)");
                 }
                 seq = m.metaData().streamSequence();

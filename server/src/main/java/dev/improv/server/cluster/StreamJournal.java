@@ -44,8 +44,8 @@ public final class StreamJournal implements SessionJournal {
     /** Seqs reserved per reservation record, and how few left before the next is asked for. */
     static final long RESERVE_BLOCK = 256;
     static final long RESERVE_LOW_WATER = 128;
-    private static final long RETRY_FIRST_MS = 100;
-    private static final long RETRY_MAX_MS = 2_000;
+    static final long RETRY_FIRST_MS = 100;
+    static final long RETRY_MAX_MS = 2_000;
 
     private final ClusterNode node;
     private final long backlogLimit;
@@ -177,6 +177,30 @@ public final class StreamJournal implements SessionJournal {
     void close() {
         writer.shutdownNow();
         reader.shutdownNow();
+    }
+
+    /** The JetStream refusal in {@code error}'s causes (publishAsync wraps it), or null. */
+    static JetStreamApiException apiError(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof JetStreamApiException api) {
+                return api;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The stream sequence of the message {@code msgId} when it is the subject's last one (a batch stored whose ack
+     * was lost: its retry was refused as "wrong last sequence"), else null.
+     */
+    static Long storedEarlier(ClusterNode node, String stream, String subject, String msgId) {
+        try {
+            MessageInfo last = node.jsm().getLastMessage(stream, subject);
+            String id = last.getHeaders() == null ? null : last.getHeaders().getFirst("Nats-Msg-Id");
+            return msgId.equals(id) ? last.getSeq() : null;
+        } catch (java.io.IOException | JetStreamApiException e) {
+            return null;
+        }
     }
 
     /** One room session's log. Queue: room thread in, writer thread out; the rest is the writer thread's. */
@@ -311,25 +335,8 @@ public final class StreamJournal implements SessionJournal {
             writer.schedule(this::send, retryMs, TimeUnit.MILLISECONDS);
         }
 
-        /** The JetStream refusal in {@code error}'s causes (publishAsync wraps it), or null. */
-        JetStreamApiException apiError(Throwable error) {
-            for (Throwable t = error; t != null; t = t.getCause()) {
-                if (t instanceof JetStreamApiException api) {
-                    return api;
-                }
-            }
-            return null;
-        }
-
-        /** The stream sequence of our batch in flight when it is the subject's last message, else null. */
         Long storedEarlier() {
-            try {
-                MessageInfo last = node.jsm().getLastMessage(ClusterNode.STREAM, subject);
-                String id = last.getHeaders() == null ? null : last.getHeaders().getFirst("Nats-Msg-Id");
-                return inFlightId.equals(id) ? last.getSeq() : null;
-            } catch (java.io.IOException | JetStreamApiException e) {
-                return null;
-            }
+            return StreamJournal.storedEarlier(node, ClusterNode.STREAM, subject, inFlightId);
         }
 
         void stored(long streamSeq) {
