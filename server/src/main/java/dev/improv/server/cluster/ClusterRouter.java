@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * is reached through the {@link Relay} (joins) or an admin query to its owner (snapshots, close, membership). A
  * room whose owner is gone (its lease expiring) is waited for — up to {@link #TAKEOVER_WAIT_MS} — until a node
  * has taken it over. New rooms and pools open on the node that was asked. Pools are found by their lease (key
- * {@code pool.<id>}) as rooms are; admin calls about a pool go to its owner, lobby links work on the owner only.
+ * {@code pool.<id>}) as rooms are; admin calls about a pool go to its owner, lobby members are relayed to it.
  * Every method returns at once; nothing here blocks a caller's thread.
  */
 final class ClusterRouter implements Router {
@@ -290,14 +290,14 @@ final class ClusterRouter implements Router {
     }
 
     /**
-     * A lobby link works on the node that owns the pool (or, while the pool's owner is gone, once this node took it
-     * over: the join waits as a room's does, then is told to come back, 1001). Lobby members are not relayed to a
-     * pool owned by another node yet: such a join is refused as {@code POOL_NOT_FOUND} (docs/cluster.md).
+     * A lobby link works on any node, as a room link does: the member is relayed to the pool's owner; while the
+     * pool's owner is gone the join waits for its takeover, then is told to come back (1001).
      */
     @Override
     public CompletableFuture<Joined<LobbyRequest>> joinPool(PoolJoin join, MemberConnection connection) {
         return locatePool(join.pool()).thenCompose(p -> p.here() ? local.joinPool(join, connection)
-                : CompletableFuture.completedFuture(Joined.refused(p.unsettled() ? ErrorCode.SERVER_SHUTDOWN
-                : ErrorCode.POOL_NOT_FOUND)));
+                : p.unsettled() ? CompletableFuture.completedFuture(Joined.refused(ErrorCode.SERVER_SHUTDOWN))
+                : p.owner() == null ? CompletableFuture.completedFuture(Joined.refused(ErrorCode.POOL_NOT_FOUND))
+                : relay.joinPool(p.owner(), join, connection));
     }
 }

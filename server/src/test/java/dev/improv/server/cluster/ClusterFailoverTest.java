@@ -261,8 +261,8 @@ class ClusterFailoverTest {
      * performer relayed through the other owner, prompts streaming in both. a is SIGKILLed, b 300 ms later (while
      * a's lease is still running out): c, the last node, takes both rooms over. Every member resumes on c, every
      * acknowledged prompt of either room is in its stream at its seq, seqs have no gap but the declared skip, and
-     * both rooms go on (prompts acknowledged on c). A lobby pool opened on a, with three performers queued there
-     * in order, fails over to c as well: each performer reconnects to c and is told the same place in the queue, a
+     * both rooms go on (prompts acknowledged on c). A lobby pool opened on a, with three performers queued in
+     * order (connected to a, b and c: lobby members are relayed to the pool's owner), fails over to c as well: each performer reconnects to c and is told the same place in the queue, a
      * performer new on c is matched with the first of them (same language) into a room that c opens, and the
      * pool's admin calls answer on c.
      */
@@ -284,7 +284,8 @@ class ClusterFailoverTest {
             mods.add(TestClient.join(join(c, roomIds.get(r), modLinks.get(r), -1)));
             anas.add(TestClient.join(join(owners.get(1 - r), roomIds.get(r), anaLinks.get(r), -1)));
         }
-        // the pool on a: p1 (fr), p2 (de), p3 (it) queue there in this order (no common language: nobody matched)
+        // the pool on a: p1 (fr) on a, p2 (de) relayed through b, p3 (it) through c queue in this order (no common
+        // language: nobody is matched)
         assertEquals(201, a.admin("POST", "/api/pools", "{\"id\":\"" + pool + "\",\"consentVersion\":1,"
                 + "\"consentText\":\"recorded\",\"roomSize\":2}").statusCode());
         List<String> lobbyLinks = new ArrayList<>();
@@ -297,9 +298,10 @@ class ClusterFailoverTest {
         }
         List<String> languages = List.of("fr", "de", "it");
         List<TestClient> queued = new ArrayList<>();
+        List<KillableServer> edges = List.of(a, b, c);
         for (int i = 0; i < 3; i++) {
-            TestClient p = lobby(a, lobbyLinks.get(i), languages.get(i));
-            assertEquals(i + 1, p.await("lobby_queued").path("position").asInt(), "queued in order on a");
+            TestClient p = lobby(edges.get(i), lobbyLinks.get(i), languages.get(i));
+            assertEquals(i + 1, p.await("lobby_queued").path("position").asInt(), "queued in order in a's pool");
             queued.add(p);
         }
         assertEquals(3, c.adminJson("GET", "/api/pools/" + pool, null).path("waiting").asInt(),
