@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * restart of one node rebuilds them from its log. Facts are written as on one node — nobody waits for them; a
  * fact not yet stored by JetStream when its node dies is lost, as one not yet fsynced is on one node.
  *
- * <p>Snapshots: every {@link #SNAPSHOT_EVERY} facts stored (all pools) each pool that wrote facts since its last
+ * <p>Snapshots: every {@code --cluster-pool-snapshot-facts} facts stored (500 by default, all pools) each pool that wrote facts since its last
  * snapshot writes one at its next tick; once one is stored, the subject's messages before it are purged. A
  * snapshot larger than a batch may be is not written (logged); the pool's facts then stay.
  *
@@ -56,8 +56,6 @@ public final class PoolStream implements LobbyJournal {
     static final String SUBJECTS = "improv.pool.";
     /** Lease keys of pools in the lease bucket (room ids never hold a dot). */
     static final String LEASE_PREFIX = "pool.";
-    /** Facts stored, all pools, between two rounds of snapshots. */
-    static final long SNAPSHOT_EVERY = 500;
     private static final int WRONG_LAST_SEQUENCE = 10071;
     private static final int FENCE_ATTEMPTS = 5;
 
@@ -97,7 +95,8 @@ public final class PoolStream implements LobbyJournal {
 
     /** The pools of this node: from now on pools can be taken over here. Before the port opens. */
     void start(LobbyRegistry registry) {
-        registry.snapshotWhen(() -> stored.get() / SNAPSHOT_EVERY);
+        long every = node.settings().poolSnapshotFacts();
+        registry.snapshotWhen(() -> stored.get() / every);
         this.lobbies = registry;
     }
 
@@ -180,7 +179,8 @@ public final class PoolStream implements LobbyJournal {
                 logs.remove(pool, log);
                 throw new IOException("pool " + pool + " is open on this node already");
             }
-            LOG.info("cluster: node {} rebuilt pool {} from {} facts of its log", node.name(), pool, facts.size());
+            LOG.info("cluster: node {} rebuilt pool {} from {} and {} facts after it", node.name(), pool,
+                    facts.get(0) instanceof PoolSnapshot ? "its snapshot" : "its opening", facts.size() - 1);
             return true;
         }
         throw new IOException("pool " + pool + ": its log kept moving while it was fenced");
@@ -289,17 +289,7 @@ public final class PoolStream implements LobbyJournal {
             if (inFlight != null || fenced) {
                 return;
             }
-            List<WalRecord> batch = new ArrayList<>();
-            int bytes = 0;
-            for (WalRecord r = queued.peek(); r != null; r = queued.peek()) {
-                int size = SessionRecords.frameBytes(r);
-                if (!batch.isEmpty() && bytes + size > ClusterNode.MAX_BATCH_BYTES) {
-                    break;
-                }
-                queued.poll();
-                batch.add(r);
-                bytes += size;
-            }
+            List<WalRecord> batch = StreamJournal.nextBatch(queued);
             if (batch.isEmpty()) {
                 return;
             }

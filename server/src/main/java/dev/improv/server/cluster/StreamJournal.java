@@ -179,6 +179,22 @@ public final class StreamJournal implements SessionJournal {
         reader.shutdownNow();
     }
 
+    /** Takes the next batch from {@code queued}: at least one record, at most {@link ClusterNode#MAX_BATCH_BYTES}. */
+    static List<WalRecord> nextBatch(java.util.Queue<WalRecord> queued) {
+        List<WalRecord> batch = new ArrayList<>();
+        int bytes = 0;
+        for (WalRecord r = queued.peek(); r != null; r = queued.peek()) {
+            int size = SessionRecords.frameBytes(r);
+            if (!batch.isEmpty() && bytes + size > ClusterNode.MAX_BATCH_BYTES) {
+                break;
+            }
+            queued.poll();
+            batch.add(r);
+            bytes += size;
+        }
+        return batch;
+    }
+
     /** The JetStream refusal in {@code error}'s causes (publishAsync wraps it), or null. */
     static JetStreamApiException apiError(Throwable error) {
         for (Throwable t = error; t != null; t = t.getCause()) {
@@ -263,23 +279,17 @@ public final class StreamJournal implements SessionJournal {
             if (inFlight != null || fenced) {
                 return;
             }
-            List<WalRecord> batch = new ArrayList<>();
-            int bytes = 0;
-            for (WalRecord r = queued.peek(); r != null; r = queued.peek()) {
-                int size = SessionRecords.frameBytes(r);
-                if (!batch.isEmpty() && bytes + size > ClusterNode.MAX_BATCH_BYTES) {
-                    break;
-                }
-                queued.poll();
-                batch.add(r);
-                bytes += size;
-            }
+            List<WalRecord> batch = nextBatch(queued);
             if (batch.isEmpty()) {
                 return;
             }
             inFlight = batch;
             inFlightBody = SessionRecords.frames(batch);
             inFlightId = sessionId + "-" + UUID.randomUUID();
+            int bytes = 0;
+            for (WalRecord r : batch) {
+                bytes += SessionRecords.frameBytes(r);
+            }
             inFlightBytes = bytes;
             send();
         }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.eventlog.SessionRecords;
 import dev.improv.server.eventlog.WalRecord;
 import dev.improv.server.match.LobbyFact;
+import dev.improv.server.match.PoolSnapshot;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.testing.KillableServer;
 import dev.improv.server.testing.TestClient;
@@ -264,7 +265,8 @@ class ClusterFailoverTest {
      * both rooms go on (prompts acknowledged on c). A lobby pool opened on a, with three performers queued in
      * order (connected to a, b and c: lobby members are relayed to the pool's owner), fails over to c as well: each performer reconnects to c and is told the same place in the queue, a
      * performer new on c is matched with the first of them (same language) into a room that c opens, and the
-     * pool's admin calls answer on c.
+     * pool's admin calls answer on c. The pool's log is snapshotted and purged before the kill (the nodes snapshot
+     * after every fact), so c rebuilds it from a snapshot.
      */
     private static void twoOwnersKilledOneAfterTheOtherTheThirdNodeTakesBothRoomsAndThePool(
             KillableServer a, KillableServer b, KillableServer c, String pool) throws Exception {
@@ -308,8 +310,18 @@ class ClusterFailoverTest {
                 "an admin call about the pool on another node is answered by its owner");
         assertEquals(roomIds.get(0), c.adminJson("GET", "/api/rooms/" + roomIds.get(0), null).path("id").asText(),
                 "so is one about a room (it answered 404: an Optional answer could not be encoded)");
-        Awaitility.await("the three joins in the pool's stream").atMost(10, TimeUnit.SECONDS)
-                .until(() -> poolFactsInStream(pool).stream().filter(f -> f instanceof LobbyFact.Joined).count() >= 3);
+        // a snapshot after every stored fact here (--cluster-pool-snapshot-facts 1): the pool's log is purged up to
+        // its latest snapshot, so the takeover below rebuilds the pool from a snapshot, not from its opening
+        Awaitility.await("a snapshot of the three waiting, the facts before it purged").atMost(20, TimeUnit.SECONDS)
+                .until(() -> {
+                    List<LobbyFact> facts = poolFactsInStream(pool);
+                    PoolSnapshot last = null;
+                    for (LobbyFact f : facts) {
+                        last = f instanceof PoolSnapshot snap ? snap : last;
+                    }
+                    return last != null && last.lobby().members().size() == 3
+                            && facts.stream().noneMatch(f -> f instanceof LobbyFact.PoolOpened);
+                });
 
         AtomicBoolean stop = new AtomicBoolean();
         List<CompletableFuture<Void>> streams = new ArrayList<>();
@@ -379,6 +391,8 @@ class ClusterFailoverTest {
             assertEquals(i + 1, p.await("lobby_queued").path("position").asInt(), "the queue's order kept on c");
             queued.set(i, p);
         }
+        assertTrue(c.output().stream().anyMatch(l -> l.contains("rebuilt pool " + pool + " from its snapshot")),
+                "c rebuilt the pool from its snapshot (the facts before it were purged)");
         TestClient p4 = lobby(c, lobbyLinks.get(3), "fr");
         for (TestClient p : List.of(queued.get(0), p4)) {
             JsonNode offer = p.await("lobby_offer");
@@ -412,7 +426,8 @@ class ClusterFailoverTest {
         long pid = ProcessHandle.current().pid();
         String pool = "lobby-" + pid + "-" + Long.toString(System.nanoTime(), 36);
         long starting = System.nanoTime();
-        String[] fast = {"--ws-read-bytes-per-second", "0"}; // the message rate is already lifted for these nodes
+        String[] fast = {"--ws-read-bytes-per-second", "0", // the message rate is already lifted for these nodes
+            "--cluster-pool-snapshot-facts", "1"};
         List<KillableServer> three = nodes(fast, "ta" + pid, "tb" + pid, "tc" + pid);
         System.out.printf("cluster: three nodes started in %d ms%n",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - starting));
