@@ -365,6 +365,11 @@ final class RoomLeases {
             journal.adopt(roomId, fold.sessionId(), ack.getSeqno(), room.lastSeq(), room.reservedSeq(),
                     validUntil(leaseSent));
             rooms.restore(room, node.pools().recoveredRoomListener(roomId));
+            if (room.reservedSeq() > room.lastSeq()) { // what a member may have seen that the log never got
+                LOG.info("cluster: room {}: seqs {}..{} were reserved by the old owner and are not in the log; "
+                                + "events a member saw with these seqs were never durable (server_restarted names "
+                                + "them)", roomId, room.lastSeq() + 1, room.reservedSeq());
+            }
             return true;
         }
         throw new IOException("room " + roomId + ": its log kept moving while it was fenced");
