@@ -358,8 +358,13 @@ class ClusterFailoverTest {
                 }
             }));
         }
-        Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> mods.get(0).ofType("ack").size() >= 50
-                && mods.get(1).ofType("ack").size() >= 50);
+        Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> {
+            for (TestClient mod : mods) { // seen once at load ~18: b missed its lease and heartbeats for 2 s
+                assertFalse(mod.isClosed(), "a room moved before any kill (a node went unheard for the lease time: "
+                        + "an overloaded box?): " + mod.closeReason());
+            }
+            return mods.get(0).ofType("ack").size() >= 50 && mods.get(1).ofType("ack").size() >= 50;
+        });
         a.kill();
         long killedAt = System.nanoTime();
         Thread.sleep(300);
