@@ -18,8 +18,25 @@ final class Measure {
     private long serverSwitchesStart;
     private long genSwitchesStart;
 
+    /** Further server processes (cluster mode: the other nodes, the NATS servers), summed as {@code clusterPct}. */
+    private final long[] otherPids;
+    private double othersStart;
+
     Measure(long serverPid) {
+        this(serverPid, new long[0]);
+    }
+
+    Measure(long serverPid, long[] otherPids) {
         this.serverPid = serverPid;
+        this.otherPids = otherPids.clone();
+    }
+
+    private double othersCpuSeconds() {
+        double sum = 0;
+        for (long pid : otherPids) {
+            sum += ProcStats.cpuSeconds(pid);
+        }
+        return sum;
     }
 
     void start() {
@@ -30,6 +47,7 @@ final class Measure {
         loadStart = ProcStats.loadAverage();
         genSwitchesStart = ProcStats.contextSwitches(selfPid);
         serverSwitchesStart = serverPid > 0 ? ProcStats.contextSwitches(serverPid) : -1;
+        othersStart = othersCpuSeconds();
     }
 
     /** Writes cpu (percent of one core, averaged over the interval), RSS and load averages into {@code out}. */
@@ -48,6 +66,9 @@ final class Measure {
             }
             out.put("serverRssMiB", round(ProcStats.rssBytes(serverPid) / 1048576.0));
             cpu.put("serverContextSwitches", ProcStats.contextSwitches(serverPid) - serverSwitchesStart);
+            if (otherPids.length > 0) { // the server and every other process named, one core = 100
+                cpu.put("clusterPct", round(100 * (srv + othersCpuSeconds() - othersStart) / seconds));
+            }
         }
         cpu.put("generatorContextSwitches", ProcStats.contextSwitches(selfPid) - genSwitchesStart);
         out.put("loadAvgStart", loadStart);

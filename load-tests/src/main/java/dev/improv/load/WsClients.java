@@ -78,7 +78,14 @@ final class WsClients implements AutoCloseable {
 
     /** Opens the WebSocket of {@code conn}; the listener hears of its welcome, its frames, or its failure. */
     void connect(Conn conn, Listener listener) {
-        URI uri = URI.create("ws://" + host + ":" + port + conn.member.path());
+        // a path "@PORT/ws/…" goes to that port (ClusterDialect spreads a room's members over several nodes)
+        String path = conn.member.path();
+        int port = this.port;
+        if (path.startsWith("@")) {
+            port = Integer.parseInt(path.substring(1, path.indexOf('/')));
+            path = path.substring(path.indexOf('/'));
+        }
+        URI uri = URI.create("ws://" + host + ":" + port + path);
         WebSocketClientProtocolConfig config = WebSocketClientProtocolConfig.newBuilder()
                 .webSocketUri(uri)
                 .version(WebSocketVersion.V13)

@@ -133,11 +133,17 @@ public final class ServerApp implements AutoCloseable {
         JoinLinks links = new JoinLinks(tokens, config.publicUrl(), config.linkTtlSeconds(), Clock.systemUTC());
         LobbyThread lobbyThread = new LobbyThread(); // pools off the I/O loops; closed before the log
         features.add(lobbyThread);
+        // cluster mode: pools' facts go to the pools' stream (any node can take a pool over), else the node's log
+        LobbyJournal poolFacts = cluster != null ? cluster.poolJournal()
+                : log == null ? LobbyJournal.NONE : log.lobbyJournal();
         this.lobbies = new LobbyRegistry(lobbyThread::executor, rooms, links, config.roomLimits(), clock,
-                config.roomLimits().resumeWindowMs(), new LobbyWaitTimer(webhooks.lobbyJournal(
-                        log == null ? LobbyJournal.NONE : log.lobbyJournal(), clock), clock, metrics.registry()));
+                config.roomLimits().resumeWindowMs(), new LobbyWaitTimer(webhooks.lobbyJournal(poolFacts, clock),
+                clock, metrics.registry()));
         if (log != null) {
             log.recover(rooms, lobbies); // rooms and pools the log kept, back under their ids before the port opens
+        }
+        if (cluster != null) {
+            cluster.startPools(lobbies); // pools whose owner is gone can be taken over here from now on
         }
         takes.start(rooms, tokens);
         LobbyGauges.register(metrics.registry(), lobbies);

@@ -1,6 +1,8 @@
 package dev.improv.server.cluster;
 
 import dev.improv.server.config.ServerConfig;
+import dev.improv.server.match.LobbyJournal;
+import dev.improv.server.match.LobbyRegistry;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.room.FrameFactory;
 import dev.improv.server.room.RoomRegistry;
@@ -32,8 +34,9 @@ import org.slf4j.LoggerFactory;
 /**
  * This node's membership of the cluster: one NATS connection (JetStream, the lease bucket, the room stream), the
  * nodes heard from (heartbeats every {@link #HEARTBEAT_MS}), and the parts built on it — {@link StreamJournal},
- * {@link RoomLeases}, {@link Relay}, {@link ClusterRouter}. Built by the composition root before the rooms;
- * {@link #close} hands this node's rooms over (their leases are deleted, so another node takes them at once).
+ * {@link PoolStream}, {@link RoomLeases}, {@link Relay}, {@link ClusterRouter}. Built by the composition root before the rooms;
+ * {@link #close} hands this node's rooms and pools over (their leases are handed back, so another node takes them
+ * at once).
  */
 public final class ClusterNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
@@ -64,6 +67,7 @@ public final class ClusterNode implements AutoCloseable {
     /** Node name → System.nanoTime() of its last heartbeat; written by the jnats dispatcher, read by any. */
     private final Map<String, Long> heardFrom = new ConcurrentHashMap<>();
     private final StreamJournal journal;
+    private final PoolStream pools;
     private volatile RoomLeases leases;
     private volatile Relay relay;
     private volatile boolean closed;
@@ -108,6 +112,7 @@ public final class ClusterNode implements AutoCloseable {
             heardFrom.put(node, System.nanoTime());
         });
         this.journal = new StreamJournal(this, backlogBytes, this.metrics);
+        this.pools = new PoolStream(this);
     }
 
     /**
@@ -151,7 +156,12 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     private void ensureStream() throws IOException, JetStreamApiException {
-        StreamConfiguration config = StreamConfiguration.builder().name(STREAM).subjects(ROOM_SUBJECTS + "*")
+        ensureStream(STREAM, ROOM_SUBJECTS);
+        ensureStream(PoolStream.STREAM, PoolStream.SUBJECTS);
+    }
+
+    private void ensureStream(String name, String subjectPrefix) throws IOException, JetStreamApiException {
+        StreamConfiguration config = StreamConfiguration.builder().name(name).subjects(subjectPrefix + "*")
                 .storageType(StorageType.File).replicas(settings.replicas()).duplicateWindow(Duration.ofMinutes(2))
                 .maxMsgSize(MAX_BATCH_BYTES * 2L).build();
         try {
@@ -160,7 +170,7 @@ public final class ClusterNode implements AutoCloseable {
             if (e.getApiErrorCode() != 10058) { // 10058: exists with another configuration; use it as it is
                 throw e;
             }
-            LOG.warn("cluster: stream {} exists with another configuration; using it as it is", STREAM);
+            LOG.warn("cluster: stream {} exists with another configuration; using it as it is", name);
         }
     }
 
@@ -194,9 +204,26 @@ public final class ClusterNode implements AutoCloseable {
                 String.join(",", settings.natsUrls()), settings.leaseMs(), settings.replicas());
     }
 
+    /** Where lobby pools write their facts in cluster mode (the pools' stream). Build the pools on it. */
+    public LobbyJournal poolJournal() {
+        return pools;
+    }
+
+    /**
+     * This node's pools are built (and any the node's own log kept are restored): from now on pools whose owner is
+     * gone can be taken over here. Before the port opens.
+     */
+    public void startPools(LobbyRegistry lobbies) {
+        pools.start(lobbies);
+    }
+
+    PoolStream pools() {
+        return pools;
+    }
+
     /** The cluster's router around this node's {@code local} one. */
     public Router router(LocalRouter local, RoomRegistry rooms) {
-        return new ClusterRouter(this, local, rooms, leases, relay);
+        return new ClusterRouter(this, local, rooms, leases, relay, pools);
     }
 
     private void heartbeat() {
@@ -335,6 +362,7 @@ public final class ClusterNode implements AutoCloseable {
         }
         closed = true;
         journal.flush(graceMs);
+        pools.flush(graceMs);
         RoomLeases l = leases;
         if (l != null) {
             l.releaseAll(graceMs);
@@ -342,6 +370,7 @@ public final class ClusterNode implements AutoCloseable {
         leaseThread.shutdownNow();
         heartbeatThread.shutdownNow();
         journal.close();
+        pools.close();
         try {
             nats.close();
         } catch (InterruptedException e) {

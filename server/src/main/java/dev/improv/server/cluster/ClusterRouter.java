@@ -28,8 +28,9 @@ import java.util.concurrent.TimeUnit;
  * The cluster's {@link Router}: rooms this node owns go to the {@link LocalRouter}; a room owned by another node
  * is reached through the {@link Relay} (joins) or an admin query to its owner (snapshots, close, membership). A
  * room whose owner is gone (its lease expiring) is waited for — up to {@link #TAKEOVER_WAIT_MS} — until a node
- * has taken it over. New rooms open on the node that was asked. Lobby pools stay on the node that opened them
- * (not failed over yet: docs/cluster.md). Every method returns at once; nothing here blocks a caller's thread.
+ * has taken it over. New rooms and pools open on the node that was asked. Pools are found by their lease (key
+ * {@code pool.<id>}) as rooms are; admin calls about a pool go to its owner, lobby members are relayed to it.
+ * Every method returns at once; nothing here blocks a caller's thread.
  */
 final class ClusterRouter implements Router {
     /**
@@ -44,13 +45,16 @@ final class ClusterRouter implements Router {
     private final RoomRegistry rooms;
     private final RoomLeases leases;
     private final Relay relay;
+    private final PoolStream pools;
 
-    /** An admin query between nodes. */
+    /** An admin query between nodes ({@code roomId}: the room's, or the pool's id for the pool queries). */
     record Query(String op, String roomId, String participantId, String reason) {
     }
 
-    ClusterRouter(ClusterNode node, LocalRouter local, RoomRegistry rooms, RoomLeases leases, Relay relay) {
+    ClusterRouter(ClusterNode node, LocalRouter local, RoomRegistry rooms, RoomLeases leases, Relay relay,
+                  PoolStream pools) {
         this.node = node;
+        this.pools = pools;
         this.local = local;
         this.rooms = rooms;
         this.leases = leases;
@@ -78,7 +82,7 @@ final class ClusterRouter implements Router {
         if (out.isDone()) {
             return; // answered by the deadline already
         }
-        if (rooms.get(roomId) != null) {
+        if (PoolStream.isPoolKey(roomId) ? pools.owns(PoolStream.poolOf(roomId)) : rooms.get(roomId) != null) {
             out.complete(new Place(true, node.name(), false));
             return;
         }
@@ -108,8 +112,8 @@ final class ClusterRouter implements Router {
     public CompletableFuture<Optional<RoomSummary>> room(String roomId) {
         return locate(roomId).thenCompose(p -> p.here() ? local.room(roomId)
                 : p.owner() == null ? CompletableFuture.completedFuture(Optional.empty())
-                : ask(p.owner(), new Query("room", roomId, null, null), new TypeReference<Optional<RoomSummary>>() {
-                }, Optional.empty()));
+                : askOptional(p.owner(), new Query("room", roomId, null, null), new TypeReference<RoomSummary>() {
+                }));
     }
 
     @Override
@@ -175,6 +179,15 @@ final class ClusterRouter implements Router {
         });
     }
 
+    /**
+     * Asks another node for something that may not exist there: the owner answers the value itself or nothing
+     * (the protocol's mapper has no Optional support: an Optional answer could not be encoded, and every
+     * {@code GET /api/rooms/{id}} of a room owned by another node answered 404 before this).
+     */
+    private <T> CompletableFuture<Optional<T>> askOptional(String owner, Query q, TypeReference<T> type) {
+        return ask(owner, q, type, null).thenApply(Optional::ofNullable);
+    }
+
     /** Answers another node's admin query about this node's rooms. */
     private CompletableFuture<byte[]> answer(byte[] body) {
         Query q;
@@ -188,9 +201,15 @@ final class ClusterRouter implements Router {
             case "rooms" -> local.rooms();
             case "close" -> local.closeRoom(q.roomId(), q.reason());
             case "isMember" -> local.isMember(q.roomId(), q.participantId());
+            case "pool" -> local.pool(q.roomId());
+            case "pools" -> local.pools();
+            case "poolTimes" -> local.poolTimes(q.roomId());
+            case "performerTime" -> local.performerTime(q.roomId(), q.participantId());
+            case "poolDays" -> local.poolDays(q.roomId());
             default -> CompletableFuture.completedFuture(null);
         };
-        return result.thenApply(value -> {
+        return result.thenApply(answer -> {
+            Object value = answer instanceof Optional<?> o ? o.orElse(null) : answer; // absent: an empty answer
             try {
                 return value == null ? new byte[0] : ProtocolCodec.mapper().writeValueAsBytes(value);
             } catch (IOException e) {
@@ -199,39 +218,81 @@ final class ClusterRouter implements Router {
         });
     }
 
-    // ------------------------------------------------------------------ lobby pools: this node's only
+    // ------------------------------------------------------------------ lobby pools
+
+    /** Where a pool lives, as {@link #locate} finds rooms (its lease key is {@code pool.<id>}). */
+    private CompletableFuture<Place> locatePool(String poolId) {
+        return locate(PoolStream.leaseKey(poolId));
+    }
 
     @Override
     public CompletableFuture<Optional<LobbyHub.Summary>> openPool(LobbyConfig config, int moderatorCapacity) {
-        return local.openPool(config, moderatorCapacity);
+        if (leases.observed(PoolStream.leaseKey(config.pool())) != null) {
+            return CompletableFuture.completedFuture(Optional.empty()); // open on some node already
+        }
+        return local.openPool(config, moderatorCapacity); // the pool's stream claims its lease
     }
 
     @Override
     public CompletableFuture<Optional<LobbyHub.Summary>> pool(String poolId) {
-        return local.pool(poolId);
+        return locatePool(poolId).thenCompose(p -> p.here() ? local.pool(poolId)
+                : p.owner() == null ? CompletableFuture.completedFuture(Optional.empty())
+                : askOptional(p.owner(), new Query("pool", poolId, null, null),
+                new TypeReference<LobbyHub.Summary>() {
+                }));
     }
 
     @Override
     public CompletableFuture<List<LobbyHub.Summary>> pools() {
-        return local.pools();
+        List<CompletableFuture<List<LobbyHub.Summary>>> parts = new ArrayList<>();
+        parts.add(local.pools());
+        for (String n : node.nodes()) {
+            if (!n.equals(node.name())) {
+                parts.add(ask(n, new Query("pools", null, null, null), new TypeReference<List<LobbyHub.Summary>>() {
+                }, List.of()));
+            }
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            List<LobbyHub.Summary> all = new ArrayList<>();
+            for (CompletableFuture<List<LobbyHub.Summary>> p : parts) {
+                all.addAll(p.join());
+            }
+            return all;
+        });
     }
 
     @Override
     public CompletableFuture<Optional<List<TimeAccounting.PerformerTime>>> poolTimes(String poolId) {
-        return local.poolTimes(poolId);
+        return locatePool(poolId).thenCompose(p -> p.here() ? local.poolTimes(poolId)
+                : p.owner() == null ? CompletableFuture.completedFuture(Optional.empty())
+                : askOptional(p.owner(), new Query("poolTimes", poolId, null, null),
+                new TypeReference<List<TimeAccounting.PerformerTime>>() {
+                }));
     }
 
     @Override
     public CompletableFuture<Optional<TimeAccounting.PerformerTime>> performerTime(String poolId,
                                                                                    String participantId) {
-        return local.performerTime(poolId, participantId);
+        return locatePool(poolId).thenCompose(p -> p.here() ? local.performerTime(poolId, participantId)
+                : p.owner() == null ? CompletableFuture.completedFuture(Optional.empty())
+                : askOptional(p.owner(), new Query("performerTime", poolId, participantId, null),
+                new TypeReference<TimeAccounting.PerformerTime>() {
+                }));
     }
 
     @Override
     public CompletableFuture<Optional<List<TimeAccounting.DayTime>>> poolDays(String poolId) {
-        return local.poolDays(poolId);
+        return locatePool(poolId).thenCompose(p -> p.here() ? local.poolDays(poolId)
+                : p.owner() == null ? CompletableFuture.completedFuture(Optional.empty())
+                : askOptional(p.owner(), new Query("poolDays", poolId, null, null),
+                new TypeReference<List<TimeAccounting.DayTime>>() {
+                }));
     }
 
+    /**
+     * A lobby link works on any node, as a room link does: the member is relayed to the pool's owner; while the
+     * pool's owner is gone the join waits for its takeover, then is told to come back (1001).
+     */
     @Override
     public CompletableFuture<Optional<LobbyHub.Closed>> closePool(String poolId) {
         return local.closePool(poolId);
@@ -239,6 +300,9 @@ final class ClusterRouter implements Router {
 
     @Override
     public CompletableFuture<Joined<LobbyRequest>> joinPool(PoolJoin join, MemberConnection connection) {
-        return local.joinPool(join, connection);
+        return locatePool(join.pool()).thenCompose(p -> p.here() ? local.joinPool(join, connection)
+                : p.unsettled() ? CompletableFuture.completedFuture(Joined.refused(ErrorCode.SERVER_SHUTDOWN))
+                : p.owner() == null ? CompletableFuture.completedFuture(Joined.refused(ErrorCode.POOL_NOT_FOUND))
+                : relay.joinPool(p.owner(), join, connection));
     }
 }

@@ -3,6 +3,7 @@ package dev.improv.server.cluster;
 import dev.improv.server.protocol.Capability;
 import dev.improv.server.protocol.ClientMessage;
 import dev.improv.server.protocol.ErrorCode;
+import dev.improv.server.protocol.LobbyRequest;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.protocol.Role;
 import dev.improv.server.protocol.ServerMessage;
@@ -12,6 +13,7 @@ import dev.improv.server.room.SharedFrame;
 import dev.improv.server.routing.Joined;
 import dev.improv.server.routing.LocalRouter;
 import dev.improv.server.routing.MessageSink;
+import dev.improv.server.routing.PoolJoin;
 import dev.improv.server.routing.RoomJoin;
 import io.nats.client.Message;
 import java.io.IOException;
@@ -61,7 +63,7 @@ final class Relay {
 
     /** What the edge sends with a join: the token's verified claims and where to answer. */
     record JoinRequest(String roomId, String participantId, String displayName, Role role, long lastSeq,
-                       List<Capability> capabilities, String edge, String conn, String remote) {
+                       List<Capability> capabilities, String edge, String conn, String remote, String pool) {
     }
 
     /** The owner's answer to a join: the refusal's code name, or null when joined. */
@@ -96,15 +98,21 @@ final class Relay {
         }
     }
 
-    /** A member on another node of a room owned here. */
-    private static final class OwnerLink {
+    /** A member on another node of a room (or a lobby pool) owned here; {@code T}: what its messages are. */
+    private static final class OwnerLink<T> {
         final RelayedConnection conn;
-        volatile MessageSink<ClientMessage> sink;
+        final Function<byte[], T> decode;
+        volatile MessageSink<T> sink;
         /** The last message number from the edge (dispatcher thread). */
         long received;
 
-        OwnerLink(RelayedConnection conn) {
+        OwnerLink(RelayedConnection conn, Function<byte[], T> decode) {
             this.conn = conn;
+            this.decode = decode;
+        }
+
+        void deliver(byte[] json, long receivedAtMicros) {
+            sink.deliver(decode.apply(json), receivedAtMicros);
         }
     }
 
@@ -115,7 +123,7 @@ final class Relay {
     /** Edge side, by connection id. */
     private final Map<String, EdgeLink> edges = new ConcurrentHashMap<>();
     /** Owner side, by "edge/conn". */
-    private final Map<String, OwnerLink> relayed = new ConcurrentHashMap<>();
+    private final Map<String, OwnerLink<?>> relayed = new ConcurrentHashMap<>();
     private volatile LocalRouter local;
     private volatile Function<byte[], CompletableFuture<byte[]>> admin;
     private long lastPing;
@@ -139,24 +147,47 @@ final class Relay {
     /** Joins a member connected here to a room owned by {@code owner}. */
     CompletableFuture<Joined<ClientMessage>> join(String owner, RoomJoin join, MemberConnection conn) {
         String connId = Long.toString(ids.incrementAndGet(), 36);
-        EdgeLink link = new EdgeLink(conn, join.roomId(), owner);
+        return join(owner, join.roomId(), connId, new JoinRequest(join.roomId(), join.participantId(),
+                join.displayName(), join.role(), join.lastSeq(), join.capabilities(), me, connId,
+                conn.remoteAddress(), null), conn, m -> ProtocolCodec.encodeClient(m).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Connects a lobby member here to a pool owned by {@code owner} (the same link as a room member's). */
+    CompletableFuture<Joined<LobbyRequest>> joinPool(String owner, PoolJoin join, MemberConnection conn) {
+        String connId = Long.toString(ids.incrementAndGet(), 36);
+        return join(owner, PoolStream.leaseKey(join.pool()), connId, new JoinRequest(join.pool(),
+                join.participantId(), join.displayName(), join.role(), 0, List.of(), me, connId, conn.remoteAddress(),
+                join.pool()), conn, Relay::encodeLobby);
+    }
+
+    private static byte[] encodeLobby(LobbyRequest request) {
+        try {
+            return ProtocolCodec.mapper().writeValueAsBytes(request);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** {@code key}: the room id, or the pool's lease key (a change of owner lets the link go). */
+    private <T> CompletableFuture<Joined<T>> join(String owner, String key, String connId, JoinRequest request,
+                                                  MemberConnection conn, Function<T, byte[]> encode) {
+        EdgeLink link = new EdgeLink(conn, key, owner);
         edges.put(connId, link);
         byte[] body;
         try {
-            body = ProtocolCodec.mapper().writeValueAsBytes(new JoinRequest(join.roomId(), join.participantId(),
-                    join.displayName(), join.role(), join.lastSeq(), join.capabilities(), me, connId,
-                    conn.remoteAddress()));
+            body = ProtocolCodec.mapper().writeValueAsBytes(request);
         } catch (IOException e) {
             edges.remove(connId);
             return CompletableFuture.failedFuture(e);
         }
+        String what = request.pool() != null ? "pool " + request.pool() : "room " + request.roomId();
         return node.nats().requestWithTimeout("improv.node." + owner + ".join", body, JOIN_TIMEOUT)
                 .handle((reply, error) -> {
                     String refusal;
                     if (error != null) {
                         refusal = ErrorCode.SERVER_SHUTDOWN.name(); // owner gone meanwhile: reconnect and retry
-                        LOG.info("cluster: join of {} to room {} on node {} not answered: {}", join.participantId(),
-                                join.roomId(), owner, error.toString());
+                        LOG.info("cluster: join of {} to {} on node {} not answered: {}", request.participantId(),
+                                what, owner, error.toString());
                     } else {
                         try {
                             refusal = ProtocolCodec.mapper().readValue(reply.getData(), JoinReply.class).refusal();
@@ -166,25 +197,27 @@ final class Relay {
                     }
                     if (refusal != null) {
                         edges.remove(connId);
-                        return Joined.<ClientMessage>refused(ErrorCode.valueOf(refusal));
+                        return Joined.<T>refused(ErrorCode.valueOf(refusal));
                     }
-                    return Joined.with(new EdgeSink(link, connId));
+                    return Joined.with(new EdgeSink<>(link, connId, encode));
                 });
     }
 
     /** A relayed member's messages, published to the owner in order. */
-    private final class EdgeSink implements MessageSink<ClientMessage> {
+    private final class EdgeSink<T> implements MessageSink<T> {
         private final EdgeLink link;
         private final String connId;
+        private final Function<T, byte[]> encode;
 
-        EdgeSink(EdgeLink link, String connId) {
+        EdgeSink(EdgeLink link, String connId, Function<T, byte[]> encode) {
             this.link = link;
             this.connId = connId;
+            this.encode = encode;
         }
 
         @Override
-        public void deliver(ClientMessage message, long receivedAtMicros) {
-            byte[] json = ProtocolCodec.encodeClient(message).getBytes(StandardCharsets.UTF_8);
+        public void deliver(T message, long receivedAtMicros) {
+            byte[] json = encode.apply(message);
             synchronized (link) { // numbered and queued in one step: numbers leave in order
                 byte[] body = ByteBuffer.allocate(16 + json.length).putLong(link.sent.incrementAndGet())
                         .putLong(receivedAtMicros).put(json).array();
@@ -259,8 +292,8 @@ final class Relay {
         switch (t[3]) {
             case "join" -> ownerJoin(m);
             case "msg" -> {
-                OwnerLink link = t.length == 6 ? relayed.get(t[4] + "/" + t[5]) : null;
-                MessageSink<ClientMessage> sink = link == null ? null : link.sink;
+                OwnerLink<?> link = t.length == 6 ? relayed.get(t[4] + "/" + t[5]) : null;
+                MessageSink<?> sink = link == null ? null : link.sink;
                 byte[] data = m.getData();
                 if (sink != null && data.length > 16) {
                     ByteBuffer head = ByteBuffer.wrap(data);
@@ -277,14 +310,14 @@ final class Relay {
                     }
                     link.received = number;
                     try {
-                        sink.deliver(ProtocolCodec.decodeClient(Arrays.copyOfRange(data, 16, data.length)), at);
+                        link.deliver(Arrays.copyOfRange(data, 16, data.length), at);
                     } catch (RuntimeException e) {
                         LOG.warn("cluster: relayed message from {} not decoded: {}", t[4], e.toString());
                     }
                 }
             }
             case "lost" -> {
-                OwnerLink link = t.length == 6 ? relayed.remove(t[4] + "/" + t[5]) : null;
+                OwnerLink<?> link = t.length == 6 ? relayed.remove(t[4] + "/" + t[5]) : null;
                 if (link != null && link.sink != null) {
                     link.sink.connectionLost();
                 }
@@ -312,10 +345,23 @@ final class Relay {
         String key = req.edge() + "/" + req.conn();
         RelayedConnection conn = new RelayedConnection(key, "improv.edge." + req.edge() + "." + req.conn(),
                 req.remote() + " via " + req.edge(), req.edge());
-        OwnerLink link = new OwnerLink(conn);
-        relayed.put(key, link);
-        local.joinRoom(new RoomJoin(req.roomId(), req.participantId(), req.displayName(), req.role(), req.lastSeq(),
-                req.capabilities()), conn).whenComplete((joined, error) -> {
+        if (req.pool() != null) {
+            OwnerLink<LobbyRequest> link = new OwnerLink<>(conn,
+                    json -> ProtocolCodec.decodeLobby(new java.io.ByteArrayInputStream(json)));
+            relayed.put(key, link);
+            ownerJoined(m, key, link, local.joinPool(new PoolJoin(req.pool(), req.participantId(), req.displayName(),
+                    req.role()), conn));
+        } else {
+            OwnerLink<ClientMessage> link = new OwnerLink<>(conn, ProtocolCodec::decodeClient);
+            relayed.put(key, link);
+            ownerJoined(m, key, link, local.joinRoom(new RoomJoin(req.roomId(), req.participantId(),
+                    req.displayName(), req.role(), req.lastSeq(), req.capabilities()), conn));
+        }
+    }
+
+    /** Answers a relayed join once the room or pool here answered it. */
+    private <T> void ownerJoined(Message m, String key, OwnerLink<T> link, CompletableFuture<Joined<T>> outcome) {
+        outcome.whenComplete((joined, error) -> {
                     String refusal = error != null ? ErrorCode.INTERNAL.name()
                             : joined.refusal() != null ? joined.refusal().name() : null;
                     if (refusal == null) {
@@ -392,8 +438,8 @@ final class Relay {
                 l.conn().close(ErrorCode.SERVER_SHUTDOWN, "the room's server is gone; reconnect to resume");
             }
         }
-        for (Map.Entry<String, OwnerLink> e : relayed.entrySet()) {
-            OwnerLink l = e.getValue();
+        for (Map.Entry<String, OwnerLink<?>> e : relayed.entrySet()) {
+            OwnerLink<?> l = e.getValue();
             if (!node.alive(l.conn.edge) && relayed.remove(e.getKey(), l) && l.sink != null) {
                 l.sink.connectionLost();
             }

@@ -3,7 +3,6 @@ package dev.improv.server.cluster;
 import dev.improv.server.eventlog.SessionRecords;
 import dev.improv.server.protocol.ErrorCode;
 import dev.improv.server.room.RecoveredRoom;
-import dev.improv.server.room.RoomListener;
 import dev.improv.server.room.RoomRegistry;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
@@ -33,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * node's monotonic clock, so no clocks are compared) or that was handed back is taken over by compare-and-set —
  * one node wins — which then fences the room's log (an "owner" record appended with the expected last subject
  * sequence), folds the log back into the room and continues it. A node that finds its lease taken, or its log
- * appended to by another, drops the room (members are told to reconnect and resume).
+ * appended to by another, drops the room (members are told to reconnect and resume). Lobby pools are owned the same
+ * way, under the key {@code pool.<id>} (room ids hold no dot); their logs are {@link PoolStream}'s.
  *
  * <p>Threads: every lease call runs on {@code cluster-leases}; the watcher (jnats) only updates {@link #observed}.
  */
@@ -184,6 +184,10 @@ final class RoomLeases {
     }
 
     private void dropRoom(String roomId, String why) {
+        if (PoolStream.isPoolKey(roomId)) {
+            node.pools().dropped(PoolStream.poolOf(roomId), why);
+            return;
+        }
         journal.dropped(roomId);
         if (rooms.suspend(roomId, "the room moved to another server; reconnect to resume",
                 ErrorCode.SERVER_SHUTDOWN)) {
@@ -239,10 +243,16 @@ final class RoomLeases {
             }
         }
         takeoverFailures.keySet().removeIf(roomId -> !observed.containsKey(roomId));
+        // pools first: a pool's rooms rebuilt after it here get its time listener (their scenes count for pay)
+        List<Map.Entry<String, Observed>> due = new ArrayList<>();
         for (Map.Entry<String, Observed> e : observed.entrySet()) {
             if (!owned.containsKey(e.getKey()) && expired(e.getValue())) {
-                takeOver(e.getKey(), e.getValue());
+                due.add(e);
             }
+        }
+        due.sort(java.util.Comparator.comparing(e -> !PoolStream.isPoolKey(e.getKey())));
+        for (Map.Entry<String, Observed> e : due) {
+            takeOver(e.getKey(), e.getValue());
         }
         relay.checkLiveness();
     }
@@ -310,6 +320,17 @@ final class RoomLeases {
      */
     private boolean restore(String roomId, long leaseSent, Duration patience)
             throws IOException, JetStreamApiException, InterruptedException {
+        if (PoolStream.isPoolKey(roomId)) { // a lobby pool's lease: its log is the pool's subject
+            if (node.pools().restore(PoolStream.poolOf(roomId), patience)) {
+                return true;
+            }
+            Long rev = owned.remove(roomId);
+            held = owned.size();
+            if (rev != null) {
+                kv.delete(roomId, rev);
+            }
+            return false;
+        }
         for (int attempt = 1; attempt <= FENCE_ATTEMPTS; attempt++) {
             RoomStream.Contents log = RoomStream.read(node, roomId, patience);
             SessionRecords.Fold fold = new SessionRecords.Fold();
@@ -343,7 +364,12 @@ final class RoomLeases {
             RecoveredRoom room = fold.room();
             journal.adopt(roomId, fold.sessionId(), ack.getSeqno(), room.lastSeq(), room.reservedSeq(),
                     validUntil(leaseSent));
-            rooms.restore(room, RoomListener.NONE);
+            rooms.restore(room, node.pools().recoveredRoomListener(roomId));
+            if (room.reservedSeq() > room.lastSeq()) { // what a member may have seen that the log never got
+                LOG.info("cluster: room {}: seqs {}..{} were reserved by the old owner and are not in the log; "
+                                + "events a member saw with these seqs were never durable (server_restarted names "
+                                + "them)", roomId, room.lastSeq() + 1, room.reservedSeq());
+            }
             return true;
         }
         throw new IOException("room " + roomId + ": its log kept moving while it was fenced");

@@ -21,8 +21,11 @@ import java.util.Map;
 final class RoomStream {
     /** No message on the subject (JetStream's "no message found"). */
     private static final int NO_MESSAGE = 10037;
-    /** How long a read waits for the next message of the subject (or any request) unless told otherwise. */
-    static final Duration PATIENCE = ClusterNode.REQUEST_TIMEOUTS.get(ClusterNode.REQUEST_TIMEOUTS.size() - 1);
+    /** One read of a room's subject whose every request and wait is bounded by {@code patience}. */
+    @FunctionalInterface
+    interface Attempt<T> {
+        T run(Duration patience) throws IOException, JetStreamApiException, InterruptedException;
+    }
 
     private RoomStream() {
     }
@@ -46,20 +49,50 @@ final class RoomStream {
         }
     }
 
-    static Contents read(ClusterNode node, String roomId) throws IOException, JetStreamApiException,
+    /**
+     * Reads a room's subject for a member's replay: one attempt per {@link ClusterNode#REQUEST_TIMEOUTS} (1 s, 2 s,
+     * 5 s), the next at once when one times out — the takeover's growing patience. A read sent while JetStream
+     * elects a leader gets no answer and would wait its whole timeout (one replay after a takeover failed so, after
+     * 5,011 ms creating its consumer, and the member was cut); the next, sent after the election, is answered in
+     * milliseconds. A refusal (JetStreamApiException) is not asked again.
+     */
+    static Contents readPatiently(ClusterNode node, String roomId) throws IOException, JetStreamApiException,
             InterruptedException {
-        return read(node, roomId, PATIENCE);
+        return withGrowingPatience(patience -> read(node, roomId, patience));
     }
 
-    /** As {@link #read(ClusterNode, String)}, each request and each wait for a message bounded by {@code patience}. */
+    /** Runs {@code attempt} with each of {@link ClusterNode#REQUEST_TIMEOUTS} in turn until one does not time out. */
+    static <T> T withGrowingPatience(Attempt<T> attempt) throws IOException, JetStreamApiException,
+            InterruptedException {
+        IOException failed = null;
+        for (Duration patience : ClusterNode.REQUEST_TIMEOUTS) {
+            try {
+                return attempt.run(patience);
+            } catch (IOException e) {
+                if (failed == null) {
+                    failed = e;
+                } else {
+                    failed.addSuppressed(e);
+                }
+            }
+        }
+        throw failed;
+    }
+
+    /** Reads a room's subject once, each request and each wait for a message bounded by {@code patience}. */
     static Contents read(ClusterNode node, String roomId, Duration patience) throws IOException,
             JetStreamApiException, InterruptedException {
+        return read(node, ClusterNode.STREAM, StreamJournal.subject(roomId), patience);
+    }
+
+    /** Reads one subject of {@code stream} (a room's or a pool's log) once, as the method above. */
+    static Contents read(ClusterNode node, String stream, String subject, Duration patience) throws IOException,
+            JetStreamApiException, InterruptedException {
         ClusterNode.Contexts jet = node.withTimeout(patience);
-        String subject = StreamJournal.subject(roomId);
         long start = System.nanoTime();
         long last;
         try {
-            last = jet.jsm().getLastMessage(ClusterNode.STREAM, subject).getSeq();
+            last = jet.jsm().getLastMessage(stream, subject).getSeq();
         } catch (JetStreamApiException e) {
             if (e.getApiErrorCode() == NO_MESSAGE) {
                 return new Contents(List.of(), 0);
@@ -73,7 +106,7 @@ final class RoomStream {
         long subscribing = System.nanoTime();
         try {
             sub = jet.js().subscribe(subject,
-                    PushSubscribeOptions.builder().stream(ClusterNode.STREAM).ordered(true).build());
+                    PushSubscribeOptions.builder().stream(stream).ordered(true).build());
         } catch (IOException e) {
             throw phase("creating the ordered consumer", subscribing, e);
         }
@@ -82,7 +115,7 @@ final class RoomStream {
             while (seq < last) {
                 Message m = sub.nextMessage(patience);
                 if (m == null) {
-                    throw new IOException("room " + roomId + ": the stream stopped before sequence " + last
+                    throw new IOException(subject + ": the stream stopped before sequence " + last
                             + " (at " + seq + ", " + patience.toMillis() + " ms without a message)");
                 }
                 seq = m.metaData().streamSequence();

@@ -44,8 +44,8 @@ public final class StreamJournal implements SessionJournal {
     /** Seqs reserved per reservation record, and how few left before the next is asked for. */
     static final long RESERVE_BLOCK = 256;
     static final long RESERVE_LOW_WATER = 128;
-    private static final long RETRY_FIRST_MS = 100;
-    private static final long RETRY_MAX_MS = 2_000;
+    static final long RETRY_FIRST_MS = 100;
+    static final long RETRY_MAX_MS = 2_000;
 
     private final ClusterNode node;
     private final long backlogLimit;
@@ -179,6 +179,46 @@ public final class StreamJournal implements SessionJournal {
         reader.shutdownNow();
     }
 
+    /** Takes the next batch from {@code queued}: at least one record, at most {@link ClusterNode#MAX_BATCH_BYTES}. */
+    static List<WalRecord> nextBatch(java.util.Queue<WalRecord> queued) {
+        List<WalRecord> batch = new ArrayList<>();
+        int bytes = 0;
+        for (WalRecord r = queued.peek(); r != null; r = queued.peek()) {
+            int size = SessionRecords.frameBytes(r);
+            if (!batch.isEmpty() && bytes + size > ClusterNode.MAX_BATCH_BYTES) {
+                break;
+            }
+            queued.poll();
+            batch.add(r);
+            bytes += size;
+        }
+        return batch;
+    }
+
+    /** The JetStream refusal in {@code error}'s causes (publishAsync wraps it), or null. */
+    static JetStreamApiException apiError(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof JetStreamApiException api) {
+                return api;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The stream sequence of the message {@code msgId} when it is the subject's last one (a batch stored whose ack
+     * was lost: its retry was refused as "wrong last sequence"), else null.
+     */
+    static Long storedEarlier(ClusterNode node, String stream, String subject, String msgId) {
+        try {
+            MessageInfo last = node.jsm().getLastMessage(stream, subject);
+            String id = last.getHeaders() == null ? null : last.getHeaders().getFirst("Nats-Msg-Id");
+            return msgId.equals(id) ? last.getSeq() : null;
+        } catch (java.io.IOException | JetStreamApiException e) {
+            return null;
+        }
+    }
+
     /** One room session's log. Queue: room thread in, writer thread out; the rest is the writer thread's. */
     private final class Log {
         final String roomId;
@@ -239,23 +279,17 @@ public final class StreamJournal implements SessionJournal {
             if (inFlight != null || fenced) {
                 return;
             }
-            List<WalRecord> batch = new ArrayList<>();
-            int bytes = 0;
-            for (WalRecord r = queued.peek(); r != null; r = queued.peek()) {
-                int size = SessionRecords.frameBytes(r);
-                if (!batch.isEmpty() && bytes + size > ClusterNode.MAX_BATCH_BYTES) {
-                    break;
-                }
-                queued.poll();
-                batch.add(r);
-                bytes += size;
-            }
+            List<WalRecord> batch = nextBatch(queued);
             if (batch.isEmpty()) {
                 return;
             }
             inFlight = batch;
             inFlightBody = SessionRecords.frames(batch);
             inFlightId = sessionId + "-" + UUID.randomUUID();
+            int bytes = 0;
+            for (WalRecord r : batch) {
+                bytes += SessionRecords.frameBytes(r);
+            }
             inFlightBytes = bytes;
             send();
         }
@@ -311,25 +345,8 @@ public final class StreamJournal implements SessionJournal {
             writer.schedule(this::send, retryMs, TimeUnit.MILLISECONDS);
         }
 
-        /** The JetStream refusal in {@code error}'s causes (publishAsync wraps it), or null. */
-        JetStreamApiException apiError(Throwable error) {
-            for (Throwable t = error; t != null; t = t.getCause()) {
-                if (t instanceof JetStreamApiException api) {
-                    return api;
-                }
-            }
-            return null;
-        }
-
-        /** The stream sequence of our batch in flight when it is the subject's last message, else null. */
         Long storedEarlier() {
-            try {
-                MessageInfo last = node.jsm().getLastMessage(ClusterNode.STREAM, subject);
-                String id = last.getHeaders() == null ? null : last.getHeaders().getFirst("Nats-Msg-Id");
-                return inFlightId.equals(id) ? last.getSeq() : null;
-            } catch (java.io.IOException | JetStreamApiException e) {
-                return null;
-            }
+            return StreamJournal.storedEarlier(node, ClusterNode.STREAM, subject, inFlightId);
         }
 
         void stored(long streamSeq) {
@@ -491,7 +508,7 @@ public final class StreamJournal implements SessionJournal {
             try {
                 reader.execute(() -> {
                     try {
-                        done.accept(RoomStream.read(node, log.roomId).events(log.sessionId, fromSeq,
+                        done.accept(RoomStream.readPatiently(node, log.roomId).events(log.sessionId, fromSeq,
                                 toSeqExclusive));
                     } catch (Exception e) {
                         failed.accept(e);

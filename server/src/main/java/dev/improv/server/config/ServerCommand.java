@@ -377,6 +377,11 @@ public class ServerCommand {
             description = "JetStream replicas of the room stream and the lease bucket (env IMPROV_CLUSTER_REPLICAS).")
     int clusterReplicas;
 
+    @Option(names = "--cluster-pool-snapshot-facts", defaultValue = "${env:IMPROV_CLUSTER_POOL_SNAPSHOT_FACTS:-500}",
+            description = "Pool facts stored between two rounds of lobby pool snapshots in cluster mode; older "
+                    + "messages of a pool's log are purged after its snapshot (env IMPROV_CLUSTER_POOL_SNAPSHOT_FACTS).")
+    long clusterPoolSnapshotFacts;
+
     @Option(names = "--cluster-node", defaultValue = "${env:IMPROV_CLUSTER_NODE}",
             description = "This node's name in the cluster; default: host name and process id "
                     + "(env IMPROV_CLUSTER_NODE).")
@@ -521,7 +526,7 @@ public class ServerCommand {
         String node = clusterNode != null && !clusterNode.isBlank() ? clusterNode
                 : (hostName() + "-" + ProcessHandle.current().pid()).replaceAll("[^A-Za-z0-9_-]", "-");
         return new ServerConfig.ClusterSettings(urls, clusterLeaseMs, clusterReplicas,
-                node.length() > 64 ? node.substring(node.length() - 64) : node);
+                node.length() > 64 ? node.substring(node.length() - 64) : node, clusterPoolSnapshotFacts);
     }
 
     private static String hostName() {

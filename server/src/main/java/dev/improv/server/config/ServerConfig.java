@@ -267,8 +267,11 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
      * @param replicas  JetStream replicas of the room stream and the lease bucket (3 in production, at most the
      *                  number of NATS servers)
      * @param nodeName  this node's name in leases and logs; unique per process (a restart is a new node)
+     * @param poolSnapshotFacts pool facts stored (all pools of the node) between two rounds of pool snapshots;
+     *                  after a snapshot the pool's older messages are purged from the stream
      */
-    public record ClusterSettings(List<String> natsUrls, long leaseMs, int replicas, String nodeName) {
+    public record ClusterSettings(List<String> natsUrls, long leaseMs, int replicas, String nodeName,
+                                  long poolSnapshotFacts) {
         public ClusterSettings {
             natsUrls = List.copyOf(natsUrls);
             require(!natsUrls.isEmpty(), "cluster needs at least one nats:// URL");
@@ -280,7 +283,16 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
             require(replicas >= 1 && replicas <= 5, "cluster replicas must be 1..5");
             require(nodeName != null && nodeName.matches("[A-Za-z0-9_-]{1,64}"),
                     "cluster node name must be 1-64 letters, digits, '-' or '_'");
+            require(poolSnapshotFacts >= 1 && poolSnapshotFacts <= 1_000_000,
+                    "cluster pool snapshot facts must be 1..1000000");
         }
+
+        /** The settings with the default pool snapshot cadence ({@value #DEFAULT_POOL_SNAPSHOT_FACTS} facts). */
+        public ClusterSettings(List<String> natsUrls, long leaseMs, int replicas, String nodeName) {
+            this(natsUrls, leaseMs, replicas, nodeName, DEFAULT_POOL_SNAPSHOT_FACTS);
+        }
+
+        public static final long DEFAULT_POOL_SNAPSHOT_FACTS = 500;
     }
 
     /**

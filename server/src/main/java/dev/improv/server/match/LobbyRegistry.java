@@ -78,8 +78,9 @@ public final class LobbyRegistry {
 
     /**
      * Rebuilds a pool from its facts in log order (the first must be {@link LobbyFact.PoolOpened} or a
-     * {@link PoolSnapshot}) and starts it. Start-up only, before the server accepts connections. Returns null
-     * when the facts do not open a pool.
+     * {@link PoolSnapshot}) and starts it. At start-up, before the server accepts connections, or in cluster mode
+     * when this node takes the pool over from another (its lobby links reach it only once it is started). Returns
+     * null when the facts do not open a pool, or one with its id is open here already.
      */
     public LobbyHub restore(List<LobbyFact> facts) {
         LobbyConfig config;
@@ -111,6 +112,20 @@ public final class LobbyRegistry {
             }
         }
         return dev.improv.server.room.RoomListener.NONE;
+    }
+
+    /**
+     * Stops one pool and forgets it on this server (cluster mode: another node holds its lease now and goes on with
+     * it); its connections are closed with {@code SERVER_SHUTDOWN}, so that its members reconnect. Returns whether
+     * it was open here.
+     */
+    public boolean drop(String pool) {
+        LobbyHub hub = hubs.remove(pool);
+        if (hub == null) {
+            return false;
+        }
+        hub.stop();
+        return true;
     }
 
     public LobbyHub get(String pool) {

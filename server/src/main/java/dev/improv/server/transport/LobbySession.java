@@ -54,7 +54,10 @@ final class LobbySession extends WebSocketSession<LobbyRequest> {
         }
         router.joinPool(new PoolJoin(poolId, claims.pid(), claims.name(), claims.role()), connection)
                 .whenComplete((joined, failure) -> ctx.executor().execute(() -> {
-                    if (failure != null || joined.refusal() != null) {
+                    if (failure == null && joined.refusal() == ErrorCode.SERVER_SHUTDOWN) { // cluster: moving
+                        refuse(ErrorCode.SERVER_SHUTDOWN, "path", "the lobby's server is gone and another one is "
+                                + "taking it over; reconnect");
+                    } else if (failure != null || joined.refusal() != null) {
                         refuse(ErrorCode.POOL_NOT_FOUND, "path", "this open call does not exist or has ended");
                     } else {
                         pool = joined.sink();
