@@ -2,6 +2,7 @@ package dev.improv.server.take;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.config.ServerConfig;
+import dev.improv.server.dataset.BackupAlignment;
 import dev.improv.server.media.WavWriter;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.protocol.Role;
@@ -565,6 +566,7 @@ public final class Takes implements AutoCloseable {
             json.put("capture", p.segments().stream().map(TrackAlignment.Segment::capture)
                     .map(c -> c == null ? "unknown" : c).distinct().reduce((a, b) -> a + "," + b).orElse(null));
             json.put("segments", p.segments());
+            json.put("backup", backupAlignment(take, t, wav, p.firstSampleServerUs()));
         }
         json.put("stamps", chunks.stream().map(c -> List.of(c.index(), c.segment(), c.sample(), c.clientUs(),
                 c.offsetUs(), c.rttUs())).toList());
@@ -580,6 +582,22 @@ public final class Takes implements AutoCloseable {
                 t.chunks.size(), missing.isEmpty() ? null : missing, written,
                 p == null ? null : p.firstSampleServerUs(), p == null ? null : p.driftPpm(),
                 p == null ? null : p.alignErrorUs(), file);
+    }
+
+    /**
+     * Where the server-side recorder (when it recorded this performer in this session) placed the same sound, by
+     * cross-correlation with the local take; null when it did not record them. A failure to read its files is
+     * logged and leaves the field null: the local take is the primary audio and is kept either way.
+     */
+    private Map<String, Object> backupAlignment(Take take, Take.Track t, Path wav, long firstSampleServerUs) {
+        try {
+            return BackupAlignment.measure(wav, firstSampleServerUs, store.root().getParent(), take.sessionId,
+                    t.participant);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("room {}: the server-side recording of {} could not be compared with take {}", take.roomId,
+                    t.participant, take.id, e);
+            return null;
+        }
     }
 
     /** Indexes below the last known one that never arrived (at most 100 listed). */
