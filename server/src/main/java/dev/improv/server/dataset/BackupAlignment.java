@@ -18,22 +18,28 @@ import java.util.Map;
  * local take of the same scene by cross-correlation (issue 17). The take assembly writes the result into the
  * track's JSON ({@code backup}); the dataset export carries it in each sample's alignment.
  *
- * <p>Method: up to {@link #MAX_WINDOWS} one-second windows spread over the local take (silent ones skipped); for
+ * <p>Method: up to {@link #MAX_WINDOWS} half-second windows spread over the local take (silent ones skipped); for
  * each, the recorder's audio of the same server time ± {@link #MAX_LAG_US}, read between its sync points and
- * resampled onto the server timeline, is searched for the window ({@link CrossCorrelation}). A window counts when
- * its normalized correlation is at least {@link #MIN_PEAK}. The offset is the median of the counted windows' lags:
- * positive when the backup has the sound later on the server timeline than the local take. Called on the takes
- * thread; reads files only.
+ * resampled onto the server timeline, is searched for the window ({@link CrossCorrelation}) — compared as
+ * amplitude envelopes (rectified, 1 ms moving average, mean removed), not as waveforms: the backup went through
+ * Opus and a jitter buffer that stretches and shrinks it, so its fine structure does not match the take's (with
+ * waveforms, 1 of 31 windows matched in LocalTakeBrowserTest; the envelopes keep a sound's shape to a fraction of
+ * a millisecond). A window counts when its normalized correlation is at least {@link #MIN_PEAK}. The offset is the
+ * median of the counted windows' lags: positive when the backup has the sound later on the server timeline than
+ * the local take. Called on the takes thread; reads files only.
  */
 public final class BackupAlignment {
     static final int RATE = MediaTrack.RATE;
-    static final int WINDOW_SAMPLES = RATE;
+    /** Half a second: the backup's placement moves by tens of ms from one sound to the next (its sync points). */
+    static final int WINDOW_SAMPLES = RATE / 2;
+    /** The envelope's smoothing: 1 ms. */
+    static final int ENVELOPE_SAMPLES = RATE / 1000;
     /**
      * The server-side peer was measured up to ~235 ms off under load (issue 17). Kept under half a second so that
      * a sound repeated every 500 ms (the tests' beeps) cannot match its neighbour.
      */
     static final long MAX_LAG_US = 300_000;
-    static final int MAX_WINDOWS = 12;
+    static final int MAX_WINDOWS = 24;
     static final double MIN_PEAK = 0.5;
     /** Below this RMS (about −50 dBFS) a window is taken as silence: nothing to correlate. */
     static final double MIN_RMS = 0.003;
@@ -76,7 +82,7 @@ public final class BackupAlignment {
                 if (!backup.readPlaced(windowUs - MAX_LAG_US, search)) {
                     continue;
                 }
-                CrossCorrelation.Lag lag = CrossCorrelation.lag(local, search, maxLag);
+                CrossCorrelation.Lag lag = CrossCorrelation.lag(envelope(local), envelope(search), maxLag);
                 if (lag.peak() >= MIN_PEAK) {
                     lags.add(lag.lagSamples() * 1e6 / RATE);
                     peaks.add(lag.peak());
@@ -91,7 +97,7 @@ public final class BackupAlignment {
         out.put("correlation", peaks.isEmpty() ? null : Math.round(median(peaks) * 1000) / 1000.0);
         out.put("windows", lags.size());
         out.put("windowsTried", tried);
-        out.put("method", "normalized cross-correlation of 1 s windows, ±" + MAX_LAG_US / 1000 + " ms, median");
+        out.put("method", "normalized cross-correlation of the amplitude envelopes of 0.5 s windows, ±" + MAX_LAG_US / 1000 + " ms, median");
         return out;
     }
 
@@ -107,6 +113,28 @@ public final class BackupAlignment {
             out[i++] = buf.getShort() / 32768f;
         }
         Arrays.fill(out, i, out.length, 0f);
+    }
+
+    /** |x| smoothed over {@link #ENVELOPE_SAMPLES} (centred, so it does not move a sound), its mean removed. */
+    static float[] envelope(float[] x) {
+        float[] out = new float[x.length];
+        double sum = 0;
+        int half = ENVELOPE_SAMPLES / 2;
+        double[] prefix = new double[x.length + 1];
+        for (int i = 0; i < x.length; i++) {
+            prefix[i + 1] = prefix[i] + Math.abs(x[i]);
+        }
+        for (int i = 0; i < x.length; i++) {
+            int from = Math.max(0, i - half);
+            int to = Math.min(x.length, i + half + 1);
+            out[i] = (float) ((prefix[to] - prefix[from]) / (to - from));
+            sum += out[i];
+        }
+        float mean = (float) (sum / x.length);
+        for (int i = 0; i < out.length; i++) {
+            out[i] -= mean;
+        }
+        return out;
     }
 
     private static double rms(float[] x) {
