@@ -62,7 +62,10 @@ public final class Takes implements AutoCloseable {
     private final Map<String, String> latest = new HashMap<>();
     /** room → its own stage consent text (given at creation; absent: the server's). Also read by {@link #terms}. */
     private final Map<String, ConsentTerms> roomTerms = new java.util.concurrent.ConcurrentHashMap<>();
-    /** room → performer → the consent version they declined. */
+    /**
+     * room → performer → the consent version they declined; each new refusal is also appended to
+     * {@code <data>/takes/<room>/declines.jsonl} (forced) before it is answered, and read back at start.
+     */
     private final Map<String, Map<String, Integer>> declined = new HashMap<>();
     private long storedBytes;
 
@@ -388,7 +391,8 @@ public final class Takes implements AutoCloseable {
 
     /**
      * Records a performer's answer: an agreement as the room's {@code consent} event ({@code via: "stage"}), once;
-     * a refusal only here (nothing is recorded of them; the console shows it).
+     * a refusal in the takes folder's {@code declines.jsonl} of the room (durable before the answer, kept over a
+     * restart; nothing is recorded of them; the console shows it). A later agreement wins over it.
      */
     public CompletableFuture<TakeAnswers.Consent> answerConsent(String roomId, String pid, int version, boolean agree) {
         CompletableFuture<TakeAnswers.Consent> answer = new CompletableFuture<>();
@@ -405,8 +409,17 @@ public final class Takes implements AutoCloseable {
                 return;
             }
             if (!agree) {
-                if (!room.hasConsent(pid)) {
-                    declined.computeIfAbsent(roomId, k -> new HashMap<>()).put(pid, version);
+                Map<String, Integer> no = declined.computeIfAbsent(roomId, k -> new HashMap<>());
+                if (!room.hasConsent(pid) && !Integer.valueOf(version).equals(no.get(pid))) {
+                    no.put(pid, version); // nothing is recorded of them either way; the file keeps it over a restart
+                    try {
+                        store.appendDecline(roomId, pid, version, System.currentTimeMillis() * 1000);
+                    } catch (IOException e) {
+                        LOG.error("room {}: {}'s refusal of consent could not be written", roomId, pid, e);
+                        answer.completeExceptionally(new TakeRefusal(503, TakeRefusal.STORAGE_FAILED, null,
+                                "the answer could not be written to disk (nothing is recorded of you): send it again"));
+                        return;
+                    }
                 }
                 answer.complete(new TakeAnswers.Consent(t.version(), t.text(), consentAnswer(roomId, pid)));
                 return;
@@ -623,6 +636,10 @@ public final class Takes implements AutoCloseable {
                 if (Files.isRegularFile(terms)) {
                     roomTerms.put(roomDir.getFileName().toString(),
                             ProtocolCodec.mapper().readValue(terms.toFile(), ConsentTerms.class));
+                }
+                Map<String, Integer> no = store.declines(roomDir);
+                if (!no.isEmpty()) {
+                    declined.put(roomDir.getFileName().toString(), new HashMap<>(no));
                 }
                 try (Stream<Path> sceneDirs = Files.list(roomDir)) {
                     for (Path sceneDir : (Iterable<Path>) sceneDirs::iterator) {
