@@ -69,8 +69,48 @@ public final class CrossCorrelation {
                 best = j;
             }
         }
+        return peakOf(r, best, maxLag, true);
+    }
+
+    /**
+     * The same search, computed directly over the lags {@code around - halfWidth … around + halfWidth} only (for a
+     * lag found at a coarser rate: the work is {@code reference.length · (2·halfWidth + 1)}).
+     */
+    public static Lag refine(float[] reference, float[] search, int maxLag, int around, int halfWidth) {
+        if (maxLag < 1 || search.length != reference.length + 2 * maxLag) {
+            throw new IllegalArgumentException("search must hold reference.length + 2*maxLag samples");
+        }
+        int from = Math.max(-maxLag, around - halfWidth);
+        int to = Math.min(maxLag, around + halfWidth);
+        double referenceEnergy = 0;
+        for (float v : reference) {
+            referenceEnergy += (double) v * v;
+        }
+        double[] r = new double[2 * maxLag + 1];
+        int best = -1;
+        for (int lag = from; lag <= to; lag++) {
+            int j = lag + maxLag;
+            double dot = 0;
+            double energy = 0;
+            for (int i = 0; i < reference.length; i++) {
+                double x = search[j + i];
+                dot += reference[i] * x;
+                energy += x * x;
+            }
+            double norm = Math.sqrt(referenceEnergy * energy);
+            r[j] = norm > 0 ? dot / norm : 0;
+            if (best < 0 || r[j] > r[best]) {
+                best = j;
+            }
+        }
+        // a neighbour outside the refined range has r = 0: no parabola across it
+        return peakOf(r, best, maxLag, best - maxLag > from && best - maxLag < to);
+    }
+
+    /** The peak at index {@code best} of correlations indexed by lag + maxLag, refined by a parabola. */
+    private static Lag peakOf(double[] r, int best, int maxLag, boolean interpolate) {
         double fraction = 0;
-        if (best > 0 && best < lags - 1) {
+        if (interpolate && best > 0 && best < r.length - 1) {
             double left = r[best - 1];
             double right = r[best + 1];
             double curvature = left - 2 * r[best] + right;

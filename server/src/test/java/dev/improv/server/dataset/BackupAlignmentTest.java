@@ -103,7 +103,12 @@ class BackupAlignmentTest {
         Path wav = localTake(8);
         // the recorder started 0.3 s before the take, its clock 1 % slow, the sound 23.4 ms later than the take's
         recorderTrack(FIRST_US - 300_000, 0.99, 23_400, 8.5, 0.02);
+        long t0 = System.nanoTime();
         Map<String, Object> m = BackupAlignment.measure(wav, FIRST_US, data, "s1", "p1");
+        long t1 = System.nanoTime();
+        BackupAlignment.measure(wav, FIRST_US, data, "s1", "p1");
+        System.out.printf("BackupAlignment of an 8 s take: %.0f ms, again %.0f ms (loadavg %s)%n", (t1 - t0) / 1e6,
+                (System.nanoTime() - t1) / 1e6, Files.readString(Path.of("/proc/loadavg")).trim());
         assertEquals(23_400, ((Number) m.get("offsetUs")).longValue(), 30, m.toString());
         assertTrue(((Number) m.get("windows")).intValue() >= 6, m.toString());
         assertTrue(Math.abs(((Number) m.get("offsetMaxUs")).longValue() - ((Number) m.get("offsetMinUs")).longValue())

@@ -86,6 +86,25 @@ class CrossCorrelationTest {
     }
 
     @Test
+    void aRefinedSearchAroundACoarseLagFindsWhatTheWholeSearchFinds() {
+        int maxLag = 14_400;
+        Sound sound = new Sound(17, 40, 1.0);
+        float[] reference = new float[RATE / 4];
+        for (int i = 0; i < reference.length; i++) {
+            reference[i] = (float) sound.value((double) i / RATE);
+        }
+        float[] search = new float[reference.length + 2 * maxLag];
+        for (int j = 0; j < search.length; j++) {
+            search[j] = (float) sound.value((double) (j - maxLag) / RATE + 0.004_321);
+        }
+        CrossCorrelation.Lag whole = CrossCorrelation.lag(reference, search, maxLag);
+        CrossCorrelation.Lag refined = CrossCorrelation.refine(reference, search, maxLag, -200, 16);
+        assertEquals(-0.004_321 * RATE, whole.lagSamples(), 0.05, "207.4 samples earlier");
+        assertEquals(whole.lagSamples(), refined.lagSamples(), 1e-6);
+        assertEquals(whole.peak(), refined.peak(), 1e-6);
+    }
+
+    @Test
     void unrelatedSoundsCorrelateLittle() {
         Sound a = new Sound(1, 40, 1.0);
         Sound b = new Sound(2, 40, 1.0);
