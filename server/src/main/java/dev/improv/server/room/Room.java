@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One room session: its members, its state and its event stream. Every method except {@link #execute},
- * {@link #summary()} and the accessors of final fields must run on the owner thread; the transport gets there
+ * {@link #summary()}, {@link #relaySignal} and the accessors of final fields must run on the owner thread; the transport gets there
  * with {@code room.execute(() -> ...)}. Handling of client messages lives in {@link RoomCommands}.
  */
 public final class Room {
@@ -74,6 +74,11 @@ public final class Room {
 
     /** Written on the owner thread, read by any thread (admin API): an immutable snapshot. */
     private volatile RoomSummary summary;
+    /**
+     * The connected participants' connections, for {@link #relaySignal} on other threads: an immutable copy the
+     * owner replaces whenever a connection is attached or detached, before anything is sent on it.
+     */
+    private volatile Map<String, MemberConnection> signalRoutes = Map.of();
 
     Room(String id, String name, String sessionId, RoomLimits limits, ScheduledExecutorService owner,
          FrameFactory frames, MicrosClock clock, ServerMetrics metrics, SessionJournal journal, String serverVersion,
@@ -257,7 +262,7 @@ public final class Room {
         } else {
             MemberConnection previous = p.connection();
             if (previous != null && previous != conn) {
-                p.attach(null);
+                attach(p, null);
                 previous.close(ErrorCode.REPLACED, "this participant connected again elsewhere");
             }
         }
@@ -265,7 +270,7 @@ public final class Room {
             lastSeq = 0; // a recorder always starts from the beginning of the session
         }
         boolean wasConnected = p.connected();
-        p.attach(conn);
+        attach(p, conn);
         p.stopCatchUp();
         p.resumeExpiry(null);
         long visible = visibleSeq(); // not beyond the durable reservation: held events follow live
@@ -311,7 +316,7 @@ public final class Room {
         if (p == null || p.connection() != conn) {
             return; // already replaced, kicked or gone
         }
-        p.attach(null);
+        attach(p, null);
         p.stopCatchUp();
         if (closed) {
             return;
@@ -362,7 +367,7 @@ public final class Room {
             p.resumeExpiry(null);
             if (p.connection() != null) {
                 p.connection().close(closeCode, reason);
-                p.attach(null);
+                attach(p, null);
             }
             metrics.memberRemoved(p.role());
         }
@@ -384,7 +389,7 @@ public final class Room {
         for (Participant p : participants.values()) {
             MemberConnection c = p.connection();
             if (c != null) {
-                p.attach(null);
+                attach(p, null);
                 if (p.role() == Role.PERFORMER) {
                     listener.performerAbsent(id, p.id(), clock.nowMicros());
                 }
@@ -444,6 +449,44 @@ public final class Room {
 
     public boolean closed() {
         return closed;
+    }
+
+    /** Attaches or detaches a participant's connection and publishes who can be signalled now. Owner thread. */
+    void attach(Participant p, MemberConnection connection) {
+        p.attach(connection);
+        Map<String, MemberConnection> routes = new java.util.HashMap<>();
+        for (Participant member : participants.values()) {
+            if (member.connection() != null) {
+                routes.put(member.id(), member.connection());
+            }
+        }
+        signalRoutes = Map.copyOf(routes);
+    }
+
+    /**
+     * Relays a signal to the member it names, as the bytes received. Any thread: signals are neither room events
+     * nor state, so the sender's thread relays them through the connections the owner published last, without a
+     * hop to the owner thread (a task, a wake-up of the owner's loop and its epoll round per signal). Order is kept: one sender's signals leave its thread in order, and anything
+     * the owner sent the recipient before the sender could know of it (the roster that names the sender) was
+     * queued on the recipient's connection first. A signal from a connection the owner has replaced or detached is
+     * dropped, as the owner drops that connection's other messages.
+     *
+     * @return whether it was relayed; a refusal (no such connected member) is sent to the sender
+     */
+    public boolean relaySignal(String fromId, MemberConnection from, dev.improv.server.protocol.ClientMessage.Signal m) {
+        Map<String, MemberConnection> routes = signalRoutes;
+        if (routes.get(fromId) != from) {
+            return false;
+        }
+        MemberConnection to = m.to().equals(fromId) ? null : routes.get(m.to());
+        if (to == null) {
+            metrics.error(ErrorCode.UNKNOWN_PEER);
+            from.send(new ServerMessage.Error(ErrorCode.UNKNOWN_PEER, "to",
+                    "no connected member '" + m.to() + "' in this room", m.cid()));
+            return false;
+        }
+        to.send(new ServerMessage.SignalRelay(fromId, m.kind(), m.data()));
+        return true;
     }
 
     // ------------------------------------------------------------------ client messages

@@ -74,14 +74,11 @@ final class RoomCommands {
         handler.handle(this, p, message, receivedAt);
     }
 
+    /** A signal with a {@code cid} (one without is relayed on the sender's thread): at most once, acked. */
     private void signal(Participant p, ClientMessage.Signal m) {
-        Participant to = room.participant(m.to());
-        if (to == null || to == p || !to.connected()) {
-            refuse(p, ErrorCode.UNKNOWN_PEER, "to", "no connected member '" + m.to() + "' in this room", m.cid());
-            return;
+        if (room.relaySignal(p.id(), p.connection(), m)) {
+            ackWithoutEvent(p, m.cid());
         }
-        to.sendDirect(new ServerMessage.SignalRelay(p.id(), m.kind(), m.data()));
-        ackWithoutEvent(p, m.cid());
     }
 
     /** A performer's view of its media link to another performer: to every connected moderator, nothing kept. */
@@ -197,7 +194,7 @@ final class RoomCommands {
         }
         room.ban(target.id());
         MemberConnection c = target.connection();
-        target.attach(null);
+        room.attach(target, null);
         String reason = m.reason() == null ? "kicked" : "kicked: " + m.reason();
         room.remove(target, p.id(), reason, m.cid());
         if (c != null) {
@@ -242,7 +239,7 @@ final class RoomCommands {
 
     private void leave(Participant p, ClientMessage.Leave m) {
         MemberConnection c = p.connection();
-        p.attach(null);
+        room.attach(p, null);
         room.remove(p, p.id(), "left", null);
         remember(p, m.cid()); // after a rejoin, the same leave resent is a duplicate, not a second leave
         if (c != null) {

@@ -70,11 +70,15 @@ public final class LocalRouter implements Router {
         return outcome;
     }
 
-    /** A joined participant's messages, handed to the room's owner thread in order. */
+    /** A joined participant's messages, handed to the room's owner thread in order (signals without a cid: relayed here). */
     private record RoomSink(Room room, String participantId, MemberConnection connection)
             implements MessageSink<ClientMessage> {
         @Override
         public void deliver(ClientMessage message, long receivedAtMicros) {
+            if (message instanceof ClientMessage.Signal signal && signal.cid() == null) {
+                room.relaySignal(participantId, connection, signal); // on this thread: see Room#relaySignal
+                return;
+            }
             room.execute(() -> room.handle(participantId, connection, message, receivedAtMicros));
         }
 

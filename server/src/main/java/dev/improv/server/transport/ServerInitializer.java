@@ -71,6 +71,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
                         .maxFramePayloadLength(config.maxFrameBytes())
                         .allowExtensions(false)
                         .closeOnProtocolViolation(false) // the session closes, with the code counted as the client's
+                        .withUTF8Validator(false) // TextFrameUtf8Check does it, after the aggregator
                         .build())
                 .build();
     }
@@ -152,7 +153,8 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         }
         p.addAfter(WebSocketKeepAlive.NAME, "ws", new WebSocketServerProtocolHandler(webSocketConfig));
         p.addAfter("ws", "ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
-        p.addAfter("ws-aggregator", "encoder", ServerMessageEncoder.INSTANCE);
+        p.addAfter("ws-aggregator", TextFrameUtf8Check.NAME, TextFrameUtf8Check.INSTANCE);
+        p.addAfter(TextFrameUtf8Check.NAME, "encoder", ServerMessageEncoder.INSTANCE);
         p.addAfter("encoder", "rate", new InboundRateLimiter(bucket, config.messagesPerSecond(), metrics));
         if (path.startsWith(LobbySession.PATH)) {
             p.addAfter("rate", "decoder", JsonMessageDecoder.forLobbies(config.maxMessageBytes(), clock, metrics));
