@@ -50,6 +50,9 @@ while [ $# -gt 0 ]; do
 done
 
 SERVER_JAR=$ROOT/server/target/improv-server.jar
+# Another build of our server to compare with in the same run (targets base-log-on / base-log-off), e.g. the jar of
+# the commit before a change: BASE_JAR=/tmp/improv-server-old.jar TARGETS="base-log-off improv-log-off bare" ...
+BASE_JAR=${BASE_JAR:-}
 LOAD_JAR=$HERE/target/improv-load.jar
 if [ ! -f "$SERVER_JAR" ] || [ ! -f "$LOAD_JAR" ]; then
   (cd "$ROOT" && mvn -B -q -o -DskipTests install) || (cd "$ROOT" && mvn -B -q -DskipTests install)
@@ -105,14 +108,15 @@ start_target() {
   PORT=$((PORT + 1))
   local threads=()
   case "$name" in
-    improv-log-on|improv-log-off|improv-log-on-*t|improv-log-off-*t)
-      local log_flags=(--session-log --fsync "$FSYNC")
-      case "$name" in improv-log-off*) log_flags=(--no-session-log) ;; esac
+    improv-log-on|improv-log-off|improv-log-on-*t|improv-log-off-*t|base-log-on|base-log-off)
+      local log_flags=(--session-log --fsync "$FSYNC") jar=$SERVER_JAR
+      case "$name" in *-log-off*) log_flags=(--no-session-log) ;; esac
+      case "$name" in base-*) jar=$BASE_JAR; [ -f "$jar" ] || { echo "$name needs BASE_JAR" >&2; return 1; } ;; esac
       [ "$SERVER_THREADS" != 0 ] && threads=(--io-threads "$SERVER_THREADS")
       case "$name" in *-*t) local n=${name##*-}; threads=(--io-threads "${n%t}") ;; esac
       rm -rf "$DATA/server"
       # The generator opens up to ~19,000 connections from a few loopback addresses: per-address limits off.
-      java $SERVER_JAVA_OPTS -jar "$SERVER_JAR" --host 127.0.0.1 --port "$PORT" --data-dir "$DATA/server" \
+      java $SERVER_JAVA_OPTS -jar "$jar" --host 127.0.0.1 --port "$PORT" --data-dir "$DATA/server" \
         --admin-key "$ADMIN_KEY" "${log_flags[@]}" "${threads[@]}" --max-messages-per-second 200 \
         --max-connections-per-address 0 --upgrades-per-second-per-address 0 --reconnects-per-minute 0 \
         > "$log" 2>&1 &
@@ -150,7 +154,7 @@ start_target() {
   return 1
 }
 
-dialect_of() { case "$1" in improv*) echo improv ;; bare*|node-ws) echo bare ;; socketio*) echo socketio ;; *) echo "$1" ;; esac; }
+dialect_of() { case "$1" in improv*|base-*) echo improv ;; bare*|node-ws) echo bare ;; socketio*) echo socketio ;; *) echo "$1" ;; esac; }
 
 # run_case TARGET CASE SCENARIO GENERATOR-FLAGS...
 run_case() {
