@@ -48,7 +48,8 @@ final class SessionLogFeature implements Feature {
             FileWriteAheadLog.Settings settings = FileWriteAheadLog.Settings.of(config.fsync(),
                     config.fsyncIntervalMs()).withSegmentBytes(config.log().segmentBytes())
                     .withBacklogBytes(config.log().backlogBytes())
-                    .withCheckpointBytes(config.log().checkpointBytes());
+                    .withCheckpointBytes(config.log().checkpointBytes())
+                    .withLingerMicros(config.log().lingerMicros());
             WalSegments segments = new WalSegments(config.dataDir());
             this.log = new FileWriteAheadLog(segments, storage != null ? storage : new FileWalStorage(segments),
                     files, settings, metrics);

@@ -294,6 +294,11 @@ final class ClusterRouter implements Router {
      * pool's owner is gone the join waits for its takeover, then is told to come back (1001).
      */
     @Override
+    public CompletableFuture<Optional<LobbyHub.Closed>> closePool(String poolId) {
+        return local.closePool(poolId);
+    }
+
+    @Override
     public CompletableFuture<Joined<LobbyRequest>> joinPool(PoolJoin join, MemberConnection connection) {
         return locatePool(join.pool()).thenCompose(p -> p.here() ? local.joinPool(join, connection)
                 : p.unsettled() ? CompletableFuture.completedFuture(Joined.refused(ErrorCode.SERVER_SHUTDOWN))

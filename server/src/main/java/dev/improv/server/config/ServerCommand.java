@@ -265,6 +265,12 @@ public class ServerCommand {
                     + "checkpoint and scans only the log after it. At least 4096 (env IMPROV_LOG_CHECKPOINT_BYTES).")
     long logCheckpointBytes;
 
+    @Option(names = "--log-batch-linger-us", defaultValue = "${env:IMPROV_LOG_BATCH_LINGER_US:-0}",
+            description = "With --fsync BATCH: least time from the end of one fsync to the start of the next, "
+                    + "0..100000 microseconds (0: at once); fewer fsyncs, acks later by up to this much "
+                    + "(env IMPROV_LOG_BATCH_LINGER_US).")
+    long logBatchLingerMicros;
+
     @Option(names = "--take-max-chunk-bytes", defaultValue = "${env:IMPROV_TAKE_MAX_CHUNK_BYTES:-65536}",
             description = "Largest chunk of a local take (PCM bytes of one upload), 1024..65536 "
                     + "(env IMPROV_TAKE_MAX_CHUNK_BYTES).")
@@ -501,7 +507,8 @@ public class ServerCommand {
                 new ServerConfig.AdminListener(adminHost, adminPort),
                 new ServerConfig.WebhookSettings(webhooks == null ? null : webhooks.toAbsolutePath(),
                         webhookRetryBaseMs, webhookRetryMaxMs, webhookMaxAttempts, webhookMaxPending, webhookTimeoutMs),
-                new ServerConfig.LogSettings(logSegmentBytes, logBacklogBytes, logCheckpointBytes), clusterSettings(),
+                new ServerConfig.LogSettings(logSegmentBytes, logBacklogBytes, logCheckpointBytes,
+                        logBatchLingerMicros), clusterSettings(),
                 new ServerConfig.TakeSettings(takeMaxChunkBytes, takeQuotaBytes, takesDiskQuotaBytes, takeOrderWindow,
                         takeUploadGraceMs, consentVersion, consentFile == null
                                 ? ServerConfig.TakeSettings.DEFAULT_CONSENT_TEXT

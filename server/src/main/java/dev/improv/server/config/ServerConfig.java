@@ -236,11 +236,16 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
      * @param backlogBytes bytes accepted by the log and not yet durable beyond which rooms refuse client messages
      *                     with the retryable {@code LOG_BACKLOG} error
      */
-    public record LogSettings(long segmentBytes, long backlogBytes, long checkpointBytes) {
+    public record LogSettings(long segmentBytes, long backlogBytes, long checkpointBytes, long lingerMicros) {
         public LogSettings {
             require(segmentBytes >= 1 << 20, "log segment bytes must be at least 1 MiB");
             require(backlogBytes >= 1 << 20, "log backlog bytes must be at least 1 MiB");
             require(checkpointBytes >= 4096, "log checkpoint bytes must be at least 4096");
+            require(lingerMicros >= 0 && lingerMicros <= 100_000, "log batch linger must be 0..100000 microseconds");
+        }
+
+        public LogSettings(long segmentBytes, long backlogBytes, long checkpointBytes) {
+            this(segmentBytes, backlogBytes, checkpointBytes, 0);
         }
 
         public LogSettings(long segmentBytes, long backlogBytes) {

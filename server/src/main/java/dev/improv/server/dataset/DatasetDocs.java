@@ -41,7 +41,7 @@ final class DatasetDocs {
             int64("turn_gap_p90_ms"), int64("turn_gaps"), float64("muted_s"), int64("reconnects"),
             string("qc_live_flags"), bool("has_video"), int64("video_frames"), string("audio_source"),
             int64("align_offset_us"), float64("align_drift_ppm"), int64("align_error_us"), bool("has_backup_audio"),
-            string("backup_wav_sha256"), int64("backup_recorded_frames"));
+            string("backup_wav_sha256"), int64("backup_recorded_frames"), int64("backup_offset_us"));
 
     /** The numbers the card, the Croissant file and the manifest share. Times in server µs. */
     record Summary(String exportId, ExportRequest request, int sessions, int interactions, int samples, int shards,

@@ -50,6 +50,13 @@ record LocalTake(MediaTrack audio, String source, Map<String, Object> alignment)
             alignment.put(field, v.isMissingNode() || v.isNull() ? null : ProtocolCodec.mapper().treeToValue(v, Object.class));
         }
         alignment.put("segments", meta.path("segments").size());
+        // the server-side recording's placement of the same sound, measured at assembly (BackupAlignment)
+        JsonNode backup = meta.path("backup");
+        for (String field : new String[] {"offsetUs", "offsetMinUs", "offsetMaxUs", "correlation", "windows"}) {
+            JsonNode v = backup.path(field);
+            alignment.put("backup" + Character.toUpperCase(field.charAt(0)) + field.substring(1),
+                    v.isNumber() ? v.numberValue() : null);
+        }
         return new LocalTake(MediaTrack.placed(wav, meta.path("firstSampleServerUs").asLong()), folder + pid + ".wav",
                 alignment);
     }
@@ -58,7 +65,12 @@ record LocalTake(MediaTrack audio, String source, Map<String, Object> alignment)
         return alignment.get("offsetFromSceneStartUs") instanceof Number n ? n.longValue() : null;
     }
 
-    Double driftPpm() {
+    /** Where the server-side recording has the same sound, later by this much (null: not measured). */
+    Long backupOffsetUs() {
+        return alignment.get("backupOffsetUs") instanceof Number n ? n.longValue() : null;
+    }
+
+        Double driftPpm() {
         return alignment.get("driftPpm") instanceof Number n ? n.doubleValue() : null;
     }
 

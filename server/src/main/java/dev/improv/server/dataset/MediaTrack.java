@@ -112,6 +112,47 @@ final class MediaTrack {
         return out;
     }
 
+    /**
+     * Fills {@code out} with this recording of {@code [startUs, startUs + out.length / 48 kHz)} resampled onto the
+     * server timeline: the segment covering all of it is read between the samples its sync points give for the
+     * window's two ends, and interpolated linearly to {@code out.length} samples (so the recorder's own clock rate,
+     * 0.8-1.3 % slow, does not smear the window). False, with nothing read, when no one segment covers the window
+     * (not recorded then, or not yet flushed to disk).
+     */
+    boolean readPlaced(long startUs, float[] out) throws IOException {
+        long endUs = startUs + Math.round(out.length * 1e6 / RATE);
+        for (Segment s : segments) {
+            long first = s.sampleAt(startUs);
+            long past = s.sampleAt(endUs);
+            if (first < 0 || past >= s.frames() || past <= first) {
+                continue;
+            }
+            int count = (int) (past - first + 1);
+            ByteBuffer buf = ByteBuffer.allocate(count * 2).order(ByteOrder.LITTLE_ENDIAN);
+            try (FileChannel in = FileChannel.open(s.wav())) {
+                long position = HEADER_BYTES + first * 2;
+                while (buf.hasRemaining()) {
+                    if (in.read(buf, position + buf.position()) < 0) {
+                        return false;
+                    }
+                }
+            }
+            buf.flip();
+            short[] raw = new short[count];
+            buf.asShortBuffer().get(raw);
+            double step = out.length > 1 ? (double) (past - first) / out.length : 0;
+            for (int i = 0; i < out.length; i++) {
+                double x = i * step;
+                int j = (int) x;
+                double f = x - j;
+                double next = j + 1 < count ? raw[j + 1] : raw[j];
+                out[i] = (float) ((raw[j] * (1 - f) + next * f) / 32768.0);
+            }
+            return true;
+        }
+        return false;
+    }
+
     static long frames(long startUs, long endUs) {
         return Math.max(0, Math.floorDiv((endUs - startUs) * RATE, 1_000_000L));
     }

@@ -539,7 +539,7 @@ public final class SeamlessExport {
                     audio == null ? null : local != null ? "local" : "server", local == null ? null : local.offsetUs(),
                     local == null ? null : local.driftPpm(), local == null ? null : local.alignErrorUs(),
                     backup != null, backupWav == null ? null : backupWav.sha256(),
-                    backup == null ? null : recordedFrames[1]});
+                    backup == null ? null : recordedFrames[1], local == null ? null : local.backupOffsetUs()});
         }
 
         Result finish() throws IOException {

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -83,9 +84,14 @@ public final class FileWriteAheadLog implements WriteAheadLog {
      * @param backlogBytes    bytes accepted and not yet durable beyond which rooms refuse client messages
      * @param checkpointBytes log bytes after the last checkpoint at which the next one is written (a start scans
      *                        at most about this much of the log after the checkpoint)
+     * @param lingerMicros    for {@link FsyncPolicy#BATCH}: least time from the end of one force to the start of the
+     *                        next (0: force as soon as anything is written). Records that come meanwhile join the
+     *                        next batch: fewer forces (each costs the kernel hundreds of microseconds of CPU here),
+     *                        acknowledgements later by up to this much; never before their force
      */
     public record Settings(FsyncPolicy fsync, long fsyncIntervalMs, long retryMinMs, long retryMaxMs,
-                           long closeTimeoutMs, long segmentBytes, long backlogBytes, long checkpointBytes) {
+                           long closeTimeoutMs, long segmentBytes, long backlogBytes, long checkpointBytes,
+                           long lingerMicros) {
         public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
         public static final long DEFAULT_BACKLOG_BYTES = 64L << 20;
         public static final long DEFAULT_CHECKPOINT_BYTES = 64L << 20;
@@ -93,7 +99,8 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         public Settings {
             java.util.Objects.requireNonNull(fsync, "fsync");
             if (fsyncIntervalMs < 1 || retryMinMs < 1 || retryMaxMs < retryMinMs || closeTimeoutMs < 0
-                    || segmentBytes < 4096 || backlogBytes < 4096 || checkpointBytes < 4096) {
+                    || segmentBytes < 4096 || backlogBytes < 4096 || checkpointBytes < 4096 || lingerMicros < 0
+                    || lingerMicros > 100_000) {
                 throw new IllegalArgumentException("invalid write-ahead log settings");
             }
         }
@@ -101,7 +108,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         public Settings(FsyncPolicy fsync, long fsyncIntervalMs, long retryMinMs, long retryMaxMs,
                         long closeTimeoutMs, long segmentBytes, long backlogBytes) {
             this(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, segmentBytes, backlogBytes,
-                    DEFAULT_CHECKPOINT_BYTES);
+                    DEFAULT_CHECKPOINT_BYTES, 0);
         }
 
         public static Settings of(FsyncPolicy fsync, long fsyncIntervalMs) {
@@ -111,23 +118,28 @@ public final class FileWriteAheadLog implements WriteAheadLog {
 
         public Settings withCheckpointBytes(long bytes) {
             return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, segmentBytes,
-                    backlogBytes, bytes);
+                    backlogBytes, bytes, lingerMicros);
+        }
+
+        public Settings withLingerMicros(long micros) {
+            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, segmentBytes,
+                    backlogBytes, checkpointBytes, micros);
         }
 
         public Settings withRetry(long minMs, long maxMs) {
-            return new Settings(fsync, fsyncIntervalMs, minMs, maxMs, closeTimeoutMs, segmentBytes, backlogBytes, checkpointBytes);
+            return new Settings(fsync, fsyncIntervalMs, minMs, maxMs, closeTimeoutMs, segmentBytes, backlogBytes, checkpointBytes, lingerMicros);
         }
 
         public Settings withSegmentBytes(long bytes) {
-            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, bytes, backlogBytes, checkpointBytes);
+            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, bytes, backlogBytes, checkpointBytes, lingerMicros);
         }
 
         public Settings withBacklogBytes(long bytes) {
-            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, segmentBytes, bytes, checkpointBytes);
+            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, closeTimeoutMs, segmentBytes, bytes, checkpointBytes, lingerMicros);
         }
 
         public Settings withCloseTimeout(long ms) {
-            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, ms, segmentBytes, backlogBytes, checkpointBytes);
+            return new Settings(fsync, fsyncIntervalMs, retryMinMs, retryMaxMs, ms, segmentBytes, backlogBytes, checkpointBytes, lingerMicros);
         }
     }
 
@@ -151,6 +163,21 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         t.setPriority(Thread.NORM_PRIORITY - 1);
         return t;
     });
+    /**
+     * Encodes pool snapshots (JSON, then chunks of {@link #SNAPSHOT_CHUNK_BYTES}) and queues them, off the pools'
+     * threads and never on the writer; a pool's facts recorded meanwhile wait behind its snapshot ({@link PoolLane}).
+     */
+    private final java.util.concurrent.ExecutorService snapshotter = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "wal-snapshot");
+        t.setDaemon(true);
+        t.setPriority(Thread.NORM_PRIORITY - 1);
+        return t;
+    });
+    /** Per pool, the order its records go to the queue in while a snapshot of it is encoded. Any thread. */
+    private final Map<String, PoolLane> lanes = new ConcurrentHashMap<>();
+    /** Names the chunked snapshots of this process (with the start time: unique across restarts). */
+    private final AtomicLong chunkedSnapshots = new AtomicLong();
+    private final String snapshotIdPrefix = Long.toString(System.currentTimeMillis(), 36) + ".";
     /** A checkpoint is being written (the writer sets it, the checkpoint thread clears it). */
     private final java.util.concurrent.atomic.AtomicBoolean checkpointing =
             new java.util.concurrent.atomic.AtomicBoolean();
@@ -177,10 +204,17 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     private final Map<Integer, SegmentUse> uses;
     /** Per pool: positions of its last two durable snapshots (see {@link WalRecovery#snapshots}). */
     private final Map<String, long[]> poolSnapshots;
+    /**
+     * Per pool whose chunked snapshot is durable in part: the position of its first chunk. No checkpoint is taken
+     * while one is (a checkpoint ends at a whole record of every pool, never inside a snapshot).
+     */
+    private final Map<String, Long> chunkedUnderway = new HashMap<>();
     private ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES);
     /** Offset in the current segment up to which every record is acknowledged. */
     private long committed;
     private long lastIntervalForce = System.nanoTime();
+    /** BATCH: when the last force ended (the linger counts from there). */
+    private long lastForceEnd = System.nanoTime() - TimeUnit.SECONDS.toNanos(1);
     private boolean failing;
     /** INTERVAL: records were written since the last force. */
     private boolean forceOwed;
@@ -249,6 +283,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                 toExport.add(s);
             }
         }
+        fold.endOfLog();
         List<String> problems = new ArrayList<>(scan.problems());
         problems.addAll(fold.problems);
         problems.addAll(fold.poolsWithoutStart());
@@ -315,19 +350,83 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         return new Handle(state);
     }
 
+    /**
+     * A pool's fact is encoded here and queued; a {@link PoolSnapshot} is handed to the {@code wal-snapshot}
+     * thread, which encodes it and queues it (whole, or as chunks when it is bigger than
+     * {@link #SNAPSHOT_CHUNK_BYTES}), and the pool's facts recorded until then are queued after it, in order. So
+     * the pool's thread spends only the snapshot's copy (its {@code PoolFold.snapshot}), and the log still holds
+     * the snapshot exactly where the pool took it. Never blocks (the lane's lock is held for a queue operation).
+     */
     @Override
     public void record(String pool, LobbyFact fact) {
-        if (!(fact instanceof PoolSnapshot)) {
-            enqueue(WalRecord.of(WalRecord.Type.POOL_FACT, pool, json(fact)), null);
+        Object item = fact instanceof PoolSnapshot snapshot ? snapshot
+                : new WalRecord(WalRecord.Type.POOL_FACT, pool, 0,
+                        fact instanceof LobbyFact.PoolClosed ? WalRecovery.CLOSED_TAG : "", json(fact));
+        PoolLane lane = lanes.computeIfAbsent(pool, k -> new PoolLane());
+        synchronized (lane) {
+            if (lane.busy) {
+                lane.held.addLast(item);
+                return;
+            }
+            if (item instanceof WalRecord r) {
+                enqueue(r, null); // under the lane's lock: ordered against a drain that is about to start
+                return;
+            }
+            lane.busy = true;
+            lane.held.addLast(item);
+        }
+        try {
+            snapshotter.execute(() -> drain(pool, lane));
+        } catch (RejectedExecutionException e) {
+            drain(pool, lane); // the log is closing: on the caller's thread, so that nothing is left behind
+        }
+    }
+
+    /** Queues a busy lane's records in order, encoding its snapshots, until it is empty (wal-snapshot thread). */
+    private void drain(String pool, PoolLane lane) {
+        while (true) {
+            Object item;
+            synchronized (lane) {
+                item = lane.held.pollFirst();
+                if (item == null) {
+                    lane.busy = false;
+                    return;
+                }
+            }
+            try {
+                if (item instanceof WalRecord r) {
+                    enqueue(r, null);
+                } else {
+                    enqueueSnapshot(pool, (PoolSnapshot) item);
+                }
+            } catch (RuntimeException e) { // a snapshot that cannot be encoded: its facts keep their segments
+                LOG.error("pool {}: snapshot not written", pool, e);
+            }
+        }
+    }
+
+    /**
+     * Chunk size of a pool snapshot: one bigger than this is written as several {@link WalRecord.Type#POOL_SNAPSHOT}
+     * records of at most this many body bytes, tagged {@code "<snapshot id> <index>/<count>"} (see
+     * {@link WalRecovery}); a start uses it only when every chunk is there and readable.
+     */
+    static final int SNAPSHOT_CHUNK_BYTES = 4 << 20;
+
+    private void enqueueSnapshot(String pool, PoolSnapshot snapshot) {
+        byte[] body = json(snapshot);
+        if (body.length <= SNAPSHOT_CHUNK_BYTES) {
+            enqueue(WalRecord.of(WalRecord.Type.POOL_SNAPSHOT, pool, body), null);
             return;
         }
-        WalRecord snapshot = WalRecord.of(WalRecord.Type.POOL_SNAPSHOT, pool, json(fact));
-        if (snapshot.frameBytes() > WalFormat.MAX_RECORD_BYTES) { // the pool's facts keep their segments instead
-            LOG.warn("pool {}: snapshot of {} bytes is over the record limit, not written", pool,
-                    snapshot.body().length);
-            return;
+        int count = (body.length + SNAPSHOT_CHUNK_BYTES - 1) / SNAPSHOT_CHUNK_BYTES;
+        String id = snapshotIdPrefix + chunkedSnapshots.incrementAndGet();
+        for (int i = 0; i < count; i++) {
+            int from = i * SNAPSHOT_CHUNK_BYTES;
+            byte[] chunk = java.util.Arrays.copyOfRange(body, from, Math.min(body.length, from + SNAPSHOT_CHUNK_BYTES));
+            enqueue(new WalRecord(WalRecord.Type.POOL_SNAPSHOT, pool, 0, WalRecovery.chunkTag(id, i, count), chunk),
+                    null);
         }
-        enqueue(snapshot, null);
+        LOG.info("pool {}: snapshot of {} bytes written as {} chunks", pool, body.length, count);
     }
 
     /**
@@ -553,6 +652,16 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         closing = true;
         releaseReservations();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.closeTimeoutMs());
+        snapshotter.shutdown(); // the snapshots handed over are queued first (later ones: on their pool's thread)
+        try {
+            if (!snapshotter.awaitTermination(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())),
+                    TimeUnit.MILLISECONDS)) {
+                LOG.error("write-ahead log: pool snapshots still being encoded at close; their pools' later facts "
+                        + "are not written");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         awaitEmpty(deadline);
         reader.shutdown(); // runs the exports already scheduled now, the retries never
         try {
@@ -578,7 +687,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (!thread.isAlive() && !failing && sinceCheckpoint > 0 && lastRecordEnd > 0) {
+        if (!thread.isAlive() && !failing && sinceCheckpoint > 0 && lastRecordEnd > 0 && chunkedUnderway.isEmpty()) {
             writeCheckpoint(lastRecord, lastRecordEnd); // the next start reads it and nothing of the log after it
         }
         segments.close();
@@ -615,7 +724,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                 long now = System.nanoTime();
                 maybeCheckpoint();
                 if (!unwritten.isEmpty() || !unforced.isEmpty() || forceOwed) {
-                    if (!failing || now - retryAt >= 0) {
+                    if ((!failing || now - retryAt >= 0) && lingerLeft(now) <= 0) {
                         flush(now);
                     }
                 }
@@ -656,6 +765,10 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         } else if (forceOwed) {
             wait = lastIntervalForce + intervalNanos() - now;
         } else if (!unwritten.isEmpty()) {
+            long linger = lingerLeft(now);
+            if (linger > 0) { // producers do not wake it meanwhile: what they queue joins this batch
+                LockSupport.parkNanos(this, linger);
+            }
             return;
         }
         if (wait <= 0) {
@@ -666,6 +779,18 @@ public final class FileWriteAheadLog implements WriteAheadLog {
             LockSupport.parkNanos(this, closing ? Math.min(wait, TimeUnit.MILLISECONDS.toNanos(5)) : wait);
         }
         writerParked = false;
+    }
+
+    /**
+     * BATCH with a linger: nanoseconds until the next force may start (0 or less: now). Not while the log closes,
+     * while a failure is retried, or once a batch's worth of bytes waits.
+     */
+    private long lingerLeft(long now) {
+        if (settings.lingerMicros() == 0 || settings.fsync() != FsyncPolicy.BATCH || closing || failing
+                || !unforced.isEmpty() || unwritten.size() >= MAX_RECORDS_PER_BATCH) {
+            return 0;
+        }
+        return lastForceEnd + TimeUnit.MICROSECONDS.toNanos(settings.lingerMicros()) - now;
     }
 
     private int drain() {
@@ -698,6 +823,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                 // Acknowledged only after the force; a failure before it writes them again.
                 unforced.addAll(written);
                 storage.force();
+                lastForceEnd = System.nanoTime();
                 metrics.logForced();
                 storage.checkIntact();
                 durable = new ArrayList<>(unforced);
@@ -775,10 +901,17 @@ public final class FileWriteAheadLog implements WriteAheadLog {
             SegmentUse use = uses.computeIfAbsent(segment, k -> new SegmentUse());
             SessionState s = p.session;
             if (s == null) {
-                use.pools.put(p.record.key(), p.position);
-                if (p.record.type() == WalRecord.Type.POOL_SNAPSHOT) {
-                    WalRecovery.snapshotAt(poolSnapshots, p.record.key(), p.position);
+                String pool = p.record.key();
+                use.pools.put(pool, p.position);
+                if (WalRecovery.CLOSED_TAG.equals(p.record.tag())) { // none of the pool's records is needed now
+                    WalRecovery.closedAt(poolSnapshots, pool, p.position);
                     snapshotDurable = true;
+                } else if (p.record.type() == WalRecord.Type.POOL_SNAPSHOT) {
+                    long start = snapshotStart(pool, p);
+                    if (start >= 0) {
+                        WalRecovery.snapshotAt(poolSnapshots, pool, start);
+                        snapshotDurable = true;
+                    }
                 }
                 continue;
             }
@@ -834,12 +967,31 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     }
 
     /**
+     * The position a durable snapshot record completes a snapshot at (its own, or its first chunk's for the last
+     * chunk of a chunked one), or -1 while a chunked one is still underway (writer thread).
+     */
+    private long snapshotStart(String pool, Pending p) {
+        WalRecovery.Chunk chunk = WalRecovery.Chunk.of(p.record.tag());
+        if (chunk == null) {
+            return p.position;
+        }
+        if (chunk.index() == 0) {
+            chunkedUnderway.put(pool, p.position);
+        }
+        if (chunk.index() < chunk.count() - 1) {
+            return -1;
+        }
+        Long start = chunkedUnderway.remove(pool);
+        return start == null ? -1 : start;
+    }
+
+    /**
      * Hands a checkpoint of the log up to the last durable record to the checkpoint thread once
      * {@link Settings#checkpointBytes} were written after the last one (one at a time; writer thread).
      */
     private void maybeCheckpoint() {
         if (sinceCheckpoint < settings.checkpointBytes() || lastRecordEnd == 0 || closing
-                || !checkpointing.compareAndSet(false, true)) {
+                || !chunkedUnderway.isEmpty() || !checkpointing.compareAndSet(false, true)) {
             return;
         }
         long last = lastRecord;
@@ -1066,6 +1218,16 @@ public final class FileWriteAheadLog implements WriteAheadLog {
             this.listener = listener;
             this.index = index;
         }
+    }
+
+    /**
+     * One pool's order of records while a snapshot of it is encoded: {@code held} are its facts (encoded records)
+     * and snapshots still to be queued, in the order the pool recorded them; {@code busy} while the
+     * {@code wal-snapshot} thread drains them. Guarded by the lane's monitor.
+     */
+    private static final class PoolLane {
+        final ArrayDeque<Object> held = new ArrayDeque<>();
+        boolean busy;
     }
 
     /** What one segment holds, for retention. Writer thread (and the constructor's scan). */

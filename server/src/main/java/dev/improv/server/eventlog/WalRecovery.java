@@ -71,6 +71,17 @@ final class WalRecovery implements WalSegments.Visitor {
         }
         if (r.type() == WalRecord.Type.POOL_FACT || r.type() == WalRecord.Type.POOL_SNAPSHOT) {
             use.pools.put(r.key(), position);
+            if (r.type() == WalRecord.Type.POOL_SNAPSHOT && !r.tag().isEmpty()) {
+                snapshotChunk(r, position);
+                return;
+            }
+            abandonChunks(r.key());
+            if (r.type() == WalRecord.Type.POOL_FACT && CLOSED_TAG.equals(r.tag())) {
+                closedAt(snapshots, r.key(), position);
+                pools.remove(r.key());
+                poolBodies.remove(r.key());
+                return;
+            }
             if (r.type() == WalRecord.Type.POOL_SNAPSHOT) {
                 snapshotAt(snapshots, r.key(), position);
             }
@@ -168,6 +179,127 @@ final class WalRecovery implements WalSegments.Visitor {
         }
     }
 
+    /**
+     * Where a chunked snapshot stands: its id and count, the position of its first chunk, the chunks so far (one
+     * after the other, in order). A pool's chunks are written one after another with none of its other records
+     * between them ({@code FileWriteAheadLog} queues them together).
+     */
+    private static final class ChunkedSnapshot {
+        final Chunk first;
+        final long position;
+        final List<byte[]> bodies = new ArrayList<>();
+
+        ChunkedSnapshot(Chunk first, long position) {
+            this.first = first;
+            this.position = position;
+        }
+    }
+
+    /** The tag of a chunk of a snapshot: {@code "<snapshot id> <index>/<count>"} (index from 0). */
+    record Chunk(String id, int index, int count) {
+        /** The chunk a snapshot record's tag names, or null for a whole snapshot (no tag) or a tag that is not one. */
+        static Chunk of(String tag) {
+            int space = tag.indexOf(' ');
+            int slash = tag.indexOf('/', space + 1);
+            if (space <= 0 || slash < 0) {
+                return null;
+            }
+            try {
+                int index = Integer.parseInt(tag, space + 1, slash, 10);
+                int count = Integer.parseInt(tag, slash + 1, tag.length(), 10);
+                return index >= 0 && index < count ? new Chunk(tag.substring(0, space), index, count) : null;
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+    }
+
+    static String chunkTag(String id, int index, int count) {
+        return id + " " + index + "/" + count;
+    }
+
+    /** Chunked snapshots begun and not finished yet, by pool. */
+    private final Map<String, ChunkedSnapshot> chunking = new HashMap<>();
+
+    /**
+     * One chunk of a chunked snapshot. The snapshot counts (for retention, and as the pool's new start) only at
+     * its last chunk, when every chunk before it came in order: then it is read from the chunks put together,
+     * at the position of its first one. A chunk out of order, a missing one (the rest of a segment lost, a crash
+     * between chunks), or another record of the pool before the last chunk: the snapshot is reported and skipped,
+     * and the pool is folded from its previous snapshot as for an unreadable one.
+     */
+    private void snapshotChunk(WalRecord r, long position) {
+        String pool = r.key();
+        Chunk c = Chunk.of(r.tag());
+        ChunkedSnapshot underway = chunking.get(pool);
+        if (c == null || (c.index() > 0 && (underway == null || !underway.first.id().equals(c.id())
+                || underway.first.count() != c.count() || underway.bodies.size() != c.index()))) {
+            abandonChunks(pool);
+            problem("pool " + pool + ": snapshot chunk '" + r.tag() + "' at segment " + WalFormat.segmentOf(position)
+                    + " offset " + WalFormat.offsetOf(position) + " does not follow the chunks before it, skipped");
+            return;
+        }
+        if (c.index() == 0) {
+            abandonChunks(pool);
+            underway = new ChunkedSnapshot(c, position);
+            chunking.put(pool, underway);
+        }
+        underway.bodies.add(r.body());
+        if (underway.bodies.size() < c.count()) {
+            return;
+        }
+        chunking.remove(pool);
+        int length = 0;
+        for (byte[] b : underway.bodies) {
+            length += b.length;
+        }
+        byte[] body = new byte[length];
+        int at = 0;
+        for (byte[] b : underway.bodies) {
+            System.arraycopy(b, 0, body, at, b.length);
+            at += b.length;
+        }
+        snapshotAt(snapshots, pool, underway.position);
+        poolFact(pool, body, true, underway.position);
+    }
+
+    /**
+     * Reports and forgets the chunked snapshot {@code pool} has underway, if any: it will not be finished. (The
+     * report does not say what ended it, so that a start from a checkpoint, which ends it at the checkpoint's
+     * position, reports what a scan of the whole log reports.)
+     */
+    private void abandonChunks(String pool) {
+        ChunkedSnapshot s = chunking.remove(pool);
+        if (s != null) {
+            problem("pool " + pool + ": snapshot " + s.first.id() + " at segment " + WalFormat.segmentOf(s.position)
+                    + " offset " + WalFormat.offsetOf(s.position) + " is incomplete (" + s.bodies.size() + " of "
+                    + s.first.count() + " chunks), skipped; the pool is folded from its previous snapshot or its "
+                    + "opening and every fact since");
+        }
+    }
+
+    /**
+     * The end of the fold: a chunked snapshot still underway will not be finished (the log ends inside it, e.g. a
+     * crash between its chunks) and is reported like any other incomplete one.
+     */
+    void endOfLog() {
+        for (String pool : List.copyOf(chunking.keySet())) {
+            abandonChunks(pool);
+        }
+    }
+
+    /** The tag of a pool's {@code pool_closed} fact record: the writer and a start see the close without parsing. */
+    static final String CLOSED_TAG = "closed";
+
+    /**
+     * Notes that {@code pool} closed at {@code position}: every record of it up to there, the close included, is
+     * superseded — kept as two snapshot marks just after the close, so the rule of {@link #superseded} and the
+     * checkpoint's format stay as they are. A pool opened again under the same id starts after it.
+     */
+    static void closedAt(Map<String, long[]> snapshots, String pool, long position) {
+        snapshots.put(pool, new long[] {position + 1, position + 1});
+    }
+
     /** Notes a snapshot of {@code pool} at {@code position} (the last two count). */
     static void snapshotAt(Map<String, long[]> snapshots, String pool, long position) {
         long[] s = snapshots.computeIfAbsent(pool, k -> new long[] {-1, -1});
@@ -215,6 +347,9 @@ final class WalRecovery implements WalSegments.Visitor {
     // ---- checkpoint state (WalCheckpoint): everything above, written and read back exactly ----
 
     void writeState(java.io.DataOutputStream out) throws IOException {
+        // The log never hands out a checkpoint inside a chunked snapshot it is writing; one still underway here was
+        // cut short (a crash between its chunks) and can never be finished: reported now, as a start would.
+        endOfLog();
         out.writeLong(records);
         out.writeInt(orphans);
         out.writeInt(problems.size());
@@ -287,8 +422,7 @@ final class WalRecovery implements WalSegments.Visitor {
         for (int n = in.readInt(); n > 0; n--) {
             String pool = RecoveredRoom.readString(in);
             for (int m = in.readInt(); m > 0; m--) {
-                byte[] body = RecoveredRoom.readBytes(in);
-                w.poolFact(pool, body, null, -1);
+                w.poolFact(pool, readBody(in), null, -1);
             }
         }
         for (int n = in.readInt(); n > 0; n--) {
@@ -311,6 +445,17 @@ final class WalRecovery implements WalSegments.Visitor {
             w.sessions.put(id, f);
         }
         return w;
+    }
+
+    /** A stored pool body: a snapshot put together from chunks may pass the 16 MiB of other byte strings. */
+    private static byte[] readBody(ByteBufferInput in) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || n > in.remaining()) {
+            throw new IOException("pool body of " + n + " bytes");
+        }
+        byte[] b = new byte[n];
+        in.readFully(b);
+        return b;
     }
 
     private void problem(String what) {

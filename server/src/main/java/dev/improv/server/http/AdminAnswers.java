@@ -40,6 +40,14 @@ public final class AdminAnswers {
     public record OpenedPool(LobbyHub.Summary pool, List<JoinLinks.Link> links) {
     }
 
+    /**
+     * {@code DELETE /api/pools/{id}}: when the pool closed, whom it told, and every performer's final time
+     * accounting and day lines (the pool's pay statement: the pool and its log records are gone afterwards).
+     */
+    public record ClosedPool(String pool, long closedAt, int connectionsTold, int offersEnded,
+                             List<TimeAccounting.PerformerTime> performers, List<TimeAccounting.DayTime> days) {
+    }
+
     /** {@code GET /api/pools/{id}/time}. */
     public record PoolTimes(String pool, List<TimeAccounting.PerformerTime> performers) {
     }

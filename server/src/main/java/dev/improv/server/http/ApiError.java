@@ -20,6 +20,8 @@ public record ApiError(String code, String field, String message) {
     public static final String UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE";
     public static final String BAD_REQUEST = "BAD_REQUEST";
     public static final String POOL_EXISTS = "POOL_EXISTS";
+    /** A pool cannot be closed while rooms it made are open. */
+    public static final String POOL_BUSY = "POOL_BUSY";
     public static final String SESSION_NOT_FOUND = "SESSION_NOT_FOUND";
     public static final String NO_LIBRARY = "NO_LIBRARY";
 

@@ -41,6 +41,17 @@ public final class PoolRoutes {
                         pool -> ex.json(HttpResponseStatus.OK, pool.orElseThrow(() -> noPool(ex.param("id"))))))
                         .documented(ApiDoc.of("Read one pool: waiting performers, offers, its rooms")
                                 .answers(200, "the pool", LobbyHub.Summary.class).fails(404, noPool)),
+                Route.delete("/api/pools/{id}", Route.Access.ADMIN, this::close)
+                        .documented(ApiDoc.of("Close a pool: its queue and open offers end, everyone connected is told "
+                                        + "and disconnected, its time accounting is closed and returned")
+                                .describe("Every waiting performer leaves (lobby time closed), every open offer ends "
+                                        + "(`offer_ended` with cause `pool_closed`, offer time closed), moderators "
+                                        + "go; everyone connected gets `lobby_left` and close code 4415. The answer "
+                                        + "is the pool's final pay statement: after a close the pool is not rebuilt "
+                                        + "on a restart and its log records are deleted with their segments.")
+                                .answers(200, "the pool's final time accounting", AdminAnswers.ClosedPool.class)
+                                .fails(404, noPool)
+                                .fails(409, "rooms made by this pool are still open (`POOL_BUSY`): close them first")),
                 Route.post("/api/pools/{id}/links", Route.Access.ADMIN, this::link)
                         .documented(ApiDoc.of("Issue a lobby link (performer or moderator)")
                                 .body(AdminBodies.NewLink.class, "role")
@@ -77,6 +88,21 @@ public final class PoolRoutes {
                     new ApiError(ApiError.POOL_EXISTS, "id", "a pool '" + body.id() + "' is already open")));
             ex.json(HttpResponseStatus.CREATED, new AdminAnswers.OpenedPool(pool,
                     List.of(links.forPool(body.id(), Role.MODERATOR, null, 0))));
+        });
+    }
+
+    private void close(HttpExchange ex) {
+        String id = ex.param("id");
+        ex.reply(router.closePool(id), outcome -> {
+            LobbyHub.Closed closed = outcome.orElseThrow(() -> noPool(id));
+            if (closed.refused()) {
+                throw new ApiError.Failure(HttpResponseStatus.CONFLICT, new ApiError(ApiError.POOL_BUSY, "id",
+                        "pool '" + RoomRoutes.clip(id) + "' still has " + closed.openRooms().size() + " open room(s) "
+                                + RoomRoutes.clip(String.join(", ", closed.openRooms()))
+                                + "; close them first (DELETE /api/rooms/{id}): their scene time is the pool's"));
+            }
+            ex.json(HttpResponseStatus.OK, new AdminAnswers.ClosedPool(closed.pool(), closed.closedAt(),
+                    closed.connectionsTold(), closed.offersEnded(), closed.performers(), closed.days()));
         });
     }
 

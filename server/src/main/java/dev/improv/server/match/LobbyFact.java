@@ -32,11 +32,12 @@ import java.util.Set;
         @JsonSubTypes.Type(value = LobbyFact.PerformerPresent.class, name = "performer_present"),
         @JsonSubTypes.Type(value = LobbyFact.PerformerAbsent.class, name = "performer_absent"),
         @JsonSubTypes.Type(value = PoolSnapshot.class, name = "pool_snapshot"),
+        @JsonSubTypes.Type(value = LobbyFact.PoolClosed.class, name = "pool_closed"),
 })
 public sealed interface LobbyFact permits LobbyFact.PoolOpened, LobbyFact.Connected, LobbyFact.Joined,
         LobbyFact.Left, LobbyFact.Accepted, LobbyFact.Declined, LobbyFact.ModeratorAvailable, LobbyFact.ModeratorGone,
         LobbyFact.Ticked, LobbyFact.RoomOpened, LobbyFact.RoomClosed, LobbyFact.SceneStarted, LobbyFact.SceneEnded,
-        LobbyFact.PerformerPresent, LobbyFact.PerformerAbsent, PoolSnapshot {
+        LobbyFact.PerformerPresent, LobbyFact.PerformerAbsent, PoolSnapshot, LobbyFact.PoolClosed {
     /** When the fact happened (epoch millis) for facts that carry a time; 0 for the others. */
     default long now() {
         return 0;
@@ -44,6 +45,14 @@ public sealed interface LobbyFact permits LobbyFact.PoolOpened, LobbyFact.Connec
 
     /** The pool was opened with this configuration. Its first fact (until a snapshot stands for it). */
     record PoolOpened(LobbyConfig config, int moderatorCapacity) implements LobbyFact {
+    }
+
+    /**
+     * The pool was closed by an operator: its last fact (everyone's {@code left} and {@code moderator_gone} come
+     * right before it). A restart does not rebuild it, and none of its records keeps a segment any more; the same
+     * id may be opened again as a new pool.
+     */
+    record PoolClosed(long now) implements LobbyFact {
     }
 
     /** A lobby link connected (the name is needed for room links handed out later). */

@@ -44,6 +44,20 @@ public final class LobbyHub {
     private record Member(String id, String name, Role role, MemberConnection connection) {
     }
 
+    /**
+     * What closing the pool did ({@link #close}): refused while rooms made by it are open ({@code openRooms}: their
+     * scene time is this pool's to count), else every performer's final time accounting and day lines, how many
+     * connections were told and how many open offers ended.
+     */
+    public record Closed(String pool, long closedAt, List<String> openRooms, int connectionsTold, int offersEnded,
+                         List<TimeAccounting.PerformerTime> performers, List<TimeAccounting.DayTime> days) {
+        public boolean refused() {
+            return !openRooms.isEmpty();
+        }
+    }
+
+    static final String CLOSED_REASON = "the pool was closed by the operator";
+
     private final PoolFold fold;
     private final ScheduledExecutorService owner;
     private final RoomRegistry rooms;
@@ -63,6 +77,8 @@ public final class LobbyHub {
     private long factsSinceSnapshot;
     /** The value of {@link #snapshotRequests} the last snapshot answered. */
     private long snapshotRequestSeen;
+    /** Set once {@link #close} went through: connections and requests are refused from then on. */
+    private boolean closed;
 
     /** Written on the owner thread, read by any. */
     private volatile Summary summary;
@@ -138,6 +154,67 @@ public final class LobbyHub {
         });
     }
 
+    /**
+     * Closes the pool on its thread, unless a room it made is still open (then nothing changes and the answer
+     * names the rooms). Every performer leaves — a {@code left} fact each, which ends an offer it holds and closes
+     * its open lobby and offer time —, every moderator goes ({@code moderator_gone}), then {@code pool_closed} is
+     * written. Each connected performer holding an offer gets {@code offer_ended} (cause {@code pool_closed}, not
+     * requeued), everyone connected gets {@code lobby_left} with {@link #CLOSED_REASON} and is disconnected with
+     * {@code POOL_NOT_FOUND} (4415); grace timers stop and the pool stops ticking. {@code reply} runs on the pool's
+     * thread with the outcome.
+     */
+    public void close(Consumer<Closed> reply) {
+        execute(() -> reply.accept(closeNow()));
+    }
+
+    private Closed closeNow() {
+        long now = nowMs();
+        List<String> open = fold.matchedRooms().stream().map(PoolFold.MatchedRoom::roomId).toList();
+        if (closed || !open.isEmpty()) {
+            return new Closed(pool(), now, open, 0, 0, List.of(), List.of());
+        }
+        closed = true;
+        java.util.Set<String> offers = new java.util.LinkedHashSet<>();
+        for (String pid : List.copyOf(fold.lobby().performerIds())) {
+            for (LobbyEvent e : input(new LobbyFact.Left(pid, now))) {
+                if (e instanceof LobbyEvent.OfferExpired x && offers.add(x.offerId())) {
+                    LobbyMessage.OfferEnded ended = new LobbyMessage.OfferEnded(x.offerId(), "pool_closed", false);
+                    x.droppedPids().forEach(p -> send(p, ended));
+                    x.requeuedPids().forEach(p -> send(p, ended));
+                }
+            }
+        }
+        for (String mid : List.copyOf(fold.lobby().moderatorIds())) {
+            input(new LobbyFact.ModeratorGone(mid, now));
+        }
+        input(new LobbyFact.PoolClosed(now));
+        int told = members.size();
+        for (Member m : members.values()) {
+            m.connection().send(new LobbyMessage.Left(CLOSED_REASON));
+            m.connection().close(ErrorCode.POOL_NOT_FOUND, CLOSED_REASON);
+        }
+        members.clear();
+        graceTimers.values().forEach(t -> t.cancel(false));
+        graceTimers.clear();
+        if (ticker != null) {
+            ticker.cancel(false);
+        }
+        List<TimeAccounting.PerformerTime> times = new ArrayList<>();
+        List<TimeAccounting.DayTime> days = new ArrayList<>();
+        for (String pid : fold.performersSeen()) {
+            times.add(fold.lobby().timeAccounting().snapshot(pid, now));
+            days.addAll(fold.lobby().timeAccounting().days(pid, now));
+        }
+        long lobbyMs = times.stream().mapToLong(TimeAccounting.PerformerTime::lobbyMs).sum();
+        long offerMs = times.stream().mapToLong(TimeAccounting.PerformerTime::offerMs).sum();
+        long sceneMs = times.stream().mapToLong(TimeAccounting.PerformerTime::sceneMs).sum();
+        LOG.info("lobby {}: closed by the operator; {} connections told, {} open offers ended; time accounting of "
+                        + "{} performers closed at {} (lobby {} ms, offer {} ms, scene {} ms in all)", pool(), told,
+                offers.size(), times.size(), now, lobbyMs, offerMs, sceneMs);
+        refreshSummary();
+        return new Closed(pool(), now, List.of(), told, offers.size(), times, days);
+    }
+
     public String pool() {
         return fold.lobby().config().pool();
     }
@@ -188,6 +265,10 @@ public final class LobbyHub {
 
     /** A verified lobby token connected. Performers then send {@code lobby_join}; moderators are available. */
     public void connect(String pid, String name, Role role, MemberConnection conn) {
+        if (closed) { // it found the pool just before the close took it away
+            conn.close(ErrorCode.POOL_NOT_FOUND, CLOSED_REASON);
+            return;
+        }
         Member previous = members.get(pid);
         if (previous != null && previous.connection() != conn) {
             previous.connection().close(ErrorCode.REPLACED, "this participant connected again elsewhere");
@@ -222,7 +303,7 @@ public final class LobbyHub {
     /** One request from a connected lobby member. */
     public void handle(String pid, MemberConnection conn, LobbyRequest request) {
         Member m = members.get(pid);
-        if (m == null || m.connection() != conn) {
+        if (closed || m == null || m.connection() != conn) {
             return;
         }
         if (m.role() != Role.PERFORMER) {
@@ -310,7 +391,7 @@ public final class LobbyHub {
             snapshotRequestSeen = snapshotRequests.getAsLong() - 1; // the first tick writes one: older facts can go
         }
         // Offers open at the crash get back the time the server was down (at most: since the last fact); waiting
-        // time and places need nothing (see docs/lobby.md, "Across a restart").
+        // time and places need nothing (see docs/protocol.md, Lobby, "Across a server restart").
         long lastFact = fold.lastFactAt();
         if (lastFact > 0) {
             fold.lobby().resumeAfterDowntime(nowMs() - lastFact);

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -51,15 +52,23 @@ public final class LobbyRegistry {
         this.snapshotRequests = requests;
     }
 
-    /** Opens a pool; returns null when one with this id is already open. */
+    /**
+     * Opens a pool; returns null when one with this id is already open. Its {@code pool_opened} is handed to the
+     * journal before the hub can be reached ({@link #get} sees it only once the mapping below has returned), so no
+     * fact of a connection can come before it in the log. The journal's {@code record} never blocks.
+     */
     public LobbyHub open(LobbyConfig config, int moderatorCapacity) {
-        LobbyHub hub = newHub(config, moderatorCapacity);
-        if (hubs.putIfAbsent(config.pool(), hub) != null) {
+        LobbyHub[] made = new LobbyHub[1];
+        hubs.computeIfAbsent(config.pool(), id -> {
+            journal.record(id, new LobbyFact.PoolOpened(config, moderatorCapacity));
+            made[0] = newHub(config, moderatorCapacity);
+            return made[0];
+        });
+        if (made[0] == null) {
             return null;
         }
-        journal.record(config.pool(), new LobbyFact.PoolOpened(config, moderatorCapacity));
-        hub.start();
-        return hub;
+        made[0].start();
+        return made[0];
     }
 
     private LobbyHub newHub(LobbyConfig config, int moderatorCapacity) {
@@ -125,6 +134,24 @@ public final class LobbyRegistry {
 
     public Collection<LobbyHub> all() {
         return List.copyOf(hubs.values());
+    }
+
+    /**
+     * Closes one pool ({@link LobbyHub#close}): once it went through, the pool is gone from this registry (its id
+     * may be opened again). {@code reply} gets null when no pool has this id, else the outcome, on the pool's thread.
+     */
+    public void close(String pool, Consumer<LobbyHub.Closed> reply) {
+        LobbyHub hub = hubs.get(pool);
+        if (hub == null) {
+            reply.accept(null);
+            return;
+        }
+        hub.close(outcome -> {
+            if (!outcome.refused()) {
+                hubs.remove(pool, hub);
+            }
+            reply.accept(outcome);
+        });
     }
 
     /** Stops every pool's ticking and closes its connections (server shutdown). */

@@ -122,7 +122,7 @@ final class PoolFold {
             time.performerLeftRoom(p.roomId(), p.pid(), p.now());
         } else if (fact instanceof PoolSnapshot snapshot) {
             restore(snapshot);
-        } // PoolOpened: the fold was built from it
+        } // PoolOpened: the fold was built from it; PoolClosed: the hub stops, nothing is left to fold
         if (!(fact instanceof LobbyFact.Ticked) || !events.isEmpty()) { // a tick that changed nothing is not written
             lastFactAt = Math.max(lastFactAt, fact.now());
         }

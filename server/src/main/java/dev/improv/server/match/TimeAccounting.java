@@ -202,7 +202,7 @@ public final class TimeAccounting {
                     v[SCENES_COMPLETED])));
             performers.add(new PoolSnapshot.PerformerTotals(pid, t.lobbyMs, t.offerMs, t.sceneMs, t.scenesCompleted,
                     t.lobbySince == CLOSED ? null : t.lobbySince, t.offerSince == CLOSED ? null : t.offerSince,
-                    new java.util.TreeMap<>(t.sceneSince), days));
+                    t.sceneSince.isEmpty() ? Map.of() : new java.util.TreeMap<>(t.sceneSince), days)); // most: none
         });
         List<PoolSnapshot.Scene> running = new java.util.ArrayList<>();
         new java.util.TreeMap<>(scenes).forEach((roomId, scene) -> running.add(new PoolSnapshot.Scene(roomId,

@@ -10,5 +10,7 @@
  * dev.improv.server.media.RoomMediaWriter}), except JPEG encoding, which has the room's video writer thread
  * ({@link dev.improv.server.media.VideoFrameWriter}) so that it never delays audio. Nothing here runs on, or blocks, a Netty event loop, and no class
  * here touches the room's state except through the WebSocket protocol, so a recorder crash cannot hurt a room.
+ * {@link dev.improv.server.media.CrossCorrelation} is pure maths (any thread), used to measure this recorder's
+ * placement against a performer's local take.
  */
 package dev.improv.server.media;

@@ -105,6 +105,13 @@ public final class LocalRouter implements Router {
     }
 
     @Override
+    public CompletableFuture<Optional<LobbyHub.Closed>> closePool(String poolId) {
+        CompletableFuture<Optional<LobbyHub.Closed>> out = new CompletableFuture<>();
+        lobbies.close(poolId, closed -> out.complete(Optional.ofNullable(closed)));
+        return out;
+    }
+
+    @Override
     public CompletableFuture<Optional<List<TimeAccounting.PerformerTime>>> poolTimes(String poolId) {
         LobbyHub hub = lobbies.get(poolId);
         if (hub == null) {

@@ -68,6 +68,15 @@ public interface Router {
         return CompletableFuture.failedFuture(new UnsupportedOperationException("pay statements by day"));
     }
 
+    /**
+     * Closes a pool (see {@code LobbyHub#close}): empty when there is no such pool; refused (the outcome names
+     * them) while rooms it made are open. A router that cannot close pools fails the future with
+     * {@link UnsupportedOperationException}.
+     */
+    default CompletableFuture<Optional<LobbyHub.Closed>> closePool(String poolId) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("closing a pool"));
+    }
+
     /** Connects a verified performer or moderator to a pool's lobby. Refusal: {@code POOL_NOT_FOUND}. */
     CompletableFuture<Joined<LobbyRequest>> joinPool(PoolJoin join, MemberConnection connection);
 }

@@ -5,12 +5,16 @@ import dev.improv.server.protocol.ProtocolCodec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -21,6 +25,8 @@ import java.util.stream.Stream;
  * taken for a chunk. Called from the takes thread only.
  */
 public final class TakeStore {
+    /** A room's refusals of stage consent, one JSON line each. */
+    static final String DECLINES = "declines.jsonl";
     private final Path root;
 
     public TakeStore(Path dataDir) {
@@ -77,6 +83,51 @@ public final class TakeStore {
             }
         }
         Files.deleteIfExists(dir);
+    }
+
+    /**
+     * Appends one refusal of consent to {@code <room>/declines.jsonl} and forces it (and the folder, when the file
+     * is new) to disk. One line per performer and consent version: the caller writes only a new one.
+     */
+    void appendDecline(String roomId, String pid, int version, long atUs) throws IOException {
+        Path dir = Files.createDirectories(root.resolve(roomId));
+        Path file = dir.resolve(DECLINES);
+        boolean created = !Files.exists(file);
+        byte[] json = ProtocolCodec.mapper().writeValueAsBytes(Map.of("participant", pid, "consentVersion", version,
+                "declinedAtUs", atUs));
+        byte[] line = Arrays.copyOf(json, json.length + 1);
+        line[json.length] = '\n';
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND)) {
+            ByteBuffer b = ByteBuffer.wrap(line);
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+            ch.force(true);
+        }
+        if (created) {
+            forceDir(dir);
+        }
+    }
+
+    /** The refusals of one room's folder: performer → the consent version declined last (a torn last line is skipped). */
+    Map<String, Integer> declines(Path roomDir) throws IOException {
+        Map<String, Integer> out = new HashMap<>();
+        Path file = roomDir.resolve(DECLINES);
+        if (!Files.isRegularFile(file)) {
+            return out;
+        }
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            try {
+                JsonNode n = ProtocolCodec.mapper().readTree(line);
+                if (n != null && n.path("participant").isTextual() && n.path("consentVersion").canConvertToInt()) {
+                    out.put(n.get("participant").asText(), n.get("consentVersion").asInt());
+                }
+            } catch (IOException e) {
+                // a line cut by a crash while it was written: it was never answered as stored
+            }
+        }
+        return out;
     }
 
     /** Bytes of every file under the takes folder (the server quota counts them all). */

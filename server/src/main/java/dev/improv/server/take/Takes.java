@@ -2,6 +2,7 @@ package dev.improv.server.take;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.improv.server.config.ServerConfig;
+import dev.improv.server.dataset.BackupAlignment;
 import dev.improv.server.media.WavWriter;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.protocol.Role;
@@ -61,7 +62,10 @@ public final class Takes implements AutoCloseable {
     private final Map<String, String> latest = new HashMap<>();
     /** room → its own stage consent text (given at creation; absent: the server's). Also read by {@link #terms}. */
     private final Map<String, ConsentTerms> roomTerms = new java.util.concurrent.ConcurrentHashMap<>();
-    /** room → performer → the consent version they declined. */
+    /**
+     * room → performer → the consent version they declined; each new refusal is also appended to
+     * {@code <data>/takes/<room>/declines.jsonl} (forced) before it is answered, and read back at start.
+     */
     private final Map<String, Map<String, Integer>> declined = new HashMap<>();
     private long storedBytes;
 
@@ -387,7 +391,8 @@ public final class Takes implements AutoCloseable {
 
     /**
      * Records a performer's answer: an agreement as the room's {@code consent} event ({@code via: "stage"}), once;
-     * a refusal only here (nothing is recorded of them; the console shows it).
+     * a refusal in the takes folder's {@code declines.jsonl} of the room (durable before the answer, kept over a
+     * restart; nothing is recorded of them; the console shows it). A later agreement wins over it.
      */
     public CompletableFuture<TakeAnswers.Consent> answerConsent(String roomId, String pid, int version, boolean agree) {
         CompletableFuture<TakeAnswers.Consent> answer = new CompletableFuture<>();
@@ -404,8 +409,17 @@ public final class Takes implements AutoCloseable {
                 return;
             }
             if (!agree) {
-                if (!room.hasConsent(pid)) {
-                    declined.computeIfAbsent(roomId, k -> new HashMap<>()).put(pid, version);
+                Map<String, Integer> no = declined.computeIfAbsent(roomId, k -> new HashMap<>());
+                if (!room.hasConsent(pid) && !Integer.valueOf(version).equals(no.get(pid))) {
+                    no.put(pid, version); // nothing is recorded of them either way; the file keeps it over a restart
+                    try {
+                        store.appendDecline(roomId, pid, version, System.currentTimeMillis() * 1000);
+                    } catch (IOException e) {
+                        LOG.error("room {}: {}'s refusal of consent could not be written", roomId, pid, e);
+                        answer.completeExceptionally(new TakeRefusal(503, TakeRefusal.STORAGE_FAILED, null,
+                                "the answer could not be written to disk (nothing is recorded of you): send it again"));
+                        return;
+                    }
                 }
                 answer.complete(new TakeAnswers.Consent(t.version(), t.text(), consentAnswer(roomId, pid)));
                 return;
@@ -565,6 +579,7 @@ public final class Takes implements AutoCloseable {
             json.put("capture", p.segments().stream().map(TrackAlignment.Segment::capture)
                     .map(c -> c == null ? "unknown" : c).distinct().reduce((a, b) -> a + "," + b).orElse(null));
             json.put("segments", p.segments());
+            json.put("backup", backupAlignment(take, t, wav, p.firstSampleServerUs()));
         }
         json.put("stamps", chunks.stream().map(c -> List.of(c.index(), c.segment(), c.sample(), c.clientUs(),
                 c.offsetUs(), c.rttUs())).toList());
@@ -580,6 +595,22 @@ public final class Takes implements AutoCloseable {
                 t.chunks.size(), missing.isEmpty() ? null : missing, written,
                 p == null ? null : p.firstSampleServerUs(), p == null ? null : p.driftPpm(),
                 p == null ? null : p.alignErrorUs(), file);
+    }
+
+    /**
+     * Where the server-side recorder (when it recorded this performer in this session) placed the same sound, by
+     * cross-correlation with the local take; null when it did not record them. A failure to read its files is
+     * logged and leaves the field null: the local take is the primary audio and is kept either way.
+     */
+    private Map<String, Object> backupAlignment(Take take, Take.Track t, Path wav, long firstSampleServerUs) {
+        try {
+            return BackupAlignment.measure(wav, firstSampleServerUs, store.root().getParent(), take.sessionId,
+                    t.participant);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("room {}: the server-side recording of {} could not be compared with take {}", take.roomId,
+                    t.participant, take.id, e);
+            return null;
+        }
     }
 
     /** Indexes below the last known one that never arrived (at most 100 listed). */
@@ -605,6 +636,10 @@ public final class Takes implements AutoCloseable {
                 if (Files.isRegularFile(terms)) {
                     roomTerms.put(roomDir.getFileName().toString(),
                             ProtocolCodec.mapper().readValue(terms.toFile(), ConsentTerms.class));
+                }
+                Map<String, Integer> no = store.declines(roomDir);
+                if (!no.isEmpty()) {
+                    declined.put(roomDir.getFileName().toString(), new HashMap<>(no));
                 }
                 try (Stream<Path> sceneDirs = Files.list(roomDir)) {
                     for (Path sceneDir : (Iterable<Path>) sceneDirs::iterator) {

@@ -181,7 +181,8 @@ public class SeamlessExportTest {
                 + ",\"complete\":true,\"chunks\":6,\"missing\":[],\"sceneStartedUs\":" + sceneStart
                 + ",\"firstSampleServerUs\":" + firstSampleServerUs + ",\"offsetFromSceneStartUs\":"
                 + (firstSampleServerUs - sceneStart) + ",\"driftPpm\":1.5,\"alignErrorUs\":900,\"clockOffsetUs\":-42,"
-                + "\"clockRttUs\":1600,\"segments\":[{\"segment\":0}],\"stamps\":[]}");
+                + "\"clockRttUs\":1600,\"segments\":[{\"segment\":0}],\"stamps\":[],\"backup\":{\"offsetUs\":-23456,"
+                + "\"offsetMinUs\":-25000,\"offsetMaxUs\":-20000,\"correlation\":0.91,\"windows\":3}}");
     }
 
     /** Sample {@code i} of the local takes: unlike any of the recorder's ({@link ScriptedSessions#sample}). */
@@ -239,6 +240,10 @@ public class SeamlessExportTest {
         assertEquals(900, audio.path("alignment").path("alignErrorUs").asLong());
         assertEquals(1600, audio.path("alignment").path("clockRttUs").asLong());
         assertTrue(audio.path("alignment").path("complete").asBoolean());
+        assertEquals(-23_456, audio.path("alignment").path("backupOffsetUs").asLong(), "measured at assembly");
+        assertEquals(-25_000, audio.path("alignment").path("backupOffsetMinUs").asLong());
+        assertEquals(0.91, audio.path("alignment").path("backupCorrelation").asDouble());
+        assertEquals(3, audio.path("alignment").path("backupWindows").asInt());
         assertEquals(key + ".backup.wav", meta.path("backupAudio").path("file").asText());
         assertEquals("server", meta.path("backupAudio").path("source").asText());
         assertEquals("audio", meta.path("vad").path("source").asText(), "the VAD is still the recorder's");
@@ -261,6 +266,7 @@ public class SeamlessExportTest {
         assertEquals(recordedLocal, ana.getLong("recorded_frames", 0));
         assertTrue(ana.getBoolean("has_backup_audio", 0));
         assertEquals(frames, ana.getLong("backup_recorded_frames", 0));
+        assertEquals(-23_456, ana.getLong("backup_offset_us", 0));
         assertEquals(sha.get(key + ".wav"), ana.getString("wav_sha256", 0));
         assertEquals(sha.get(key + ".backup.wav"), ana.getString("backup_wav_sha256", 0));
         Group benRow = rows.get("V01_S" + S1 + "_I0001_Pp-b");

@@ -155,6 +155,31 @@ class FileWriteAheadLogTest {
     }
 
     @Test
+    void aLingerJoinsWhatComesSoonAfterAForceIntoTheNextBatchAndAcksOnlyAfterIt() throws Exception {
+        long lingerMs = 40;
+        start(FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH, 100).withLingerMicros(lingerMs * 1000));
+        RecordingListener listener = new RecordingListener();
+        SessionJournal.JournalSession session = writer.open(Events.meta("linger"), listener);
+        session.append(1, Events.prompt(1));
+        await().atMost(WAIT).until(() -> listener.lastDurable() == 1);
+        int before = storage.forces.get();
+        long started = System.nanoTime();
+        for (long seq = 2; seq <= 101; seq++) { // 100 events about 0.4 ms apart: each would have its own force
+            session.append(seq, Events.prompt(seq));
+            java.util.concurrent.locks.LockSupport.parkNanos(400_000);
+        }
+        long appendingMs = (System.nanoTime() - started) / 1_000_000;
+        await().atMost(WAIT).until(() -> listener.lastDurable() == 101);
+        int forces = storage.forces.get() - before;
+        // A force at most once per linger after the previous one ended, whatever this thread's pace on a busy box.
+        assertTrue(forces <= 2 + appendingMs / lingerMs, forces + " forces for 100 events appended over "
+                + appendingMs + " ms with a " + lingerMs + " ms linger");
+        session.close(Events.ended("linger"));
+        writer.close();
+        assertSeqs(read("linger"), 1, 101);
+    }
+
+    @Test
     void offPolicyNeverForces() throws Exception {
         start(FileWriteAheadLog.Settings.of(FsyncPolicy.OFF, 100));
         RecordingListener listener = new RecordingListener();

@@ -119,4 +119,159 @@ class PoolSnapshotLogTest {
         assertInstanceOf(PoolSnapshot.class, r.pools().get(POOL).get(0));
         assertEquals(List.of(), r.problems());
     }
+
+    @Test
+    void aSnapshotOverTheRecordLimitIsWrittenInChunksAndAStartFoldsFromIt() throws Exception {
+        PoolSnapshot big = PoolSnapshots.withNames(POOL, 1, 20 << 20); // 20 MiB of JSON: over one record's 16 MiB
+        try (FileWriteAheadLog log = FileWriteAheadLog.open(dataDir, FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH,
+                100), metrics)) {
+            log.record(POOL, new LobbyFact.PoolOpened(LobbyConfig.of(POOL, 1, "consent"), 2));
+            log.record(POOL, joined("p1", 1));
+            log.record(POOL, big);
+            log.record(POOL, joined("p2", 2)); // recorded while the snapshot is encoded: written after it
+        }
+        List<String> chunks = chunkTags().stream().map(t -> t.substring(t.indexOf(' ') + 1)).toList();
+        assertTrue(chunks.size() >= 5, chunks.toString()); // 4 MiB each
+        for (int i = 0; i < chunks.size(); i++) {
+            assertEquals(i + "/" + chunks.size(), chunks.get(i));
+        }
+        WriteAheadLog.Recovered r = recover();
+        List<LobbyFact> facts = r.pools().get(POOL);
+        assertEquals(2, facts.size(), "the snapshot and the fact after it");
+        assertEquals(big, facts.get(0));
+        assertEquals(joined("p2", 2), facts.get(1));
+        assertEquals(List.of(), r.problems());
+    }
+
+    @Test
+    void aChunkedSnapshotCutShortIsSkippedAndThePoolFoldsFromTheOneBefore() throws Exception {
+        LobbyFact before = PoolSnapshots.waiting(POOL, 1, List.of("p1"));
+        try (FileWriteAheadLog log = FileWriteAheadLog.open(dataDir, FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH,
+                100), metrics)) {
+            log.record(POOL, new LobbyFact.PoolOpened(LobbyConfig.of(POOL, 1, "consent"), 2));
+            log.record(POOL, joined("p1", 1));
+            log.record(POOL, before);
+            log.record(POOL, joined("p2", 2));
+            log.record(POOL, PoolSnapshots.withNames(POOL, 2, 9 << 20)); // three chunks
+        }
+        // A crash after its second chunk was durable: the log ends there.
+        Path segment = new WalSegments(dataDir).path(1);
+        long[] ends = chunkEnds(segment);
+        assertEquals(3, ends.length);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(segment,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(ends[1]);
+        }
+        WriteAheadLog.Recovered r = recover();
+        assertEquals(List.of(before, joined("p2", 2)), r.pools().get(POOL));
+        assertTrue(r.problems().stream().anyMatch(p -> p.contains("is incomplete (2 of 3 chunks)")
+                && p.contains("folded from its previous snapshot")), r.problems().toString());
+
+        // The pool goes on after the cut: its next fact ends the unfinished snapshot for every later start too.
+        try (FileWriteAheadLog log = FileWriteAheadLog.open(dataDir, FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH,
+                100), metrics)) {
+            log.takeRecovered();
+            log.record(POOL, joined("p3", 3));
+        }
+        r = recover();
+        assertEquals(List.of(before, joined("p2", 2), joined("p3", 3)), r.pools().get(POOL));
+        assertTrue(r.problems().stream().anyMatch(p -> p.contains("is incomplete (2 of 3 chunks)")), r.problems().toString());
+    }
+
+    @Test
+    void retentionCountsAChunkedSnapshotFromItsFirstChunk() throws Exception {
+        WalSegments segments = new WalSegments(dataDir);
+        try (FileWriteAheadLog log = FileWriteAheadLog.open(dataDir, FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH,
+                100).withSegmentBytes(4096), metrics)) {
+            long now = openAndFillFirstSegment(log, segments);
+            log.record(POOL, PoolSnapshots.withNames(POOL, now, 5 << 20)); // two chunks
+            log.record(POOL, joined("after-first", ++now));
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> chunkTagsIn(segments).size() == 2);
+            assertTrue(segments.list().contains(1), "one snapshot: everything since the opening is kept");
+            log.record(POOL, PoolSnapshots.withNames(POOL, now, 5 << 20));
+            // the first snapshot is now the second-to-last: what precedes its first chunk (segment 1) goes
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !segments.list().contains(1));
+            assertEquals(4, chunkTagsIn(segments).size(), "both snapshots' chunks are kept");
+        }
+        WriteAheadLog.Recovered r = recover();
+        assertEquals(1, r.pools().get(POOL).size(), "the last snapshot");
+        assertInstanceOf(PoolSnapshot.class, r.pools().get(POOL).get(0));
+        assertEquals(List.of(), r.problems());
+    }
+
+    @Test
+    void aClosedPoolIsNotRebuiltAndItsRecordsStopHoldingSegments() throws Exception {
+        WalSegments segments = new WalSegments(dataDir);
+        try (FileWriteAheadLog log = FileWriteAheadLog.open(dataDir, FileWriteAheadLog.Settings.of(FsyncPolicy.BATCH,
+                100).withSegmentBytes(4096), metrics)) {
+            long now = openAndFillFirstSegment(log, segments); // no snapshot
+            Thread.sleep(300);
+            assertTrue(segments.list().contains(1), "an open pool without a snapshot keeps its segments");
+            log.record(POOL, new LobbyFact.Left("p0-" + "x".repeat(200), ++now));
+            log.record(POOL, new LobbyFact.PoolClosed(++now));
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !segments.list().contains(1));
+        }
+        WriteAheadLog.Recovered r = recover();
+        assertEquals(null, r.pools().get(POOL), "a closed pool is not rebuilt");
+        assertEquals(List.of(), r.problems());
+    }
+
+    /**
+     * Opens the pool and records its facts one per batch until the writer rolls: segment 1 then holds the
+     * pool's opening and facts. Returns the last fact's time.
+     */
+    private static long openAndFillFirstSegment(FileWriteAheadLog log, WalSegments segments) throws Exception {
+        log.record(POOL, new LobbyFact.PoolOpened(LobbyConfig.of(POOL, 1, "consent"), 2));
+        long now = 0;
+        while (log.segmentRolls() == 0) {
+            long before = Files.size(segments.path(1));
+            log.record(POOL, joined("p" + now + "-" + "x".repeat(200), ++now));
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> segments.list().size() > 1
+                    || Files.size(segments.path(1)) != before);
+        }
+        return now;
+    }
+
+    /** The tags of the chunk records in segment 1, in order. */
+    private List<String> chunkTags() throws Exception {
+        return chunkTagsIn(new WalSegments(dataDir));
+    }
+
+    private static List<String> chunkTagsIn(WalSegments segments) throws Exception {
+        List<String> tags = new java.util.ArrayList<>();
+        for (int segment : segments.list()) {
+            frames(segments.path(segment), (r, end) -> {
+                if (r.type() == WalRecord.Type.POOL_SNAPSHOT && !r.tag().isEmpty()) {
+                    tags.add(r.tag());
+                }
+            });
+        }
+        return tags;
+    }
+
+    /** Where each chunk record of the segment ends. */
+    private static long[] chunkEnds(Path segment) throws Exception {
+        List<Long> ends = new java.util.ArrayList<>();
+        frames(segment, (r, end) -> {
+            if (r.type() == WalRecord.Type.POOL_SNAPSHOT && !r.tag().isEmpty()) {
+                ends.add(end);
+            }
+        });
+        return ends.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** Walks a segment's frames as {@link WalFormat} lays them out. */
+    private static void frames(Path segment, java.util.function.ObjLongConsumer<WalRecord> each) throws Exception {
+        ByteBuffer all = ByteBuffer.wrap(Files.readAllBytes(segment));
+        all.position(WalFormat.HEADER);
+        while (all.remaining() >= 8) {
+            int length = all.getInt();
+            int crc = all.getInt();
+            ByteBuffer payload = all.slice();
+            payload.limit(length);
+            WalRecord r = WalFormat.decode(crc, payload);
+            all.position(all.position() + length);
+            each.accept(r, all.position());
+        }
+    }
 }

@@ -18,6 +18,21 @@ final class PoolSnapshots {
         return waiting(pool, lastFactAt, List.of());
     }
 
+    /**
+     * A pool with nobody waiting whose names (of everyone who connected) take about {@code bytes} of JSON: the cheap
+     * way to a snapshot over a chunk, or over the 16 MiB record limit.
+     */
+    static PoolSnapshot withNames(String pool, long lastFactAt, int bytes) {
+        Map<String, String> names = new java.util.TreeMap<>();
+        String name = "n".repeat(100_000);
+        for (int i = 0; i * 100_000 < bytes; i++) {
+            names.put("p" + i, name);
+        }
+        return new PoolSnapshot(LobbyConfig.of(pool, 1, "consent"), 2, lastFactAt, names, List.of(), List.of(),
+                new PoolSnapshot.LobbyState(0, List.of(), List.of(), List.of(), List.of(), List.of(), List.of(),
+                        Map.of(), new PoolSnapshot.TimeState(List.of(), List.of())));
+    }
+
     /** A pool in which {@code pids} wait, in this order of arrival (one millisecond apart, from 1). */
     static LobbyFact waiting(String pool, long lastFactAt, List<String> pids) {
         List<PoolSnapshot.Member> members = new java.util.ArrayList<>();

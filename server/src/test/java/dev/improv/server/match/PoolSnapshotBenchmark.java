@@ -1,5 +1,8 @@
 package dev.improv.server.match;
 
+import dev.improv.server.config.FsyncPolicy;
+import dev.improv.server.eventlog.FileWriteAheadLog;
+import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.ProtocolCodec;
 import dev.improv.server.protocol.Role;
 import java.lang.management.ManagementFactory;
@@ -10,8 +13,8 @@ import java.util.Set;
 
 /**
  * Size and cost of a pool snapshot with N waiting performers (random preferences, one name each, time accounting
- * open): building it on the pool's thread, encoding it to JSON (what the log's {@code record} does on that
- * thread), and reading and restoring it (a start). Not a test (Surefire runs only *Test classes); run:
+ * open): building it, encoding it to JSON, reading and restoring it (a start), and what the pool's thread spends
+ * per segment roll (building it and handing it to a real log). Not a test (Surefire runs only *Test classes); run:
  * <pre>
  * mvn -B -q -o -pl server -am test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
  * java -cp server/target/test-classes:server/target/classes:$(cat server/target/cp.txt) \
@@ -55,10 +58,41 @@ public final class PoolSnapshotBenchmark {
                     restore[round] = t3 - t2;
                 }
             }
-            System.out.printf("%,7d waiting: snapshot %,11d bytes (%d per performer); build %7.2f ms, JSON %7.2f ms "
-                            + "(pool thread); read + restore %7.2f ms%n", n, bytes.length, bytes.length / n,
+            System.out.printf("%,7d waiting: snapshot %,11d bytes (%d per performer); build %7.2f ms, JSON %7.2f ms; "
+                            + "read + restore %7.2f ms%n", n, bytes.length, bytes.length / n,
                     median(build), median(encode), median(restore));
+            System.out.printf("%,7d waiting: the lobby thread per roll (build + the log's record) %7.2f ms%n", n,
+                    perRoll(fold, cpu));
         }
+    }
+
+    /**
+     * What a pool's thread spends at a segment roll: {@link PoolFold#snapshot} and handing it to a real
+     * {@link FileWriteAheadLog} (its {@code record}), thread CPU time, median of 15 after 5 warm-ups. The log is
+     * closed after each round (which waits until the snapshot is written), so rounds do not pile up.
+     */
+    private static double perRoll(PoolFold fold, ThreadMXBean cpu) throws Exception {
+        long[] roll = new long[15];
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("snapshot-roll-" + ProcessHandle.current().pid());
+        try {
+            for (int round = -5; round < 15; round++) {
+                try (FileWriteAheadLog log = FileWriteAheadLog.open(dir.resolve("r" + round),
+                        FileWriteAheadLog.Settings.of(FsyncPolicy.OFF, 100), new ServerMetrics())) {
+                    long t0 = cpu.getCurrentThreadCpuTime();
+                    log.record("bench", fold.snapshot());
+                    long t1 = cpu.getCurrentThreadCpuTime();
+                    if (round >= 0) {
+                        roll[round] = t1 - t0;
+                    }
+                }
+            }
+        } finally {
+            try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).map(java.nio.file.Path::toFile)
+                        .forEach(java.io.File::delete);
+            }
+        }
+        return median(roll);
     }
 
     private static double median(long[] nanos) {

@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.awaitility.Awaitility;
@@ -225,5 +226,32 @@ class TakeUploadEndToEndTest {
         }
         assertTrue(Files.isRegularFile(data.resolve("takes").resolve(roomId).resolve("consent.json")),
                 "kept for a restart");
+    }
+
+    @Test
+    void aRefusalOfConsentIsWrittenDownAndKeptOverARestart(@TempDir Path own) throws Exception {
+        String roomId;
+        String ben;
+        try (TestServer first = TestServer.startWithLog(own)) {
+            JsonNode room = first.createRoom("{\"performers\":[\"Ben\"]}");
+            roomId = room.path("room").path("id").asText();
+            ben = TestServer.link(room, "performer", 0).path("token").asText();
+            int version = ProtocolCodec.mapper().readTree(first.request("GET", "/api/stage/consent?token=" + ben, null,
+                    null).body()).path("version").asInt();
+            for (int i = 0; i < 2; i++) { // the same answer twice is one fact
+                assertEquals("declined", ProtocolCodec.mapper().readTree(first.request("POST",
+                        "/api/stage/consent?token=" + ben, "{\"version\":" + version + ",\"agree\":false}", null)
+                        .body()).path("answer").asText());
+            }
+            List<String> lines = Files.readAllLines(own.resolve("takes").resolve(roomId).resolve("declines.jsonl"));
+            assertEquals(1, lines.size(), lines.toString());
+            JsonNode fact = ProtocolCodec.mapper().readTree(lines.get(0));
+            assertEquals(version, fact.path("consentVersion").asInt(), fact.toString());
+            assertTrue(fact.path("declinedAtUs").asLong() > 0, fact.toString());
+        }
+        try (TestServer second = TestServer.startWithLog(own)) {
+            assertEquals("declined", ProtocolCodec.mapper().readTree(second.request("GET", "/api/stage/consent?token="
+                    + ben, null, null).body()).path("answer").asText(), "the refusal, read back after the restart");
+        }
     }
 }

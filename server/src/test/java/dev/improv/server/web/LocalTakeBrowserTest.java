@@ -46,6 +46,8 @@ class LocalTakeBrowserTest {
     static final int RATE = 48_000;
     /** Beeps: 60 ms of 1 kHz at half scale every 500 ms, from 0.25 s; the file loops. */
     static final double BEEP_EVERY_S = 0.5;
+    /** The take's cross-correlation offset against the server-side peer's median beep error (both medians). */
+    static final double BACKUP_AGREEMENT_MS = 10;
 
     @RegisterExtension
     static final BrowserRig rig = BrowserRig.perClass().browserArgs(folder -> {
@@ -263,7 +265,8 @@ class LocalTakeBrowserTest {
      * The server-side media recorder's onsets of the same performer (every segment of its files), as server µs
      * through their sync points, each against the reference's nearest beep: the backup's error in the same run.
      */
-    static String serverSidePeer(List<JsonNode> tracks, List<List<Double>> truthPerTake) throws IOException {
+    static String serverSidePeer(List<JsonNode> tracks, List<List<Double>> truthPerTake, List<String> disagreements)
+            throws IOException {
         String pid = tracks.get(0).path("participant").asText();
         List<Double> onsetsUs = new ArrayList<>();
         try (var dirs = Files.list(rig.dataDir().resolve("sessions"))) {
@@ -298,6 +301,7 @@ class LocalTakeBrowserTest {
             double from = tracks.get(k).path("firstSampleServerUs").asDouble();
             double to = from + tracks.get(k).path("samples").asDouble() * 1e6 / RATE;
             List<Double> abs = new ArrayList<>();
+            List<Double> signed = new ArrayList<>();
             for (double at : onsetsUs) {
                 if (at < from || at > to) {
                     continue;
@@ -310,11 +314,29 @@ class LocalTakeBrowserTest {
                 }
                 if (Math.abs(best) < BEEP_EVERY_S * 1e6 / 2) { // else a beep the reference did not read (a reload)
                     abs.add(Math.abs(best) / 1000);
+                    signed.add(best / 1000);
                 }
             }
             abs.sort(null);
-            out.append(String.format(" %s: %d beeps, |error| p50 %.1f ms, max %.1f ms;", labels[k], abs.size(),
-                    abs.isEmpty() ? Double.NaN : abs.get(abs.size() / 2), abs.isEmpty() ? Double.NaN : abs.get(abs.size() - 1)));
+            signed.sort(null);
+            double signedMedian = signed.isEmpty() ? Double.NaN : signed.get(signed.size() / 2);
+            out.append(String.format(" %s: %d beeps, |error| p50 %.1f ms, max %.1f ms, signed median %+.1f ms;",
+                    labels[k], abs.size(), abs.isEmpty() ? Double.NaN : abs.get(abs.size() / 2),
+                    abs.isEmpty() ? Double.NaN : abs.get(abs.size() - 1), signedMedian));
+            // the take's own cross-correlation with this recording (BackupAlignment, at assembly): the local take is
+            // within ~1 ms of the reference, so the backup's offset must be the peer's own error against it
+            JsonNode backup = ProtocolCodec.mapper().readTree(rig.dataDir().resolve(tracks.get(k).path("file")
+                    .asText().replace(".wav", ".json")).toFile()).path("backup");
+            out.append(" cross-correlation ").append(backup);
+            if (signed.size() >= 5) {
+                if (!backup.path("offsetUs").canConvertToLong()) {
+                    disagreements.add(labels[k] + ": no cross-correlation offset although the peer recorded "
+                            + signed.size() + " beeps: " + backup);
+                } else if (Math.abs(backup.path("offsetUs").asLong() / 1000.0 - signedMedian) > BACKUP_AGREEMENT_MS) {
+                    disagreements.add(String.format("%s: cross-correlation %.1f ms, the peer's beeps %+.1f ms",
+                            labels[k], backup.path("offsetUs").asLong() / 1000.0, signedMedian));
+                }
+            }
         }
         return out.toString();
     }
@@ -516,6 +538,7 @@ class LocalTakeBrowserTest {
             JsonNode track4 = take(mo, "take_track", roomId + "-4");
             Errors fallback = compare(track4, truth4, page2);
             long truthGaps = ((Number) rig.js(ana, "return window.__truth.gaps")).longValue();
+            List<String> backupDisagreements = new ArrayList<>();
             String report = String.join("\n", idle.line("idle (with a reload)"), cutErrors.line("network cut 10 s"),
                     loaded.line("two spinning processes, loadavg " + load), fallback.line("fallback " + capture4),
                     "drift ppm idle/cut/loaded: " + track1.path("driftPpm") + " / " + cut.path("driftPpm") + " / "
@@ -525,9 +548,12 @@ class LocalTakeBrowserTest {
                             + truthGaps + " times under load",
                     "true server - page clock offset " + Math.round(page1.trueOffsetUs()) + " µs; the page's: "
                             + meta1.path("clockOffsetUs") + " µs (round trip " + meta1.path("clockRttUs") + " µs)",
-                    implied, serverSidePeer(List.of(track1, cut, track3), List.of(truth1, truth2, truth3)));
+                    implied, serverSidePeer(List.of(track1, cut, track3), List.of(truth1, truth2, truth3),
+                            backupDisagreements));
             Files.writeString(Files.createDirectories(Path.of("target")).resolve("local-take.log"), report + "\n");
             System.out.println(report);
+            assertTrue(backupDisagreements.isEmpty(), "the take's cross-correlation with the server-side recording "
+                    + "against the peer's own beep errors: " + backupDisagreements + "\n" + report);
             assertTrue(idle.beeps() + cutErrors.beeps() >= 20, report);
             assertTrue(idle.beeps() >= 20 && loaded.beeps() >= 20, "issue 17: at least 20 beeps idle and under load "
                     + report);

@@ -99,14 +99,17 @@ public final class TakeRoutes {
                                 .fails(403, "not a performer's token")),
                 Route.post("/api/stage/consent", Route.Access.PUBLIC, this::answerConsent)
                         .documented(ApiDoc.of("Answer the stage consent: agreeing writes the room's `consent` "
-                                        + "event; nothing is recorded of a performer before it")
+                                        + "event, a refusal a line of the room's `declines.jsonl` (kept over a restart); "
+                                        + "nothing is recorded of a performer before an agreement")
                                 .query("token", true, "the performer's join token")
                                 .body(ConsentAnswer.class, "version", "agree")
                                 .answers(200, "the answer as recorded", TakeAnswers.Consent.class)
                                 .fails(401, "the token is missing, forged or expired")
                                 .fails(403, "not a performer's token")
                                 .fails(404, "the room is not open (`ROOM_NOT_FOUND`)")
-                                .fails(409, "another version of the text is current (`CONSENT_REQUIRED`)")));
+                                .fails(409, "another version of the text is current (`CONSENT_REQUIRED`)")
+                                .fails(503, "the refusal could not be written to disk (`STORAGE_FAILED`); nothing is "
+                                        + "recorded either way")));
     }
 
     private void upload(HttpExchange ex) {
