@@ -75,7 +75,12 @@ public final class TestClient implements AutoCloseable {
     }
 
     public JsonNode await(Predicate<JsonNode> match, String what) {
-        Awaitility.await().atMost(10, TimeUnit.SECONDS).alias(what).until(() -> received.stream().anyMatch(match));
+        return await(match, what, 10);
+    }
+
+    /** As {@link #await(Predicate, String)}, for what the server computes before it answers. */
+    public JsonNode await(Predicate<JsonNode> match, String what, long seconds) {
+        Awaitility.await().atMost(seconds, TimeUnit.SECONDS).alias(what).until(() -> received.stream().anyMatch(match));
         return received.stream().filter(match).findFirst().orElseThrow();
     }
 
