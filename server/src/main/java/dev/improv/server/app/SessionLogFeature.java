@@ -51,7 +51,8 @@ final class SessionLogFeature implements Feature {
                     .withCheckpointBytes(config.log().checkpointBytes())
                     .withLingerMicros(config.log().lingerMicros());
             WalSegments segments = new WalSegments(config.dataDir());
-            this.log = new FileWriteAheadLog(segments, storage != null ? storage : new FileWalStorage(segments),
+            this.log = new FileWriteAheadLog(segments, storage != null ? storage : new FileWalStorage(segments,
+                    FileWalStorage.zeroStepFor(settings.segmentBytes())),
                     files, settings, metrics);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the write-ahead log under " + config.dataDir(), e);

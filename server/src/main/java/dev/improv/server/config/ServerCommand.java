@@ -265,7 +265,7 @@ public class ServerCommand {
                     + "checkpoint and scans only the log after it. At least 4096 (env IMPROV_LOG_CHECKPOINT_BYTES).")
     long logCheckpointBytes;
 
-    @Option(names = "--log-batch-linger-us", defaultValue = "${env:IMPROV_LOG_BATCH_LINGER_US:-0}",
+    @Option(names = "--log-batch-linger-us", defaultValue = "${env:IMPROV_LOG_BATCH_LINGER_US:-1000}",
             description = "With --fsync BATCH: least time from the end of one fsync to the start of the next, "
                     + "0..100000 microseconds (0: at once); fewer fsyncs, acks later by up to this much "
                     + "(env IMPROV_LOG_BATCH_LINGER_US).")

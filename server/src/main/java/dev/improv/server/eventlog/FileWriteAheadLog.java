@@ -233,7 +233,7 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     public static FileWriteAheadLog open(java.nio.file.Path dataDir, Settings settings, ServerMetrics metrics)
             throws IOException {
         WalSegments segments = new WalSegments(dataDir);
-        return new FileWriteAheadLog(segments, new FileWalStorage(segments), new SessionFiles(dataDir), settings,
+        return new FileWriteAheadLog(segments, new FileWalStorage(segments, FileWalStorage.zeroStepFor(settings.segmentBytes())), new SessionFiles(dataDir), settings,
                 metrics);
     }
 

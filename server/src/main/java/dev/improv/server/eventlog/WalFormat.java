@@ -17,7 +17,8 @@ import java.util.zip.CRC32C;
  * </pre>
  * Big-endian. A frame whose length is out of range, that runs past the end of the file, or whose checksum does
  * not match ends the readable part of a segment: in the last segment that is a torn tail (a crash in the middle of
- * a write, or zeros after a power cut) and is cut off when the log opens. Stateless; any thread.
+ * a write) and is cut off when the log opens, unless it is all zeros (the space the writer zero-fills ahead, or
+ * zeros after a power cut), which is kept to be written on. Stateless; any thread.
  */
 public final class WalFormat {
     /** "IMPWAL" + format version 1 + newline. */

@@ -86,7 +86,8 @@ public final class WalSegments implements AutoCloseable {
     /**
      * Reads every valid record of every segment in order. A damaged frame ends its segment: in the last segment
      * that is a torn tail, cut off when {@code repair} is set; in an earlier one the rest of that segment is lost
-     * (reported) and the scan goes on with the next segment.
+     * (reported) and the scan goes on with the next segment. Only zeros after the last record of the last segment
+     * are no damage: the writer zero-fills ahead of its records (FileWalStorage), and they stay for it to write on.
      */
     public ScanResult scan(Visitor visitor, boolean repair) throws IOException {
         return scan(visitor, repair, 0, Long.MAX_VALUE, null);
@@ -126,7 +127,12 @@ public final class WalSegments implements AutoCloseable {
             try (FileChannel ch = opened) {
                 long valid = scanSegment(segment, ch, visitor, keys, start, stop);
                 long size = Math.min(ch.size(), stop);
-                if (valid < size) {
+                if (last && valid < size && valid >= WalFormat.HEADER && zerosFrom(ch, valid, size)) {
+                    // space the writer zero-filled ahead (FileWalStorage), or zeros after a power cut: where the
+                    // next record goes, not damage
+                    LOG.debug("write-ahead log: {} zero bytes after the last record of {}", size - valid,
+                            path(segment));
+                } else if (valid < size) {
                     String what = "segment " + path(segment).getFileName() + ": " + (size - valid)
                             + " bytes after offset " + valid + " are not valid records";
                     if (last) {
@@ -206,6 +212,26 @@ public final class WalSegments implements AutoCloseable {
             offset += frame;
         }
         return offset;
+    }
+
+    /** Whether every byte of {@code ch} from {@code from} to {@code to} is zero. */
+    private static boolean zerosFrom(FileChannel ch, long from, long to) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(64 << 10);
+        long at = from;
+        while (at < to) {
+            buf.clear().limit((int) Math.min(buf.capacity(), to - at));
+            int n = ch.read(buf, at);
+            if (n <= 0) {
+                return false;
+            }
+            for (int i = 0; i < n; i++) {
+                if (buf.get(i) != 0) {
+                    return false;
+                }
+            }
+            at += n;
+        }
+        return true;
     }
 
     /** Moves what is left to the front of {@code buf} and reads more; returns the new file read offset. */

@@ -91,10 +91,16 @@ class WalSegmentsTest {
     }
 
     @Test
-    void zerosAfterAPowerCutAndAFlippedByteAreTornTails() throws Exception {
+    void zerosAfterTheLastRecordAreKeptAndAFlippedByteIsATornTail() throws Exception {
         List<Long> ends = writeSegment(1, List.of(event(1), event(2)));
         Path file = new WalSegments(dataDir).path(1);
         Files.write(file, new byte[4096], StandardOpenOption.APPEND);
+        Seen zeros = scan(true);
+        assertEquals(2, zeros.records().size());
+        assertEquals(ends.get(1), zeros.result().end(), "the next record goes right after the last one");
+        assertEquals(ends.get(1) + 4096, Files.size(file), "zeros (zero-filled ahead, or a power cut) are kept");
+        assertEquals(List.of(), zeros.result().problems());
+        Files.write(file, new byte[] {1}, StandardOpenOption.APPEND); // not zeros all the way: a torn tail
         assertEquals(2, scan(true).records().size());
         assertEquals(ends.get(1), Files.size(file));
 
