@@ -37,6 +37,16 @@ final class LobbyWaitTimer implements LobbyJournal {
     @Override
     public void record(String pool, LobbyFact fact) {
         delegate.record(pool, fact);
+        observe(pool, fact);
+    }
+
+    @Override
+    public void record(String pool, LobbyFact fact, Runnable onDurable) {
+        delegate.record(pool, fact, onDurable);
+        observe(pool, fact);
+    }
+
+    private void observe(String pool, LobbyFact fact) {
         if (fact instanceof LobbyFact.Joined j) {
             joinedAt.put(pool + " " + j.pid(), j.now());
         } else if (fact instanceof LobbyFact.Left l) {

@@ -359,17 +359,27 @@ public final class FileWriteAheadLog implements WriteAheadLog {
      */
     @Override
     public void record(String pool, LobbyFact fact) {
+        record(pool, fact, null);
+    }
+
+    /**
+     * {@link #record(String, LobbyFact)}; {@code onDurable} runs on the writer thread once the fact's batch is
+     * forced (in log order, so every earlier fact of the pool is durable too). While the disk fails it waits, as the
+     * rooms' acks do; a fact the log drops at close never runs it.
+     */
+    @Override
+    public void record(String pool, LobbyFact fact, Runnable onDurable) {
         Object item = fact instanceof PoolSnapshot snapshot ? snapshot
-                : new WalRecord(WalRecord.Type.POOL_FACT, pool, 0,
-                        fact instanceof LobbyFact.PoolClosed ? WalRecovery.CLOSED_TAG : "", json(fact));
+                : new DurablePoolRecord(new WalRecord(WalRecord.Type.POOL_FACT, pool, 0,
+                        fact instanceof LobbyFact.PoolClosed ? WalRecovery.CLOSED_TAG : "", json(fact)), onDurable);
         PoolLane lane = lanes.computeIfAbsent(pool, k -> new PoolLane());
         synchronized (lane) {
             if (lane.busy) {
                 lane.held.addLast(item);
                 return;
             }
-            if (item instanceof WalRecord r) {
-                enqueue(r, null); // under the lane's lock: ordered against a drain that is about to start
+            if (item instanceof DurablePoolRecord r) {
+                enqueue(r.record(), null, r.onDurable()); // under the lane's lock: ordered against a drain about to start
                 return;
             }
             lane.busy = true;
@@ -394,8 +404,8 @@ public final class FileWriteAheadLog implements WriteAheadLog {
                 }
             }
             try {
-                if (item instanceof WalRecord r) {
-                    enqueue(r, null);
+                if (item instanceof DurablePoolRecord r) {
+                    enqueue(r.record(), null, r.onDurable());
                 } else {
                     enqueueSnapshot(pool, (PoolSnapshot) item);
                 }
@@ -439,13 +449,17 @@ public final class FileWriteAheadLog implements WriteAheadLog {
     }
 
     private void enqueue(WalRecord record, SessionState session) {
+        enqueue(record, session, null);
+    }
+
+    private void enqueue(WalRecord record, SessionState session, Runnable onDurable) {
         if (closing && session != null && record.type() != WalRecord.Type.SESSION_EXPORTED
                 && record.type() != WalRecord.Type.SESSION_CLOSE && record.type() != WalRecord.Type.EVENT
                 && record.type() != WalRecord.Type.SEQ_RESERVE) {
             LOG.error("write-ahead log closed: {} of {} not written", record.type(), record.key());
             return;
         }
-        Pending p = new Pending(record, session, System.nanoTime());
+        Pending p = new Pending(record, session, System.nanoTime(), onDurable);
         backlog.addAndGet(p.bytes);
         queue.offer(p);
         if (writerParked) {
@@ -888,6 +902,14 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         return out;
     }
 
+    private static void runDurableCallback(String pool, Runnable onDurable) {
+        try {
+            onDurable.run();
+        } catch (RuntimeException e) {
+            LOG.error("pool {}: the callback after a durable fact failed", pool, e);
+        }
+    }
+
     private void acknowledge(List<Pending> durable) {
         if (durable.isEmpty()) {
             return;
@@ -902,6 +924,9 @@ public final class FileWriteAheadLog implements WriteAheadLog {
             SessionState s = p.session;
             if (s == null) {
                 String pool = p.record.key();
+                if (p.onDurable != null) {
+                    runDurableCallback(pool, p.onDurable);
+                }
                 use.pools.put(pool, p.position);
                 if (WalRecovery.CLOSED_TAG.equals(p.record.tag())) { // none of the pool's records is needed now
                     WalRecovery.closedAt(poolSnapshots, pool, p.position);
@@ -1180,14 +1205,21 @@ public final class FileWriteAheadLog implements WriteAheadLog {
         final SessionState session;
         final long appendedAt;
         final int bytes;
+        /** A pool fact's durability callback, or null. */
+        final Runnable onDurable;
         long position;
 
-        Pending(WalRecord record, SessionState session, long appendedAt) {
+        Pending(WalRecord record, SessionState session, long appendedAt, Runnable onDurable) {
             this.record = record;
             this.session = session;
             this.appendedAt = appendedAt;
             this.bytes = record.frameBytes();
+            this.onDurable = onDurable;
         }
+    }
+
+    /** A pool fact in its lane, with what runs once it is durable (or null). */
+    private record DurablePoolRecord(WalRecord record, Runnable onDurable) {
     }
 
     /** A session as the log sees it. */

@@ -164,14 +164,19 @@ public final class LobbyHub {
      * thread with the outcome.
      */
     public void close(Consumer<Closed> reply) {
-        execute(() -> reply.accept(closeNow()));
+        execute(() -> closeNow(reply));
     }
 
-    private Closed closeNow() {
+    /**
+     * Closes the pool at once; {@code reply} gets the final statement only once the close is durable (on this
+     * pool's thread), so that a crash after the operator's answer never brings the pool and its open intervals back.
+     */
+    private void closeNow(Consumer<Closed> reply) {
         long now = nowMs();
         List<String> open = fold.matchedRooms().stream().map(PoolFold.MatchedRoom::roomId).toList();
         if (closed || !open.isEmpty()) {
-            return new Closed(pool(), now, open, 0, 0, List.of(), List.of());
+            reply.accept(new Closed(pool(), now, open, 0, 0, List.of(), List.of()));
+            return;
         }
         closed = true;
         java.util.Set<String> offers = new java.util.LinkedHashSet<>();
@@ -187,7 +192,11 @@ public final class LobbyHub {
         for (String mid : List.copyOf(fold.lobby().moderatorIds())) {
             input(new LobbyFact.ModeratorGone(mid, now));
         }
-        input(new LobbyFact.PoolClosed(now));
+        Closed[] statement = new Closed[1]; // set below, before the task that answers can run on this thread
+        LobbyFact.PoolClosed fact = new LobbyFact.PoolClosed(now);
+        journal.record(pool(), fact, () -> execute(() -> reply.accept(statement[0])));
+        factsSinceSnapshot++;
+        fold.apply(fact);
         int told = members.size();
         for (Member m : members.values()) {
             m.connection().send(new LobbyMessage.Left(CLOSED_REASON));
@@ -212,7 +221,7 @@ public final class LobbyHub {
                         + "{} performers closed at {} (lobby {} ms, offer {} ms, scene {} ms in all)", pool(), told,
                 offers.size(), times.size(), now, lobbyMs, offerMs, sceneMs);
         refreshSummary();
-        return new Closed(pool(), now, List.of(), told, offers.size(), times, days);
+        statement[0] = new Closed(pool(), now, List.of(), told, offers.size(), times, days);
     }
 
     public String pool() {

@@ -12,4 +12,15 @@ public interface LobbyJournal {
     };
 
     void record(String pool, LobbyFact fact);
+
+    /**
+     * {@link #record(String, LobbyFact)}, then {@code onDurable} once this fact and every fact recorded before it
+     * for {@code pool} are durable (on the journal's thread: hand the work off). What an operator is answered with
+     * (a closed pool's final time accounting) waits for it, so that an answer is never taken back by a crash. A
+     * journal that cannot tell runs it at once, as this default does.
+     */
+    default void record(String pool, LobbyFact fact, Runnable onDurable) {
+        record(pool, fact);
+        onDurable.run();
+    }
 }

@@ -89,23 +89,37 @@ public final class WebhookFeature implements Feature, WebhookJournal.Sink {
      */
     public dev.improv.server.match.LobbyJournal lobbyJournal(dev.improv.server.match.LobbyJournal inner,
                                                               dev.improv.server.room.MicrosClock clock) {
-        return (pool, fact) -> {
-            inner.record(pool, fact);
-            if (fact instanceof dev.improv.server.match.LobbyFact.RoomOpened opened
-                    && wanted.contains(WebhookEventType.LOBBY_MATCHED)) {
-                long at = clock.nowMicros();
-                outbox.offer(new WebhookOutbox.Deferred(() -> {
-                    ObjectNode data = ProtocolCodec.mapper().createObjectNode();
-                    data.put("pool", pool);
-                    data.put("room", opened.roomId());
-                    data.put("offer", opened.offerId());
-                    opened.pids().forEach(data.putArray("performers")::add);
-                    data.put("moderator", opened.moderatorId());
-                    return event(WebhookEventType.LOBBY_MATCHED, "evt_lobby_" + pool + "_" + opened.offerId(), at,
-                            data);
-                }));
+        return new dev.improv.server.match.LobbyJournal() {
+            @Override
+            public void record(String pool, dev.improv.server.match.LobbyFact fact) {
+                inner.record(pool, fact);
+                matched(pool, fact, clock);
+            }
+
+            @Override
+            public void record(String pool, dev.improv.server.match.LobbyFact fact, Runnable onDurable) {
+                inner.record(pool, fact, onDurable);
+                matched(pool, fact, clock);
             }
         };
+    }
+
+    /** Sends {@code lobby.matched} when {@code fact} made a room from a confirmed match and someone wants it. */
+    private void matched(String pool, dev.improv.server.match.LobbyFact fact, dev.improv.server.room.MicrosClock clock) {
+        if (!(fact instanceof dev.improv.server.match.LobbyFact.RoomOpened opened)
+                || !wanted.contains(WebhookEventType.LOBBY_MATCHED)) {
+            return;
+        }
+        long at = clock.nowMicros();
+        outbox.offer(new WebhookOutbox.Deferred(() -> {
+            ObjectNode data = ProtocolCodec.mapper().createObjectNode();
+            data.put("pool", pool);
+            data.put("room", opened.roomId());
+            data.put("offer", opened.offerId());
+            opened.pids().forEach(data.putArray("performers")::add);
+            data.put("moderator", opened.moderatorId());
+            return event(WebhookEventType.LOBBY_MATCHED, "evt_lobby_" + pool + "_" + opened.offerId(), at, data);
+        }));
     }
 
     /** A consent withdrawal as {@code consent.withdrawn} reports it (never its free-text reason). */
