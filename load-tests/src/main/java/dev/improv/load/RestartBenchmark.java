@@ -9,10 +9,7 @@ import dev.improv.server.room.RecoveredRoom;
 import dev.improv.server.room.RoomLimits;
 import dev.improv.server.room.SessionJournal;
 import dev.improv.server.room.SessionMeta;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,7 +18,6 @@ import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -191,47 +187,14 @@ public final class RestartBenchmark {
     }
 
     private static Process startServer(Path data, String heap, int port) throws IOException {
-        String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = List.of(java, "-Xmx" + heap, "-cp", System.getProperty("java.class.path"),
-                "dev.improv.server.Main", "--host", "127.0.0.1", "--port", Integer.toString(port), "--data-dir",
-                data.toString(), "--admin-key", ADMIN_KEY, "--fsync", "BATCH", "--resume-window-ms", "600000");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        Thread drain = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                for (String line = r.readLine(); line != null; line = r.readLine()) {
-                    if (line.contains("write-ahead log") && !line.contains("DEBUG")) {
-                        System.out.println("  server: " + line.substring(Math.min(line.length(), 13)));
-                    }
-                }
-            } catch (IOException ignored) {
-                // the process is gone
-            }
-        }, "server-output");
-        drain.setDaemon(true);
-        drain.start();
-        return p;
+        return ServerProcess.start(heap, List.of("--host", "127.0.0.1", "--port", Integer.toString(port),
+                "--data-dir", data.toString(), "--admin-key", ADMIN_KEY, "--fsync", "BATCH", "--resume-window-ms",
+                "600000"), line -> line.contains("write-ahead log") && !line.contains("DEBUG"));
     }
 
     /** Polls /healthz every 20 ms until it answers 200; returns System.nanoTime() of that answer. */
     private static long awaitHealthy(Process server, int port) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
-                .timeout(Duration.ofSeconds(5)).GET().build();
-        while (System.nanoTime() < deadline) {
-            if (!server.isAlive()) {
-                throw new IllegalStateException("the server exited with " + server.exitValue());
-            }
-            try {
-                if (HTTP.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return System.nanoTime();
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(20);
-        }
-        throw new IllegalStateException("/healthz not OK within " + WAIT);
+        return ServerProcess.awaitHealthy(server, port, WAIT, 20);
     }
 
     private static String moderatorToken(JsonNode created) {
@@ -306,9 +269,7 @@ public final class RestartBenchmark {
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return ServerProcess.freePort();
     }
 
     private static long logBytes(Path data) throws IOException {

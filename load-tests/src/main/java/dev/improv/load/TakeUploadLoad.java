@@ -1,19 +1,14 @@
 package dev.improv.load;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -205,52 +200,17 @@ public final class TakeUploadLoad {
     }
 
     private static Process startServer(Path data, int port, int performers) throws IOException {
-        String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = List.of(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
-                "dev.improv.server.Main", "--host", "127.0.0.1", "--port", Integer.toString(port), "--data-dir",
-                data.toString(), "--admin-key", ADMIN_KEY, "--max-members-per-room", Integer.toString(performers + 2),
-                "--max-performers", Integer.toString(performers));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        Thread drain = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                for (String line = r.readLine(); line != null; line = r.readLine()) {
-                    if (line.contains(" ERROR ") || line.contains(" WARN ")) {
-                        System.out.println("  server: " + line);
-                    }
-                }
-            } catch (IOException ignored) {
-                // the process is gone
-            }
-        }, "server-output");
-        drain.setDaemon(true);
-        drain.start();
-        return p;
+        return ServerProcess.start("1g", List.of("--host", "127.0.0.1", "--port", Integer.toString(port),
+                "--data-dir", data.toString(), "--admin-key", ADMIN_KEY, "--max-members-per-room",
+                Integer.toString(performers + 2), "--max-performers", Integer.toString(performers)),
+                line -> line.contains(" ERROR ") || line.contains(" WARN "));
     }
 
     private static void awaitHealthy(Process server, int port) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
-                .timeout(Duration.ofSeconds(5)).GET().build();
-        while (System.nanoTime() < deadline) {
-            if (!server.isAlive()) {
-                throw new IllegalStateException("the server exited with " + server.exitValue());
-            }
-            try {
-                if (HTTP.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(50);
-        }
-        throw new IllegalStateException("/healthz not OK within 120 s");
+        ServerProcess.awaitHealthy(server, port, Duration.ofSeconds(120), 50);
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return ServerProcess.freePort();
     }
 }
