@@ -57,9 +57,11 @@ public final class WalFormat {
         out.put(r.type().code).put((byte) key.length).put(key).putLong(r.seq()).putShort((short) tag.length).put(tag)
                 .put(r.body());
         CRC32C crc = new CRC32C();
-        ByteBuffer covered = out.duplicate();
-        covered.position(payload).limit(out.position());
-        crc.update(covered);
+        int end = out.position();
+        int limit = out.limit();
+        out.limit(end).position(payload); // no duplicate buffer per record: the writer encodes every record here
+        crc.update(out);
+        out.limit(limit);
         out.putInt(start + 4, (int) crc.getValue());
     }
 

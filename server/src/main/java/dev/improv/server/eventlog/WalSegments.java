@@ -46,7 +46,9 @@ public final class WalSegments implements AutoCloseable {
     }
 
     public Path path(int segment) {
-        return dir.resolve(String.format("%010d.wal", segment));
+        // not String.format: the writer asks for its segment's path at every batch (the file check)
+        String digits = Integer.toString(segment);
+        return dir.resolve("0000000000".substring(Math.min(10, digits.length())) + digits + ".wal");
     }
 
     /** Segment numbers on disk, ascending. */
