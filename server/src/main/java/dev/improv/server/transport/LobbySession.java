@@ -1,7 +1,6 @@
 package dev.improv.server.transport;
 
 import dev.improv.server.auth.JoinClaims;
-import dev.improv.server.auth.TokenException;
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.ErrorCode;
@@ -34,11 +33,8 @@ final class LobbySession extends WebSocketSession<LobbyRequest> {
     @Override
     protected void bind(ChannelHandlerContext ctx, QueryStringDecoder request) {
         String poolId = idAfter(request, PATH);
-        JoinClaims claims;
-        try {
-            claims = tokens.verify(param(request, "token", null));
-        } catch (TokenException e) {
-            refuse(e.code(), "token", e.getMessage());
+        JoinClaims claims = verifiedClaims(tokens, request);
+        if (claims == null) {
             return;
         }
         if (poolId == null || claims.pool() == null || !claims.pool().equals(poolId)) {

@@ -1,7 +1,6 @@
 package dev.improv.server.transport;
 
 import dev.improv.server.auth.JoinClaims;
-import dev.improv.server.auth.TokenException;
 import dev.improv.server.auth.TokenService;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.ClientMessage;
@@ -53,11 +52,8 @@ final class RoomSession extends WebSocketSession<ClientMessage> {
             refuse(ErrorCode.INVALID_FIELD, "lastSeq", "'lastSeq' must be a whole number from 0 to " + MAX_LAST_SEQ);
             return;
         }
-        JoinClaims claims;
-        try {
-            claims = tokens.verify(param(request, "token", null));
-        } catch (TokenException e) {
-            refuse(e.code(), "token", e.getMessage());
+        JoinClaims claims = verifiedClaims(tokens, request);
+        if (claims == null) {
             return;
         }
         if (claims.room() == null || !claims.room().equals(roomId)) {

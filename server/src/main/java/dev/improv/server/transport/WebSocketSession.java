@@ -1,5 +1,8 @@
 package dev.improv.server.transport;
 
+import dev.improv.server.auth.JoinClaims;
+import dev.improv.server.auth.TokenException;
+import dev.improv.server.auth.TokenService;
 import dev.improv.server.metrics.ServerMetrics;
 import dev.improv.server.protocol.ErrorCode;
 import dev.improv.server.protocol.ServerMessage;
@@ -108,6 +111,19 @@ abstract class WebSocketSession<M> extends SimpleChannelInboundHandler<InboundMe
         }
         refuse(ErrorCode.TOO_MANY_CONNECTIONS, "token", "reconnecting too often with this link; wait a little");
         return false;
+    }
+
+    /**
+     * The claims of the link's {@code token} parameter, verified by {@code tokens}; null once the session was
+     * refused (the error names {@code token} and says why).
+     */
+    protected final JoinClaims verifiedClaims(TokenService tokens, QueryStringDecoder request) {
+        try {
+            return tokens.verify(param(request, "token", null));
+        } catch (TokenException e) {
+            refuse(e.code(), "token", e.getMessage());
+            return null;
+        }
     }
 
     /** Refuses the session: an error naming the field, then a close with the code's close code. */
