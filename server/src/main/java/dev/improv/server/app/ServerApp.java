@@ -167,7 +167,10 @@ public final class ServerApp implements AutoCloseable {
                 media == null ? null : media.starter(), takes.roomConsent()).routes()));
         features.add(Feature.ofRoutes(new IceRoute(tokens, new IceServers(config.ice(), Clock.systemUTC()), router)
                 .routes()));
-        features.add(Feature.ofRoutes(new PoolRoutes(router, links).routes()));
+        features.add(Feature.ofRoutes(new PoolRoutes(router, links, media != null).routes()));
+        if (media != null) {
+            lobbies.mediaRecording(media.lobbyRooms(links));
+        }
         features.add(Feature.ofRoutes(prompts.routes(admin)));
         features.add(Feature.ofRoutes(new TokenRoutes(tokens, config.tokens()).routes()));
         ConsentFeature consent = new ConsentFeature(config.dataDir(), tokens, router, webhooks);

@@ -100,7 +100,8 @@ public final class AdminBodies {
      */
     public record OpenPool(String id, Integer consentVersion, String consentText, Integer roomSize,
                            Integer moderatorCapacity, Long offerTimeoutMs, Boolean requireModerator,
-                           Integer recentSessions, Long relaxTagsAfterMs, Long relaxRepeatAfterMs) {
+                           Integer recentSessions, Long relaxTagsAfterMs, Long relaxRepeatAfterMs,
+                           Boolean recordMedia) {
         public OpenPool {
             if (id == null || !POOL_ID.matcher(id).matches()) {
                 throw invalid("id", "'id' must be 1-40 of a-z, 0-9 and '-', starting with a letter or digit");
@@ -119,6 +120,7 @@ public final class AdminBodies {
             relaxTagsAfterMs = millis(relaxTagsAfterMs, "relaxTagsAfterMs", 60_000);
             relaxRepeatAfterMs = millis(relaxRepeatAfterMs, "relaxRepeatAfterMs", 120_000);
             requireModerator = requireModerator != null && requireModerator;
+            recordMedia = recordMedia != null && recordMedia;
         }
     }
 

@@ -20,9 +20,13 @@ public final class PoolRoutes {
     private final Router router;
     private final JoinLinks links;
 
-    public PoolRoutes(Router router, JoinLinks links) {
+    private final boolean mediaRecorder;
+
+    /** {@code mediaRecorder}: whether this server records media ({@code --media-recorder}), for {@code recordMedia}. */
+    public PoolRoutes(Router router, JoinLinks links, boolean mediaRecorder) {
         this.router = router;
         this.links = links;
+        this.mediaRecorder = mediaRecorder;
     }
 
     public List<Route> routes() {
@@ -77,12 +81,16 @@ public final class PoolRoutes {
 
     private void open(HttpExchange ex) {
         AdminBodies.OpenPool body = ex.body(AdminBodies.OpenPool.class);
+        if (body.recordMedia() && !mediaRecorder) {
+            throw ApiError.invalid("recordMedia", "media recording is off on this server (--media-recorder)");
+        }
         MatchRules rules = MatchRules.defaults().withRoomSize(body.roomSize())
                 .withRecentSessions(body.recentSessions())
                 .withRelaxation(body.relaxTagsAfterMs(), body.relaxRepeatAfterMs(), MatchRules.NEVER);
         LobbyConfig config = LobbyConfig.of(body.id(), body.consentVersion(), body.consentText()).withRules(rules)
                 .withOfferTimeoutMs(body.offerTimeoutMs())
-                .withRequireModerator(body.requireModerator());
+                .withRequireModerator(body.requireModerator())
+                .withRecordMedia(body.recordMedia());
         ex.reply(router.openPool(config, body.moderatorCapacity()), opened -> {
             LobbyHub.Summary pool = opened.orElseThrow(() -> new ApiError.Failure(HttpResponseStatus.CONFLICT,
                     new ApiError(ApiError.POOL_EXISTS, "id", "a pool '" + body.id() + "' is already open")));

@@ -14,9 +14,11 @@ import java.util.Objects;
  *                         anyway and report {@link LobbyEvent.ModeratorMissing} when no moderator is free
  * @param estimateStepMs   a waiting performer hears {@link LobbyEvent.PositionChanged} when its place moves or its
  *                         estimate moves by at least this much
+ * @param recordMedia      every room the pool opens gets the server-side media recorder (as a room created with
+ *                         {@code recordMedia}); pools written before this field read it as false
  */
 public record LobbyConfig(String pool, int consentVersion, String consentText, MatchRules rules, long offerTimeoutMs,
-                          boolean requireModerator, long estimateStepMs) {
+                          boolean requireModerator, long estimateStepMs, boolean recordMedia) {
     public LobbyConfig {
         Objects.requireNonNull(pool, "pool");
         Objects.requireNonNull(consentText, "consentText");
@@ -29,6 +31,11 @@ public record LobbyConfig(String pool, int consentVersion, String consentText, M
         }
     }
 
+    public LobbyConfig(String pool, int consentVersion, String consentText, MatchRules rules, long offerTimeoutMs,
+                       boolean requireModerator, long estimateStepMs) {
+        this(pool, consentVersion, consentText, rules, offerTimeoutMs, requireModerator, estimateStepMs, false);
+    }
+
     /** Default rules, 30 s to accept, moderators optional, estimates announced in 5 s steps. */
     public static LobbyConfig of(String pool, int consentVersion, String consentText) {
         return new LobbyConfig(pool, consentVersion, consentText, MatchRules.defaults(), 30_000, false, 5_000);
@@ -36,14 +43,21 @@ public record LobbyConfig(String pool, int consentVersion, String consentText, M
 
     public LobbyConfig withRules(MatchRules newRules) {
         return new LobbyConfig(pool, consentVersion, consentText, newRules, offerTimeoutMs, requireModerator,
-                estimateStepMs);
+                estimateStepMs, recordMedia);
     }
 
     public LobbyConfig withOfferTimeoutMs(long timeoutMs) {
-        return new LobbyConfig(pool, consentVersion, consentText, rules, timeoutMs, requireModerator, estimateStepMs);
+        return new LobbyConfig(pool, consentVersion, consentText, rules, timeoutMs, requireModerator, estimateStepMs,
+                recordMedia);
     }
 
     public LobbyConfig withRequireModerator(boolean required) {
-        return new LobbyConfig(pool, consentVersion, consentText, rules, offerTimeoutMs, required, estimateStepMs);
+        return new LobbyConfig(pool, consentVersion, consentText, rules, offerTimeoutMs, required, estimateStepMs,
+                recordMedia);
+    }
+
+    public LobbyConfig withRecordMedia(boolean record) {
+        return new LobbyConfig(pool, consentVersion, consentText, rules, offerTimeoutMs, requireModerator,
+                estimateStepMs, record);
     }
 }

@@ -77,11 +77,28 @@ public final class LobbyHub {
     private long factsSinceSnapshot;
     /** The value of {@link #snapshotRequests} the last snapshot answered. */
     private long snapshotRequestSeen;
+    /**
+     * Starts the server-side media recorder in a room a pool opened (pools with {@code recordMedia}). Never blocks:
+     * the recorder joins on its own threads.
+     */
+    @FunctionalInterface
+    public interface MediaRecording {
+        void start(String roomId);
+    }
+
+    /** Set before {@link #start} (the hand-off to the owner thread publishes it); null: no media recording. */
+    private MediaRecording mediaRecording;
+
     /** Set once {@link #close} went through: connections and requests are refused from then on. */
     private boolean closed;
 
     /** Written on the owner thread, read by any. */
     private volatile Summary summary;
+
+    /** The media recording for this pool's rooms with {@code recordMedia}; before {@link #start}. */
+    void mediaRecording(MediaRecording recording) {
+        this.mediaRecording = recording;
+    }
 
     public LobbyHub(LobbyConfig config, ScheduledExecutorService owner, RoomRegistry rooms, JoinLinks links,
                     RoomLimits roomLimits, MicrosClock clock, long graceMs, int moderatorCapacity) {
@@ -477,6 +494,12 @@ public final class LobbyHub {
             }
         });
         input(new LobbyFact.RoomOpened(c.offerId(), room.id(), c.pids(), c.moderatorId()));
+        if (fold.lobby().config().recordMedia()) {
+            MediaRecording recording = mediaRecording;
+            if (recording != null) {
+                recording.start(room.id()); // its consent rule is the media recorder's, as for any room
+            }
+        }
         PoolFold.MatchedRoom matched = fold.matchedRoom(c.offerId());
         for (String pid : c.pids()) {
             sendRoomLink(pid, matched, Role.PERFORMER);

@@ -15,6 +15,8 @@ import java.util.function.Supplier;
 
 /** The open pools of this server, by id. Thread-safe; each pool's hub is pinned to one owner executor. */
 public final class LobbyRegistry {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LobbyRegistry.class);
+
     private final ConcurrentMap<String, LobbyHub> hubs = new ConcurrentHashMap<>();
     private final Supplier<ScheduledExecutorService> owners;
     private final RoomRegistry rooms;
@@ -25,6 +27,8 @@ public final class LobbyRegistry {
     private final LobbyJournal journal;
     /** Counts the log's requests for pool snapshots; every pool's tick reads it. Set once, before pools open. */
     private volatile LongSupplier snapshotRequests = () -> 0;
+    /** Starts the media recorder in rooms of pools with {@code recordMedia}; set once at start, null: none. */
+    private volatile LobbyHub.MediaRecording mediaRecording;
 
     public LobbyRegistry(Supplier<ScheduledExecutorService> owners, RoomRegistry rooms, JoinLinks links,
                          RoomLimits roomLimits, MicrosClock clock, long graceMs) {
@@ -72,8 +76,23 @@ public final class LobbyRegistry {
     }
 
     private LobbyHub newHub(LobbyConfig config, int moderatorCapacity) {
-        return new LobbyHub(config, owners.get(), rooms, links, roomLimits, clock, graceMs, moderatorCapacity,
+        LobbyHub hub = new LobbyHub(config, owners.get(), rooms, links, roomLimits, clock, graceMs, moderatorCapacity,
                 journal, () -> snapshotRequests.getAsLong());
+        hub.mediaRecording(roomId -> {
+            LobbyHub.MediaRecording recording = mediaRecording;
+            if (recording != null) {
+                recording.start(roomId);
+            } else { // a pool opened with recordMedia, the server restarted without --media-recorder
+                LOG.warn("lobby {}: room {} is not media-recorded: this server records no media", config.pool(),
+                        roomId);
+            }
+        });
+        return hub;
+    }
+
+    /** How rooms of pools with {@code recordMedia} get their media recorder (the server's media feature). */
+    public void mediaRecording(LobbyHub.MediaRecording recording) {
+        this.mediaRecording = recording;
     }
 
     /**

@@ -43,7 +43,7 @@ class AdminApiTest {
         List<Route> all = new ArrayList<>();
         all.addAll(new RoomRoutes(router, links, new RoomLimits(16, Map.of(Role.PERFORMER, 8), 30_000, 64), null)
                 .routes());
-        all.addAll(new PoolRoutes(router, links).routes());
+        all.addAll(new PoolRoutes(router, links, false).routes());
         all.addAll(new IceRoute(tokens, new IceServers(ServerConfig.IceSettings.none(), Clock.systemUTC()), router)
                 .routes());
         all.addAll(new ServerRoutes(new ServerMetrics()).routes());
@@ -193,6 +193,12 @@ class AdminApiTest {
                 + "\"consentText\":\"x\"}").json().path("field").asText());
         assertEquals("roomSize", post("/api/pools", "{\"id\":\"b\",\"consentVersion\":1,\"consentText\":\"x\","
                 + "\"roomSize\":9}").json().path("field").asText());
+        HttpChannel.Response recorded = post("/api/pools", "{\"id\":\"b\",\"consentVersion\":1,"
+                + "\"consentText\":\"x\",\"recordMedia\":true}"); // this server records no media
+        assertEquals(HttpResponseStatus.BAD_REQUEST, recorded.status());
+        assertEquals("recordMedia", recorded.json().path("field").asText());
+        assertEquals("recordMedia", post("/api/pools", "{\"id\":\"b\",\"consentVersion\":1,"
+                + "\"consentText\":\"x\",\"recordMedia\":\"yes\"}").json().path("field").asText());
         assertEquals("POOL_NOT_FOUND", http.admin(HttpMethod.GET, "/api/pools/nope/time", null).json()
                 .path("code").asText());
         assertEquals(HttpResponseStatus.OK, http.admin(HttpMethod.GET, "/api/pools/english-comedy/performers/p-1/time",

@@ -21,7 +21,7 @@ class OpenApiDocumentTest {
     private static List<Route> adminRoutes() {
         List<Route> routes = new ArrayList<>();
         routes.addAll(new RoomRoutes(null, null, null, null).routes());
-        routes.addAll(new PoolRoutes(null, null).routes());
+        routes.addAll(new PoolRoutes(null, null, false).routes());
         routes.addAll(new ServerRoutes(new dev.improv.server.metrics.ServerMetrics()).routes());
         return routes;
     }
