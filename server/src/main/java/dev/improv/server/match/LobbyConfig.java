@@ -15,11 +15,12 @@ import java.util.Objects;
  * @param estimateStepMs   a waiting performer hears {@link LobbyEvent.PositionChanged} when its place moves or its
  *                         estimate moves by at least this much
  * @param recordMedia      every room the pool opens gets the server-side media recorder (as a room created with
- *                         {@code recordMedia}); pools written before this field read it as false
+ *                         {@code recordMedia}); never null: absent (pools logged before this field) reads as false
  */
 public record LobbyConfig(String pool, int consentVersion, String consentText, MatchRules rules, long offerTimeoutMs,
-                          boolean requireModerator, long estimateStepMs, boolean recordMedia) {
+                          boolean requireModerator, long estimateStepMs, Boolean recordMedia) {
     public LobbyConfig {
+        recordMedia = recordMedia != null && recordMedia; // a boxed component, so that an older log's facts decode
         Objects.requireNonNull(pool, "pool");
         Objects.requireNonNull(consentText, "consentText");
         Objects.requireNonNull(rules, "rules");
