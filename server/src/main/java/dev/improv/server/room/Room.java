@@ -46,6 +46,8 @@ public final class Room {
     private final EventHistory history;
     private final SessionJournal.JournalSession journal;
     private final PendingAcks pendingAcks = new PendingAcks();
+    /** Run once the event they name is durable (the answer to an operator's close), in seq order. */
+    private final java.util.ArrayDeque<DurableWaiter> durableWaiters = new java.util.ArrayDeque<>();
     /** Outlives connections, resume windows and rejoins: cids are applied at most once per session. */
     private final AppliedCids appliedCids = new AppliedCids();
     /** Published above the durable seq reservation: members see them once it covers them. */
@@ -355,7 +357,19 @@ public final class Room {
 
     /** Ends the room session: tells everyone, closes every connection, closes the log. Idempotent. */
     public void close(String reason, ErrorCode closeCode) {
+        close(reason, closeCode, null);
+    }
+
+    /**
+     * {@link #close(String, ErrorCode)}, then runs {@code whenDurable} on this room's thread once its
+     * {@code room_closed} event is durable: whoever closed the room may then read the session's whole log. A room
+     * closed already runs it once what it published is durable.
+     */
+    public void close(String reason, ErrorCode closeCode, Runnable whenDurable) {
         if (closed) {
+            if (whenDurable != null) {
+                whenDurable(seq, whenDurable);
+            }
             return;
         }
         if (sceneActive) {
@@ -363,6 +377,9 @@ public final class Room {
         }
         publish(new RoomEvent.RoomClosed(nextSeq(), clock.nowMicros(), RoomEvent.SERVER, reason), null, null);
         closed = true;
+        if (whenDurable != null) {
+            whenDurable(seq, whenDurable);
+        }
         for (Participant p : participants.values()) {
             p.resumeExpiry(null);
             if (p.connection() != null) {
@@ -654,6 +671,18 @@ public final class Room {
         return held.visibleUpTo(seq);
     }
 
+    private record DurableWaiter(long seq, Runnable task) {
+    }
+
+    /** Runs {@code task} on this thread once event {@code eventSeq} is durable (at once when it is already). */
+    private void whenDurable(long eventSeq, Runnable task) {
+        if (eventSeq <= durableSeq) {
+            task.run();
+        } else {
+            durableWaiters.addLast(new DurableWaiter(eventSeq, task));
+        }
+    }
+
     /** Acks an already-applied cid again: at once when its event is durable, otherwise once it is. */
     void ackDuplicate(Participant p, String cid, long eventSeq) {
         if (eventSeq == 0 || eventSeq <= durableSeq) {
@@ -750,6 +779,9 @@ public final class Room {
                 if (upTo > durableSeq) {
                     durableSeq = upTo;
                     pendingAcks.ackUpTo(upTo);
+                    while (!durableWaiters.isEmpty() && durableWaiters.peekFirst().seq() <= upTo) {
+                        durableWaiters.pollFirst().task().run();
+                    }
                 }
             });
         }

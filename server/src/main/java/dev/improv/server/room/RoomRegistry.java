@@ -126,15 +126,20 @@ public final class RoomRegistry {
         return List.copyOf(rooms.values());
     }
 
-    /** Closes a room on its owner thread and forgets it. Returns false when there is no such room. */
-    public boolean close(String id, String reason) {
+    /**
+     * Closes a room on its owner thread and forgets it. Completes with false when there is no such room, with true
+     * once its {@code room_closed} event is durable: an operator who closes a room and then exports its session
+     * gets the whole log (CI saw an export of 0 events when the answer came before the close was even written).
+     */
+    public java.util.concurrent.CompletableFuture<Boolean> close(String id, String reason) {
         Room room = rooms.remove(id);
         if (room == null) {
-            return false;
+            return java.util.concurrent.CompletableFuture.completedFuture(false);
         }
-        room.execute(() -> room.close(reason, ErrorCode.ROOM_CLOSED));
+        java.util.concurrent.CompletableFuture<Boolean> closed = new java.util.concurrent.CompletableFuture<>();
+        room.execute(() -> room.close(reason, ErrorCode.ROOM_CLOSED, () -> closed.complete(true)));
         metrics.roomClosed();
-        return true;
+        return closed;
     }
 
     /**

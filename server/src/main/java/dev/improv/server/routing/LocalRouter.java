@@ -46,7 +46,7 @@ public final class LocalRouter implements Router {
 
     @Override
     public CompletableFuture<Boolean> closeRoom(String roomId, String reason) {
-        return CompletableFuture.completedFuture(rooms.close(roomId, reason));
+        return rooms.close(roomId, reason);
     }
 
     @Override

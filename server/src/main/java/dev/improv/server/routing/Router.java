@@ -28,7 +28,7 @@ public interface Router {
 
     CompletableFuture<List<RoomSummary>> rooms();
 
-    /** Ends a room (members get {@code room_closed}); false when there was no such room. */
+    /** Ends a room (members get {@code room_closed}); true once that event is durable, false when there was no such room. */
     CompletableFuture<Boolean> closeRoom(String roomId, String reason);
 
     /**

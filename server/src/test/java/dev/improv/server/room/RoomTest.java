@@ -1,6 +1,7 @@
 package dev.improv.server.room;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -131,6 +132,29 @@ class RoomTest {
         journal.listener.durableUpTo(promptSeq);
         Awaitility.await().atMost(2, TimeUnit.SECONDS).until(() -> mod.ofType("ack").size() == 1);
         assertTrue(mod.ofType("ack").get(0).contains("\"eventSeq\":" + promptSeq));
+    }
+
+    @Test
+    void anOperatorsCloseIsAnsweredOnlyOnceRoomClosedIsDurable() throws Exception {
+        HeldJournal held = new HeldJournal();
+        RoomRegistry registry = new RoomRegistry(() -> owner, bytes -> new BytesFrame(bytes), () -> 1_000_000L,
+                new ServerMetrics(), held, "test");
+        Room closing = registry.create("C", new RoomLimits(4, Map.of(Role.PERFORMER, 2), 60_000, 16));
+        Recording mod = new Recording();
+        assertNull(owner.submit(() -> closing.join("m", "m", Role.MODERATOR, -1, mod))
+                .get(OWNER_TASK_BOUND_SECONDS, TimeUnit.SECONDS));
+        owner.submit(() -> closing.handle("m", mod, new ClientMessage.StartScene("s1", "one"), 1_000_000L))
+                .get(OWNER_TASK_BOUND_SECONDS, TimeUnit.SECONDS);
+        java.util.concurrent.CompletableFuture<Boolean> answer = registry.close(closing.id(), "done");
+        drainOwner();
+        long closedSeq = held.appended.get(held.appended.size() - 1);
+        assertTrue(mod.ofType("room_closed").size() == 1, mod.received.toString());
+        held.listener.durableUpTo(closedSeq - 1); // the scene's end, not the close
+        drainOwner();
+        assertFalse(answer.isDone(), "answered before room_closed was durable");
+        held.listener.durableUpTo(closedSeq);
+        assertTrue(answer.get(OWNER_TASK_BOUND_SECONDS, TimeUnit.SECONDS));
+        assertFalse(registry.close(closing.id(), "again").get(OWNER_TASK_BOUND_SECONDS, TimeUnit.SECONDS));
     }
 
     @Test
