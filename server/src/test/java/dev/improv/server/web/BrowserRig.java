@@ -125,7 +125,18 @@ final class BrowserRig implements AutoCloseable, BeforeAllCallback, AfterEachCal
     @Override
     public void afterEach(ExtensionContext context) throws Exception {
         if (driver != null) {
-            saveConsole(consolePrefix + context.getRequiredTestMethod().getName());
+            String name = consolePrefix + context.getRequiredTestMethod().getName();
+            String console = saveConsole(name);
+            if (context.getExecutionException().isPresent()) {
+                // CI keeps only the build's output: what the pages saw goes there, not only into target/
+                System.out.println("---- " + name + " failed; what each page saw:\n"
+                        + (console.length() > 12_000 ? console.substring(console.length() - 12_000) : console));
+                for (String handle : driver.getWindowHandles()) {
+                    if (!handle.equals(blankWindow)) {
+                        screenshot(handle, name + "-failed-" + Math.abs(handle.hashCode()));
+                    }
+                }
+            }
             closeWindows();
         }
     }
@@ -331,10 +342,24 @@ final class BrowserRig implements AutoCloseable, BeforeAllCallback, AfterEachCal
         Files.write(dir.resolve(name + ".png"), ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
     }
 
-    /** A person's click: move there, press, hold about 100 ms, release (a script's instant click hides lost clicks). */
+    /**
+     * A person's click: move there, press, hold about 100 ms, release (a script's instant click hides lost clicks).
+     * Fails when the click did not land on the target (the page moved under the pointer, or something covered it):
+     * a person would have missed it too, and a lost click otherwise shows up only as a timeout much later.
+     */
     void humanClick(org.openqa.selenium.WebElement target) {
+        driver.executeScript("const t = arguments[0]; window.__humanClick = 'no click event';"
+                + " document.addEventListener('click', e => { window.__humanClick = t.contains(e.target) ? 'on target'"
+                + " : 'on ' + e.target.tagName + (e.target.id ? '#' + e.target.id : '') + ' at ' + e.clientX + ','"
+                + " + e.clientY + ', the target now at ' + JSON.stringify(t.getBoundingClientRect()); },"
+                + " { once: true, capture: true });", target);
         new org.openqa.selenium.interactions.Actions(driver).moveToElement(target).pause(Duration.ofMillis(120))
                 .clickAndHold().pause(Duration.ofMillis(100)).release().perform();
+        Object landed = driver.executeScript("return window.__humanClick");
+        if (landed != null && !"on target".equals(landed)) { // null: the click took the window to another page
+            throw new AssertionError("the click meant for " + target.getTagName() + "#" + target.getAttribute("id")
+                    + " landed " + landed);
+        }
     }
 
     /**
@@ -436,17 +461,34 @@ final class BrowserRig implements AutoCloseable, BeforeAllCallback, AfterEachCal
         }
     }
 
-    /** Saves each window's console output to target/screenshots/{name}-console.log, for failures. */
-    void saveConsole(String name) throws IOException {
+    /** What a page tells about its protocol state, where it exposes it ({@code window.improv}), as JSON. */
+    private static final String PAGE_STATE = "const i = window.improv; if (!i) return null; const out = {};"
+            + " for (const k of ['phase', 'state', 'unacked', 'sentLog', 'refusals', 'events', 'welcomes']) {"
+            + " if (typeof i[k] === 'function') { try { out[k] = i[k](); } catch (e) { out[k] = String(e); } } }"
+            + " out.banner = (document.getElementById('banner') || {}).textContent;"
+            + " out.connState = (document.getElementById('conn-state') || {}).textContent;"
+            + " return JSON.stringify(out).slice(0, 4000);";
+
+    /**
+     * Saves each window's console output and protocol state to target/screenshots/{name}-console.log, for
+     * failures; returns what it saved.
+     */
+    String saveConsole(String name) throws IOException {
         StringBuilder out = new StringBuilder();
         for (String handle : driver.getWindowHandles()) {
             driver.switchTo().window(handle);
             out.append("== ").append(driver.getCurrentUrl()).append('\n');
+            try {
+                out.append("state ").append(driver.executeScript(PAGE_STATE)).append('\n');
+            } catch (RuntimeException e) {
+                out.append("state unreadable: ").append(e.getMessage()).append('\n');
+            }
             driver.manage().logs().get("browser").forEach(e -> out.append(e.getLevel()).append(' ')
                     .append(e.getMessage()).append('\n'));
         }
         Path dir = Files.createDirectories(Path.of("target", "screenshots"));
         Files.writeString(dir.resolve(name + "-console.log"), out);
+        return out.toString();
     }
 
     /** Closes one window (ends its WebRTC and socket) and goes back to the blank one. */
