@@ -563,6 +563,7 @@ function showTakes(s) {
 page.expose({
   takes: () => takeStatus,
   state: () => (state.conn ? state.conn.state : 'idle'),
+  lastSeq: () => (state.conn ? state.conn.lastSeq : null),
   roster: () => [...state.roster.values()],
   timeline: () => timeline.counts(),
   events: () => state.events,

@@ -744,6 +744,7 @@ setInterval(showLevel, 100);
 page.expose({
   phase: () => state.phase,
   state: () => (state.conn ? state.conn.state : 'idle'),
+  lastSeq: () => (state.conn ? state.conn.lastSeq : null),
   me: () => state.me,
   roster: () => [...state.roster.values()],
   prompt: () => (state.prompt ? state.prompt.text : null),

@@ -355,6 +355,12 @@ final class BrowserRig implements AutoCloseable, BeforeAllCallback, AfterEachCal
                 + " { once: true, capture: true });", target);
         new org.openqa.selenium.interactions.Actions(driver).moveToElement(target).pause(Duration.ofMillis(120))
                 .clickAndHold().pause(Duration.ofMillis(100)).release().perform();
+        try {
+            driver.switchTo().alert(); // the click opened a dialog (a confirm): it landed; the test answers it
+            return;
+        } catch (org.openqa.selenium.NoAlertPresentException none) {
+            // no dialog: ask the page where the click went
+        }
         Object landed = driver.executeScript("return window.__humanClick");
         if (landed != null && !"on target".equals(landed)) { // null: the click took the window to another page
             throw new AssertionError("the click meant for " + target.getTagName() + "#" + target.getAttribute("id")
@@ -463,8 +469,9 @@ final class BrowserRig implements AutoCloseable, BeforeAllCallback, AfterEachCal
 
     /** What a page tells about its protocol state, where it exposes it ({@code window.improv}), as JSON. */
     private static final String PAGE_STATE = "const i = window.improv; if (!i) return null; const out = {};"
-            + " for (const k of ['phase', 'state', 'unacked', 'sentLog', 'refusals', 'events', 'welcomes']) {"
+            + " for (const k of ['phase', 'state', 'lastSeq', 'prompt', 'unacked', 'sentLog', 'refusals', 'events', 'welcomes']) {"
             + " if (typeof i[k] === 'function') { try { out[k] = i[k](); } catch (e) { out[k] = String(e); } } }"
+            + " if (Array.isArray(out.welcomes)) out.welcomes = out.welcomes.map(w => ({ seq: w.seq, replayFrom: w.replayFrom }));"
             + " out.banner = (document.getElementById('banner') || {}).textContent;"
             + " out.connState = (document.getElementById('conn-state') || {}).textContent;"
             + " return JSON.stringify(out).slice(0, 4000);";
