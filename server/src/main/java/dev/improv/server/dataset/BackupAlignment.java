@@ -15,7 +15,7 @@ import java.util.Map;
 
 /**
  * Where the server-side media recorder (the backup) placed a performer's sound, measured against the performer's
- * local take of the same scene by cross-correlation (issue 17). The take assembly writes the result into the
+ * local take of the same scene by cross-correlation (issue 17). The take assembly has the result written into the
  * track's JSON ({@code backup}); the dataset export carries it in each sample's alignment.
  *
  * <p>Method: up to {@link #MAX_WINDOWS} half-second windows spread over the local take (silent ones skipped); for
@@ -26,7 +26,7 @@ import java.util.Map;
  * waveforms, 1 of 31 windows matched in LocalTakeBrowserTest; the envelopes keep a sound's shape to a fraction of
  * a millisecond). A window counts when its normalized correlation is at least {@link #MIN_PEAK}. The offset is the
  * median of the counted windows' lags: positive when the backup has the sound later on the server timeline than
- * the local take. Called on the takes thread; reads files only.
+ * the local take. Called on the takes-analysis thread; reads files only.
  */
 public final class BackupAlignment {
     static final int RATE = MediaTrack.RATE;

@@ -53,8 +53,22 @@ public final class Takes implements AutoCloseable {
     /** Set once by {@link #start}, before any room event or request can arrive through it. */
     private volatile RoomRegistry rooms;
     private final TakeMetrics metrics;
-    private final java.util.concurrent.ScheduledThreadPoolExecutor thread = takesThread();
+    private final java.util.concurrent.ScheduledThreadPoolExecutor thread = namedThread("takes");
     private final AtomicInteger queuedUploads = new AtomicInteger();
+    /**
+     * Cross-correlates assembled tracks with the server-side recording ({@link BackupAlignment}): 0.2–0.6 s of CPU a
+     * track, which on the takes thread held every upload of the server and delayed {@code take_track} (up to 10 s at
+     * load 23). Reads files only; the result goes back to the takes thread, which writes it into the track's JSON.
+     */
+    private final java.util.concurrent.ScheduledThreadPoolExecutor analysis = namedThread("takes-analysis");
+    private final AtomicInteger queuedAnalyses = new AtomicInteger();
+    /** Tracks waiting for their comparison; more are not compared (logged), their JSON has no {@code backup}. */
+    static final int MAX_QUEUED_ANALYSES = 64;
+    /**
+     * How long after assembly the comparison starts: the server-side recorder writes its last ~0.7 s of audio after
+     * the scene ended, and windows without its audio on disk are not counted.
+     */
+    static final long BACKUP_DELAY_MS = 1_500;
 
     // ---- takes thread only ----
     private final Map<String, Take> takes = new HashMap<>();
@@ -88,10 +102,10 @@ public final class Takes implements AutoCloseable {
         run(this::recoverFromDisk);
     }
 
-    private static java.util.concurrent.ScheduledThreadPoolExecutor takesThread() {
+    private static java.util.concurrent.ScheduledThreadPoolExecutor namedThread(String name) {
         java.util.concurrent.ScheduledThreadPoolExecutor t = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
                 r -> {
-                    Thread th = new Thread(r, "takes");
+                    Thread th = new Thread(r, name);
                     th.setDaemon(true);
                     return th;
                 });
@@ -579,13 +593,15 @@ public final class Takes implements AutoCloseable {
             json.put("capture", p.segments().stream().map(TrackAlignment.Segment::capture)
                     .map(c -> c == null ? "unknown" : c).distinct().reduce((a, b) -> a + "," + b).orElse(null));
             json.put("segments", p.segments());
-            json.put("backup", backupAlignment(take, t, wav, p.firstSampleServerUs()));
         }
         json.put("stamps", chunks.stream().map(c -> List.of(c.index(), c.segment(), c.sample(), c.clientUs(),
                 c.offsetUs(), c.rttUs())).toList());
-        TakeStore.writeDurably(dir.resolve(t.participant + ".json"), ProtocolCodec.mapper()
-                .writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
+        Path trackJson = dir.resolve(t.participant + ".json");
+        TakeStore.writeDurably(trackJson, ProtocolCodec.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
         TakeStore.forceDir(dir);
+        if (p != null) {
+            compareWithBackupLater(take, t.participant, wav, trackJson, json, p.firstSampleServerUs());
+        }
         long chunkBytes = t.bytes;
         store.deleteChunks(take.roomId, take.scene, t.participant);
         storedBytes += Files.size(wav) - chunkBytes;
@@ -598,18 +614,61 @@ public final class Takes implements AutoCloseable {
     }
 
     /**
-     * Where the server-side recorder (when it recorded this performer in this session) placed the same sound, by
-     * cross-correlation with the local take; null when it did not record them. A failure to read its files is
-     * logged and leaves the field null: the local take is the primary audio and is kept either way.
+     * Measures, on the analysis thread, where the server-side recorder (when it recorded this performer in this
+     * session) placed the same sound as the local take, then has the takes thread write it into the track's JSON as
+     * {@code backup}: null when it did not record them, or when its files could not be read (logged: the local take
+     * is the primary audio and is kept either way). Until then the JSON has no {@code backup}; a stop in between
+     * leaves it without one.
      */
-    private Map<String, Object> backupAlignment(Take take, Take.Track t, Path wav, long firstSampleServerUs) {
+    private void compareWithBackupLater(Take take, String pid, Path wav, Path trackJson, Map<String, Object> json,
+                                        long firstSampleServerUs) {
+        if (queuedAnalyses.incrementAndGet() > MAX_QUEUED_ANALYSES) {
+            queuedAnalyses.decrementAndGet();
+            LOG.warn("room {}: {} tracks wait for their comparison with the server-side recording; {} of take {} is "
+                    + "not compared", take.roomId, MAX_QUEUED_ANALYSES, pid, take.id);
+            return;
+        }
+        Path dataDir = store.root().getParent();
+        String roomId = take.roomId;
+        String sessionId = take.sessionId; // read here: the analysis thread never touches the take
+        String takeId = take.id;
         try {
-            return BackupAlignment.measure(wav, firstSampleServerUs, store.root().getParent(), take.sessionId,
-                    t.participant);
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("room {}: the server-side recording of {} could not be compared with take {}", take.roomId,
-                    t.participant, take.id, e);
-            return null;
+            analysis.schedule(() -> {
+                long start = System.nanoTime();
+                Map<String, Object> backup;
+                try {
+                    backup = BackupAlignment.measure(wav, firstSampleServerUs, dataDir, sessionId, pid);
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("room {}: the server-side recording of {} could not be compared with take {}",
+                            roomId, pid, takeId, e);
+                    backup = null;
+                } finally {
+                    queuedAnalyses.decrementAndGet();
+                }
+                long ms = (System.nanoTime() - start) / 1_000_000;
+                Map<String, Object> measured = backup;
+                run(() -> writeBackup(take, pid, trackJson, json, measured, ms));
+            }, BACKUP_DELAY_MS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            queuedAnalyses.decrementAndGet(); // stopping: the track stays without a comparison
+        }
+    }
+
+    /** Takes thread: the comparison into the track's JSON (written anew, durably), unless the JSON is gone. */
+    private void writeBackup(Take take, String pid, Path trackJson, Map<String, Object> json,
+                             Map<String, Object> backup, long ms) {
+        if (!Files.isRegularFile(trackJson)) {
+            return;
+        }
+        json.put("backup", backup);
+        try {
+            TakeStore.writeDurably(trackJson, ProtocolCodec.mapper().writerWithDefaultPrettyPrinter()
+                    .writeValueAsBytes(json));
+            LOG.info("room {}: {} of take {} compared with the server-side recording in {} ms: {}", take.roomId, pid,
+                    take.id, ms, backup == null ? "no recording of them" : "offset " + backup.get("offsetUs") + " us");
+        } catch (IOException e) {
+            LOG.error("room {}: the comparison of {} of take {} could not be written to {}", take.roomId, pid, take.id,
+                    trackJson, e);
         }
     }
 
@@ -749,6 +808,7 @@ public final class Takes implements AutoCloseable {
     /** Stops the takes thread after what is queued (chunks being written finish; open takes stay on disk). */
     @Override
     public void close() {
+        analysis.shutdownNow(); // comparisons not done yet are dropped: their tracks keep no backup field
         thread.shutdown();
         try {
             if (!thread.awaitTermination(5, TimeUnit.SECONDS)) {

@@ -328,8 +328,7 @@ class LocalTakeBrowserTest {
                     abs.isEmpty() ? Double.NaN : abs.get(abs.size() - 1), signedMedian));
             // the take's own cross-correlation with this recording (BackupAlignment, at assembly): the local take is
             // within ~1 ms of the reference, so the backup's offset must be the peer's own error against it
-            JsonNode backup = ProtocolCodec.mapper().readTree(rig.dataDir().resolve(tracks.get(k).path("file")
-                    .asText().replace(".wav", ".json")).toFile()).path("backup");
+            JsonNode backup = backupOf(tracks.get(k));
             out.append(" cross-correlation ").append(backup);
             // compared only where both medians are well sampled: the peer's placement can be bimodal (−35 and +20 ms
             // in one take), and a median of 7 windows against one of 9 beeps once picked different modes (the take
@@ -367,10 +366,24 @@ class LocalTakeBrowserTest {
     }
 
     /**
-     * Waits up to 30 s: the server assembles each track and cross-correlates it with the server-side peer's recording
-     * on its takes thread before {@code take_track} (0.2-0.6 s a track here), and at load 23 on 2 cores that passed
-     * 10 s once (CI run of 5f924c3, 2026-12-02). Moving the comparison off that thread is a #17 item left open.
+     * Waits up to 30 s for a take event: the server assembles the tracks on its takes thread when the scene ended and
+     * the last chunks arrived (a guard against a hung server, not a speed check).
      */
+    /**
+     * The track's cross-correlation with the server-side recording ({@code backup} in its JSON): measured on the
+     * takes-analysis thread after the track's {@code take_track}, so it is waited for (up to 30 s).
+     */
+    static JsonNode backupOf(JsonNode track) {
+        java.nio.file.Path json = rig.dataDir().resolve(track.path("file").asText().replace(".wav", ".json"));
+        JsonNode[] meta = new JsonNode[1];
+        Awaitility.await("the comparison with the server-side recording in " + json).atMost(30, TimeUnit.SECONDS)
+                .pollInterval(java.time.Duration.ofMillis(200)).until(() -> {
+                    meta[0] = ProtocolCodec.mapper().readTree(json.toFile());
+                    return meta[0].has("backup");
+                });
+        return meta[0].path("backup");
+    }
+
     static JsonNode take(TestClient mo, String type, String take) {
         return mo.await(m -> type.equals(m.path("type").asText()) && take.equals(m.path("take").asText()), type, 30);
     }
