@@ -107,6 +107,17 @@ public final class PoolStream implements LobbyJournal {
 
     @Override
     public void record(String pool, LobbyFact fact) {
+        record(pool, fact, null);
+    }
+
+    /**
+     * {@link #record(String, LobbyFact)}; {@code onDurable} runs on the writer thread once JetStream stored the
+     * fact's batch (in the pool's order, so every earlier fact of the pool is stored too). While JetStream cannot
+     * store it, it waits, retried as every append is; a fact this node does not write (it lost the pool, or was
+     * fenced) never runs it.
+     */
+    @Override
+    public void record(String pool, LobbyFact fact, Runnable onDurable) {
         Log log;
         if (fact instanceof LobbyFact.PoolOpened) {
             log = new Log(pool, 0);
@@ -139,7 +150,7 @@ public final class PoolStream implements LobbyJournal {
                     pool, r.body().length);
             return;
         }
-        log.queue(r);
+        log.queue(r, onDurable);
     }
 
     /**
@@ -247,11 +258,17 @@ public final class PoolStream implements LobbyJournal {
         writer.shutdownNow();
     }
 
+    /** What runs once a record is stored; the record is compared by identity. */
+    private record Waiter(WalRecord record, Runnable onDurable) {
+    }
+
     /** One pool's log. Queue: the pools' thread in, the writer thread out; the rest is the writer thread's. */
     private final class Log {
         final String pool;
         final String subject;
         final ConcurrentLinkedQueue<WalRecord> queued = new ConcurrentLinkedQueue<>();
+        /** Callbacks of queued records, in the same order; each offered before its record (never missed). */
+        final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
         final AtomicBoolean flushScheduled = new AtomicBoolean();
         volatile boolean fenced;
         // ---- writer thread only ----
@@ -270,9 +287,12 @@ public final class PoolStream implements LobbyJournal {
             this.lastSubjectSeq = lastSubjectSeq;
         }
 
-        void queue(WalRecord r) {
+        void queue(WalRecord r, Runnable onDurable) {
             if (fenced) {
                 return;
+            }
+            if (onDurable != null) {
+                waiters.offer(new Waiter(r, onDurable));
             }
             queued.offer(r);
             if (flushScheduled.compareAndSet(false, true)) {
@@ -335,6 +355,7 @@ public final class PoolStream implements LobbyJournal {
                 fenced = true;
                 inFlight = null;
                 queued.clear();
+                waiters.clear();
                 logs.remove(pool, this);
                 LOG.warn("cluster: pool {}: another node appended to its log; this node stops writing it", pool);
                 RoomLeases leases = node.leases();
@@ -364,6 +385,17 @@ public final class PoolStream implements LobbyJournal {
                 snapshot |= r.type() == WalRecord.Type.POOL_SNAPSHOT;
             }
             stored.addAndGet(inFlight.size());
+            for (WalRecord r : inFlight) {
+                Waiter w = waiters.peek();
+                if (w != null && w.record() == r) {
+                    waiters.poll();
+                    try {
+                        w.onDurable().run();
+                    } catch (RuntimeException e) {
+                        LOG.error("cluster: pool {}: a callback of a stored fact failed", pool, e);
+                    }
+                }
+            }
             inFlight = null;
             busy = false;
             inFlightBody = null;

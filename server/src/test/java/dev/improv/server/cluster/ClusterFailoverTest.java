@@ -476,6 +476,62 @@ class ClusterFailoverTest {
         }
     }
 
+    /**
+     * A pool close is answered with the performers' final pay statement, so the answer must wait until JetStream
+     * stored {@code pool_closed}: else a node lost right after it would let another node rebuild the pool with its
+     * intervals running. All three NATS servers are paused for a moment: no answer meanwhile (it came within
+     * milliseconds before the answer waited), and the answer once they are back, with the close in the stream.
+     */
+    @Test
+    void aPoolCloseIsAnsweredOnlyOnceJetStreamStoredIt() throws Exception {
+        long pid = ProcessHandle.current().pid();
+        String pool = "closing-" + pid + "-" + Long.toString(System.nanoTime(), 36);
+        try (KillableServer a = node("pc" + pid)) {
+            try {
+                assertEquals(201, a.admin("POST", "/api/pools", "{\"id\":\"" + pool + "\",\"consentVersion\":1,"
+                        + "\"consentText\":\"recorded\",\"roomSize\":2}").statusCode());
+                JsonNode link = a.adminJson("POST", "/api/pools/" + pool + "/links",
+                        "{\"role\":\"performer\",\"name\":\"p0\"}");
+                TestClient p = lobby(a, "/ws/lobby/" + pool + "?token=" + link.path("token").asText(), "fr");
+                assertEquals(1, p.await("lobby_queued").path("position").asInt());
+                Awaitility.await("the queue join is in the pool's stream").atMost(20, TimeUnit.SECONDS).until(() ->
+                        poolFactsInStream(pool).stream().anyMatch(f -> f instanceof LobbyFact.Joined));
+                CompletableFuture<java.net.http.HttpResponse<String>> closed;
+                for (int i = 0; i < nats.size(); i++) {
+                    NatsClusterRig.signal(nats.pid(i), "STOP");
+                }
+                try {
+                    closed = CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return a.admin("DELETE", "/api/pools/" + pool, null);
+                        } catch (Exception e) {
+                            throw new java.util.concurrent.CompletionException(e);
+                        }
+                    });
+                    Thread.sleep(800); // well within the 2 s lease: the node keeps the pool
+                    assertFalse(closed.isDone(), "the close was answered while no NATS server could store it: "
+                            + (closed.isDone() ? closed.join().body() : ""));
+                } finally {
+                    for (int i = 0; i < nats.size(); i++) {
+                        NatsClusterRig.signal(nats.pid(i), "CONT");
+                    }
+                }
+                java.net.http.HttpResponse<String> answer = closed.get(40, TimeUnit.SECONDS);
+                assertEquals(200, answer.statusCode(), answer.body());
+                assertEquals(1, ProtocolCodec.mapper().readTree(answer.body()).path("performers").size(),
+                        answer.body());
+                List<LobbyFact> facts = poolFactsInStream(pool);
+                assertTrue(facts.get(facts.size() - 1) instanceof LobbyFact.PoolClosed,
+                        "the last fact in the stream when the answer came: " + facts);
+                assertEquals(404, a.admin("GET", "/api/pools/" + pool, null).statusCode());
+                p.abort();
+            } catch (Throwable e) {
+                dumpLogs(a);
+                throw e;
+            }
+        }
+    }
+
     /** A performer connected to a pool's lobby on {@code node}, queued with one language. */
     private static TestClient lobby(KillableServer node, String path, String language) {
         TestClient p = TestClient.connect(node.ws(path));
@@ -759,7 +815,7 @@ class ClusterFailoverTest {
     /** The server nodes' output, for a failure's report. */
     private static void dumpLogs(KillableServer... servers) {
         for (KillableServer s : servers) {
-            List<String> out = s.output();
+            List<String> out = List.copyOf(s.output()); // a copy: the node may still be writing
             System.out.println("---- server " + s.pid() + " (last 80 lines)");
             out.subList(Math.max(0, out.size() - 80), out.size()).forEach(System.out::println);
         }
