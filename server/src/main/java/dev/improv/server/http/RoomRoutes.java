@@ -78,6 +78,9 @@ public final class RoomRoutes {
                             ex.json(HttpResponseStatus.OK, new AdminAnswers.ClosedRoom(ex.param("id")));
                         }))
                         .documented(ApiDoc.of("Close a room: members are told and disconnected, its log is closed")
+                                .describe("Answered once the room's `room_closed` event is durable (forced to the "
+                                        + "log, or stored by JetStream in a cluster): the session's log read after "
+                                        + "the answer is complete. While the log cannot be written, the answer waits.")
                                 .answers(200, "closed", AdminAnswers.ClosedRoom.class)
                                 .fails(404, "no open room with this id (`ROOM_NOT_FOUND`)")),
                 Route.post("/api/rooms/{id}/links", Route.Access.ADMIN, this::link)
