@@ -206,6 +206,7 @@ final class ClusterRouter implements Router {
             case "poolTimes" -> local.poolTimes(q.roomId());
             case "performerTime" -> local.performerTime(q.roomId(), q.participantId());
             case "poolDays" -> local.poolDays(q.roomId());
+            case "closePool" -> local.closePool(q.roomId());
             default -> CompletableFuture.completedFuture(null);
         };
         return result.thenApply(answer -> {
@@ -293,9 +294,17 @@ final class ClusterRouter implements Router {
      * A lobby link works on any node, as a room link does: the member is relayed to the pool's owner; while the
      * pool's owner is gone the join waits for its takeover, then is told to come back (1001).
      */
+    /**
+     * Closed by its owner, wherever the call came in (behind a load balancer an operator's call lands on any node;
+     * it answered 404 on every node but the owner before).
+     */
     @Override
     public CompletableFuture<Optional<LobbyHub.Closed>> closePool(String poolId) {
-        return local.closePool(poolId);
+        return locatePool(poolId).thenCompose(p -> p.here() ? local.closePool(poolId)
+                : p.owner() == null ? CompletableFuture.completedFuture(Optional.empty())
+                : askOptional(p.owner(), new Query("closePool", poolId, null, null),
+                new TypeReference<LobbyHub.Closed>() {
+                }));
     }
 
     @Override

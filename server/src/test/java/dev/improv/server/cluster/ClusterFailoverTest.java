@@ -483,10 +483,13 @@ class ClusterFailoverTest {
      * milliseconds before the answer waited), and the answer once they are back, with the close in the stream.
      */
     @Test
-    void aPoolCloseIsAnsweredOnlyOnceJetStreamStoredIt() throws Exception {
+    void aPoolCloseIsAnsweredOnlyOnceJetStreamStoredItAndOnAnyNode() throws Exception {
         long pid = ProcessHandle.current().pid();
         String pool = "closing-" + pid + "-" + Long.toString(System.nanoTime(), 36);
-        try (KillableServer a = node("pc" + pid)) {
+        List<KillableServer> two = nodes(new String[0], "pca" + pid, "pcb" + pid);
+        KillableServer a = two.get(0);
+        KillableServer b = two.get(1);
+        try {
             try {
                 assertEquals(201, a.admin("POST", "/api/pools", "{\"id\":\"" + pool + "\",\"consentVersion\":1,"
                         + "\"consentText\":\"recorded\",\"roomSize\":2}").statusCode());
@@ -525,10 +528,29 @@ class ClusterFailoverTest {
                         "the last fact in the stream when the answer came: " + facts);
                 assertEquals(404, a.admin("GET", "/api/pools/" + pool, null).statusCode());
                 p.abort();
+
+                // closed through another node than its owner: the owner closes it and its statement comes back
+                String other = pool + "-b";
+                assertEquals(201, a.admin("POST", "/api/pools", "{\"id\":\"" + other + "\",\"consentVersion\":1,"
+                        + "\"consentText\":\"recorded\",\"roomSize\":2}").statusCode());
+                JsonNode otherLink = a.adminJson("POST", "/api/pools/" + other + "/links",
+                        "{\"role\":\"performer\",\"name\":\"q0\"}");
+                TestClient q = lobby(b, "/ws/lobby/" + other + "?token=" + otherLink.path("token").asText(), "de");
+                assertEquals(1, q.await("lobby_queued").path("position").asInt());
+                java.net.http.HttpResponse<String> viaB = b.admin("DELETE", "/api/pools/" + other, null);
+                assertEquals(200, viaB.statusCode(), viaB.body());
+                assertEquals(other, ProtocolCodec.mapper().readTree(viaB.body()).path("pool").asText());
+                assertEquals(1, ProtocolCodec.mapper().readTree(viaB.body()).path("performers").size(), viaB.body());
+                assertEquals(404, a.admin("GET", "/api/pools/" + other, null).statusCode(), "closed on its owner");
+                assertEquals(404, b.admin("DELETE", "/api/pools/" + other, null).statusCode(), "closed once");
+                q.abort();
             } catch (Throwable e) {
-                dumpLogs(a);
+                dumpLogs(a, b);
                 throw e;
             }
+        } finally {
+            a.close();
+            b.close();
         }
     }
 
