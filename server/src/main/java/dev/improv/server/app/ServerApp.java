@@ -102,6 +102,9 @@ public final class ServerApp implements AutoCloseable {
         ClusterNode cluster = config.cluster() == null ? null
                 : ClusterNode.connect(config.cluster(), metrics, config.log().backlogBytes());
         if (cluster != null) {
+            // sessions it closes become files here, as on one node (docs/cluster.md)
+            cluster.exportSessionsInto(new dev.improv.server.eventlog.SessionFiles(config.dataDir()),
+                    config.fsync() != dev.improv.server.config.FsyncPolicy.OFF);
             features.add(new Feature() { // closed after the rooms were suspended: flushes, hands leases back
                 @Override
                 public List<Route> routes() {

@@ -68,6 +68,7 @@ public final class ClusterNode implements AutoCloseable {
     private final Map<String, Long> heardFrom = new ConcurrentHashMap<>();
     private final StreamJournal journal;
     private final PoolStream pools;
+    private final SessionStreamExport sessionExport;
     private volatile RoomLeases leases;
     private volatile Relay relay;
     private volatile boolean closed;
@@ -113,6 +114,19 @@ public final class ClusterNode implements AutoCloseable {
         });
         this.journal = new StreamJournal(this, backlogBytes, this.metrics);
         this.pools = new PoolStream(this);
+        this.sessionExport = new SessionStreamExport(this);
+    }
+
+    /**
+     * Where this node writes the sessions it closes (and those it finds closed when it takes a lease): the data
+     * dir's sessions folder, forced when {@code sync}. Before the port opens.
+     */
+    public void exportSessionsInto(dev.improv.server.eventlog.SessionFiles files, boolean sync) {
+        sessionExport.into(files, sync);
+    }
+
+    SessionStreamExport sessionExport() {
+        return sessionExport;
     }
 
     /**
@@ -363,6 +377,7 @@ public final class ClusterNode implements AutoCloseable {
         closed = true;
         journal.flush(graceMs);
         pools.flush(graceMs);
+        sessionExport.close(); // an export not done is the next lease holder's: its lease is handed back below
         RoomLeases l = leases;
         if (l != null) {
             l.releaseAll(graceMs);

@@ -315,8 +315,8 @@ final class RoomLeases {
     }
 
     /**
-     * Fences the room's log and rebuilds the room from it. False when there is nothing to rebuild (no session,
-     * or it closed): the lease is deleted.
+     * Fences the room's log and rebuilds the room from it. False when there is nothing to rebuild: no session (the
+     * lease is deleted), or it closed (it is exported here, then the lease is deleted).
      */
     private boolean restore(String roomId, long leaseSent, Duration patience)
             throws IOException, JetStreamApiException, InterruptedException {
@@ -340,7 +340,13 @@ final class RoomLeases {
             for (String problem : fold.problems()) {
                 LOG.warn("cluster: room {}: {}", roomId, problem);
             }
-            if (fold.room() == null || fold.closed()) {
+            if (fold.closed()) { // its node was lost before it exported the session: the lease holder does
+                LOG.info("cluster: room {}: its session {} closed before its node was lost; exporting it here",
+                        roomId, fold.sessionId());
+                node.sessionExport().export(roomId, () -> release(roomId));
+                return false;
+            }
+            if (fold.room() == null) {
                 Long rev = owned.remove(roomId);
                 held = owned.size();
                 if (rev != null) {

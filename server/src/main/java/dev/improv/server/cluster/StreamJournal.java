@@ -390,10 +390,14 @@ public final class StreamJournal implements SessionJournal {
             if (closedNow) {
                 open.remove(sessionId);
                 byRoom.remove(roomId, this);
-                RoomLeases leases = node.leases();
-                if (leases != null) {
-                    leases.release(roomId);
-                }
+                // the lease goes only once the session is in files: a node lost before that leaves it to the
+                // node that takes the lease, which finds the session closed and exports it
+                node.sessionExport().export(roomId, () -> {
+                    RoomLeases leases = node.leases();
+                    if (leases != null) {
+                        leases.release(roomId);
+                    }
+                });
                 return;
             }
             flush();

@@ -13,9 +13,10 @@ import java.nio.file.StandardOpenOption;
 /**
  * Writes a closed session's per-session files, the export format readers know: {@code events.jsonl} (the stored
  * event bytes, one per line, exactly as the log holds them) and {@code meta.json}. Each is written to a temporary
- * file, forced, and renamed, so a crash leaves the old state or the new one, never half a file. Blocking I/O.
+ * file, forced, and renamed, so a crash leaves the old state or the new one, never half a file. Blocking I/O. The
+ * node's log exports its closed sessions with it, and a cluster node the sessions it closed in the stream.
  */
-final class SessionExport {
+public final class SessionExport {
     private static final int BUFFER = 256 * 1024;
 
     private SessionExport() {
@@ -23,11 +24,11 @@ final class SessionExport {
 
     /** Feeds every event of the session to a sink. */
     @FunctionalInterface
-    interface Source {
+    public interface Source {
         void events(WriteAheadLog.EventSink sink) throws IOException;
     }
 
-    static void write(SessionFiles files, String sessionId, byte[] metaJson, boolean sync, Source events)
+    public static void write(SessionFiles files, String sessionId, byte[] metaJson, boolean sync, Source events)
             throws IOException {
         Path dir = files.dir(sessionId);
         boolean newDir = !Files.isDirectory(dir);

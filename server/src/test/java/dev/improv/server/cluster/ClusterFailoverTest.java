@@ -126,15 +126,11 @@ class ClusterFailoverTest {
         for (int i = 0; i < seqs.size(); i++) {
             assertEquals(i + 1, seqs.get(i), "seq in order, none missing");
         }
+        // the lease goes once the session is exported and its 6 MB purged from the shared stream (JetStream
+        // re-replicates a stream to a NATS server that comes back: a larger stream slows the later tests' elections)
         closeAndAwaitLeaseGone(a, roomId);
         mod.abort();
         rec.abort();
-        // 6 MB less in the shared stream for the tests after this one (JetStream re-replicates a stream to a
-        // NATS server that comes back: a larger stream makes the other tests' elections slower)
-        try (Connection c = nats.connect()) {
-            c.jetStreamManagement().purgeStream(ClusterNode.STREAM, io.nats.client.PurgeOptions.subject(
-                    StreamJournal.subject(roomId)));
-        }
     }
 
     static String join(KillableServer node, String roomId, JsonNode link, long lastSeq) {
@@ -551,6 +547,112 @@ class ClusterFailoverTest {
         } finally {
             a.close();
             b.close();
+        }
+    }
+
+    /**
+     * A closed cluster session becomes files as on one node, so that the dataset can be built from it: the owner
+     * writes {@code events.jsonl} (every event's stored bytes, in seq order) into its data dir, serves it through
+     * {@code /api/sessions}, then purges the room's subject and only then lets the lease go. And a session whose
+     * node was lost after its close was stored but before it was exported (written here by hand under a lease of
+     * a node that never runs) is exported by the node that takes the lease.
+     */
+    @Test
+    void aClosedSessionIsExportedToFilesAndLeavesTheStreamEvenWhenItsNodeWasLost() throws Exception {
+        long pid = ProcessHandle.current().pid();
+        List<KillableServer> two = nodes(new String[0], "xa" + pid, "xb" + pid);
+        KillableServer a = two.get(0);
+        KillableServer b = two.get(1);
+        try (Connection nc = nats.connect()) {
+            try {
+                JsonNode created = a.adminJson("POST", "/api/rooms", "{\"name\":\"Exported\"}");
+                String roomId = created.path("room").path("id").asText();
+                String session = created.path("room").path("sessionId").asText();
+                TestClient mod = TestClient.join(join(b, roomId, TestServer.link(created, "moderator", 0), -1));
+                TestClient ana = TestClient.join(join(a, roomId, TestServer.link(created, "performer", 0), -1));
+                for (int i = 0; i < 5; i++) {
+                    mod.send("{\"type\":\"prompt\",\"text\":\"exported " + i + "\",\"cid\":\"x" + i + "\"}");
+                }
+                mod.await(m -> m.path("type").asText().equals("ack") && m.path("cid").asText().equals("x4"), "acks");
+                assertEquals(200, b.admin("DELETE", "/api/rooms/" + roomId, null).statusCode(), "closed via b");
+                io.nats.client.KeyValue kv = nc.keyValue(ClusterNode.LEASE_BUCKET);
+                Awaitility.await("the lease goes once the session is exported").atMost(20, TimeUnit.SECONDS)
+                        .until(() -> kv.get(roomId) == null);
+                java.net.http.HttpResponse<String> log = a.admin("GET", "/api/sessions/" + session + "/log", null);
+                assertEquals(200, log.statusCode(), log.body());
+                List<String> lines = log.body().lines().toList();
+                for (int i = 0; i < lines.size(); i++) {
+                    assertEquals(i + 1, ProtocolCodec.mapper().readTree(lines.get(i)).path("seq").asLong(),
+                            "seq " + (i + 1) + " in order, no gap: " + lines);
+                }
+                assertEquals("room_closed", ProtocolCodec.mapper().readTree(lines.get(lines.size() - 1)).path("type")
+                        .asText());
+                for (int i = 0; i < 5; i++) {
+                    String text = "exported " + i;
+                    assertEquals(1, lines.stream().filter(l -> l.contains("\"" + text + "\"")).count(), text);
+                }
+                // the bytes the relayed moderator received are the bytes stored
+                String prompt = mod.ofType("prompt").get(0).toString();
+                assertTrue(lines.stream().anyMatch(l -> {
+                    try {
+                        return ProtocolCodec.mapper().readTree(l).toString().equals(prompt);
+                    } catch (java.io.IOException e) {
+                        return false;
+                    }
+                }), prompt);
+                assertTrue(a.adminJson("GET", "/api/sessions", null).path("sessions").toString().contains(session));
+                assertNoMessages(nc, StreamJournal.subject(roomId));
+                mod.abort();
+                ana.abort();
+
+                // a closed session left in the stream by a node that is gone, under its lease
+                String ghostRoom = "ghost" + Long.toString(System.nanoTime(), 36);
+                String ghostSession = "20261203T000000Z-" + ghostRoom + "-g1";
+                dev.improv.server.room.SessionMeta meta = new dev.improv.server.room.SessionMeta(ghostSession,
+                        ghostRoom, "Ghost", 1_000_000L, null, 1, "test", List.of(), List.of());
+                List<WalRecord> records = new ArrayList<>();
+                records.add(SessionRecords.opened(meta, new dev.improv.server.room.RoomLimits(8, Map.of(), 60_000, 64)));
+                List<String> stored = new ArrayList<>();
+                for (long seq = 1; seq <= 3; seq++) {
+                    String event = new String(ProtocolCodec.encode(new dev.improv.server.protocol.RoomEvent.Prompt(seq,
+                            1_000_000 + seq, "server", "ghost " + seq, null, null, 0)),
+                            java.nio.charset.StandardCharsets.UTF_8);
+                    stored.add(event);
+                    records.add(SessionRecords.event(ghostSession, seq, event.getBytes(
+                            java.nio.charset.StandardCharsets.UTF_8), null, null));
+                }
+                records.add(SessionRecords.closed(meta));
+                kv.create(ghostRoom, "ghost-node".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                nc.jetStream().publish(StreamJournal.subject(ghostRoom), SessionRecords.frames(records));
+                Awaitility.await("a node takes the ghost's lease and exports its session").atMost(40, TimeUnit.SECONDS)
+                        .until(() -> kv.get(ghostRoom) == null);
+                List<KillableServer> holders = new ArrayList<>();
+                for (KillableServer s : two) {
+                    if (s.admin("GET", "/api/sessions/" + ghostSession + "/log", null).statusCode() == 200) {
+                        holders.add(s);
+                    }
+                }
+                assertEquals(1, holders.size(), "exported by the node that took the lease");
+                assertEquals(stored, holders.get(0).admin("GET", "/api/sessions/" + ghostSession + "/log", null)
+                        .body().lines().toList(), "the stored bytes of every event, in order");
+                assertNoMessages(nc, StreamJournal.subject(ghostRoom));
+            } catch (Throwable e) {
+                dumpLogs(a, b);
+                throw e;
+            } finally {
+                a.close();
+                b.close();
+            }
+        }
+    }
+
+    /** The subject holds no message (purged). */
+    private static void assertNoMessages(Connection nc, String subject) throws Exception {
+        try {
+            io.nats.client.api.MessageInfo last = nc.jetStreamManagement().getLastMessage(ClusterNode.STREAM, subject);
+            throw new AssertionError(subject + " still holds messages, the last at " + last.getSeq());
+        } catch (io.nats.client.JetStreamApiException e) {
+            assertEquals(10037, e.getApiErrorCode(), "no message found: " + e.getMessage());
         }
     }
 
