@@ -233,6 +233,15 @@ function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+/**
+ * For the texts that change every second (media words, pair details): one line on the page (app.css), the whole
+ * text in the title, so that rows and panels keep their height and no button moves under the moderator's pointer.
+ */
+function setLine(node, text) {
+  setText(node, text);
+  if (node.title !== text) node.title = text;
+}
+
 /** Makes the member's row once; afterwards only changes what changed. */
 function updateMember(id) {
   const m = state.roster.get(id);
@@ -333,7 +342,7 @@ function updatePairs() {
       row.pill.className = `pill ${words.kind}`;
       row.li.dataset.kind = words.kind;
       row.short = words.short;
-      setText(row.details, words.details.join(' · '));
+      setLine(row.details, words.details.join(' · '));
     }
   }
   for (const [key, row] of [...pairRows]) {
@@ -357,7 +366,7 @@ function updatePairCell(m) {
     const other = state.roster.get(a === m.id ? b : a);
     if (other) lines.push(`with ${other.name}: ${row.short}`);
   }
-  setText(r.pairs, lines.join('; '));
+  setLine(r.pairs, lines.join('; '));
 }
 
 // ---------------------------------------------------------------------------------------------- media
@@ -385,7 +394,7 @@ function updateTile(id) {
   setText(t.words, words.text);
   t.words.className = `state pill ${words.kind}`;
   const r = rows.get(id);
-  if (r) setText(r.media, words.text);
+  if (r) setLine(r.media, words.text);
 }
 
 /** Once a second: is media really arriving from each performer (frames decoded, sound received)? */

@@ -342,12 +342,34 @@ final class BrowserRig implements AutoCloseable, BeforeAllCallback, AfterEachCal
         Files.write(dir.resolve(name + ".png"), ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
     }
 
+    /** The target's place on the screen, as "x,y,w,h" (rounded to whole pixels). */
+    private static final String RECT = "const r = arguments[0].getBoundingClientRect();"
+            + " return [r.x, r.y, r.width, r.height].map(Math.round).join(',');";
+
+    /** What moved on the page lately (layout shifts, newest last): for the report of a missed click. */
+    private static final String SHIFTS = "return new Promise(done => { const out = [];"
+            + " new PerformanceObserver(l => { for (const e of l.getEntries()) { out.push(Math.round(e.startTime) + 'ms '"
+            + " + e.sources.map(s => (s.node && (s.node.id || s.node.nodeName)) + ' ' + JSON.stringify(s.previousRect)"
+            + " + '->' + JSON.stringify(s.currentRect)).join('; ')); } }).observe({ type: 'layout-shift', buffered: true });"
+            + " setTimeout(() => done(out.slice(-6).join(' | ') + ' (now ' + Math.round(performance.now()) + 'ms)'), 50); });";
+
     /**
-     * A person's click: move there, press, hold about 100 ms, release (a script's instant click hides lost clicks).
-     * Fails when the click did not land on the target (the page moved under the pointer, or something covered it):
-     * a person would have missed it too, and a lost click otherwise shows up only as a timeout much later.
+     * A person's click: bring the target into view, wait until it stops moving (a person aims at a button that
+     * stands still: the console's layout moves while rows, pills and tiles fill in), move there, press, hold about
+     * 100 ms, release (a script's instant click hides lost clicks). Fails when the click did not land on the target
+     * (the page moved under the pointer, or something covered it): a person would have missed it too, and a lost
+     * click otherwise shows up only as a timeout much later; the failure names what moved.
      */
     void humanClick(org.openqa.selenium.WebElement target) {
+        driver.executeScript("arguments[0].scrollIntoView({ block: 'center', inline: 'nearest' });", target);
+        String[] place = {String.valueOf(driver.executeScript(RECT, target))};
+        Awaitility.await("#" + target.getAttribute("id") + " stands still").atMost(10, TimeUnit.SECONDS)
+                .pollInterval(Duration.ofMillis(150)).until(() -> {
+                    String now = String.valueOf(driver.executeScript(RECT, target));
+                    boolean still = now.equals(place[0]);
+                    place[0] = now;
+                    return still;
+                });
         driver.executeScript("const t = arguments[0]; window.__humanClick = 'no click event';"
                 + " document.addEventListener('click', e => { window.__humanClick = t.contains(e.target) ? 'on target'"
                 + " : 'on ' + e.target.tagName + (e.target.id ? '#' + e.target.id : '') + ' at ' + e.clientX + ','"
@@ -364,7 +386,7 @@ final class BrowserRig implements AutoCloseable, BeforeAllCallback, AfterEachCal
         Object landed = driver.executeScript("return window.__humanClick");
         if (landed != null && !"on target".equals(landed)) { // null: the click took the window to another page
             throw new AssertionError("the click meant for " + target.getTagName() + "#" + target.getAttribute("id")
-                    + " landed " + landed);
+                    + " at " + place[0] + " landed " + landed + "; what moved: " + driver.executeScript(SHIFTS));
         }
     }
 
