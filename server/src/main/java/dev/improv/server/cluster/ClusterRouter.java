@@ -14,6 +14,7 @@ import dev.improv.server.room.RoomRegistry;
 import dev.improv.server.room.RoomSummary;
 import dev.improv.server.routing.Joined;
 import dev.improv.server.routing.LocalRouter;
+import dev.improv.server.routing.OwnerUnreachable;
 import dev.improv.server.routing.PoolJoin;
 import dev.improv.server.routing.RoomJoin;
 import dev.improv.server.routing.Router;
@@ -139,8 +140,8 @@ final class ClusterRouter implements Router {
     public CompletableFuture<Boolean> closeRoom(String roomId, String reason) {
         return locate(roomId).thenCompose(p -> p.here() ? local.closeRoom(roomId, reason)
                 : p.owner() == null ? CompletableFuture.completedFuture(false)
-                : ask(p.owner(), new Query("close", roomId, null, reason), new TypeReference<Boolean>() {
-                }, false));
+                : askToChange(p.owner(), new Query("close", roomId, null, reason), new TypeReference<Boolean>() {
+                }).thenApply(Boolean.TRUE::equals));
     }
 
     @Override
@@ -175,6 +176,34 @@ final class ClusterRouter implements Router {
                 return ProtocolCodec.mapper().readValue(answer, type);
             } catch (IOException e) {
                 return otherwise;
+            }
+        });
+    }
+
+    /**
+     * Asks the owner to change something (a close): its answer, or null when it answered nothing; its silence
+     * fails with {@link OwnerUnreachable} (the change may still happen there, so it must not read as "no such
+     * room": a close through another node answered 404 when the owner took longer than the relay's timeout).
+     */
+    private <T> CompletableFuture<T> askToChange(String owner, Query q, TypeReference<T> type) {
+        byte[] body;
+        try {
+            body = ProtocolCodec.mapper().writeValueAsBytes(q);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return relay.ask(owner, body).handle((answer, error) -> {
+            if (error != null) {
+                throw new OwnerUnreachable("node " + owner + ", which owns '" + q.roomId() + "', did not answer "
+                        + "in time; the " + q.op() + " may still happen there: read it again", error);
+            }
+            if (answer == null || answer.length == 0) {
+                return null;
+            }
+            try {
+                return ProtocolCodec.mapper().readValue(answer, type);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
         });
     }
@@ -302,9 +331,9 @@ final class ClusterRouter implements Router {
     public CompletableFuture<Optional<LobbyHub.Closed>> closePool(String poolId) {
         return locatePool(poolId).thenCompose(p -> p.here() ? local.closePool(poolId)
                 : p.owner() == null ? CompletableFuture.completedFuture(Optional.empty())
-                : askOptional(p.owner(), new Query("closePool", poolId, null, null),
+                : askToChange(p.owner(), new Query("closePool", poolId, null, null),
                 new TypeReference<LobbyHub.Closed>() {
-                }));
+                }).thenApply(Optional::ofNullable));
     }
 
     @Override

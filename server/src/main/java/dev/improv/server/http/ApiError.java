@@ -24,6 +24,8 @@ public record ApiError(String code, String field, String message) {
     public static final String POOL_BUSY = "POOL_BUSY";
     public static final String SESSION_NOT_FOUND = "SESSION_NOT_FOUND";
     public static final String NO_LIBRARY = "NO_LIBRARY";
+    /** Cluster: the node that owns the room or pool did not answer a close in time (it may still happen). */
+    public static final String OWNER_UNREACHABLE = "OWNER_UNREACHABLE";
 
     public static ApiError of(ErrorCode code, String field, String message) {
         return new ApiError(code.wireName(), field, message);

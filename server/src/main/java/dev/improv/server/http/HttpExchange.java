@@ -244,6 +244,9 @@ public final class HttpExchange {
             error(f.status(), f.error());
         } else if (cause instanceof ProtocolViolation v) {
             error(HttpResponseStatus.BAD_REQUEST, ApiError.of(v));
+        } else if (cause instanceof dev.improv.server.routing.OwnerUnreachable u) {
+            error(HttpResponseStatus.SERVICE_UNAVAILABLE, new ApiError(ApiError.OWNER_UNREACHABLE, "id",
+                    u.getMessage()));
         } else {
             LOG.error("HTTP {} {} failed", method, path, cause);
             error(HttpResponseStatus.INTERNAL_SERVER_ERROR, new ApiError("INTERNAL", null,

@@ -55,7 +55,8 @@ public final class PoolRoutes {
                                         + "on a restart and its log records are deleted with their segments.")
                                 .answers(200, "the pool's final time accounting", AdminAnswers.ClosedPool.class)
                                 .fails(404, noPool)
-                                .fails(409, "rooms made by this pool are still open (`POOL_BUSY`): close them first")),
+                                .fails(409, "rooms made by this pool are still open (`POOL_BUSY`): close them first")
+                                .fails(503, RoomRoutes.OWNER_SILENT)),
                 Route.post("/api/pools/{id}/links", Route.Access.ADMIN, this::link)
                         .documented(ApiDoc.of("Issue a lobby link (performer or moderator)")
                                 .body(AdminBodies.NewLink.class, "role")

@@ -82,13 +82,18 @@ public final class RoomRoutes {
                                         + "log, or stored by JetStream in a cluster): the session's log read after "
                                         + "the answer is complete. While the log cannot be written, the answer waits.")
                                 .answers(200, "closed", AdminAnswers.ClosedRoom.class)
-                                .fails(404, "no open room with this id (`ROOM_NOT_FOUND`)")),
+                                .fails(404, "no open room with this id (`ROOM_NOT_FOUND`)")
+                                .fails(503, OWNER_SILENT)),
                 Route.post("/api/rooms/{id}/links", Route.Access.ADMIN, this::link)
                         .documented(ApiDoc.of("Issue one more join link for an open room")
                                 .body(AdminBodies.NewLink.class, "role")
                                 .answers(201, "the link", JoinLinks.Link.class)
                                 .fails(404, "no open room with this id (`ROOM_NOT_FOUND`)")));
     }
+
+    /** A close asked through another cluster node than the owner, which did not answer in time. */
+    static final String OWNER_SILENT = "cluster: the node that owns it did not answer in time (`OWNER_UNREACHABLE`); "
+            + "the close may still happen there: read it again";
 
     private static ApiError.Failure noRoom(String id) {
         return new ApiError.Failure(HttpResponseStatus.NOT_FOUND,

@@ -540,6 +540,31 @@ class ClusterFailoverTest {
                 assertEquals(404, a.admin("GET", "/api/pools/" + other, null).statusCode(), "closed on its owner");
                 assertEquals(404, b.admin("DELETE", "/api/pools/" + other, null).statusCode(), "closed once");
                 q.abort();
+
+                // a close through b while the owner a is paused: not "no such room" (it answered 404 before) but
+                // 503, since the close may still happen on a
+                String roomId = a.adminJson("POST", "/api/rooms", "{\"name\":\"Paused owner\"}").path("room")
+                        .path("id").asText();
+                NatsClusterRig.signal(a.pid(), "STOP");
+                java.net.http.HttpResponse<String> silent;
+                try {
+                    silent = b.admin("DELETE", "/api/rooms/" + roomId, null);
+                } finally {
+                    NatsClusterRig.signal(a.pid(), "CONT");
+                }
+                assertEquals(503, silent.statusCode(), silent.body());
+                assertEquals("OWNER_UNREACHABLE", ProtocolCodec.mapper().readTree(silent.body()).path("code").asText());
+                // the close may have happened on a once it ran again; either way the room goes, with its lease (the
+                // next test's nodes would take it over otherwise)
+                Awaitility.await("the room closed after all").atMost(30, TimeUnit.SECONDS)
+                        .pollInterval(Duration.ofMillis(500)).until(() -> {
+                            int code = b.admin("DELETE", "/api/rooms/" + roomId, null).statusCode();
+                            return code == 200 || code == 404;
+                        });
+                try (Connection nc = nats.connect()) {
+                    io.nats.client.KeyValue kv = nc.keyValue(ClusterNode.LEASE_BUCKET);
+                    Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> kv.get(roomId) == null);
+                }
             } catch (Throwable e) {
                 dumpLogs(a, b);
                 throw e;
