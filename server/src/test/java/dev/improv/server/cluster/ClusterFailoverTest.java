@@ -485,94 +485,76 @@ class ClusterFailoverTest {
         List<KillableServer> two = nodes(new String[0], "pca" + pid, "pcb" + pid);
         KillableServer a = two.get(0);
         KillableServer b = two.get(1);
-        try {
-            try {
-                assertEquals(201, a.admin("POST", "/api/pools", "{\"id\":\"" + pool + "\",\"consentVersion\":1,"
-                        + "\"consentText\":\"recorded\",\"roomSize\":2}").statusCode());
-                JsonNode link = a.adminJson("POST", "/api/pools/" + pool + "/links",
-                        "{\"role\":\"performer\",\"name\":\"p0\"}");
-                TestClient p = lobby(a, "/ws/lobby/" + pool + "?token=" + link.path("token").asText(), "fr");
-                assertEquals(1, p.await("lobby_queued").path("position").asInt());
-                Awaitility.await("the queue join is in the pool's stream").atMost(20, TimeUnit.SECONDS).until(() ->
-                        poolFactsInStream(pool).stream().anyMatch(f -> f instanceof LobbyFact.Joined));
-                CompletableFuture<java.net.http.HttpResponse<String>> closed;
-                for (int i = 0; i < nats.size(); i++) {
-                    NatsClusterRig.signal(nats.pid(i), "STOP");
-                }
-                try {
-                    closed = CompletableFuture.supplyAsync(() -> {
-                        try {
-                            return a.admin("DELETE", "/api/pools/" + pool, null);
-                        } catch (Exception e) {
-                            throw new java.util.concurrent.CompletionException(e);
-                        }
-                    });
-                    Thread.sleep(800); // well within the 2 s lease: the node keeps the pool
-                    assertFalse(closed.isDone(), "the close was answered while no NATS server could store it: "
-                            + (closed.isDone() ? closed.join().body() : ""));
-                } finally {
-                    for (int i = 0; i < nats.size(); i++) {
-                        NatsClusterRig.signal(nats.pid(i), "CONT");
-                    }
-                }
-                java.net.http.HttpResponse<String> answer = closed.get(40, TimeUnit.SECONDS);
-                assertEquals(200, answer.statusCode(), answer.body());
-                assertEquals(1, ProtocolCodec.mapper().readTree(answer.body()).path("performers").size(),
-                        answer.body());
-                List<LobbyFact> facts = poolFactsInStream(pool);
-                assertTrue(facts.get(facts.size() - 1) instanceof LobbyFact.PoolClosed,
-                        "the last fact in the stream when the answer came: " + facts);
-                assertEquals(404, a.admin("GET", "/api/pools/" + pool, null).statusCode());
-                p.abort();
-
-                // closed through another node than its owner: the owner closes it and its statement comes back
-                String other = pool + "-b";
-                assertEquals(201, a.admin("POST", "/api/pools", "{\"id\":\"" + other + "\",\"consentVersion\":1,"
-                        + "\"consentText\":\"recorded\",\"roomSize\":2}").statusCode());
-                JsonNode otherLink = a.adminJson("POST", "/api/pools/" + other + "/links",
-                        "{\"role\":\"performer\",\"name\":\"q0\"}");
-                TestClient q = lobby(b, "/ws/lobby/" + other + "?token=" + otherLink.path("token").asText(), "de");
-                assertEquals(1, q.await("lobby_queued").path("position").asInt());
-                java.net.http.HttpResponse<String> viaB = b.admin("DELETE", "/api/pools/" + other, null);
-                assertEquals(200, viaB.statusCode(), viaB.body());
-                assertEquals(other, ProtocolCodec.mapper().readTree(viaB.body()).path("pool").asText());
-                assertEquals(1, ProtocolCodec.mapper().readTree(viaB.body()).path("performers").size(), viaB.body());
-                assertEquals(404, a.admin("GET", "/api/pools/" + other, null).statusCode(), "closed on its owner");
-                assertEquals(404, b.admin("DELETE", "/api/pools/" + other, null).statusCode(), "closed once");
-                q.abort();
-
-                // a close through b while the owner a is paused: not "no such room" (it answered 404 before) but
-                // 503, since the close may still happen on a
-                String roomId = a.adminJson("POST", "/api/rooms", "{\"name\":\"Paused owner\"}").path("room")
-                        .path("id").asText();
-                NatsClusterRig.signal(a.pid(), "STOP");
-                java.net.http.HttpResponse<String> silent;
-                try {
-                    silent = b.admin("DELETE", "/api/rooms/" + roomId, null);
-                } finally {
-                    NatsClusterRig.signal(a.pid(), "CONT");
-                }
-                assertEquals(503, silent.statusCode(), silent.body());
-                assertEquals("OWNER_UNREACHABLE", ProtocolCodec.mapper().readTree(silent.body()).path("code").asText());
-                // the close may have happened on a once it ran again; either way the room goes, with its lease (the
-                // next test's nodes would take it over otherwise)
-                Awaitility.await("the room closed after all").atMost(30, TimeUnit.SECONDS)
-                        .pollInterval(Duration.ofMillis(500)).until(() -> {
-                            int code = b.admin("DELETE", "/api/rooms/" + roomId, null).statusCode();
-                            return code == 200 || code == 404;
-                        });
-                try (Connection nc = nats.connect()) {
-                    io.nats.client.KeyValue kv = nc.keyValue(ClusterNode.LEASE_BUCKET);
-                    Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> kv.get(roomId) == null);
-                }
-            } catch (Throwable e) {
-                dumpLogs(a, b);
-                throw e;
+        onNodes(two, () -> {
+            TestClient p = openWithOneQueued(a, a, pool);
+            Awaitility.await("the queue join is in the pool's stream").atMost(20, TimeUnit.SECONDS).until(() ->
+                    poolFactsInStream(pool).stream().anyMatch(f -> f instanceof LobbyFact.Joined));
+            CompletableFuture<java.net.http.HttpResponse<String>> closed;
+            for (int i = 0; i < nats.size(); i++) {
+                NatsClusterRig.signal(nats.pid(i), "STOP");
             }
-        } finally {
-            a.close();
-            b.close();
-        }
+            try {
+                closed = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return a.admin("DELETE", "/api/pools/" + pool, null);
+                    } catch (Exception e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                });
+                Thread.sleep(800); // well within the 2 s lease: the node keeps the pool
+                assertFalse(closed.isDone(), "the close was answered while no NATS server could store it: "
+                        + (closed.isDone() ? closed.join().body() : ""));
+            } finally {
+                for (int i = 0; i < nats.size(); i++) {
+                    NatsClusterRig.signal(nats.pid(i), "CONT");
+                }
+            }
+            java.net.http.HttpResponse<String> answer = closed.get(40, TimeUnit.SECONDS);
+            assertEquals(200, answer.statusCode(), answer.body());
+            assertEquals(1, ProtocolCodec.mapper().readTree(answer.body()).path("performers").size(),
+                    answer.body());
+            List<LobbyFact> facts = poolFactsInStream(pool);
+            assertTrue(facts.get(facts.size() - 1) instanceof LobbyFact.PoolClosed,
+                    "the last fact in the stream when the answer came: " + facts);
+            assertEquals(404, a.admin("GET", "/api/pools/" + pool, null).statusCode());
+            p.abort();
+
+            // closed through another node than its owner: the owner closes it and its statement comes back
+            String other = pool + "-b";
+            TestClient q = openWithOneQueued(a, b, other);
+            java.net.http.HttpResponse<String> viaB = b.admin("DELETE", "/api/pools/" + other, null);
+            assertEquals(200, viaB.statusCode(), viaB.body());
+            assertEquals(other, ProtocolCodec.mapper().readTree(viaB.body()).path("pool").asText());
+            assertEquals(1, ProtocolCodec.mapper().readTree(viaB.body()).path("performers").size(), viaB.body());
+            assertEquals(404, a.admin("GET", "/api/pools/" + other, null).statusCode(), "closed on its owner");
+            assertEquals(404, b.admin("DELETE", "/api/pools/" + other, null).statusCode(), "closed once");
+            q.abort();
+
+            // a close through b while the owner a is paused: not "no such room" (it answered 404 before) but
+            // 503, since the close may still happen on a
+            String roomId = a.adminJson("POST", "/api/rooms", "{\"name\":\"Paused owner\"}").path("room")
+                    .path("id").asText();
+            NatsClusterRig.signal(a.pid(), "STOP");
+            java.net.http.HttpResponse<String> silent;
+            try {
+                silent = b.admin("DELETE", "/api/rooms/" + roomId, null);
+            } finally {
+                NatsClusterRig.signal(a.pid(), "CONT");
+            }
+            assertEquals(503, silent.statusCode(), silent.body());
+            assertEquals("OWNER_UNREACHABLE", ProtocolCodec.mapper().readTree(silent.body()).path("code").asText());
+            // the close may have happened on a once it ran again; either way the room goes, with its lease (the
+            // next test's nodes would take it over otherwise)
+            Awaitility.await("the room closed after all").atMost(30, TimeUnit.SECONDS)
+                    .pollInterval(Duration.ofMillis(500)).until(() -> {
+                        int code = b.admin("DELETE", "/api/rooms/" + roomId, null).statusCode();
+                        return code == 200 || code == 404;
+                    });
+            try (Connection nc = nats.connect()) {
+                io.nats.client.KeyValue kv = nc.keyValue(ClusterNode.LEASE_BUCKET);
+                Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> kv.get(roomId) == null);
+            }
+        });
     }
 
     /**
@@ -588,8 +570,8 @@ class ClusterFailoverTest {
         List<KillableServer> two = nodes(new String[0], "xa" + pid, "xb" + pid);
         KillableServer a = two.get(0);
         KillableServer b = two.get(1);
-        try (Connection nc = nats.connect()) {
-            try {
+        onNodes(two, () -> {
+            try (Connection nc = nats.connect()) {
                 JsonNode created = a.adminJson("POST", "/api/rooms", "{\"name\":\"Exported\"}");
                 String roomId = created.path("room").path("id").asText();
                 String session = created.path("room").path("sessionId").asText();
@@ -661,14 +643,8 @@ class ClusterFailoverTest {
                 assertEquals(stored, holders.get(0).admin("GET", "/api/sessions/" + ghostSession + "/log", null)
                         .body().lines().toList(), "the stored bytes of every event, in order");
                 assertNoMessages(nc, StreamJournal.subject(ghostRoom));
-            } catch (Throwable e) {
-                dumpLogs(a, b);
-                throw e;
-            } finally {
-                a.close();
-                b.close();
             }
-        }
+        });
     }
 
     /** The subject holds no message (purged). */
@@ -679,6 +655,18 @@ class ClusterFailoverTest {
         } catch (io.nats.client.JetStreamApiException e) {
             assertEquals(10037, e.getApiErrorCode(), "no message found: " + e.getMessage());
         }
+    }
+
+    /** Opens {@code pool} on {@code owner} and queues one performer through {@code edge}. */
+    private static TestClient openWithOneQueued(KillableServer owner, KillableServer edge, String pool)
+            throws Exception {
+        assertEquals(201, owner.admin("POST", "/api/pools", "{\"id\":\"" + pool + "\",\"consentVersion\":1,"
+                + "\"consentText\":\"recorded\",\"roomSize\":2}").statusCode());
+        JsonNode link = owner.adminJson("POST", "/api/pools/" + pool + "/links",
+                "{\"role\":\"performer\",\"name\":\"p0\"}");
+        TestClient p = lobby(edge, "/ws/lobby/" + pool + "?token=" + link.path("token").asText(), "fr");
+        assertEquals(1, p.await("lobby_queued").path("position").asInt());
+        return p;
     }
 
     /** A performer connected to a pool's lobby on {@code node}, queued with one language. */
@@ -959,6 +947,25 @@ class ClusterFailoverTest {
     /** The cids of "dark" prompts acknowledged so far. */
     private static List<String> darkAcks(TestClient mod) {
         return mod.ofType("ack").stream().map(m -> m.path("cid").asText()).filter(c -> c.startsWith("d")).toList();
+    }
+
+    @FunctionalInterface
+    private interface NodesWork {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code work}; on a failure prints the nodes' output; stops the nodes either way. */
+    private static void onNodes(List<KillableServer> nodes, NodesWork work) throws Exception {
+        try {
+            work.run();
+        } catch (Throwable e) {
+            dumpLogs(nodes.toArray(KillableServer[]::new));
+            throw e;
+        } finally {
+            for (KillableServer s : nodes) {
+                s.close();
+            }
+        }
     }
 
     /** The server nodes' output, for a failure's report. */
