@@ -332,13 +332,13 @@ function updatePairs() {
       if (!row) {
         row = { name: el('span', { class: 'pair-name' }), pill: el('span', { class: 'pill' }),
           details: el('span', { class: 'pair-details' }) };
-        row.li = el('li', { dataset: { pair: key } }, row.name, ' ', row.pill, row.details);
+        row.li = el('li', { dataset: { pair: key } }, row.name, row.pill, row.details);
         pairRows.set(key, row);
         $('pairs').append(row.li);
       }
       const words = pairWords(a, b, state.reports.get(`${a.id}>${b.id}`), state.reports.get(`${b.id}>${a.id}`));
       setText(row.name, `${a.name} ↔ ${b.name}`);
-      setText(row.pill, words.text);
+      setLine(row.pill, words.text);
       row.pill.className = `pill ${words.kind}`;
       row.li.dataset.kind = words.kind;
       row.short = words.short;

@@ -363,12 +363,13 @@ final class BrowserRig implements AutoCloseable, BeforeAllCallback, AfterEachCal
     void humanClick(org.openqa.selenium.WebElement target) {
         driver.executeScript("arguments[0].scrollIntoView({ block: 'center', inline: 'nearest' });", target);
         String[] place = {String.valueOf(driver.executeScript(RECT, target))};
+        int[] stillFor = {0};
         Awaitility.await("#" + target.getAttribute("id") + " stands still").atMost(10, TimeUnit.SECONDS)
                 .pollInterval(Duration.ofMillis(150)).until(() -> {
                     String now = String.valueOf(driver.executeScript(RECT, target));
-                    boolean still = now.equals(place[0]);
+                    stillFor[0] = now.equals(place[0]) ? stillFor[0] + 1 : 0;
                     place[0] = now;
-                    return still;
+                    return stillFor[0] >= 3; // about half a second: the time a person takes to aim
                 });
         driver.executeScript("const t = arguments[0]; window.__humanClick = 'no click event';"
                 + " document.addEventListener('click', e => { window.__humanClick = t.contains(e.target) ? 'on target'"
