@@ -36,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -70,6 +71,15 @@ class ClusterFailoverTest {
         Files.writeString(secret, Base64.getEncoder().encodeToString(key));
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
         return secret;
+    }
+
+    /**
+     * A test that kills a NATS server and fails before starting it again left the next tests a cluster short:
+     * every later node failed to start ("cannot watch the lease bucket", CI 2026-12-03), hiding what they test.
+     */
+    @AfterEach
+    void natsWholeAgain() throws Exception {
+        nats.restartDead();
     }
 
     @AfterAll
