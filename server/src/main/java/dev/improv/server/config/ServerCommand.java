@@ -294,6 +294,16 @@ public class ServerCommand {
                     + "assembled as incomplete (env IMPROV_TAKE_UPLOAD_GRACE_MS).")
     long takeUploadGraceMs;
 
+    @Option(names = "--take-video", negatable = true, defaultValue = "${env:IMPROV_TAKE_VIDEO:-false}",
+            description = "The performer pages also record their camera during a take (MediaRecorder, WebM, uploaded "
+                    + "in chunks like the microphone) and say so on the stage (env IMPROV_TAKE_VIDEO).")
+    boolean takeVideo;
+
+    @Option(names = "--take-video-bitrate", defaultValue = "${env:IMPROV_TAKE_VIDEO_BITRATE:-1000000}",
+            description = "Bits per second a page's camera recording asks for, 100000..8000000 "
+                    + "(env IMPROV_TAKE_VIDEO_BITRATE).")
+    int takeVideoBitrate;
+
     @Option(names = "--qc-interval-ms", defaultValue = "${env:IMPROV_QC_INTERVAL_MS:-1000}",
             description = "How often a room with a running scene evaluates its live quality flags, 100..60000 "
                     + "(env IMPROV_QC_INTERVAL_MS).")
@@ -512,7 +522,7 @@ public class ServerCommand {
                 new ServerConfig.TakeSettings(takeMaxChunkBytes, takeQuotaBytes, takesDiskQuotaBytes, takeOrderWindow,
                         takeUploadGraceMs, consentVersion, consentFile == null
                                 ? ServerConfig.TakeSettings.DEFAULT_CONSENT_TEXT
-                                : java.nio.file.Files.readString(consentFile)),
+                                : java.nio.file.Files.readString(consentFile), takeVideo, takeVideoBitrate),
                 new dev.improv.server.quality.QcThresholds(qcIntervalMs, qcMinTakeS, qcMostlySilentBelow,
                         qcTalksOverAbove, qcMinSpeechS, qcLongSilenceS, qcDominatesAbove, qcSlowTurnsMs, qcMinTurnGaps,
                         qcMutedLongS, qcMaxReconnects, qcHysteresis));

@@ -306,9 +306,12 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
      * @param uploadGraceMs   after its scene ended, how long a take waits for chunks still pending on the pages
      * @param consentVersion  the version of the default stage consent text
      * @param consentText     the default stage consent text
+     * @param video           the pages also record their camera (MediaRecorder, WebM) next to the microphone
+     * @param videoBitsPerSecond the bit rate a page asks its MediaRecorder for
      */
     public record TakeSettings(int maxChunkBytes, long maxTakeBytes, long maxServerBytes, int orderWindow,
-                               long uploadGraceMs, int consentVersion, String consentText) {
+                               long uploadGraceMs, int consentVersion, String consentText, boolean video,
+                               int videoBitsPerSecond) {
         public TakeSettings {
             require(maxChunkBytes >= 1024 && maxChunkBytes <= 65536, "take chunk bytes must be 1024..65536");
             require(maxTakeBytes >= maxChunkBytes, "take quota must be at least one chunk");
@@ -318,6 +321,8 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
             require(consentVersion >= 1, "consent version must be at least 1");
             require(consentText != null && !consentText.isBlank() && consentText.length() <= 20_000,
                     "consent text must be 1..20000 characters");
+            require(videoBitsPerSecond >= 100_000 && videoBitsPerSecond <= 8_000_000,
+                    "take video bit rate must be 100000..8000000 bits per second");
         }
 
         /** The built-in consent text, for servers whose operator gave none. */
@@ -325,8 +330,12 @@ public record ServerConfig(String host, int port, String publicUrl, Path dataDir
                 + "may be sold by the studio as training data for AI models. You can stop at any time by leaving "
                 + "the room; what was recorded until then is kept.";
 
+        /** About 1 Mbit/s: a 640×480 camera at 30 fps in VP8, 7.5 MB a minute. */
+        public static final int DEFAULT_VIDEO_BITS_PER_SECOND = 1_000_000;
+
         public static TakeSettings defaults() {
-            return new TakeSettings(65536, 2L << 30, 20L << 30, 64, 600_000, 1, DEFAULT_CONSENT_TEXT);
+            return new TakeSettings(65536, 2L << 30, 20L << 30, 64, 600_000, 1, DEFAULT_CONSENT_TEXT, false,
+                    DEFAULT_VIDEO_BITS_PER_SECOND);
         }
     }
 

@@ -105,10 +105,13 @@ public sealed interface RoomEvent extends ServerMessage {
      * was captured at server time {@code firstSampleServerUs}; {@code driftPpm} is the performer's audio clock
      * against the server's, {@code alignErrorUs} the estimated error of that placement. {@code complete} is false
      * when chunks are missing: {@code missing} names them (at most 100 indexes) and the track has silence there.
+     * {@code video} lists the camera's WebM files (one per recording run) where the server records it
+     * ({@code --take-video}); their placement is in the track's JSON.
      */
     record TakeTrack(long seq, long ts, String actor, String take, int scene, String participant, boolean complete,
                      int chunks, java.util.List<Integer> missing, long samples, Long firstSampleServerUs,
-                     Double driftPpm, Long alignErrorUs, String file) implements RoomEvent {
+                     Double driftPpm, Long alignErrorUs, String file, java.util.List<String> video)
+            implements RoomEvent {
     }
 
     /**

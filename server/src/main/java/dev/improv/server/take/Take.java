@@ -3,6 +3,7 @@ package dev.improv.server.take;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ScheduledFuture;
@@ -18,7 +19,7 @@ final class Take {
         CLOSED
     }
 
-    /** One performer's track of the take. */
+    /** One performer's track of the take: the microphone's PCM chunks and, where the camera is recorded, its WebM. */
     static final class Track {
         final String participant;
         final TreeMap<Integer, ChunkMeta> chunks = new TreeMap<>();
@@ -28,15 +29,37 @@ final class Take {
         /** Samples the page says it has recorded so far (its own count, sent with each upload). */
         long recordedSamples;
         long uploadedSamples;
+        /** The camera's chunks (empty unless the page records it); they count their own indexes. */
+        final TreeMap<Integer, VideoChunkMeta> video = new TreeMap<>();
+        long videoBytes;
+        int videoLastIndex = -1;
 
         Track(String participant) {
             this.participant = participant;
         }
 
-        /** The smallest index not stored yet. */
+        /** The smallest audio index not stored yet. */
         int firstMissing() {
+            return firstMissing(chunks);
+        }
+
+        /** The microphone's chunks are all here, up to the one marked last. */
+        boolean audioComplete() {
+            return complete(chunks, lastIndex);
+        }
+
+        /** No camera chunk arrived, or they are all here up to the one marked last. */
+        boolean videoComplete() {
+            return video.isEmpty() || complete(video, videoLastIndex);
+        }
+
+        boolean complete() {
+            return audioComplete() && videoComplete();
+        }
+
+        static int firstMissing(NavigableMap<Integer, ?> stored) {
             int i = 0;
-            for (int k : chunks.keySet()) {
+            for (int k : stored.keySet()) {
                 if (k != i) {
                     break;
                 }
@@ -45,8 +68,8 @@ final class Take {
             return i;
         }
 
-        boolean complete() {
-            return lastIndex >= 0 && chunks.size() == lastIndex + 1 && chunks.lastKey() == lastIndex;
+        private static boolean complete(NavigableMap<Integer, ?> stored, int last) {
+            return last >= 0 && stored.size() == last + 1 && stored.lastKey() == last;
         }
     }
 

@@ -12,10 +12,16 @@ public final class TakeAnswers {
                               double uploadedSeconds) {
     }
 
-    /** One performer of the room as the console shows them. */
+    /**
+     * One performer of the room as the console shows them.
+     *
+     * @param complete     every chunk of the microphone (and of the camera, where it is recorded) arrived
+     * @param videoSeconds seconds of camera recording stored (null: no camera chunk)
+     * @param videoChunks  camera chunks stored (null: none)
+     */
     public record Performer(String participant, String name, String consent, double recordedSeconds,
                             double uploadedSeconds, double pendingSeconds, int chunks, List<Integer> missing,
-                            boolean complete) {
+                            boolean complete, Double videoSeconds, Integer videoChunks) {
     }
 
     /**
@@ -27,7 +33,13 @@ public final class TakeAnswers {
                          Boolean complete, List<Performer> performers) {
     }
 
-    /** The stage consent text and this performer's answer so far (agreed, declined, or null: not asked yet). */
-    public record Consent(int version, String text, String answer) {
+    /**
+     * The stage consent text and this performer's answer so far (agreed, declined, or null: not asked yet).
+     *
+     * @param camera             the camera is recorded too (the server runs with {@code --take-video}), not only
+     *                           the microphone
+     * @param videoBitsPerSecond the bit rate the page records the camera at (null without the camera)
+     */
+    public record Consent(int version, String text, String answer, boolean camera, Integer videoBitsPerSecond) {
     }
 }

@@ -19,8 +19,9 @@ import java.util.stream.Stream;
 
 /**
  * The files of local takes under {@code <data>/takes/<room>/<scene>/}: each chunk as {@code <pid>/chunks/<i>.pcm}
- * plus {@code <i>.json} (its description, written last: a chunk without it was never confirmed), and after
- * assembly {@code <pid>.wav} and {@code <pid>.json}. Every write is to a temporary file, forced to disk, renamed
+ * (the camera's: {@code <pid>/video/<i>.webm}) plus {@code <i>.json} (its description, written last: a chunk
+ * without it was never confirmed), and after assembly {@code <pid>.wav}, {@code <pid>.json} and the camera's
+ * {@code <pid>.webm} (one per recording run: {@code <pid>.<segment>.webm} after the first). Every write is to a temporary file, forced to disk, renamed
  * into place and the directory forced, so a confirmed chunk survives a crash and a half-written one is never
  * taken for a chunk. Called from the takes thread only.
  */
@@ -45,11 +46,24 @@ public final class TakeStore {
         return takeDir(roomId, scene).resolve(pid).resolve("chunks");
     }
 
+    private Path videoDir(String roomId, int scene, String pid) {
+        return takeDir(roomId, scene).resolve(pid).resolve("video");
+    }
+
     /** Writes one chunk durably: PCM first, then its description; both forced, renamed, the folder forced. */
     void writeChunk(String roomId, int scene, String pid, ChunkMeta meta, byte[] pcm) throws IOException {
-        Path dir = Files.createDirectories(chunkDir(roomId, scene, pid));
-        writeDurably(dir.resolve(meta.index() + ".pcm"), pcm);
-        writeDurably(dir.resolve(meta.index() + ".json"), ProtocolCodec.mapper().writeValueAsBytes(meta));
+        writeChunk(chunkDir(roomId, scene, pid), meta.index() + ".pcm", meta.index(), meta, pcm);
+    }
+
+    /** The same for a camera chunk. */
+    void writeVideoChunk(String roomId, int scene, String pid, VideoChunkMeta meta, byte[] webm) throws IOException {
+        writeChunk(videoDir(roomId, scene, pid), meta.index() + ".webm", meta.index(), meta, webm);
+    }
+
+    private static void writeChunk(Path folder, String name, int index, Object meta, byte[] bytes) throws IOException {
+        Path dir = Files.createDirectories(folder);
+        writeDurably(dir.resolve(name), bytes);
+        writeDurably(dir.resolve(index + ".json"), ProtocolCodec.mapper().writeValueAsBytes(meta));
         forceDir(dir);
     }
 
@@ -57,23 +71,40 @@ public final class TakeStore {
         return Files.readAllBytes(chunkDir(roomId, scene, pid).resolve(index + ".pcm"));
     }
 
+    Path videoChunk(String roomId, int scene, String pid, int index) {
+        return videoDir(roomId, scene, pid).resolve(index + ".webm");
+    }
+
     /** The confirmed chunks of one track on disk (start-up: takes left open by a stop or crash). */
     List<ChunkMeta> chunksOnDisk(Path chunkDir) throws IOException {
-        List<ChunkMeta> out = new ArrayList<>();
-        try (Stream<Path> files = Files.list(chunkDir)) {
+        return onDisk(chunkDir, ".pcm", ChunkMeta.class);
+    }
+
+    /** The confirmed camera chunks of one track on disk ({@code <pid>/video}). */
+    List<VideoChunkMeta> videoChunksOnDisk(Path videoDir) throws IOException {
+        return onDisk(videoDir, ".webm", VideoChunkMeta.class);
+    }
+
+    private static <M> List<M> onDisk(Path dir, String dataSuffix, Class<M> type) throws IOException {
+        List<M> out = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
             for (Path f : (Iterable<Path>) files::iterator) {
                 String name = f.getFileName().toString();
-                if (name.endsWith(".json") && Files.isRegularFile(f.resolveSibling(name.replace(".json", ".pcm")))) {
-                    out.add(ProtocolCodec.mapper().readValue(f.toFile(), ChunkMeta.class));
+                if (name.endsWith(".json") && Files.isRegularFile(f.resolveSibling(name.replace(".json", dataSuffix)))) {
+                    out.add(ProtocolCodec.mapper().readValue(f.toFile(), type));
                 }
             }
         }
         return out;
     }
 
-    /** Removes one track's chunk files once its assembled WAV is durable. */
+    /** Removes one track's chunk files (microphone and camera) once what was assembled of them is durable. */
     void deleteChunks(String roomId, int scene, String pid) throws IOException {
-        Path dir = chunkDir(roomId, scene, pid);
+        deleteFolder(chunkDir(roomId, scene, pid));
+        deleteFolder(videoDir(roomId, scene, pid));
+    }
+
+    private static void deleteFolder(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             return;
         }

@@ -183,6 +183,21 @@ public final class Takes implements AutoCloseable {
     public CompletableFuture<TakeAnswers.ChunkStored> upload(String roomId, String pid, Role role, String takeId,
                                                              String participant, ChunkMeta meta, byte[] pcm,
                                                              long recordedSamples) {
+        return queuedUpload(() -> store(roomId, pid, role, takeId, participant, meta, pcm, recordedSamples));
+    }
+
+    /**
+     * Stores one chunk of a performer's camera recording durably (the server records video only with
+     * {@code --take-video}), or refuses it with a {@link TakeRefusal}; as {@link #upload}.
+     */
+    public CompletableFuture<TakeAnswers.ChunkStored> uploadVideo(String roomId, String pid, Role role, String takeId,
+                                                                  String participant, VideoChunkMeta meta,
+                                                                  byte[] webm) {
+        return queuedUpload(() -> storeVideo(roomId, pid, role, takeId, participant, meta, webm));
+    }
+
+    /** Runs one upload's work on the takes thread, at most {@link #MAX_QUEUED_UPLOADS} waiting. */
+    private CompletableFuture<TakeAnswers.ChunkStored> queuedUpload(Supplier<TakeAnswers.ChunkStored> work) {
         CompletableFuture<TakeAnswers.ChunkStored> answer = new CompletableFuture<>();
         if (queuedUploads.incrementAndGet() > MAX_QUEUED_UPLOADS) {
             queuedUploads.decrementAndGet();
@@ -194,7 +209,7 @@ public final class Takes implements AutoCloseable {
         boolean queued = run(() -> {
             queuedUploads.decrementAndGet();
             try {
-                answer.complete(store(roomId, pid, role, takeId, participant, meta, pcm, recordedSamples));
+                answer.complete(work.get());
             } catch (TakeRefusal r) {
                 metrics.refused(r.code());
                 answer.completeExceptionally(r);
@@ -211,6 +226,80 @@ public final class Takes implements AutoCloseable {
 
     private TakeAnswers.ChunkStored store(String roomId, String pid, Role role, String takeId, String participant,
                                           ChunkMeta meta, byte[] pcm, long recordedSamples) {
+        Take take = admitted(roomId, pid, role, takeId, participant);
+        if (pcm.length == 0 || pcm.length % BYTES_PER_SAMPLE != 0) {
+            throw TakeRefusal.invalid("body", "the body must be 16-bit PCM: a non-zero, even number of bytes");
+        }
+        checkBody(pcm, meta.sha256());
+        Take.Track track = take.tracks.get(pid);
+        ChunkMeta known = track == null ? null : track.chunks.get(meta.index());
+        if (known != null) {
+            if (known.sha256().equals(meta.sha256())) {
+                track.recordedSamples = Math.max(track.recordedSamples, recordedSamples);
+                metrics.duplicate();
+                return answer(take, track, meta.index(), true);
+            }
+            throw conflict(meta.index(), known.sha256());
+        }
+        checkOrder(meta.index(), meta.last(), track == null ? null : track.chunks,
+                track == null ? -1 : track.lastIndex);
+        checkNeighbours(track, meta);
+        checkQuota(take, pcm.length);
+        write(take, meta.index(), () -> store.writeChunk(take.roomId, take.scene, pid, meta, pcm), pcm.length);
+        track = take.track(pid);
+        track.chunks.put(meta.index(), meta);
+        track.bytes += pcm.length;
+        track.uploadedSamples += meta.samples();
+        track.recordedSamples = Math.max(track.recordedSamples, recordedSamples);
+        if (meta.last()) {
+            track.lastIndex = meta.index();
+        }
+        take.expected.add(pid);
+        TakeAnswers.ChunkStored stored = answer(take, track, meta.index(), false);
+        assembleIfComplete(take);
+        return stored;
+    }
+
+    private TakeAnswers.ChunkStored storeVideo(String roomId, String pid, Role role, String takeId,
+                                               String participant, VideoChunkMeta meta, byte[] webm) {
+        if (!settings.video()) {
+            throw new TakeRefusal(403, "NOT_AUTHORIZED", "video", "this server does not record cameras "
+                    + "(--take-video is off): nothing is stored");
+        }
+        Take take = admitted(roomId, pid, role, takeId, participant);
+        if (webm.length == 0) {
+            throw TakeRefusal.invalid("body", "the body must be the next bytes of the WebM stream: it is empty");
+        }
+        checkBody(webm, meta.sha256());
+        Take.Track track = take.tracks.get(pid);
+        VideoChunkMeta known = track == null ? null : track.video.get(meta.index());
+        if (known != null) {
+            if (known.sha256().equals(meta.sha256())) {
+                metrics.duplicate();
+                return videoAnswer(take, track, meta.index(), true);
+            }
+            throw conflict(meta.index(), known.sha256());
+        }
+        checkOrder(meta.index(), meta.last(), track == null ? null : track.video,
+                track == null ? -1 : track.videoLastIndex);
+        checkVideoNeighbours(track, meta);
+        checkQuota(take, webm.length);
+        write(take, meta.index(), () -> store.writeVideoChunk(take.roomId, take.scene, pid, meta, webm),
+                webm.length);
+        track = take.track(pid);
+        track.video.put(meta.index(), meta);
+        track.videoBytes += webm.length;
+        if (meta.last()) {
+            track.videoLastIndex = meta.index();
+        }
+        take.expected.add(pid);
+        TakeAnswers.ChunkStored stored = videoAnswer(take, track, meta.index(), false);
+        assembleIfComplete(take);
+        return stored;
+    }
+
+    /** The take, when this performer may upload to their own track of it now; else the refusal. */
+    private Take admitted(String roomId, String pid, Role role, String takeId, String participant) {
         Take take = takes.get(takeId);
         if (take == null) {
             throw new TakeRefusal(404, TakeRefusal.TAKE_NOT_FOUND, "take", "no take '" + clip(takeId)
@@ -234,74 +323,97 @@ public final class Takes implements AutoCloseable {
             throw new TakeRefusal(403, "CONSENT_REQUIRED", "participant",
                     "no recording consent of this performer in the room's log: nothing is recorded");
         }
-        if (pcm.length == 0 || pcm.length % BYTES_PER_SAMPLE != 0) {
-            throw TakeRefusal.invalid("body", "the body must be 16-bit PCM: a non-zero, even number of bytes");
-        }
-        if (pcm.length > settings.maxChunkBytes()) {
+        return take;
+    }
+
+    private void checkBody(byte[] body, String sha256) {
+        if (body.length > settings.maxChunkBytes()) {
             throw new TakeRefusal(413, "MESSAGE_TOO_LARGE", "body", "a chunk is at most " + settings.maxChunkBytes()
                     + " bytes (--take-max-chunk-bytes)");
         }
-        String actual = sha256(pcm);
-        if (!actual.equals(meta.sha256())) {
+        String actual = sha256(body);
+        if (!actual.equals(sha256)) {
             throw TakeRefusal.invalid("sha256", "'sha256' does not match the body (the body hashes to " + actual + ")");
         }
-        Take.Track track = take.tracks.get(pid);
-        ChunkMeta known = track == null ? null : track.chunks.get(meta.index());
-        if (known != null) {
-            if (known.sha256().equals(meta.sha256())) {
-                track.recordedSamples = Math.max(track.recordedSamples, recordedSamples);
-                metrics.duplicate();
-                return answer(take, track, meta.index(), true);
-            }
-            throw new TakeRefusal(409, TakeRefusal.CHUNK_CONFLICT, "index", "chunk " + meta.index()
-                    + " is already stored with other content (sha256 " + known.sha256() + ")");
-        }
-        int firstMissing = track == null ? 0 : track.firstMissing();
-        if (meta.index() >= firstMissing + settings.orderWindow()) {
-            throw TakeRefusal.invalid("index", "chunk " + meta.index() + " is out of order: chunk " + firstMissing
+    }
+
+    private static TakeRefusal conflict(int index, String storedSha256) {
+        return new TakeRefusal(409, TakeRefusal.CHUNK_CONFLICT, "index", "chunk " + index
+                + " is already stored with other content (sha256 " + storedSha256 + ")");
+    }
+
+    /** A new index: within the order window, not after the chunk marked last, and only last when nothing follows. */
+    private void checkOrder(int index, boolean last, java.util.NavigableMap<Integer, ?> stored, int lastIndex) {
+        int firstMissing = stored == null ? 0 : Take.Track.firstMissing(stored);
+        if (index >= firstMissing + settings.orderWindow()) {
+            throw TakeRefusal.invalid("index", "chunk " + index + " is out of order: chunk " + firstMissing
                     + " is still missing and at most " + settings.orderWindow()
                     + " chunks may be ahead of it (--take-order-window); send the earlier ones first");
         }
-        if (track != null && track.lastIndex >= 0 && meta.index() > track.lastIndex) {
-            throw TakeRefusal.invalid("index", "chunk " + track.lastIndex + " was marked as the last of this track");
+        if (lastIndex >= 0 && index > lastIndex) {
+            throw TakeRefusal.invalid("index", "chunk " + lastIndex + " was marked as the last of this track");
         }
-        if (meta.last() && track != null && !track.chunks.isEmpty() && track.chunks.lastKey() > meta.index()) {
-            throw TakeRefusal.invalid("last", "chunks after " + meta.index() + " are stored: it cannot be the last");
+        if (last && stored != null && !stored.isEmpty() && stored.lastKey() > index) {
+            throw TakeRefusal.invalid("last", "chunks after " + index + " are stored: it cannot be the last");
         }
-        checkNeighbours(track, meta);
-        if (take.bytes + pcm.length > settings.maxTakeBytes()) {
-            throw new TakeRefusal(507, TakeRefusal.QUOTA_EXCEEDED, "body", "take '" + takeId + "' holds "
+    }
+
+    private void checkQuota(Take take, int length) {
+        if (take.bytes + length > settings.maxTakeBytes()) {
+            throw new TakeRefusal(507, TakeRefusal.QUOTA_EXCEEDED, "body", "take '" + take.id + "' holds "
                     + take.bytes + " bytes; its quota is " + settings.maxTakeBytes() + " (--take-quota-bytes)");
         }
-        if (storedBytes + pcm.length > settings.maxServerBytes()) {
+        if (storedBytes + length > settings.maxServerBytes()) {
             throw new TakeRefusal(507, TakeRefusal.QUOTA_EXCEEDED, "body", "the server's takes hold " + storedBytes
                     + " bytes; the quota is " + settings.maxServerBytes() + " (--takes-disk-quota-bytes)");
         }
+    }
+
+    @FunctionalInterface
+    private interface ChunkWrite {
+        void run() throws IOException;
+    }
+
+    /** Writes a chunk durably and counts its bytes against the quotas; a failed write is answered 503. */
+    private void write(Take take, int index, ChunkWrite write, int length) {
         long start = System.nanoTime();
         try {
-            store.writeChunk(take.roomId, take.scene, pid, meta, pcm);
+            write.run();
         } catch (IOException e) {
-            LOG.error("room {}: chunk {} of {} in take {} could not be written", roomId, meta.index(), pid, takeId, e);
+            LOG.error("room {}: chunk {} of take {} could not be written", take.roomId, index, take.id, e);
             metrics.refused(TakeRefusal.STORAGE_FAILED);
             throw new TakeRefusal(503, TakeRefusal.STORAGE_FAILED, null,
                     "the chunk could not be written to disk; send it again later");
         }
-        metrics.chunkStored(pcm.length, System.nanoTime() - start);
-        track = take.track(pid);
-        track.chunks.put(meta.index(), meta);
-        track.bytes += pcm.length;
-        track.uploadedSamples += meta.samples();
-        track.recordedSamples = Math.max(track.recordedSamples, recordedSamples);
-        if (meta.last()) {
-            track.lastIndex = meta.index();
-        }
-        take.bytes += pcm.length;
-        storedBytes += pcm.length;
+        metrics.chunkStored(length, System.nanoTime() - start);
+        take.bytes += length;
+        storedBytes += length;
         storedBytesNow = storedBytes;
-        take.expected.add(pid);
-        TakeAnswers.ChunkStored stored = answer(take, track, meta.index(), false);
-        assembleIfComplete(take);
-        return stored;
+    }
+
+    /** A camera chunk's bytes follow the one before it in the same segment's stream. */
+    private static void checkVideoNeighbours(Take.Track track, VideoChunkMeta meta) {
+        if (track == null) {
+            return;
+        }
+        VideoChunkMeta before = track.video.get(meta.index() - 1);
+        if (before != null && before.segment() > meta.segment()) {
+            throw TakeRefusal.invalid("segment", "segment " + meta.segment() + " is older than chunk "
+                    + before.index() + "'s segment " + before.segment());
+        }
+        if (before != null && before.segment() == meta.segment() && before.offset() + before.bytes() != meta.offset()) {
+            throw TakeRefusal.invalid("offset", "chunk " + meta.index() + " must start at byte "
+                    + (before.offset() + before.bytes()) + " of its segment, where chunk " + before.index() + " ended");
+        }
+        VideoChunkMeta after = track.video.get(meta.index() + 1);
+        if (after != null && after.segment() == meta.segment() && meta.offset() + meta.bytes() != after.offset()) {
+            throw TakeRefusal.invalid("offset", "chunk " + meta.index() + " must end at byte " + after.offset()
+                    + ", where chunk " + after.index() + " starts");
+        }
+        if (before != null && before.segment() == meta.segment() && before.startUs() != meta.startUs()) {
+            throw TakeRefusal.invalid("startUs", "chunk " + meta.index() + " names another start of segment "
+                    + meta.segment() + " than chunk " + before.index() + " (" + before.startUs() + ")");
+        }
     }
 
     /** Samples are contiguous inside a segment: a chunk must start where the one before it ended. */
@@ -333,6 +445,21 @@ public final class Takes implements AutoCloseable {
                 seconds(track.uploadedSamples));
     }
 
+    /** The answer to a camera chunk: its counts are the camera's. */
+    private static TakeAnswers.ChunkStored videoAnswer(Take take, Take.Track track, int index, boolean duplicate) {
+        return new TakeAnswers.ChunkStored(take.id, track.participant, index, duplicate, track.video.size(),
+                videoSeconds(track));
+    }
+
+    /** Seconds of camera recording stored: per segment, as far as its chunks reach (the page's own stamps). */
+    private static double videoSeconds(Take.Track track) {
+        Map<Integer, Long> reach = new HashMap<>();
+        for (VideoChunkMeta c : track.video.values()) {
+            reach.merge(c.segment(), c.untilMs(), Math::max);
+        }
+        return Math.round(reach.values().stream().mapToLong(Long::longValue).sum() / 10.0) / 100.0;
+    }
+
     // ------------------------------------------------------------------ status and consent
 
     /** The room's latest take with every performer's numbers (the console), answered on the takes thread. */
@@ -362,7 +489,9 @@ public final class Takes implements AutoCloseable {
                 long uploaded = t == null ? 0 : t.uploadedSamples;
                 performers.add(new TakeAnswers.Performer(p.getKey(), p.getValue(), consentAnswer(roomId, p.getKey()),
                         seconds(recorded), seconds(uploaded), seconds(recorded - uploaded),
-                        t == null ? 0 : t.chunks.size(), t == null ? List.of() : missing(t), t != null && t.complete()));
+                        t == null ? 0 : t.chunks.size(), t == null ? List.of() : missing(t), t != null && t.complete(),
+                        t == null || t.video.isEmpty() ? null : videoSeconds(t),
+                        t == null || t.video.isEmpty() ? null : t.video.size()));
             }
             return new TakeAnswers.Status(roomId, terms.version(), take == null ? null : take.id,
                     take == null ? null : take.scene, take == null ? null : take.state.name().toLowerCase(),
@@ -399,7 +528,7 @@ public final class Takes implements AutoCloseable {
     public CompletableFuture<TakeAnswers.Consent> consent(String roomId, String pid) {
         return call(() -> {
             ConsentTerms t = terms(roomId);
-            return new TakeAnswers.Consent(t.version(), t.text(), consentAnswer(roomId, pid));
+            return consentAnswer(t, consentAnswer(roomId, pid));
         });
     }
 
@@ -435,7 +564,7 @@ public final class Takes implements AutoCloseable {
                         return;
                     }
                 }
-                answer.complete(new TakeAnswers.Consent(t.version(), t.text(), consentAnswer(roomId, pid)));
+                answer.complete(consentAnswer(t, consentAnswer(roomId, pid)));
                 return;
             }
             Map<String, Integer> no = declined.get(roomId);
@@ -443,7 +572,7 @@ public final class Takes implements AutoCloseable {
                 no.remove(pid);
             }
             if (room.hasConsent(pid)) {
-                answer.complete(new TakeAnswers.Consent(t.version(), t.text(), "agreed"));
+                answer.complete(consentAnswer(t, "agreed"));
                 return;
             }
             long at = System.currentTimeMillis() * 1000;
@@ -456,11 +585,17 @@ public final class Takes implements AutoCloseable {
                     if (take != null && take.state == Take.State.RECORDING) {
                         take.expected.add(pid);
                     }
-                    answer.complete(new TakeAnswers.Consent(t.version(), t.text(), "agreed"));
+                    answer.complete(consentAnswer(t, "agreed"));
                 });
             });
         });
         return answer;
+    }
+
+    /** The stage's text, what is recorded of a performer who agrees, and their answer. */
+    private TakeAnswers.Consent consentAnswer(ConsentTerms terms, String answer) {
+        return new TakeAnswers.Consent(terms.version(), terms.text(), answer, settings.video(),
+                settings.video() ? settings.videoBitsPerSecond() : null);
     }
 
     private String consentAnswer(String roomId, String pid) {
@@ -527,7 +662,7 @@ public final class Takes implements AutoCloseable {
                 for (RoomEvent.TakeTrack t : tracks) {
                     room.publishServerEvent((seq, ts) -> new RoomEvent.TakeTrack(seq, ts, RoomEvent.SERVER, t.take(),
                             t.scene(), t.participant(), t.complete(), t.chunks(), t.missing(), t.samples(),
-                            t.firstSampleServerUs(), t.driftPpm(), t.alignErrorUs(), t.file()));
+                            t.firstSampleServerUs(), t.driftPpm(), t.alignErrorUs(), t.file(), t.video()));
                 }
                 room.publishServerEvent((seq, ts) -> new RoomEvent.TakeEnded(seq, ts, RoomEvent.SERVER, take.id,
                         take.scene, complete, trackIds, incomplete, notRecorded));
@@ -596,6 +731,10 @@ public final class Takes implements AutoCloseable {
         }
         json.put("stamps", chunks.stream().map(c -> List.of(c.index(), c.segment(), c.sample(), c.clientUs(),
                 c.offsetUs(), c.rttUs())).toList());
+        List<String> videoFiles = new ArrayList<>();
+        if (!t.video.isEmpty()) {
+            json.put("video", assembleVideo(take, t, dir, p, videoFiles));
+        }
         Path trackJson = dir.resolve(t.participant + ".json");
         TakeStore.writeDurably(trackJson, ProtocolCodec.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
         TakeStore.forceDir(dir);
@@ -606,11 +745,84 @@ public final class Takes implements AutoCloseable {
         store.deleteChunks(take.roomId, take.scene, t.participant);
         storedBytes += Files.size(wav) - chunkBytes;
         storedBytesNow = storedBytes;
-        String file = "takes/" + take.roomId + "/" + take.scene + "/" + t.participant + ".wav";
+        storedBytes -= t.videoBytes; // the camera's chunks became its files (counted as they were written)
+        storedBytesNow = storedBytes;
+        String folder = "takes/" + take.roomId + "/" + take.scene + "/";
         return new RoomEvent.TakeTrack(0, 0, RoomEvent.SERVER, take.id, take.scene, t.participant, t.complete(),
                 t.chunks.size(), missing.isEmpty() ? null : missing, written,
                 p == null ? null : p.firstSampleServerUs(), p == null ? null : p.driftPpm(),
-                p == null ? null : p.alignErrorUs(), file);
+                p == null ? null : p.alignErrorUs(), folder + t.participant + ".wav",
+                videoFiles.isEmpty() ? null : videoFiles.stream().map(f -> folder + f).toList());
+    }
+
+    /**
+     * Writes the camera's chunks as WebM files, one per MediaRecorder run (segment): its chunks' bytes in index
+     * order are that run's stream, so they are copied as they are (the bytes stored are the bytes the page made).
+     * Each file is placed on the server timeline by its run's start stamp and the page's clock offset: the audio's
+     * (the same page clock, its best round trip) where the microphone was recorded, else the camera chunks' best.
+     * A missing chunk is left out (listed): the file's bytes after it may not play until the next keyframe.
+     *
+     * @param files the names written (in {@code dir})
+     * @return the track JSON's {@code video}
+     */
+    private Map<String, Object> assembleVideo(Take take, Take.Track t, Path dir, TrackAlignment.Placement audio,
+                                              List<String> files) throws IOException {
+        VideoChunkMeta best = t.video.values().stream().min(java.util.Comparator.comparingLong(VideoChunkMeta::rttUs))
+                .orElseThrow();
+        long offsetUs = audio != null ? audio.offsetUs() : best.offsetUs();
+        long rttUs = audio != null ? audio.rttUs() : best.rttUs();
+        Map<Integer, List<VideoChunkMeta>> bySegment = new java.util.TreeMap<>();
+        for (VideoChunkMeta c : t.video.values()) {
+            bySegment.computeIfAbsent(c.segment(), k -> new ArrayList<>()).add(c);
+        }
+        List<Map<String, Object>> segments = new ArrayList<>();
+        for (Map.Entry<Integer, List<VideoChunkMeta>> e : bySegment.entrySet()) {
+            String name = files.isEmpty() ? t.participant + ".webm" : t.participant + "." + e.getKey() + ".webm";
+            Path target = dir.resolve(name);
+            Path tmp = dir.resolve(name + ".tmp");
+            long bytes = 0;
+            try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(tmp,
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                for (VideoChunkMeta c : e.getValue()) {
+                    try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(
+                            store.videoChunk(take.roomId, take.scene, t.participant, c.index()))) {
+                        long size = in.size();
+                        for (long at = 0; at < size; ) {
+                            at += in.transferTo(at, size - at, out);
+                        }
+                        bytes += size;
+                    }
+                }
+                out.force(true);
+            }
+            Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            files.add(name);
+            VideoChunkMeta first = e.getValue().get(0);
+            long firstFrameServerUs = first.startUs() + offsetUs;
+            Map<String, Object> segment = new LinkedHashMap<>();
+            segment.put("file", name);
+            segment.put("segment", e.getKey());
+            segment.put("firstFrameServerUs", firstFrameServerUs);
+            segment.put("offsetFromSceneStartUs", firstFrameServerUs - take.startedUs);
+            segment.put("recordedMs", e.getValue().stream().mapToLong(VideoChunkMeta::untilMs).max().orElse(0));
+            segment.put("chunks", e.getValue().size());
+            segment.put("bytes", bytes);
+            segments.add(segment);
+        }
+        TakeStore.forceDir(dir);
+        storedBytes += files.stream().mapToLong(f -> dir.resolve(f).toFile().length()).sum();
+        List<Integer> missing = missing(t.video, t.videoLastIndex);
+        Map<String, Object> video = new LinkedHashMap<>();
+        video.put("mimeType", best.mimeType());
+        video.put("complete", t.videoComplete());
+        video.put("chunks", t.video.size());
+        video.put("missing", missing);
+        video.put("clockOffsetUs", offsetUs);
+        video.put("clockRttUs", rttUs);
+        video.put("files", segments);
+        return video;
     }
 
     /**
@@ -674,10 +886,14 @@ public final class Takes implements AutoCloseable {
 
     /** Indexes below the last known one that never arrived (at most 100 listed). */
     private static List<Integer> missing(Take.Track t) {
+        return missing(t.chunks, t.lastIndex);
+    }
+
+    private static List<Integer> missing(java.util.NavigableMap<Integer, ?> stored, int lastIndex) {
         List<Integer> out = new ArrayList<>();
-        int end = t.lastIndex >= 0 ? t.lastIndex : t.chunks.isEmpty() ? -1 : t.chunks.lastKey();
+        int end = lastIndex >= 0 ? lastIndex : stored.isEmpty() ? -1 : stored.lastKey();
         for (int i = 0; i <= end && out.size() < MAX_LISTED_MISSING; i++) {
-            if (!t.chunks.containsKey(i)) {
+            if (!stored.containsKey(i)) {
                 out.add(i);
             }
         }
@@ -723,11 +939,11 @@ public final class Takes implements AutoCloseable {
         try (Stream<Path> pids = Files.list(sceneDir)) {
             for (Path pidDir : (Iterable<Path>) pids::iterator) {
                 Path chunks = pidDir.resolve("chunks");
-                if (!Files.isDirectory(chunks)) {
+                if (!Files.isDirectory(chunks) && !Files.isDirectory(pidDir.resolve("video"))) {
                     continue;
                 }
                 Take.Track t = take.track(pidDir.getFileName().toString());
-                for (ChunkMeta c : store.chunksOnDisk(chunks)) {
+                for (ChunkMeta c : Files.isDirectory(chunks) ? store.chunksOnDisk(chunks) : List.<ChunkMeta>of()) {
                     t.chunks.put(c.index(), c);
                     t.bytes += Files.size(chunks.resolve(c.index() + ".pcm"));
                     t.uploadedSamples += c.samples();
@@ -735,7 +951,17 @@ public final class Takes implements AutoCloseable {
                         t.lastIndex = c.index();
                     }
                 }
-                take.bytes += t.bytes;
+                Path video = pidDir.resolve("video");
+                if (Files.isDirectory(video)) {
+                    for (VideoChunkMeta c : store.videoChunksOnDisk(video)) {
+                        t.video.put(c.index(), c);
+                        t.videoBytes += c.bytes();
+                        if (c.last()) {
+                            t.videoLastIndex = c.index();
+                        }
+                    }
+                }
+                take.bytes += t.bytes + t.videoBytes;
                 take.expected.add(t.participant);
             }
         }

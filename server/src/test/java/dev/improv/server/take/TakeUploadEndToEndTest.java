@@ -145,6 +145,9 @@ class TakeUploadEndToEndTest {
             assertEquals(415, server.requestBytes("PUT", "/api/takes/" + take + "/tracks/" + anaId + "/chunks/1?token="
                     + ana + "&sha256=" + Takes.sha256(body) + "&sample=2048&clientUs=1795320805100000", body,
                     "application/json").statusCode());
+            refused(server.requestBytes("PUT", "/api/takes/" + take + "/tracks/" + anaId + "/video/0?token=" + ana
+                    + "&sha256=" + Takes.sha256(body) + "&offset=0&startUs=1795320805100000", body, "video/webm"),
+                    403, "NOT_AUTHORIZED", "video");
             assertEquals(2, chunkFiles(anaChunks), "nothing of the refused uploads was stored");
 
             assertEquals(201, put(take, anaId, 1, pcm(4096, 1), ana, "&sample=2048").statusCode());

@@ -13,6 +13,7 @@ import dev.improv.server.take.ChunkMeta;
 import dev.improv.server.take.TakeAnswers;
 import dev.improv.server.take.TakeRefusal;
 import dev.improv.server.take.Takes;
+import dev.improv.server.take.VideoChunkMeta;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.List;
@@ -29,6 +30,9 @@ import java.util.regex.Pattern;
 public final class TakeRoutes {
     /** The content type of a chunk's body: 16-bit little-endian PCM, 48 kHz, mono. */
     public static final String PCM = "application/octet-stream";
+    /** The content type of a camera chunk's body: bytes of a WebM stream. */
+    public static final String WEBM = "video/webm";
+    private static final Pattern MIME_TYPE = Pattern.compile("video/[a-z0-9.+-]{1,32}(;[ ]?codecs=[a-z0-9.,\\-]{1,64})?");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final long MAX_SAFE = (1L << 53) - 1;
 
@@ -85,6 +89,43 @@ public final class TakeRoutes {
                                 + "content (`CHUNK_CONFLICT`)")
                         .fails(503, "busy or the disk failed (`BUSY`, `STORAGE_FAILED`): send it again later")
                         .fails(507, "past the take's or the server's disk quota (`QUOTA_EXCEEDED`)")),
+                new Route(HttpMethod.PUT, "/api/takes/{take}/tracks/{participant}/video/{index}",
+                        Route.Access.PUBLIC, this::uploadVideo).documented(ApiDoc.of("Upload one chunk of a "
+                                + "performer's camera recording (servers with `--take-video`)")
+                        .describe("The body is the next bytes of the WebM stream that the page's MediaRecorder "
+                                + "makes (at most `--take-max-chunk-bytes`; a longer blob goes up as several chunks). "
+                                + "The chunks of one recording run (`segment`), in index order, are that stream; the "
+                                + "server writes them as one WebM file per run when the take ends, placed on the "
+                                + "server timeline by the run's `startUs` and the page's clock offset. Idempotent as "
+                                + "the microphone's chunks; answered only once the chunk is on disk (fsync). See "
+                                + "docs/recording.md.")
+                        .rawBody(WEBM)
+                        .query("token", true, "the performer's join token")
+                        .query("sha256", true, "SHA-256 of the body, lowercase hex")
+                        .query("offset", true, "the chunk's first byte within its segment's stream")
+                        .query("startUs", true, "the page's clock (µs since the epoch) when the segment's recording "
+                                + "started (the same for every chunk of a segment)")
+                        .query("untilMs", false, "how much of the segment (ms since its start) the page had "
+                                + "recorded when it cut this chunk")
+                        .query("segment", false, "the recording run (a new one after a reload); default 0")
+                        .query("offsetUs", false, "the page's clock offset estimate, server minus page (µs)")
+                        .query("rttUs", false, "the round trip of that estimate (µs)")
+                        .query("last", false, "`true` on the take's last camera chunk of this track")
+                        .query("mimeType", false, "what the MediaRecorder made, e.g. `video/webm;codecs=vp8`")
+                        .answers(201, "stored durably", TakeAnswers.ChunkStored.class)
+                        .answers(200, "already stored (a retry): nothing changed", TakeAnswers.ChunkStored.class)
+                        .fails(400, "a parameter or the body is wrong (`INVALID_FIELD`/`MISSING_FIELD` naming it): "
+                                + "hash mismatch, index out of order, bytes not contiguous, empty body")
+                        .fails(401, "the token is missing, forged or expired")
+                        .fails(403, "the server records no camera (`NOT_AUTHORIZED`, field `video`), another "
+                                + "performer's track, not a performer, another room's token, or no recording "
+                                + "consent (`CONSENT_REQUIRED`)")
+                        .fails(404, "no such take (`TAKE_NOT_FOUND`)")
+                        .fails(409, "the take is closed (`TAKE_CLOSED`), or this index is stored with other "
+                                + "content (`CHUNK_CONFLICT`)")
+                        .fails(413, "the body is over `--take-max-chunk-bytes` (`MESSAGE_TOO_LARGE`)")
+                        .fails(503, "busy or the disk failed (`BUSY`, `STORAGE_FAILED`): send it again later")
+                        .fails(507, "past the take's or the server's disk quota (`QUOTA_EXCEEDED`)")),
                 Route.get("/api/takes/status", Route.Access.PUBLIC, this::status)
                         .documented(ApiDoc.of("The room's latest take: per performer consent and seconds recorded, "
                                 + "uploaded and pending")
@@ -115,13 +156,7 @@ public final class TakeRoutes {
     private void upload(HttpExchange ex) {
         JoinClaims who = roomToken(ex);
         int index = (int) number(ex, "index", ex.param("index"), 0, 10_000_000, true);
-        String sha = ex.query("sha256");
-        if (sha == null) {
-            throw missing("sha256");
-        }
-        if (!SHA256.matcher(sha).matches()) {
-            throw ApiError.invalid("sha256", "'sha256' must be 64 lowercase hex digits");
-        }
+        String sha = sha256(ex);
         long sample = number(ex, "sample", ex.query("sample"), 0, MAX_SAFE, true);
         long clientUs = number(ex, "clientUs", ex.query("clientUs"), 1, MAX_SAFE, true);
         int segment = (int) number(ex, "segment", ex.query("segment"), 0, 1000, false);
@@ -130,20 +165,60 @@ public final class TakeRoutes {
         long rttUs = rtt == null ? 60_000_000 : number(ex, "rttUs", rtt, 0, 60_000_000, true);
         long recorded = ex.query("recorded") == null ? -1 : number(ex, "recorded", ex.query("recorded"), 0, MAX_SAFE,
                 true);
-        String last = ex.query("last");
-        if (last != null && !last.equals("true") && !last.equals("false")) {
-            throw ApiError.invalid("last", "'last' must be true or false");
-        }
+        boolean last = last(ex);
         String capture = ex.query("capture");
         if (capture != null && !ChunkMeta.CAPTURES.contains(capture)) {
             throw ApiError.invalid("capture", "'capture' must be processor or worklet");
         }
         byte[] body = ex.body();
         ChunkMeta meta = new ChunkMeta(index, segment, sample, body.length / 2, clientUs, offsetUs, rttUs, sha,
-                "true".equals(last), capture);
+                last, capture);
         answer(ex, takes.upload(who.room(), who.pid(), who.role(), ex.param("take"), ex.param("participant"), meta,
                 body, recorded), stored -> ex.json(stored.duplicate() ? HttpResponseStatus.OK
                 : HttpResponseStatus.CREATED, stored));
+    }
+
+    private void uploadVideo(HttpExchange ex) {
+        JoinClaims who = roomToken(ex);
+        int index = (int) number(ex, "index", ex.param("index"), 0, 10_000_000, true);
+        String sha = sha256(ex);
+        long offset = number(ex, "offset", ex.query("offset"), 0, MAX_SAFE, true);
+        long startUs = number(ex, "startUs", ex.query("startUs"), 1, MAX_SAFE, true);
+        long untilMs = number(ex, "untilMs", ex.query("untilMs"), 0, 86_400_000, false);
+        int segment = (int) number(ex, "segment", ex.query("segment"), 0, 1000, false);
+        long offsetUs = number(ex, "offsetUs", ex.query("offsetUs"), -MAX_SAFE / 2, MAX_SAFE / 2, false);
+        String rtt = ex.query("rttUs");
+        long rttUs = rtt == null ? 60_000_000 : number(ex, "rttUs", rtt, 0, 60_000_000, true);
+        boolean last = last(ex);
+        String mimeType = ex.query("mimeType");
+        if (mimeType != null && !MIME_TYPE.matcher(mimeType).matches()) {
+            throw ApiError.invalid("mimeType", "'mimeType' must be a video type such as video/webm;codecs=vp8");
+        }
+        byte[] body = ex.body();
+        VideoChunkMeta meta = new VideoChunkMeta(index, segment, offset, body.length, startUs, untilMs, offsetUs,
+                rttUs, sha, last, mimeType == null ? WEBM : mimeType);
+        answer(ex, takes.uploadVideo(who.room(), who.pid(), who.role(), ex.param("take"), ex.param("participant"),
+                meta, body), stored -> ex.json(stored.duplicate() ? HttpResponseStatus.OK
+                : HttpResponseStatus.CREATED, stored));
+    }
+
+    private static String sha256(HttpExchange ex) {
+        String sha = ex.query("sha256");
+        if (sha == null) {
+            throw missing("sha256");
+        }
+        if (!SHA256.matcher(sha).matches()) {
+            throw ApiError.invalid("sha256", "'sha256' must be 64 lowercase hex digits");
+        }
+        return sha;
+    }
+
+    private static boolean last(HttpExchange ex) {
+        String last = ex.query("last");
+        if (last != null && !last.equals("true") && !last.equals("false")) {
+            throw ApiError.invalid("last", "'last' must be true or false");
+        }
+        return "true".equals(last);
     }
 
     private void status(HttpExchange ex) {
