@@ -534,7 +534,10 @@ const CONSENT_WORDS = { agreed: 'Agreed', declined: 'Declined: not recorded', nu
 const takeRows = new Map();
 let takeStatus = null;
 
-/** Per performer: consent and seconds recorded / uploaded / pending of the latest take (GET /api/takes/status). */
+/**
+ * Per performer: consent and seconds recorded / uploaded / pending of the latest take, and of the camera's recording
+ * where the server records it (GET /api/takes/status).
+ */
 async function pollTakes() {
   try {
     const r = await fetch(`/api/takes/status?token=${encodeURIComponent(page.token)}`);
@@ -550,7 +553,7 @@ function showTakes(s) {
     let row = takeRows.get(p.participant);
     if (!row) {
       row = { tr: el('tr', { 'data-performer': p.participant }), cells: [] };
-      for (let i = 0; i < 5; i++) row.cells.push(row.tr.appendChild(el('td', {})));
+      for (let i = 0; i < 6; i++) row.cells.push(row.tr.appendChild(el('td', {})));
       body.appendChild(row.tr);
       takeRows.set(p.participant, row);
     }
@@ -560,6 +563,8 @@ function showTakes(s) {
     setText(c[2], `${p.recordedSeconds.toFixed(1)} s`);
     setText(c[3], `${p.uploadedSeconds.toFixed(1)} s`);
     setText(c[4], p.pendingSeconds > 0.05 ? `${p.pendingSeconds.toFixed(1)} s` : '—');
+    // the camera (servers with --take-video): seconds of it stored so far
+    setText(c[5], p.videoSeconds != null ? `${p.videoSeconds.toFixed(1)} s` : '—');
   }
   const summary = !s.take ? 'No scene yet: performers who agreed are recorded on their own page from a scene\'s start to its end.'
     : s.state === 'recording' ? `Scene ${s.scene}: recording.`

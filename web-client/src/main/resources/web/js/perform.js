@@ -40,7 +40,7 @@ const state = {
   chime: localStorage.getItem(CHIME_KEY) !== 'off',
   audioOut: null,
   /** the local take (docs/recording.md) and the stage consent it needs: null (not asked), agreed, declined */
-  takes: null, consent: null, consentVersion: null, scene: { active: false, number: 0 },
+  takes: null, consent: null, consentVersion: null, cameraBitsPerSecond: null, scene: { active: false, number: 0 },
 };
 
 // ---------------------------------------------------------------------------------------------- start
@@ -436,6 +436,7 @@ async function startTakes() {
   takes.addEventListener('change', showTake);
   try {
     await takes.init();
+    takes.recordCamera(state.cameraBitsPerSecond);
     state.takes = takes;
   } catch (e) {
     console.warn('local recording unavailable', e);
@@ -462,7 +463,8 @@ function showTake() {
   }
   pill.classList.remove('hidden');
   const waiting = n.pendingSeconds >= 1 ? ` · ${Math.round(n.pendingSeconds)} s waiting to upload` : '';
-  pill.textContent = n.recording ? `● Recording your microphone${waiting}` : `Uploading your recording${waiting}`;
+  const what = n.video && n.video.recording ? 'microphone and camera' : 'microphone';
+  pill.textContent = n.recording ? `● Recording your ${what}${waiting}` : `Uploading your recording${waiting}`;
   pill.className = `pill ${n.recording ? 'take-on' : 'take-waiting'}`;
 }
 
@@ -482,10 +484,18 @@ async function loadConsent() {
     const c = await r.json();
     $('consent-text').textContent = c.text;
     state.consentVersion = c.version;
+    // the server records cameras too (--take-video): the stage says so before anyone agrees
+    state.cameraBitsPerSecond = c.camera ? c.videoBitsPerSecond : null;
+    if (state.takes) state.takes.recordCamera(state.cameraBitsPerSecond);
     showConsent(c.answer || null, c.version);
   } catch (e) {
     console.warn('consent text unavailable', e);
   }
+}
+
+/** What the stage records of a performer who agrees. */
+function recordedWhat() {
+  return state.cameraBitsPerSecond ? 'microphone and camera are' : 'microphone is';
 }
 
 function showConsent(answer, version) {
@@ -493,10 +503,11 @@ function showConsent(answer, version) {
   $('consent').classList.remove('hidden');
   $('consent-buttons').classList.toggle('hidden', answer === 'agreed');
   $('consent-answer').textContent = answer === 'agreed'
-    ? `You agreed to be recorded (consent version ${version}). Your microphone is recorded on this page during scenes.`
+    ? `You agreed to be recorded (consent version ${version}). Your ${recordedWhat()} recorded on this page during scenes.`
     : answer === 'declined'
       ? 'You did not agree: nothing of you is recorded. You can still perform, or agree above at any time.'
-      : `Please read this (version ${version}) and answer. Nothing of you is recorded before you agree.`;
+      : `Please read this (version ${version}) and answer: once you agree, your ${recordedWhat()} recorded during `
+        + 'scenes. Nothing of you is recorded before you agree.';
   syncTake();
 }
 
@@ -768,6 +779,7 @@ page.expose({
   /** Diagnostics and tests: 'worklet' makes the next take use the fallback capture (take-capture.js). */
   preferCapture: (kind) => { if (state.takes) state.takes.prefer = kind; },
   micTrack: () => (state.stream ? state.stream.getAudioTracks()[0] || null : null),
+  camTrack: () => (state.stream ? state.stream.getVideoTracks()[0] || null : null),
 });
 
 init();

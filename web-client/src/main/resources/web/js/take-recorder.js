@@ -6,10 +6,14 @@
 // loses nothing: the chunks wait in IndexedDB and go up when the server is reachable again; after a reload the
 // take goes on in a new segment (the audio clock starts anew; the server places each segment by its stamps).
 //
+// Where the server records cameras too (the stage consent says so), a CameraRecorder (take-video.js) records the
+// camera over the same scene and its chunks go through the same queue.
+//
 // Events: 'change' whenever the numbers change (for the indicator).
 
 import { TakeStore } from './take-store.js';
 import { captureFor } from './take-capture.js';
+import { CameraRecorder } from './take-video.js';
 
 export const TAKE = Object.freeze({
   sampleRate: 48000,
@@ -55,14 +59,35 @@ export class TakeRecorder extends EventTarget {
     this.held = false;
     this.retry = 0;
     this.stats = { recordedSamples: 0, uploadedSamples: 0, chunksMade: 0, chunksUploaded: 0, duplicates: 0,
-      dropped: [], lastError: null, segment: 0, stamps: [] };
+      dropped: [], lastError: null, segment: 0, stamps: [], videoUploaded: 0 };
+    /** The camera's recorder while the server records cameras ({@link #recordCamera}), else null. */
+    this.camera = null;
+  }
+
+  /** The server records cameras at this bit rate (the stage consent's answer); null: the microphone only. */
+  recordCamera(bitsPerSecond) {
+    if (!bitsPerSecond) this.camera = null;
+    else if (!this.camera) this.camera = new CameraRecorder({ takes: this, bitsPerSecond });
+  }
+
+  async digest(buffer) {
+    return toHex(await crypto.subtle.digest('SHA-256', buffer));
+  }
+
+  /** A chunk kept in IndexedDB goes up in its turn. */
+  enqueue(chunk) {
+    this.queue.push(chunk);
+    this.changed();
+    this.pump();
   }
 
   /** Opens IndexedDB and uploads what an earlier page of this link left there. */
   async init() {
     this.store = await TakeStore.open();
     const left = await this.store.pending(this.participant);
-    left.sort((a, b) => (a.take === b.take ? a.index - b.index : a.take < b.take ? -1 : 1));
+    // in take order, each kind in its index order (the server takes a kind's indexes within a window)
+    left.sort((a, b) => (a.take !== b.take ? (a.take < b.take ? -1 : 1) : a.kind !== b.kind ? (a.kind < b.kind ? -1 : 1)
+      : a.index - b.index));
     this.queue.push(...left);
     this.changed();
     this.pump();
@@ -72,10 +97,20 @@ export class TakeRecorder extends EventTarget {
     return !!this.capture;
   }
 
+  get recordingCamera() {
+    return !!(this.camera && this.camera.recording);
+  }
+
   /** Seconds recorded of the current take, confirmed by the server, and still waiting (in IndexedDB). */
   numbers() {
-    const pendingSamples = this.queue.reduce((n, c) => n + c.samples, 0) + (this.buffer ? this.filled : 0);
-    return {
+    const pendingSamples = this.queue.reduce((n, c) => n + (c.kind === 'video' ? 0 : c.samples), 0)
+      + (this.buffer ? this.filled : 0);
+    const video = this.camera ? { recording: this.camera.recording, recordedSeconds: this.camera.stats.recordedMs / 1000,
+      pendingChunks: this.queue.filter((c) => c.kind === 'video').length, chunksMade: this.camera.stats.chunksMade,
+      uploadedChunks: this.stats.videoUploaded, mimeType: this.camera.stats.mimeType, startUs: this.camera.stats.startUs,
+      startEventUs: this.camera.stats.startEventUs,
+      lastError: this.camera.stats.lastError } : null;
+    return { video,
       take: this.take, recording: this.recording,
       recordedSeconds: this.stats.recordedSamples / TAKE.sampleRate,
       uploadedSeconds: this.stats.uploadedSamples / TAKE.sampleRate,
@@ -111,6 +146,11 @@ export class TakeRecorder extends EventTarget {
       throw e;
     }
     if (this.conn.sync) this.syncTimer = setInterval(() => this.conn.sync(), TAKE.syncEveryMs);
+    if (this.camera) {
+      await this.camera.start(take, stream).catch((e) => {
+        this.camera.stats.lastError = `camera not recorded: ${e}`;
+      });
+    }
     this.changed();
   }
 
@@ -160,10 +200,12 @@ export class TakeRecorder extends EventTarget {
     const capture = this.capture;
     if (!capture) return;
     clearInterval(this.syncTimer);
+    const camera = this.camera ? this.camera.stop() : null;
     await capture.stop(); // its last samples still come in
     if (this.filled > 0) this.cut(this.filled, true);
     this.capture = null;
     await this.saving;
+    await camera;
     this.changed();
   }
 
@@ -177,13 +219,9 @@ export class TakeRecorder extends EventTarget {
         let status = 0;
         let body = null;
         try {
-          const q = new URLSearchParams({ token: this.token, sha256: c.sha256, sample: String(c.sample),
-            clientUs: String(c.clientUs), segment: String(c.segment), offsetUs: String(c.offsetUs),
-            rttUs: String(Math.max(0, Math.min(60_000_000, c.rttUs))), last: String(c.last),
-            recorded: String(c.recorded) });
-          if (c.capture) q.set('capture', c.capture);
-          const r = await fetch(`/api/takes/${encodeURIComponent(c.take)}/tracks/${encodeURIComponent(c.participant)}/chunks/${c.index}?${q}`,
-            { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: c.pcm });
+          const r = await fetch(this.uploadUrl(c), { method: 'PUT',
+            headers: { 'Content-Type': c.kind === 'video' ? 'video/webm' : 'application/octet-stream' },
+            body: c.kind === 'video' ? c.data : c.pcm });
           status = r.status;
           body = await r.json().catch(() => null);
         } catch (e) {
@@ -193,7 +231,9 @@ export class TakeRecorder extends EventTarget {
           this.queue.shift();
           await this.store.remove(c).catch(() => {});
           this.retry = 0;
-          if (status === 200 || status === 201) {
+          if ((status === 200 || status === 201) && c.kind === 'video') {
+            this.stats.videoUploaded++;
+          } else if (status === 200 || status === 201) {
             if (c.take === this.take) this.stats.uploadedSamples += c.samples;
             this.stats.chunksUploaded++;
             if (status === 200) this.stats.duplicates++;
@@ -212,6 +252,23 @@ export class TakeRecorder extends EventTarget {
     } finally {
       this.uploading = false;
     }
+  }
+
+  /** The chunk's PUT: the microphone's PCM under chunks/, the camera's WebM bytes under video/. */
+  uploadUrl(c) {
+    const track = `/api/takes/${encodeURIComponent(c.take)}/tracks/${encodeURIComponent(c.participant)}`;
+    const rttUs = String(Math.max(0, Math.min(60_000_000, c.rttUs)));
+    if (c.kind === 'video') {
+      const q = new URLSearchParams({ token: this.token, sha256: c.sha256, offset: String(c.offset),
+        startUs: String(c.startUs), untilMs: String(c.untilMs), segment: String(c.segment),
+        offsetUs: String(c.offsetUs), rttUs, last: String(c.last), mimeType: c.mimeType });
+      return `${track}/video/${c.index}?${q}`;
+    }
+    const q = new URLSearchParams({ token: this.token, sha256: c.sha256, sample: String(c.sample),
+      clientUs: String(c.clientUs), segment: String(c.segment), offsetUs: String(c.offsetUs), rttUs,
+      last: String(c.last), recorded: String(c.recorded) });
+    if (c.capture) q.set('capture', c.capture);
+    return `${track}/chunks/${c.index}?${q}`;
   }
 
   hold(on) {

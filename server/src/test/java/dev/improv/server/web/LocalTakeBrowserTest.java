@@ -145,6 +145,11 @@ class LocalTakeBrowserTest {
     }
 
     static PageClock pageClock(String window, long serverMinusMonoUs) throws Exception {
+        return pageClock(rig, window, serverMinusMonoUs);
+    }
+
+    /** The same for a window of another test's rig. */
+    static PageClock pageClock(BrowserRig rig, String window, long serverMinusMonoUs) throws Exception {
         rig.cdp(window, "Performance.enable");
         JsonNode metrics = rig.cdp(window, "Performance.getMetrics").path("metrics");
         long nav = -1;
