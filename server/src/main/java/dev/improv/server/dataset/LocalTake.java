@@ -5,7 +5,9 @@ import dev.improv.server.protocol.ProtocolCodec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -50,6 +52,17 @@ record LocalTake(MediaTrack audio, String source, Map<String, Object> alignment)
             alignment.put(field, v.isMissingNode() || v.isNull() ? null : ProtocolCodec.mapper().treeToValue(v, Object.class));
         }
         alignment.put("segments", meta.path("segments").size());
+        // the camera's WebM files of the take (--take-video), not cut per sample (that would re-encode them): a
+        // sample's picture is at media time (sample start - firstFrameServerUs) in the file
+        List<Map<String, Object>> camera = new ArrayList<>();
+        for (JsonNode f : meta.path("video").path("files")) {
+            Map<String, Object> file = new LinkedHashMap<>();
+            file.put("file", folder + f.path("file").asText());
+            file.put("firstFrameServerUs", f.path("firstFrameServerUs").asLong());
+            file.put("mimeType", meta.path("video").path("mimeType").asText(null));
+            camera.add(file);
+        }
+        alignment.put("camera", camera.isEmpty() ? null : camera);
         // the server-side recording's placement of the same sound, measured at assembly (BackupAlignment)
         JsonNode backup = meta.path("backup");
         for (String field : new String[] {"offsetUs", "offsetMinUs", "offsetMaxUs", "correlation", "windows"}) {
