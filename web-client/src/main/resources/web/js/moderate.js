@@ -553,7 +553,9 @@ function showTakes(s) {
     let row = takeRows.get(p.participant);
     if (!row) {
       row = { tr: el('tr', { 'data-performer': p.participant }), cells: [] };
-      for (let i = 0; i < 6; i++) row.cells.push(row.tr.appendChild(el('td', {})));
+      // each number carries its column's name, shown beside it where the table is a list (phones)
+      const labels = [...$('takes').querySelectorAll('thead th')].map((th) => th.textContent);
+      for (let i = 0; i < 6; i++) row.cells.push(row.tr.appendChild(el('td', i < 2 ? {} : { 'data-label': labels[i] })));
       body.appendChild(row.tr);
       takeRows.set(p.participant, row);
     }

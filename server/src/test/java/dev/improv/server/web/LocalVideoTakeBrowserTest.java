@@ -240,8 +240,10 @@ class LocalVideoTakeBrowserTest {
             Awaitility.await("the console shows the camera").atMost(10, TimeUnit.SECONDS)
                     .until(() -> !String.valueOf(rig.js(console, "const c = document.querySelector("
                             + "'#takes tbody tr td:nth-child(6)'); return c ? c.textContent : '—'")).equals("—"));
-            rig.js(console, "document.getElementById('takes-title').scrollIntoView()");
-            rig.screenshotSizes(console, "console-takes-camera");
+            rig.atSizes(console, size -> {
+                rig.js(console, "document.getElementById('takes-title').scrollIntoView()");
+                rig.screenshot(console, "console-takes-camera-" + size.getWidth() + "x" + size.getHeight());
+            });
         }
     }
 }
