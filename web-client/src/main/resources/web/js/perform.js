@@ -436,7 +436,7 @@ async function startTakes() {
   takes.addEventListener('change', showTake);
   try {
     await takes.init();
-    takes.recordCamera(state.cameraBitsPerSecond);
+    takes.recordCamera(state.cameraBitsPerSecond, selfView);
     state.takes = takes;
   } catch (e) {
     console.warn('local recording unavailable', e);
@@ -486,11 +486,16 @@ async function loadConsent() {
     state.consentVersion = c.version;
     // the server records cameras too (--take-video): the stage says so before anyone agrees
     state.cameraBitsPerSecond = c.camera ? c.videoBitsPerSecond : null;
-    if (state.takes) state.takes.recordCamera(state.cameraBitsPerSecond);
+    if (state.takes) state.takes.recordCamera(state.cameraBitsPerSecond, selfView);
     showConsent(c.answer || null, c.version);
   } catch (e) {
     console.warn('consent text unavailable', e);
   }
+}
+
+/** The own camera's tile on the stage (the camera take reads its frames' capture times). */
+function selfView() {
+  return document.querySelector('.tile[data-peer="local"] video');
 }
 
 /** What the stage records of a performer who agrees. */

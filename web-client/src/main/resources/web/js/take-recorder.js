@@ -64,10 +64,13 @@ export class TakeRecorder extends EventTarget {
     this.camera = null;
   }
 
-  /** The server records cameras at this bit rate (the stage consent's answer); null: the microphone only. */
-  recordCamera(bitsPerSecond) {
+  /**
+   * The server records cameras at this bit rate (the stage consent's answer); null: the microphone only.
+   * {@code selfView} gives the page's own camera view (the camera recorder reads its frames' capture times).
+   */
+  recordCamera(bitsPerSecond, selfView) {
     if (!bitsPerSecond) this.camera = null;
-    else if (!this.camera) this.camera = new CameraRecorder({ takes: this, bitsPerSecond });
+    else if (!this.camera) this.camera = new CameraRecorder({ takes: this, bitsPerSecond, selfView });
   }
 
   async digest(buffer) {
@@ -108,7 +111,8 @@ export class TakeRecorder extends EventTarget {
     const video = this.camera ? { recording: this.camera.recording, recordedSeconds: this.camera.stats.recordedMs / 1000,
       pendingChunks: this.queue.filter((c) => c.kind === 'video').length, chunksMade: this.camera.stats.chunksMade,
       uploadedChunks: this.stats.videoUploaded, mimeType: this.camera.stats.mimeType, startUs: this.camera.stats.startUs,
-      startEventUs: this.camera.stats.startEventUs,
+      startEventUs: this.camera.stats.startEventUs, startCallUs: this.camera.stats.startCallUs,
+      stamp: this.camera.stats.stamp,
       lastError: this.camera.stats.lastError } : null;
     return { video,
       take: this.take, recording: this.recording,

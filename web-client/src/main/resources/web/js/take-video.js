@@ -24,15 +24,84 @@ function pageUs(ms) {
   return Math.round((performance.timeOrigin + ms) * 1000);
 }
 
+/**
+ * When the first camera frame captured after {@code startMs} was captured (performance.now() ms), or null where the
+ * browser cannot tell: the recorder's file counts its time from that frame, which comes up to a frame interval after
+ * start() (measured: placing the file by the start() call alone put it 1-34 ms early). For two seconds a clone of
+ * the track is read (every frame's capture stamp) and the self view's frames are watched (requestVideoFrameCallback's
+ * captureTime). Chromium stamps camera frames on the system's monotonic clock, not on performance.now(); the self
+ * view's captureTime is the same capture on performance.now(), so the difference of the two clocks is the value
+ * that most pairs of (stamp, captureTime) share. Without the self view it is estimated from the reads alone (a
+ * frame's stamp minus the time it was read, the largest: late by the quickest read's delay, 1-65 ms measured).
+ */
+async function firstFrameAfter(track, startMs, view) {
+  if (typeof window.MediaStreamTrackProcessor !== 'function') return null;
+  const clone = track.clone();
+  const reader = new MediaStreamTrackProcessor({ track: clone, maxBufferSize: 90 }).readable.getReader();
+  const frames = [];
+  const captures = [];
+  let watching = !!(view && typeof view.requestVideoFrameCallback === 'function');
+  const onFrame = (now, meta) => {
+    if (typeof meta.captureTime === 'number') captures.push(meta.captureTime);
+    if (watching) view.requestVideoFrameCallback(onFrame);
+  };
+  if (watching) view.requestVideoFrameCallback(onFrame);
+  let monoMinusPageMs = -Infinity;
+  const deadline = performance.now() + 2000;
+  try {
+    while (frames.length < 90 && performance.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const stampMs = value.timestamp / 1000;
+      monoMinusPageMs = Math.max(monoMinusPageMs, stampMs - performance.now());
+      frames.push(stampMs);
+      value.close();
+    }
+  } finally {
+    watching = false;
+    reader.cancel().catch(() => {});
+    clone.stop();
+  }
+  const offsetMs = sharedDifference(frames, captures, monoMinusPageMs) ?? monoMinusPageMs;
+  const first = frames.map((ms) => ms - offsetMs).find((ms) => ms >= startMs);
+  return first === undefined || frames.length < 3 ? null : first;
+}
+
+/**
+ * The clock difference that the most (monotonic stamp, performance.now() capture time) pairs share within 0.25 ms
+ * (the same frames: exactly; other pairs spread with the frames' jitter), among the values the reads allow (a
+ * frame cannot be read before it was captured: at least {@code lowerMs}, and within 200 ms of it); null when fewer
+ * than three pairs agree.
+ */
+function sharedDifference(stamps, captures, lowerMs) {
+  const bins = new Map();
+  for (const p of stamps) {
+    for (const c of captures) {
+      const d = p - c;
+      if (d < lowerMs - 0.5 || d > lowerMs + 200) continue;
+      const bin = Math.round(d * 4);
+      const b = bins.get(bin) || { n: 0, sum: 0 };
+      b.n++;
+      b.sum += d;
+      bins.set(bin, b);
+    }
+  }
+  let best = null;
+  for (const b of bins.values()) if (!best || b.n > best.n) best = b;
+  return best && best.n >= 3 ? best.sum / best.n : null;
+}
+
 export class CameraRecorder {
   /**
    * @param {object} opts
    * @param {import('./take-recorder.js').TakeRecorder} opts.takes the take's uploader: its store, clock and queue
    * @param {number} opts.bitsPerSecond what the server asks for (its --take-video-bitrate)
+   * @param {() => HTMLVideoElement|null} [opts.selfView] the page's own camera view (for the frames' capture times)
    */
-  constructor({ takes, bitsPerSecond }) {
+  constructor({ takes, bitsPerSecond, selfView }) {
     this.takes = takes;
     this.bitsPerSecond = bitsPerSecond;
+    this.selfView = selfView || (() => null);
     this.recorder = null;
     this.stats = { recordedMs: 0, chunksMade: 0, blobs: 0, mimeType: null, startUs: null, lastError: null };
   }
@@ -52,14 +121,14 @@ export class CameraRecorder {
     this.segment = before ? before.segment + 1 : 0;
     this.offset = 0;
     this.held = null; // the newest part: it leaves when more follows, or as the take's last at stop
-    this.saving = Promise.resolve();
     const recorder = new MediaRecorder(new MediaStream([track]), { mimeType: type,
       videoBitsPerSecond: this.bitsPerSecond });
     this.recorder = recorder;
     this.stats.mimeType = recorder.mimeType || type;
     this.stopped = new Promise((resolve) => recorder.addEventListener('stop', resolve, { once: true }));
-    // The run's stamp: when start() was called (the file's timestamps count from then). Measured against the
-    // camera's own frame stamps in LocalVideoTakeBrowserTest; the start event came 50-60 ms later there.
+    // The run's stamp: the capture of the first frame after start() (the file's timestamps count from it), else
+    // the start() call. Measured against the camera's own frame stamps in LocalVideoTakeBrowserTest; the start event
+    // came 10-67 ms after start() there, so it is not used.
     const started = new Promise((resolve) => recorder.addEventListener('start', (e) => {
       this.stats.startEventUs = pageUs(e.timeStamp);
       resolve();
@@ -76,7 +145,15 @@ export class CameraRecorder {
       resolve();
     }));
     this.startMs = performance.now();
-    this.stats.startUs = this.startUs = pageUs(this.startMs);
+    this.stats.startCallUs = this.stats.startUs = this.startUs = pageUs(this.startMs);
+    this.stats.stamp = 'start()';
+    // chunks wait for the stamp (every chunk of the run carries it); the first comes after about a second
+    this.saving = firstFrameAfter(track, this.startMs, this.selfView()).then((ms) => {
+      if (ms !== null && this.recorder === recorder) {
+        this.stats.startUs = this.startUs = pageUs(ms);
+        this.stats.stamp = 'first frame';
+      }
+    }).catch(() => {});
     recorder.start(TAKE_VIDEO.timesliceMs);
     await Promise.race([started, failed]);
   }
