@@ -121,14 +121,15 @@ class DriftCorrectorTest {
         double timeMs = r.spanSeconds() * 1000;
         assertTrue(Math.abs(fileMs - timeMs) <= 5, "file " + fileMs + " ms for " + timeMs + " ms delivered");
         assertTrue(r.maxStretch() <= 1 + DriftCorrector.MAX_STRETCH_DEVIATION + 1e-12, "bounded: " + r.maxStretch());
-        assertTrue(worstClick(r.output(), 2_400, r.output().length - 2_400) <= 40, "no click while catching up");
+        double click = worstClick(r.output(), 2_400, r.output().length - 2_400);
+        assertTrue(click <= 40, "no click while catching up: " + click);
     }
 
     @Test
     void aShortfallBeyondTheBoundIsNotChased() throws Exception {
-        Run r = run(0.90 * RATE, 10, 0, Double.MAX_VALUE, 0);
+        Run r = run(0.85 * RATE, 10, 0, Double.MAX_VALUE, 0);
         assertEquals(1 + DriftCorrector.MAX_STRETCH_DEVIATION, r.maxStretch(), 1e-12);
-        assertTrue(r.output().length < 0.96 * r.spanSeconds() * RATE, "the file stays short, the gap logic fills");
+        assertTrue(r.output().length < 0.95 * r.spanSeconds() * RATE, "the file stays short, the gap logic fills");
     }
 
     @Test
@@ -193,14 +194,24 @@ class DriftCorrectorTest {
     }
 
     /**
-     * Largest {@code |x[n+1] - 2 cos(ω) x[n] + x[n-1]|}: zero for a sine at {@code ω} (up to rounding), small
-     * when its frequency drifts slowly, and about {@code A · ω} (≈ 1,500 here) at a dropped or repeated sample.
+     * Largest {@code |x[n+1] - c x[n] + x[n-1]|}, with {@code c = 2 cos(ω)} fitted per 5 ms block (least squares):
+     * zero for a sine (up to rounding) whatever its frequency, so a stretch that moves the tone's pitch does not
+     * count, while a dropped or repeated sample does (about {@code A · ω} ≈ 1,500 here).
      */
     static double worstClick(short[] x, int from, int to) {
-        double c = 2 * Math.cos(2 * Math.PI * TONE_HZ / RATE);
         double worst = 0;
-        for (int n = Math.max(1, from); n < Math.min(x.length - 1, to); n++) {
-            worst = Math.max(worst, Math.abs(x[n + 1] - c * x[n] + x[n - 1]));
+        int block = 240;
+        for (int b = Math.max(1, from); b + block < Math.min(x.length - 1, to); b += block) {
+            double num = 0;
+            double den = 0;
+            for (int n = b; n < b + block; n++) {
+                num += x[n] * (double) (x[n + 1] + x[n - 1]);
+                den += x[n] * (double) x[n];
+            }
+            double c = num / den;
+            for (int n = b; n < b + block; n++) {
+                worst = Math.max(worst, Math.abs(x[n + 1] - c * x[n] + x[n - 1]));
+            }
         }
         return worst;
     }
