@@ -249,16 +249,17 @@ class MediaRecorderEndToEndTest {
 
     /*
      * File length: the writer's drift corrector makes the file as long as the time it was received over; measured
-     * within 3 ms on the shared 2-core machine, idle and with two busy loops added (docs/media-recorder.md,
-     * "Timing accuracy"), so the documented 30 ms is the bound.
+     * within 3 ms on the shared 2-core machine, idle and with two busy loops added, +15.6 ms with three
+     * (docs/media-recorder.md, "Timing accuracy"), so the documented 30 ms is the bound.
      */
     static final double DURATION_TOLERANCE_MS = 30;
     /*
      * KNOWN SHORTFALL, not the targets (20 ms onsets): the recorder takes audio where libwebrtc plays it out
      * (jitter buffer + the headless device's 10 ms pull). Under load the jitter buffer grows and NetEq time-stretches
      * the content, which the drift corrector does not undo (it follows the device's clock, the sync points carry
-     * the latency); measured errors were up to 216 ms (pattern length) and 70..235 ms (onsets) before the corrector
-     * and 24 ms and 27 ms with it. These bounds catch a broken pipeline, not a precise one.
+     * the latency); measured errors were up to 216 ms (pattern length) and 70..235 ms (onsets) before the corrector,
+     * and with it up to 24 ms and 46 ms on the shared machine, 405 ms (onsets, a failed VAD check) with three busy
+     * loops added. These bounds catch a broken pipeline, not a precise one.
      */
     static final double PATTERN_TOLERANCE_MS = 400;
     static final double SPACING_TOLERANCE_MS = 400;
