@@ -20,7 +20,13 @@ import java.util.List;
  * arrives more than {@link #GAP_US} later than the current mapping expects means the stream stopped (performer
  * reconnecting, network cut): the gap is filled with silence so that the file stays on the server timeline,
  * and a sync point is written right after it. A VAD frame is written once the sync point after it is: its time is
- * interpolated between the two points around it, as {@link SampleTimeline} reads the file. Writer thread only.
+ * interpolated between the two points around it, as {@link SampleTimeline} reads the file.
+ *
+ * <p>The samples pass through a {@link DriftCorrector} first: the headless audio device pulls slower than real
+ * time, and the corrector resamples each stream so that the file's sample count follows the server clock
+ * (arrival times). Everything after it (file, VAD, sync points, gap detection) counts written samples, so the sync
+ * points describe the corrected file and their slope is nominal up to changes of the latency estimate. A gap or
+ * a new stream flushes the corrector and starts it again at the file's new end. Writer thread only.
  */
 final class TrackFiles implements AutoCloseable {
     static final int RATE = 48_000;
@@ -34,10 +40,14 @@ final class TrackFiles implements AutoCloseable {
     private final BufferedWriter sync;
     private final BufferedWriter vadOut;
     private final VoiceActivityDetector vad;
+    private final DriftCorrector corrector;
     private final List<VoiceActivityDetector.Frame> vadPending = new ArrayList<>();
 
     private long lastSyncSample = -1;
     private long lastSyncServerUs;
+    /** The point before the last one, or -1: a frame that straddles the last point starts between these two. */
+    private long olderSyncSample = -1;
+    private long olderSyncServerUs;
     private long windowMinOrigin = Long.MAX_VALUE;
     private long windowStart;
     private int stream = -1;
@@ -59,6 +69,7 @@ final class TrackFiles implements AutoCloseable {
         this.sync = Files.newBufferedWriter(dir.resolve(baseName + ".sync.jsonl"), StandardCharsets.UTF_8);
         this.vadOut = Files.newBufferedWriter(dir.resolve(baseName + ".vad.jsonl"), StandardCharsets.UTF_8);
         this.vad = new VoiceActivityDetector(this::onVadFrame);
+        this.corrector = new DriftCorrector(this::writeCorrected, 0);
         ObjectNode header = json.createObjectNode().put("kind", "header").put("participantId", participantId)
                 .put("sampleRate", RATE).put("channels", 1).put("format", "pcm_s16le")
                 .put("clockOffsetUs", clockOffsetUs).put("clockRttUs", clockRttUs);
@@ -88,39 +99,52 @@ final class TrackFiles implements AutoCloseable {
             }
         }
         latencyUs = chunk.latencyUs();
-        long start = wav.frames();
         long chunkServerUs = chunk.arrivalServerUs() - chunk.latencyUs();
         if (firstArrivalUs < 0) {
             firstArrivalUs = chunk.arrivalServerUs();
         }
         lastArrivalUs = chunk.arrivalServerUs();
         lastChunkSamples = n;
+        // the file index this chunk's first sample lands on once the corrector has written it
+        long start = corrector.outputIndexOfNextInput();
         if (lastSyncSample >= 0) {
             long expected = mapToServer(start);
             long late = chunkServerUs - expected;
             if (late > GAP_US) {
+                corrector.flush(); // the filter's last samples of the stream before the gap
+                start = wav.frames();
+                long lateAfterFlush = chunkServerUs - mapToServer(start);
                 closeWindow(start, "sync");
-                long fill = Math.min(late, MAX_GAP_FILL_US) * RATE / 1_000_000L;
+                long fill = Math.min(lateAfterFlush, MAX_GAP_FILL_US) * RATE / 1_000_000L;
                 wav.writeSilence(fill);
                 vad.acceptSilence(fill);
                 gapsFilledSamples += fill;
                 start += fill;
+                corrector.reset(start);
                 writeSync(start, chunkServerUs, chunk.stream() != stream ? "resume" : "gap");
                 windowStart = start;
                 windowMinOrigin = Long.MAX_VALUE;
             } else if (chunk.stream() != stream && stream >= 0) {
+                corrector.flush();
+                start = wav.frames();
+                corrector.reset(start);
                 closeWindow(start, "resume");
             }
         }
         stream = chunk.stream();
         long origin = chunkServerUs - start * 1_000_000L / RATE;
         windowMinOrigin = Math.min(windowMinOrigin, origin);
-        wav.write(chunk.samples(), 0, chunk.samples().length);
-        vad.accept(chunk.samples(), 0, chunk.samples().length);
-        long end = start + n;
-        if (end - windowStart >= SYNC_EVERY_SAMPLES) {
-            closeWindow(end, "sync");
+        corrector.append(chunk.samples(), chunk.arrivalServerUs());
+        long written = wav.frames();
+        if (written - windowStart >= SYNC_EVERY_SAMPLES) {
+            closeWindow(written, "sync");
         }
+    }
+
+    /** The corrector's output: the file and the VAD see the same (corrected) samples. */
+    private void writeCorrected(short[] samples, int offset, int count) throws IOException {
+        wav.write(samples, offset, count);
+        vad.accept(samples, offset, count);
     }
 
     private static boolean silent(short[] samples) {
@@ -150,6 +174,10 @@ final class TrackFiles implements AutoCloseable {
     private void writeSync(long sample, long serverUs, String kind) throws IOException {
         long previousSample = lastSyncSample;
         long previousServerUs = lastSyncServerUs;
+        long olderSample = olderSyncSample;
+        long olderServerUs = olderSyncServerUs;
+        olderSyncSample = previousSample;
+        olderSyncServerUs = previousServerUs;
         lastSyncSample = sample;
         lastSyncServerUs = serverUs;
         line(sync, json.createObjectNode().put("kind", kind).put("sample", sample).put("serverUs", serverUs)
@@ -165,7 +193,12 @@ final class TrackFiles implements AutoCloseable {
             if (at >= sample) {
                 break;
             }
-            writeVad(f, SampleTimeline.interpolate(previousSample, previousServerUs, sample, serverUs, at));
+            // a frame that was still incomplete when the previous point was written starts before that point
+            // (points fall where the corrector's output ends, not on frame edges)
+            long frameServerUs = at >= previousSample || olderSample < 0
+                    ? SampleTimeline.interpolate(previousSample, previousServerUs, sample, serverUs, at)
+                    : SampleTimeline.interpolate(olderSample, olderServerUs, previousSample, previousServerUs, at);
+            writeVad(f, frameServerUs);
             written++;
         }
         vadPending.subList(0, written).clear();
@@ -200,6 +233,7 @@ final class TrackFiles implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
+            corrector.flush(); // the filter's last samples
             vad.flush(); // its last frames, before the last sync point places them
             closeWindow(wav.frames(), "sync");
             if (lastSyncSample >= 0) {
@@ -212,6 +246,9 @@ final class TrackFiles implements AutoCloseable {
                         .put("arrivalSpanUs", lastArrivalUs - firstArrivalUs
                                 + lastChunkSamples * 1_000_000L / RATE)
                         .put("silenceFilledSamples", gapsFilledSamples)
+                        .put("receivedSamples", corrector.inputSamples())
+                        .put("minStretch", round6(corrector.minStretch()))
+                        .put("maxStretch", round6(corrector.maxStretch()))
                         .put("leadingSilenceSkippedSamples", leadingSilenceSkipped));
             }
         } finally {
@@ -219,6 +256,10 @@ final class TrackFiles implements AutoCloseable {
                 // closes all three even if one fails
             }
         }
+    }
+
+    private static double round6(double v) {
+        return Math.round(v * 1e6) / 1e6;
     }
 
     String participantId() {

@@ -21,8 +21,12 @@ class TrackFilesTest {
     @TempDir
     Path dir;
 
-    /** 10 ms chunks, a 1 kHz tone in every other 100 ms; chunk {@code k} arrives at {@code T0 + k · stepUs}. */
-    static void feed(TrackFiles files, int chunks, long stepUs) throws IOException {
+    /**
+     * 10 ms chunks, a 1 kHz tone in every other 100 ms; chunk {@code k} arrives at {@code T0 + k · stepUs} with a
+     * latency estimate of {@code latencyUs(k)}.
+     */
+    static void feed(TrackFiles files, int chunks, long stepUs, java.util.function.IntToLongFunction latencyUs)
+            throws IOException {
         for (int k = 0; k < chunks; k++) {
             short[] samples = new short[480];
             if ((k / 10) % 2 == 0) {
@@ -30,15 +34,16 @@ class TrackFilesTest {
                     samples[i] = (short) (8000 * Math.sin(2 * Math.PI * 1000 * i / 48_000.0));
                 }
             }
-            files.append(new AudioChunk("p", samples, T0 + k * stepUs, 0, 0));
+            files.append(new AudioChunk("p", samples, T0 + k * stepUs, latencyUs.applyAsLong(k), 0));
         }
     }
 
     @Test
     void voiceActivityTimesAreInterpolatedBetweenTheSyncPointsAroundThem() throws Exception {
-        // the performer's audio clock runs 1 % slow against the server's: 10 ms of samples every 10.1 ms
+        // delivered in real time, but the latency estimate falls by 1 % of the time that passes (a jitter buffer
+        // draining): the sync points' slope is 1 % off the nominal rate although the file's length follows the clock
         try (TrackFiles files = new TrackFiles(dir, "p", "p", ProtocolCodec.mapper(), 0, 0)) {
-            feed(files, 500, 10_100);
+            feed(files, 500, 10_000, k -> 60_000 - 100L * k);
         }
         SampleTimeline timeline = MediaFiles.timeline(dir.resolve("p.sync.jsonl"));
         List<SampleTimeline.SyncPoint> points = timeline.points();
@@ -66,6 +71,43 @@ class TrackFilesTest {
         }
         assertTrue(worst <= 1, "VAD frames on the sync points' timeline, off by at most " + worst + " µs");
         assertTrue(worstNominal >= 5_000, "the case tells the two apart: extrapolation is off by " + worstNominal + " µs");
+    }
+
+    @Test
+    void aDeliverySlowerThanRealTimeIsStretchedAndTheSyncPointsDescribeTheStretchedFile() throws Exception {
+        // the headless device pulls 10 ms every 10.2 ms (2 % slow), for 10 s
+        try (TrackFiles files = new TrackFiles(dir, "p", "p", ProtocolCodec.mapper(), 0, 0)) {
+            feed(files, 1_000, 10_200, k -> 40_000);
+        }
+        List<JsonNode> sync = MediaFiles.lines(dir.resolve("p.sync.jsonl"));
+        JsonNode end = sync.get(sync.size() - 1);
+        long wavFrames = (Files.size(dir.resolve("p.wav")) - WavWriter.HEADER_BYTES) / 2;
+        assertEquals(end.path("sample").asLong(), wavFrames);
+        double fileMs = wavFrames / 48.0;
+        double spanMs = end.path("arrivalSpanUs").asLong() / 1000.0;
+        assertTrue(Math.abs(fileMs - spanMs) <= 5, "file " + fileMs + " ms, delivered over " + spanMs + " ms");
+        assertEquals(1_000 * 480, end.path("receivedSamples").asLong());
+        assertEquals(0, end.path("silenceFilledSamples").asLong(), "drift is not a gap");
+        assertEquals(1 / 0.98, end.path("maxStretch").asDouble(), 0.012, end.toString());
+        // every sync point on the nominal line through the first: the file's sample index is server time
+        SampleTimeline timeline = MediaFiles.timeline(dir.resolve("p.sync.jsonl"));
+        SampleTimeline.SyncPoint first = timeline.points().get(0);
+        assertEquals(T0 - 40_000, first.serverUs(), "sample 0: the first chunk's arrival minus its latency");
+        for (SampleTimeline.SyncPoint p : timeline.points()) {
+            long nominal = first.serverUs() + p.sample() * 1_000_000L / 48_000;
+            assertTrue(Math.abs(p.serverUs() - nominal) <= 10_000, p + " is " + (p.serverUs() - nominal)
+                    + " µs off the nominal line");
+        }
+        // the tone bursts (100 ms every 200 ms of server time) where the timeline says they are
+        short[] pcm = MediaFiles.readWav(dir.resolve("p.wav"));
+        List<Long> onsets = MediaFiles.onsets(pcm, 3_000, 2_400);
+        assertTrue(onsets.size() >= 45, "bursts found: " + onsets.size());
+        for (int i = 0; i < onsets.size(); i++) {
+            long sentUs = T0 - 40_000 + i * 20 * 10_200L; // burst i starts in chunk 20 i
+            long heardUs = timeline.serverMicros(onsets.get(i));
+            assertTrue(Math.abs(heardUs - sentUs) <= 10_000, "burst " + i + " heard " + (heardUs - sentUs) / 1000.0
+                    + " ms off");
+        }
     }
 
     @Test
