@@ -25,10 +25,10 @@ function pageUs(ms) {
 }
 
 /**
- * When the first camera frame captured after {@code startMs} was captured (performance.now() ms), or null where the
+ * When the first camera frame captured after {@code startMs} was captured ({@code ms}, on performance.now()), or null where the
  * browser cannot tell: the recorder's file counts its time from that frame, which comes up to a frame interval after
- * start() (measured: placing the file by the start() call alone put it 1-34 ms early). For two seconds a clone of
- * the track is read (every frame's capture stamp) and the self view's frames are watched (requestVideoFrameCallback's
+ * start() (measured: placing the file by the start() call alone put it 1-34 ms early). For two to five seconds a
+ * clone of the track is read (every frame's capture stamp) and the self view's frames are watched (requestVideoFrameCallback's
  * captureTime). Chromium stamps camera frames on the system's monotonic clock, not on performance.now(); the self
  * view's captureTime is the same capture on performance.now(), so the difference of the two clocks is the value
  * that most pairs of (stamp, captureTime) share. Without the self view it is estimated from the reads alone (a
@@ -37,7 +37,7 @@ function pageUs(ms) {
 async function firstFrameAfter(track, startMs, view) {
   if (typeof window.MediaStreamTrackProcessor !== 'function') return null;
   const clone = track.clone();
-  const reader = new MediaStreamTrackProcessor({ track: clone, maxBufferSize: 90 }).readable.getReader();
+  const reader = new MediaStreamTrackProcessor({ track: clone, maxBufferSize: 300 }).readable.getReader();
   const frames = [];
   const captures = [];
   let watching = !!(view && typeof view.requestVideoFrameCallback === 'function');
@@ -47,9 +47,13 @@ async function firstFrameAfter(track, startMs, view) {
   };
   if (watching) view.requestVideoFrameCallback(onFrame);
   let monoMinusPageMs = -Infinity;
-  const deadline = performance.now() + 2000;
+  // two seconds, longer (up to five) while the self view has shown fewer than 10 frames: right after a reload, or
+  // on a busy machine, it starts late (then the reads alone were 65 ms off)
+  const started = performance.now();
+  const enough = () => performance.now() - started > 5000
+    || (performance.now() - started > 2000 && (captures.length >= 10 || !watching));
   try {
-    while (frames.length < 90 && performance.now() < deadline) {
+    while (frames.length < 300 && !enough()) {
       const { value, done } = await reader.read();
       if (done) break;
       const stampMs = value.timestamp / 1000;
@@ -62,9 +66,11 @@ async function firstFrameAfter(track, startMs, view) {
     reader.cancel().catch(() => {});
     clone.stop();
   }
-  const offsetMs = sharedDifference(frames, captures, monoMinusPageMs) ?? monoMinusPageMs;
-  const first = frames.map((ms) => ms - offsetMs).find((ms) => ms >= startMs);
-  return first === undefined || frames.length < 3 ? null : first;
+  const shared = sharedDifference(frames, captures, monoMinusPageMs);
+  const first = frames.map((ms) => ms - (shared ?? monoMinusPageMs)).find((ms) => ms >= startMs);
+  if (first === undefined || frames.length < 3) return null;
+  // ms: the frame's capture on performance.now(); the rest for diagnostics
+  return { ms: first, clocks: shared !== null ? 'self view' : 'reads', frames: frames.length, captures: captures.length };
 }
 
 /**
@@ -148,10 +154,11 @@ export class CameraRecorder {
     this.stats.startCallUs = this.stats.startUs = this.startUs = pageUs(this.startMs);
     this.stats.stamp = 'start()';
     // chunks wait for the stamp (every chunk of the run carries it); the first comes after about a second
-    this.saving = firstFrameAfter(track, this.startMs, this.selfView()).then((ms) => {
-      if (ms !== null && this.recorder === recorder) {
-        this.stats.startUs = this.startUs = pageUs(ms);
-        this.stats.stamp = 'first frame';
+    this.saving = firstFrameAfter(track, this.startMs, this.selfView()).then((found) => {
+      if (found !== null && this.recorder === recorder) {
+        this.stats.startUs = this.startUs = pageUs(found.ms);
+        this.stats.stamp = `first frame (clocks matched by the ${found.clocks}: ${found.frames} frames, `
+          + `${found.captures} shown)`;
       }
     }).catch(() => {});
     recorder.start(TAKE_VIDEO.timesliceMs);

@@ -162,22 +162,8 @@ final class ClusterRouter implements Router {
 
     /** Asks another node; its silence or an unreadable answer counts as {@code otherwise}. */
     private <T> CompletableFuture<T> ask(String owner, Query q, TypeReference<T> type, T otherwise) {
-        byte[] body;
-        try {
-            body = ProtocolCodec.mapper().writeValueAsBytes(q);
-        } catch (IOException e) {
-            return CompletableFuture.completedFuture(otherwise);
-        }
-        return relay.ask(owner, body).handle((answer, error) -> {
-            if (error != null || answer == null || answer.length == 0) {
-                return otherwise;
-            }
-            try {
-                return ProtocolCodec.mapper().readValue(answer, type);
-            } catch (IOException e) {
-                return otherwise;
-            }
-        });
+        return askToChange(owner, q, type).handle((answer, error) -> error != null || answer == null ? otherwise
+                : answer);
     }
 
     /**

@@ -97,6 +97,11 @@ public record ApiDoc(String summary, String description, Class<?> requestBody, L
         return with(new Answer(status, text, body));
     }
 
+    /** What several routes share (their common answers, say), applied to this one. */
+    public ApiDoc and(java.util.function.UnaryOperator<ApiDoc> shared) {
+        return shared.apply(this);
+    }
+
     private ApiDoc with(Answer answer) {
         for (Answer a : answers) {
             if (a.status() == answer.status()) {

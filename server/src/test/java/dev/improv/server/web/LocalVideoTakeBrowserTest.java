@@ -211,6 +211,7 @@ class LocalVideoTakeBrowserTest {
             awaitCamera(ana);
             Thread.sleep(4000);
             truth.addAll(truth(ana, clock2, serverMinusMono));
+            Object stamp1 = rig.js(ana, "const v = window.improv.take().video; return v.stamp");
             mo.send("{\"type\":\"scene_end\"}");
             JsonNode track = LocalTakeBrowserTest.take(mo, "take_track", take);
             JsonNode ended = LocalTakeBrowserTest.take(mo, "take_ended", take);
@@ -252,8 +253,8 @@ class LocalVideoTakeBrowserTest {
             List<Double> sorted = errorsMs.stream().map(Math::abs).sorted().toList();
             String summary = String.format("camera take: %d flashes placed (%d seen by the pages); error vs the "
                     + "camera's own stamps (ms):%s; |error| p50 %.1f max %.1f; clock offset rtt %s µs; run 0 stamped "
-                    + "by the %s", errorsMs.size(), truth.size(), report, sorted.get(sorted.size() / 2),
-                    sorted.get(sorted.size() - 1), video.path("clockRttUs"), startEventAfter);
+                    + "by the %s; run 1 by the %s", errorsMs.size(), truth.size(), report, sorted.get(sorted.size() / 2),
+                    sorted.get(sorted.size() - 1), video.path("clockRttUs"), startEventAfter, stamp1);
             System.out.println(summary);
             Files.writeString(Path.of("target", "local-video-take.log"), summary + "\n",
                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);

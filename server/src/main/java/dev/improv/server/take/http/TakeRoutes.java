@@ -81,14 +81,9 @@ public final class TakeRoutes {
                         .answers(200, "already stored (a retry): nothing changed", TakeAnswers.ChunkStored.class)
                         .fails(400, "a parameter or the body is wrong (`INVALID_FIELD`/`MISSING_FIELD` naming it): "
                                 + "hash mismatch, index out of order, samples not contiguous, odd length")
-                        .fails(401, "the token is missing, forged or expired")
                         .fails(403, "another performer's track, not a performer, another room's token, or no "
                                 + "recording consent (`CONSENT_REQUIRED`)")
-                        .fails(404, "no such take (`TAKE_NOT_FOUND`)")
-                        .fails(409, "the take is closed (`TAKE_CLOSED`), or this index is stored with other "
-                                + "content (`CHUNK_CONFLICT`)")
-                        .fails(503, "busy or the disk failed (`BUSY`, `STORAGE_FAILED`): send it again later")
-                        .fails(507, "past the take's or the server's disk quota (`QUOTA_EXCEEDED`)")),
+                        .and(TakeRoutes::chunkRefusals)),
                 new Route(HttpMethod.PUT, "/api/takes/{take}/tracks/{participant}/video/{index}",
                         Route.Access.PUBLIC, this::uploadVideo).documented(ApiDoc.of("Upload one chunk of a "
                                 + "performer's camera recording (servers with `--take-video`)")
@@ -116,16 +111,10 @@ public final class TakeRoutes {
                         .answers(200, "already stored (a retry): nothing changed", TakeAnswers.ChunkStored.class)
                         .fails(400, "a parameter or the body is wrong (`INVALID_FIELD`/`MISSING_FIELD` naming it): "
                                 + "hash mismatch, index out of order, bytes not contiguous, empty body")
-                        .fails(401, "the token is missing, forged or expired")
                         .fails(403, "the server records no camera (`NOT_AUTHORIZED`, field `video`), another "
                                 + "performer's track, not a performer, another room's token, or no recording "
                                 + "consent (`CONSENT_REQUIRED`)")
-                        .fails(404, "no such take (`TAKE_NOT_FOUND`)")
-                        .fails(409, "the take is closed (`TAKE_CLOSED`), or this index is stored with other "
-                                + "content (`CHUNK_CONFLICT`)")
-                        .fails(413, "the body is over `--take-max-chunk-bytes` (`MESSAGE_TOO_LARGE`)")
-                        .fails(503, "busy or the disk failed (`BUSY`, `STORAGE_FAILED`): send it again later")
-                        .fails(507, "past the take's or the server's disk quota (`QUOTA_EXCEEDED`)")),
+                        .and(TakeRoutes::chunkRefusals)),
                 Route.get("/api/takes/status", Route.Access.PUBLIC, this::status)
                         .documented(ApiDoc.of("The room's latest take: per performer consent and seconds recorded, "
                                 + "uploaded and pending")
@@ -176,6 +165,17 @@ public final class TakeRoutes {
         answer(ex, takes.upload(who.room(), who.pid(), who.role(), ex.param("take"), ex.param("participant"), meta,
                 body, recorded), stored -> ex.json(stored.duplicate() ? HttpResponseStatus.OK
                 : HttpResponseStatus.CREATED, stored));
+    }
+
+    /** The refusals both chunk uploads share (the microphone's and the camera's). */
+    private static ApiDoc chunkRefusals(ApiDoc doc) {
+        return doc.fails(401, "the token is missing, forged or expired")
+                .fails(404, "no such take (`TAKE_NOT_FOUND`)")
+                .fails(409, "the take is closed (`TAKE_CLOSED`), or this index is stored with other content "
+                        + "(`CHUNK_CONFLICT`)")
+                .fails(413, "the body is over `--take-max-chunk-bytes` (`MESSAGE_TOO_LARGE`)")
+                .fails(503, "busy or the disk failed (`BUSY`, `STORAGE_FAILED`): send it again later")
+                .fails(507, "past the take's or the server's disk quota (`QUOTA_EXCEEDED`)");
     }
 
     private void uploadVideo(HttpExchange ex) {
