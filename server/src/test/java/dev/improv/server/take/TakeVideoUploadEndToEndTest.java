@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -49,15 +50,13 @@ class TakeVideoUploadEndToEndTest {
 
     static HttpResponse<String> video(String take, String pid, int index, byte[] body, String token, String extra)
             throws Exception {
-        return server.requestBytes("PUT", "/api/takes/" + take + "/tracks/" + pid + "/video/" + index + "?token="
-                + token + "&sha256=" + Takes.sha256(body) + "&offsetUs=1000&rttUs=800" + extra, body, "video/webm");
+        return upload(server, "video", take, pid, index, body, token, extra);
     }
 
     static HttpResponse<String> audio(String take, String pid, int index, byte[] body, String token, String extra)
             throws Exception {
-        return server.requestBytes("PUT", "/api/takes/" + take + "/tracks/" + pid + "/chunks/" + index + "?token="
-                + token + "&sha256=" + Takes.sha256(body) + "&clientUs=" + (START_US + 200_000 + index * 42_667L)
-                + "&offsetUs=1000&rttUs=800" + extra, body, "application/octet-stream");
+        return upload(server, "chunks", take, pid, index, body, token, "&clientUs=" + (START_US + 200_000
+                + index * 42_667L) + extra);
     }
 
     @Test
@@ -163,5 +162,62 @@ class TakeVideoUploadEndToEndTest {
             TakeUploadEndToEndTest.refused(video(take, anaId, 3, c1, ana, run1 + "&offset=3001"), 409, "TAKE_CLOSED",
                     "take");
         }
+    }
+
+    @Test
+    void cameraChunksOnDiskAtARestartAreReadBackAndAssembled(@TempDir Path own) throws Exception {
+        byte[] c0 = pcm(3000, 20);
+        byte[] c1 = pcm(2000, 21);
+        String roomId;
+        String anaId;
+        String moToken;
+        try (TestServer first = TestServer.startWithLog(own, "--take-video")) {
+            JsonNode room = first.createRoom("{\"performers\":[\"Ana\"],\"moderators\":[\"Mo\"]}");
+            roomId = room.path("room").path("id").asText();
+            String ana = TestServer.link(room, "performer", 0).path("token").asText();
+            anaId = TestServer.link(room, "performer", 0).path("participantId").asText();
+            moToken = TestServer.link(room, "moderator", 0).path("token").asText();
+            try (TestClient mo = TestClient.join(first.wsUrl(roomId, moToken));
+                 TestClient a = TestClient.join(first.wsUrl(roomId, ana))) {
+                int version = ProtocolCodec.mapper().readTree(first.request("GET", "/api/stage/consent?token=" + ana,
+                        null, null).body()).path("version").asInt();
+                first.request("POST", "/api/stage/consent?token=" + ana, "{\"version\":" + version
+                        + ",\"agree\":true}", null);
+                mo.await(m -> "consent".equals(m.path("type").asText()), "Ana's consent event");
+                mo.send("{\"type\":\"scene_start\"}");
+                String take = roomId + "-1";
+                Awaitility.await("the take is open").atMost(10, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(50))
+                        .until(() -> take.equals(ProtocolCodec.mapper().readTree(first.request("GET",
+                                "/api/takes/status?token=" + ana, null, null).body()).path("take").asText()));
+                String run = "&segment=0&startUs=" + START_US;
+                for (HttpResponse<String> r : List.of(
+                        upload(first, "video", take, anaId, 0, c0, ana, run + "&offset=0"),
+                        upload(first, "video", take, anaId, 1, c1, ana, run + "&offset=3000&last=true"),
+                        upload(first, "chunks", take, anaId, 0, pcm(2048, 1), ana, "&sample=0&clientUs="
+                                + (START_US + 100_000) + "&last=true"))) {
+                    assertEquals(201, r.statusCode(), r.body());
+                }
+            }
+        } // stopped with the scene running: the chunks are only on disk
+        try (TestServer second = TestServer.startWithLog(own, "--take-video");
+             TestClient mo = TestClient.join(second.wsUrl(roomId, moToken))) {
+            mo.send("{\"type\":\"scene_end\"}");
+            JsonNode track = mo.await(m -> "take_track".equals(m.path("type").asText()), "the track after the restart");
+            assertTrue(track.path("complete").asBoolean(), track.toString());
+            assertEquals(1, track.path("video").size(), track.toString());
+            ByteArrayOutputStream both = new ByteArrayOutputStream();
+            both.write(c0);
+            both.write(c1);
+            assertArrayEquals(both.toByteArray(), Files.readAllBytes(own.resolve(track.path("video").get(0).asText())),
+                    "the camera's chunks read back from disk, in order");
+            assertEquals(anaId, track.path("participant").asText());
+        }
+    }
+
+    static HttpResponse<String> upload(TestServer on, String kind, String take, String pid, int index, byte[] body,
+                                       String token, String extra) throws Exception {
+        return on.requestBytes("PUT", "/api/takes/" + take + "/tracks/" + pid + "/" + kind + "/" + index + "?token="
+                + token + "&sha256=" + Takes.sha256(body) + "&offsetUs=1000&rttUs=800" + extra, body,
+                kind.equals("video") ? "video/webm" : "application/octet-stream");
     }
 }
