@@ -199,7 +199,8 @@ export class CameraRecorder {
     const recorder = this.recorder;
     if (!recorder) return;
     if (recorder.state !== 'inactive') recorder.stop();
-    await this.stopped;
+    // a recorder that failed to start may never say 'stop': the scene's end must not wait for it
+    await Promise.race([this.stopped, new Promise((resolve) => setTimeout(resolve, 3000))]);
     await this.saving;
     if (this.held) await this.cut(this.held, true);
     this.recorder = null;
