@@ -74,14 +74,7 @@ class TakeVideoUploadEndToEndTest {
                     null, null).body());
             assertTrue(terms.path("camera").asBoolean(), "the stage says the camera is recorded: " + terms);
             assertEquals(500_000, terms.path("videoBitsPerSecond").asInt(), terms.toString());
-            server.request("POST", "/api/stage/consent?token=" + ana, "{\"version\":" + terms.path("version").asInt()
-                    + ",\"agree\":true}", null);
-            mo.await(m -> "consent".equals(m.path("type").asText()), "Ana's consent event");
-            mo.send("{\"type\":\"scene_start\",\"title\":\"One\"}");
-            String take = roomId + "-1";
-            Awaitility.await("the take is open").atMost(10, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(50))
-                    .until(() -> take.equals(ProtocolCodec.mapper().readTree(server.request("GET",
-                            "/api/takes/status?token=" + ana, null, null).body()).path("take").asText()));
+            String take = agreeAndStartScene(server, ana, mo, roomId);
             Path chunks = data.resolve("takes").resolve(roomId).resolve("1").resolve(anaId).resolve("video");
 
             byte[] c0 = pcm(4096, 10);
@@ -179,16 +172,7 @@ class TakeVideoUploadEndToEndTest {
             moToken = TestServer.link(room, "moderator", 0).path("token").asText();
             try (TestClient mo = TestClient.join(first.wsUrl(roomId, moToken));
                  TestClient a = TestClient.join(first.wsUrl(roomId, ana))) {
-                int version = ProtocolCodec.mapper().readTree(first.request("GET", "/api/stage/consent?token=" + ana,
-                        null, null).body()).path("version").asInt();
-                first.request("POST", "/api/stage/consent?token=" + ana, "{\"version\":" + version
-                        + ",\"agree\":true}", null);
-                mo.await(m -> "consent".equals(m.path("type").asText()), "Ana's consent event");
-                mo.send("{\"type\":\"scene_start\"}");
-                String take = roomId + "-1";
-                Awaitility.await("the take is open").atMost(10, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(50))
-                        .until(() -> take.equals(ProtocolCodec.mapper().readTree(first.request("GET",
-                                "/api/takes/status?token=" + ana, null, null).body()).path("take").asText()));
+                String take = agreeAndStartScene(first, ana, mo, roomId);
                 String run = "&segment=0&startUs=" + START_US;
                 for (HttpResponse<String> r : List.of(
                         upload(first, "video", take, anaId, 0, c0, ana, run + "&offset=0"),
@@ -212,6 +196,22 @@ class TakeVideoUploadEndToEndTest {
                     "the camera's chunks read back from disk, in order");
             assertEquals(anaId, track.path("participant").asText());
         }
+    }
+
+    /** The performer agrees on the stage, the moderator starts scene 1: its take, once it is open. */
+    static String agreeAndStartScene(TestServer on, String performerToken, TestClient mo, String roomId)
+            throws Exception {
+        int version = ProtocolCodec.mapper().readTree(on.request("GET", "/api/stage/consent?token=" + performerToken,
+                null, null).body()).path("version").asInt();
+        on.request("POST", "/api/stage/consent?token=" + performerToken, "{\"version\":" + version
+                + ",\"agree\":true}", null);
+        mo.await(m -> "consent".equals(m.path("type").asText()), "the performer's consent event");
+        mo.send("{\"type\":\"scene_start\"}");
+        String take = roomId + "-1";
+        Awaitility.await("the take is open").atMost(10, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(50))
+                .until(() -> take.equals(ProtocolCodec.mapper().readTree(on.request("GET",
+                        "/api/takes/status?token=" + performerToken, null, null).body()).path("take").asText()));
+        return take;
     }
 
     static HttpResponse<String> upload(TestServer on, String kind, String take, String pid, int index, byte[] body,
