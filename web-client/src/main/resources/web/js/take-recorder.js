@@ -125,7 +125,11 @@ export class TakeRecorder extends EventTarget {
 
   /** Starts (or, after a reload, goes on with) recording take {@code take} from this stream's microphone. */
   async start(take, stream) {
-    if (this.take === take && this.capture) return;
+    if (this.take === take && this.capture) {
+      // the camera was asked for after the microphone had started (the consent's answer came later)
+      if (this.camera && !this.camera.recording) await this.startCamera(take, stream);
+      return;
+    }
     if (this.capture) await this.stop();
     const track = stream && stream.getAudioTracks()[0];
     if (!track) return;
@@ -150,11 +154,13 @@ export class TakeRecorder extends EventTarget {
       throw e;
     }
     if (this.conn.sync) this.syncTimer = setInterval(() => this.conn.sync(), TAKE.syncEveryMs);
-    if (this.camera) {
-      await this.camera.start(take, stream).catch((e) => {
-        this.camera.stats.lastError = `camera not recorded: ${e}`;
-      });
-    }
+    if (this.camera) await this.startCamera(take, stream);
+    this.changed();
+  }
+
+  async startCamera(take, stream) {
+    const camera = this.camera;
+    await camera.start(take, stream).catch((e) => { camera.stats.lastError = `camera not recorded: ${e}`; });
     this.changed();
   }
 

@@ -118,6 +118,16 @@ export class CameraRecorder {
 
   /** Starts (or, after a reload, goes on with a new run of) take {@code take} from this stream's camera. */
   async start(take, stream) {
+    if (this.starting || this.recorder) return; // one recorder at a time: the page may ask again while it starts
+    this.starting = true;
+    try {
+      await this.begin(take, stream);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  async begin(take, stream) {
     const type = videoType();
     const track = stream && stream.getVideoTracks()[0];
     if (!type || !track || track.readyState !== 'live') return;
