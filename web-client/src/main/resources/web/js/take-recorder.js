@@ -197,7 +197,7 @@ export class TakeRecorder extends EventTarget {
     const position = { take: this.take, participant: this.participant, nextIndex: this.index, segment: this.segment,
       recorded: chunk.recorded, uploaded: this.stats.uploadedSamples };
     this.saving = (this.saving || Promise.resolve()).then(async () => {
-      chunk.sha256 = toHex(await crypto.subtle.digest('SHA-256', chunk.pcm));
+      chunk.sha256 = await this.digest(chunk.pcm);
       await this.store.keep(chunk, position);
       this.queue.push(chunk);
       this.changed();

@@ -38,11 +38,6 @@ final class Take {
             this.participant = participant;
         }
 
-        /** The smallest audio index not stored yet. */
-        int firstMissing() {
-            return firstMissing(chunks);
-        }
-
         /** The microphone's chunks are all here, up to the one marked last. */
         boolean audioComplete() {
             return complete(chunks, lastIndex);
@@ -57,6 +52,7 @@ final class Take {
             return audioComplete() && videoComplete();
         }
 
+        /** The smallest index not stored yet. */
         static int firstMissing(NavigableMap<Integer, ?> stored) {
             int i = 0;
             for (int k : stored.keySet()) {

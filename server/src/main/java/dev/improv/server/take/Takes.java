@@ -776,6 +776,7 @@ public final class Takes implements AutoCloseable {
             bySegment.computeIfAbsent(c.segment(), k -> new ArrayList<>()).add(c);
         }
         List<Map<String, Object>> segments = new ArrayList<>();
+        long filesBytes = 0;
         for (Map.Entry<Integer, List<VideoChunkMeta>> e : bySegment.entrySet()) {
             String name = files.isEmpty() ? t.participant + ".webm" : t.participant + "." + e.getKey() + ".webm";
             Path target = dir.resolve(name);
@@ -799,6 +800,7 @@ public final class Takes implements AutoCloseable {
             Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             files.add(name);
+            filesBytes += bytes;
             VideoChunkMeta first = e.getValue().get(0);
             long firstFrameServerUs = first.startUs() + offsetUs;
             Map<String, Object> segment = new LinkedHashMap<>();
@@ -812,7 +814,7 @@ public final class Takes implements AutoCloseable {
             segments.add(segment);
         }
         TakeStore.forceDir(dir);
-        storedBytes += files.stream().mapToLong(f -> dir.resolve(f).toFile().length()).sum();
+        storedBytes += filesBytes;
         List<Integer> missing = missing(t.video, t.videoLastIndex);
         Map<String, Object> video = new LinkedHashMap<>();
         video.put("mimeType", best.mimeType());

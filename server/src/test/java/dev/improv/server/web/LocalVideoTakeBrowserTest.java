@@ -75,22 +75,28 @@ class LocalVideoTakeBrowserTest {
         }
     }
 
-    /** Each flash's first frame as the camera stamped it (µs on performance.now()), from the page's own track. */
-    static final String TRUTH = """
+    /** The same test of a frame in both scripts: drawn at 8×8, its mean red above half scale is a flash. */
+    static final String BRIGHT = """
+            const ctx = new OffscreenCanvas(8, 8).getContext('2d', { willReadFrequently: true });
+            const isBright = (frame) => {
+              ctx.drawImage(frame, 0, 0, 8, 8);
+              const px = ctx.getImageData(0, 0, 8, 8).data;
+              let sum = 0;
+              for (let i = 0; i < px.length; i += 4) sum += px[i];
+              return sum / (px.length / 4) > 128;
+            };
+            """;
+
+    /** Each flash's first frame as the camera stamped it (µs on CLOCK_MONOTONIC), from the page's own track. */
+    static final String TRUTH = BRIGHT + """
             window.__flashes = { at: [], frames: 0, lagUs: [] };
             const proc = new MediaStreamTrackProcessor({ track: window.improv.camTrack().clone(), maxBufferSize: 60 });
             const reader = proc.readable.getReader();
-            const canvas = new OffscreenCanvas(8, 8);
-            const ctx = canvas.getContext('2d', { willReadFrequently: true });
             let wasBright = false;
             (async () => { for (;;) {
               const { value, done } = await reader.read();
               if (done) break;
-              ctx.drawImage(value, 0, 0, 8, 8);
-              const px = ctx.getImageData(0, 0, 8, 8).data;
-              let sum = 0;
-              for (let i = 0; i < px.length; i += 4) sum += px[i];
-              const bright = sum / (px.length / 4) > 128;
+              const bright = isBright(value);
               if (bright && !wasBright) window.__flashes.at.push(value.timestamp);
               wasBright = bright;
               if (window.__flashes.frames++ % 30 === 0) window.__flashes.lagUs.push(performance.now() * 1000 - value.timestamp);
@@ -99,7 +105,7 @@ class LocalVideoTakeBrowserTest {
             """;
 
     /** Plays a WebM (base64) in a video element; each flash's first presented frame as its media time (s). */
-    static final String PLAY = """
+    static final String PLAY = BRIGHT + """
             const bytes = Uint8Array.from(atob(arguments[0]), (c) => c.charCodeAt(0));
             window.__played = { flashes: [], frames: 0, first: null, done: false, error: null };
             document.querySelectorAll('video.__played').forEach((old) => old.remove());
@@ -109,16 +115,9 @@ class LocalVideoTakeBrowserTest {
             v.playsInline = true;
             v.style.width = '160px';
             document.body.appendChild(v);
-            const canvas = document.createElement('canvas');
-            canvas.width = 8; canvas.height = 8;
-            const ctx = canvas.getContext('2d', { willReadFrequently: true });
             let wasBright = false;
             const onFrame = (now, meta) => {
-              ctx.drawImage(v, 0, 0, 8, 8);
-              const px = ctx.getImageData(0, 0, 8, 8).data;
-              let sum = 0;
-              for (let i = 0; i < px.length; i += 4) sum += px[i];
-              const bright = sum / (px.length / 4) > 128;
+              const bright = isBright(v);
               if (window.__played.first === null) window.__played.first = meta.mediaTime;
               if (bright && !wasBright) window.__played.flashes.push(meta.mediaTime);
               wasBright = bright;

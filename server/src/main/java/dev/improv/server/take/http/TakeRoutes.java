@@ -149,9 +149,8 @@ public final class TakeRoutes {
         long sample = number(ex, "sample", ex.query("sample"), 0, MAX_SAFE, true);
         long clientUs = number(ex, "clientUs", ex.query("clientUs"), 1, MAX_SAFE, true);
         int segment = (int) number(ex, "segment", ex.query("segment"), 0, 1000, false);
-        long offsetUs = number(ex, "offsetUs", ex.query("offsetUs"), -MAX_SAFE / 2, MAX_SAFE / 2, false);
-        String rtt = ex.query("rttUs");
-        long rttUs = rtt == null ? 60_000_000 : number(ex, "rttUs", rtt, 0, 60_000_000, true);
+        long offsetUs = offsetUs(ex);
+        long rttUs = rttUs(ex);
         long recorded = ex.query("recorded") == null ? -1 : number(ex, "recorded", ex.query("recorded"), 0, MAX_SAFE,
                 true);
         boolean last = last(ex);
@@ -186,9 +185,8 @@ public final class TakeRoutes {
         long startUs = number(ex, "startUs", ex.query("startUs"), 1, MAX_SAFE, true);
         long untilMs = number(ex, "untilMs", ex.query("untilMs"), 0, 86_400_000, false);
         int segment = (int) number(ex, "segment", ex.query("segment"), 0, 1000, false);
-        long offsetUs = number(ex, "offsetUs", ex.query("offsetUs"), -MAX_SAFE / 2, MAX_SAFE / 2, false);
-        String rtt = ex.query("rttUs");
-        long rttUs = rtt == null ? 60_000_000 : number(ex, "rttUs", rtt, 0, 60_000_000, true);
+        long offsetUs = offsetUs(ex);
+        long rttUs = rttUs(ex);
         boolean last = last(ex);
         String mimeType = ex.query("mimeType");
         if (mimeType != null && !MIME_TYPE.matcher(mimeType).matches()) {
@@ -200,6 +198,17 @@ public final class TakeRoutes {
         answer(ex, takes.uploadVideo(who.room(), who.pid(), who.role(), ex.param("take"), ex.param("participant"),
                 meta, body), stored -> ex.json(stored.duplicate() ? HttpResponseStatus.OK
                 : HttpResponseStatus.CREATED, stored));
+    }
+
+    /** The page's clock offset estimate (server minus page), 0 when not given. */
+    private static long offsetUs(HttpExchange ex) {
+        return number(ex, "offsetUs", ex.query("offsetUs"), -MAX_SAFE / 2, MAX_SAFE / 2, false);
+    }
+
+    /** The round trip of that estimate; not given: a minute (the estimate is then the least trusted). */
+    private static long rttUs(HttpExchange ex) {
+        String rtt = ex.query("rttUs");
+        return rtt == null ? 60_000_000 : number(ex, "rttUs", rtt, 0, 60_000_000, true);
     }
 
     private static String sha256(HttpExchange ex) {
