@@ -163,7 +163,7 @@ public final class ServerApp implements AutoCloseable {
         features.add(Feature.ofRoutes(new ServerRoutes(metrics, cluster == null ? null : () -> {
             ClusterNode.Health h = cluster.health();
             return new dev.improv.server.http.AdminAnswers.ClusterHealth(h.node(), h.connected(), h.nodes(),
-                    h.leasesHeld());
+                    h.leasesHeld(), h.roomsPerNode());
         }).routes()));
         features.add(Feature.ofRoutes(pages.routes()));
         features.add(Feature.ofRoutes(new RoomRoutes(router, links, config.roomLimits(),

@@ -71,6 +71,7 @@ public final class ClusterNode implements AutoCloseable {
     private final SessionStreamExport sessionExport;
     private volatile RoomLeases leases;
     private volatile Relay relay;
+    private volatile PoolRooms poolRooms;
     private volatile boolean closed;
 
     private ClusterNode(ServerConfig.ClusterSettings settings, ServerMetrics metrics, long backlogBytes)
@@ -212,6 +213,7 @@ public final class ClusterNode implements AutoCloseable {
     public void start(RoomRegistry rooms, FrameFactory frames) {
         this.relay = new Relay(this, frames);
         this.leases = new RoomLeases(this, rooms, journal, relay);
+        this.poolRooms = new PoolRooms(this, rooms, leases, relay);
         leases.start();
         heartbeatThread.scheduleAtFixedRate(this::heartbeat, 0, HEARTBEAT_MS, TimeUnit.MILLISECONDS);
         LOG.info("cluster: node {} joined through {} (lease {} ms, {} replicas)", settings.nodeName(),
@@ -229,15 +231,20 @@ public final class ClusterNode implements AutoCloseable {
      */
     public void startPools(LobbyRegistry lobbies) {
         pools.start(lobbies);
+        poolRooms.start(lobbies); // their rooms open on any node, their times come back here (docs/cluster.md)
     }
 
     PoolStream pools() {
         return pools;
     }
 
+    PoolRooms poolRooms() {
+        return poolRooms;
+    }
+
     /** The cluster's router around this node's {@code local} one. */
     public Router router(LocalRouter local, RoomRegistry rooms) {
-        return new ClusterRouter(this, local, rooms, leases, relay, pools);
+        return new ClusterRouter(this, local, rooms, leases, relay, pools, poolRooms);
     }
 
     private void heartbeat() {
@@ -351,11 +358,12 @@ public final class ClusterNode implements AutoCloseable {
     /** For /healthz: this node's name, whether it is connected, the nodes alive, the leases it holds. */
     public Health health() {
         RoomLeases l = leases;
-        return new Health(settings.nodeName(), connected(), nodes().size(), l == null ? 0 : l.held());
+        return new Health(settings.nodeName(), connected(), nodes().size(), l == null ? 0 : l.held(),
+                l == null ? Map.of() : new java.util.TreeMap<>(l.roomsPerNode()));
     }
 
     /** What /healthz says about the cluster. */
-    public record Health(String node, boolean connected, int nodes, int leasesHeld) {
+    public record Health(String node, boolean connected, int nodes, int leasesHeld, Map<String, Integer> roomsPerNode) {
     }
 
     /** A StreamJournal session found it cannot append: another node owns the room now. */
@@ -386,6 +394,10 @@ public final class ClusterNode implements AutoCloseable {
         heartbeatThread.shutdownNow();
         journal.close();
         pools.close();
+        PoolRooms p = poolRooms;
+        if (p != null) {
+            p.close();
+        }
         try {
             nats.close();
         } catch (InterruptedException e) {

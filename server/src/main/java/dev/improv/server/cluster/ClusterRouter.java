@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * The cluster's {@link Router}: rooms this node owns go to the {@link LocalRouter}; a room owned by another node
  * is reached through the {@link Relay} (joins) or an admin query to its owner (snapshots, close, membership). A
  * room whose owner is gone (its lease expiring) is waited for — up to {@link #TAKEOVER_WAIT_MS} — until a node
- * has taken it over. New rooms and pools open on the node that was asked. Pools are found by their lease (key
+ * has taken it over. New rooms and pools of the admin API open on the node that was asked (a pool's rooms: {@link
+ * PoolRooms}). Pools are found by their lease (key
  * {@code pool.<id>}) as rooms are; admin calls about a pool go to its owner, lobby members are relayed to it.
  * Every method returns at once; nothing here blocks a caller's thread.
  */
@@ -47,15 +48,24 @@ final class ClusterRouter implements Router {
     private final RoomLeases leases;
     private final Relay relay;
     private final PoolStream pools;
+    private final PoolRooms poolRooms;
 
-    /** An admin query between nodes ({@code roomId}: the room's, or the pool's id for the pool queries). */
-    record Query(String op, String roomId, String participantId, String reason) {
+    /**
+     * An admin query between nodes ({@code roomId}: the room's, or the pool's id for the pool queries; {@code
+     * payload}: what a pool's room needs, see {@link PoolRooms}).
+     */
+    record Query(String op, String roomId, String participantId, String reason,
+                 com.fasterxml.jackson.databind.JsonNode payload) {
+        Query(String op, String roomId, String participantId, String reason) {
+            this(op, roomId, participantId, reason, null);
+        }
     }
 
     ClusterRouter(ClusterNode node, LocalRouter local, RoomRegistry rooms, RoomLeases leases, Relay relay,
-                  PoolStream pools) {
+                  PoolStream pools, PoolRooms poolRooms) {
         this.node = node;
         this.pools = pools;
+        this.poolRooms = poolRooms;
         this.local = local;
         this.rooms = rooms;
         this.leases = leases;
@@ -210,6 +220,12 @@ final class ClusterRouter implements Router {
             q = ProtocolCodec.mapper().readValue(body, Query.class);
         } catch (IOException e) {
             return CompletableFuture.completedFuture(new byte[0]);
+        }
+        if (PoolRooms.OPEN.equals(q.op())) { // a pool's room, and its times: answered in bytes of their own
+            return CompletableFuture.completedFuture(poolRooms.answerOpen(q.payload()));
+        }
+        if (PoolRooms.TIME.equals(q.op())) {
+            return poolRooms.answerTime(q.roomId(), q.payload());
         }
         CompletableFuture<?> result = switch (q.op()) {
             case "room" -> local.room(q.roomId());

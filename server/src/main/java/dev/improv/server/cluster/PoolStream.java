@@ -219,9 +219,9 @@ public final class PoolStream implements LobbyJournal {
     }
 
     /**
-     * The time listener of a room taken over here when the pool that opened it is on this node too (its scenes and
-     * presence go on counting for pay); {@link RoomListener#NONE} otherwise — a pool on another node does not hear
-     * of that room's times (docs/cluster.md).
+     * The time listener of a room taken over here whose log has no {@code pool} fact (written before rooms were
+     * bound to their pool) when the pool that opened it is on this node too; {@link RoomListener#NONE} otherwise.
+     * Rooms bound to their pool get {@link PoolRooms#listenerFor} instead, wherever the pool is.
      */
     RoomListener recoveredRoomListener(String roomId) {
         LobbyRegistry registry = lobbies;

@@ -140,6 +140,18 @@ final class RoomLeases {
         return held;
     }
 
+    /** Rooms (not pools) per owner among the leases as last seen; handed-back leases count for nobody. Any thread. */
+    Map<String, Integer> roomsPerNode() {
+        Map<String, Integer> out = new HashMap<>();
+        for (Map.Entry<String, Observed> e : observed.entrySet()) {
+            String owner = e.getValue().owner();
+            if (!PoolStream.isPoolKey(e.getKey()) && !owner.equals(RELEASED)) {
+                out.merge(owner, 1, Integer::sum);
+            }
+        }
+        return out;
+    }
+
     /** A room opened on this node: its lease is created (it cannot exist: room ids are fresh). */
     void claim(String roomId) {
         node.leaseThread().execute(() -> {
@@ -370,7 +382,7 @@ final class RoomLeases {
             RecoveredRoom room = fold.room();
             journal.adopt(roomId, fold.sessionId(), ack.getSeqno(), room.lastSeq(), room.reservedSeq(),
                     validUntil(leaseSent));
-            rooms.restore(room, node.pools().recoveredRoomListener(roomId));
+            rooms.restore(room, node.poolRooms().listenerFor(room));
             if (room.reservedSeq() > room.lastSeq()) { // what a member may have seen that the log never got
                 LOG.info("cluster: room {}: seqs {}..{} were reserved by the old owner and are not in the log; "
                                 + "events a member saw with these seqs were never durable (server_restarted names "

@@ -136,6 +136,8 @@ public final class SessionRecords {
                     WalFacts.RoomFact fact = ProtocolCodec.mapper().readValue(r.body(), WalFacts.RoomFact.class);
                     if ("ban".equals(fact.fact())) {
                         room.ban(fact.participant());
+                    } else if ("pool".equals(fact.fact())) { // its subject names the pool (see Room.bindToPool)
+                        room.pool(fact.participant());
                     }
                 }
                 case SESSION_CLOSE -> closed = true;

@@ -32,7 +32,11 @@ final class WalFacts {
         }
     }
 
-    /** Body of {@link WalRecord.Type#ROOM_FACT}. */
+    /**
+     * Body of {@link WalRecord.Type#ROOM_FACT}. {@code participant} is the fact's subject: the participant of a
+     * {@code ban}, the pool of a {@code pool}, the node of an {@code owner} (the cluster's fence); a fold passes
+     * over kinds it does not know.
+     */
     record RoomFact(String fact, String participant) {
     }
 }

@@ -70,8 +70,10 @@ public final class AdminAnswers {
 
     /**
      * {@code /healthz} in cluster mode: this node's name, whether its NATS connection is up, the server nodes
-     * heard from (itself included) and the room leases it holds.
+     * heard from (itself included), the room leases it holds, and the rooms each node owns as this node last saw
+     * their leases (a lobby pool's next room goes to the alive node with the fewest).
      */
-    public record ClusterHealth(String node, boolean connected, int nodes, int leasesHeld) {
+    public record ClusterHealth(String node, boolean connected, int nodes, int leasesHeld,
+                                java.util.Map<String, Integer> roomsPerNode) {
     }
 }

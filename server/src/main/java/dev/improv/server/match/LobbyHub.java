@@ -88,6 +88,8 @@ public final class LobbyHub {
 
     /** Set before {@link #start} (the hand-off to the owner thread publishes it); null: no media recording. */
     private MediaRecording mediaRecording;
+    /** Set before {@link #start}, like {@link #mediaRecording}. */
+    private PoolRoomOpener roomOpener;
 
     /** Set once {@link #close} went through: connections and requests are refused from then on. */
     private boolean closed;
@@ -98,6 +100,11 @@ public final class LobbyHub {
     /** The media recording for this pool's rooms with {@code recordMedia}; before {@link #start}. */
     void mediaRecording(MediaRecording recording) {
         this.mediaRecording = recording;
+    }
+
+    /** Where confirmed offers get their rooms (cluster: any node); before {@link #start}. This node's by default. */
+    void roomOpener(PoolRoomOpener opener) {
+        this.roomOpener = opener;
     }
 
     public LobbyHub(LobbyConfig config, ScheduledExecutorService owner, RoomRegistry rooms, JoinLinks links,
@@ -120,6 +127,7 @@ public final class LobbyHub {
         this.fold = new PoolFold(config, moderatorCapacity);
         this.owner = owner;
         this.rooms = rooms;
+        this.roomOpener = PoolRoomOpener.local(rooms);
         this.links = links;
         this.roomLimits = roomLimits.withMaxFor(Role.PERFORMER, config.rules().roomSize());
         this.clock = clock;
@@ -435,7 +443,22 @@ public final class LobbyHub {
     /** The time listener of a room this pool opened before a restart, or null when it is not one of ours. */
     public RoomListener recoveredRoomListener(String roomId) {
         String offerId = fold.offerOfRoom(roomId);
-        return offerId == null ? null : new TimeListener(offerId);
+        return offerId == null ? null : timeListener(offerId);
+    }
+
+    /**
+     * A scene or presence change of one of this pool's rooms that runs on another node (cluster mode), applied on
+     * the hub's thread as the room's own listener would apply it; {@code known} is told there whether the room is
+     * one of this pool's open rooms (false: a closed or unknown room; nothing applied).
+     */
+    public void roomTime(RoomTime time, Consumer<Boolean> known) {
+        execute(() -> { // applied here and now: a repeat that follows finds the room closed already, if it was
+            String offerId = fold.offerOfRoom(time.roomId());
+            if (offerId != null) {
+                applyRoomTime(offerId, time);
+            }
+            known.accept(offerId != null);
+        });
     }
 
     // ------------------------------------------------------------------ lobby events to messages and rooms
@@ -483,21 +506,46 @@ public final class LobbyHub {
     }
 
     /**
-     * Everyone accepted: open the room, write each performer's consent into its log (before any link exists, so
-     * consent comes first in the log), then send every performer and the moderator a room link.
+     * Everyone accepted: open the room (here, or in cluster mode on the node the opener chooses), with each
+     * performer's consent written into its log before any link exists (consent comes first in the log), then send
+     * every performer and the moderator a room link.
      */
     private void openRoom(LobbyEvent.Confirmed c) {
-        Room room = rooms.create(pool() + " · " + c.offerId(), roomLimits, new TimeListener(c.offerId()));
-        room.execute(() -> {
-            for (ConsentRecord consent : c.consentRecords()) {
-                room.recordConsent(consent.pid(), pool(), consent.consentVersion(), consent.acceptedAt() * 1000);
-            }
-        });
-        input(new LobbyFact.RoomOpened(c.offerId(), room.id(), c.pids(), c.moderatorId()));
-        if (fold.lobby().config().recordMedia()) {
+        LobbyConfig config = fold.lobby().config();
+        PoolRoomOpener.Request request = new PoolRoomOpener.Request(pool(), c.offerId(), pool() + " · " + c.offerId(),
+                config.rules().roomSize(), c.consentRecords(), config.recordMedia());
+        java.util.concurrent.CompletableFuture<String> opened;
+        try {
+            opened = roomOpener.open(request, roomLimits, timeListener(c.offerId()));
+        } catch (RuntimeException e) {
+            opened = java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+        if (opened.isDone()) { // on one node: at once, in this tick
+            roomOpened(c, request, opened);
+        } else {
+            java.util.concurrent.CompletableFuture<String> answer = opened;
+            opened.whenComplete((id, error) -> execute(() -> {
+                roomOpened(c, request, answer);
+                broadcastStateToModerators();
+            }));
+        }
+    }
+
+    private void roomOpened(LobbyEvent.Confirmed c, PoolRoomOpener.Request request,
+                            java.util.concurrent.CompletableFuture<String> opened) {
+        String roomId;
+        try {
+            roomId = opened.join();
+        } catch (RuntimeException e) { // the cluster could not place it: this node opens it (the pool's times hold)
+            LOG.warn("lobby {}: room for offer {} not opened by the cluster ({}); opening it here", pool(),
+                    c.offerId(), e.toString());
+            roomId = PoolRoomOpener.openHere(rooms, request, roomLimits, timeListener(c.offerId())).id();
+        }
+        input(new LobbyFact.RoomOpened(c.offerId(), roomId, c.pids(), c.moderatorId()));
+        if (request.recordMedia()) {
             MediaRecording recording = mediaRecording;
             if (recording != null) {
-                recording.start(room.id()); // its consent rule is the media recorder's, as for any room
+                recording.start(roomId); // its consent rule is the media recorder's, as for any room
             }
         }
         PoolFold.MatchedRoom matched = fold.matchedRoom(c.offerId());
@@ -507,7 +555,7 @@ public final class LobbyHub {
         if (c.moderatorId() != null) {
             sendRoomLink(c.moderatorId(), matched, Role.MODERATOR);
         }
-        LOG.info("lobby {}: room {} opened for {} (moderator {})", pool(), room.id(), c.pids(), c.moderatorId());
+        LOG.info("lobby {}: room {} opened for {} (moderator {})", pool(), roomId, c.pids(), c.moderatorId());
     }
 
     private void sendRoomLink(String pid, PoolFold.MatchedRoom r, Role role) {
@@ -568,46 +616,28 @@ public final class LobbyHub {
         return clock.nowMicros() / 1000;
     }
 
-    /** Scenes and presence in a matched room, into this pool's time accounting (on the hub's thread). */
-    private final class TimeListener implements RoomListener {
-        private final String offerId;
+    /**
+     * Scenes and presence in a matched room, into this pool's time accounting. Called on the room's thread; the fact
+     * is written and applied on the hub's thread, so that the log holds this pool's facts in the order they were
+     * applied (a snapshot is the fold of exactly those before it).
+     */
+    private RoomListener timeListener(String offerId) {
+        return RoomTime.recordingInto(time -> execute(() -> applyRoomTime(offerId, time)));
+    }
 
-        TimeListener(String offerId) {
-            this.offerId = offerId;
-        }
-
-        // Called on the room's thread; the fact is written and applied on the hub's thread, so that the log holds
-        // this pool's facts in the order they were applied (a snapshot is the fold of exactly those before it).
-        @Override
-        public void sceneStarted(String roomId, List<String> performersPresent, long ts) {
-            time(new LobbyFact.SceneStarted(roomId, List.copyOf(performersPresent), ts / 1000));
-        }
-
-        @Override
-        public void sceneEnded(String roomId, long ts) {
-            time(new LobbyFact.SceneEnded(roomId, ts / 1000));
-        }
-
-        @Override
-        public void performerPresent(String roomId, String participantId, long ts) {
-            time(new LobbyFact.PerformerPresent(roomId, participantId, ts / 1000));
-        }
-
-        @Override
-        public void performerAbsent(String roomId, String participantId, long ts) {
-            time(new LobbyFact.PerformerAbsent(roomId, participantId, ts / 1000));
-        }
-
-        private void time(LobbyFact fact) {
-            execute(() -> input(fact));
-        }
-
-        @Override
-        public void roomClosed(String roomId, long ts) {
-            execute(() -> {
-                input(new LobbyFact.RoomClosed(offerId, roomId));
+    /** One room time change as this pool's fact; on the hub's thread. */
+    private void applyRoomTime(String offerId, RoomTime time) {
+        long ms = time.ts() / 1000;
+        switch (time.kind()) {
+            case SCENE_STARTED -> input(new LobbyFact.SceneStarted(time.roomId(), time.performers(), ms));
+            case SCENE_ENDED -> input(new LobbyFact.SceneEnded(time.roomId(), ms));
+            case PRESENT -> input(new LobbyFact.PerformerPresent(time.roomId(), time.participantId(), ms));
+            case ABSENT -> input(new LobbyFact.PerformerAbsent(time.roomId(), time.participantId(), ms));
+            case CLOSED -> {
+                input(new LobbyFact.RoomClosed(offerId, time.roomId()));
                 broadcastStateToModerators();
-            });
+            }
+            default -> throw new IllegalStateException("unknown room time " + time.kind());
         }
     }
 }

@@ -29,6 +29,8 @@ public final class LobbyRegistry {
     private volatile LongSupplier snapshotRequests = () -> 0;
     /** Starts the media recorder in rooms of pools with {@code recordMedia}; set once at start, null: none. */
     private volatile LobbyHub.MediaRecording mediaRecording;
+    /** Where pools' confirmed offers get their rooms; this node's registry unless the cluster sets another. */
+    private volatile PoolRoomOpener roomOpener;
 
     public LobbyRegistry(Supplier<ScheduledExecutorService> owners, RoomRegistry rooms, JoinLinks links,
                          RoomLimits roomLimits, MicrosClock clock, long graceMs) {
@@ -41,6 +43,7 @@ public final class LobbyRegistry {
         this.journal = journal;
         this.owners = owners;
         this.rooms = rooms;
+        this.roomOpener = PoolRoomOpener.local(rooms);
         this.links = links;
         this.roomLimits = roomLimits;
         this.clock = clock;
@@ -78,6 +81,7 @@ public final class LobbyRegistry {
     private LobbyHub newHub(LobbyConfig config, int moderatorCapacity) {
         LobbyHub hub = new LobbyHub(config, owners.get(), rooms, links, roomLimits, clock, graceMs, moderatorCapacity,
                 journal, () -> snapshotRequests.getAsLong());
+        hub.roomOpener((request, limits, times) -> roomOpener.open(request, limits, times));
         hub.mediaRecording(roomId -> {
             LobbyHub.MediaRecording recording = mediaRecording;
             if (recording != null) {
@@ -88,6 +92,29 @@ public final class LobbyRegistry {
             }
         });
         return hub;
+    }
+
+    /** The limits of pools' rooms before each pool's room size (the server's room limits). */
+    public RoomLimits roomLimits() {
+        return roomLimits;
+    }
+
+    /** Where pools' rooms open from now on (cluster mode: on the node the cluster chooses). Before pools open. */
+    public void openRoomsWith(PoolRoomOpener opener) {
+        this.roomOpener = opener;
+    }
+
+    /**
+     * Hands a room's time change to the pool {@code pool} if it is open here; false when it is not (the change is
+     * not applied). {@code known} is told, on the pool's thread, whether the room is one of the pool's open rooms.
+     */
+    public boolean roomTime(String pool, RoomTime time, Consumer<Boolean> known) {
+        LobbyHub hub = hubs.get(pool);
+        if (hub == null) {
+            return false;
+        }
+        hub.roomTime(time, known);
+        return true;
     }
 
     /** How rooms of pools with {@code recordMedia} get their media recorder (the server's media feature). */

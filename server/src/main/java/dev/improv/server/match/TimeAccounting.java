@@ -96,9 +96,17 @@ public final class TimeAccounting {
         closeOffer(t, now);
     }
 
-    /** A scene starts in {@code roomId} with {@code pids} present. A scene still running there ends first. */
+    /**
+     * A scene starts in {@code roomId} with {@code pids} present. A scene still running there ends first, unless it
+     * is this very start again (the same performers, each counted from {@code now}): a room on another node resends
+     * a change whose answer it missed, and a repeat must not complete a scene.
+     */
     public void sceneStarted(String roomId, List<String> pids, long now) {
-        if (scenes.containsKey(roomId)) {
+        Scene running = scenes.get(roomId);
+        if (running != null && isThisStart(running, roomId, pids, now)) {
+            return;
+        }
+        if (running != null) {
             sceneEnded(roomId, now);
         }
         Scene scene = new Scene();
@@ -107,6 +115,20 @@ public final class TimeAccounting {
             scene.present.add(pid);
             of(pid).sceneSince.putIfAbsent(roomId, now);
         }
+    }
+
+    private boolean isThisStart(Scene running, String roomId, List<String> pids, long now) {
+        if (pids.isEmpty() || !running.present.equals(new HashSet<>(pids))) {
+            return false;
+        }
+        for (String pid : pids) {
+            Totals t = totals.get(pid);
+            Long since = t == null ? null : t.sceneSince.get(roomId);
+            if (since == null || since != now) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The performer is (back) in {@code roomId}; if a scene runs there, its scene time runs again. */

@@ -71,6 +71,12 @@ public final class RecoveredRoom {
     private byte[] lastPromptBytes;
     private boolean closed;
     private String damage;
+    /**
+     * The lobby pool that made the room (its {@code pool} fact), or null. Read by the cluster's fold (a node taking
+     * the room over sends its times to that pool); the node's own log finds a room's pool through the pools' facts,
+     * so this is not part of the checkpoint state below.
+     */
+    private String pool;
 
     public RecoveredRoom(String sessionId, String roomId, String roomName, long startedAt, RoomLimits limits) {
         this.sessionId = sessionId;
@@ -98,6 +104,16 @@ public final class RecoveredRoom {
 
     public RoomLimits limits() {
         return limits;
+    }
+
+    /** The lobby pool that made the room, or null. */
+    public String pool() {
+        return pool;
+    }
+
+    /** The room's {@code pool} fact: {@code poolId} made it. */
+    public void pool(String poolId) {
+        this.pool = poolId;
     }
 
     /** The last seq in the log. */

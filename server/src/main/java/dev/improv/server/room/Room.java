@@ -73,6 +73,8 @@ public final class Room {
 
     /** Participants whose recording consent is in this session's log; written on the owner thread, read by any. */
     private volatile java.util.Set<String> consented = java.util.Set.of();
+    /** The lobby pool whose offer made this room, or null (a room of the admin API). Owner thread. */
+    private String pool;
 
     /** Written on the owner thread, read by any thread (admin API): an immutable snapshot. */
     private volatile RoomSummary summary;
@@ -128,6 +130,7 @@ public final class Room {
         everJoined.addAll(r.everJoined);
         scenes.addAll(r.scenes);
         consented = java.util.Set.copyOf(r.consented);
+        pool = r.pool();
         for (RecoveredRoom.Member m : r.members.values()) {
             Participant p = new Participant(m.id(), m.name(), m.role(), m.capabilities(), m.joinedAt());
             p.muted(m.muted());
@@ -421,6 +424,23 @@ public final class Room {
      * Writes a performer's consent (accepted in a lobby) into the session log. Call before handing out the
      * performer's room link, so that the consent precedes everything recorded of them.
      */
+    /**
+     * Marks this room as made by lobby pool {@code poolId} (a {@code pool} fact in its log, before any event): a
+     * node that takes the room over (cluster) reads it back and sends the room's scene times to that pool. Once.
+     */
+    public void bindToPool(String poolId) {
+        if (pool != null) {
+            throw new IllegalStateException("room " + id + " belongs to pool " + pool + " already");
+        }
+        pool = poolId;
+        journal.fact("pool", poolId);
+    }
+
+    /** The lobby pool that made this room, or null. Owner thread. */
+    public String pool() {
+        return pool;
+    }
+
     public void recordConsent(String participantId, String pool, int consentVersion, long acceptedAtMicros) {
         java.util.Set<String> more = new java.util.HashSet<>(consented);
         more.add(participantId);

@@ -55,8 +55,11 @@ public interface SessionJournal {
             append(seq, eventJson);
         }
 
-        /** Queues a room fact that is not a room event: {@code "ban"} of {@code participantId}. Never blocks. */
-        default void fact(String kind, String participantId) {
+        /**
+         * Queues a room fact that is not a room event: {@code "ban"} of participant {@code subject}, or {@code
+         * "pool"}: the room was made by lobby pool {@code subject}. Never blocks.
+         */
+        default void fact(String kind, String subject) {
         }
 
         /**

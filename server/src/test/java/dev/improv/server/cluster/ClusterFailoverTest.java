@@ -483,6 +483,138 @@ class ClusterFailoverTest {
     }
 
     /**
+     * Issue 16: "a lobby on node A pairs performers connected to nodes A and B into a room owned by node C", and the
+     * room's scenes count in the pool's time accounting wherever the room runs. The pool is on a; a and b own a
+     * room each, so the matched room goes to c (the node owning the fewest). A scene there counts for both
+     * performers on a; a second scene runs while c is SIGKILLed: the room is taken over by a or b, the members
+     * resume, the scene ends there and counts too (time up to c's last durable event, then from the performers'
+     * return), never more than it lasted. The room's close reaches the pool, which can then be closed (refused
+     * while it has open rooms). Before the room's times crossed nodes the pool counted nothing of either scene.
+     */
+    @Test
+    void aLobbyOnAPairsPerformersOfAAndBIntoARoomOnCWhoseScenesCountThroughItsFailover() throws Exception {
+        long pid = ProcessHandle.current().pid();
+        String pool = "spread-" + pid + "-" + Long.toString(System.nanoTime(), 36);
+        List<KillableServer> three = nodes(new String[0], "pra" + pid, "prb" + pid, "prc" + pid);
+        KillableServer a = three.get(0);
+        KillableServer b = three.get(1);
+        KillableServer c = three.get(2);
+        String cName = "prc" + pid;
+        onNodes(three, () -> {
+            List<String> adminRooms = new ArrayList<>();
+            for (KillableServer n : List.of(a, b)) {
+                adminRooms.add(n.adminJson("POST", "/api/rooms", "{\"name\":\"busy\"}").path("room").path("id")
+                        .asText());
+            }
+            try (Connection nc = nats.connect()) {
+                io.nats.client.KeyValue kv = nc.keyValue(ClusterNode.LEASE_BUCKET);
+                Awaitility.await("both rooms' leases made").atMost(10, TimeUnit.SECONDS)
+                        .until(() -> kv.get(adminRooms.get(0)) != null && kv.get(adminRooms.get(1)) != null);
+            }
+            // a hears every node and has seen the two leases (under load its watcher lagged: the room opened on a)
+            Awaitility.await("a sees three nodes, a and b owning a room each").atMost(10, TimeUnit.SECONDS)
+                    .until(() -> a.adminJson("GET", "/healthz", null).path("cluster"), h -> h.path("nodes").asInt() == 3
+                            && h.path("roomsPerNode").path("pra" + pid).asInt() == 1
+                            && h.path("roomsPerNode").path("prb" + pid).asInt() == 1);
+            assertEquals(201, a.admin("POST", "/api/pools", "{\"id\":\"" + pool + "\",\"consentVersion\":1,"
+                    + "\"consentText\":\"recorded\",\"roomSize\":2}").statusCode());
+            Map<String, String> lobbyLinks = new HashMap<>();
+            for (String who : List.of("mod", "p", "q")) {
+                JsonNode link = a.adminJson("POST", "/api/pools/" + pool + "/links", "{\"role\":\""
+                        + (who.equals("mod") ? "moderator" : "performer") + "\",\"name\":\"" + who + "\"}");
+                lobbyLinks.put(who, "/ws/lobby/" + pool + "?token=" + link.path("token").asText());
+                lobbyLinks.put(who + ".id", link.path("participantId").asText());
+            }
+            TestClient mod = TestClient.connect(a.ws(lobbyLinks.get("mod")));
+            mod.await("lobby_welcome");
+            TestClient p = lobby(a, lobbyLinks.get("p"), "en");
+            TestClient q = lobby(b, lobbyLinks.get("q"), "en"); // relayed to a
+            for (TestClient t : List.of(p, q)) {
+                t.send("{\"type\":\"lobby_accept\",\"offerId\":\"" + t.await("lobby_offer").path("offerId")
+                        .asText() + "\"}");
+            }
+            JsonNode pm = p.await("lobby_matched");
+            JsonNode qm = q.await("lobby_matched");
+            JsonNode mm = mod.await("lobby_matched");
+            String roomId = pm.path("roomId").asText();
+            assertEquals(roomId, qm.path("roomId").asText());
+            try (Connection nc = nats.connect()) {
+                assertEquals(cName, new String(nc.keyValue(ClusterNode.LEASE_BUCKET).get(roomId).getValue(),
+                        java.nio.charset.StandardCharsets.US_ASCII), "the room opened on c, the node with fewest rooms");
+            }
+            String[] urls = {"/ws/rooms/" + roomId + "?token=" + pm.path("token").asText(),
+                "/ws/rooms/" + roomId + "?token=" + qm.path("token").asText(),
+                "/ws/rooms/" + roomId + "?token=" + mm.path("token").asText()};
+            TestClient rp = TestClient.join(a.ws(urls[0]));
+            TestClient rq = TestClient.join(b.ws(urls[1]));
+            TestClient rm = TestClient.join(a.ws(urls[2]));
+            // scene 1, entirely on c
+            rm.send("{\"type\":\"scene_start\",\"title\":\"one\"}");
+            rp.await("scene_started");
+            rq.await("scene_started");
+            Thread.sleep(400);
+            rm.send("{\"type\":\"scene_end\"}");
+            rp.await("scene_ended");
+            Map<String, JsonNode> after1 = new HashMap<>();
+            for (String who : List.of("p", "q")) {
+                String id = lobbyLinks.get(who + ".id");
+                JsonNode t = Awaitility.await(who + "'s scene counted on a").atMost(10, TimeUnit.SECONDS)
+                        .until(() -> a.adminJson("GET", "/api/pools/" + pool + "/performers/" + id + "/time", null),
+                                j -> j.path("scenesCompleted").asInt() == 1);
+                assertTrue(t.path("sceneMs").asLong() >= 350 && t.path("sceneMs").asLong() < 5_000, t.toString());
+                after1.put(who, t);
+            }
+            // scene 2: c dies in the middle of it
+            long scene2Start = System.nanoTime();
+            rm.send("{\"type\":\"scene_start\",\"title\":\"two\"}");
+            rp.await(m -> m.path("type").asText().equals("scene_started") && m.path("title").asText().equals("two"),
+                    "scene two");
+            Thread.sleep(400);
+            rm.send("{\"type\":\"prompt\",\"text\":\"before the kill\",\"cid\":\"bk\"}");
+            rm.await(m -> m.path("type").asText().equals("ack") && m.path("cid").asText().equals("bk"),
+                    "the prompt durable on c");
+            c.kill();
+            for (TestClient t : List.of(rp, rq, rm)) {
+                assertEquals(1001, t.awaitClose(), "the edge lets its relayed member go: " + t.closeReason());
+            }
+            TestClient rp2 = resume(a.ws(urls[0]) + "&lastSeq=" + lastSeq(rp));
+            TestClient rq2 = resume(b.ws(urls[1]) + "&lastSeq=" + lastSeq(rq));
+            TestClient rm2 = resume(a.ws(urls[2]) + "&lastSeq=" + lastSeq(rm));
+            rm2.await("server_restarted");
+            Thread.sleep(400);
+            rm2.send("{\"type\":\"scene_end\"}");
+            rp2.await("scene_ended");
+            long scene2Ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - scene2Start);
+            String newOwner = a.output().stream().anyMatch(l -> l.contains("took room " + roomId + " over"))
+                    ? "a" : "b";
+            for (String who : List.of("p", "q")) {
+                String id = lobbyLinks.get(who + ".id");
+                JsonNode t = Awaitility.await(who + "'s second scene counted on a").atMost(15, TimeUnit.SECONDS)
+                        .until(() -> a.adminJson("GET", "/api/pools/" + pool + "/performers/" + id + "/time", null),
+                                j -> j.path("scenesCompleted").asInt() == 2);
+                long counted = t.path("sceneMs").asLong() - after1.get(who).path("sceneMs").asLong();
+                System.out.printf("cluster pool rooms: %s's scene two (%d ms from its start to its end, c killed in "
+                        + "it, taken over by %s) counted %d ms%n", who, scene2Ms, newOwner, counted);
+                assertTrue(counted >= 750 && counted <= scene2Ms, "scene two counted " + counted + " ms of "
+                        + scene2Ms + ": " + t);
+            }
+            // the room's close reaches the pool (through b, whichever node owns it now)
+            assertEquals(200, b.admin("DELETE", "/api/rooms/" + roomId, null).statusCode());
+            Awaitility.await("the pool hears its room closed").atMost(15, TimeUnit.SECONDS).until(() ->
+                    a.adminJson("GET", "/api/pools/" + pool, null).path("rooms").isEmpty());
+            java.net.http.HttpResponse<String> closed = b.admin("DELETE", "/api/pools/" + pool, null);
+            assertEquals(200, closed.statusCode(), "closed once its room is: " + closed.body());
+            assertTrue(closed.body().contains(lobbyLinks.get("p.id")), "the close's statement: " + closed.body());
+            for (String r : adminRooms) {
+                closeAndAwaitLeaseGone(a, r);
+            }
+            for (TestClient t : List.of(mod, p, q, rp2, rq2, rm2)) {
+                t.abort();
+            }
+        });
+    }
+
+    /**
      * A pool close is answered with the performers' final pay statement, so the answer must wait until JetStream
      * stored {@code pool_closed}: else a node lost right after it would let another node rebuild the pool with its
      * intervals running. All three NATS servers are paused for a moment: no answer meanwhile (it came within

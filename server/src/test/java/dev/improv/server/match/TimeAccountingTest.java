@@ -40,6 +40,24 @@ class TimeAccountingTest {
         assertEquals(new PerformerTime("b", 0, 0, 10_000, 1), time.snapshot("b", 40_000));
     }
 
+    /**
+     * A room on another node resends a change whose answer it missed (cluster): the same scene start again must
+     * not complete the scene, while a real new start (another time, or other performers) still does.
+     */
+    @Test
+    void theSameSceneStartResentRightAfterItselfChangesNothing() {
+        time.sceneStarted("room", List.of("a", "b"), 1_000);
+        time.sceneStarted("room", List.of("b", "a"), 1_000);
+        time.sceneEnded("room", 4_000);
+        time.sceneEnded("room", 4_000);
+        assertEquals(new PerformerTime("a", 0, 0, 3_000, 1), time.snapshot("a", 9_000));
+        time.sceneStarted("room", List.of("a"), 5_000);
+        time.sceneStarted("room", List.of("a", "b"), 5_000); // b was not there: another start, the first ends
+        time.sceneEnded("room", 6_000);
+        assertEquals(new PerformerTime("a", 0, 0, 4_000, 3), time.snapshot("a", 9_000));
+        assertEquals(new PerformerTime("b", 0, 0, 4_000, 2), time.snapshot("b", 9_000));
+    }
+
     @Test
     void performerWhoLeftBeforeTheEndDoesNotCompleteTheScene() {
         time.sceneStarted("room", List.of("a", "b"), 0);
