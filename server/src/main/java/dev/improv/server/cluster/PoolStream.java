@@ -150,7 +150,38 @@ public final class PoolStream implements LobbyJournal {
                     pool, r.body().length);
             return;
         }
+        if (fact instanceof LobbyFact.PoolClosed) { // once stored, the pool is over: its log and lease go
+            Runnable answer = onDurable;
+            Log closing = log;
+            onDurable = () -> {
+                if (answer != null) {
+                    answer.run();
+                }
+                closed(closing);
+            };
+        }
         log.queue(r, onDurable);
+    }
+
+    /**
+     * Writer thread: the pool's {@code pool_closed} is stored. Nothing more is written for it, its subject is purged
+     * (a closed pool's facts go, as its segments go on one node once the close is written) and its lease is
+     * deleted, so that no node takes the closed pool over (until 2026-12-04 the lease stayed, and a node started
+     * after the pool's node stopped rebuilt the closed pool from its log).
+     */
+    private void closed(Log log) {
+        log.fenced = true; // writes nothing more
+        logs.remove(log.pool, log);
+        try {
+            node.jsm().purgeStream(STREAM, PurgeOptions.subject(log.subject));
+        } catch (IOException | JetStreamApiException e) {
+            LOG.warn("cluster: closed pool {}: its log not purged: {}", log.pool, e.toString());
+        }
+        RoomLeases leases = node.leases();
+        if (leases != null) {
+            leases.release(leaseKey(log.pool));
+        }
+        LOG.info("cluster: pool {} closed: its log purged, its lease handed in", log.pool);
     }
 
     /**
@@ -171,6 +202,10 @@ public final class PoolStream implements LobbyJournal {
                     || facts.get(0) instanceof PoolSnapshot)) {
                 LOG.error("cluster: pool {}: its log holds no opening or snapshot ({} facts); not rebuilt", pool,
                         facts.size());
+                return false;
+            }
+            if (facts.get(facts.size() - 1) instanceof LobbyFact.PoolClosed) { // its node stopped before handing in
+                LOG.info("cluster: pool {} was closed; not rebuilt, its lease goes", pool);
                 return false;
             }
             PublishAck fence;
