@@ -381,12 +381,21 @@ public final class PoolStream implements LobbyJournal {
                 return;
             }
             JetStreamApiException api = StreamJournal.apiError(error);
+            Long ours = null;
+            boolean known = true;
             if (api != null && api.getApiErrorCode() == WRONG_LAST_SEQUENCE) {
-                Long ours = StreamJournal.storedEarlier(node, STREAM, subject, inFlightId);
-                if (ours != null) {
-                    stored(ours);
-                    return;
+                try {
+                    ours = StreamJournal.storedEarlier(node, STREAM, subject, inFlightId);
+                } catch (IOException e) { // a lost ack or a fence: not known yet, so retried as a failure
+                    known = false;
+                    error = e;
                 }
+            }
+            if (ours != null) {
+                stored(ours);
+                return;
+            }
+            if (known && api != null && api.getApiErrorCode() == WRONG_LAST_SEQUENCE) {
                 fenced = true;
                 inFlight = null;
                 queued.clear();

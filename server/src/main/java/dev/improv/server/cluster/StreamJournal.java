@@ -207,17 +207,26 @@ public final class StreamJournal implements SessionJournal {
 
     /**
      * The stream sequence of the message {@code msgId} when it is the subject's last one (a batch stored whose ack
-     * was lost: its retry was refused as "wrong last sequence"), else null.
+     * was lost: its retry was refused as "wrong last sequence"), else null (another writer's message is last, or
+     * none is). Fails when JetStream does not say: the caller must not take that for a fence and retries (a
+     * timeout here right after NATS came back made a node drop a room it owned, 2026-12-04).
      */
-    static Long storedEarlier(ClusterNode node, String stream, String subject, String msgId) {
+    static Long storedEarlier(ClusterNode node, String stream, String subject, String msgId)
+            throws java.io.IOException {
         try {
             MessageInfo last = node.jsm().getLastMessage(stream, subject);
             String id = last.getHeaders() == null ? null : last.getHeaders().getFirst("Nats-Msg-Id");
             return msgId.equals(id) ? last.getSeq() : null;
-        } catch (java.io.IOException | JetStreamApiException e) {
-            return null;
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() == NO_MESSAGE_FOUND) {
+                return null;
+            }
+            throw new java.io.IOException("the subject's last message could not be read: " + e.getMessage(), e);
         }
     }
+
+    /** JetStream's "no message found". */
+    private static final int NO_MESSAGE_FOUND = 10037;
 
     /** One room session's log. Queue: room thread in, writer thread out; the rest is the writer thread's. */
     private final class Log {
@@ -325,13 +334,17 @@ public final class StreamJournal implements SessionJournal {
             }
             JetStreamApiException api = apiError(error);
             if (api != null && api.getApiErrorCode() == 10071) {
-                Long ours = storedEarlier();
-                if (ours != null) {
-                    stored(ours); // an earlier attempt was stored, its ack lost: not a fence
+                try {
+                    Long ours = storedEarlier();
+                    if (ours != null) {
+                        stored(ours); // an earlier attempt was stored, its ack lost: not a fence
+                        return;
+                    }
+                    fence();
                     return;
+                } catch (java.io.IOException e) { // a lost ack or a fence: not known yet, so retried as a failure
+                    error = e;
                 }
-                fence();
-                return;
             }
             if (!failing) {
                 failing = true;
@@ -345,7 +358,7 @@ public final class StreamJournal implements SessionJournal {
             writer.schedule(this::send, retryMs, TimeUnit.MILLISECONDS);
         }
 
-        Long storedEarlier() {
+        Long storedEarlier() throws java.io.IOException {
             return StreamJournal.storedEarlier(node, ClusterNode.STREAM, subject, inFlightId);
         }
 
