@@ -186,13 +186,37 @@ final class RoomLeases {
         });
     }
 
-    /** This node no longer owns {@code roomId} (fenced, or its lease taken): the room goes, members reconnect. */
+    /**
+     * This node no longer owns {@code roomId} (fenced, or its lease taken): the room goes, members reconnect. A
+     * lease this node still holds is handed back (value {@link #RELEASED}): its log refused an append although no
+     * node took the lease — JetStream lost the end of the log (every NATS server killed at once, 2026-12-04) or
+     * another writer appended without it. Kept, the lease would never expire (this node's heartbeats go on), so
+     * nobody, this node included, would rebuild the room and its members could never resume.
+     */
     void lost(String roomId, String why) {
         node.leaseThread().execute(() -> {
-            owned.remove(roomId);
+            Long rev = owned.remove(roomId);
             held = owned.size();
             dropRoom(roomId, why);
+            if (rev != null) {
+                handBack(roomId, rev);
+            }
         });
+    }
+
+    /** Lease thread: hands back a lease this node gave up, retried every second while NATS does not answer. */
+    private void handBack(String roomId, long rev) {
+        if (owned.containsKey(roomId)) {
+            return; // this node took it again meanwhile
+        }
+        try {
+            kv.update(roomId, RELEASED.getBytes(StandardCharsets.US_ASCII), rev);
+            LOG.info("cluster: lease of room {} handed back, so that it is rebuilt from its log", roomId);
+        } catch (JetStreamApiException e) { // another revision: another node holds it now
+            LOG.info("cluster: lease of room {} not handed back: {}", roomId, e.getMessage());
+        } catch (IOException e) {
+            node.leaseThread().schedule(() -> handBack(roomId, rev), 1, TimeUnit.SECONDS);
+        }
     }
 
     private void dropRoom(String roomId, String why) {
