@@ -381,32 +381,18 @@ public final class PoolStream implements LobbyJournal {
                 return;
             }
             JetStreamApiException api = StreamJournal.apiError(error);
-            Long ours = null;
-            boolean known = true;
             if (api != null && api.getApiErrorCode() == WRONG_LAST_SEQUENCE) {
                 try {
-                    ours = StreamJournal.storedEarlier(node, STREAM, subject, inFlightId);
+                    Long ours = StreamJournal.storedEarlier(node, STREAM, subject, inFlightId);
+                    if (ours != null) {
+                        stored(ours); // an earlier attempt was stored, its ack lost: not a fence
+                        return;
+                    }
+                    fence();
+                    return;
                 } catch (IOException e) { // a lost ack or a fence: not known yet, so retried as a failure
-                    known = false;
                     error = e;
                 }
-            }
-            if (ours != null) {
-                stored(ours);
-                return;
-            }
-            if (known && api != null && api.getApiErrorCode() == WRONG_LAST_SEQUENCE) {
-                fenced = true;
-                inFlight = null;
-                queued.clear();
-                waiters.clear();
-                logs.remove(pool, this);
-                LOG.warn("cluster: pool {}: another node appended to its log; this node stops writing it", pool);
-                RoomLeases leases = node.leases();
-                if (leases != null) {
-                    leases.lost(leaseKey(pool), "its log was appended to by another node");
-                }
-                return;
             }
             if (!failing) {
                 failing = true;
@@ -415,6 +401,20 @@ public final class PoolStream implements LobbyJournal {
             retryMs = retryMs == 0 ? StreamJournal.RETRY_FIRST_MS : Math.min(StreamJournal.RETRY_MAX_MS,
                     retryMs * 2);
             writer.schedule(this::send, retryMs, TimeUnit.MILLISECONDS);
+        }
+
+        /** Another node appended to the pool's log: this node stops writing it and lets the pool go. */
+        void fence() {
+            fenced = true;
+            inFlight = null;
+            queued.clear();
+            waiters.clear();
+            logs.remove(pool, this);
+            LOG.warn("cluster: pool {}: another node appended to its log; this node stops writing it", pool);
+            RoomLeases leases = node.leases();
+            if (leases != null) {
+                leases.lost(leaseKey(pool), "its log was appended to by another node");
+            }
         }
 
         void stored(long streamSeq) {

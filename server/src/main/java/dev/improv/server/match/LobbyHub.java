@@ -8,7 +8,6 @@ import dev.improv.server.protocol.Role;
 import dev.improv.server.protocol.ServerMessage;
 import dev.improv.server.room.MemberConnection;
 import dev.improv.server.room.MicrosClock;
-import dev.improv.server.room.Room;
 import dev.improv.server.room.RoomLimits;
 import dev.improv.server.room.RoomListener;
 import dev.improv.server.room.RoomRegistry;
@@ -18,6 +17,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -60,7 +60,6 @@ public final class LobbyHub {
 
     private final PoolFold fold;
     private final ScheduledExecutorService owner;
-    private final RoomRegistry rooms;
     private final JoinLinks links;
     private final RoomLimits roomLimits;
     private final MicrosClock clock;
@@ -126,7 +125,6 @@ public final class LobbyHub {
         this.factsSinceSnapshot = 1; // its pool_opened
         this.fold = new PoolFold(config, moderatorCapacity);
         this.owner = owner;
-        this.rooms = rooms;
         this.roomOpener = PoolRoomOpener.local(rooms);
         this.links = links;
         this.roomLimits = roomLimits.withMaxFor(Role.PERFORMER, config.rules().roomSize());
@@ -514,33 +512,23 @@ public final class LobbyHub {
         LobbyConfig config = fold.lobby().config();
         PoolRoomOpener.Request request = new PoolRoomOpener.Request(pool(), c.offerId(), pool() + " · " + c.offerId(),
                 config.rules().roomSize(), c.consentRecords(), config.recordMedia());
-        java.util.concurrent.CompletableFuture<String> opened;
-        try {
-            opened = roomOpener.open(request, roomLimits, timeListener(c.offerId()));
-        } catch (RuntimeException e) {
-            opened = java.util.concurrent.CompletableFuture.failedFuture(e);
-        }
+        CompletableFuture<String> opened = roomOpener.open(request, roomLimits, timeListener(c.offerId()));
         if (opened.isDone()) { // on one node: at once, in this tick
-            roomOpened(c, request, opened);
-        } else {
-            java.util.concurrent.CompletableFuture<String> answer = opened;
-            opened.whenComplete((id, error) -> execute(() -> {
-                roomOpened(c, request, answer);
-                broadcastStateToModerators();
-            }));
+            roomOpened(c, request, opened.join());
+            return;
         }
+        // the cluster's opener places the room itself and opens it on this node when the chosen one is silent
+        opened.whenComplete((roomId, error) -> execute(() -> {
+            if (error != null) {
+                LOG.error("lobby {}: no room opened for offer {}", pool(), c.offerId(), error);
+                return;
+            }
+            roomOpened(c, request, roomId);
+            broadcastStateToModerators();
+        }));
     }
 
-    private void roomOpened(LobbyEvent.Confirmed c, PoolRoomOpener.Request request,
-                            java.util.concurrent.CompletableFuture<String> opened) {
-        String roomId;
-        try {
-            roomId = opened.join();
-        } catch (RuntimeException e) { // the cluster could not place it: this node opens it (the pool's times hold)
-            LOG.warn("lobby {}: room for offer {} not opened by the cluster ({}); opening it here", pool(),
-                    c.offerId(), e.toString());
-            roomId = PoolRoomOpener.openHere(rooms, request, roomLimits, timeListener(c.offerId())).id();
-        }
+    private void roomOpened(LobbyEvent.Confirmed c, PoolRoomOpener.Request request, String roomId) {
         input(new LobbyFact.RoomOpened(c.offerId(), roomId, c.pids(), c.moderatorId()));
         if (request.recordMedia()) {
             MediaRecording recording = mediaRecording;
