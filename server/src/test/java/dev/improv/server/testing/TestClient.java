@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /** A real WebSocket client (the JDK's) that records every message it receives, for end-to-end tests. */
@@ -26,6 +27,7 @@ public final class TestClient implements AutoCloseable {
     /** System.nanoTime() of each message in {@link #received}, same index (for latency checks in tests). */
     private final List<Long> receivedAt = new CopyOnWriteArrayList<>();
     private final CompletableFuture<int[]> closed = new CompletableFuture<>();
+    private final AtomicInteger pings = new AtomicInteger();
     private volatile String closeReason;
     private final WebSocket socket;
 
@@ -116,6 +118,11 @@ public final class TestClient implements AutoCloseable {
         return closed.isDone() ? "closed " + closed.join()[0] + " " + closeReason : "open";
     }
 
+    /** WebSocket pings the server sent (the JDK answers each with a pong by itself). */
+    public int pings() {
+        return pings.get();
+    }
+
     public String welcomeId() {
         return await("welcome").path("you").path("id").asText();
     }
@@ -158,6 +165,12 @@ public final class TestClient implements AutoCloseable {
             }
             ws.request(1);
             return null;
+        }
+
+        @Override
+        public CompletionStage<?> onPing(WebSocket ws, ByteBuffer message) {
+            pings.incrementAndGet();
+            return WebSocket.Listener.super.onPing(ws, message);
         }
 
         @Override
