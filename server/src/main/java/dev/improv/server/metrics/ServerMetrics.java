@@ -38,7 +38,6 @@ public final class ServerMetrics {
     private final AtomicLong logQueueDepth = new AtomicLong();
     private final Counter roomTasksRejected;
     private final Counter webSocketReadsPaused;
-    private final Counter connectionsMoved;
 
     public ServerMetrics() {
         this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
@@ -92,14 +91,6 @@ public final class ServerMetrics {
         webSocketReadsPaused = Counter.builder("improv_websocket_reads_paused")
                 .description("Times a WebSocket connection's reads were paused for sending more bytes per second "
                         + "than --ws-read-bytes-per-second").register(registry);
-        connectionsMoved = Counter.builder("improv_websocket_moved_to_room_loop")
-                .description("WebSocket connections re-registered with their room's event loop when joining")
-                .register(registry);
-    }
-
-    /** A member's connection moved to its room's event loop ({@code transport.NettyMemberConnection#moveTo}). */
-    public void connectionMoved() {
-        connectionsMoved.increment();
     }
 
     /** A connection's reads were paused by its byte rate ({@code transport.InboundByteRate}). */

@@ -3,7 +3,6 @@ package dev.improv.server.room;
 import dev.improv.server.protocol.ErrorCode;
 import dev.improv.server.protocol.ServerMessage;
 import java.util.List;
-import java.util.concurrent.Executor;
 
 /** One live connection of a participant, as the room sees it. All methods are thread-safe and never block. */
 public interface MemberConnection {
@@ -44,15 +43,5 @@ public interface MemberConnection {
      */
     default void onReplayCredit(Runnable task) {
         task.run();
-    }
-
-    /**
-     * Before a join: the room runs on {@code roomThread}. A connection that can be served from that thread moves
-     * there first, so that the room's sends to it and its messages to the room need no hand-off between threads;
-     * then it runs {@code then} (on whichever thread it ended up on; also when it could not move). The default stays
-     * where it is. Called before the connection has sent or received anything of the room's.
-     */
-    default void moveTo(Executor roomThread, Runnable then) {
-        then.run();
     }
 }

@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -209,11 +208,6 @@ public final class Room {
     /** A consistent snapshot for readers on other threads. */
     public RoomSummary summary() {
         return summary;
-    }
-
-    /** The thread that owns the room (an I/O event loop in the server): connections joining may move there. */
-    public Executor ownerThread() {
-        return owner;
     }
 
     /** Runs a task on the owner thread. Safe from any thread; refused work is counted and logged, not thrown. */

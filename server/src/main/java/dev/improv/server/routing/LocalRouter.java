@@ -61,12 +61,12 @@ public final class LocalRouter implements Router {
             return CompletableFuture.completedFuture(Joined.refused(ErrorCode.ROOM_NOT_FOUND));
         }
         CompletableFuture<Joined<ClientMessage>> outcome = new CompletableFuture<>();
-        connection.moveTo(room.ownerThread(), () -> room.execute(() -> {
+        room.execute(() -> {
             ErrorCode refusal = room.join(join.participantId(), join.displayName(), join.role(), join.capabilities(),
                     join.lastSeq(), connection);
             outcome.complete(refusal != null ? Joined.refused(refusal)
                     : Joined.with(new RoomSink(room, join.participantId(), connection)));
-        }));
+        });
         return outcome;
     }
 

@@ -7,19 +7,15 @@ import dev.improv.server.protocol.ServerMessage;
 import dev.improv.server.room.MemberConnection;
 import dev.improv.server.room.SharedFrame;
 import io.netty.channel.Channel;
-import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A participant's WebSocket as the room sees it. Called from the room's owner thread; Netty queues writes
@@ -32,7 +28,6 @@ import org.slf4j.LoggerFactory;
  * free before the slow-consumer rule applies to them.
  */
 final class NettyMemberConnection implements MemberConnection {
-    private static final Logger LOG = LoggerFactory.getLogger(NettyMemberConnection.class);
     /** Close code used when a refusal keeps connections open elsewhere but must end this one. */
     static final int BAD_REQUEST_CLOSE = 4400;
     private static final long FORCE_CLOSE_AFTER_MS = 2_000;
@@ -135,41 +130,6 @@ final class NettyMemberConnection implements MemberConnection {
             channel.writeAndFlush(message, channel.voidPromise());
             metrics.messagesOut(message.typeName(), 1);
         }
-    }
-
-    /**
-     * Re-registers the channel with the room's event loop when that is another loop of this server: from then on
-     * the room writes to it and reads from it on one thread (before, every fan-out, ack and message crossed to the
-     * other loop: a task queue hand-off and often a wake-up; 2 loops, 1,000 rooms: about half the members of a room
-     * were on the other loop). Reading is off until the join is bound ({@link WebSocketSession}), so no message is
-     * read during the move; timers of the pipeline follow it ({@link WebSocketKeepAlive#channelRegistered}). A failed
-     * move leaves the channel where it was, or closes it when it is registered nowhere.
-     */
-    @Override
-    public void moveTo(Executor roomThread, Runnable then) {
-        EventLoop from = channel.eventLoop();
-        if (!(roomThread instanceof EventLoop to) || to == from || !channel.isRegistered() || closing
-                || to.parent() != from.parent()) {
-            then.run();
-            return;
-        }
-        channel.deregister().addListener(deregistered -> {
-            if (!deregistered.isSuccess()) {
-                LOG.debug("could not move {} to its room's event loop", remoteAddress(), deregistered.cause());
-                then.run();
-                return;
-            }
-            to.register(channel).addListener(registered -> {
-                if (registered.isSuccess()) {
-                    metrics.connectionMoved();
-                } else {
-                    LOG.warn("{}: could not register with its room's event loop; closing", remoteAddress(),
-                            registered.cause());
-                    channel.unsafe().closeForcibly();
-                }
-                then.run();
-            });
-        });
     }
 
     Channel channel() {

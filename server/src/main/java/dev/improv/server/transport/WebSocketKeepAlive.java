@@ -96,20 +96,6 @@ final class WebSocketKeepAlive extends ChannelDuplexHandler {
         }
     }
 
-    /**
-     * Registered again: the channel moved to its room's event loop (a join). The timer moves with it, so that its
-     * ticks never run on the old loop beside the new one's reads.
-     */
-    @Override
-    public void channelRegistered(ChannelHandlerContext ctx) throws Exception {
-        if (pinger != null && !pinger.isCancelled()) {
-            pinger.cancel(false);
-            pinger = null;
-            startTimer(ctx);
-        }
-        super.channelRegistered(ctx);
-    }
-
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         stop();

@@ -17,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /** A real WebSocket client (the JDK's) that records every message it receives, for end-to-end tests. */
@@ -27,7 +26,6 @@ public final class TestClient implements AutoCloseable {
     /** System.nanoTime() of each message in {@link #received}, same index (for latency checks in tests). */
     private final List<Long> receivedAt = new CopyOnWriteArrayList<>();
     private final CompletableFuture<int[]> closed = new CompletableFuture<>();
-    private final AtomicInteger pings = new AtomicInteger();
     private volatile String closeReason;
     private final WebSocket socket;
 
@@ -118,11 +116,6 @@ public final class TestClient implements AutoCloseable {
         return closed.isDone() ? "closed " + closed.join()[0] + " " + closeReason : "open";
     }
 
-    /** WebSocket pings the server sent (the JDK answers each with a pong by itself). */
-    public int pings() {
-        return pings.get();
-    }
-
     public String welcomeId() {
         return await("welcome").path("you").path("id").asText();
     }
@@ -165,12 +158,6 @@ public final class TestClient implements AutoCloseable {
             }
             ws.request(1);
             return null;
-        }
-
-        @Override
-        public CompletionStage<?> onPing(WebSocket ws, ByteBuffer message) {
-            pings.incrementAndGet();
-            return WebSocket.Listener.super.onPing(ws, message);
         }
 
         @Override
