@@ -15,10 +15,9 @@ import java.util.concurrent.TimeUnit;
  * WebSocket close frame to a member that is still sending) without losing the answer. Closing a socket with unread input makes the kernel send RST, and a client
  * still uploading then drops the answer it had already received ("header parser received no bytes"). So:
  * the answer is flushed, the output is shut (the client sees the end of the answer), and whatever else
- * arrives is read and dropped until the client closes or {@code lingerMs} have passed — the same
- * "lingering close" web servers do. Past {@code maxBytes} dropped, reading stops (a reset now would make the
- * client's kernel throw away the answer it has not read) and the connection closes at the end of the linger time.
- * Bounded in time and bytes, so a client cannot hold the connection open by sending forever.
+ * arrives is read and dropped until the client closes, {@code maxBytes} have been dropped or
+ * {@code lingerMs} have passed — the same "lingering close" web servers do. Bounded in time and bytes, so a
+ * client cannot hold the connection open by sending forever.
  */
 public final class LingeringClose extends ChannelInboundHandlerAdapter {
     public static final String NAME = "lingering-close";
@@ -26,15 +25,10 @@ public final class LingeringClose extends ChannelInboundHandlerAdapter {
     static final long DEFAULT_MAX_BYTES = 1 << 20;
 
     private final long maxBytes;
-    private final long lingerMs;
     private long dropped;
-    /** The answer is written and the output shut: the client has it (or it is on its way). */
-    private boolean answered;
-    private boolean overBudget;
 
-    private LingeringClose(long maxBytes, long lingerMs) {
+    private LingeringClose(long maxBytes) {
         this.maxBytes = maxBytes;
-        this.lingerMs = lingerMs;
     }
 
     /** Once {@code answer} is written, shuts the output and drains the input before closing. */
@@ -52,20 +46,16 @@ public final class LingeringClose extends ChannelInboundHandlerAdapter {
             channel.eventLoop().execute(() -> after(answer, channel, lingerMs, maxBytes));
             return;
         }
-        LingeringClose lingering = (LingeringClose) channel.pipeline().get(NAME);
-        if (lingering == null) {
-            lingering = new LingeringClose(maxBytes, lingerMs);
-            channel.pipeline().addFirst(NAME, lingering); // drops input from now on
+        if (channel.pipeline().get(NAME) == null) {
+            channel.pipeline().addFirst(NAME, new LingeringClose(maxBytes)); // drops input from now on
         }
         channel.config().setAutoRead(true); // flow control may have paused reads; draining needs them
-        LingeringClose handler = lingering;
         answer.addListener(written -> {
             if (!written.isSuccess() || !(channel instanceof DuplexChannel duplex)) {
                 channel.close();
                 return;
             }
             duplex.shutdownOutput().addListener(shut -> {
-                handler.answered = true;
                 ScheduledFuture<?> deadline = channel.eventLoop().schedule(
                         () -> channel.close(), lingerMs, TimeUnit.MILLISECONDS);
                 channel.closeFuture().addListener(closed -> deadline.cancel(false));
@@ -79,20 +69,8 @@ public final class LingeringClose extends ChannelInboundHandlerAdapter {
             dropped += buf.readableBytes();
         }
         ReferenceCountUtil.release(msg);
-        if (dropped > maxBytes && !overBudget) {
-            overBudget = true;
-            // Closing now, with the client's bytes unread, resets the connection, and a reset makes the client's
-            // kernel throw away what it has not read yet: the answer too, when the client looks away while it
-            // sends (a member flooding the room while its page is busy lost its kick code so: an end without a
-            // close frame). Stop reading instead (TCP holds the sender back; no more work here) and give the
-            // client the linger time to take the answer: the deadline after the output is shut, or one from now
-            // while the answer still waits behind what the client has not read.
-            ctx.channel().config().setAutoRead(false);
-            if (!answered) {
-                ctx.executor().schedule(() -> {
-                    ctx.close();
-                }, lingerMs, TimeUnit.MILLISECONDS);
-            }
+        if (dropped > maxBytes) {
+            ctx.close();
         }
     }
 
