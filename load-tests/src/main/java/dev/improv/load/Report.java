@@ -24,12 +24,7 @@ public final class Report {
 
     public static void main(String[] argv) throws IOException {
         Path dir = Path.of(argv.length > 0 ? argv[0] : ".");
-        List<JsonNode> runs = new ArrayList<>();
-        try (Stream<Path> files = Files.list(dir.resolve("runs"))) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
-                runs.add(Measure.JSON.readTree(f.toFile()));
-            }
-        }
+        List<JsonNode> runs = runs(dir);
         JsonNode machine = Files.exists(dir.resolve("machine.json"))
                 ? Measure.JSON.readTree(dir.resolve("machine.json").toFile()) : Measure.JSON.createObjectNode();
         ObjectNode json = Measure.JSON.createObjectNode();
@@ -135,6 +130,17 @@ public final class Report {
         Files.writeString(dir.resolve("report.json"),
                 Measure.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
         System.out.println(md);
+    }
+
+    /** Every run of a benchmark folder ({@code runs/*.json}, one per generator run), in file-name order. */
+    static List<JsonNode> runs(Path dir) throws IOException {
+        List<JsonNode> runs = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir.resolve("runs"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
+                runs.add(Measure.JSON.readTree(f.toFile()));
+            }
+        }
+        return runs;
     }
 
     private static void machine(StringBuilder md, JsonNode m) {
@@ -269,7 +275,8 @@ public final class Report {
         return b <= 0 ? "?" : String.format(Locale.ROOT, "%.2f", ours.path(field).asDouble() / b);
     }
 
-    private static String load(JsonNode r) {
+    /** The 1-min load average at the run's start and end, "start → end". */
+    static String load(JsonNode r) {
         return r.path("loadAvgStart").asText("?") + " → " + r.path("loadAvgEnd").asText("?");
     }
 }

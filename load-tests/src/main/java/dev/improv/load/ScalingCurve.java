@@ -9,7 +9,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 
 /**
  * The scaling curve of one benchmark folder (load-tests/scaling.sh): every fan-out run of one prompt period, by
@@ -40,8 +39,7 @@ public final class ScalingCurve {
             return new Point(run.path("target").asText(), run.path("rooms").asInt(), run.path("periodMs").asInt(),
                     co.path("p50").asDouble(), co.path("p99").asDouble(), co.path("p999").asDouble(),
                     run.path("lost").asLong(), cpu.path("serverCpuMicrosPerDelivery").asDouble(),
-                    cpu.path("serverPct").asDouble(),
-                    run.path("loadAvgStart").asText("?") + " → " + run.path("loadAvgEnd").asText("?"));
+                    cpu.path("serverPct").asDouble(), Report.load(run));
         }
     }
 
@@ -51,12 +49,9 @@ public final class ScalingCurve {
     public static void main(String[] argv) throws IOException {
         Path dir = Path.of(argv.length > 0 ? argv[0] : ".");
         List<Point> points = new ArrayList<>();
-        try (Stream<Path> files = Files.list(dir.resolve("runs"))) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
-                JsonNode run = Measure.JSON.readTree(f.toFile());
-                if (run.path("scenario").asText().equals("fanout") && run.has("latencyCorrected")) {
-                    points.add(Point.of(run));
-                }
+        for (JsonNode run : Report.runs(dir)) {
+            if (run.path("scenario").asText().equals("fanout") && run.has("latencyCorrected")) {
+                points.add(Point.of(run));
             }
         }
         // One period per curve: the first run's (a folder with other cases keeps only the runs of that one).
